@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// The vmmsim command. The TypeScript sources are compiled to dist/ by `npm install` (prepare).
+import { main } from '../dist/cli/main.js';
+
+const color = process.stdout.isTTY === true && !('NO_COLOR' in process.env);
+const code = main(process.argv.slice(2), {
+  stdout: { write: (text) => process.stdout.write(text) },
+  stderr: { write: (text) => process.stderr.write(text) },
+  color,
+});
+process.exitCode = code;

@@ -1,0 +1,52 @@
+/**
+ * What every device actor shares: an id, a kind, a lifecycle machine, and the port and MMIO
+ * addresses it answers. The monitor reaches devices only through the VM's IoBus, keyed by
+ * address, as rust-vmm's bus does.
+ */
+import type { EventBus } from '../../core/bus.js';
+import type { DeviceState } from '../../core/events.js';
+import { deviceMachine, type DeviceCommand } from '../../machines/deviceMachine.js';
+import { Lifecycle } from '../../machines/lifecycle.js';
+
+export interface IoAccessResult {
+  /** Value read (reads only). */
+  value: number;
+}
+
+export abstract class Device {
+  readonly lifecycle = new Lifecycle<DeviceState, DeviceCommand>(deviceMachine);
+
+  constructor(
+    readonly id: string,
+    readonly kind: string,
+    protected readonly bus: EventBus,
+  ) {}
+
+  /** Port numbers this device answers. */
+  abstract readonly ports: readonly number[];
+  /** MMIO addresses this device answers. */
+  readonly mmio: readonly number[] = [];
+
+  abstract read(address: number): number;
+  abstract write(address: number, value: number): void;
+
+  realize(): void {
+    if (this.lifecycle.send({ type: 'REALIZE' }) !== undefined) this.bus.publish(this.id, 'device.ready', { kind: this.kind });
+  }
+
+  stop(): void {
+    if (this.lifecycle.send({ type: 'STOP' }) !== undefined) {
+      this.onStop();
+      this.bus.publish(this.id, 'device.stopped', { kind: this.kind });
+    }
+  }
+
+  get ready(): boolean {
+    return this.lifecycle.state === 'ready';
+  }
+
+  protected onStop(): void {}
+
+  /** The device's state for checkpoints. */
+  abstract snapshot(): Record<string, unknown>;
+}

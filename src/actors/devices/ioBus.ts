@@ -1,0 +1,49 @@
+/**
+ * A VM's I/O bus: port numbers and MMIO addresses to the device that claims them. An address no
+ * device claims reads as the open bus value and ignores writes, as on real hardware.
+ */
+import { OPEN_BUS } from '../../core/platform.js';
+import type { Device } from './device.js';
+
+export class IoBus {
+  private readonly ports = new Map<number, Device>();
+  private readonly mmio = new Map<number, Device>();
+  readonly devices: Device[] = [];
+
+  attach(device: Device): void {
+    for (const port of device.ports) {
+      if (this.ports.has(port)) throw new Error(`port ${port} is claimed twice`);
+      this.ports.set(port, device);
+    }
+    for (const address of device.mmio) {
+      if (this.mmio.has(address)) throw new Error(`MMIO address ${address} is claimed twice`);
+      this.mmio.set(address, device);
+    }
+    this.devices.push(device);
+  }
+
+  /** Reads a port; `claimed` tells whether a device answered. */
+  readPort(port: number): number {
+    const device = this.ports.get(port);
+    return device !== undefined && device.ready ? device.read(port) : OPEN_BUS;
+  }
+
+  writePort(port: number, value: number): boolean {
+    const device = this.ports.get(port);
+    if (device === undefined || !device.ready) return false;
+    device.write(port, value);
+    return true;
+  }
+
+  readMmio(address: number): number {
+    const device = this.mmio.get(address);
+    return device !== undefined && device.ready ? device.read(address) : OPEN_BUS;
+  }
+
+  writeMmio(address: number, value: number): boolean {
+    const device = this.mmio.get(address);
+    if (device === undefined || !device.ready) return false;
+    device.write(address, value);
+    return true;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The VM's timer: periodic or one-shot interrupts on IRQ_TIMER, programmed in virtual ns through
+ * its ports. Each expiry is scheduled on the kernel queue with a small random delay from the
+ * device's own PRNG stream (interrupt latency), so different seeds interleave guests differently.
+ * Periodic expiries do not drift: each period is counted from the previous nominal expiry.
+ */
+import type { EventBus } from '../../core/bus.js';
+import type { Kernel } from '../../core/kernel.js';
+import { Irq, Port } from '../../core/platform.js';
+import type { RandomStream } from '../../core/prng.js';
+import { NS_PER_US } from '../../core/time.js';
+import { Device } from './device.js';
+import type { InterruptController } from './pic.js';
+
+const MIN_PERIOD_NS = 1_000;
+
+export class Timer extends Device {
+  readonly ports = [Port.TIMER_PERIOD, Port.TIMER_ONESHOT, Port.TIMER_NOW];
+  private readonly target: number;
+  private periodNs = 0;
+  private nominalNs = 0;
+  /** Bumped on every reprogramming so stale queue entries are ignored. */
+  private generation = 0;
+  fired = 0;
+
+  constructor(
+    id: string,
+    bus: EventBus,
+    private readonly kernel: Kernel,
+    private readonly pic: InterruptController,
+    private readonly random: RandomStream,
+    private readonly jitterMaxNs: number,
+  ) {
+    super(id, 'timer', bus);
+    this.target = kernel.register(id, (_kind, arg, time) => this.expire(arg, time));
+  }
+
+  read(port: number): number {
+    if (port === Port.TIMER_NOW) return Math.floor(this.kernel.now / NS_PER_US) & 0x7fff_ffff;
+    return 0;
+  }
+
+  write(port: number, value: number): void {
+    const ns = value > 0 ? Math.max(value, MIN_PERIOD_NS) : 0;
+    this.generation++;
+    if (port === Port.TIMER_PERIOD) {
+      this.periodNs = ns;
+      this.bus.publish(this.id, 'timer.armed', { mode: ns > 0 ? 'periodic' : 'off', ns });
+      if (ns > 0) this.arm(this.kernel.now + ns);
+    } else if (port === Port.TIMER_ONESHOT) {
+      this.periodNs = 0;
+      this.bus.publish(this.id, 'timer.armed', { mode: ns > 0 ? 'oneshot' : 'off', ns });
+      if (ns > 0) this.arm(this.kernel.now + ns);
+    }
+  }
+
+  private arm(nominalNs: number): void {
+    this.nominalNs = nominalNs;
+    const jitter = this.jitterMaxNs > 0 ? this.random.int(0, this.jitterMaxNs) : 0;
+    this.kernel.schedule(nominalNs + jitter, this.target, 0, this.generation);
+  }
+
+  private expire(generation: number, _time: number): void {
+    if (generation !== this.generation || !this.ready) return;
+    this.fired++;
+    this.pic.raise(Irq.TIMER);
+    this.bus.publish(this.id, 'irq.raise', { line: Irq.TIMER });
+    if (this.periodNs > 0) this.arm(this.nominalNs + this.periodNs);
+  }
+
+  protected override onStop(): void {
+    this.generation++;
+    this.periodNs = 0;
+  }
+
+  snapshot(): Record<string, unknown> {
+    return {
+      state: this.lifecycle.state,
+      periodNs: this.periodNs,
+      nominalNs: this.nominalNs,
+      generation: this.generation,
+      fired: this.fired,
+    };
+  }
+}

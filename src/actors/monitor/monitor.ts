@@ -1,0 +1,515 @@
+/**
+ * The monitor (the hypervisor proper). It owns the physical CPUs and decides which vCPU runs on
+ * each (through a SchedulingPolicy), enters vCPUs, injects interrupts at entry, and handles every
+ * exit that reaches it on the bus: it emulates trapped privileged instructions, forwards I/O to
+ * the VM's devices, reflects guest exceptions, blocks vCPUs on hlt and wakes them on interrupts,
+ * and crashes a VM that breaks the rules without touching any other VM.
+ *
+ * Time on a physical CPU (all entries go through the kernel queue):
+ *
+ *   DISPATCH ---pick, switch---> ENTER ---guest runs a batch---> STOP
+ *   STOP (budget) ---slice left---> ENTER            (the batch was cut by another event)
+ *   STOP (budget) ---slice over, others waiting---> exit.preempt ---> DISPATCH
+ *   STOP (exit) ---exit.* on the bus---> handler ---> ENTER (resume) | DISPATCH (vCPU left)
+ *
+ * A batch runs the guest ahead of the clock up to the next queued entry (or the end of its slice,
+ * or maxBatchNs), and its stop is handled at the time it happens, so every event is handled in
+ * virtual-time order. maxBatchNs is the quantum of temporal decoupling (as in SystemC TLM or
+ * QEMU's icount): it bounds how late a vCPU notices something another vCPU did meanwhile.
+ */
+import type { EventBus } from '../../core/bus.js';
+import type { CostModel } from '../../core/costs.js';
+import type { EventOf } from '../../core/events.js';
+import type { Kernel } from '../../core/kernel.js';
+import { PRIVILEGED, Vector } from '../../core/isa/opcodes.js';
+import { Hypercall, HYPERCALL_UNKNOWN, HYPERCALL_VERSION, Port } from '../../core/platform.js';
+import { NS_PER_US } from '../../core/time.js';
+import type { SchedulingPolicy } from '../scheduler/policy.js';
+import { Stop } from '../vcpu/cpuState.js';
+import { enterHandler, executePrivileged } from '../vcpu/interpreter.js';
+import type { Vcpu } from '../vcpu/vcpu.js';
+import type { Vm } from '../vm.js';
+
+const DISPATCH = 0;
+const ENTER = 1;
+const STOP = 2;
+
+/** pcpu index and a generation number packed into one queue argument. */
+const PCPU_BITS = 1024;
+
+interface Pcpu {
+  readonly index: number;
+  current: Vcpu | null;
+  /** The vCPU that ran last (a switch to another costs contextSwitchNs). */
+  last: Vcpu | null;
+  sliceEnd: number;
+  /** Bumped whenever the CPU's plan changes, so stale queue entries are ignored. */
+  generation: number;
+  dispatchPending: boolean;
+  idle: boolean;
+  sliceStart: number;
+  busyNs: number;
+}
+
+export interface MonitorOptions {
+  readonly pcpus: number;
+  readonly runEndNs: number;
+  readonly instructionLimit: number | undefined;
+  readonly maxBatchNs: number;
+}
+
+export type EndReason = 'time' | 'instructions' | 'idle';
+
+export class Monitor {
+  readonly id = 'monitor';
+  readonly pcpus: Pcpu[] = [];
+  private readonly target: number;
+  private readonly vcpusById = new Map<string, Vcpu>();
+  private readonly vmsByDevice = new Map<string, Vm>();
+  private readonly vmsByName = new Map<string, Vm>();
+  /** Which privileged instructions exit in virtual kernel mode: all of them (trap-and-emulate). */
+  private readonly trapMask = PRIVILEGED;
+  retiredTotal = 0;
+  endReason: EndReason | undefined;
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly bus: EventBus,
+    readonly policy: SchedulingPolicy,
+    private readonly costs: CostModel,
+    readonly vms: readonly Vm[],
+    private readonly options: MonitorOptions,
+  ) {
+    if (options.pcpus >= PCPU_BITS) throw new RangeError(`at most ${PCPU_BITS - 1} physical CPUs`);
+    for (let index = 0; index < options.pcpus; index++) {
+      this.pcpus.push({ index, current: null, last: null, sliceEnd: 0, generation: 0, dispatchPending: false, idle: true, sliceStart: 0, busyNs: 0 });
+    }
+    for (const vm of vms) {
+      this.vmsByName.set(vm.name, vm);
+      for (const vcpu of vm.vcpus) this.vcpusById.set(vcpu.id, vcpu);
+      for (const device of vm.io.devices) this.vmsByDevice.set(device.id, vm);
+      vm.power.onPowerOff = () => this.powerOff(vm, 'the guest powered off');
+    }
+    this.target = kernel.register(this.id, (kind, arg) => this.step(kind, arg));
+
+    bus.on('exit.io', (event) => this.onIo(event));
+    bus.on('exit.mmio', (event) => this.onMmio(event));
+    bus.on('exit.hlt', (event) => this.onHlt(event));
+    bus.on('exit.hypercall', (event) => this.onHypercall(event));
+    bus.on('exit.privileged', (event) => this.onPrivileged(event));
+    bus.on('exit.page-fault', (event) => this.onPageFault(event));
+    bus.on('exit.exception', (event) => this.onException(event));
+    bus.on('irq.raise', (event) => this.onIrq(event));
+  }
+
+  get vmNames(): string[] {
+    return [...this.vmsByName.keys()];
+  }
+
+  vm(name: string): Vm | undefined {
+    return this.vmsByName.get(name);
+  }
+
+  // ---------------------------------------------------------------- commands (operator)
+
+  /** Starts a defined VM: devices up, vCPUs runnable. */
+  start(vm: Vm): boolean {
+    const now = this.kernel.now;
+    if (!vm.command('START', () => this.bus.publish(vm.id, 'vm.started', {}))) return false;
+    for (const device of vm.io.devices) device.realize();
+    for (const vcpu of vm.vcpus) if (vcpu.start(now)) this.policy.enqueue(vcpu, now);
+    this.kick();
+    return true;
+  }
+
+  /** Pauses a running VM: its vCPUs leave the physical CPUs and the run queue. */
+  suspend(vm: Vm): boolean {
+    const now = this.kernel.now;
+    if (!vm.command('SUSPEND', () => this.bus.publish(vm.id, 'vm.suspended', {}))) return false;
+    for (const vcpu of vm.vcpus) this.takeOff(vcpu, () => vcpu.pause(now));
+    return true;
+  }
+
+  resume(vm: Vm): boolean {
+    const now = this.kernel.now;
+    if (!vm.command('RESUME', () => this.bus.publish(vm.id, 'vm.resumed', {}))) return false;
+    for (const vcpu of vm.vcpus) if (vcpu.state === 'paused' && vcpu.resume(now)) this.policy.enqueue(vcpu, now);
+    this.kick();
+    return true;
+  }
+
+  /** Pulls the plug (libvirt's destroy). */
+  destroy(vm: Vm): boolean {
+    const now = this.kernel.now;
+    if (!vm.command('DESTROY', () => this.bus.publish(vm.id, 'vm.stopped', { reason: 'destroyed' }))) return false;
+    vm.endReason = 'destroyed';
+    for (const vcpu of vm.vcpus) this.takeOff(vcpu, () => vcpu.halt(now));
+    vm.stopDevices();
+    this.checkAllFinished();
+    return true;
+  }
+
+  // ---------------------------------------------------------------- physical CPU time line
+
+  private step(kind: number, arg: number): void {
+    const pcpu = this.pcpus[arg % PCPU_BITS];
+    const generation = Math.floor(arg / PCPU_BITS);
+    if (kind === DISPATCH) {
+      pcpu.dispatchPending = false;
+      this.dispatch(pcpu);
+      return;
+    }
+    if (generation !== pcpu.generation || pcpu.current === null) return;
+    if (kind === ENTER) this.enter(pcpu);
+    else this.stop(pcpu);
+  }
+
+  private schedule(pcpu: Pcpu, kind: number, time: number): void {
+    const arg = pcpu.generation * PCPU_BITS + pcpu.index;
+    if (kind === DISPATCH) this.kernel.schedule(time, this.target, kind, arg);
+    else this.kernel.scheduleCpu(time, this.target, kind, arg);
+  }
+
+  /** Asks idle physical CPUs to pick work, lowest index first. */
+  private kick(): void {
+    let waiting = this.policy.waiting;
+    if (waiting === 0) return;
+    for (const pcpu of this.pcpus) {
+      if (waiting === 0) break;
+      if (pcpu.current !== null || pcpu.dispatchPending) continue;
+      pcpu.dispatchPending = true;
+      waiting--;
+      this.schedule(pcpu, DISPATCH, this.kernel.now + this.costs.scheduleNs);
+    }
+  }
+
+  private dispatch(pcpu: Pcpu): void {
+    if (pcpu.current !== null) return;
+    const now = this.kernel.now;
+    const pick = this.policy.pick(pcpu.index, now);
+    if (pick === undefined) {
+      if (!pcpu.idle) {
+        pcpu.idle = true;
+        this.bus.publish(`pcpu/${pcpu.index}`, 'pcpu.idle', { pcpu: pcpu.index });
+      }
+      return;
+    }
+    const vcpu = this.vcpusById.get(pick.entity.id) as Vcpu;
+    if (!vcpu.dispatch(pcpu.index, now)) {
+      this.dispatch(pcpu);
+      return;
+    }
+    pcpu.idle = false;
+    pcpu.current = vcpu;
+    pcpu.generation++;
+    const switchNs = (pcpu.last !== vcpu ? this.costs.contextSwitchNs : 0) + this.costs.entryNs;
+    vcpu.counters.overheadNs += switchNs;
+    pcpu.last = vcpu;
+    pcpu.sliceStart = now + switchNs;
+    pcpu.sliceEnd = pcpu.sliceStart + pick.sliceNs;
+    this.schedule(pcpu, ENTER, now + switchNs);
+  }
+
+  /** Enters the guest: injects a pending interrupt if it can be taken, then runs a batch. */
+  private enter(pcpu: Pcpu): void {
+    const vcpu = pcpu.current as Vcpu;
+    const vm = this.vmsByName.get(vcpu.vm) as Vm;
+    let start = this.kernel.now;
+    if (vcpu.cpu.ie !== 0 && vcpu.index === 0) {
+      const line = vm.pic.deliverable();
+      if (line >= 0) {
+        const vector = Vector.IRQ_BASE + line;
+        if (!enterHandler(vcpu.cpu, vector, vcpu.cpu.pc, line, (address) => this.readGuest(vm, address))) {
+          this.crash(vm, vcpu, `interrupt on vector ${vector} with no handler installed`);
+          return;
+        }
+        vm.pic.acknowledge(line);
+        vcpu.counters.interrupts++;
+        vcpu.counters.overheadNs += this.costs.interruptInjectNs;
+        start += this.costs.interruptInjectNs;
+        this.bus.publish(vcpu.id, 'irq.inject', { vector, line });
+      }
+    }
+    let end = Math.min(this.kernel.queue.peekTime(), pcpu.sliceEnd, this.options.runEndNs, start + this.options.maxBatchNs);
+    const limit = this.options.instructionLimit;
+    if (limit !== undefined) end = Math.min(end, start + Math.max(0, limit - this.retiredTotal) * this.costs.instructionNs);
+    const budget = end > start ? end - start : 0;
+    const retiredBefore = vcpu.cpu.retired;
+    vcpu.run(budget, this.costs.instructionNs, this.trapMask);
+    this.retiredTotal += vcpu.cpu.retired - retiredBefore;
+    this.schedule(pcpu, STOP, start + vcpu.cpu.elapsedNs);
+  }
+
+  /** The batch's end has come: account for it, then resume, preempt or hand the exit over. */
+  private stop(pcpu: Pcpu): void {
+    const vcpu = pcpu.current as Vcpu;
+    const now = this.kernel.now;
+    const ran = vcpu.cpu.elapsedNs;
+    vcpu.counters.cpuNs += ran;
+    pcpu.busyNs += ran;
+    this.policy.charge(vcpu, ran, now);
+    const limit = this.options.instructionLimit;
+    if (limit !== undefined && this.retiredTotal >= limit) {
+      this.endReason = 'instructions';
+      this.kernel.requestStop();
+      return;
+    }
+    if (vcpu.cpu.stop !== Stop.BUDGET) {
+      vcpu.publishExit();
+      return;
+    }
+    if (now >= this.options.runEndNs) return;
+    if (now < pcpu.sliceEnd) {
+      // The batch was cut by another entry in the queue, not by the scheduler: carry on.
+      this.schedule(pcpu, ENTER, now);
+      return;
+    }
+    if (this.policy.shouldPreempt(pcpu.index, vcpu, now)) {
+      vcpu.publishPreempt(pcpu.index, now - pcpu.sliceStart);
+      this.release(pcpu, vcpu, this.costs.exitNs);
+      if (vcpu.preempt(now)) this.policy.enqueue(vcpu, now);
+      this.kick();
+      return;
+    }
+    pcpu.sliceStart = now;
+    pcpu.sliceEnd = now + this.policy.extend(pcpu.index, vcpu, now);
+    this.schedule(pcpu, ENTER, now);
+  }
+
+  /** The vCPU carries on after its exit was handled in `handlingNs`. */
+  private resumeAfterExit(vcpu: Vcpu, handlingNs: number): void {
+    const pcpu = this.pcpus[vcpu.pcpu];
+    const cost = this.costs.exitNs + handlingNs + this.costs.entryNs;
+    vcpu.counters.overheadNs += cost;
+    this.schedule(pcpu, ENTER, this.kernel.now + cost);
+  }
+
+  /** Takes a vCPU off its physical CPU, which then picks other work after `delayNs`. */
+  private release(pcpu: Pcpu, vcpu: Vcpu, delayNs: number): void {
+    if (pcpu.current !== vcpu) return;
+    pcpu.current = null;
+    pcpu.generation++;
+    vcpu.counters.overheadNs += delayNs;
+    pcpu.dispatchPending = true;
+    this.schedule(pcpu, DISPATCH, this.kernel.now + delayNs + this.costs.scheduleNs);
+  }
+
+  /** Moves a vCPU out of running or runnable through `transition` (pause, halt, crash). */
+  private takeOff(vcpu: Vcpu, transition: () => boolean): void {
+    const state = vcpu.state;
+    const pcpuIndex = vcpu.pcpu;
+    if (!transition()) return;
+    if (state === 'runnable') this.policy.remove(vcpu);
+    if (state === 'running' && pcpuIndex >= 0) this.release(this.pcpus[pcpuIndex], vcpu, this.costs.exitNs);
+  }
+
+  // ---------------------------------------------------------------- exit handlers
+
+  private vcpuOf(src: string): Vcpu {
+    const vcpu = this.vcpusById.get(src);
+    if (vcpu === undefined) throw new Error(`exit from unknown vCPU ${src}`);
+    return vcpu;
+  }
+
+  private vmOf(vcpu: Vcpu): Vm {
+    return this.vmsByName.get(vcpu.vm) as Vm;
+  }
+
+  private onIo(event: EventOf<'exit.io'>): void {
+    const vcpu = this.vcpuOf(event.src);
+    const vm = this.vmOf(vcpu);
+    const cpu = vcpu.cpu;
+    cpu.pc += 4;
+    if (event.data.dir === 'in') {
+      cpu.regs[cpu.stopC] = vm.io.readPort(event.data.port);
+    } else {
+      vm.io.writePort(event.data.port, event.data.value as number);
+      if (event.data.port === Port.POWER) return;
+    }
+    if (vcpu.state === 'running') this.resumeAfterExit(vcpu, this.costs.ioEmulateNs);
+  }
+
+  private onMmio(event: EventOf<'exit.mmio'>): void {
+    const vcpu = this.vcpuOf(event.src);
+    const vm = this.vmOf(vcpu);
+    const cpu = vcpu.cpu;
+    cpu.pc += 4;
+    if (event.data.dir === 'read') cpu.regs[cpu.stopC] = vm.io.readMmio(event.data.addr);
+    else vm.io.writeMmio(event.data.addr, event.data.value as number);
+    if (vcpu.state === 'running') this.resumeAfterExit(vcpu, this.costs.mmioEmulateNs);
+  }
+
+  private onHlt(event: EventOf<'exit.hlt'>): void {
+    const vcpu = this.vcpuOf(event.src);
+    const vm = this.vmOf(vcpu);
+    const now = this.kernel.now;
+    const pcpu = this.pcpus[vcpu.pcpu];
+    vcpu.cpu.pc += 4;
+    if (event.data.ie) {
+      if (vcpu.index === 0 && vm.pic.deliverable() >= 0) {
+        // An interrupt is already waiting: hlt returns at once, and entry injects it.
+        this.resumeAfterExit(vcpu, this.costs.privilegedEmulateNs);
+        return;
+      }
+      this.release(pcpu, vcpu, this.costs.exitNs + this.costs.privilegedEmulateNs);
+      vcpu.block();
+      if (vm.state === 'running' && vm.allBlocked()) vm.command('BLOCK', () => this.bus.publish(vm.id, 'vm.blocked', {}));
+      return;
+    }
+    // hlt with interrupts off: nothing can wake this vCPU again.
+    this.release(pcpu, vcpu, this.costs.exitNs + this.costs.privilegedEmulateNs);
+    vcpu.halt(now);
+    if (vm.allHalted()) this.powerOff(vm, 'every vCPU halted with interrupts disabled');
+  }
+
+  private onHypercall(event: EventOf<'exit.hypercall'>): void {
+    const vcpu = this.vcpuOf(event.src);
+    const vm = this.vmOf(vcpu);
+    const cpu = vcpu.cpu;
+    cpu.pc += 4;
+    switch (event.data.nr) {
+      case Hypercall.VERSION:
+        cpu.regs[1] = HYPERCALL_VERSION;
+        break;
+      case Hypercall.CONSOLE_PUTC:
+        vm.console.write(Port.CONSOLE_DATA, event.data.args[0]);
+        break;
+      case Hypercall.POWER_OFF:
+        this.powerOff(vm, 'the guest asked the monitor to power off');
+        return;
+      case Hypercall.YIELD: {
+        const now = this.kernel.now;
+        this.release(this.pcpus[vcpu.pcpu], vcpu, this.costs.exitNs + this.costs.hypercallNs);
+        if (vcpu.preempt(now)) this.policy.enqueue(vcpu, now);
+        this.kick();
+        return;
+      }
+      case Hypercall.TIME_US:
+        cpu.regs[1] = Math.floor(this.kernel.now / NS_PER_US) & 0x7fff_ffff;
+        break;
+      default:
+        cpu.regs[1] = HYPERCALL_UNKNOWN;
+    }
+    this.resumeAfterExit(vcpu, this.costs.hypercallNs);
+  }
+
+  private onPrivileged(event: EventOf<'exit.privileged'>): void {
+    const vcpu = this.vcpuOf(event.src);
+    const cpu = vcpu.cpu;
+    const address = cpu.pc;
+    const vm = this.vmOf(vcpu);
+    const a = this.readGuest(vm, address + 1) ?? 0;
+    const b = this.readGuest(vm, address + 2) ?? 0;
+    if (!executePrivileged(cpu, cpu.stopA, a, b)) {
+      this.crash(vm, vcpu, `cannot emulate privileged opcode ${cpu.stopA}`);
+      return;
+    }
+    this.resumeAfterExit(vcpu, this.costs.privilegedEmulateNs);
+  }
+
+  private onPageFault(event: EventOf<'exit.page-fault'>): void {
+    const vcpu = this.vcpuOf(event.src);
+    const { addr, access } = event.data;
+    this.crash(
+      this.vmOf(vcpu),
+      vcpu,
+      `${access} of guest-physical address 0x${(addr >>> 0).toString(16)} outside the VM's memory (EPT violation)`,
+    );
+  }
+
+  private onException(event: EventOf<'exit.exception'>): void {
+    const vcpu = this.vcpuOf(event.src);
+    const vm = this.vmOf(vcpu);
+    const cpu = vcpu.cpu;
+    const vector = cpu.stopA;
+    const name = VECTOR_NAMES[vector] ?? `vector ${vector}`;
+    // A fault raised by the guest kernel itself (other than a syscall) is fatal, as a triple
+    // fault is on hardware: the monitor does not second-guess a broken kernel.
+    if (event.data.mode === 'kernel' && vector !== Vector.SYSCALL) {
+      this.crash(vm, vcpu, `${name} in kernel mode at pc 0x${(event.data.pc >>> 0).toString(16)}`);
+      return;
+    }
+    if (!enterHandler(cpu, vector, cpu.stopC, cpu.stopB, (address) => this.readGuest(vm, address))) {
+      this.crash(vm, vcpu, `${name} in ${event.data.mode} mode with no handler installed`);
+      return;
+    }
+    this.bus.publish(vcpu.id, 'exception.inject', { vector, pc: cpu.pc });
+    this.resumeAfterExit(vcpu, this.costs.exceptionReflectNs);
+  }
+
+  private onIrq(event: EventOf<'irq.raise'>): void {
+    const vm = this.vmsByDevice.get(event.src);
+    if (vm === undefined) return;
+    const vcpu = vm.bsp;
+    if (vcpu.state !== 'blocked' || vcpu.cpu.ie === 0 || vm.pic.deliverable() < 0) return;
+    const now = this.kernel.now;
+    if (!vcpu.wake(now)) return;
+    if (vm.state === 'blocked') vm.command('UNBLOCK', () => this.bus.publish(vm.id, 'vm.unblocked', {}));
+    this.policy.enqueue(vcpu, now);
+    this.kick();
+  }
+
+  // ---------------------------------------------------------------- VM endings
+
+  /** Crashes one VM (libvirt's `crashed`): its vCPUs stop; no other VM is touched. */
+  crash(vm: Vm, culprit: Vcpu, reason: string): void {
+    if (vm.finished) return;
+    const now = this.kernel.now;
+    const pc = culprit.cpu.pc;
+    vm.command('CRASH', () => this.bus.publish(vm.id, 'vm.crashed', { reason, vcpu: culprit.index, pc }));
+    vm.endReason = reason;
+    for (const vcpu of vm.vcpus) this.takeOff(vcpu, () => vcpu.crash(reason, now));
+    vm.stopDevices();
+    this.checkAllFinished();
+  }
+
+  /** The guest powered off: shutdown, every vCPU halted, devices stopped, shutoff. */
+  powerOff(vm: Vm, reason: string): void {
+    if (vm.finished) return;
+    const now = this.kernel.now;
+    if (vm.state !== 'shutdown') vm.command('SHUTDOWN', () => this.bus.publish(vm.id, 'vm.shutdown', { reason }));
+    for (const vcpu of vm.vcpus) this.takeOff(vcpu, () => vcpu.halt(now));
+    vm.stopDevices();
+    vm.endReason = reason;
+    vm.command('POWEROFF', () => this.bus.publish(vm.id, 'vm.stopped', { reason }));
+    this.checkAllFinished();
+  }
+
+  private checkAllFinished(): void {
+    if (this.vms.every((vm) => vm.finished)) {
+      this.endReason = 'idle';
+      this.kernel.requestStop();
+    }
+  }
+
+  private readGuest(vm: Vm, address: number): number | undefined {
+    const index = vm.memory.translate(address);
+    return index < 0 ? undefined : vm.memory.host.words[index];
+  }
+
+  /** Monitor state for checkpoints. */
+  snapshot(): Record<string, unknown> {
+    return {
+      pcpus: this.pcpus.map((pcpu) => ({
+        index: pcpu.index,
+        current: pcpu.current?.id ?? null,
+        last: pcpu.last?.id ?? null,
+        sliceEnd: pcpu.sliceEnd,
+        generation: pcpu.generation,
+        idle: pcpu.idle,
+        busyNs: pcpu.busyNs,
+      })),
+      scheduler: this.policy.snapshot(),
+      retiredTotal: this.retiredTotal,
+    };
+  }
+}
+
+const VECTOR_NAMES: Readonly<Record<number, string>> = {
+  [Vector.DE]: '#DE (divide error)',
+  [Vector.GP]: '#GP (privileged instruction)',
+  [Vector.PF]: '#PF (page fault)',
+  [Vector.SYSCALL]: 'syscall',
+  [Vector.UD]: '#UD (undefined opcode)',
+  [Vector.AC]: '#AC (misaligned instruction address)',
+};

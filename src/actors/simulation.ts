@@ -1,0 +1,200 @@
+/**
+ * The builder and the run: turns a resolved scenario into a running system (host, monitor, VMs
+ * with their memory, vCPUs and devices), wires the log to the bus, runs the kernel loop to the
+ * end and reports. Built from small named steps, as Firecracker's builder is.
+ */
+import { EventBus } from '../core/bus.js';
+import { resolveCosts, type CostModel } from '../core/costs.js';
+import { Kernel } from '../core/kernel.js';
+import type { LogWriter } from '../core/log/writer.js';
+import { GuestPhysicalMap } from '../core/memory.js';
+import { RandomSource } from '../core/prng.js';
+import { assemble } from '../core/isa/assembler.js';
+import type { Scenario, VmSpec } from '../core/scenario/schema.js';
+import { scenarioToSource } from '../core/scenario/load.js';
+import { PAGE_BYTES } from '../core/platform.js';
+import { ENGINE_VERSION } from '../core/version.js';
+import { bundledGuest } from '../guests/index.js';
+import { Host } from './host.js';
+import { Monitor, type EndReason } from './monitor/monitor.js';
+import { createPolicy } from './scheduler/index.js';
+import { Vm } from './vm.js';
+import { summarize, type RunSummary } from './summary.js';
+
+export interface GuestImage {
+  readonly words: Int32Array;
+  readonly entry: number;
+}
+
+export interface SimulationOptions {
+  readonly scenario: Scenario;
+  /** Overrides the scenario's seed. */
+  readonly seed?: number;
+  /** The scenario file's name, for error messages about inline programs. */
+  readonly scenarioFile?: string;
+  /** Reads a `program:` file named in the scenario (the CLI resolves it against the file's folder). */
+  readonly readProgram?: (path: string) => string;
+  /** Where the event log goes; no log when absent. */
+  readonly log?: LogWriter;
+  /** The quantum of temporal decoupling (see monitor.ts). */
+  readonly maxBatchNs?: number;
+}
+
+const DEFAULT_MAX_BATCH_NS = 100_000;
+const START = 0;
+
+export class Simulation {
+  readonly kernel = new Kernel();
+  readonly bus = new EventBus(this.kernel);
+  readonly seed: number;
+  readonly random: RandomSource;
+  readonly costs: CostModel;
+  readonly host: Host;
+  readonly vms: Vm[];
+  readonly monitor: Monitor;
+  private readonly target: number;
+  private lastCheckpointSeq = 0;
+  private ended: EndReason | undefined;
+
+  constructor(private readonly options: SimulationOptions) {
+    const scenario = options.scenario;
+    this.seed = options.seed ?? scenario.seed;
+    this.random = new RandomSource(this.seed);
+    this.costs = resolveCosts(scenario.costs);
+    this.attachLog();
+    this.bus.publish('host', 'sim.started', {
+      scenario: scenario.name,
+      seed: this.seed,
+      pcpus: scenario.host.pcpus,
+      vms: scenario.vms.length,
+    });
+    const backed = scenario.vms.reduce((sum, vm) => sum + vm.memoryBytes, 0);
+    this.host = new Host(scenario.host.pcpus, scenario.host.memoryBytes, backed);
+    this.vms = this.buildVms(scenario.vms);
+    const policy = createPolicy(scenario.scheduler.policy, { pcpus: scenario.host.pcpus, quantumNs: scenario.scheduler.quantumNs });
+    this.monitor = new Monitor(this.kernel, this.bus, policy, this.costs, this.vms, {
+      pcpus: scenario.host.pcpus,
+      runEndNs: scenario.run.timeNs,
+      instructionLimit: scenario.run.instructions,
+      maxBatchNs: options.maxBatchNs ?? DEFAULT_MAX_BATCH_NS,
+    });
+    this.target = this.kernel.register('simulation', (kind, arg) => {
+      if (kind === START) this.monitor.start(this.vms[arg]);
+    });
+    this.scheduleStarts(scenario.vms);
+  }
+
+  get scenario(): Scenario {
+    return this.options.scenario;
+  }
+
+  private attachLog(): void {
+    const log = this.options.log;
+    if (log === undefined) return;
+    log.writeHeader({ engine: ENGINE_VERSION, seed: this.seed, scenario: scenarioToSource({ ...this.options.scenario, seed: this.seed }) });
+    this.bus.addSink(log.append);
+  }
+
+  private buildVms(specs: readonly VmSpec[]): Vm[] {
+    let key = 0;
+    return specs.map((spec) => {
+      const image = this.assembleGuest(spec);
+      const frames = this.host.memory.allocate(spec.memoryBytes / PAGE_BYTES, `vm/${spec.name}`);
+      const memory = new GuestPhysicalMap(this.host.memory, frames);
+      memory.load(image.words);
+      const vm = new Vm(
+        { name: spec.name, vcpus: spec.vcpus, guest: guestLabel(spec), entry: image.entry, params: { ...spec.sched }, firstKey: key },
+        memory,
+        this.bus,
+        this.kernel,
+        this.random,
+        this.costs,
+      );
+      key += spec.vcpus;
+      this.bus.publish(vm.id, 'vm.defined', { vcpus: spec.vcpus, memoryBytes: spec.memoryBytes, guest: guestLabel(spec) });
+      return vm;
+    });
+  }
+
+  private assembleGuest(spec: VmSpec): GuestImage {
+    const guest = spec.guest;
+    let source: string;
+    let file: string;
+    let symbols: Readonly<Record<string, number>> = spec.params;
+    if (guest.kind === 'bundled') {
+      const bundled = bundledGuest(guest.name);
+      source = bundled.source;
+      file = `guest:${guest.name}`;
+      symbols = { ...bundled.defaults, ...spec.params };
+    } else if (guest.kind === 'file') {
+      if (this.options.readProgram === undefined) throw new Error(`VM ${spec.name}: no way to read program file ${guest.path}`);
+      source = this.options.readProgram(guest.path);
+      file = guest.path;
+    } else {
+      // Pad with empty lines so the assembler's line numbers are the scenario file's.
+      source = '\n'.repeat(Math.max(0, guest.line - 1)) + guest.source;
+      file = this.options.scenarioFile ?? '<scenario>';
+    }
+    return assemble(source, { file, symbols });
+  }
+
+  private scheduleStarts(specs: readonly VmSpec[]): void {
+    specs.forEach((spec, index) => {
+      if (spec.autostart) this.kernel.schedule(spec.startNs, this.target, START, index);
+    });
+  }
+
+  /** Runs to the end of the scenario (virtual time, instruction budget, or every VM finished). */
+  run(): RunSummary {
+    if (this.ended !== undefined) throw new Error('this simulation has already run');
+    const every = this.scenario.run.checkpointEvery;
+    const log = this.options.log;
+    const result = this.kernel.run(
+      this.scenario.run.timeNs,
+      log === undefined
+        ? undefined
+        : () => {
+            if (this.bus.count - this.lastCheckpointSeq >= every) this.writeCheckpoint(log);
+          },
+    );
+    this.ended = this.monitor.endReason ?? (result === 'time' ? 'time' : 'idle');
+    this.finish();
+    return this.summary();
+  }
+
+  private finish(): void {
+    const now = this.kernel.now;
+    for (const vm of this.vms) {
+      vm.console.flush();
+      for (const vcpu of vm.vcpus) if (vcpu.state === 'runnable') vcpu.counters.waitNs += now - vcpu.runnableSince;
+    }
+    this.bus.publish('host', 'sim.ended', { reason: this.ended as EndReason, instructions: this.monitor.retiredTotal });
+    this.options.log?.close(now);
+    this.bus.complete();
+  }
+
+  private writeCheckpoint(log: LogWriter): void {
+    this.lastCheckpointSeq = this.bus.count;
+    log.checkpoint(this.bus.count, this.kernel.now, this.state());
+  }
+
+  /** Every actor's state: what a checkpoint line carries. */
+  state(): Record<string, unknown> {
+    return {
+      t: this.kernel.now,
+      monitor: this.monitor.snapshot(),
+      vms: Object.fromEntries(this.vms.map((vm) => [vm.name, vm.snapshot()])),
+      random: this.random.states(),
+      queue: this.kernel.pending(),
+    };
+  }
+
+  summary(): RunSummary {
+    return summarize(this, this.ended ?? 'time');
+  }
+}
+
+function guestLabel(spec: VmSpec): string {
+  const guest = spec.guest;
+  return guest.kind === 'bundled' ? guest.name : guest.kind === 'file' ? guest.path : 'inline';
+}

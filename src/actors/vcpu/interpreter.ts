@@ -1,0 +1,413 @@
+/**
+ * The vCPU's hot loop: fetch, decode and execute guest instructions over typed arrays until the
+ * time budget runs out or something needs the monitor (an exit). No allocation, no events, no
+ * calls into the rest of the system: exits are reported through CpuState's stop fields.
+ *
+ * Every memory access (fetch, load, store) goes through the VM's guest-physical map. An address
+ * the map does not back is a PAGE_FAULT stop (the EPT violation of hardware-assisted monitors),
+ * or an MMIO stop when it falls inside the device window.
+ *
+ * `trapMask[op]` says which privileged instructions exit when run in virtual kernel mode: all of
+ * them under trap-and-emulate. A privileged instruction in virtual user mode always raises #GP.
+ * The stop leaves pc at the instruction that stopped, so the monitor can emulate and advance it.
+ */
+import { ESTATUS_PREV_IE, ESTATUS_PREV_USER, Mode, Op, Vector, Csr } from '../../core/isa/opcodes.js';
+import { MMIO_BASE, MMIO_LIMIT, PAGE_MASK, PAGE_SHIFT } from '../../core/platform.js';
+import { Access, CpuState, Stop, type StopCode } from './cpuState.js';
+
+export function execute(
+  cpu: CpuState,
+  memory: Int32Array,
+  pageBase: Int32Array,
+  budgetNs: number,
+  instructionNs: number,
+  trapMask: Uint8Array,
+): StopCode {
+  const regs = cpu.regs;
+  const pageCount = pageBase.length;
+  let pc = cpu.pc | 0;
+  let left = budgetNs;
+  let retired = 0;
+  let work = 0;
+  let codePage = -1;
+  let codeBase = 0;
+  let stop: StopCode = Stop.BUDGET;
+  let stopA = 0;
+  let stopB = 0;
+  let stopC = 0;
+
+  run: while (left > 0) {
+    // Fetch through the guest-physical map, caching the current code page.
+    const page = pc >>> PAGE_SHIFT;
+    if (page !== codePage || (pc & 3) !== 0) {
+      if ((pc & 3) !== 0) {
+        stop = Stop.EXCEPTION;
+        stopA = Vector.AC;
+        stopB = pc;
+        stopC = pc;
+        break;
+      }
+      if (page >= pageCount || pageBase[page] < 0) {
+        stop = Stop.PAGE_FAULT;
+        stopA = pc;
+        stopB = Access.FETCH;
+        break;
+      }
+      codePage = page;
+      codeBase = pageBase[page] - (page << PAGE_SHIFT);
+    }
+    const at = codeBase + pc;
+    const op = memory[at];
+    const a = memory[at + 1];
+    const b = memory[at + 2];
+    const c = memory[at + 3];
+
+    switch (op) {
+      case Op.NOP:
+        break;
+      case Op.MOVI:
+        regs[a & 7] = b;
+        break;
+      case Op.MOV:
+        regs[a & 7] = regs[b & 7];
+        break;
+      case Op.ADD:
+        regs[a & 7] = regs[b & 7] + regs[c & 7];
+        break;
+      case Op.SUB:
+        regs[a & 7] = regs[b & 7] - regs[c & 7];
+        break;
+      case Op.MUL:
+        regs[a & 7] = Math.imul(regs[b & 7], regs[c & 7]);
+        break;
+      case Op.DIV:
+      case Op.MOD: {
+        const divisor = regs[c & 7];
+        if (divisor === 0) {
+          stop = Stop.EXCEPTION;
+          stopA = Vector.DE;
+          stopB = 0;
+          stopC = pc;
+          break run;
+        }
+        regs[a & 7] = op === Op.DIV ? (regs[b & 7] / divisor) | 0 : regs[b & 7] % divisor | 0;
+        break;
+      }
+      case Op.AND:
+        regs[a & 7] = regs[b & 7] & regs[c & 7];
+        break;
+      case Op.OR:
+        regs[a & 7] = regs[b & 7] | regs[c & 7];
+        break;
+      case Op.XOR:
+        regs[a & 7] = regs[b & 7] ^ regs[c & 7];
+        break;
+      case Op.SHL:
+        regs[a & 7] = regs[b & 7] << (regs[c & 7] & 31);
+        break;
+      case Op.SHR:
+        regs[a & 7] = regs[b & 7] >>> (regs[c & 7] & 31);
+        break;
+      case Op.SAR:
+        regs[a & 7] = regs[b & 7] >> (regs[c & 7] & 31);
+        break;
+      case Op.ADDI:
+        regs[a & 7] = regs[b & 7] + c;
+        break;
+      case Op.LD:
+      case Op.LDA: {
+        const address = op === Op.LD ? (regs[b & 7] + c) | 0 : b;
+        const dataPage = address >>> PAGE_SHIFT;
+        const base = dataPage < pageCount ? pageBase[dataPage] : -1;
+        if (base < 0) {
+          stop = address >= MMIO_BASE && address < MMIO_LIMIT ? Stop.MMIO : Stop.PAGE_FAULT;
+          stopA = address;
+          stopB = Access.READ;
+          stopC = a & 7;
+          break run;
+        }
+        regs[a & 7] = memory[base + (address & PAGE_MASK)];
+        break;
+      }
+      case Op.ST:
+      case Op.STA: {
+        const address = op === Op.ST ? (regs[b & 7] + c) | 0 : b;
+        const dataPage = address >>> PAGE_SHIFT;
+        const base = dataPage < pageCount ? pageBase[dataPage] : -1;
+        if (base < 0) {
+          stop = address >= MMIO_BASE && address < MMIO_LIMIT ? Stop.MMIO : Stop.PAGE_FAULT;
+          stopA = address;
+          stopB = Access.WRITE;
+          stopC = regs[a & 7];
+          break run;
+        }
+        memory[base + (address & PAGE_MASK)] = regs[a & 7];
+        break;
+      }
+      case Op.PUSH:
+      case Op.CALL: {
+        const address = (regs[7] - 1) | 0;
+        const dataPage = address >>> PAGE_SHIFT;
+        const base = dataPage < pageCount ? pageBase[dataPage] : -1;
+        if (base < 0) {
+          stop = Stop.PAGE_FAULT;
+          stopA = address;
+          stopB = Access.WRITE;
+          break run;
+        }
+        memory[base + (address & PAGE_MASK)] = op === Op.PUSH ? regs[a & 7] : pc + 4;
+        regs[7] = address;
+        if (op === Op.CALL) {
+          pc = a;
+          left -= instructionNs;
+          retired++;
+          continue run;
+        }
+        break;
+      }
+      case Op.POP:
+      case Op.RET: {
+        const address = regs[7];
+        const dataPage = address >>> PAGE_SHIFT;
+        const base = dataPage < pageCount ? pageBase[dataPage] : -1;
+        if (base < 0) {
+          stop = Stop.PAGE_FAULT;
+          stopA = address;
+          stopB = Access.READ;
+          break run;
+        }
+        const value = memory[base + (address & PAGE_MASK)];
+        regs[7] = (address + 1) | 0;
+        if (op === Op.RET) {
+          pc = value;
+          left -= instructionNs;
+          retired++;
+          continue run;
+        }
+        regs[a & 7] = value;
+        break;
+      }
+      case Op.JMP:
+        pc = a;
+        left -= instructionNs;
+        retired++;
+        continue run;
+      case Op.JZ:
+        if (regs[a & 7] === 0) {
+          pc = b;
+          left -= instructionNs;
+          retired++;
+          continue run;
+        }
+        break;
+      case Op.JNZ:
+        if (regs[a & 7] !== 0) {
+          pc = b;
+          left -= instructionNs;
+          retired++;
+          continue run;
+        }
+        break;
+      case Op.BEQ:
+      case Op.BNE:
+      case Op.BLT:
+      case Op.BGE: {
+        const x = regs[a & 7];
+        const y = regs[b & 7];
+        const taken = op === Op.BEQ ? x === y : op === Op.BNE ? x !== y : op === Op.BLT ? x < y : x >= y;
+        if (taken) {
+          pc = c;
+          left -= instructionNs;
+          retired++;
+          continue run;
+        }
+        break;
+      }
+      case Op.JR:
+        pc = regs[a & 7];
+        left -= instructionNs;
+        retired++;
+        continue run;
+      case Op.WORK:
+      case Op.WORKR: {
+        // Abstract computation: O(1) however long, but preemptible. A slice that ends inside it
+        // leaves the rest in workLeftNs and pc on the instruction.
+        const total = cpu.workLeftNs > 0 ? cpu.workLeftNs : op === Op.WORK ? a : regs[a & 7];
+        if (total <= left) {
+          left -= total > 0 ? total : 0;
+          work += total > 0 ? total : 0;
+          cpu.workLeftNs = 0;
+          retired++;
+          pc += 4;
+          continue run;
+        }
+        cpu.workLeftNs = total - left;
+        work += left;
+        left = 0;
+        break run;
+      }
+      case Op.SYSCALL:
+        stop = Stop.EXCEPTION;
+        stopA = Vector.SYSCALL;
+        stopB = a;
+        stopC = pc + 4;
+        break run;
+      case Op.HYPERCALL:
+        if (cpu.mode === Mode.USER) {
+          stop = Stop.EXCEPTION;
+          stopA = Vector.GP;
+          stopB = op;
+          stopC = pc;
+          break run;
+        }
+        stop = Stop.HYPERCALL;
+        stopA = a;
+        break run;
+      case Op.CLI:
+      case Op.STI:
+      case Op.IRET:
+      case Op.HLT:
+      case Op.IN:
+      case Op.OUT:
+      case Op.CSRR:
+      case Op.CSRW:
+      case Op.INR:
+      case Op.OUTR:
+        if (cpu.mode === Mode.USER) {
+          stop = Stop.EXCEPTION;
+          stopA = Vector.GP;
+          stopB = op;
+          stopC = pc;
+          break run;
+        }
+        if (op === Op.HLT) {
+          stop = Stop.HLT;
+          stopA = cpu.ie;
+          break run;
+        }
+        if (op === Op.IN || op === Op.OUT || op === Op.INR || op === Op.OUTR) {
+          stop = Stop.IO;
+          if (op === Op.IN) {
+            stopA = b;
+            stopB = 0;
+            stopC = a & 7;
+          } else if (op === Op.OUT) {
+            stopA = a;
+            stopB = 1;
+            stopC = regs[b & 7];
+          } else if (op === Op.INR) {
+            stopA = regs[b & 7];
+            stopB = 0;
+            stopC = a & 7;
+          } else {
+            stopA = regs[a & 7];
+            stopB = 1;
+            stopC = regs[b & 7];
+          }
+          break run;
+        }
+        if (trapMask[op] !== 0) {
+          stop = Stop.PRIVILEGED;
+          stopA = op;
+          break run;
+        }
+        // Run natively (hardware-assisted): the shared semantics, no exit.
+        cpu.pc = pc;
+        executePrivileged(cpu, op, a, b);
+        pc = cpu.pc;
+        left -= instructionNs;
+        retired++;
+        if (op === Op.STI || op === Op.IRET) {
+          // Interrupts may now be deliverable: give the monitor a chance at the next entry.
+          break run;
+        }
+        continue run;
+      default:
+        stop = Stop.EXCEPTION;
+        stopA = Vector.UD;
+        stopB = op;
+        stopC = pc;
+        break run;
+    }
+    pc += 4;
+    left -= instructionNs;
+    retired++;
+  }
+
+  cpu.pc = pc;
+  cpu.stop = stop;
+  cpu.stopA = stopA;
+  cpu.stopB = stopB;
+  cpu.stopC = stopC;
+  cpu.elapsedNs = left > 0 ? budgetNs - left : budgetNs;
+  cpu.retired += retired;
+  cpu.workNs += work;
+  return stop;
+}
+
+/**
+ * The semantics of the privileged instructions that change vCPU state only (cli, sti, iret,
+ * csrr, csrw). Used by the monitor when it emulates a trapped one, and by the interpreter when
+ * they run natively. Advances pc (iret sets it). Returns false for an instruction it does not
+ * cover.
+ */
+export function executePrivileged(cpu: CpuState, op: number, a: number, b: number): boolean {
+  switch (op) {
+    case Op.CLI:
+      cpu.ie = 0;
+      cpu.pc += 4;
+      return true;
+    case Op.STI:
+      cpu.ie = 1;
+      cpu.pc += 4;
+      return true;
+    case Op.IRET: {
+      const status = cpu.csr[Csr.ESTATUS];
+      cpu.pc = cpu.csr[Csr.EPC];
+      cpu.mode = (status & ESTATUS_PREV_USER) !== 0 ? Mode.USER : Mode.KERNEL;
+      cpu.ie = (status & ESTATUS_PREV_IE) !== 0 ? 1 : 0;
+      cpu.workLeftNs = cpu.savedWorkLeftNs;
+      cpu.savedWorkLeftNs = 0;
+      return true;
+    }
+    case Op.CSRR:
+      cpu.regs[a & 7] = (b >>> 0) < cpu.csr.length ? cpu.csr[b] : 0;
+      cpu.pc += 4;
+      return true;
+    case Op.CSRW:
+      // The vCPU index is read-only; writes to it and to unknown CSRs are ignored.
+      if ((a >>> 0) < cpu.csr.length && a !== Csr.VCPU) cpu.csr[a] = cpu.regs[b & 7];
+      cpu.pc += 4;
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Enters an interrupt or exception handler: saves pc, mode and IE, switches to kernel mode with
+ * interrupts off and jumps to the handler. Returns false when the vector has no handler: no
+ * vector table installed (IVT = 0, as at reset), an empty entry, or a table outside memory.
+ */
+export function enterHandler(
+  cpu: CpuState,
+  vector: number,
+  returnPc: number,
+  value: number,
+  readGuest: (address: number) => number | undefined,
+): boolean {
+  const table = cpu.csr[Csr.IVT];
+  if (table === 0) return false;
+  const handler = readGuest(table + vector);
+  if (handler === undefined || handler === 0) return false;
+  cpu.csr[Csr.EPC] = returnPc;
+  cpu.csr[Csr.ESTATUS] = (cpu.mode === Mode.USER ? ESTATUS_PREV_USER : 0) | (cpu.ie !== 0 ? ESTATUS_PREV_IE : 0);
+  cpu.csr[Csr.CAUSE] = vector;
+  cpu.csr[Csr.EVAL] = value;
+  cpu.mode = Mode.KERNEL;
+  cpu.ie = 0;
+  cpu.savedWorkLeftNs = cpu.workLeftNs;
+  cpu.workLeftNs = 0;
+  cpu.pc = handler;
+  return true;
+}

@@ -1,0 +1,248 @@
+/**
+ * The vCPU actor: its architectural state (CpuState), its lifecycle machine, and its counters.
+ * It runs guest code in batches (interpreter.ts) when the monitor dispatches it, and publishes
+ * its exits and lifecycle changes as facts on the bus.
+ */
+import type { EventBus } from '../../core/bus.js';
+import { EXIT_REASONS, type ExitReason, type VcpuState } from '../../core/events.js';
+import { Csr, Mode, OPCODE_INFO } from '../../core/isa/opcodes.js';
+import { Lifecycle } from '../../machines/lifecycle.js';
+import { vcpuMachine, type VcpuCommand } from '../../machines/vcpuMachine.js';
+import type { SchedEntity } from '../scheduler/policy.js';
+import { CpuState, Stop } from './cpuState.js';
+import { execute } from './interpreter.js';
+import type { GuestPhysicalMap } from '../../core/memory.js';
+
+export interface VcpuCounters {
+  /** ns spent running guest code on a physical CPU. */
+  cpuNs: number;
+  /** ns spent runnable but waiting for a physical CPU. */
+  waitNs: number;
+  /** ns the monitor spent on this vCPU's behalf (exits, emulation, switches). */
+  overheadNs: number;
+  readonly exits: Record<ExitReason, number>;
+  interrupts: number;
+  dispatches: number;
+}
+
+export class Vcpu implements SchedEntity {
+  readonly cpu = new CpuState();
+  readonly lifecycle = new Lifecycle<VcpuState, VcpuCommand>(vcpuMachine);
+  readonly id: string;
+  /** Physical CPU it runs on, or -1. */
+  pcpu = -1;
+  /** When it last became runnable (for wait time). */
+  runnableSince = 0;
+  readonly counters: VcpuCounters = {
+    cpuNs: 0,
+    waitNs: 0,
+    overheadNs: 0,
+    exits: Object.fromEntries(EXIT_REASONS.map((reason) => [reason, 0])) as Record<ExitReason, number>,
+    interrupts: 0,
+    dispatches: 0,
+  };
+
+  constructor(
+    readonly vm: string,
+    readonly index: number,
+    readonly key: number,
+    readonly params: Readonly<Record<string, number>>,
+    private readonly memory: GuestPhysicalMap,
+    private readonly bus: EventBus,
+  ) {
+    this.id = `vm/${vm}/vcpu/${index}`;
+  }
+
+  get state(): VcpuState {
+    return this.lifecycle.state;
+  }
+
+  /** Sets the reset state: entry point, kernel mode, interrupts off, sp at the top of memory. */
+  reset(entry: number): void {
+    const cpu = this.cpu;
+    cpu.regs.fill(0);
+    cpu.csr.fill(0);
+    cpu.pc = entry;
+    cpu.mode = Mode.KERNEL;
+    cpu.ie = 0;
+    cpu.regs[0] = this.index;
+    cpu.regs[7] = this.memory.sizeWords;
+    cpu.csr[Csr.VCPU] = this.index;
+  }
+
+  /** Runs guest code for at most budgetNs. */
+  run(budgetNs: number, instructionNs: number, trapMask: Uint8Array): number {
+    return execute(this.cpu, this.memory.host.words, this.memory.pageBase, budgetNs, instructionNs, trapMask);
+  }
+
+  /** Publishes the exit the last run stopped on (not BUDGET). */
+  publishExit(): void {
+    const cpu = this.cpu;
+    const pc = cpu.pc;
+    const counters = this.counters.exits;
+    switch (cpu.stop) {
+      case Stop.IO:
+        counters.io++;
+        this.bus.publish(this.id, 'exit.io', {
+          pc,
+          port: cpu.stopA,
+          dir: cpu.stopB === 0 ? 'in' : 'out',
+          value: cpu.stopB === 0 ? null : cpu.stopC,
+        });
+        return;
+      case Stop.MMIO:
+        counters.mmio++;
+        this.bus.publish(this.id, 'exit.mmio', {
+          pc,
+          addr: cpu.stopA,
+          dir: cpu.stopB === 0 ? 'read' : 'write',
+          value: cpu.stopB === 0 ? null : cpu.stopC,
+        });
+        return;
+      case Stop.HLT:
+        counters.hlt++;
+        this.bus.publish(this.id, 'exit.hlt', { pc, ie: cpu.stopA !== 0 });
+        return;
+      case Stop.HYPERCALL:
+        counters.hypercall++;
+        this.bus.publish(this.id, 'exit.hypercall', { pc, nr: cpu.stopA, args: [cpu.regs[1], cpu.regs[2], cpu.regs[3]] });
+        return;
+      case Stop.PRIVILEGED:
+        counters.privileged++;
+        this.bus.publish(this.id, 'exit.privileged', {
+          pc,
+          op: OPCODE_INFO.get(cpu.stopA)?.mnemonic ?? String(cpu.stopA),
+          mode: cpu.mode === Mode.USER ? 'user' : 'kernel',
+        });
+        return;
+      case Stop.PAGE_FAULT:
+        counters['page-fault']++;
+        this.bus.publish(this.id, 'exit.page-fault', {
+          pc,
+          addr: cpu.stopA,
+          access: cpu.stopB === 0 ? 'read' : cpu.stopB === 1 ? 'write' : 'fetch',
+        });
+        return;
+      case Stop.EXCEPTION:
+        counters.exception++;
+        this.bus.publish(this.id, 'exit.exception', { pc, vector: cpu.stopA, mode: cpu.mode === Mode.USER ? 'user' : 'kernel' });
+        return;
+      default:
+        throw new Error(`vCPU ${this.id} has no exit to publish (stop ${cpu.stop})`);
+    }
+  }
+
+  publishPreempt(pcpu: number, ranNs: number): void {
+    this.counters.exits.preempt++;
+    this.bus.publish(this.id, 'exit.preempt', { pc: this.cpu.pc, pcpu, ranNs });
+  }
+
+  // Lifecycle commands. Each returns whether it was allowed; a refusal is published as a fact.
+
+  start(now: number): boolean {
+    if (!this.command('START')) return false;
+    this.runnableSince = now;
+    this.bus.publish(this.id, 'vcpu.runnable', { reason: 'start' });
+    return true;
+  }
+
+  dispatch(pcpu: number, now: number): boolean {
+    if (!this.command('DISPATCH')) return false;
+    this.counters.waitNs += now - this.runnableSince;
+    this.counters.dispatches++;
+    this.pcpu = pcpu;
+    this.bus.publish(this.id, 'vcpu.running', { pcpu });
+    return true;
+  }
+
+  preempt(now: number): boolean {
+    if (!this.command('PREEMPT')) return false;
+    this.pcpu = -1;
+    this.runnableSince = now;
+    this.bus.publish(this.id, 'vcpu.runnable', { reason: 'preempt' });
+    return true;
+  }
+
+  block(): boolean {
+    if (!this.command('BLOCK')) return false;
+    this.pcpu = -1;
+    this.bus.publish(this.id, 'vcpu.blocked', { pc: this.cpu.pc });
+    return true;
+  }
+
+  wake(now: number): boolean {
+    if (!this.command('WAKE')) return false;
+    this.runnableSince = now;
+    this.bus.publish(this.id, 'vcpu.runnable', { reason: 'wake' });
+    return true;
+  }
+
+  pause(now: number): boolean {
+    const wasRunnable = this.state === 'runnable';
+    if (!this.command('PAUSE')) return false;
+    if (wasRunnable) this.counters.waitNs += now - this.runnableSince;
+    this.pcpu = -1;
+    this.bus.publish(this.id, 'vcpu.paused', {});
+    return true;
+  }
+
+  resume(now: number): boolean {
+    if (!this.command('RESUME')) return false;
+    this.runnableSince = now;
+    this.bus.publish(this.id, 'vcpu.runnable', { reason: 'resume' });
+    return true;
+  }
+
+  halt(now: number): boolean {
+    const wasRunnable = this.state === 'runnable';
+    if (!this.command('HALT')) return false;
+    if (wasRunnable) this.counters.waitNs += now - this.runnableSince;
+    this.pcpu = -1;
+    this.bus.publish(this.id, 'vcpu.halted', { pc: this.cpu.pc });
+    return true;
+  }
+
+  crash(reason: string, now: number): boolean {
+    const wasRunnable = this.state === 'runnable';
+    if (this.state === 'halted' || this.state === 'crashed') return false;
+    if (!this.command('CRASH')) return false;
+    if (wasRunnable) this.counters.waitNs += now - this.runnableSince;
+    this.pcpu = -1;
+    this.bus.publish(this.id, 'vcpu.crashed', { reason, pc: this.cpu.pc });
+    return true;
+  }
+
+  private command(type: VcpuCommand['type']): boolean {
+    const state = this.lifecycle.state;
+    if (this.lifecycle.send({ type }) !== undefined) return true;
+    this.bus.publish(this.id, 'vcpu.not-allowed', {
+      command: type.toLowerCase(),
+      state,
+      reason: `a vCPU that is ${state} cannot ${type.toLowerCase()}`,
+    });
+    return false;
+  }
+
+  /** State for checkpoints. */
+  snapshot(): Record<string, unknown> {
+    const cpu = this.cpu;
+    return {
+      state: this.lifecycle.state,
+      machine: this.lifecycle.persisted(),
+      pcpu: this.pcpu,
+      pc: cpu.pc,
+      mode: cpu.mode === Mode.USER ? 'user' : 'kernel',
+      ie: cpu.ie,
+      regs: [...cpu.regs],
+      csr: [...cpu.csr],
+      workLeftNs: cpu.workLeftNs,
+      savedWorkLeftNs: cpu.savedWorkLeftNs,
+      retired: cpu.retired,
+      workNs: cpu.workNs,
+      cpuNs: this.counters.cpuNs,
+      waitNs: this.counters.waitNs,
+      overheadNs: this.counters.overheadNs,
+      exits: { ...this.counters.exits },
+    };
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The VM actor: a lifecycle machine (libvirt's states), its guest-physical memory map, its vCPUs
+ * and its devices on an I/O bus. The builder (simulation.ts) assembles it; the monitor drives it.
+ */
+import type { EventBus } from '../core/bus.js';
+import type { VmState } from '../core/events.js';
+import { hashWords } from '../core/hash.js';
+import type { GuestPhysicalMap } from '../core/memory.js';
+import type { RandomSource } from '../core/prng.js';
+import type { Kernel } from '../core/kernel.js';
+import type { CostModel } from '../core/costs.js';
+import { Lifecycle } from '../machines/lifecycle.js';
+import { vmMachine, type VmCommand } from '../machines/vmMachine.js';
+import { Console } from './devices/console.js';
+import { IoBus } from './devices/ioBus.js';
+import { InterruptController } from './devices/pic.js';
+import { PowerControl } from './devices/power.js';
+import { Timer } from './devices/timer.js';
+import { Vcpu } from './vcpu/vcpu.js';
+
+export interface VmOptions {
+  readonly name: string;
+  readonly vcpus: number;
+  readonly guest: string;
+  readonly entry: number;
+  readonly params: Readonly<Record<string, number>>;
+  readonly firstKey: number;
+}
+
+export class Vm {
+  readonly id: string;
+  readonly lifecycle = new Lifecycle<VmState, VmCommand>(vmMachine);
+  readonly vcpus: Vcpu[] = [];
+  readonly io = new IoBus();
+  readonly pic: InterruptController;
+  readonly timer: Timer;
+  readonly console: Console;
+  readonly power: PowerControl;
+  /** Why it stopped or crashed, once it has. */
+  endReason = '';
+
+  constructor(
+    readonly options: VmOptions,
+    readonly memory: GuestPhysicalMap,
+    private readonly bus: EventBus,
+    kernel: Kernel,
+    random: RandomSource,
+    costs: CostModel,
+  ) {
+    this.id = `vm/${options.name}`;
+    this.pic = new InterruptController(`${this.id}/pic`, bus);
+    this.timer = new Timer(`${this.id}/timer`, bus, kernel, this.pic, random.stream(`${this.id}/timer`), costs.timerJitterNs);
+    this.console = new Console(`${this.id}/console`, bus, this.pic);
+    this.power = new PowerControl(`${this.id}/power`, bus);
+    for (const device of [this.pic, this.timer, this.console, this.power]) this.io.attach(device);
+    for (let index = 0; index < options.vcpus; index++) {
+      const vcpu = new Vcpu(options.name, index, options.firstKey + index, options.params, memory, bus);
+      vcpu.reset(options.entry);
+      this.vcpus.push(vcpu);
+    }
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  get state(): VmState {
+    return this.lifecycle.state;
+  }
+
+  /** Whether the VM has ended for good (shut off or crashed). */
+  get finished(): boolean {
+    return this.state === 'shutoff' || this.state === 'crashed';
+  }
+
+  /** The bootstrap processor: the vCPU that takes the VM's interrupts. */
+  get bsp(): Vcpu {
+    return this.vcpus[0];
+  }
+
+  /**
+   * Sends a lifecycle command. On success publishes the matching fact (built by `fact`);
+   * otherwise publishes `vm.not-allowed` with the reason and returns false.
+   */
+  command(type: VmCommand['type'], fact: () => void): boolean {
+    const state = this.lifecycle.state;
+    if (this.lifecycle.send({ type }) === undefined) {
+      const command = type.toLowerCase();
+      this.bus.publish(this.id, 'vm.not-allowed', { command, state, reason: `a VM that is ${state} cannot ${command}` });
+      return false;
+    }
+    fact();
+    return true;
+  }
+
+  /** Every vCPU is blocked (or done) and at least one is blocked. */
+  allBlocked(): boolean {
+    let blocked = 0;
+    for (const vcpu of this.vcpus) {
+      if (vcpu.state === 'blocked') blocked++;
+      else if (vcpu.state !== 'halted' && vcpu.state !== 'crashed') return false;
+    }
+    return blocked > 0;
+  }
+
+  allHalted(): boolean {
+    return this.vcpus.every((vcpu) => vcpu.state === 'halted');
+  }
+
+  stopDevices(): void {
+    for (const device of this.io.devices) device.stop();
+  }
+
+  memoryDigest(): string {
+    return hashWords(this.memory.snapshotWords());
+  }
+
+  snapshot(): Record<string, unknown> {
+    return {
+      state: this.state,
+      machine: this.lifecycle.persisted(),
+      endReason: this.endReason,
+      memory: { words: this.memory.sizeWords, digest: this.memoryDigest() },
+      vcpus: this.vcpus.map((vcpu) => vcpu.snapshot()),
+      devices: Object.fromEntries(this.io.devices.map((device) => [device.kind, device.snapshot()])),
+    };
+  }
+}

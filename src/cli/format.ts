@@ -1,0 +1,93 @@
+/**
+ * Terminal formatting for the CLI: colours (off when not a TTY or NO_COLOR is set), durations
+ * and the summary table.
+ */
+import type { RunSummary } from '../actors/summary.js';
+import { EXIT_REASONS } from '../core/events.js';
+
+export interface Style {
+  readonly color: boolean;
+}
+
+const PALETTE = [36, 33, 35, 32, 34, 91, 96, 93, 95, 92];
+
+export function paint(style: Style, code: number, text: string): string {
+  return style.color ? `\u001b[${code}m${text}\u001b[0m` : text;
+}
+
+export function vmColor(index: number): number {
+  return PALETTE[index % PALETTE.length];
+}
+
+export function stateColor(state: string): number {
+  if (state === 'crashed') return 31;
+  if (state === 'shutoff' || state === 'halted') return 90;
+  if (state === 'running') return 32;
+  return 33;
+}
+
+/** ns as a short human figure: 950 ns, 12.5 us, 3.20 ms, 1.500 s. */
+export function formatNs(ns: number): string {
+  if (ns < 1_000) return `${ns} ns`;
+  if (ns < 1_000_000) return `${(ns / 1_000).toFixed(1)} us`;
+  if (ns < 1_000_000_000) return `${(ns / 1_000_000).toFixed(2)} ms`;
+  return `${(ns / 1_000_000_000).toFixed(3)} s`;
+}
+
+export function formatCount(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+const EXIT_ABBREVIATIONS: Readonly<Record<string, string>> = {
+  io: 'io',
+  mmio: 'mmio',
+  hlt: 'hlt',
+  hypercall: 'hcall',
+  privileged: 'priv',
+  'page-fault': 'pf',
+  exception: 'exc',
+  shutdown: 'shut',
+  preempt: 'pre',
+};
+
+/** The end-of-run table: one row per vCPU, grouped by VM. */
+export function summaryTable(summary: RunSummary, style: Style): string {
+  const header = ['VM', 'vCPU', 'state', 'instructions', 'exits', 'exits by reason', 'CPU time', 'wait time', 'overhead'];
+  const rows: string[][] = [];
+  for (const vm of summary.vms) {
+    for (const vcpu of vm.vcpus) {
+      const reasons = EXIT_REASONS.filter((reason) => vcpu.exits[reason] > 0)
+        .map((reason) => `${EXIT_ABBREVIATIONS[reason]}=${vcpu.exits[reason]}`)
+        .join(' ');
+      rows.push([
+        vcpu.index === 0 ? vm.name : '',
+        String(vcpu.index),
+        vcpu.index === 0 ? `${vm.state}/${vcpu.state}` : vcpu.state,
+        formatCount(vcpu.instructions),
+        formatCount(vcpu.exitsTotal),
+        reasons || '-',
+        formatNs(vcpu.cpuNs),
+        formatNs(vcpu.waitNs),
+        formatNs(vcpu.overheadNs),
+      ]);
+    }
+  }
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const numeric = new Set([1, 3, 4, 6, 7, 8]);
+  const line = (cells: string[]): string =>
+    cells.map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd();
+  const out = [paint(style, 1, line(header)), widths.map((width) => '-'.repeat(width)).join('  ')];
+  rows.forEach((row, index) => {
+    const text = line(row);
+    const vm = summary.vms.find((candidate) => candidate.name === row[0]);
+    out.push(vm !== undefined && index >= 0 ? text.replace(vm.state, paint(style, stateColor(vm.state), vm.state)) : text);
+  });
+  const crashed = summary.vms.filter((vm) => vm.state === 'crashed');
+  for (const vm of crashed) out.push(paint(style, 31, `${vm.name} crashed: ${vm.reason}`));
+  const pcpus = summary.pcpus.map((pcpu) => `pCPU${pcpu.index} ${(pcpu.utilisation * 100).toFixed(1)}%`).join(', ');
+  out.push(
+    `${formatNs(summary.timeNs)} of virtual time (ended: ${summary.endReason}), ${formatCount(summary.events)} events, ` +
+      `${formatCount(summary.instructions)} guest instructions; ${pcpus} busy; seed ${summary.seed}`,
+  );
+  return out.join('\n');
+}

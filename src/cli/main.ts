@@ -1,0 +1,126 @@
+/**
+ * The vmmsim command line. Every command maps bad input to exit code 2 with a message that
+ * names the file, line and column where it can, and never prints a stack trace for it.
+ */
+import { writeFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { BUNDLED_GUESTS } from '../guests/index.js';
+import { ENGINE_VERSION } from '../core/version.js';
+import { assemble, AssemblyError } from '../core/isa/assembler.js';
+import { disassemble } from '../core/isa/disassembler.js';
+import { scenarioJsonSchema } from '../core/scenario/jsonSchema.js';
+import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
+import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError } from './errors.js';
+import { runCommand } from './run.js';
+import { loadScenarioFile, readText } from './scenarioFile.js';
+import type { Style } from './format.js';
+
+export interface Io {
+  readonly stdout: { write(text: string): void };
+  readonly stderr: { write(text: string): void };
+  readonly color: boolean;
+}
+
+export function buildProgram(io: Io): Command {
+  const style: Style = { color: io.color };
+  const program = new Command();
+  program
+    .name('vmmsim')
+    .description('A deterministic, event-sourced simulation of a hypervisor: VMs, vCPUs, traps, interrupts, devices.')
+    .version(ENGINE_VERSION)
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
+
+  program
+    .command('run')
+    .description('run a scenario (the bundled demo when none is given) and print consoles and a summary')
+    .argument('[scenario]', 'scenario file (YAML)')
+    .option('--seed <n>', "seed for the run's randomness (overrides the scenario's)")
+    .option('--log <file>', 'write the event log (JSON Lines) to this file')
+    .option('--json', 'print the summary as one JSON document (and nothing else)')
+    .option('--quiet', 'do not print the consoles, only the summary')
+    .action((path: string | undefined, options: { seed?: string; log?: string; json?: boolean; quiet?: boolean }) => {
+      runCommand(path, options, io.stdout, style);
+    });
+
+  program
+    .command('validate')
+    .description('check a scenario file and print what it resolves to')
+    .argument('<scenario>', 'scenario file (YAML)')
+    .action((path: string) => {
+      const loaded = loadScenarioFile(path);
+      io.stdout.write(`${path}: ok\n${JSON.stringify(loaded.scenario, null, 2)}\n`);
+    });
+
+  program
+    .command('asm')
+    .description('assemble a guest program and print its listing')
+    .argument('<file>', 'assembly source')
+    .option('-D, --define <name=value...>', 'define a symbol (as a scenario param would)')
+    .action((file: string, options: { define?: string[] }) => {
+      const symbols: Record<string, number> = {};
+      for (const definition of options.define ?? []) {
+        const match = /^([A-Za-z_][A-Za-z0-9_]*)=(-?(?:0x[0-9a-fA-F]+|\d+))$/.exec(definition);
+        if (match === null) throw new InputError(`--define: expected NAME=integer, got '${definition}'`);
+        symbols[match[1]] = Number(match[2]);
+      }
+      try {
+        const image = assemble(readText(file, 'the program'), { file, symbols });
+        io.stdout.write(disassemble(image.words, { symbols: image.symbols }) + '\n');
+        io.stdout.write(`${image.words.length} words, entry 0x${image.entry.toString(16)}\n`);
+      } catch (error) {
+        if (error instanceof AssemblyError) throw new InputError(error.message);
+        throw error;
+      }
+    });
+
+  program
+    .command('guests')
+    .description('list the bundled guest programs')
+    .option('--source <name>', 'print the source of one guest')
+    .action((options: { source?: string }) => {
+      if (options.source !== undefined) {
+        const guest = BUNDLED_GUESTS.get(options.source);
+        if (guest === undefined) throw new InputError(`unknown guest '${options.source}' (known: ${BUNDLED_GUEST_NAMES.join(', ')})`);
+        io.stdout.write(guest.source.trimStart());
+        return;
+      }
+      for (const guest of BUNDLED_GUESTS.values()) {
+        const params = Object.entries(guest.defaults).map(([name, value]) => `${name}=${value}`).join(' ');
+        io.stdout.write(`${guest.name.padEnd(14)} ${guest.description}${params ? `  [${params}]` : ''}\n`);
+      }
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of scenario files (for editors)')
+    .option('--out <file>', 'write it to a file instead')
+    .action((options: { out?: string }) => {
+      const text = JSON.stringify(scenarioJsonSchema(BUNDLED_GUEST_NAMES), null, 2) + '\n';
+      if (options.out !== undefined) writeFileSync(options.out, text);
+      else io.stdout.write(text);
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. */
+export function main(argv: readonly string[], io: Io): number {
+  const program = buildProgram(io);
+  try {
+    program.parse(argv as string[], { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT_OK;
+      return EXIT_BAD_INPUT;
+    }
+    if (error instanceof InputError) {
+      io.stderr.write(`vmmsim: ${error.message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    io.stderr.write(`vmmsim: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    return EXIT_FAILURE;
+  }
+}

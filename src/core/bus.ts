@@ -1,0 +1,89 @@
+/**
+ * The event bus. Actors publish facts; the bus stamps them with the next `seq` and the current
+ * virtual time, hands them to the sinks (the log writer) and delivers them through an RxJS
+ * Subject to one routing subscription that looks handlers up by type in a Map.
+ *
+ * Delivery is trampolined: an event published while another is being delivered waits until that
+ * delivery ends, so every subscriber sees events in `seq` order (a plain re-entrant Subject would
+ * let later subscribers see them out of order). Handlers react by scheduling work on the kernel
+ * queue; the loop, not a subscriber, decides what runs next.
+ */
+import { Subject, type Observable } from 'rxjs';
+import type { EventDataMap, EventOf, EventType, SimEvent } from './events.js';
+
+export type EventHandler<K extends EventType> = (event: EventOf<K>) => void;
+export type EventSink = (event: SimEvent) => void;
+
+export class EventBus {
+  private nextSeq = 0;
+  private readonly subject = new Subject<SimEvent>();
+  private readonly handlers = new Map<string, EventHandler<EventType>[]>();
+  private readonly sinks: EventSink[] = [];
+  private delivering = false;
+  private readonly pending: SimEvent[] = [];
+  private pendingHead = 0;
+
+  /** Every event, in seq order, for observers outside the simulation (CLI, UI, tests). */
+  readonly events$: Observable<SimEvent> = this.subject.asObservable();
+
+  constructor(private readonly clock: { readonly now: number }) {
+    this.subject.subscribe((event) => {
+      const list = this.handlers.get(event.type);
+      if (list === undefined) return;
+      for (let index = 0; index < list.length; index++) list[index](event);
+    });
+  }
+
+  /** Number of events published so far (the next event's seq). */
+  get count(): number {
+    return this.nextSeq;
+  }
+
+  /** Continues numbering from a restored position. */
+  restoreCount(count: number): void {
+    this.nextSeq = count;
+  }
+
+  /** Registers a handler for one event type. Handlers run in registration order. */
+  on<K extends EventType>(type: K, handler: EventHandler<K>): void {
+    let list = this.handlers.get(type);
+    if (list === undefined) {
+      list = [];
+      this.handlers.set(type, list);
+    }
+    list.push(handler as EventHandler<EventType>);
+  }
+
+  /** A synchronous sink that sees every event at publication, before any handler (the log). */
+  addSink(sink: EventSink): void {
+    this.sinks.push(sink);
+  }
+
+  publish<K extends EventType>(src: string, type: K, data: EventDataMap[K]): EventOf<K> {
+    const event = { seq: this.nextSeq++, t: this.clock.now, src, type, data } as EventOf<K>;
+    const sinks = this.sinks;
+    for (let index = 0; index < sinks.length; index++) sinks[index](event as SimEvent);
+    if (this.delivering) {
+      this.pending.push(event as SimEvent);
+      return event;
+    }
+    this.delivering = true;
+    try {
+      this.subject.next(event as SimEvent);
+      while (this.pendingHead < this.pending.length) {
+        const next = this.pending[this.pendingHead++];
+        this.subject.next(next);
+      }
+    } finally {
+      this.pending.length = 0;
+      this.pendingHead = 0;
+      this.delivering = false;
+    }
+    return event;
+  }
+
+  /** Ends the stream for observers. */
+  complete(): void {
+    this.subject.complete();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The cost model: how much virtual time each mechanism of the monitor costs. Every figure is an
+ * integer number of nanoseconds. The defaults are of the order measured on x86 servers of the
+ * last decade; docs/cost-model.md gives the source of each and explains how they are used.
+ * A scenario overrides any of them under `costs:`.
+ */
+export interface CostModel {
+  /** One ordinary guest instruction, run directly on the physical CPU. */
+  readonly instructionNs: number;
+  /** A VM exit: the world switch from guest to monitor (save guest state, load monitor state). */
+  readonly exitNs: number;
+  /** A VM entry: the world switch back into the guest. */
+  readonly entryNs: number;
+  /** Decoding and emulating one trapped privileged instruction (cli, sti, iret, csrr, csrw, hlt). */
+  readonly privilegedEmulateNs: number;
+  /** Emulating one port I/O access in the device model. */
+  readonly ioEmulateNs: number;
+  /** Emulating one MMIO access (instruction decode plus the device model). */
+  readonly mmioEmulateNs: number;
+  /** Handling one hypercall in the monitor. */
+  readonly hypercallNs: number;
+  /** Reflecting a guest exception (#GP, #DE, syscall) into the guest's vector table. */
+  readonly exceptionReflectNs: number;
+  /** Injecting a virtual interrupt on the next VM entry. */
+  readonly interruptInjectNs: number;
+  /** Switching a physical CPU from one vCPU to another (full state save/restore, TLB flush). */
+  readonly contextSwitchNs: number;
+  /** One scheduling decision of the monitor. */
+  readonly scheduleNs: number;
+  /** Upper bound of the uniform random delay added to each timer expiry (interrupt latency). */
+  readonly timerJitterNs: number;
+}
+
+export const DEFAULT_COSTS: CostModel = Object.freeze({
+  instructionNs: 1,
+  exitNs: 600,
+  entryNs: 400,
+  privilegedEmulateNs: 150,
+  ioEmulateNs: 2_000,
+  mmioEmulateNs: 3_000,
+  hypercallNs: 200,
+  exceptionReflectNs: 300,
+  interruptInjectNs: 100,
+  contextSwitchNs: 2_000,
+  scheduleNs: 300,
+  timerJitterNs: 1_000,
+});
+
+export type CostName = keyof CostModel;
+export const COST_NAMES: readonly CostName[] = Object.keys(DEFAULT_COSTS) as CostName[];
+
+/** One-line descriptions, for the CLI and the JSON Schema. */
+export const COST_DESCRIPTIONS: Readonly<Record<CostName, string>> = {
+  instructionNs: 'one ordinary guest instruction',
+  exitNs: 'world switch from guest to monitor (VM exit)',
+  entryNs: 'world switch from monitor to guest (VM entry)',
+  privilegedEmulateNs: 'emulating one trapped privileged instruction',
+  ioEmulateNs: 'emulating one port I/O access',
+  mmioEmulateNs: 'emulating one MMIO access',
+  hypercallNs: 'handling one hypercall',
+  exceptionReflectNs: 'reflecting a guest exception into the guest',
+  interruptInjectNs: 'injecting a virtual interrupt',
+  contextSwitchNs: 'switching a physical CPU between vCPUs',
+  scheduleNs: 'one scheduling decision',
+  timerJitterNs: 'maximum random delay added to a timer expiry',
+};
+
+/** Merges overrides over the defaults and checks every figure is a non-negative integer. */
+export function resolveCosts(overrides: Partial<Record<CostName, number>> = {}): CostModel {
+  const merged: Record<string, number> = { ...DEFAULT_COSTS };
+  for (const name of COST_NAMES) {
+    const value = overrides[name];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new RangeError(`cost ${name} must be a non-negative integer number of nanoseconds, got ${value}`);
+    }
+    merged[name] = value;
+  }
+  if (merged.instructionNs < 1) throw new RangeError('cost instructionNs must be at least 1 ns');
+  return Object.freeze(merged) as unknown as CostModel;
+}

@@ -1,0 +1,142 @@
+/**
+ * Every fact the simulation publishes. Events are plain, serialisable data discriminated on
+ * `type`; the event log is exactly this stream. `t` is virtual time in ns, `seq` the position in
+ * the log, `src` the id of the actor that published it (`monitor`, `pcpu/0`, `vm/web`,
+ * `vm/web/vcpu/0`, `vm/web/console`...). docs/event-log.md describes each type.
+ */
+
+export type ExitReason =
+  | 'io'
+  | 'mmio'
+  | 'hlt'
+  | 'hypercall'
+  | 'privileged'
+  | 'page-fault'
+  | 'exception'
+  | 'shutdown'
+  | 'preempt';
+
+export const EXIT_REASONS: readonly ExitReason[] = [
+  'io',
+  'mmio',
+  'hlt',
+  'hypercall',
+  'privileged',
+  'page-fault',
+  'exception',
+  'shutdown',
+  'preempt',
+];
+
+export type VmState = 'defined' | 'running' | 'blocked' | 'paused' | 'shutdown' | 'shutoff' | 'crashed';
+export type VcpuState = 'created' | 'runnable' | 'running' | 'blocked' | 'paused' | 'halted' | 'crashed';
+export type DeviceState = 'created' | 'ready' | 'failed' | 'stopped';
+export type PrivilegeMode = 'kernel' | 'user';
+
+/** The payload of each event type. */
+export interface EventDataMap {
+  'sim.started': { readonly scenario: string; readonly seed: number; readonly pcpus: number; readonly vms: number };
+  'sim.ended': { readonly reason: 'time' | 'instructions' | 'idle'; readonly instructions: number };
+
+  'vm.defined': { readonly vcpus: number; readonly memoryBytes: number; readonly guest: string };
+  'vm.started': Record<string, never>;
+  'vm.suspended': Record<string, never>;
+  'vm.resumed': Record<string, never>;
+  'vm.blocked': Record<string, never>;
+  'vm.unblocked': Record<string, never>;
+  'vm.shutdown': { readonly reason: string };
+  'vm.stopped': { readonly reason: string };
+  'vm.crashed': { readonly reason: string; readonly vcpu: number; readonly pc: number };
+  'vm.not-allowed': { readonly command: string; readonly state: VmState; readonly reason: string };
+
+  'vcpu.runnable': { readonly reason: 'start' | 'preempt' | 'wake' | 'resume' };
+  'vcpu.running': { readonly pcpu: number };
+  'vcpu.blocked': { readonly pc: number };
+  'vcpu.paused': Record<string, never>;
+  'vcpu.halted': { readonly pc: number };
+  'vcpu.crashed': { readonly reason: string; readonly pc: number };
+  'vcpu.not-allowed': { readonly command: string; readonly state: VcpuState; readonly reason: string };
+
+  'pcpu.idle': { readonly pcpu: number };
+
+  /** `value` is the value written, or null for a read. */
+  'exit.io': { readonly pc: number; readonly port: number; readonly dir: 'in' | 'out'; readonly value: number | null };
+  'exit.mmio': { readonly pc: number; readonly addr: number; readonly dir: 'read' | 'write'; readonly value: number | null };
+  'exit.hlt': { readonly pc: number; readonly ie: boolean };
+  'exit.hypercall': { readonly pc: number; readonly nr: number; readonly args: readonly number[] };
+  'exit.privileged': { readonly pc: number; readonly op: string; readonly mode: PrivilegeMode };
+  'exit.page-fault': { readonly pc: number; readonly addr: number; readonly access: 'read' | 'write' | 'fetch' };
+  'exit.exception': { readonly pc: number; readonly vector: number; readonly mode: PrivilegeMode };
+  'exit.shutdown': { readonly pc: number; readonly reason: string };
+  'exit.preempt': { readonly pc: number; readonly pcpu: number; readonly ranNs: number };
+
+  'irq.raise': { readonly line: number };
+  'irq.inject': { readonly vector: number; readonly line: number };
+  'irq.eoi': { readonly line: number };
+  'exception.inject': { readonly vector: number; readonly pc: number };
+
+  'console.output': { readonly text: string };
+  'timer.armed': { readonly mode: 'periodic' | 'oneshot' | 'off'; readonly ns: number };
+
+  'device.ready': { readonly kind: string };
+  'device.stopped': { readonly kind: string };
+}
+
+export type EventType = keyof EventDataMap;
+
+export interface EventOf<K extends EventType> {
+  readonly seq: number;
+  readonly t: number;
+  readonly src: string;
+  readonly type: K;
+  readonly data: EventDataMap[K];
+}
+
+/** The union of every event. */
+export type SimEvent = { [K in EventType]: EventOf<K> }[EventType];
+
+export const EVENT_TYPES: readonly EventType[] = [
+  'sim.started',
+  'sim.ended',
+  'vm.defined',
+  'vm.started',
+  'vm.suspended',
+  'vm.resumed',
+  'vm.blocked',
+  'vm.unblocked',
+  'vm.shutdown',
+  'vm.stopped',
+  'vm.crashed',
+  'vm.not-allowed',
+  'vcpu.runnable',
+  'vcpu.running',
+  'vcpu.blocked',
+  'vcpu.paused',
+  'vcpu.halted',
+  'vcpu.crashed',
+  'vcpu.not-allowed',
+  'pcpu.idle',
+  'exit.io',
+  'exit.mmio',
+  'exit.hlt',
+  'exit.hypercall',
+  'exit.privileged',
+  'exit.page-fault',
+  'exit.exception',
+  'exit.shutdown',
+  'exit.preempt',
+  'irq.raise',
+  'irq.inject',
+  'irq.eoi',
+  'exception.inject',
+  'console.output',
+  'timer.armed',
+  'device.ready',
+  'device.stopped',
+];
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+export function isEventType(type: string): type is EventType {
+  return KNOWN_TYPES.has(type);
+}

@@ -1,0 +1,63 @@
+/**
+ * Non-cryptographic hashing for integrity checks of logs and digests of guest memory. The log's
+ * hash guards against corruption and truncation, not against an attacker. FNV-1a, 32-bit, run
+ * over two lanes with different offsets to get 64 bits, printed as 16 hex digits.
+ */
+
+const FNV_PRIME = 0x01000193;
+const OFFSET_LOW = 0x811c9dc5 | 0;
+const OFFSET_HIGH = 0x6c62272e | 0;
+
+export class RunningHash {
+  private low = OFFSET_LOW;
+  private high = OFFSET_HIGH;
+
+  /** Feeds the UTF-16 code units of a string. */
+  update(text: string): this {
+    let low = this.low;
+    let high = this.high;
+    for (let index = 0; index < text.length; index++) {
+      const code = text.charCodeAt(index);
+      low = Math.imul(low ^ code, FNV_PRIME);
+      high = Math.imul(high ^ (code + 0x9e37), FNV_PRIME);
+    }
+    this.low = low;
+    this.high = high;
+    return this;
+  }
+
+  digest(): string {
+    return hex32(this.high) + hex32(this.low);
+  }
+
+  state(): [number, number] {
+    return [this.low, this.high];
+  }
+
+  static fromState(state: readonly [number, number]): RunningHash {
+    const hash = new RunningHash();
+    hash.low = state[0] | 0;
+    hash.high = state[1] | 0;
+    return hash;
+  }
+}
+
+export function hashString(text: string): string {
+  return new RunningHash().update(text).digest();
+}
+
+/** Digest of a range of 32-bit words (guest memory). */
+export function hashWords(words: Int32Array, start = 0, end = words.length): string {
+  let low = OFFSET_LOW;
+  let high = OFFSET_HIGH;
+  for (let index = start; index < end; index++) {
+    const word = words[index];
+    low = Math.imul(low ^ word, FNV_PRIME);
+    high = Math.imul(high ^ (word >>> 16) ^ (word << 16), FNV_PRIME);
+  }
+  return hex32(high) + hex32(low);
+}
+
+function hex32(value: number): string {
+  return (value >>> 0).toString(16).padStart(8, '0');
+}

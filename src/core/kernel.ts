@@ -1,0 +1,100 @@
+/**
+ * The discrete-event kernel: one virtual clock, one (time, seq) order, one loop. Components
+ * register a handler and get a target number; they schedule work as (time, target, kind, arg)
+ * entries. The loop pops the earliest entry, advances the clock to it and calls the handler.
+ * Nothing runs concurrently and nothing reads the host's clock.
+ *
+ * Entries live in two heaps that share the seq counter and are popped as one (time, seq) order:
+ * `queue` for everything that can affect a guest from outside (device expiries, dispatches,
+ * inputs), and `cpuQueue` for the physical CPUs' own time lines (a batch's entry and stop). A
+ * vCPU batch runs up to the next entry of `queue` only; batches on different physical CPUs do
+ * not cut each other, which would otherwise make them advance in lockstep.
+ */
+import { EventQueue, type QueueEntry } from './queue.js';
+import type { Nanoseconds } from './time.js';
+
+export type EntryHandler = (kind: number, arg: number, time: Nanoseconds) => void;
+
+export class Kernel {
+  private clock: Nanoseconds = 0;
+  private nextSeq = 0;
+  private readonly handlers: EntryHandler[] = [];
+  private readonly handlerNames: string[] = [];
+  readonly queue = new EventQueue();
+  readonly cpuQueue = new EventQueue();
+  private stopRequested = false;
+  /** Entries handled so far. */
+  steps = 0;
+
+  get now(): Nanoseconds {
+    return this.clock;
+  }
+
+  /** Registers a component; returns the target number its entries carry. */
+  register(name: string, handler: EntryHandler): number {
+    this.handlers.push(handler);
+    this.handlerNames.push(name);
+    return this.handlers.length - 1;
+  }
+
+  schedule(time: Nanoseconds, target: number, kind: number, arg = 0): void {
+    if (time < this.clock) throw new RangeError(`cannot schedule in the past: ${time} < ${this.clock} (${this.handlerNames[target]})`);
+    const entry: QueueEntry = { time, seq: this.nextSeq++, target, kind, arg };
+    this.queue.push(entry);
+  }
+
+  /** Schedules an entry on the physical CPUs' time line (see the class comment). */
+  scheduleCpu(time: Nanoseconds, target: number, kind: number, arg = 0): void {
+    if (time < this.clock) throw new RangeError(`cannot schedule in the past: ${time} < ${this.clock} (${this.handlerNames[target]})`);
+    const entry: QueueEntry = { time, seq: this.nextSeq++, target, kind, arg };
+    this.cpuQueue.push(entry);
+  }
+
+  /** Asks the loop to stop after the current entry. */
+  requestStop(): void {
+    this.stopRequested = true;
+  }
+
+  /**
+   * Runs entries in (time, seq) order until the queue is empty, the next entry is later than
+   * `endTime`, or a handler requests a stop. The clock ends at the last handled entry's time, or
+   * at `endTime` when the run reached it. `afterEach` runs between entries (checkpoints).
+   */
+  run(endTime: Nanoseconds, afterEach?: () => void): 'empty' | 'time' | 'stopped' {
+    const queue = this.queue;
+    const cpuQueue = this.cpuQueue;
+    const handlers = this.handlers;
+    this.stopRequested = false;
+    for (;;) {
+      const general = queue.peek();
+      const cpu = cpuQueue.peek();
+      const fromCpu =
+        cpu !== undefined && (general === undefined || cpu.time < general.time || (cpu.time === general.time && cpu.seq < general.seq));
+      const entry = fromCpu ? cpu : general;
+      if (entry === undefined) return 'empty';
+      if (entry.time > endTime) {
+        this.clock = endTime;
+        return 'time';
+      }
+      if (fromCpu) cpuQueue.pop();
+      else queue.pop();
+      this.clock = entry.time;
+      this.steps++;
+      handlers[entry.target](entry.kind, entry.arg, entry.time);
+      if (afterEach !== undefined) afterEach();
+      if (this.stopRequested) return 'stopped';
+    }
+  }
+
+  /** Pending entries with their component names, for checkpoints. */
+  pending(): { time: number; seq: number; target: string; kind: number; arg: number }[] {
+    const all = [...this.queue.toSortedArray(), ...this.cpuQueue.toSortedArray()].sort((x, y) => x.time - y.time || x.seq - y.seq);
+    return all.map((entry) => ({
+      time: entry.time,
+      seq: entry.seq,
+      target: this.handlerNames[entry.target],
+      kind: entry.kind,
+      arg: entry.arg,
+    }));
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The event log's line format (JSON Lines). docs/event-log.md is the reference.
+ *
+ *   line 1     {"format":"vmmsim-log","version":1,"engine":"0.1.0","seed":7,"scenario":{...}}
+ *   events     {"seq":0,"t":0,"src":"vm/alpha","type":"vm.defined","data":{...}}
+ *   checkpoint {"checkpoint":{"seq":10000,"t":123456,"hash":"...","state":{...}}}
+ *   last line  {"end":{"events":12345,"t":20000000,"hash":"..."}}
+ *
+ * `hash` is the running hash (hash.ts) of every byte of the log before that line.
+ */
+export const LOG_FORMAT = 'vmmsim-log';
+export const LOG_VERSION = 1;
+
+export interface LogHeader {
+  readonly format: typeof LOG_FORMAT;
+  readonly version: number;
+  readonly engine: string;
+  readonly seed: number;
+  readonly scenario: unknown;
+}
+
+export interface LogCheckpoint {
+  /** Number of events before this checkpoint (the seq of the next event). */
+  readonly seq: number;
+  readonly t: number;
+  readonly hash: string;
+  readonly state: unknown;
+}
+
+export interface LogEnd {
+  readonly events: number;
+  readonly t: number;
+  readonly hash: string;
+}

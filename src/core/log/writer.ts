@@ -1,0 +1,83 @@
+/**
+ * Writes the event log. Lines are serialised by hand for the event envelope (JSON.stringify only
+ * for the small `data` object), hashed as they go, and buffered into chunks handed to a sink; the
+ * sink (a file, a string, a network stream) lives outside the simulation.
+ */
+import { RunningHash } from '../hash.js';
+import type { SimEvent } from '../events.js';
+import { LOG_FORMAT, LOG_VERSION, type LogHeader } from './format.js';
+
+export type ChunkSink = (chunk: string) => void;
+
+export class LogWriter {
+  private readonly hash = new RunningHash();
+  private buffer: string[] = [];
+  private bufferedChars = 0;
+  private events = 0;
+  private lastTime = 0;
+  private closed = false;
+  private readonly quotedSources = new Map<string, string>();
+
+  constructor(
+    private readonly sink: ChunkSink,
+    private readonly chunkChars = 1 << 16,
+  ) {}
+
+  get eventCount(): number {
+    return this.events;
+  }
+
+  writeHeader(header: Omit<LogHeader, 'format' | 'version'>): void {
+    const line = JSON.stringify({
+      format: LOG_FORMAT,
+      version: LOG_VERSION,
+      engine: header.engine,
+      seed: header.seed,
+      scenario: header.scenario,
+    });
+    this.line(line);
+  }
+
+  /** Appends one event; call in seq order. */
+  readonly append = (event: SimEvent): void => {
+    let src = this.quotedSources.get(event.src);
+    if (src === undefined) {
+      src = JSON.stringify(event.src);
+      this.quotedSources.set(event.src, src);
+    }
+    this.line(
+      `{"seq":${event.seq},"t":${event.t},"src":${src},"type":"${event.type}","data":${JSON.stringify(event.data)}}`,
+    );
+    this.events++;
+    this.lastTime = event.t;
+  };
+
+  /** Writes a checkpoint line carrying the state of every actor. */
+  checkpoint(seq: number, t: number, state: unknown): void {
+    this.line(JSON.stringify({ checkpoint: { seq, t, hash: this.hash.digest(), state } }));
+  }
+
+  /** Writes the closing line and flushes. */
+  close(t = this.lastTime): void {
+    if (this.closed) return;
+    this.line(JSON.stringify({ end: { events: this.events, t, hash: this.hash.digest() } }));
+    this.closed = true;
+    this.flush();
+  }
+
+  flush(): void {
+    if (this.buffer.length === 0) return;
+    this.sink(this.buffer.join(''));
+    this.buffer = [];
+    this.bufferedChars = 0;
+  }
+
+  private line(text: string): void {
+    if (this.closed) throw new Error('log is closed');
+    const withNewline = text + '\n';
+    this.hash.update(withNewline);
+    this.buffer.push(withNewline);
+    this.bufferedChars += withNewline.length;
+    if (this.bufferedChars >= this.chunkChars) this.flush();
+  }
+}

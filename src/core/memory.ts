@@ -1,0 +1,117 @@
+/**
+ * Host physical memory and each VM's guest-physical map.
+ *
+ * Host memory is one array of 32-bit words cut into 4 KiB frames. A VM never holds a reference to
+ * it: the monitor gives each VM a GuestPhysicalMap, a page table from guest page number to the
+ * host word index of the frame that backs it (-1 when the page has no backing). The vCPU
+ * translates every guest-physical access through that map; an address outside it is an exit
+ * (EPT violation, or MMIO inside the device window), never a silent read of someone else's frame.
+ */
+import { PAGE_MASK, PAGE_SHIFT, PAGE_WORDS } from './platform.js';
+
+export type GuestPhysicalAddress = number;
+export type HostWordIndex = number;
+
+export class HostMemory {
+  readonly words: Int32Array;
+  /** Owner of each frame ('' when free), for the isolation checkers. */
+  private readonly owners: string[];
+  private readonly freeFrames: number[] = [];
+
+  constructor(readonly frameCount: number) {
+    if (!Number.isSafeInteger(frameCount) || frameCount < 0) throw new RangeError(`bad frame count ${frameCount}`);
+    this.words = new Int32Array(frameCount * PAGE_WORDS);
+    this.owners = new Array<string>(frameCount).fill('');
+    for (let frame = frameCount - 1; frame >= 0; frame--) this.freeFrames.push(frame);
+  }
+
+  get freeFrameCount(): number {
+    return this.freeFrames.length;
+  }
+
+  /** Takes `count` free frames for `owner`, lowest first; throws when there are not enough. */
+  allocate(count: number, owner: string): number[] {
+    if (count > this.freeFrames.length) {
+      throw new RangeError(`host memory exhausted: ${owner} needs ${count} frames, ${this.freeFrames.length} free`);
+    }
+    const frames: number[] = [];
+    for (let index = 0; index < count; index++) {
+      const frame = this.freeFrames.pop() as number;
+      this.owners[frame] = owner;
+      frames.push(frame);
+    }
+    return frames;
+  }
+
+  /** Gives frames back, zeroing them so no data leaks to their next owner. */
+  release(frames: readonly number[]): void {
+    for (const frame of frames) {
+      this.words.fill(0, frame * PAGE_WORDS, (frame + 1) * PAGE_WORDS);
+      this.owners[frame] = '';
+      this.freeFrames.push(frame);
+    }
+  }
+
+  ownerOf(frame: number): string {
+    return this.owners[frame] ?? '';
+  }
+}
+
+export class GuestPhysicalMap {
+  /** Host word index of the first word of each guest page, or -1. */
+  readonly pageBase: Int32Array;
+
+  constructor(
+    readonly host: HostMemory,
+    frames: readonly number[],
+  ) {
+    this.pageBase = new Int32Array(frames.length);
+    for (let page = 0; page < frames.length; page++) this.pageBase[page] = frames[page] * PAGE_WORDS;
+  }
+
+  get pageCount(): number {
+    return this.pageBase.length;
+  }
+
+  get sizeWords(): number {
+    return this.pageBase.length * PAGE_WORDS;
+  }
+
+  /** Host word index for a guest-physical address, or -1 when the map has no backing for it. */
+  translate(address: GuestPhysicalAddress): HostWordIndex {
+    const page = address >>> PAGE_SHIFT;
+    if (address < 0 || page >= this.pageBase.length) return -1;
+    const base = this.pageBase[page];
+    return base < 0 ? -1 : base + (address & PAGE_MASK);
+  }
+
+  read(address: GuestPhysicalAddress): number {
+    const index = this.translate(address);
+    if (index < 0) throw new RangeError(`guest-physical address ${address} is not mapped`);
+    return this.host.words[index];
+  }
+
+  write(address: GuestPhysicalAddress, value: number): void {
+    const index = this.translate(address);
+    if (index < 0) throw new RangeError(`guest-physical address ${address} is not mapped`);
+    this.host.words[index] = value;
+  }
+
+  /** Copies an image into guest memory starting at a guest-physical address. */
+  load(image: Int32Array, at: GuestPhysicalAddress = 0): void {
+    if (at < 0 || at + image.length > this.sizeWords) {
+      throw new RangeError(`image of ${image.length} words does not fit in ${this.sizeWords} words of guest memory`);
+    }
+    for (let offset = 0; offset < image.length; offset++) this.write(at + offset, image[offset]);
+  }
+
+  /** Copies the VM's memory out, page by page, in guest-physical order. */
+  snapshotWords(): Int32Array {
+    const out = new Int32Array(this.sizeWords);
+    for (let page = 0; page < this.pageBase.length; page++) {
+      const base = this.pageBase[page];
+      if (base >= 0) out.set(this.host.words.subarray(base, base + PAGE_WORDS), page * PAGE_WORDS);
+    }
+    return out;
+  }
+}

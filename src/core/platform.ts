@@ -1,0 +1,52 @@
+/**
+ * The virtual platform every VM sees: where its devices live in the port and MMIO spaces, which
+ * interrupt lines they use, and the layout of guest-physical memory. Guests are written against
+ * these numbers (see docs/isa.md), so they are part of the ISA contract.
+ */
+
+/** Guest addresses count 32-bit words. A page is 1024 words (4 KiB). */
+export const PAGE_SHIFT = 10;
+export const PAGE_WORDS = 1 << PAGE_SHIFT;
+export const PAGE_MASK = PAGE_WORDS - 1;
+export const PAGE_BYTES = PAGE_WORDS * 4;
+
+/** Guest-physical addresses from MMIO_BASE up to MMIO_LIMIT (exclusive) belong to devices. */
+export const MMIO_BASE = 0x4000_0000;
+export const MMIO_LIMIT = 0x8000_0000;
+
+export const Port = {
+  PIC_EOI: 0x20, // write: end of interrupt for the line written
+  PIC_MASK: 0x21, // read/write: bit n set masks line n
+  PIC_PENDING: 0x22, // read: pending lines
+  TIMER_PERIOD: 0x40, // write: periodic interrupt every value ns (0 stops the timer)
+  TIMER_ONESHOT: 0x41, // write: one interrupt after value ns
+  TIMER_NOW: 0x42, // read: virtual time in microseconds (low 31 bits)
+  CONSOLE_DATA: 0x3f8, // write: one character; read: next input character or -1
+  CONSOLE_STATUS: 0x3f9, // read: 1 when input is waiting
+  POWER: 0x604, // write: power the VM off (ACPI-like shutdown)
+} as const;
+
+export const Mmio = {
+  CONSOLE_DATA: MMIO_BASE, // same as Port.CONSOLE_DATA, memory-mapped
+  CONSOLE_STATUS: MMIO_BASE + 1,
+} as const;
+
+export const Irq = {
+  TIMER: 0,
+  CONSOLE: 4,
+} as const;
+
+/** What a read from a port or MMIO address that no device claims returns (an open bus). */
+export const OPEN_BUS = -1;
+
+/** Hypercall numbers (the `hypercall` instruction's immediate); arguments in r1..r3, result in r1. */
+export const Hypercall = {
+  VERSION: 0, // r1 = interface version (1)
+  CONSOLE_PUTC: 1, // write the character in r1 to the console, without an I/O exit
+  POWER_OFF: 2, // power the VM off
+  YIELD: 3, // give up the physical CPU for now
+  TIME_US: 4, // r1 = virtual time in microseconds (low 31 bits)
+} as const;
+export const HYPERCALL_VERSION = 1;
+/** What r1 holds after an unknown hypercall. */
+export const HYPERCALL_UNKNOWN = -1;

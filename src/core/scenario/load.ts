@@ -1,0 +1,300 @@
+/**
+ * Loading scenario files: YAML text → validated, resolved Scenario, with every problem reported as
+ * `file:line:col: path: message`.
+ */
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Pair } from 'yaml';
+import { validateScenarioSource, type IssuePath, type Scenario, type ScenarioIssue } from './schema.js';
+import { quote } from './units.js';
+
+// The inverse of resolveScenarioObject lives with the schema; offered here too, next to it.
+export { scenarioToSource } from './schema.js';
+
+export interface ScenarioOptions {
+  /** Name of the scenario file, used in diagnostics (and nothing else). */
+  readonly file: string;
+  /** Names of the bundled guests a VM may name with `guest:`. */
+  readonly guests: readonly string[];
+}
+
+export interface ScenarioDiagnostic {
+  readonly file: string;
+  /** 1-based; 0 when the scenario did not come from text (resolveScenarioObject). */
+  readonly line: number;
+  /** 1-based; 0 when the scenario did not come from text. */
+  readonly column: number;
+  /** Where in the scenario, e.g. `vms[1].memory`; empty for the whole file or a YAML syntax error. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** `file:line:col: path: message`; the position is left out when unknown, the path when empty. */
+export function formatDiagnostic(d: ScenarioDiagnostic): string {
+  const position = d.line > 0 ? `:${d.line}:${d.column}` : '';
+  const path = d.path === '' ? '' : `${d.path}: `;
+  return `${d.file}${position}: ${path}${d.message}`;
+}
+
+/** A scenario that cannot be loaded; `message` holds every diagnostic, one per line. */
+export class ScenarioError extends Error {
+  override readonly name = 'ScenarioError';
+  readonly diagnostics: readonly ScenarioDiagnostic[];
+
+  constructor(diagnostics: readonly ScenarioDiagnostic[]) {
+    super(diagnostics.map(formatDiagnostic).join('\n'));
+    this.diagnostics = Object.freeze(diagnostics.map((d) => Object.freeze({ ...d })));
+  }
+}
+
+/** `vms[1].memory`, `vms[0].params.TICKS`; keys that are not identifiers in brackets: `params['a b']`. */
+export function formatPath(path: IssuePath): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (/^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else out += `[${quote(segment)}]`;
+  }
+  return out;
+}
+
+/**
+ * Validates an already parsed plain object (for instance the scenario stored in an event log).
+ * Diagnostics have line 0 and column 0.
+ * @throws ScenarioError
+ */
+export function resolveScenarioObject(obj: unknown, options: ScenarioOptions): Scenario {
+  const result = validateScenarioSource(obj, options.guests);
+  if (result.ok) return result.scenario;
+  throw new ScenarioError(
+    result.issues.map((issue) => ({ file: options.file, line: 0, column: 0, path: formatPath(issue.path), message: issue.message })),
+  );
+}
+
+/**
+ * Parses and validates the YAML text of a scenario file.
+ * @throws ScenarioError listing every problem found, with its position in the text
+ */
+export function loadScenario(text: string, options: ScenarioOptions): Scenario {
+  const { file } = options;
+  const at = (line: number, column: number, message: string, path = ''): ScenarioDiagnostic => ({ file, line, column, path, message });
+  const lineCounter = new LineCounter();
+  let doc: Document.Parsed;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true, logLevel: 'error' });
+  } catch (error) {
+    throw new ScenarioError([at(1, 1, `could not read the YAML: ${errorMessage(error)}`)]);
+  }
+  const position = (offset: number): { line: number; column: number } => {
+    const { line, col } = lineCounter.linePos(Math.max(0, Math.min(offset, text.length)));
+    return { line, column: col };
+  };
+
+  if (doc.errors.length > 0) {
+    throw new ScenarioError(
+      doc.errors.map((error) => {
+        const { line, column } = position(error.pos[0]);
+        return at(line, column, yamlErrorMessage(error.code, error.message, keyAt(doc, error.pos[0])));
+      }),
+    );
+  }
+  if (doc.contents === null) {
+    throw new ScenarioError([at(1, 1, "the file is empty: expected a map of scenario settings with at least the keys 'name' and 'vms'")]);
+  }
+  const structureProblems = structuralProblems(doc).map((problem) => {
+    const { line, column } = position(problem.offset);
+    return at(line, column, problem.message);
+  });
+  if (structureProblems.length > 0) throw new ScenarioError(structureProblems);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    throw new ScenarioError([at(1, 1, `could not read the YAML: ${errorMessage(error)}`)]);
+  }
+
+  const sourceLineOf = (vmIndex: number): number => {
+    let found: Located;
+    try {
+      found = locate(doc, ['vms', vmIndex, 'source']);
+    } catch {
+      return 0;
+    }
+    if (!found.found || found.node === null || !isScalar(found.node) || found.node.range === undefined || found.node.range === null) return 0;
+    const { line } = position(found.node.range[0]);
+    // A block scalar's text starts on the line after its header (`source: |`).
+    return found.node.type === 'BLOCK_LITERAL' || found.node.type === 'BLOCK_FOLDED' ? line + 1 : line;
+  };
+
+  const result = validateScenarioSource(data, options.guests, sourceLineOf);
+  if (result.ok) return result.scenario;
+  const diagnostics = result.issues.map((issue, index) => {
+    const { line, column } = position(issueOffset(doc, issue));
+    return { index, diagnostic: at(line, column, issue.message, formatPath(issue.path)) };
+  });
+  diagnostics.sort((a, b) => a.diagnostic.line - b.diagnostic.line || a.diagnostic.column - b.diagnostic.column || a.index - b.index);
+  throw new ScenarioError(diagnostics.map((d) => d.diagnostic));
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * What toJS would refuse or mangle: aliases (`*name`) with no anchor (`&name`) before them, and
+ * lists or maps used as map keys.
+ */
+function structuralProblems(doc: Document.Parsed): { message: string; offset: number }[] {
+  const anchors = new Set<string>();
+  const problems: { message: string; offset: number }[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      if (isMap(pair.key) || isSeq(pair.key)) {
+        problems.push({
+          message: `expected a plain key (a name), got ${isMap(pair.key) ? 'a map' : 'a list'} used as a key`,
+          offset: offsetOf(pair.key) ?? 0,
+        });
+      }
+    },
+    Node(_, node) {
+      if (isAlias(node)) {
+        if (!anchors.has(node.source)) {
+          problems.push({
+            message: `unknown alias ${quote(`*${node.source}`)}: no anchor ${quote(`&${node.source}`)} before it`,
+            offset: offsetOf(node) ?? 0,
+          });
+        }
+      } else if (typeof node.anchor === 'string') {
+        anchors.add(node.anchor);
+      }
+    },
+  });
+  return problems;
+}
+
+/** The text of the map key that starts at `offset`, if any. */
+function keyAt(doc: Document.Parsed, offset: number): string | undefined {
+  let found: string | undefined;
+  try {
+    visit(doc, {
+      Pair(_, pair) {
+        if (offsetOf(pair.key) === offset) {
+          found = keyText(pair.key);
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+  } catch {
+    return undefined;
+  }
+  return found;
+}
+
+function yamlErrorMessage(code: string, message: string, key: string | undefined): string {
+  switch (code) {
+    case 'DUPLICATE_KEY':
+      return `${key === undefined ? 'duplicate key' : `duplicate key ${quote(key)}`}: each key may appear only once in a map`;
+    case 'MULTIPLE_DOCS':
+      return 'expected a single YAML document, got more than one (remove the --- separator)';
+    case 'TAB_AS_INDENT':
+      return 'invalid YAML: tabs are not allowed for indentation, use spaces';
+    default:
+      return `invalid YAML: ${message.replace(/\s+/g, ' ').trim()}`;
+  }
+}
+
+type AnyNode = unknown;
+
+interface Located {
+  /** Whether the whole path exists in the document. */
+  readonly found: boolean;
+  /** The node at the path when found, else the nearest existing ancestor (as written). */
+  readonly node: AnyNode;
+  /** The key node of the last map entry on the way, when the last step was a map key. */
+  readonly key: AnyNode;
+}
+
+function isMergeKey(key: AnyNode): boolean {
+  if (!isScalar(key)) return false;
+  const value: unknown = key.value;
+  return value === '<<' || (typeof value === 'symbol' && value.description === '<<');
+}
+
+function deref(doc: Document.Parsed, node: AnyNode): AnyNode {
+  for (let hops = 0; isAlias(node) && hops < 16; hops++) {
+    try {
+      node = node.resolve(doc) ?? null;
+    } catch {
+      return null;
+    }
+  }
+  return node;
+}
+
+/** A map key as toJS turns it into a property name; undefined for a collection used as a key. */
+function keyText(key: AnyNode): string | undefined {
+  if (!isScalar(key)) return undefined;
+  const value: unknown = key.value;
+  if (value === null) return '';
+  return typeof value === 'symbol' ? value.description : String(value);
+}
+
+function findPair(doc: Document.Parsed, map: AnyNode, key: string, depth = 0): Pair | undefined {
+  if (!isMap(map) || depth > 8) return undefined;
+  for (const pair of map.items) {
+    if (!isMergeKey(pair.key) && keyText(pair.key) === key) return pair as Pair;
+  }
+  // Keys brought in by a merge key (`<<: *base`) live in the merged map.
+  for (const pair of map.items) {
+    if (!isMergeKey(pair.key)) continue;
+    const source = deref(doc, pair.value);
+    const sources = isSeq(source) ? source.items.map((item) => deref(doc, item)) : [source];
+    for (const candidate of sources) {
+      const found = findPair(doc, candidate, key, depth + 1);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/** Finds the node at `path` (map keys, sequence indexes), following aliases and merge keys. */
+function locate(doc: Document.Parsed, path: IssuePath): Located {
+  let node: AnyNode = doc.contents;
+  let key: AnyNode = null;
+  for (const segment of path) {
+    const container = deref(doc, node);
+    if (isMap(container)) {
+      const pair = findPair(doc, container, String(segment));
+      if (pair === undefined) return { found: false, node, key };
+      key = pair.key;
+      node = pair.value;
+    } else if (isSeq(container) && typeof segment === 'number' && segment < container.items.length) {
+      key = null;
+      node = container.items[segment];
+    } else {
+      return { found: false, node, key };
+    }
+  }
+  return { found: true, node, key };
+}
+
+function offsetOf(node: AnyNode): number | undefined {
+  if (typeof node !== 'object' || node === null || !('range' in node)) return undefined;
+  const range = (node as { range?: unknown }).range;
+  return Array.isArray(range) && typeof range[0] === 'number' ? range[0] : undefined;
+}
+
+/** Where to point for an issue: the key node for key problems, else the value node (or ancestor). */
+function issueOffset(doc: Document.Parsed, issue: ScenarioIssue): number {
+  let found: Located;
+  try {
+    found = locate(doc, issue.path);
+  } catch {
+    // Positions are a courtesy: never let finding one hide the problem itself.
+    return offsetOf(doc.contents) ?? 0;
+  }
+  if (found.found && issue.at === 'key') {
+    const keyOffset = offsetOf(found.key);
+    if (keyOffset !== undefined) return keyOffset;
+  }
+  return offsetOf(found.node) ?? offsetOf(found.key) ?? offsetOf(doc.contents) ?? 0;
+}

@@ -1,0 +1,828 @@
+/**
+ * The scenario file format: the zod schema of the SOURCE form (what a user writes, with units as
+ * strings or numbers), the types of the RESOLVED form (defaults applied, durations in integer ns,
+ * sizes in integer bytes), the checks that span several fields, and the conversions between the
+ * two forms. Positions in a file are the business of load.ts; everything here works on plain data
+ * and reports problems by path.
+ */
+import { z } from 'zod';
+import { COST_DESCRIPTIONS, COST_NAMES, DEFAULT_COSTS, type CostName } from '../costs.js';
+import { PAGE_BYTES } from '../platform.js';
+import {
+  BYTES_PATTERN,
+  DAY,
+  DURATION_PATTERN,
+  GiB,
+  KiB,
+  MiB,
+  MS,
+  SECOND,
+  US,
+  UnitError,
+  describeValue,
+  formatBytes,
+  formatDuration,
+  parseBytes,
+  parseDuration,
+  quote,
+} from './units.js';
+
+// ---------------------------------------------------------------------------------------------
+// Resolved types
+// ---------------------------------------------------------------------------------------------
+
+/** Scheduling policies of the monitor. More arrive later; the scenario format accepts these. */
+export const POLICY_NAMES = ['round-robin'] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+
+export interface Scenario {
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly seed: number;
+  readonly host: HostSpec;
+  readonly scheduler: SchedulerSpec;
+  readonly run: RunSpec;
+  /** Overrides of the cost model: full cost names (with the Ns suffix), values in ns. */
+  readonly costs: Partial<Record<CostName, number>>;
+  readonly vms: readonly VmSpec[];
+}
+
+export interface HostSpec {
+  readonly pcpus: number;
+  readonly memoryBytes: number;
+}
+
+export interface SchedulerSpec {
+  readonly policy: PolicyName;
+  readonly quantumNs: number;
+}
+
+export interface RunSpec {
+  readonly timeNs: number;
+  readonly instructions: number | undefined;
+  readonly checkpointEvery: number;
+}
+
+export type GuestSpec =
+  | { readonly kind: 'bundled'; readonly name: string }
+  | { readonly kind: 'file'; readonly path: string }
+  | {
+      readonly kind: 'inline';
+      readonly source: string;
+      /** 1-based line of the scenario file where the inline source starts (0 when unknown). */
+      readonly line: number;
+    };
+
+export interface VmSchedSpec {
+  readonly weight: number;
+  readonly cap: number;
+}
+
+export interface VmSpec {
+  readonly name: string;
+  readonly vcpus: number;
+  readonly memoryBytes: number;
+  readonly guest: GuestSpec;
+  readonly params: Readonly<Record<string, number>>;
+  readonly startNs: number;
+  readonly autostart: boolean;
+  readonly sched: VmSchedSpec;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits and defaults
+// ---------------------------------------------------------------------------------------------
+
+/** Every range and default of the format, in resolved units (ns, bytes). */
+export const SCENARIO_LIMITS = Object.freeze({
+  seed: { min: 0, max: 0xffff_ffff, default: 1 },
+  pcpus: { min: 1, max: 256, default: 2 },
+  hostMemoryBytes: { min: MiB, max: 1024 * GiB, default: 64 * MiB },
+  quantumNs: { min: US, max: 10 * SECOND, default: MS },
+  runTimeNs: { min: 1, max: 30 * DAY, default: 20 * MS },
+  instructions: { min: 1, max: Number.MAX_SAFE_INTEGER },
+  checkpointEvery: { min: 100, max: 10_000_000, default: 10_000 },
+  costNs: { min: 0, max: SECOND },
+  vms: { min: 1, max: 4096 },
+  vcpus: { min: 1, max: 64, default: 1 },
+  vmMemoryBytes: { min: PAGE_BYTES, max: GiB, default: 64 * KiB },
+  param: { min: -(2 ** 31), max: 2 ** 32 - 1 },
+  startNs: { min: 0, max: 30 * DAY, default: 0 },
+  weight: { min: 1, max: 65_535, default: 256 },
+  /** cap is a percentage of one physical CPU: at most 100 × host.pcpus. */
+  capPerPcpu: 100,
+  sourceLine: { min: 0, max: Number.MAX_SAFE_INTEGER },
+});
+
+export const VM_NAME_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
+export const PARAM_NAME_PATTERN = '^[A-Z_][A-Z0-9_]*$';
+const VM_NAME_RE = new RegExp(VM_NAME_PATTERN);
+const PARAM_NAME_RE = new RegExp(PARAM_NAME_PATTERN);
+
+/** The key of a cost in the source format: the cost name without its trailing "Ns". */
+export function costSourceKey(name: CostName): string {
+  return name.slice(0, -2);
+}
+
+/** Source keys of the `costs:` map, in COST_NAMES order. */
+export const COST_SOURCE_KEYS: readonly string[] = Object.freeze(COST_NAMES.map(costSourceKey));
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------------------------
+
+type ErrorFn = (issue: z.core.$ZodRawIssue) => string;
+
+const expecting =
+  (what: string): ErrorFn =>
+  (issue) =>
+    `expected ${what}, got ${describeValue(issue.input)}`;
+
+/** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
+function editDistance(a: string, b: string): number {
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[rows - 1][cols - 1];
+}
+
+/** The candidate closest to `word` within edit distance 2, if any (the first one on a tie). */
+export function suggest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    if (Math.abs(candidate.length - word.length) >= bestDistance) continue;
+    const distance = editDistance(word, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+function didYouMean(word: unknown, candidates: readonly string[]): string {
+  if (typeof word !== 'string') return '';
+  const guess = suggest(word, candidates);
+  return guess === undefined ? '' : `; did you mean '${guess}'?`;
+}
+
+/** `unknown key 'memroy' (expected one of: name, vcpus, memory, ...); did you mean 'memory'?` */
+export function unknownKeyMessage(key: string, allowed: readonly string[]): string {
+  return `unknown key ${quote(key)} (expected one of: ${allowed.join(', ')})${didYouMean(key, allowed)}`;
+}
+
+function oneOfMessage(noun: string, value: unknown, allowed: readonly string[]): string {
+  if (allowed.length === 0) return `expected ${noun}, got ${describeValue(value)} (none are available)`;
+  return `expected ${noun}, one of: ${allowed.join(', ')}, got ${describeValue(value)}${didYouMean(value, allowed)}`;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function rangeText(min: number, max: number, format: (n: number) => string): string {
+  return min === 0 ? `of at most ${format(max)}` : `from ${format(min)} to ${format(max)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema building blocks
+// ---------------------------------------------------------------------------------------------
+
+/** Separates the per-key messages of one zod `unrecognized_keys` issue (messages never hold one). */
+export const KEY_MESSAGE_SEPARATOR = '\n';
+
+/**
+ * A strict zod object (unknown keys are errors). For an `unrecognized_keys` issue the message holds
+ * one line per unknown key, in the order of the issue's `keys`; the loader splits them.
+ */
+function strictObject<Shape extends z.core.$ZodLooseShape>(shape: Shape, what: string) {
+  const allowed = Object.keys(shape);
+  const error: ErrorFn = (issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => unknownKeyMessage(key, allowed)).join(KEY_MESSAGE_SEPARATOR)
+      : `expected a map of ${what} (key: value pairs), got ${describeValue(issue.input)}`;
+  return z.strictObject(shape, { error });
+}
+
+function integer(min: number, max: number, what = `an integer from ${min} to ${max}`) {
+  const error = expecting(what);
+  return z.int({ error }).min(min, { error }).max(max, { error });
+}
+
+interface Meta {
+  readonly title: string;
+  readonly description: string;
+  /** The default as a user would write it (shown by editors); zod drops defaults of transforms. */
+  readonly sourceDefault?: unknown;
+  readonly examples?: readonly unknown[];
+}
+
+/** Metadata for the JSON Schema. `x-default`/`x-examples` become `default`/`examples` there. */
+function meta(m: Meta): Record<string, unknown> {
+  return {
+    title: m.title,
+    description: m.description,
+    ...(m.sourceDefault === undefined ? {} : { 'x-default': m.sourceDefault }),
+    ...(m.examples === undefined ? {} : { 'x-examples': m.examples }),
+  };
+}
+
+/** Why `input` is not a duration within [min, max], or undefined when it is one. */
+function durationProblem(input: unknown, min: number, max: number): string | undefined {
+  let ns: number;
+  try {
+    ns = parseDuration(input as string | number);
+  } catch (error) {
+    if (error instanceof UnitError && error.reason !== 'too-large') return error.message;
+    ns = Number.POSITIVE_INFINITY;
+  }
+  if (ns < min || ns > max) return `expected a duration ${rangeText(min, max, formatDuration)}, got ${describeValue(input)}`;
+  return undefined;
+}
+
+/** A duration: an integer (ns) or a string with a unit; the output is integer ns in [min, max]. */
+function duration(min: number, max: number) {
+  const error: ErrorFn = (issue) => durationProblem(issue.input, min, max) ?? expecting('a duration')(issue);
+  return z
+    .union([z.int({ error }).min(min, { error }).max(max, { error }), z.string({ error }).regex(new RegExp(DURATION_PATTERN), { error })], {
+      error,
+    })
+    .transform((value, ctx) => {
+      const problem = durationProblem(value, min, max);
+      if (problem !== undefined) {
+        ctx.addIssue({ code: 'custom', message: problem, input: value });
+        return z.NEVER;
+      }
+      return parseDuration(value);
+    });
+}
+
+/** Why `input` is not a size within [min, max] (and a multiple of `multiple`), or undefined. */
+function bytesProblem(input: unknown, min: number, max: number, multiple: number): string | undefined {
+  let bytes: number;
+  try {
+    bytes = parseBytes(input as string | number);
+  } catch (error) {
+    if (error instanceof UnitError && error.reason !== 'too-large') return error.message;
+    bytes = Number.POSITIVE_INFINITY;
+  }
+  if (bytes < min || bytes > max) return `expected a size ${rangeText(min, max, formatBytes)}, got ${describeValue(input)}`;
+  if (bytes % multiple !== 0) {
+    return `expected a multiple of ${formatBytes(multiple)} (the page size), got ${describeValue(input)}`;
+  }
+  return undefined;
+}
+
+/** A size: an integer (bytes) or a string with a binary unit; the output is integer bytes. */
+function size(min: number, max: number, multiple = 1) {
+  const error: ErrorFn = (issue) => bytesProblem(issue.input, min, max, multiple) ?? expecting('a size')(issue);
+  let asInteger = z.int({ error }).min(min, { error }).max(max, { error });
+  if (multiple !== 1) asInteger = asInteger.multipleOf(multiple, { error });
+  return z.union([asInteger, z.string({ error }).regex(new RegExp(BYTES_PATTERN), { error })], { error }).transform((value, ctx) => {
+    const problem = bytesProblem(value, min, max, multiple);
+    if (problem !== undefined) {
+      ctx.addIssue({ code: 'custom', message: problem, input: value });
+      return z.NEVER;
+    }
+    return parseBytes(value);
+  });
+}
+
+function nonEmptyString(what: string) {
+  const error = expecting(what);
+  return z.string({ error }).min(1, { error });
+}
+
+function boolean() {
+  return z.boolean({ error: expecting('true or false') });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The source schema
+// ---------------------------------------------------------------------------------------------
+
+const L = SCENARIO_LIMITS;
+
+/**
+ * Scheduling parameters of one VM. One strict zod object, so that policies arriving later add
+ * their keys here.
+ */
+export const VM_SCHED_SCHEMA = strictObject(
+  {
+    weight: integer(L.weight.min, L.weight.max)
+      .default(L.weight.default)
+      .meta(
+        meta({
+          title: 'Weight',
+          description: `Relative share of CPU time under contention, ${L.weight.min}..${L.weight.max} (default ${L.weight.default}).`,
+        }),
+      ),
+    cap: integer(0, L.capPerPcpu * L.pcpus.max, `an integer from 0 to ${L.capPerPcpu} × host.pcpus`)
+      .default(0)
+      .meta(
+        meta({
+          title: 'Cap',
+          description: `Most CPU time the VM may use, in percent of one physical CPU: 0..${L.capPerPcpu} × host.pcpus; 0 (the default) means no cap.`,
+        }),
+      ),
+  },
+  'scheduling parameters',
+)
+  .prefault({})
+  .meta(meta({ title: 'Scheduling parameters', description: 'Scheduling parameters of the VM (all optional).' }));
+
+function guestNameSchema(guests: readonly string[]) {
+  const known = new Set(guests);
+  return nonEmptyString('the name of a bundled guest')
+    .superRefine((name, ctx) => {
+      if (!known.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          input: name,
+          message:
+            guests.length === 0
+              ? `unknown bundled guest ${quote(name)} (no bundled guests are available)`
+              : `unknown bundled guest ${quote(name)} (expected one of: ${guests.join(', ')})${didYouMean(name, guests)}`,
+        });
+      }
+    })
+    .meta({
+      ...meta({
+        title: 'Bundled guest',
+        description: 'Name of a guest program bundled with vmmsim. Give exactly one of guest, program or source.',
+      }),
+      ...(guests.length > 0 ? { enum: [...guests] } : {}),
+    });
+}
+
+function vmSchema(guests: readonly string[]) {
+  const paramsError: ErrorFn = (issue) =>
+    issue.code === 'invalid_key'
+      ? `invalid parameter name ${describeValue(issue.input)}: expected upper-case letters, digits and '_', not starting with a digit`
+      : `expected a map of parameters (NAME: integer), got ${describeValue(issue.input)}`;
+  return strictObject(
+    {
+      name: z
+        .string({ error: expecting('a VM name') })
+        .regex(VM_NAME_RE, { error: expecting("a VM name: a lowercase letter, then up to 31 lowercase letters, digits or '-'") })
+        .meta(
+          meta({
+            title: 'Name',
+            description: "Name of the VM, unique in the scenario: a lowercase letter, then up to 31 lowercase letters, digits or '-'.",
+            examples: ['alpha', 'web-1'],
+          }),
+        ),
+      vcpus: integer(L.vcpus.min, L.vcpus.max)
+        .default(L.vcpus.default)
+        .meta(meta({ title: 'vCPUs', description: `Number of virtual CPUs, ${L.vcpus.min}..${L.vcpus.max} (default ${L.vcpus.default}).` })),
+      memory: size(L.vmMemoryBytes.min, L.vmMemoryBytes.max, PAGE_BYTES)
+        .default(L.vmMemoryBytes.default)
+        .meta(
+          meta({
+            title: 'Memory',
+            description: `Guest memory: an integer number of bytes or a size such as 64KiB, 4MiB or 1GiB (units B, KiB, MiB, GiB). A multiple of the ${formatBytes(PAGE_BYTES)} page, from ${formatBytes(L.vmMemoryBytes.min)} to ${formatBytes(L.vmMemoryBytes.max)}; default ${formatBytes(L.vmMemoryBytes.default)}.`,
+            sourceDefault: formatBytes(L.vmMemoryBytes.default),
+            examples: ['64KiB', '1MiB'],
+          }),
+        ),
+      guest: guestNameSchema(guests).optional(),
+      program: nonEmptyString('the path of an assembly file')
+        .meta(
+          meta({
+            title: 'Program file',
+            description:
+              'Path of an assembly file, relative to the scenario file. Give exactly one of guest, program or source.',
+          }),
+        )
+        .optional(),
+      source: nonEmptyString('assembly source text')
+        .meta(
+          meta({
+            title: 'Inline source',
+            description:
+              'Assembly source text of the guest, best written as a literal block (source: |). Give exactly one of guest, program or source.',
+          }),
+        )
+        .optional(),
+      sourceLine: integer(L.sourceLine.min, L.sourceLine.max, 'a line number (an integer from 0)')
+        .meta(
+          meta({
+            title: 'Source line',
+            description:
+              'Written by tools that store a loaded scenario: the 1-based line of the original file where source began (0 = unknown). Leave it out when writing a scenario by hand.',
+          }),
+        )
+        .optional(),
+      params: z
+        .record(
+          z.string().regex(PARAM_NAME_RE),
+          integer(L.param.min, L.param.max, `a 32-bit integer (from ${L.param.min} to ${L.param.max})`),
+          { error: paramsError },
+        )
+        .default({})
+        .meta(
+          meta({
+            title: 'Parameters',
+            description:
+              'Symbols predefined for the assembler: NAME (upper-case letters, digits and _) to a 32-bit integer.',
+            examples: [{ TICKS: 20 }],
+          }),
+        ),
+      start: duration(L.startNs.min, L.startNs.max)
+        .default(L.startNs.default)
+        .meta(
+          meta({
+            title: 'Start time',
+            description: `Virtual time at which the VM is started: integer ns or a duration such as 500us, 20ms, 1s (units ns, us, ms, s); at most 30 days; default 0.`,
+            sourceDefault: formatDuration(L.startNs.default),
+          }),
+        ),
+      autostart: boolean()
+        .default(true)
+        .meta(meta({ title: 'Autostart', description: 'Whether the VM is started by the scenario (default true).' })),
+      sched: VM_SCHED_SCHEMA,
+    },
+    'VM settings',
+  ).meta(meta({ title: 'VM', description: 'One virtual machine.' }));
+}
+
+function costsSchema() {
+  const shape: Record<string, ReturnType<typeof costDuration>> = {};
+  for (const name of COST_NAMES) shape[costSourceKey(name)] = costDuration(name);
+  return strictObject(shape, 'cost overrides')
+    .prefault({})
+    .meta(
+      meta({
+        title: 'Costs',
+        description:
+          'Overrides of the cost model (docs/cost-model.md): each value is integer ns or a duration such as 600ns or 2us.',
+      }),
+    );
+}
+
+function costDuration(name: CostName) {
+  const min = name === 'instructionNs' ? 1 : L.costNs.min;
+  return duration(min, L.costNs.max)
+    .meta(
+      meta({
+        title: costSourceKey(name),
+        description: `${capitalize(COST_DESCRIPTIONS[name])}: integer ns or a duration; default ${formatDuration(DEFAULT_COSTS[name])}; ${min === 0 ? '' : `at least ${formatDuration(min)}, `}at most ${formatDuration(L.costNs.max)}.`,
+        examples: [formatDuration(DEFAULT_COSTS[name])],
+      }),
+    )
+    .optional();
+}
+
+/**
+ * The zod schema of the source format for the given bundled guests. Its output is the parsed form
+ * (units converted, defaults applied) that {@link validateScenarioSource} turns into a Scenario.
+ */
+export function scenarioSourceSchema(guests: readonly string[]) {
+  const policyError: ErrorFn = (issue) => oneOfMessage('a scheduling policy', issue.input, POLICY_NAMES);
+  return strictObject(
+    {
+      name: nonEmptyString('a non-empty string').meta(meta({ title: 'Name', description: 'Name of the scenario.' })),
+      description: z
+        .string({ error: expecting('a string') })
+        .meta(meta({ title: 'Description', description: 'Free text describing the scenario.' }))
+        .optional(),
+      seed: integer(L.seed.min, L.seed.max)
+        .default(L.seed.default)
+        .meta(
+          meta({
+            title: 'Seed',
+            description: `Seed of the simulation's random numbers, an unsigned 32-bit integer (default ${L.seed.default}). The CLI's --seed overrides it.`,
+          }),
+        ),
+      host: strictObject(
+        {
+          pcpus: integer(L.pcpus.min, L.pcpus.max)
+            .default(L.pcpus.default)
+            .meta(meta({ title: 'Physical CPUs', description: `Physical CPUs of the host, ${L.pcpus.min}..${L.pcpus.max} (default ${L.pcpus.default}).` })),
+          memory: size(L.hostMemoryBytes.min, L.hostMemoryBytes.max)
+            .default(L.hostMemoryBytes.default)
+            .meta(
+              meta({
+                title: 'Host memory',
+                description: `Memory of the host, shared by the VMs: integer bytes or a size such as 64MiB (units B, KiB, MiB, GiB); from ${formatBytes(L.hostMemoryBytes.min)} to ${formatBytes(L.hostMemoryBytes.max)}; default ${formatBytes(L.hostMemoryBytes.default)}.`,
+                sourceDefault: formatBytes(L.hostMemoryBytes.default),
+              }),
+            ),
+        },
+        'host settings',
+      )
+        .prefault({})
+        .meta(meta({ title: 'Host', description: 'The physical machine.' })),
+      scheduler: strictObject(
+        {
+          policy: z
+            .enum(POLICY_NAMES, { error: policyError })
+            .default(POLICY_NAMES[0])
+            .meta(meta({ title: 'Policy', description: `Scheduling policy: ${POLICY_NAMES.join(', ')} (default ${POLICY_NAMES[0]}).` })),
+          quantum: duration(L.quantumNs.min, L.quantumNs.max)
+            .default(L.quantumNs.default)
+            .meta(
+              meta({
+                title: 'Quantum',
+                description: `Time slice of a vCPU: integer ns or a duration such as 500us, 1ms (units ns, us, ms, s); from ${formatDuration(L.quantumNs.min)} to ${formatDuration(L.quantumNs.max)}; default ${formatDuration(L.quantumNs.default)}.`,
+                sourceDefault: formatDuration(L.quantumNs.default),
+              }),
+            ),
+        },
+        'scheduler settings',
+      )
+        .prefault({})
+        .meta(meta({ title: 'Scheduler', description: 'How the monitor shares the physical CPUs among the vCPUs.' })),
+      run: strictObject(
+        {
+          time: duration(L.runTimeNs.min, L.runTimeNs.max)
+            .default(L.runTimeNs.default)
+            .meta(
+              meta({
+                title: 'Run time',
+                description: `Virtual time to simulate: integer ns or a duration such as 20ms, 2s (units ns, us, ms, s); at most 30 days (${formatDuration(L.runTimeNs.max)}); default ${formatDuration(L.runTimeNs.default)}.`,
+                sourceDefault: formatDuration(L.runTimeNs.default),
+              }),
+            ),
+          instructions: integer(L.instructions.min, L.instructions.max, 'a positive integer')
+            .meta(meta({ title: 'Instruction limit', description: 'Stop after this many guest instructions in total (optional).' }))
+            .optional(),
+          checkpointEvery: integer(L.checkpointEvery.min, L.checkpointEvery.max)
+            .default(L.checkpointEvery.default)
+            .meta(
+              meta({
+                title: 'Checkpoint interval',
+                description: `Events between checkpoint lines in the event log, ${L.checkpointEvery.min}..${L.checkpointEvery.max} (default ${L.checkpointEvery.default}).`,
+              }),
+            ),
+        },
+        'run settings',
+      )
+        .prefault({})
+        .meta(meta({ title: 'Run', description: 'How long to simulate.' })),
+      costs: costsSchema(),
+      vms: z
+        .array(vmSchema(guests), { error: expecting(`a list of ${L.vms.min} to ${L.vms.max} VMs`) })
+        .min(L.vms.min, { error: expecting(`a list of ${L.vms.min} to ${L.vms.max} VMs`) })
+        .max(L.vms.max, { error: expecting(`a list of ${L.vms.min} to ${L.vms.max} VMs`) })
+        .meta(meta({ title: 'VMs', description: `The virtual machines, ${L.vms.min} to ${L.vms.max}.` })),
+    },
+    'scenario settings',
+  ).meta(meta({ title: 'vmmsim scenario', description: 'A scenario of the vmmsim hypervisor simulation.' }));
+}
+
+type SourceSchema = ReturnType<typeof scenarioSourceSchema>;
+type Parsed = z.output<SourceSchema>;
+
+const schemaCache = new Map<string, SourceSchema>();
+
+function cachedSchema(guests: readonly string[]): SourceSchema {
+  const key = JSON.stringify(guests);
+  let schema = schemaCache.get(key);
+  if (schema === undefined) {
+    if (schemaCache.size >= 16) schemaCache.clear();
+    schema = scenarioSourceSchema(guests);
+    schemaCache.set(key, schema);
+  }
+  return schema;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+// ---------------------------------------------------------------------------------------------
+
+export type IssuePath = readonly (string | number)[];
+
+/** A problem found in a source scenario, located by path; load.ts turns it into a diagnostic. */
+export interface ScenarioIssue {
+  readonly path: IssuePath;
+  readonly message: string;
+  /** Whether the problem is about the key at `path` itself (unknown key) or its value. */
+  readonly at: 'key' | 'value';
+}
+
+export type ValidationResult =
+  | { readonly ok: true; readonly scenario: Scenario }
+  | { readonly ok: false; readonly issues: readonly ScenarioIssue[] };
+
+/**
+ * Validates a plain source object and resolves it into a Scenario. `sourceLineOf(i)` gives the
+ * 1-based line where the inline source of VM i starts (0 when unknown); it is called only for
+ * VMs with `source` and no `sourceLine`.
+ */
+export function validateScenarioSource(
+  raw: unknown,
+  guests: readonly string[],
+  sourceLineOf: (vmIndex: number) => number = () => 0,
+): ValidationResult {
+  const result = cachedSchema(guests).safeParse(raw);
+  const issues: ScenarioIssue[] = result.success ? [] : result.error.issues.flatMap((issue) => fromZodIssue(issue, raw));
+  issues.push(...checkRaw(raw));
+  if (!result.success || issues.length > 0) return { ok: false, issues };
+  const crossIssues = checkParsed(result.data);
+  if (crossIssues.length > 0) return { ok: false, issues: crossIssues };
+  return { ok: true, scenario: buildScenario(result.data, sourceLineOf) };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function own(object: unknown, key: string | number): unknown {
+  if (Array.isArray(object)) return typeof key === 'number' ? object[key] : undefined;
+  if (isRecord(object) && Object.hasOwn(object, key)) return object[key];
+  return undefined;
+}
+
+function fromZodIssue(issue: z.core.$ZodIssue, raw: unknown): ScenarioIssue[] {
+  const path = issue.path.map((segment) => (typeof segment === 'number' ? segment : String(segment)));
+  if (issue.code === 'unrecognized_keys') {
+    const messages = issue.message.split(KEY_MESSAGE_SEPARATOR);
+    return issue.keys.map((key, i) => ({
+      path: [...path, key],
+      message: messages[i] ?? unknownKeyMessage(key, []),
+      at: 'key' as const,
+    }));
+  }
+  if (issue.code === 'invalid_key') return [{ path, message: issue.message, at: 'key' }];
+  if (issue.code === 'invalid_type' && path.length > 0) {
+    let parent: unknown = raw;
+    for (const segment of path.slice(0, -1)) parent = own(parent, segment);
+    const key = path[path.length - 1];
+    if (isRecord(parent) && !Object.hasOwn(parent, key)) {
+      return [{ path, message: `missing required key ${quote(String(key))}`, at: 'value' }];
+    }
+  }
+  return [{ path, message: issue.message, at: 'value' }];
+}
+
+const GUEST_KEYS = ['guest', 'program', 'source'] as const;
+
+/** Checks on the raw object that zod cannot express per field; they run even when zod fails. */
+function checkRaw(raw: unknown): ScenarioIssue[] {
+  const issues: ScenarioIssue[] = [];
+  const vms = own(raw, 'vms');
+  if (!Array.isArray(vms)) return issues;
+  const firstByName = new Map<string, number>();
+  vms.forEach((vm: unknown, i) => {
+    if (!isRecord(vm)) return;
+    const present = GUEST_KEYS.filter((key) => Object.hasOwn(vm, key));
+    if (present.length === 0) {
+      issues.push({
+        path: ['vms', i],
+        message: "missing the guest code: expected exactly one of 'guest' (a bundled guest), 'program' (an assembly file) or 'source' (inline assembly)",
+        at: 'value',
+      });
+    } else if (present.length > 1) {
+      issues.push({
+        path: ['vms', i, present[1]],
+        message: `expected exactly one of 'guest', 'program' or 'source', got both '${present[0]}' and '${present[1]}'`,
+        at: 'key',
+      });
+    }
+    if (Object.hasOwn(vm, 'sourceLine') && !present.includes('source')) {
+      issues.push({ path: ['vms', i, 'sourceLine'], message: "'sourceLine' is only allowed together with 'source'", at: 'key' });
+    }
+    const name = own(vm, 'name');
+    if (typeof name === 'string') {
+      const first = firstByName.get(name);
+      if (first === undefined) firstByName.set(name, i);
+      else issues.push({ path: ['vms', i, 'name'], message: `duplicate VM name ${quote(name)} (already used by vms[${first}])`, at: 'value' });
+    }
+  });
+  return issues;
+}
+
+/** Checks across fields of an otherwise valid scenario. */
+function checkParsed(parsed: Parsed): ScenarioIssue[] {
+  const issues: ScenarioIssue[] = [];
+  const maxCap = L.capPerPcpu * parsed.host.pcpus;
+  let total = 0;
+  let overflowReported = false;
+  parsed.vms.forEach((vm, i) => {
+    if (vm.sched.cap > maxCap) {
+      issues.push({
+        path: ['vms', i, 'sched', 'cap'],
+        message: `expected an integer from 0 to ${maxCap} (${L.capPerPcpu} × host.pcpus), got ${vm.sched.cap}`,
+        at: 'value',
+      });
+    }
+    total += vm.memory;
+    if (!overflowReported && total > parsed.host.memory) {
+      overflowReported = true;
+      const range = i === 0 ? 'vms[0]' : `vms[0] to vms[${i}]`;
+      issues.push({
+        path: ['vms', i, 'memory'],
+        message: `the memory of ${range} adds up to ${formatBytes(total)}, more than the host's ${formatBytes(parsed.host.memory)} (host.memory)`,
+        at: 'value',
+      });
+    }
+  });
+  return issues;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conversions
+// ---------------------------------------------------------------------------------------------
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+function sortedParams(params: Readonly<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of Object.keys(params).sort()) out[name] = params[name];
+  return out;
+}
+
+function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Scenario {
+  const costs: Partial<Record<CostName, number>> = {};
+  for (const name of COST_NAMES) {
+    const value = p.costs[costSourceKey(name)];
+    if (value !== undefined) costs[name] = value;
+  }
+  const scenario: Scenario = {
+    name: p.name,
+    description: p.description,
+    seed: p.seed,
+    host: { pcpus: p.host.pcpus, memoryBytes: p.host.memory },
+    scheduler: { policy: p.scheduler.policy, quantumNs: p.scheduler.quantum },
+    run: { timeNs: p.run.time, instructions: p.run.instructions, checkpointEvery: p.run.checkpointEvery },
+    costs,
+    vms: p.vms.map((vm, i): VmSpec => {
+      let guest: GuestSpec;
+      if (vm.guest !== undefined) guest = { kind: 'bundled', name: vm.guest };
+      else if (vm.program !== undefined) guest = { kind: 'file', path: vm.program };
+      else guest = { kind: 'inline', source: vm.source ?? '', line: vm.sourceLine ?? sourceLineOf(i) };
+      return {
+        name: vm.name,
+        vcpus: vm.vcpus,
+        memoryBytes: vm.memory,
+        guest,
+        params: sortedParams(vm.params),
+        startNs: vm.start,
+        autostart: vm.autostart,
+        sched: { weight: vm.sched.weight, cap: vm.sched.cap },
+      };
+    }),
+  };
+  return deepFreeze(scenario);
+}
+
+/**
+ * Turns a resolved scenario back into the plain source form (durations as integer ns, sizes as
+ * integer bytes, every default written out), such that resolving it gives the same scenario.
+ */
+export function scenarioToSource(s: Scenario): Record<string, unknown> {
+  const costs: Record<string, number> = {};
+  for (const name of COST_NAMES) {
+    const value = s.costs[name];
+    if (value !== undefined) costs[costSourceKey(name)] = value;
+  }
+  return {
+    name: s.name,
+    ...(s.description === undefined ? {} : { description: s.description }),
+    seed: s.seed,
+    host: { pcpus: s.host.pcpus, memory: s.host.memoryBytes },
+    scheduler: { policy: s.scheduler.policy, quantum: s.scheduler.quantumNs },
+    run: {
+      time: s.run.timeNs,
+      ...(s.run.instructions === undefined ? {} : { instructions: s.run.instructions }),
+      checkpointEvery: s.run.checkpointEvery,
+    },
+    costs,
+    vms: s.vms.map((vm) => ({
+      name: vm.name,
+      vcpus: vm.vcpus,
+      memory: vm.memoryBytes,
+      ...guestToSource(vm.guest),
+      params: { ...vm.params },
+      start: vm.startNs,
+      autostart: vm.autostart,
+      sched: { weight: vm.sched.weight, cap: vm.sched.cap },
+    })),
+  };
+}
+
+function guestToSource(guest: GuestSpec): Record<string, unknown> {
+  switch (guest.kind) {
+    case 'bundled':
+      return { guest: guest.name };
+    case 'file':
+      return { program: guest.path };
+    case 'inline':
+      return { source: guest.source, sourceLine: guest.line };
+  }
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { LogWriter } from '../../src/core/log/writer.js';
+import { LogError, readLog } from '../../src/core/log/reader.js';
+import type { SimEvent } from '../../src/core/events.js';
+
+function sampleLog(): string {
+  let text = '';
+  const writer = new LogWriter((chunk) => (text += chunk), 64);
+  writer.writeHeader({ engine: '0.1.0', seed: 7, scenario: { name: 'x' } });
+  const events: SimEvent[] = [
+    { seq: 0, t: 0, src: 'vm/a', type: 'vm.started', data: {} },
+    { seq: 1, t: 10, src: 'vm/a/console', type: 'console.output', data: { text: 'hi "there"' } },
+  ];
+  writer.append(events[0]);
+  writer.checkpoint(1, 5, { a: 1 });
+  writer.append(events[1]);
+  writer.close(20);
+  return text;
+}
+
+describe('event log', () => {
+  it('writes a header, events, checkpoints and a closing line that read back', () => {
+    const text = sampleLog();
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toHaveLength(5);
+    expect(JSON.parse(lines[0])).toMatchObject({ format: 'vmmsim-log', version: 1, seed: 7 });
+    const log = readLog(text, 'a.jsonl');
+    expect(log.events.map((event) => event.type)).toEqual(['vm.started', 'console.output']);
+    expect(log.events[1].data).toEqual({ text: 'hi "there"' });
+    expect(log.checkpoints).toHaveLength(1);
+    expect(log.end).toMatchObject({ events: 2, t: 20 });
+    expect(log.warnings).toEqual([]);
+  });
+
+  it('names the line when a byte of an event is changed', () => {
+    const text = sampleLog().replace('"t":10', '"t":11');
+    expect(() => readLog(text, 'a.jsonl')).toThrow(LogError);
+    expect(() => readLog(text, 'a.jsonl')).toThrow(/a\.jsonl:5: hash mismatch/);
+  });
+
+  it('reads a truncated log up to its last whole line and says where it ends', () => {
+    const text = sampleLog();
+    const cut = text.slice(0, text.indexOf('console.output') + 5);
+    const log = readLog(cut, 'cut.jsonl');
+    expect(log.events).toHaveLength(1);
+    expect(log.end).toBeUndefined();
+    expect(log.warnings[0]).toMatch(/cut\.jsonl:4: the log ends inside a line/);
+  });
+
+  it('rejects a line that is not JSON, an unknown event type and a header from the future', () => {
+    const text = sampleLog();
+    const lines = text.split('\n');
+    expect(() => readLog([lines[0], 'nope', ''].join('\n'), 'f')).toThrow('f:2: not a JSON line');
+    expect(() => readLog([lines[0], lines[1].replace('vm.started', 'vm.exploded'), ''].join('\n'), 'f')).toThrow(
+      'f:2: unknown event type "vm.exploded"',
+    );
+    expect(() => readLog([lines[0].replace('"version":1', '"version":99'), ''].join('\n'), 'f')).toThrow(/f:1: log format version 99/);
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * Test helpers: resolved scenarios built in code, and one-call runs of guest programs.
+ */
+import { Simulation } from '../src/actors/simulation.js';
+import type { RunSummary } from '../src/actors/summary.js';
+import type { SimEvent } from '../src/core/events.js';
+import { LogWriter } from '../src/core/log/writer.js';
+import type { Scenario, VmSpec } from '../src/core/scenario/schema.js';
+
+export function vmSpec(name: string, guest: VmSpec['guest'], overrides: Partial<VmSpec> = {}): VmSpec {
+  return {
+    name,
+    vcpus: 1,
+    memoryBytes: 64 * 1024,
+    guest,
+    params: {},
+    startNs: 0,
+    autostart: true,
+    sched: { weight: 256, cap: 0 },
+    ...overrides,
+  };
+}
+
+export function inline(source: string): VmSpec['guest'] {
+  return { kind: 'inline', source, line: 1 };
+}
+
+export function scenario(vms: VmSpec[], overrides: Partial<Omit<Scenario, 'vms'>> = {}): Scenario {
+  return {
+    name: 'test',
+    description: undefined,
+    seed: 1,
+    host: { pcpus: 1, memoryBytes: 64 * 1024 * 1024 },
+    scheduler: { policy: 'round-robin', quantumNs: 1_000_000 },
+    run: { timeNs: 10_000_000, instructions: undefined, checkpointEvery: 10_000 },
+    costs: {},
+    vms,
+    ...overrides,
+  };
+}
+
+export interface TestRun {
+  readonly simulation: Simulation;
+  readonly summary: RunSummary;
+  readonly events: SimEvent[];
+  readonly log: string;
+}
+
+/** Runs a scenario, collecting every event and the log text. */
+export function runScenario(s: Scenario, seed?: number): TestRun {
+  let log = '';
+  const writer = new LogWriter((chunk) => (log += chunk));
+  const simulation = new Simulation({ scenario: s, seed, log: writer });
+  const events: SimEvent[] = [];
+  simulation.bus.events$.subscribe((event) => events.push(event));
+  const summary = simulation.run();
+  return { simulation, summary, events, log };
+}
+
+/** Runs one inline program alone on one physical CPU. */
+export function runProgram(source: string, overrides: Partial<VmSpec> = {}, scenarioOverrides: Partial<Omit<Scenario, 'vms'>> = {}): TestRun {
+  return runScenario(scenario([vmSpec('guest', inline(source), overrides)], scenarioOverrides));
+}
+
+export function consoleOf(run: TestRun, vm: string): string[] {
+  return run.events.filter((event) => event.type === 'console.output' && event.src === `vm/${vm}/console`).map((event) => (event.data as { text: string }).text);
+}
+
+export function typesOf(run: TestRun): string[] {
+  return run.events.map((event) => event.type);
+}
