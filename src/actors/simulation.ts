@@ -138,9 +138,12 @@ export class Simulation {
     return assemble(source, { file, symbols });
   }
 
+  /** Each autostarted VM starts at its `start` time plus a random boot delay from its own stream. */
   private scheduleStarts(specs: readonly VmSpec[]): void {
     specs.forEach((spec, index) => {
-      if (spec.autostart) this.kernel.schedule(spec.startNs, this.target, START, index);
+      if (!spec.autostart) return;
+      const jitter = this.random.stream(`vm/${spec.name}/boot`).int(0, this.costs.startJitterNs);
+      this.kernel.schedule(spec.startNs + jitter, this.target, START, index);
     });
   }
 

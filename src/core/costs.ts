@@ -29,6 +29,8 @@ export interface CostModel {
   readonly scheduleNs: number;
   /** Upper bound of the uniform random delay added to each timer expiry (interrupt latency). */
   readonly timerJitterNs: number;
+  /** Upper bound of the uniform random delay added to each VM's start (firmware and boot variation). */
+  readonly startJitterNs: number;
 }
 
 export const DEFAULT_COSTS: CostModel = Object.freeze({
@@ -44,6 +46,7 @@ export const DEFAULT_COSTS: CostModel = Object.freeze({
   contextSwitchNs: 2_000,
   scheduleNs: 300,
   timerJitterNs: 1_000,
+  startJitterNs: 100_000,
 });
 
 export type CostName = keyof CostModel;
@@ -63,6 +66,7 @@ export const COST_DESCRIPTIONS: Readonly<Record<CostName, string>> = {
   contextSwitchNs: 'switching a physical CPU between vCPUs',
   scheduleNs: 'one scheduling decision',
   timerJitterNs: 'maximum random delay added to a timer expiry',
+  startJitterNs: "maximum random delay added to a VM's start",
 };
 
 /** Merges overrides over the defaults and checks every figure is a non-negative integer. */

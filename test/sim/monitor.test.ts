@@ -248,7 +248,12 @@ describe('monitor: hypercalls', () => {
       hypercall HC_YIELD
       jmp loop
     `;
-    const run = runScenario(scenario([vmSpec('a', inline(spinner)), vmSpec('b', inline(spinner))], { run: { timeNs: 1_000_000, instructions: undefined, checkpointEvery: 10_000 } }));
+    const run = runScenario(
+      scenario([vmSpec('a', inline(spinner)), vmSpec('b', inline(spinner))], {
+        costs: { startJitterNs: 0 },
+        run: { timeNs: 1_000_000, instructions: undefined, checkpointEvery: 10_000 },
+      }),
+    );
     const [a, b] = run.simulation.vms.map((vm) => vm.bsp.cpu.regs[1]);
     expect(a).toBeGreaterThan(50);
     expect(Math.abs(a - b)).toBeLessThanOrEqual(1);
@@ -274,7 +279,10 @@ describe('monitor: scheduling', () => {
     expect(a.exits.preempt).toBeGreaterThan(20);
     expect(a.waitNs).toBeGreaterThan(4_000_000);
     const running = run.events.filter((event) => event.type === 'vcpu.running').map((event) => event.src);
-    expect(running.slice(0, 6)).toEqual(['vm/a/vcpu/0', 'vm/b/vcpu/0', 'vm/a/vcpu/0', 'vm/b/vcpu/0', 'vm/a/vcpu/0', 'vm/b/vcpu/0']);
+    expect(running.length).toBeGreaterThan(40);
+    // Round-robin alternates once both are runnable (the first may run alone until the other boots).
+    const alternating = running.slice(2).every((src, index) => src !== running[index + 1]);
+    expect(alternating).toBe(true);
   });
 
   it('keeps a lone vCPU on its CPU without preempting it', () => {
