@@ -57,3 +57,36 @@ describe('event log', () => {
     expect(() => readLog([lines[0].replace('"version":1', '"version":99'), ''].join('\n'), 'f')).toThrow(/f:1: log format version 99/);
   });
 });
+
+describe('hand-written serialisers', () => {
+  it('produce exactly what JSON.stringify produces, for every event a real run emits', async () => {
+    const { HAND_SERIALIZED_TYPES, serializeData } = await import('../../src/core/log/serialize.js');
+    const { runProgram } = await import('../helpers.js');
+    const run = runProgram(`
+      movi r1, ivt
+      csrw ivt, r1
+      movi r1, 20000
+      out PORT_TIMER_PERIOD, r1
+      sti
+      ld r2, [MMIO_CONSOLE_STATUS]
+      hypercall HC_VERSION
+      in r3, PORT_CONSOLE_STATUS
+    idle:
+      hlt
+      jmp idle
+    tick:
+      movi r1, IRQ_TIMER
+      out PORT_PIC_EOI, r1
+      iret
+    ivt: .space VEC_IRQ_BASE
+      .word tick
+    `, {}, { run: { timeNs: 200_000, instructions: undefined, checkpointEvery: 10_000 } });
+    const seen = new Set<string>();
+    for (const event of run.events) {
+      expect(serializeData(event)).toBe(JSON.stringify(event.data));
+      seen.add(event.type);
+    }
+    const covered = HAND_SERIALIZED_TYPES.filter((type) => seen.has(type));
+    expect(covered.length).toBeGreaterThanOrEqual(9);
+  });
+});

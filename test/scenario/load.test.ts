@@ -195,6 +195,13 @@ describe('loadScenario: good files', () => {
     ]);
   });
 
+  it('loads 4096 VMs that all merge one anchor (no false alias-bomb alarm)', () => {
+    const vms = Array.from({ length: 4095 }, (_, i) => `  - <<: *base\n    name: vm${i}`);
+    const s = load(['name: big', 'vms:', '  - &base { name: base, guest: idle, memory: 4KiB }', ...vms].join('\n'));
+    expect(s.vms).toHaveLength(4096);
+    expect(s.vms[4095]).toMatchObject({ name: 'vm4094', memoryBytes: 4096, guest: { kind: 'bundled', name: 'idle' } });
+  });
+
   it('returns a deeply frozen scenario', () => {
     const s = load(MINIMAL.join('\n'));
     expect(Object.isFrozen(s)).toBe(true);

@@ -6,6 +6,7 @@
 import { RunningHash } from '../hash.js';
 import type { SimEvent } from '../events.js';
 import { LOG_FORMAT, LOG_VERSION, type LogHeader } from './format.js';
+import { serializeData } from './serialize.js';
 
 export type ChunkSink = (chunk: string) => void;
 
@@ -46,7 +47,7 @@ export class LogWriter {
       this.quotedSources.set(event.src, src);
     }
     this.line(
-      `{"seq":${event.seq},"t":${event.t},"src":${src},"type":"${event.type}","data":${JSON.stringify(event.data)}}`,
+      `{"seq":${event.seq},"t":${event.t},"src":${src},"type":"${event.type}","data":${serializeData(event)}}`,
     );
     this.events++;
     this.lastTime = event.t;

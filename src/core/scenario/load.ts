@@ -2,7 +2,7 @@
  * Loading scenario files: YAML text → validated, resolved Scenario, with every problem reported as
  * `file:line:col: path: message`.
  */
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Pair } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Alias, type Document, type Pair } from 'yaml';
 import { validateScenarioSource, type IssuePath, type Scenario, type ScenarioIssue } from './schema.js';
 import { quote } from './units.js';
 
@@ -99,14 +99,19 @@ export function loadScenario(text: string, options: ScenarioOptions): Scenario {
   if (doc.contents === null) {
     throw new ScenarioError([at(1, 1, "the file is empty: expected a map of scenario settings with at least the keys 'name' and 'vms'")]);
   }
-  const structureProblems = structuralProblems(doc).map((problem) => {
-    const { line, column } = position(problem.offset);
-    return at(line, column, problem.message);
-  });
-  if (structureProblems.length > 0) throw new ScenarioError(structureProblems);
+  const { problems, aliases } = analyse(doc);
+  if (problems.length > 0) {
+    throw new ScenarioError(
+      problems.map((problem) => {
+        const { line, column } = position(problem.offset);
+        return at(line, column, problem.message);
+      }),
+    );
+  }
+  const tree: Tree = { root: doc.contents, aliases };
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: 100 });
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
     throw new ScenarioError([at(1, 1, `could not read the YAML: ${errorMessage(error)}`)]);
   }
@@ -114,7 +119,7 @@ export function loadScenario(text: string, options: ScenarioOptions): Scenario {
   const sourceLineOf = (vmIndex: number): number => {
     let found: Located;
     try {
-      found = locate(doc, ['vms', vmIndex, 'source']);
+      found = locate(tree, ['vms', vmIndex, 'source']);
     } catch {
       return 0;
     }
@@ -127,7 +132,7 @@ export function loadScenario(text: string, options: ScenarioOptions): Scenario {
   const result = validateScenarioSource(data, options.guests, sourceLineOf);
   if (result.ok) return result.scenario;
   const diagnostics = result.issues.map((issue, index) => {
-    const { line, column } = position(issueOffset(doc, issue));
+    const { line, column } = position(issueOffset(tree, issue));
     return { index, diagnostic: at(line, column, issue.message, formatPath(issue.path)) };
   });
   diagnostics.sort((a, b) => a.diagnostic.line - b.diagnostic.line || a.diagnostic.column - b.diagnostic.column || a.index - b.index);
@@ -139,11 +144,26 @@ function errorMessage(error: unknown): string {
 }
 
 /**
- * What toJS would refuse or mangle: aliases (`*name`) with no anchor (`&name`) before them, and
- * lists or maps used as map keys.
+ * Limit of yaml's guard against alias bombs (data.count × aliasCount per anchor). yaml's default
+ * of 100 would refuse a file whose thousands of VMs merge one anchor (`<<: *base`); 10 000 still
+ * stops exponential expansion early.
  */
-function structuralProblems(doc: Document.Parsed): { message: string; offset: number }[] {
-  const anchors = new Set<string>();
+const MAX_ALIAS_COUNT = 10_000;
+
+/** The document's root and where each alias points, for finding nodes by path. */
+interface Tree {
+  readonly root: AnyNode;
+  readonly aliases: ReadonlyMap<Alias, AnyNode>;
+}
+
+/**
+ * Resolves every alias to its anchored node (the last one of that name before it, as yaml does),
+ * and finds what toJS would refuse or mangle: aliases (`*name`) with no anchor (`&name`) before
+ * them, and lists or maps used as map keys.
+ */
+function analyse(doc: Document.Parsed): { problems: { message: string; offset: number }[]; aliases: Map<Alias, AnyNode> } {
+  const anchors = new Map<string, AnyNode>();
+  const aliases = new Map<Alias, AnyNode>();
   const problems: { message: string; offset: number }[] = [];
   visit(doc, {
     Pair(_, pair) {
@@ -156,18 +176,21 @@ function structuralProblems(doc: Document.Parsed): { message: string; offset: nu
     },
     Node(_, node) {
       if (isAlias(node)) {
-        if (!anchors.has(node.source)) {
+        const target = anchors.get(node.source);
+        if (target !== undefined) {
+          aliases.set(node, target);
+        } else {
           problems.push({
             message: `unknown alias ${quote(`*${node.source}`)}: no anchor ${quote(`&${node.source}`)} before it`,
             offset: offsetOf(node) ?? 0,
           });
         }
       } else if (typeof node.anchor === 'string') {
-        anchors.add(node.anchor);
+        anchors.set(node.anchor, node);
       }
     },
   });
-  return problems;
+  return { problems, aliases };
 }
 
 /** The text of the map key that starts at `offset`, if any. */
@@ -219,14 +242,8 @@ function isMergeKey(key: AnyNode): boolean {
   return value === '<<' || (typeof value === 'symbol' && value.description === '<<');
 }
 
-function deref(doc: Document.Parsed, node: AnyNode): AnyNode {
-  for (let hops = 0; isAlias(node) && hops < 16; hops++) {
-    try {
-      node = node.resolve(doc) ?? null;
-    } catch {
-      return null;
-    }
-  }
+function deref(tree: Tree, node: AnyNode): AnyNode {
+  for (let hops = 0; isAlias(node) && hops < 16; hops++) node = tree.aliases.get(node) ?? null;
   return node;
 }
 
@@ -238,7 +255,7 @@ function keyText(key: AnyNode): string | undefined {
   return typeof value === 'symbol' ? value.description : String(value);
 }
 
-function findPair(doc: Document.Parsed, map: AnyNode, key: string, depth = 0): Pair | undefined {
+function findPair(tree: Tree, map: AnyNode, key: string, depth = 0): Pair | undefined {
   if (!isMap(map) || depth > 8) return undefined;
   for (const pair of map.items) {
     if (!isMergeKey(pair.key) && keyText(pair.key) === key) return pair as Pair;
@@ -246,10 +263,10 @@ function findPair(doc: Document.Parsed, map: AnyNode, key: string, depth = 0): P
   // Keys brought in by a merge key (`<<: *base`) live in the merged map.
   for (const pair of map.items) {
     if (!isMergeKey(pair.key)) continue;
-    const source = deref(doc, pair.value);
-    const sources = isSeq(source) ? source.items.map((item) => deref(doc, item)) : [source];
+    const source = deref(tree, pair.value);
+    const sources = isSeq(source) ? source.items.map((item) => deref(tree, item)) : [source];
     for (const candidate of sources) {
-      const found = findPair(doc, candidate, key, depth + 1);
+      const found = findPair(tree, candidate, key, depth + 1);
       if (found !== undefined) return found;
     }
   }
@@ -257,13 +274,13 @@ function findPair(doc: Document.Parsed, map: AnyNode, key: string, depth = 0): P
 }
 
 /** Finds the node at `path` (map keys, sequence indexes), following aliases and merge keys. */
-function locate(doc: Document.Parsed, path: IssuePath): Located {
-  let node: AnyNode = doc.contents;
+function locate(tree: Tree, path: IssuePath): Located {
+  let node: AnyNode = tree.root;
   let key: AnyNode = null;
   for (const segment of path) {
-    const container = deref(doc, node);
+    const container = deref(tree, node);
     if (isMap(container)) {
-      const pair = findPair(doc, container, String(segment));
+      const pair = findPair(tree, container, String(segment));
       if (pair === undefined) return { found: false, node, key };
       key = pair.key;
       node = pair.value;
@@ -284,17 +301,17 @@ function offsetOf(node: AnyNode): number | undefined {
 }
 
 /** Where to point for an issue: the key node for key problems, else the value node (or ancestor). */
-function issueOffset(doc: Document.Parsed, issue: ScenarioIssue): number {
+function issueOffset(tree: Tree, issue: ScenarioIssue): number {
   let found: Located;
   try {
-    found = locate(doc, issue.path);
+    found = locate(tree, issue.path);
   } catch {
     // Positions are a courtesy: never let finding one hide the problem itself.
-    return offsetOf(doc.contents) ?? 0;
+    return offsetOf(tree.root) ?? 0;
   }
   if (found.found && issue.at === 'key') {
     const keyOffset = offsetOf(found.key);
     if (keyOffset !== undefined) return keyOffset;
   }
-  return offsetOf(found.node) ?? offsetOf(found.key) ?? offsetOf(doc.contents) ?? 0;
+  return offsetOf(found.node) ?? offsetOf(found.key) ?? offsetOf(tree.root) ?? 0;
 }
