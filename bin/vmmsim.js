@@ -2,6 +2,14 @@
 // The vmmsim command. The TypeScript sources are compiled to dist/ by `npm install` (prepare).
 import { main } from '../dist/cli/main.js';
 
+// A closed pipe (vmmsim run | head) ends the output quietly, as other command-line tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 const color = process.stdout.isTTY === true && !('NO_COLOR' in process.env);
 const code = main(process.argv.slice(2), {
   stdout: { write: (text) => process.stdout.write(text) },

@@ -160,7 +160,11 @@ export class Simulation {
             if (this.bus.count - this.lastCheckpointSeq >= every) this.writeCheckpoint(log);
           },
     );
-    this.ended = this.monitor.endReason ?? (result === 'time' ? 'time' : 'idle');
+    if (result === 'empty' && this.monitor.endReason === undefined) {
+      // Nothing left to happen (every vCPU blocked for good, say): the run lasts its full time.
+      this.kernel.advanceTo(this.scenario.run.timeNs);
+    }
+    this.ended = this.monitor.endReason ?? 'time';
     this.finish();
     return this.summary();
   }

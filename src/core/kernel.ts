@@ -50,6 +50,13 @@ export class Kernel {
     this.cpuQueue.push(entry);
   }
 
+  /** Moves the clock forward to `time` when nothing is pending before it (an idle stretch). */
+  advanceTo(time: Nanoseconds): void {
+    if (time < this.clock) throw new RangeError(`cannot move the clock back: ${time} < ${this.clock}`);
+    if (Math.min(this.queue.peekTime(), this.cpuQueue.peekTime()) < time) throw new Error('entries are pending before that time');
+    this.clock = time;
+  }
+
   /** Asks the loop to stop after the current entry. */
   requestStop(): void {
     this.stopRequested = true;

@@ -50,3 +50,91 @@ loop:
         addi r1, r1, 1
         jmp loop
 `;
+
+export const TICKER_SOURCE = String.raw`
+; ticker: idles in hlt and wakes on its timer interrupt; prints every EVERY ticks, stops after TICKS
+; params: PERIOD_NS, EVERY, TICKS, BURST_NS (work done at each tick)
+_start:
+        movi sp, stack_top
+        movi r1, ivt
+        csrw ivt, r1
+        movi r1, msg_start
+        call puts
+        movi r1, PERIOD_NS
+        out PORT_TIMER_PERIOD, r1
+        sti
+idle:
+        hlt                     ; block until the next interrupt
+        ld r1, [ticks]
+        movi r2, TICKS
+        blt r1, r2, idle
+        movi r1, msg_done
+        call puts
+        out PORT_POWER, r0
+tick:
+        push r1
+        push r2
+        ld r1, [ticks]
+        addi r1, r1, 1
+        st r1, [ticks]
+        work BURST_NS
+        movi r2, EVERY
+        mod r2, r1, r2
+        jnz r2, tick_done
+        movi r1, msg_tick
+        call puts
+        ld r1, [ticks]
+        call putd
+        movi r1, 10
+        out PORT_CONSOLE_DATA, r1
+tick_done:
+        movi r1, IRQ_TIMER
+        out PORT_PIC_EOI, r1
+        pop r2
+        pop r1
+        iret
+puts:
+        push r3
+        mov r3, r1
+puts_loop:
+        ld r1, [r3]
+        jz r1, puts_done
+        out PORT_CONSOLE_DATA, r1
+        addi r3, r3, 1
+        jmp puts_loop
+puts_done:
+        pop r3
+        ret
+putd:                           ; r1 >= 0 in decimal
+        push r3
+        push r4
+        push r2
+        movi r2, 10
+        movi r3, 0
+putd_digits:
+        mod r4, r1, r2
+        addi r4, r4, '0'
+        push r4
+        addi r3, r3, 1
+        div r1, r1, r2
+        jnz r1, putd_digits
+putd_out:
+        pop r1
+        out PORT_CONSOLE_DATA, r1
+        addi r3, r3, -1
+        jnz r3, putd_out
+        pop r2
+        pop r4
+        pop r3
+        ret
+msg_start:  .string "ticker: idle in hlt, woken by the timer\n"
+msg_tick:   .string "ticker: tick "
+msg_done:   .string "ticker: done, powering off\n"
+ticks:      .word 0
+            .align 4
+ivt:        .space VEC_IRQ_BASE
+            .word tick
+            .space 64
+stack_top:
+`;
+export const TICKER_DEFAULTS = { PERIOD_NS: 500_000, EVERY: 5, TICKS: 20, BURST_NS: 20_000 } as const;

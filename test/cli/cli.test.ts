@@ -25,8 +25,8 @@ describe('vmmsim run', () => {
     const { code, stdout } = cli(['run']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^\[alpha\] tiny kernel: booting/m);
-    expect(stdout).toMatch(/^\[beta \] task A: round 1/m);
-    expect(stdout).toMatch(/^\[pv   \] hello-pv/m);
+    expect(stdout).toMatch(/^\[beta {1}\] task A: round 1/m);
+    expect(stdout).toMatch(/^\[pv {3}\] hello-pv/m);
     expect(stdout).toContain('*** rogue crashed: read of guest-physical address 0x100000');
     expect(stdout).toMatch(/^VM\s+vCPU\s+state\s+instructions\s+exits\s+exits by reason\s+CPU time\s+wait time/m);
     expect(stdout).toMatch(/^rogue\s+0\s+crashed\/crashed/m);
