@@ -91,7 +91,10 @@ export class Simulation {
   private attachLog(): void {
     const log = this.options.log;
     if (log === undefined) return;
-    log.writeHeader({ engine: ENGINE_VERSION, seed: this.seed, scenario: scenarioToSource({ ...this.options.scenario, seed: this.seed }) });
+    // The header carries the scenario with every default written out, costs included, so a log
+    // replays the same even if a later engine changes a default.
+    const resolved = { ...this.options.scenario, seed: this.seed, costs: { ...this.costs } };
+    log.writeHeader({ engine: ENGINE_VERSION, seed: this.seed, scenario: scenarioToSource(resolved) });
     this.bus.addSink(log.append);
   }
 

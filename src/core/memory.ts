@@ -1,11 +1,12 @@
 /**
  * Host physical memory and each VM's guest-physical map.
  *
- * Host memory is one array of 32-bit words cut into 4 KiB frames. A VM never holds a reference to
- * it: the monitor gives each VM a GuestPhysicalMap, a page table from guest page number to the
- * host word index of the frame that backs it (-1 when the page has no backing). The vCPU
- * translates every guest-physical access through that map; an address outside it is an exit
- * (EPT violation, or MMIO inside the device window), never a silent read of someone else's frame.
+ * Host memory is one array of 32-bit words cut into 4 KiB frames. The monitor gives each VM a
+ * GuestPhysicalMap, a page table from guest page number to the host word index of the frame that
+ * backs it (-1 when the page has no backing). The interpreter is handed the host array and the
+ * map, and translates every guest-physical access (fetch, load, store) through the map; an
+ * address outside it is an exit (EPT violation, or MMIO inside the device window), never a
+ * silent read of someone else's frame. The isolation property tests check this from outside.
  */
 import { PAGE_MASK, PAGE_SHIFT, PAGE_WORDS } from './platform.js';
 

@@ -32,7 +32,8 @@ msg:        .string "rogue: hello, I am a well-behaved guest, honest\n"
 msg_probe:  .string "rogue: now reading another VM's memory...\n"
 msg_read:   .string "rogue: I read it! (isolation is broken)\n"
 `;
-export const ROGUE_MEMORY_DEFAULTS = { WORK_NS: 2_000_000, PROBE: 0x0010_0000 } as const;
+/** PROBE lies above the largest guest RAM a scenario allows (1 GiB = 2^28 words) and below MMIO. */
+export const ROGUE_MEMORY_DEFAULTS = { WORK_NS: 2_000_000, PROBE: 0x3fff_0000 } as const;
 
 /** Runs a privileged instruction in user mode with no #GP handler installed. */
 export const ROGUE_PRIVILEGED_SOURCE = String.raw`

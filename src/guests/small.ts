@@ -22,7 +22,7 @@ line_done:
         addi r5, r5, -1
         jnz r5, again
         hypercall HC_POWER_OFF
-msg:    .string "hello-pv: hello from a paravirtualized guest (hypercalls, no traps)\n"
+msg:    .string "hello-pv: hello from a paravirtualized guest (hypercalls, not trapped I/O)\n"
 `;
 export const HELLO_PV_DEFAULTS = { LINES: 3, WORK_NS: 2_000_000 } as const;
 

@@ -27,7 +27,7 @@ describe('vmmsim run', () => {
     expect(stdout).toMatch(/^\[alpha\] tiny kernel: booting/m);
     expect(stdout).toMatch(/^\[beta {1}\] task A: round 1/m);
     expect(stdout).toMatch(/^\[pv {3}\] hello-pv/m);
-    expect(stdout).toContain('*** rogue crashed: read of guest-physical address 0x100000');
+    expect(stdout).toContain('*** rogue crashed: read of guest-physical address 0x3fff0000');
     expect(stdout).toMatch(/^VM\s+vCPU\s+state\s+instructions\s+exits\s+exits by reason\s+CPU time\s+wait time/m);
     expect(stdout).toMatch(/^rogue\s+0\s+crashed\/crashed/m);
     expect(stdout).toMatch(/^alpha\s+0\s+shutoff\/halted/m);

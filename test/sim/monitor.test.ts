@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { consoleOf, inline, runProgram, runScenario, scenario, typesOf, vmSpec } from '../helpers.js';
 import { Simulation } from '../../src/actors/simulation.js';
 import { DEFAULT_COSTS } from '../../src/core/costs.js';
+import { LogWriter } from '../../src/core/log/writer.js';
+import fc from 'fast-check';
 
 const PUTS = `
 puts:
@@ -341,5 +343,104 @@ describe('monitor: operator commands', () => {
     expect(monitor.destroy(vm)).toBe(true);
     expect(monitor.suspend(vm)).toBe(false);
     expect(events).toEqual(['not-allowed:resume', 'vm.started', 'not-allowed:start', 'vm.suspended', 'vm.resumed', 'vm.stopped', 'not-allowed:suspend']);
+  });
+});
+
+describe('monitor: acting on a running vCPU at the right time', () => {
+  it('takes an interrupt raised by another vCPU of the same VM at the time it is raised', () => {
+    // vCPU 1 arms a one-shot timer 5 us from now; vCPU 0 is in a long `work` batch with interrupts on.
+    const run = runProgram(
+      `
+      csrr r1, vcpu
+      jnz r1, second
+      movi sp, 4000
+      movi r1, ivt
+      csrw ivt, r1
+      sti
+    spin:
+      work 1000000
+      jmp spin
+    second:
+      movi r1, 50000
+      out PORT_TIMER_ONESHOT, r1
+    park:
+      work 1000000
+      jmp park
+    tick:
+      hypercall HC_TIME_US
+      st r1, [3000]
+      out PORT_POWER, r0
+    ivt:
+      .space VEC_IRQ_BASE
+      .word tick
+    `,
+      { vcpus: 2 },
+      { host: { pcpus: 2, memoryBytes: 64 << 20 }, costs: { timerJitterNs: 0, startJitterNs: 0 }, run: { timeNs: 5_000_000, instructions: undefined, checkpointEvery: 10_000 } },
+    );
+    const raise = run.events.find((event) => event.type === 'irq.raise');
+    const inject = run.events.find((event) => event.type === 'irq.inject');
+    expect(raise).toBeDefined();
+    // Injected at the next entry after the raise: the batch was cut at the raise, not at its end.
+    expect((inject?.t ?? 0) - (raise?.t ?? 0)).toBeLessThanOrEqual(1_000);
+  });
+
+  it('writes the same log whatever the batch length: cutting and rerunning batches is exact', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2_000, max: 40_000 }), fc.integer({ min: 50, max: 400 }), fc.integer({ min: 1, max: 2 }), (period, rounds, vcpus) => {
+        const program = `
+          csrr r1, vcpu
+          jnz r1, other
+          movi sp, 1400
+          movi r1, ivt
+          csrw ivt, r1
+          sti
+        other:
+          movi r1, ${period}
+          out PORT_TIMER_PERIOD, r1
+          movi r2, 0
+        loop:
+          addi r2, r2, 1
+          csrr r4, vcpu
+          movi r5, 500
+          mul r4, r4, r5
+          add r4, r4, r2
+          st r2, [r4 + 2000]
+          work 300
+          movi r3, ${rounds}
+          blt r2, r3, loop
+          hypercall HC_POWER_OFF
+        tick:
+          push r1
+          ld r1, [1500]
+          addi r1, r1, 1
+          st r1, [1500]
+          movi r1, IRQ_TIMER
+          out PORT_PIC_EOI, r1
+          pop r1
+          iret
+        ivt:
+          .space VEC_IRQ_BASE
+          .word tick
+        `;
+        const logWith = (maxBatchNs: number) => {
+          let log = '';
+          const simulation = new Simulation({
+            scenario: scenario([vmSpec('g', inline(program), { vcpus })], {
+              host: { pcpus: 2, memoryBytes: 1 << 24 },
+              run: { timeNs: 2_000_000, instructions: undefined, checkpointEvery: 1_000_000 },
+            }),
+            maxBatchNs,
+            log: new LogWriter((chunk) => (log += chunk)),
+          });
+          simulation.run();
+          return { log, ticks: simulation.vms[0].memory.read(1500) };
+        };
+        const long = logWith(100_000);
+        const short = logWith(7);
+        expect(long.ticks).toBeGreaterThan(0);
+        expect(long.log).toBe(short.log);
+      }),
+      { numRuns: 25 },
+    );
   });
 });

@@ -41,13 +41,14 @@ export class Timer extends Device {
   }
 
   write(port: number, value: number): void {
+    if (port !== Port.TIMER_PERIOD && port !== Port.TIMER_ONESHOT) return;
     const ns = value > 0 ? Math.max(value, MIN_PERIOD_NS) : 0;
     this.generation++;
     if (port === Port.TIMER_PERIOD) {
       this.periodNs = ns;
       this.bus.publish(this.id, 'timer.armed', { mode: ns > 0 ? 'periodic' : 'off', ns });
       if (ns > 0) this.arm(this.kernel.now + ns);
-    } else if (port === Port.TIMER_ONESHOT) {
+    } else {
       this.periodNs = 0;
       this.bus.publish(this.id, 'timer.armed', { mode: ns > 0 ? 'oneshot' : 'off', ns });
       if (ns > 0) this.arm(this.kernel.now + ns);

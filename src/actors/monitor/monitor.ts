@@ -49,6 +49,10 @@ interface Pcpu {
   idle: boolean;
   sliceStart: number;
   busyNs: number;
+  /** Between ENTER and its STOP: the batch started at batchStart and stops at stopTime. */
+  inBatch: boolean;
+  batchStart: number;
+  stopTime: number;
 }
 
 export interface MonitorOptions {
@@ -82,7 +86,7 @@ export class Monitor {
   ) {
     if (options.pcpus >= PCPU_BITS) throw new RangeError(`at most ${PCPU_BITS - 1} physical CPUs`);
     for (let index = 0; index < options.pcpus; index++) {
-      this.pcpus.push({ index, current: null, last: null, sliceEnd: 0, generation: 0, dispatchPending: false, idle: true, sliceStart: 0, busyNs: 0 });
+      this.pcpus.push({ index, current: null, last: null, sliceEnd: 0, generation: 0, dispatchPending: false, idle: true, sliceStart: 0, busyNs: 0, inBatch: false, batchStart: 0, stopTime: 0 });
     }
     for (const vm of vms) {
       this.vmsByName.set(vm.name, vm);
@@ -234,16 +238,56 @@ export class Monitor {
     const limit = this.options.instructionLimit;
     if (limit !== undefined) end = Math.min(end, start + Math.max(0, limit - this.retiredTotal) * this.costs.instructionNs);
     const budget = end > start ? end - start : 0;
+    vcpu.cpu.checkpoint();
+    this.runBatch(pcpu, vcpu, start, budget);
+  }
+
+  private runBatch(pcpu: Pcpu, vcpu: Vcpu, start: number, budget: number): void {
     const retiredBefore = vcpu.cpu.retired;
     vcpu.run(budget, this.costs.instructionNs, this.trapMask);
     this.retiredTotal += vcpu.cpu.retired - retiredBefore;
-    this.schedule(pcpu, STOP, start + vcpu.cpu.elapsedNs);
+    pcpu.inBatch = true;
+    pcpu.batchStart = start;
+    pcpu.stopTime = start + vcpu.cpu.elapsedNs;
+    this.schedule(pcpu, STOP, pcpu.stopTime);
+  }
+
+  /**
+   * Cuts the batch running on a physical CPU so that it stops at `time` instead of later: the
+   * batch is taken back (memory from its undo log, registers from its checkpoint) and rerun with
+   * the shorter budget, which retraces the same instructions exactly. This is what lets the
+   * monitor act on a running vCPU at the right virtual time (a preemption, an interrupt) although
+   * batches run ahead of the clock.
+   */
+  private truncate(pcpu: Pcpu, time: number): void {
+    const vcpu = pcpu.current;
+    if (vcpu === null || !pcpu.inBatch || time >= pcpu.stopTime || time < pcpu.batchStart) return;
+    const cpu = vcpu.cpu;
+    const retiredAfter = cpu.retired;
+    cpu.rollback(this.vmOf(vcpu).memory.host.words);
+    this.retiredTotal -= retiredAfter - cpu.retired;
+    cpu.checkpoint();
+    pcpu.generation++;
+    this.runBatch(pcpu, vcpu, pcpu.batchStart, time - pcpu.batchStart);
+  }
+
+  /**
+   * Ends the time slice of whatever runs on a physical CPU now (for policies that preempt on
+   * wake-up): the scheduler is asked at once whether to switch, as at the end of a slice.
+   */
+  preemptNow(pcpuIndex: number): void {
+    const pcpu = this.pcpus[pcpuIndex];
+    if (pcpu === undefined || pcpu.current === null) return;
+    const now = this.kernel.now;
+    pcpu.sliceEnd = Math.min(pcpu.sliceEnd, now);
+    this.truncate(pcpu, now);
   }
 
   /** The batch's end has come: account for it, then resume, preempt or hand the exit over. */
   private stop(pcpu: Pcpu): void {
     const vcpu = pcpu.current as Vcpu;
     const now = this.kernel.now;
+    pcpu.inBatch = false;
     const ran = vcpu.cpu.elapsedNs;
     vcpu.counters.cpuNs += ran;
     pcpu.busyNs += ran;
@@ -287,6 +331,7 @@ export class Monitor {
   /** Takes a vCPU off its physical CPU, which then picks other work after `delayNs`. */
   private release(pcpu: Pcpu, vcpu: Vcpu, delayNs: number): void {
     if (pcpu.current !== vcpu) return;
+    this.endBatchNow(pcpu, vcpu);
     pcpu.current = null;
     pcpu.generation++;
     vcpu.counters.overheadNs += delayNs;
@@ -294,10 +339,27 @@ export class Monitor {
     this.schedule(pcpu, DISPATCH, this.kernel.now + delayNs + this.costs.scheduleNs);
   }
 
+  /**
+   * A vCPU taken off in the middle of a batch (paused, crashed, halted from outside) keeps only
+   * what it ran up to now.
+   */
+  private endBatchNow(pcpu: Pcpu, vcpu: Vcpu): void {
+    if (!pcpu.inBatch || pcpu.current !== vcpu) return;
+    const now = this.kernel.now;
+    this.truncate(pcpu, now);
+    const ran = now - pcpu.batchStart;
+    vcpu.counters.cpuNs += ran;
+    pcpu.busyNs += ran;
+    this.policy.charge(vcpu, ran, now);
+    pcpu.inBatch = false;
+    pcpu.generation++;
+  }
+
   /** Moves a vCPU out of running or runnable through `transition` (pause, halt, crash). */
   private takeOff(vcpu: Vcpu, transition: () => boolean): void {
     const state = vcpu.state;
     const pcpuIndex = vcpu.pcpu;
+    if (state === 'running' && pcpuIndex >= 0) this.endBatchNow(this.pcpus[pcpuIndex], vcpu);
     if (!transition()) return;
     if (state === 'runnable') this.policy.remove(vcpu);
     if (state === 'running' && pcpuIndex >= 0) this.release(this.pcpus[pcpuIndex], vcpu, this.costs.exitNs);
@@ -372,7 +434,7 @@ export class Monitor {
         cpu.regs[1] = HYPERCALL_VERSION;
         break;
       case Hypercall.CONSOLE_PUTC:
-        vm.console.write(Port.CONSOLE_DATA, event.data.args[0]);
+        vm.io.writePort(Port.CONSOLE_DATA, event.data.args[0]);
         break;
       case Hypercall.POWER_OFF:
         this.powerOff(vm, 'the guest asked the monitor to power off');
@@ -441,6 +503,12 @@ export class Monitor {
     const vm = this.vmsByDevice.get(event.src);
     if (vm === undefined) return;
     const vcpu = vm.bsp;
+    if (vcpu.state === 'running' && vcpu.pcpu >= 0) {
+      // It is inside a batch that may run past now: cut it here so the interrupt is taken now.
+      // (The batch was checkpointed before any injection, so the rerun sees the same ie.)
+      this.truncate(this.pcpus[vcpu.pcpu], this.kernel.now);
+      return;
+    }
     if (vcpu.state !== 'blocked' || vcpu.cpu.ie === 0 || vm.pic.deliverable() < 0) return;
     const now = this.kernel.now;
     if (!vcpu.wake(now)) return;

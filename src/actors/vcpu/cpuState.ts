@@ -19,6 +19,9 @@ export type StopCode = (typeof Stop)[keyof typeof Stop];
 
 export const Access = { READ: 0, WRITE: 1, FETCH: 2 } as const;
 
+/** Stores a batch may make before it stops to let the monitor catch up (bounds the undo log). */
+export const UNDO_STORES = 4096;
+
 export class CpuState {
   readonly regs = new Int32Array(REGISTER_COUNT);
   readonly csr = new Int32Array(CSR_COUNT);
@@ -42,4 +45,48 @@ export class CpuState {
   /** Counters over the vCPU's life. */
   retired = 0;
   workNs = 0;
+
+  /**
+   * The undo log of the current batch: (host word index, old value) for every store, so the
+   * monitor can take a batch back and rerun it shorter when something must happen to this vCPU
+   * earlier than the batch's end (a preemption, an interrupt). See monitor.ts.
+   */
+  readonly undo = new Int32Array(UNDO_STORES * 2);
+  undoLength = 0;
+
+  private readonly savedRegs = new Int32Array(REGISTER_COUNT);
+  private readonly savedCsr = new Int32Array(CSR_COUNT);
+  private saved = [0, 0, 0, 0, 0, 0, 0];
+
+  /** Remembers the state at the start of a batch and empties the undo log. */
+  checkpoint(): void {
+    this.savedRegs.set(this.regs);
+    this.savedCsr.set(this.csr);
+    const saved = this.saved;
+    saved[0] = this.pc;
+    saved[1] = this.mode;
+    saved[2] = this.ie;
+    saved[3] = this.workLeftNs;
+    saved[4] = this.savedWorkLeftNs;
+    saved[5] = this.retired;
+    saved[6] = this.workNs;
+    this.undoLength = 0;
+  }
+
+  /** Takes the batch back: memory from the undo log (newest first), registers from the checkpoint. */
+  rollback(memory: Int32Array): void {
+    const undo = this.undo;
+    for (let index = this.undoLength - 2; index >= 0; index -= 2) memory[undo[index]] = undo[index + 1];
+    this.undoLength = 0;
+    this.regs.set(this.savedRegs);
+    this.csr.set(this.savedCsr);
+    const saved = this.saved;
+    this.pc = saved[0];
+    this.mode = saved[1];
+    this.ie = saved[2];
+    this.workLeftNs = saved[3];
+    this.savedWorkLeftNs = saved[4];
+    this.retired = saved[5];
+    this.workNs = saved[6];
+  }
 }

@@ -10,6 +10,9 @@
  * `trapMask[op]` says which privileged instructions exit when run in virtual kernel mode: all of
  * them under trap-and-emulate. A privileged instruction in virtual user mode always raises #GP.
  * The stop leaves pc at the instruction that stopped, so the monitor can emulate and advance it.
+ *
+ * Every store is recorded in the undo log (CpuState.undo) so that a batch can be taken back and
+ * rerun shorter; a batch whose undo log is full stops early, as if its budget had run out.
  */
 import { ESTATUS_PREV_IE, ESTATUS_PREV_USER, Mode, Op, Vector, Csr } from '../../core/isa/opcodes.js';
 import { MMIO_BASE, MMIO_LIMIT, PAGE_MASK, PAGE_SHIFT } from '../../core/platform.js';
@@ -35,6 +38,9 @@ export function execute(
   let stopA = 0;
   let stopB = 0;
   let stopC = 0;
+  const undo = cpu.undo;
+  let undoLength = cpu.undoLength;
+  const undoLimit = undo.length;
 
   run: while (left > 0) {
     // Fetch through the guest-physical map, caching the current code page.
@@ -141,7 +147,11 @@ export function execute(
           stopC = regs[a & 7];
           break run;
         }
-        memory[base + (address & PAGE_MASK)] = regs[a & 7];
+        if (undoLength === undoLimit) break run;
+        const index = base + (address & PAGE_MASK);
+        undo[undoLength++] = index;
+        undo[undoLength++] = memory[index];
+        memory[index] = regs[a & 7];
         break;
       }
       case Op.PUSH:
@@ -155,7 +165,11 @@ export function execute(
           stopB = Access.WRITE;
           break run;
         }
-        memory[base + (address & PAGE_MASK)] = op === Op.PUSH ? regs[a & 7] : pc + 4;
+        if (undoLength === undoLimit) break run;
+        const index = base + (address & PAGE_MASK);
+        undo[undoLength++] = index;
+        undo[undoLength++] = memory[index];
+        memory[index] = op === Op.PUSH ? regs[a & 7] : pc + 4;
         regs[7] = address;
         if (op === Op.CALL) {
           pc = a;
@@ -334,6 +348,7 @@ export function execute(
     retired++;
   }
 
+  cpu.undoLength = undoLength;
   cpu.pc = pc;
   cpu.stop = stop;
   cpu.stopA = stopA;
