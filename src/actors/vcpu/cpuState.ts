@@ -20,7 +20,7 @@ export type StopCode = (typeof Stop)[keyof typeof Stop];
 export const Access = { READ: 0, WRITE: 1, FETCH: 2 } as const;
 
 /** Stores a batch may make before it stops to let the monitor catch up (bounds the undo log). */
-export const UNDO_STORES = 4096;
+export const UNDO_STORES = 1024;
 
 export class CpuState {
   readonly regs = new Int32Array(REGISTER_COUNT);
