@@ -30,8 +30,19 @@ export class RunningHash {
     return hex32(this.high) + hex32(this.low);
   }
 
+  /** The low lane alone, as 8 hex digits: the per-line checksum of the log. */
+  lineCheck(): string {
+    return hex32(this.low);
+  }
+
   state(): [number, number] {
     return [this.low, this.high];
+  }
+
+  /** The hash whose digest() is `digest` (to carry on checking from a checkpoint). */
+  static fromDigest(digest: string): RunningHash {
+    if (!/^[0-9a-f]{16}$/.test(digest)) throw new RangeError(`not a hash digest: ${digest}`);
+    return RunningHash.fromState([Number.parseInt(digest.slice(8), 16) | 0, Number.parseInt(digest.slice(0, 8), 16) | 0]);
   }
 
   static fromState(state: readonly [number, number]): RunningHash {

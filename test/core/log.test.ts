@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LogWriter } from '../../src/core/log/writer.js';
 import { LogError, readLog } from '../../src/core/log/reader.js';
 import type { SimEvent } from '../../src/core/events.js';
+import { RunningHash } from '../../src/core/hash.js';
 
 function sampleLog(): string {
   let text = '';
@@ -35,7 +36,21 @@ describe('event log', () => {
   it('names the line when a byte of an event is changed', () => {
     const text = sampleLog().replace('"t":10', '"t":11');
     expect(() => readLog(text, 'a.jsonl')).toThrow(LogError);
-    expect(() => readLog(text, 'a.jsonl')).toThrow(/a\.jsonl:5: hash mismatch/);
+    expect(() => readLog(text, 'a.jsonl')).toThrow('a.jsonl:4: checksum mismatch: this line was changed');
+    const header = sampleLog().replace('"seed":7', '"seed":8');
+    expect(() => readLog(header, 'a.jsonl')).toThrow('a.jsonl:1: checksum mismatch');
+  });
+
+  it('ends every line with its checksum, chained over the lines before', () => {
+    const lines = sampleLog().trimEnd().split('\n');
+    for (const line of lines) expect(line).toMatch(/,"h":"[0-9a-f]{8}"\}$/);
+    // The same event after a different header has a different checksum.
+    let other = '';
+    const writer = new LogWriter((chunk) => (other += chunk));
+    writer.writeHeader({ engine: '0.1.0', seed: 8, scenario: { name: 'x' } });
+    writer.append({ seq: 0, t: 0, src: 'vm/a', type: 'vm.started', data: {} });
+    expect(other.split('\n')[1].slice(0, -16)).toBe(lines[1].slice(0, -16));
+    expect(other.split('\n')[1]).not.toBe(lines[1]);
   });
 
   it('reads a truncated log up to its last whole line and says where it ends', () => {
@@ -44,17 +59,23 @@ describe('event log', () => {
     const log = readLog(cut, 'cut.jsonl');
     expect(log.events).toHaveLength(1);
     expect(log.end).toBeUndefined();
-    expect(log.warnings[0]).toMatch(/cut\.jsonl:4: the log ends inside a line/);
+    expect(log.warnings[0]).toMatch(/cut\.jsonl:4: the log ends inside line 4/);
   });
 
   it('rejects a line that is not JSON, an unknown event type and a header from the future', () => {
     const text = sampleLog();
     const lines = text.split('\n');
     expect(() => readLog([lines[0], 'nope', ''].join('\n'), 'f')).toThrow('f:2: not a JSON line');
-    expect(() => readLog([lines[0], lines[1].replace('vm.started', 'vm.exploded'), ''].join('\n'), 'f')).toThrow(
+    expect(() => readLog([lines[0], '{"seq":0}', ''].join('\n'), 'f')).toThrow('f:2: line has no checksum');
+    const resealed = (bases: string[]) => {
+      const hash = new RunningHash();
+      return bases.map((base) => `${base.slice(0, -1)},"h":"${hash.update(base).update('\n').lineCheck()}"}`).join('\n') + '\n';
+    };
+    const base = (line: string) => line.slice(0, -16) + '}';
+    expect(() => readLog(resealed([base(lines[0]), base(lines[1]).replace('vm.started', 'vm.exploded')]), 'f')).toThrow(
       'f:2: unknown event type "vm.exploded"',
     );
-    expect(() => readLog([lines[0].replace('"version":1', '"version":99'), ''].join('\n'), 'f')).toThrow(/f:1: log format version 99/);
+    expect(() => readLog(resealed([base(lines[0]).replace('"version":1', '"version":99')]), 'f')).toThrow(/f:1: log format version 99/);
   });
 });
 

@@ -24,7 +24,7 @@ import type { Kernel } from '../../core/kernel.js';
 import { PRIVILEGED, Vector } from '../../core/isa/opcodes.js';
 import { Hypercall, HYPERCALL_UNKNOWN, HYPERCALL_VERSION, Port } from '../../core/platform.js';
 import { NS_PER_US } from '../../core/time.js';
-import type { SchedulingPolicy } from '../scheduler/policy.js';
+import type { PolicyHost, SchedulingPolicy } from '../scheduler/policy.js';
 import { Stop } from '../vcpu/cpuState.js';
 import { enterHandler, executePrivileged } from '../vcpu/interpreter.js';
 import type { Vcpu } from '../vcpu/vcpu.js';
@@ -33,6 +33,8 @@ import type { Vm } from '../vm.js';
 const DISPATCH = 0;
 const ENTER = 1;
 const STOP = 2;
+/** The policy's tick (arg: the tick generation). */
+const TICK = 3;
 
 /** pcpu index and a generation number packed into one queue argument. */
 const PCPU_BITS = 1024;
@@ -75,6 +77,9 @@ export class Monitor {
   private readonly trapMask = PRIVILEGED;
   retiredTotal = 0;
   endReason: EndReason | undefined;
+  /** When the policy's next tick is due (Infinity: none), and its generation. */
+  private tickAt = Number.POSITIVE_INFINITY;
+  private tickGeneration = 0;
 
   constructor(
     private readonly kernel: Kernel,
@@ -95,6 +100,7 @@ export class Monitor {
       vm.power.onPowerOff = () => this.powerOff(vm, 'the guest powered off');
     }
     this.target = kernel.register(this.id, (kind, arg) => this.step(kind, arg));
+    policy.attach?.(this.policyHost());
 
     bus.on('exit.io', (event) => this.onIo(event));
     bus.on('exit.mmio', (event) => this.onMmio(event));
@@ -121,7 +127,7 @@ export class Monitor {
     const now = this.kernel.now;
     if (!vm.command('START', () => this.bus.publish(vm.id, 'vm.started', {}))) return false;
     for (const device of vm.io.devices) device.realize();
-    for (const vcpu of vm.vcpus) if (vcpu.start(now)) this.policy.enqueue(vcpu, now);
+    for (const vcpu of vm.vcpus) if (vcpu.start(now)) this.policy.enqueue(vcpu, now, 'start');
     this.kick();
     return true;
   }
@@ -137,7 +143,7 @@ export class Monitor {
   resume(vm: Vm): boolean {
     const now = this.kernel.now;
     if (!vm.command('RESUME', () => this.bus.publish(vm.id, 'vm.resumed', {}))) return false;
-    for (const vcpu of vm.vcpus) if (vcpu.state === 'paused' && vcpu.resume(now)) this.policy.enqueue(vcpu, now);
+    for (const vcpu of vm.vcpus) if (vcpu.state === 'paused' && vcpu.resume(now)) this.policy.enqueue(vcpu, now, 'resume');
     this.kick();
     return true;
   }
@@ -156,6 +162,12 @@ export class Monitor {
   // ---------------------------------------------------------------- physical CPU time line
 
   private step(kind: number, arg: number): void {
+    if (kind === TICK) {
+      if (arg !== this.tickGeneration) return;
+      this.tickAt = Number.POSITIVE_INFINITY;
+      this.policy.tick?.(this.kernel.now);
+      return;
+    }
     const pcpu = this.pcpus[arg % PCPU_BITS];
     const generation = Math.floor(arg / PCPU_BITS);
     if (kind === DISPATCH) {
@@ -172,6 +184,35 @@ export class Monitor {
     const arg = pcpu.generation * PCPU_BITS + pcpu.index;
     if (kind === DISPATCH) this.kernel.schedule(time, this.target, kind, arg);
     else this.kernel.scheduleCpu(time, this.target, kind, arg);
+  }
+
+  /** The services the policy may call (see PolicyHost). */
+  private policyHost(): PolicyHost {
+    const kernel = this.kernel;
+    return {
+      get now() {
+        return kernel.now;
+      },
+      preempt: (pcpu) => this.preemptNow(pcpu),
+      wakeIdle: (pcpu) => this.wakeIdle(pcpu),
+      requestTick: (time) => this.requestTick(time),
+    };
+  }
+
+  private requestTick(time: number): void {
+    if (!(time >= this.kernel.now)) throw new RangeError(`policy ${this.policy.name} asked for a tick in the past: ${time} < ${this.kernel.now}`);
+    if (time >= this.tickAt) return;
+    this.tickAt = time;
+    this.tickGeneration++;
+    this.kernel.schedule(time, this.target, TICK, this.tickGeneration);
+  }
+
+  /** Asks one idle physical CPU to pick work (for policies whose queues are per CPU). */
+  private wakeIdle(index: number): void {
+    const pcpu = this.pcpus[index];
+    if (pcpu === undefined || pcpu.current !== null || pcpu.dispatchPending) return;
+    pcpu.dispatchPending = true;
+    this.schedule(pcpu, DISPATCH, this.kernel.now + this.costs.scheduleNs);
   }
 
   /** Asks idle physical CPUs to pick work, lowest index first. */
@@ -311,7 +352,7 @@ export class Monitor {
     if (this.policy.shouldPreempt(pcpu.index, vcpu, now)) {
       vcpu.publishPreempt(pcpu.index, now - pcpu.sliceStart);
       this.release(pcpu, vcpu, this.costs.exitNs);
-      if (vcpu.preempt(now)) this.policy.enqueue(vcpu, now);
+      if (vcpu.preempt(now)) this.policy.enqueue(vcpu, now, 'preempt');
       this.kick();
       return;
     }
@@ -332,6 +373,7 @@ export class Monitor {
   private release(pcpu: Pcpu, vcpu: Vcpu, delayNs: number): void {
     if (pcpu.current !== vcpu) return;
     this.endBatchNow(pcpu, vcpu);
+    this.policy.leave?.(pcpu.index, vcpu, this.kernel.now);
     pcpu.current = null;
     pcpu.generation++;
     vcpu.counters.overheadNs += delayNs;
@@ -442,7 +484,7 @@ export class Monitor {
       case Hypercall.YIELD: {
         const now = this.kernel.now;
         this.release(this.pcpus[vcpu.pcpu], vcpu, this.costs.exitNs + this.costs.hypercallNs);
-        if (vcpu.preempt(now)) this.policy.enqueue(vcpu, now);
+        if (vcpu.preempt(now)) this.policy.enqueue(vcpu, now, 'yield');
         this.kick();
         return;
       }
@@ -513,7 +555,7 @@ export class Monitor {
     const now = this.kernel.now;
     if (!vcpu.wake(now)) return;
     if (vm.state === 'blocked') vm.command('UNBLOCK', () => this.bus.publish(vm.id, 'vm.unblocked', {}));
-    this.policy.enqueue(vcpu, now);
+    this.policy.enqueue(vcpu, now, 'wake');
     this.kick();
   }
 

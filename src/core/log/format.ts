@@ -6,8 +6,12 @@
  *   checkpoint {"checkpoint":{"seq":10000,"t":123456,"hash":"...","state":{...}}}
  *   last line  {"end":{"events":12345,"t":20000000,"hash":"..."}}
  *
- * `hash` is the running hash (hash.ts) of every byte of the log before that line.
+ * Every line ends with `"h":"xxxxxxxx"`, its checksum: the low 32 bits of the running hash after
+ * that line. The running hash covers each line without its `h` key (and its newline); `hash` in a
+ * checkpoint or the closing line is the running hash (hash.ts) of every line before it.
  */
+/** Length of the `,"h":"xxxxxxxx"` suffix before a line's closing brace. */
+export const CHECK_SUFFIX_LENGTH = 15;
 export const LOG_FORMAT = 'vmmsim-log';
 export const LOG_VERSION = 1;
 

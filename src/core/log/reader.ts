@@ -1,14 +1,14 @@
 /**
- * Reads and checks an event log. Every line is parsed and checked as it is read: the header
- * first, events numbered without gaps, known event types, each checkpoint's hash against the
- * running hash of the bytes before it, and the closing line's count and hash. A log that stops
- * before its closing line (a writer that crashed) is still read up to its last whole line, with a
- * warning saying where it ends.
+ * Reads and checks an event log, line by line. Each line's checksum `h` is checked against the
+ * running hash, so a changed line is named, not just a changed file; events must be numbered
+ * without gaps and of a known type; each checkpoint's and the closing line's hash must match. A
+ * log that stops before its closing line (a writer that crashed) is still read up to its last
+ * whole line, with a warning saying where it ends.
  */
 import { RunningHash } from '../hash.js';
 import { isEventType, type SimEvent } from '../events.js';
 import { ENGINE_VERSION } from '../version.js';
-import { LOG_FORMAT, LOG_VERSION, type LogCheckpoint, type LogEnd, type LogHeader } from './format.js';
+import { CHECK_SUFFIX_LENGTH, LOG_FORMAT, LOG_VERSION, type LogCheckpoint, type LogEnd, type LogHeader } from './format.js';
 
 export class LogError extends Error {
   constructor(
@@ -21,6 +21,105 @@ export class LogError extends Error {
   }
 }
 
+export type LogRecord =
+  | { readonly kind: 'header'; readonly header: LogHeader }
+  | { readonly kind: 'event'; readonly event: SimEvent }
+  | { readonly kind: 'checkpoint'; readonly checkpoint: LogCheckpoint }
+  | { readonly kind: 'end'; readonly end: LogEnd };
+
+/**
+ * Checks and parses lines one at a time. Start it at the top of a log, or at a checkpoint (with
+ * the running hash the checkpoint carries and the seq of the next event).
+ */
+export class LineChecker {
+  private readonly hash: RunningHash;
+  private nextSeq: number;
+  private headerSeen: boolean;
+  private ended = false;
+  private lastTime = 0;
+
+  constructor(
+    readonly file: string,
+    start?: { readonly hash: string; readonly seq: number },
+  ) {
+    this.hash = start === undefined ? new RunningHash() : RunningHash.fromDigest(start.hash);
+    this.nextSeq = start?.seq ?? 0;
+    this.headerSeen = start !== undefined;
+  }
+
+  get eventsSeen(): number {
+    return this.nextSeq;
+  }
+
+  get finished(): boolean {
+    return this.ended;
+  }
+
+  /** The base of a line: the JSON text without its checksum key. Checks the checksum. */
+  check(line: string, lineNumber: number): string {
+    const length = line.length;
+    const suffixStart = length - 1 - CHECK_SUFFIX_LENGTH;
+    if (length < CHECK_SUFFIX_LENGTH + 2 || line.charCodeAt(length - 1) !== 125 || !line.startsWith(',"h":"', suffixStart)) {
+      if (!line.startsWith('{')) throw new LogError(this.file, lineNumber, 'not a JSON line');
+      throw new LogError(this.file, lineNumber, 'line has no checksum "h" (not written by vmmsim, or cut)');
+    }
+    const base = line.slice(0, suffixStart) + '}';
+    const before = this.hash.digest();
+    this.hash.update(base);
+    this.hash.update('\n');
+    if (line.slice(suffixStart + 6, length - 2) !== this.hash.lineCheck()) {
+      throw new LogError(this.file, lineNumber, 'checksum mismatch: this line was changed');
+    }
+    this.lastDigest = before;
+    return base;
+  }
+
+  /** Running hash of every line before the last checked one. */
+  private lastDigest = '';
+
+  /** Checks and parses one line. */
+  parse(line: string, lineNumber: number): LogRecord {
+    if (this.ended) throw new LogError(this.file, lineNumber, 'content after the closing line');
+    const base = this.check(line, lineNumber);
+    let value: unknown;
+    try {
+      value = JSON.parse(base);
+    } catch {
+      throw new LogError(this.file, lineNumber, 'not a JSON line');
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new LogError(this.file, lineNumber, 'expected a JSON object');
+    }
+    const record = value as Record<string, unknown>;
+    if (!this.headerSeen) {
+      this.headerSeen = true;
+      return { kind: 'header', header: checkHeader(record, this.file, lineNumber) };
+    }
+    if ('seq' in record) {
+      const event = checkEvent(record, this.file, lineNumber);
+      if (event.seq !== this.nextSeq) throw new LogError(this.file, lineNumber, `expected event seq ${this.nextSeq}, found ${event.seq}`);
+      if (event.t < this.lastTime) throw new LogError(this.file, lineNumber, `time goes back: ${event.t} after ${this.lastTime}`);
+      this.nextSeq++;
+      this.lastTime = event.t;
+      return { kind: 'event', event };
+    }
+    if ('checkpoint' in record) {
+      const checkpoint = record.checkpoint as LogCheckpoint;
+      if (checkpoint.hash !== this.lastDigest) throw new LogError(this.file, lineNumber, 'checkpoint hash does not match the lines before it');
+      if (checkpoint.seq !== this.nextSeq) throw new LogError(this.file, lineNumber, `checkpoint at seq ${checkpoint.seq}, expected ${this.nextSeq}`);
+      return { kind: 'checkpoint', checkpoint };
+    }
+    if ('end' in record) {
+      const end = record.end as LogEnd;
+      if (end.hash !== this.lastDigest) throw new LogError(this.file, lineNumber, 'closing hash does not match the lines before it');
+      if (end.events !== this.nextSeq) throw new LogError(this.file, lineNumber, `closing line counts ${end.events} events, the log has ${this.nextSeq}`);
+      this.ended = true;
+      return { kind: 'end', end };
+    }
+    throw new LogError(this.file, lineNumber, 'unknown line: expected an event, a checkpoint or the closing line');
+  }
+}
+
 export interface ParsedLog {
   readonly header: LogHeader;
   readonly events: SimEvent[];
@@ -29,8 +128,9 @@ export interface ParsedLog {
   readonly warnings: string[];
 }
 
+/** Reads a whole log held in memory. */
 export function readLog(text: string, file = '<log>'): ParsedLog {
-  const hash = new RunningHash();
+  const checker = new LineChecker(file);
   const events: SimEvent[] = [];
   const checkpoints: LogCheckpoint[] = [];
   const warnings: string[] = [];
@@ -38,54 +138,19 @@ export function readLog(text: string, file = '<log>'): ParsedLog {
   let end: LogEnd | undefined;
   let position = 0;
   let lineNumber = 0;
-
   while (position < text.length) {
     const newline = text.indexOf('\n', position);
     lineNumber++;
     if (newline < 0) {
-      warnings.push(`${file}:${lineNumber}: the log ends inside a line (truncated); read up to line ${lineNumber - 1}`);
+      warnings.push(`${file}:${lineNumber}: the log ends inside line ${lineNumber} (truncated); read up to line ${lineNumber - 1}`);
       break;
     }
-    const line = text.slice(position, newline);
+    const record = checker.parse(text.slice(position, newline), lineNumber);
     position = newline + 1;
-    if (end !== undefined) throw new LogError(file, lineNumber, 'content after the closing line');
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw new LogError(file, lineNumber, 'not a JSON line');
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new LogError(file, lineNumber, 'expected a JSON object');
-    }
-    const record = value as Record<string, unknown>;
-    if (header === undefined) {
-      header = checkHeader(record, file, lineNumber);
-    } else if ('seq' in record) {
-      const event = checkEvent(record, file, lineNumber);
-      if (event.seq !== events.length) {
-        throw new LogError(file, lineNumber, `expected event seq ${events.length}, found ${event.seq}`);
-      }
-      events.push(event);
-    } else if ('checkpoint' in record) {
-      const checkpoint = record.checkpoint as LogCheckpoint;
-      if (checkpoint.hash !== hash.digest()) {
-        throw new LogError(file, lineNumber, 'hash mismatch: a line before this checkpoint was changed');
-      }
-      checkpoints.push(checkpoint);
-    } else if ('end' in record) {
-      const closing = record.end as LogEnd;
-      if (closing.hash !== hash.digest()) {
-        throw new LogError(file, lineNumber, 'hash mismatch: a line before the closing line was changed');
-      }
-      if (closing.events !== events.length) {
-        throw new LogError(file, lineNumber, `closing line counts ${closing.events} events, the log has ${events.length}`);
-      }
-      end = closing;
-    } else {
-      throw new LogError(file, lineNumber, 'unknown line: expected an event, a checkpoint or the closing line');
-    }
-    hash.update(line + '\n');
+    if (record.kind === 'header') header = record.header;
+    else if (record.kind === 'event') events.push(record.event);
+    else if (record.kind === 'checkpoint') checkpoints.push(record.checkpoint);
+    else end = record.end;
   }
   if (header === undefined) throw new LogError(file, 1, 'empty log: expected a header line');
   if (end === undefined && warnings.length === 0) {
@@ -94,7 +159,7 @@ export function readLog(text: string, file = '<log>'): ParsedLog {
   return { header, events, checkpoints, end, warnings };
 }
 
-function checkHeader(record: Record<string, unknown>, file: string, line: number): LogHeader {
+export function checkHeader(record: Record<string, unknown>, file: string, line: number): LogHeader {
   if (record.format !== LOG_FORMAT) throw new LogError(file, line, `not a vmmsim log: expected "format":"${LOG_FORMAT}"`);
   if (typeof record.version !== 'number' || record.version > LOG_VERSION) {
     throw new LogError(file, line, `log format version ${String(record.version)} is newer than this engine reads (${LOG_VERSION}); engine ${ENGINE_VERSION}`);

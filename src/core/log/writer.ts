@@ -73,12 +73,18 @@ export class LogWriter {
     this.bufferedChars = 0;
   }
 
+  /**
+   * Appends a line: the JSON object `text`, with its checksum `h` added as the last key. The
+   * running hash covers each line as it is without `h`, so `h` of a line depends on that line and
+   * every line before it: the first line whose `h` does not match is the line that was changed.
+   */
   private line(text: string): void {
     if (this.closed) throw new Error('log is closed');
-    const withNewline = text + '\n';
-    this.hash.update(withNewline);
-    this.buffer.push(withNewline);
-    this.bufferedChars += withNewline.length;
+    this.hash.update(text);
+    this.hash.update('\n');
+    const withCheck = `${text.slice(0, -1)},"h":"${this.hash.lineCheck()}"}\n`;
+    this.buffer.push(withCheck);
+    this.bufferedChars += withCheck.length;
     if (this.bufferedChars >= this.chunkChars) this.flush();
   }
 }
