@@ -18,6 +18,7 @@ import { bundledGuest } from '../guests/index.js';
 import { Host } from './host.js';
 import { Monitor, type EndReason } from './monitor/monitor.js';
 import { createPolicy } from './scheduler/index.js';
+import type { PolicyFactory } from './scheduler/policy.js';
 import { Vm } from './vm.js';
 import { summarize, type RunSummary } from './summary.js';
 
@@ -38,6 +39,8 @@ export interface SimulationOptions {
   readonly log?: LogWriter;
   /** The quantum of temporal decoupling (see monitor.ts). */
   readonly maxBatchNs?: number;
+  /** A scheduling policy from outside the registry (`--policy ./my-policy.js`); replaces the scenario's. */
+  readonly policy?: PolicyFactory;
 }
 
 const DEFAULT_MAX_BATCH_NS = 100_000;
@@ -71,7 +74,13 @@ export class Simulation {
     const backed = scenario.vms.reduce((sum, vm) => sum + vm.memoryBytes, 0);
     this.host = new Host(scenario.host.pcpus, scenario.host.memoryBytes, backed);
     this.vms = this.buildVms(scenario.vms);
-    const policy = createPolicy(scenario.scheduler.policy, { pcpus: scenario.host.pcpus, quantumNs: scenario.scheduler.quantumNs });
+    const policyOptions = {
+      pcpus: scenario.host.pcpus,
+      quantumNs: scenario.scheduler.quantumNs,
+      scheduler: scenario.scheduler,
+      vms: scenario.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus })),
+    };
+    const policy = options.policy !== undefined ? options.policy(policyOptions) : createPolicy(scenario.scheduler.policy, policyOptions);
     this.monitor = new Monitor(this.kernel, this.bus, policy, this.costs, this.vms, {
       pcpus: scenario.host.pcpus,
       runEndNs: scenario.run.timeNs,

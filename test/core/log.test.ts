@@ -49,6 +49,7 @@ describe('event log', () => {
     const writer = new LogWriter((chunk) => (other += chunk));
     writer.writeHeader({ engine: '0.1.0', seed: 8, scenario: { name: 'x' } });
     writer.append({ seq: 0, t: 0, src: 'vm/a', type: 'vm.started', data: {} });
+    writer.flush();
     expect(other.split('\n')[1].slice(0, -16)).toBe(lines[1].slice(0, -16));
     expect(other.split('\n')[1]).not.toBe(lines[1]);
   });

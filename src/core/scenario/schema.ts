@@ -31,8 +31,8 @@ import {
 // Resolved types
 // ---------------------------------------------------------------------------------------------
 
-/** Scheduling policies of the monitor. More arrive later; the scenario format accepts these. */
-export const POLICY_NAMES = ['round-robin'] as const;
+/** Scheduling policies of the monitor (docs/scheduling.md); the scenario format accepts these. */
+export const POLICY_NAMES = ['round-robin', 'credit', 'credit2', 'cfs', 'rtds', 'null', 'arinc653', 'gang'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export interface Scenario {
@@ -55,6 +55,25 @@ export interface HostSpec {
 export interface SchedulerSpec {
   readonly policy: PolicyName;
   readonly quantumNs: number;
+  /** credit: time slice (Xen's tslice). Present (defaults filled) when the policy uses it. */
+  readonly timesliceNs?: number;
+  /** credit, credit2: least time a vCPU runs before a wake-up may preempt it. */
+  readonly ratelimitNs?: number;
+  /** credit: the accounting tick (credits are recomputed every 3 ticks). */
+  readonly tickNs?: number;
+  /** credit2: physical CPUs per run queue (0 = one run queue for all). */
+  readonly runqueueSize?: number;
+  /** cfs: the scheduling period within which every runnable vCPU runs once. */
+  readonly latencyNs?: number;
+  /** cfs: the shortest slice. */
+  readonly minGranularityNs?: number;
+  /** arinc653: the major frame, slot by slot (vm null: an idle slot). */
+  readonly frame?: readonly FrameSlot[];
+}
+
+export interface FrameSlot {
+  readonly vm: string | null;
+  readonly durationNs: number;
 }
 
 export interface RunSpec {
@@ -76,6 +95,13 @@ export type GuestSpec =
 export interface VmSchedSpec {
   readonly weight: number;
   readonly cap: number;
+  /** rtds: budget per period (present, defaults filled, when the policy is rtds). */
+  readonly budgetNs?: number;
+  readonly periodNs?: number;
+  /** rtds: 1 when the vCPU may run beyond its budget on otherwise idle time, else 0. */
+  readonly extratime?: number;
+  /** null: the physical CPU the vCPUs are pinned to (absent: the first free one). */
+  readonly pcpu?: number;
 }
 
 export interface VmSpec {
@@ -109,6 +135,16 @@ export const SCENARIO_LIMITS = Object.freeze({
   param: { min: -(2 ** 31), max: 2 ** 32 - 1 },
   startNs: { min: 0, max: 30 * DAY, default: 0 },
   weight: { min: 1, max: 65_535, default: 256 },
+  timesliceNs: { min: 100 * US, max: SECOND, default: 30 * MS },
+  ratelimitNs: { min: 0, max: 500 * MS, default: MS },
+  tickNs: { min: 100 * US, max: SECOND, default: 10 * MS },
+  runqueueSize: { min: 0, max: 256, default: 0 },
+  latencyNs: { min: 100 * US, max: SECOND, default: 6 * MS },
+  minGranularityNs: { min: 10 * US, max: SECOND, default: 750 * US },
+  rtBudgetNs: { min: 10 * US, max: 10 * SECOND, default: 4 * MS },
+  rtPeriodNs: { min: 10 * US, max: 10 * SECOND, default: 10 * MS },
+  frameSlotNs: { min: US, max: 10 * SECOND },
+  frameSlots: { min: 1, max: 1024 },
   /** cap is a percentage of one physical CPU: at most 100 × host.pcpus. */
   capPerPcpu: 100,
   sourceLine: { min: 0, max: Number.MAX_SAFE_INTEGER },
@@ -333,6 +369,30 @@ export const VM_SCHED_SCHEMA = strictObject(
           description: `Most CPU time the VM may use, in percent of one physical CPU: 0..${L.capPerPcpu} × host.pcpus; 0 (the default) means no cap.`,
         }),
       ),
+    budget: duration(L.rtBudgetNs.min, L.rtBudgetNs.max)
+      .meta(
+        meta({
+          title: 'RTDS budget',
+          description: `rtds: CPU time each vCPU may use per period, at most the period (default ${formatDuration(L.rtBudgetNs.default)}).`,
+          sourceDefault: formatDuration(L.rtBudgetNs.default),
+        }),
+      )
+      .optional(),
+    period: duration(L.rtPeriodNs.min, L.rtPeriodNs.max)
+      .meta(
+        meta({
+          title: 'RTDS period',
+          description: `rtds: the period; each vCPU's deadline is the end of its current period (default ${formatDuration(L.rtPeriodNs.default)}).`,
+          sourceDefault: formatDuration(L.rtPeriodNs.default),
+        }),
+      )
+      .optional(),
+    extratime: boolean()
+      .meta(meta({ title: 'RTDS extra time', description: 'rtds: whether the vCPU may run beyond its budget on time nobody else needs (default false).' }))
+      .optional(),
+    pcpu: integer(0, L.pcpus.max - 1, 'a physical CPU index (an integer from 0 to host.pcpus - 1)')
+      .meta(meta({ title: 'Pinned physical CPU', description: 'null: the physical CPU the VM\'s vCPU is pinned to (default: the first free one).' }))
+      .optional(),
   },
   'scheduling parameters',
 )
@@ -481,6 +541,19 @@ function costDuration(name: CostName) {
     .optional();
 }
 
+/** An optional duration parameter of one policy (its default is filled in when that policy runs). */
+function policyDuration(title: string, what: string, limits: { readonly min: number; readonly max: number; readonly default: number }) {
+  return duration(limits.min, limits.max)
+    .meta(
+      meta({
+        title,
+        description: `${what}: integer ns or a duration; from ${formatDuration(limits.min)} to ${formatDuration(limits.max)}; default ${formatDuration(limits.default)}.`,
+        sourceDefault: formatDuration(limits.default),
+      }),
+    )
+    .optional();
+}
+
 /**
  * The zod schema of the source format for the given bundled guests. Its output is the parsed form
  * (units converted, defaults applied) that {@link validateScenarioSource} turns into a Scenario.
@@ -536,6 +609,37 @@ export function scenarioSourceSchema(guests: readonly string[]) {
                 sourceDefault: formatDuration(L.quantumNs.default),
               }),
             ),
+          timeslice: policyDuration('Time slice', 'credit: the time slice (Xen tslice_ms)', L.timesliceNs),
+          ratelimit: policyDuration('Rate limit', 'credit, credit2: least time a vCPU runs before a waking vCPU may preempt it (Xen ratelimit_us)', L.ratelimitNs),
+          tick: policyDuration('Tick', 'credit: the accounting tick; credits are recomputed every 3 ticks', L.tickNs),
+          runqueueSize: integer(L.runqueueSize.min, L.runqueueSize.max)
+            .meta(meta({ title: 'Run queue size', description: 'credit2: physical CPUs per run queue; 0 (the default) puts them all in one.' }))
+            .optional(),
+          latency: policyDuration('Latency target', 'cfs: the period within which every runnable vCPU runs once (sched_latency)', L.latencyNs),
+          minGranularity: policyDuration('Minimum granularity', 'cfs: the shortest slice (sched_min_granularity)', L.minGranularityNs),
+          frame: z
+            .array(
+              strictObject(
+                {
+                  vm: z
+                    .string({ error: expecting('a VM name') })
+                    .meta(meta({ title: 'VM', description: 'The VM that owns the slot; leave it out for an idle slot.' }))
+                    .optional(),
+                  duration: duration(L.frameSlotNs.min, L.frameSlotNs.max).meta(meta({ title: 'Duration', description: 'Length of the slot.' })),
+                },
+                'frame slot settings',
+              ),
+              { error: expecting(`a list of ${L.frameSlots.min} to ${L.frameSlots.max} slots`) },
+            )
+            .min(L.frameSlots.min, { error: expecting(`a list of ${L.frameSlots.min} to ${L.frameSlots.max} slots`) })
+            .max(L.frameSlots.max, { error: expecting(`a list of ${L.frameSlots.min} to ${L.frameSlots.max} slots`) })
+            .meta(
+              meta({
+                title: 'Major frame',
+                description: 'arinc653: the major frame, repeated for ever: slots of { vm, duration } (default: one slot of quantum per VM, in order).',
+              }),
+            )
+            .optional(),
         },
         'scheduler settings',
       )
@@ -707,7 +811,34 @@ function checkParsed(parsed: Parsed): ScenarioIssue[] {
   const maxCap = L.capPerPcpu * parsed.host.pcpus;
   let total = 0;
   let overflowReported = false;
+  const names = new Set(parsed.vms.map((vm) => vm.name));
+  parsed.scheduler.frame?.forEach((slot, i) => {
+    if (slot.vm !== undefined && !names.has(slot.vm)) {
+      issues.push({
+        path: ['scheduler', 'frame', i, 'vm'],
+        message: `unknown VM ${quote(slot.vm)} (expected one of: ${[...names].join(', ')})${didYouMean(slot.vm, [...names])}`,
+        at: 'value',
+      });
+    }
+  });
+  const budgetDefault = L.rtBudgetNs.default;
   parsed.vms.forEach((vm, i) => {
+    const budget = vm.sched.budget ?? budgetDefault;
+    const period = vm.sched.period ?? Math.max(L.rtPeriodNs.default, budget);
+    if (budget > period) {
+      issues.push({
+        path: ['vms', i, 'sched', vm.sched.budget === undefined ? 'period' : 'budget'],
+        message: `the budget (${formatDuration(budget)}) must not exceed the period (${formatDuration(period)})`,
+        at: 'value',
+      });
+    }
+    if (vm.sched.pcpu !== undefined && vm.sched.pcpu >= parsed.host.pcpus) {
+      issues.push({
+        path: ['vms', i, 'sched', 'pcpu'],
+        message: `expected a physical CPU index from 0 to ${parsed.host.pcpus - 1} (host.pcpus - 1), got ${vm.sched.pcpu}`,
+        at: 'value',
+      });
+    }
     if (vm.sched.cap > maxCap) {
       issues.push({
         path: ['vms', i, 'sched', 'cap'],
@@ -758,7 +889,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
     description: p.description,
     seed: p.seed,
     host: { pcpus: p.host.pcpus, memoryBytes: p.host.memory },
-    scheduler: { policy: p.scheduler.policy, quantumNs: p.scheduler.quantum },
+    scheduler: resolveScheduler(p),
     run: { timeNs: p.run.time, instructions: p.run.instructions, checkpointEvery: p.run.checkpointEvery },
     costs,
     vms: p.vms.map((vm, i): VmSpec => {
@@ -774,11 +905,67 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         params: sortedParams(vm.params),
         startNs: vm.start,
         autostart: vm.autostart,
-        sched: { weight: vm.sched.weight, cap: vm.sched.cap },
+        sched: resolveVmSched(p.scheduler.policy, vm.sched),
       };
     }),
   };
   return deepFreeze(scenario);
+}
+
+/** The scheduler section with the defaults of the chosen policy's parameters written out. */
+function resolveScheduler(p: Parsed): SchedulerSpec {
+  const s = p.scheduler;
+  const spec: { -readonly [K in keyof SchedulerSpec]: SchedulerSpec[K] } = { policy: s.policy, quantumNs: s.quantum };
+  const uses = (...policies: PolicyName[]): boolean => policies.includes(s.policy);
+  if (s.timeslice !== undefined || uses('credit')) spec.timesliceNs = s.timeslice ?? L.timesliceNs.default;
+  if (s.ratelimit !== undefined || uses('credit', 'credit2')) spec.ratelimitNs = s.ratelimit ?? L.ratelimitNs.default;
+  if (s.tick !== undefined || uses('credit')) spec.tickNs = s.tick ?? L.tickNs.default;
+  if (s.runqueueSize !== undefined || uses('credit2')) spec.runqueueSize = s.runqueueSize ?? L.runqueueSize.default;
+  if (s.latency !== undefined || uses('cfs')) spec.latencyNs = s.latency ?? L.latencyNs.default;
+  if (s.minGranularity !== undefined || uses('cfs')) spec.minGranularityNs = s.minGranularity ?? L.minGranularityNs.default;
+  if (s.frame !== undefined) spec.frame = s.frame.map((slot) => ({ vm: slot.vm ?? null, durationNs: slot.duration }));
+  else if (uses('arinc653')) spec.frame = p.vms.map((vm) => ({ vm: vm.name, durationNs: s.quantum }));
+  return spec;
+}
+
+type ParsedSched = Parsed['vms'][number]['sched'];
+
+/** A VM's scheduling parameters with the defaults of the chosen policy's written out. */
+function resolveVmSched(policy: PolicyName, sched: ParsedSched): VmSchedSpec {
+  const spec: { -readonly [K in keyof VmSchedSpec]: VmSchedSpec[K] } = { weight: sched.weight, cap: sched.cap };
+  if (policy === 'rtds' || sched.budget !== undefined || sched.period !== undefined || sched.extratime !== undefined) {
+    spec.budgetNs = sched.budget ?? L.rtBudgetNs.default;
+    spec.periodNs = sched.period ?? Math.max(L.rtPeriodNs.default, spec.budgetNs);
+    spec.extratime = sched.extratime === true ? 1 : 0;
+  }
+  if (sched.pcpu !== undefined) spec.pcpu = sched.pcpu;
+  return spec;
+}
+
+/** The source form of a resolved scheduler section (every key it holds). */
+function schedulerToSource(s: SchedulerSpec): Record<string, unknown> {
+  return {
+    policy: s.policy,
+    quantum: s.quantumNs,
+    ...(s.timesliceNs === undefined ? {} : { timeslice: s.timesliceNs }),
+    ...(s.ratelimitNs === undefined ? {} : { ratelimit: s.ratelimitNs }),
+    ...(s.tickNs === undefined ? {} : { tick: s.tickNs }),
+    ...(s.runqueueSize === undefined ? {} : { runqueueSize: s.runqueueSize }),
+    ...(s.latencyNs === undefined ? {} : { latency: s.latencyNs }),
+    ...(s.minGranularityNs === undefined ? {} : { minGranularity: s.minGranularityNs }),
+    ...(s.frame === undefined ? {} : { frame: s.frame.map((slot) => ({ ...(slot.vm === null ? {} : { vm: slot.vm }), duration: slot.durationNs })) }),
+  };
+}
+
+function vmSchedToSource(s: VmSchedSpec): Record<string, unknown> {
+  return {
+    weight: s.weight,
+    cap: s.cap,
+    ...(s.budgetNs === undefined ? {} : { budget: s.budgetNs }),
+    ...(s.periodNs === undefined ? {} : { period: s.periodNs }),
+    ...(s.extratime === undefined ? {} : { extratime: s.extratime === 1 }),
+    ...(s.pcpu === undefined ? {} : { pcpu: s.pcpu }),
+  };
 }
 
 /**
@@ -796,7 +983,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
     ...(s.description === undefined ? {} : { description: s.description }),
     seed: s.seed,
     host: { pcpus: s.host.pcpus, memory: s.host.memoryBytes },
-    scheduler: { policy: s.scheduler.policy, quantum: s.scheduler.quantumNs },
+    scheduler: schedulerToSource(s.scheduler),
     run: {
       time: s.run.timeNs,
       ...(s.run.instructions === undefined ? {} : { instructions: s.run.instructions }),
@@ -811,7 +998,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       params: { ...vm.params },
       start: vm.startNs,
       autostart: vm.autostart,
-      sched: { weight: vm.sched.weight, cap: vm.sched.cap },
+      sched: vmSchedToSource(vm.sched),
     })),
   };
 }
