@@ -4,6 +4,7 @@
  * end and reports. Built from small named steps, as Firecracker's builder is.
  */
 import { EventBus } from '../core/bus.js';
+import type { SimEvent } from '../core/events.js';
 import { resolveCosts, type CostModel } from '../core/costs.js';
 import { Kernel } from '../core/kernel.js';
 import type { LogWriter } from '../core/log/writer.js';
@@ -41,6 +42,8 @@ export interface SimulationOptions {
   readonly maxBatchNs?: number;
   /** A scheduling policy from outside the registry (`--policy ./my-policy.js`); replaces the scenario's. */
   readonly policy?: PolicyFactory;
+  /** Sees every event as it is published, from the very first (replay compares with it). */
+  readonly sink?: (event: SimEvent) => void;
 }
 
 const DEFAULT_MAX_BATCH_NS = 100_000;
@@ -98,6 +101,7 @@ export class Simulation {
   }
 
   private attachLog(): void {
+    if (this.options.sink !== undefined) this.bus.addSink(this.options.sink);
     const log = this.options.log;
     if (log === undefined) return;
     // The header carries the scenario with every default written out, costs included, so a log
@@ -161,22 +165,58 @@ export class Simulation {
 
   /** Runs to the end of the scenario (virtual time, instruction budget, or every VM finished). */
   run(): RunSummary {
+    this.advance(undefined);
+    return this.finishRun();
+  }
+
+  /**
+   * Runs until the kernel step that publishes event `seq` has completed, or the run ends. Returns
+   * whether the run can go on (then `run()` or `runUntilEvent` continue it). Used to fork a run
+   * and to look at every actor at a point.
+   */
+  runUntilEvent(seq: number): boolean {
+    return this.advance(seq) === 'paused';
+  }
+
+  /** Whether the run has ended. */
+  get finished(): boolean {
+    return this.ended !== undefined;
+  }
+
+  private advance(pauseAfterSeq: number | undefined): 'paused' | 'ended' {
     if (this.ended !== undefined) throw new Error('this simulation has already run');
     const every = this.scenario.run.checkpointEvery;
     const log = this.options.log;
-    const result = this.kernel.run(
-      this.scenario.run.timeNs,
-      log === undefined
-        ? undefined
-        : () => {
-            if (this.bus.count - this.lastCheckpointSeq >= every) this.writeCheckpoint(log);
-          },
-    );
+    const afterEach = () => {
+      if (log !== undefined && this.bus.count - this.lastCheckpointSeq >= every) this.writeCheckpoint(log);
+      if (pauseAfterSeq !== undefined && this.bus.count > pauseAfterSeq) {
+        this.pausedHere = true;
+        this.kernel.requestStop();
+      }
+      for (const hook of this.stepHooks) hook();
+    };
+    this.pausedHere = false;
+    const result = this.kernel.run(this.scenario.run.timeNs, afterEach);
+    if (this.pausedHere && this.monitor.endReason === undefined) return 'paused';
     if (result === 'empty' && this.monitor.endReason === undefined) {
       // Nothing left to happen (every vCPU blocked for good, say): the run lasts its full time.
       this.kernel.advanceTo(this.scenario.run.timeNs);
     }
     this.ended = this.monitor.endReason ?? 'time';
+    return 'ended';
+  }
+
+  private pausedHere = false;
+  private readonly stepHooks: (() => void)[] = [];
+
+  /** Calls `hook` after every kernel step (state at step boundaries is consistent). */
+  onStep(hook: () => void): void {
+    this.stepHooks.push(hook);
+  }
+
+  /** Ends the run where it stands (after a pause) and reports. */
+  finishRun(): RunSummary {
+    if (this.ended === undefined) this.ended = this.monitor.endReason ?? 'time';
     this.finish();
     return this.summary();
   }

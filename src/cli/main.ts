@@ -12,6 +12,7 @@ import { scenarioJsonSchema } from '../core/scenario/jsonSchema.js';
 import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError } from './errors.js';
 import { runCommand } from './run.js';
+import { replayCommand } from './replay.js';
 import { loadScenarioFile, readText } from './scenarioFile.js';
 import type { Style } from './format.js';
 
@@ -20,6 +21,9 @@ export interface Io {
   readonly stderr: { write(text: string): void };
   readonly color: boolean;
 }
+
+/** Exit code set by a command that decides its own (replay: 1 when the runs differ). */
+let exitCode = EXIT_OK;
 
 export function buildProgram(io: Io): Command {
   const style: Style = { color: io.color };
@@ -42,6 +46,14 @@ export function buildProgram(io: Io): Command {
     .option('--quiet', 'do not print the consoles, only the summary')
     .action((path: string | undefined, options: { seed?: string; log?: string; json?: boolean; quiet?: boolean }) => {
       runCommand(path, options, io.stdout, style);
+    });
+
+  program
+    .command('replay')
+    .description('re-execute the run a log records and compare it event by event (exit 1 at the first difference)')
+    .argument('<log>', 'event log (JSON Lines) written by run --log')
+    .action((path: string) => {
+      exitCode = replayCommand(path, io.stdout, io.stderr, style);
     });
 
   program
@@ -108,9 +120,10 @@ export function buildProgram(io: Io): Command {
 /** Runs the CLI; returns the exit code. */
 export function main(argv: readonly string[], io: Io): number {
   const program = buildProgram(io);
+  exitCode = EXIT_OK;
   try {
     program.parse(argv as string[], { from: 'user' });
-    return EXIT_OK;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT_OK;

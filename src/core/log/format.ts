@@ -27,6 +27,8 @@ export interface LogCheckpoint {
   /** Number of events before this checkpoint (the seq of the next event). */
   readonly seq: number;
   readonly t: number;
+  /** This checkpoint's line number in the file (so reading can resume here with line numbers). */
+  readonly line: number;
   readonly hash: string;
   readonly state: unknown;
 }

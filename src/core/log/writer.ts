@@ -17,7 +17,6 @@ export class LogWriter {
   private events = 0;
   private lastTime = 0;
   private closed = false;
-  private readonly quotedSources = new Map<string, string>();
 
   constructor(
     private readonly sink: ChunkSink,
@@ -41,21 +40,16 @@ export class LogWriter {
 
   /** Appends one event; call in seq order. */
   readonly append = (event: SimEvent): void => {
-    let src = this.quotedSources.get(event.src);
-    if (src === undefined) {
-      src = JSON.stringify(event.src);
-      this.quotedSources.set(event.src, src);
-    }
-    this.line(
-      `{"seq":${event.seq},"t":${event.t},"src":${src},"type":"${event.type}","data":${serializeData(event)}}`,
-    );
+    this.line(this.serializer.serialize(event));
     this.events++;
     this.lastTime = event.t;
   };
 
-  /** Writes a checkpoint line carrying the state of every actor. */
+  private readonly serializer = new EventSerializer();
+
+  /** Writes a checkpoint line carrying the state of every actor. `line` is its line number. */
   checkpoint(seq: number, t: number, state: unknown): void {
-    this.line(JSON.stringify({ checkpoint: { seq, t, hash: this.hash.digest(), state } }));
+    this.line(JSON.stringify({ checkpoint: { seq, t, line: this.lines + 1, hash: this.hash.digest(), state } }));
   }
 
   /** Writes the closing line and flushes. */
@@ -78,13 +72,30 @@ export class LogWriter {
    * running hash covers each line as it is without `h`, so `h` of a line depends on that line and
    * every line before it: the first line whose `h` does not match is the line that was changed.
    */
+  private lines = 0;
+
   private line(text: string): void {
     if (this.closed) throw new Error('log is closed');
+    this.lines++;
     this.hash.update(text);
     this.hash.update('\n');
     const withCheck = `${text.slice(0, -1)},"h":"${this.hash.lineCheck()}"}\n`;
     this.buffer.push(withCheck);
     this.bufferedChars += withCheck.length;
     if (this.bufferedChars >= this.chunkChars) this.flush();
+  }
+}
+
+/** An event as its log line is written (without the checksum): `{"seq":..,"t":..,"src":..,"type":..,"data":..}`. */
+export class EventSerializer {
+  private readonly quotedSources = new Map<string, string>();
+
+  serialize(event: SimEvent): string {
+    let src = this.quotedSources.get(event.src);
+    if (src === undefined) {
+      src = JSON.stringify(event.src);
+      this.quotedSources.set(event.src, src);
+    }
+    return `{"seq":${event.seq},"t":${event.t},"src":${src},"type":"${event.type}","data":${serializeData(event)}}`;
   }
 }
