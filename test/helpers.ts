@@ -35,6 +35,7 @@ export function scenario(vms: VmSpec[], overrides: Partial<Omit<Scenario, 'vms'>
     run: { timeNs: 10_000_000, instructions: undefined, checkpointEvery: 10_000 },
     costs: {},
     vms,
+    inputs: [],
     ...overrides,
   };
 }

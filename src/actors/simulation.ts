@@ -17,6 +17,8 @@ import { PAGE_BYTES } from '../core/platform.js';
 import { ENGINE_VERSION } from '../core/version.js';
 import { bundledGuest } from '../guests/index.js';
 import { Host } from './host.js';
+import { InputDriver } from './inputs.js';
+import type { InputSpec } from '../core/scenario/inputs.js';
 import { Monitor, type EndReason } from './monitor/monitor.js';
 import { createPolicy } from './scheduler/index.js';
 import type { PolicyFactory } from './scheduler/policy.js';
@@ -44,6 +46,8 @@ export interface SimulationOptions {
   readonly policy?: PolicyFactory;
   /** Sees every event as it is published, from the very first (replay compares with it). */
   readonly sink?: (event: SimEvent) => void;
+  /** Inputs from outside, replacing the scenario's `inputs:` (replay passes the log's input records). */
+  readonly inputs?: readonly InputSpec[];
 }
 
 const DEFAULT_MAX_BATCH_NS = 100_000;
@@ -58,6 +62,7 @@ export class Simulation {
   readonly host: Host;
   readonly vms: Vm[];
   readonly monitor: Monitor;
+  readonly inputs: InputDriver;
   private readonly target: number;
   private lastCheckpointSeq = 0;
   private ended: EndReason | undefined;
@@ -94,6 +99,13 @@ export class Simulation {
       if (kind === START) this.monitor.start(this.vms[arg]);
     });
     this.scheduleStarts(scenario.vms);
+    this.inputs = new InputDriver(
+      this.kernel,
+      this.bus,
+      this.monitor,
+      new Map(this.vms.map((vm) => [vm.name, vm])),
+      options.inputs ?? scenario.inputs,
+    );
   }
 
   get scenario(): Scenario {

@@ -120,6 +120,7 @@ export class Vm {
       state: this.state,
       machine: this.lifecycle.persisted(),
       endReason: this.endReason,
+      guest: this.options.guest,
       memory: { words: this.memory.sizeWords, digest: this.memoryDigest() },
       vcpus: this.vcpus.map((vcpu) => vcpu.snapshot()),
       devices: Object.fromEntries(this.io.devices.map((device) => [device.kind, device.snapshot()])),

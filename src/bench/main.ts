@@ -147,6 +147,7 @@ function scenario(vms: VmSpec[], timeNs: number): Scenario {
     run: { timeNs, instructions: undefined, checkpointEvery: 100_000 },
     costs: {},
     vms,
+    inputs: [],
   };
 }
 

@@ -80,6 +80,12 @@ export interface EventDataMap {
 
   'device.ready': { readonly kind: string };
   'device.stopped': { readonly kind: string };
+  'device.failed': { readonly kind: string };
+  'device.reset': { readonly kind: string };
+
+  /** Input records: what came from outside the simulation (replay takes them from the log). */
+  'input.console': { readonly text: string };
+  'input.fault': { readonly fault: 'device-error' | 'device-reset' | 'vcpu-stall'; readonly target: string; readonly durationNs: number };
 }
 
 export type EventType = keyof EventDataMap;
@@ -133,6 +139,10 @@ export const EVENT_TYPES: readonly EventType[] = [
   'timer.armed',
   'device.ready',
   'device.stopped',
+  'device.failed',
+  'device.reset',
+  'input.console',
+  'input.fault',
 ];
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);

@@ -4,7 +4,20 @@
  */
 import { KERNEL_DEFAULTS, KERNEL_SOURCE } from './kernel.js';
 import { ROGUE_MEMORY_DEFAULTS, ROGUE_MEMORY_SOURCE, ROGUE_PRIVILEGED_DEFAULTS, ROGUE_PRIVILEGED_SOURCE } from './rogue.js';
-import { COMPUTE_SOURCE, HELLO_PV_DEFAULTS, HELLO_PV_SOURCE, IO_LOOP_SOURCE, TICKER_DEFAULTS, TICKER_SOURCE } from './small.js';
+import {
+  CPU_BOUND_DEFAULTS,
+  CPU_BOUND_SOURCE,
+  INTERACTIVE_DEFAULTS,
+  INTERACTIVE_SOURCE,
+  IO_BOUND_DEFAULTS,
+  IO_BOUND_SOURCE,
+  PERIODIC_RT_DEFAULTS,
+  PERIODIC_RT_SOURCE,
+  SMP_LOCK_DEFAULTS,
+  SMP_LOCK_SOURCE,
+  TRACE_SOURCE,
+} from './workloads.js';
+import { COMPUTE_SOURCE, ECHO_SOURCE, HELLO_PV_DEFAULTS, HELLO_PV_SOURCE, IO_LOOP_SOURCE, TICKER_DEFAULTS, TICKER_SOURCE } from './small.js';
 
 export interface BundledGuest {
   readonly name: string;
@@ -16,11 +29,18 @@ export interface BundledGuest {
 const guests: readonly BundledGuest[] = [
   { name: 'kernel', description: 'tiny kernel: timer interrupt, two user tasks, syscalls, power-off', source: KERNEL_SOURCE, defaults: KERNEL_DEFAULTS },
   { name: 'ticker', description: 'interrupt-driven: idles in hlt, wakes on its timer, prints ticks', source: TICKER_SOURCE, defaults: TICKER_DEFAULTS },
+  { name: 'echo', description: 'echoes console input in upper case (interrupt-driven); the line "off" powers it off', source: ECHO_SOURCE, defaults: {} },
   { name: 'hello-pv', description: 'paravirtualized hello: prints with hypercalls, powers off', source: HELLO_PV_SOURCE, defaults: HELLO_PV_DEFAULTS },
   { name: 'rogue-memory', description: 'misbehaves: reads guest-physical memory outside its own', source: ROGUE_MEMORY_SOURCE, defaults: ROGUE_MEMORY_DEFAULTS },
   { name: 'rogue-cli', description: 'misbehaves: runs cli in user mode with no #GP handler', source: ROGUE_PRIVILEGED_SOURCE, defaults: ROGUE_PRIVILEGED_DEFAULTS },
   { name: 'compute', description: 'arithmetic loop with no exits (CPU-bound; interpreter speed)', source: COMPUTE_SOURCE, defaults: {} },
   { name: 'io-loop', description: 'one port write per iteration (exit path speed)', source: IO_LOOP_SOURCE, defaults: {} },
+  { name: 'cpu-bound', description: 'workload: computes for ever in CHUNK_NS pieces', source: CPU_BOUND_SOURCE, defaults: CPU_BOUND_DEFAULTS },
+  { name: 'io-bound', description: 'workload: BURST_NS of work, then an I/O of IO_NS (blocks, wakes on the interrupt)', source: IO_BOUND_SOURCE, defaults: IO_BOUND_DEFAULTS },
+  { name: 'interactive', description: 'workload: sleeps about THINK_NS, wakes, answers with a BURST_NS burst', source: INTERACTIVE_SOURCE, defaults: INTERACTIVE_DEFAULTS },
+  { name: 'periodic-rt', description: 'workload: a WCET_NS job every PERIOD_NS, due DEADLINE_NS after release', source: PERIODIC_RT_SOURCE, defaults: PERIODIC_RT_DEFAULTS },
+  { name: 'smp-lock', description: 'workload: every vCPU takes a shared spin lock (lock-holder preemption)', source: SMP_LOCK_SOURCE, defaults: SMP_LOCK_DEFAULTS },
+  { name: 'trace', description: 'workload: replays a built-in trace of (burst, sleep) pairs (see traceGuestSource)', source: TRACE_SOURCE, defaults: {} },
 ];
 
 export const BUNDLED_GUESTS: ReadonlyMap<string, BundledGuest> = new Map(guests.map((guest) => [guest.name, guest]));

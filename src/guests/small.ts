@@ -138,3 +138,91 @@ ivt:        .space VEC_IRQ_BASE
 stack_top:
 `;
 export const TICKER_DEFAULTS = { PERIOD_NS: 500_000, EVERY: 5, TICKS: 20, BURST_NS: 20_000 } as const;
+
+export const ECHO_SOURCE = String.raw`
+; echo: waits in hlt; on each console interrupt reads the typed characters and echoes them in
+; upper case; a line "off" powers the VM off
+_start:
+        movi sp, stack_top
+        movi r1, ivt
+        csrw ivt, r1
+        movi r1, msg_ready
+        call puts
+        sti
+idle:
+        hlt
+        jmp idle
+console_irq:
+        push r1
+        push r2
+        push r3
+read:
+        in r1, PORT_CONSOLE_DATA
+        movi r2, -1
+        beq r1, r2, done
+        movi r2, 'a'
+        blt r1, r2, echo
+        movi r2, 'z' + 1
+        bge r1, r2, echo
+        addi r1, r1, -32
+echo:
+        out PORT_CONSOLE_DATA, r1
+        call track
+        jmp read
+done:
+        movi r1, IRQ_CONSOLE
+        out PORT_PIC_EOI, r1
+        pop r3
+        pop r2
+        pop r1
+        iret
+track:                          ; r1 = the character echoed: remember the line, act on "OFF"
+        movi r2, 10
+        beq r1, r2, line_end
+        ld r2, [length]
+        movi r3, 8
+        bge r2, r3, track_done
+        st r1, [r2 + line]
+        addi r2, r2, 1
+        st r2, [length]
+track_done:
+        ret
+line_end:
+        ld r2, [length]
+        movi r3, 3
+        bne r2, r3, reset_line
+        ld r2, [line]
+        movi r3, 'O'
+        bne r2, r3, reset_line
+        ld r2, [line + 1]
+        movi r3, 'F'
+        bne r2, r3, reset_line
+        ld r2, [line + 2]
+        bne r2, r3, reset_line
+        movi r1, msg_bye
+        call puts
+        out PORT_POWER, r0
+reset_line:
+        movi r2, 0
+        st r2, [length]
+        ret
+puts:
+        mov r3, r1
+puts_loop:
+        ld r1, [r3]
+        jz r1, puts_done
+        out PORT_CONSOLE_DATA, r1
+        addi r3, r3, 1
+        jmp puts_loop
+puts_done:
+        ret
+msg_ready:  .string "echo: ready, type something\n"
+msg_bye:    .string "echo: bye\n"
+length:     .word 0
+line:       .space 8
+            .align 4
+ivt:        .space VEC_IRQ_BASE + IRQ_CONSOLE
+            .word console_irq
+            .space 64
+stack_top:
+`;

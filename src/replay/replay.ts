@@ -5,6 +5,8 @@
  */
 import { Simulation } from '../actors/simulation.js';
 import type { SimEvent } from '../core/events.js';
+import type { InputSpec } from '../core/scenario/inputs.js';
+import { inputsFromEvents } from '../actors/inputs.js';
 import { EventSerializer } from '../core/log/writer.js';
 import { resolveScenarioObject } from '../core/scenario/load.js';
 import type { Scenario } from '../core/scenario/schema.js';
@@ -47,6 +49,16 @@ export function engineNote(file: LogFile): string | undefined {
   return file.header.engine === ENGINE_VERSION
     ? undefined
     : `this log was written by vmmsim ${file.header.engine}; this is vmmsim ${ENGINE_VERSION}: events may differ because the engine changed`;
+}
+
+/** The log's input records (what came from outside the run), read without parsing other lines. */
+export function inputRecords(file: LogFile): InputSpec[] {
+  const records: SimEvent[] = [];
+  for (const line of file.lines()) {
+    if (line.base.includes('"type":"input.')) records.push(JSON.parse(line.base) as SimEvent);
+  }
+  file.warnings.length = 0;
+  return inputsFromEvents(records);
 }
 
 export interface ReplayOptions {
@@ -101,7 +113,7 @@ export function replay(file: LogFile, options: ReplayOptions = {}): ReplayResult
     }
   }
 
-  simulation = new Simulation({ scenario, seed: file.header.seed, readProgram: options.readProgram, sink });
+  simulation = new Simulation({ scenario, seed: file.header.seed, readProgram: options.readProgram, sink, inputs: inputRecords(file) });
   if (divergence === undefined) simulation.run();
   if (divergence === undefined && !logEnded) {
     // The replay ended: the log must have nothing left.

@@ -58,6 +58,7 @@ const MINIMAL_RESOLVED: Scenario = {
       sched: { weight: 256, cap: 0 },
     },
   ],
+  inputs: [],
 };
 
 describe('loadScenario: good files', () => {
@@ -67,7 +68,7 @@ describe('loadScenario: good files', () => {
 
   it('keeps the key order of the Scenario interface', () => {
     const s = load(MINIMAL.join('\n'));
-    expect(Object.keys(s)).toEqual(['name', 'description', 'seed', 'host', 'scheduler', 'run', 'costs', 'vms']);
+    expect(Object.keys(s)).toEqual(['name', 'description', 'seed', 'host', 'scheduler', 'run', 'costs', 'vms', 'inputs']);
     expect(Object.keys(s.host)).toEqual(['pcpus', 'memoryBytes']);
     expect(Object.keys(s.scheduler)).toEqual(['policy', 'quantumNs']);
     expect(Object.keys(s.run)).toEqual(['timeNs', 'instructions', 'checkpointEvery']);
@@ -155,6 +156,7 @@ describe('loadScenario: good files', () => {
           sched: { weight: 256, cap: 0 },
         },
       ],
+      inputs: [],
     });
     // Costs come in COST_NAMES order whatever the order in the file; params sorted by name.
     expect(Object.keys(s.costs)).toEqual(['instructionNs', 'exitNs', 'timerJitterNs']);
@@ -232,7 +234,7 @@ describe('loadScenario: errors', () => {
       'unknown top-level key, with a suggestion',
       ['name: demo', 'hots:', '  pcpus: 2', ...MINIMAL.slice(1)],
       [
-        "demo.yaml:2:1: hots: unknown key 'hots' (expected one of: name, description, seed, host, scheduler, run, costs, vms); did you mean 'host'?",
+        "demo.yaml:2:1: hots: unknown key 'hots' (expected one of: name, description, seed, host, scheduler, run, costs, vms, inputs); did you mean 'host'?",
       ],
     ],
     [
@@ -706,7 +708,7 @@ describe('scenarioJsonSchema', () => {
     expect(schema.required).toEqual(['name', 'vms']);
     expect(schema.additionalProperties).toBe(false);
     const properties = schema.properties as Record<string, Record<string, unknown>>;
-    expect(Object.keys(properties)).toEqual(['name', 'description', 'seed', 'host', 'scheduler', 'run', 'costs', 'vms']);
+    expect(Object.keys(properties)).toEqual(['name', 'description', 'seed', 'host', 'scheduler', 'run', 'costs', 'vms', 'inputs']);
     const vm = (properties.vms as { items: Record<string, unknown> }).items;
     expect(vm.oneOf).toEqual([{ required: ['guest'] }, { required: ['program'] }, { required: ['source'] }]);
     const vmProperties = vm.properties as Record<string, Record<string, unknown>>;

@@ -10,6 +10,8 @@ import type { InterruptController } from './pic.js';
 
 const LINE_LIMIT = 160;
 const INPUT_LIMIT = 4096;
+/** Console lines kept for checkpoints and inspection (the last ones). */
+export const RECENT_LINES = 8;
 
 export class Console extends Device {
   readonly ports = [Port.CONSOLE_DATA, Port.CONSOLE_STATUS];
@@ -19,6 +21,9 @@ export class Console extends Device {
   /** Everything written, for summaries and tests (bounded). */
   transcript = '';
   charsWritten = 0;
+  /** Lines emitted (`console.output` events) and the last RECENT_LINES of them. */
+  linesEmitted = 0;
+  readonly recent: string[] = [];
 
   constructor(
     id: string,
@@ -67,10 +72,12 @@ export class Console extends Device {
     const text = this.line;
     this.line = '';
     if (this.transcript.length < 1 << 20) this.transcript += text + '\n';
+    this.linesEmitted++;
+    if (this.recent.push(text) > RECENT_LINES) this.recent.shift();
     this.bus.publish(this.id, 'console.output', { text });
   }
 
   snapshot(): Record<string, unknown> {
-    return { state: this.lifecycle.state, line: this.line, input: this.input.length, charsWritten: this.charsWritten };
+    return { state: this.lifecycle.state, line: this.line, input: this.input.length, charsWritten: this.charsWritten, lines: this.linesEmitted, recent: [...this.recent] };
   }
 }

@@ -41,6 +41,25 @@ export abstract class Device {
     }
   }
 
+  /** An injected fault: the device stops answering (reads float, writes are lost) until reset. */
+  fail(): boolean {
+    if (this.lifecycle.send({ type: 'FAIL' }) === undefined) return false;
+    this.onFail();
+    this.bus.publish(this.id, 'device.failed', { kind: this.kind });
+    return true;
+  }
+
+  /** Resets the device: it answers again and has forgotten how it was programmed. */
+  reset(): boolean {
+    if (this.lifecycle.send({ type: 'RESET' }) === undefined) return false;
+    this.onReset();
+    this.bus.publish(this.id, 'device.reset', { kind: this.kind });
+    return true;
+  }
+
+  protected onFail(): void {}
+  protected onReset(): void {}
+
   get ready(): boolean {
     return this.lifecycle.state === 'ready';
   }

@@ -22,6 +22,9 @@ export class Timer extends Device {
   /** Bumped on every reprogramming so stale queue entries are ignored. */
   private generation = 0;
   fired = 0;
+  /** As last programmed (the last `timer.armed` event). */
+  armedMode: 'periodic' | 'oneshot' | 'off' = 'off';
+  armedNs = 0;
 
   constructor(
     id: string,
@@ -46,11 +49,15 @@ export class Timer extends Device {
     this.generation++;
     if (port === Port.TIMER_PERIOD) {
       this.periodNs = ns;
-      this.bus.publish(this.id, 'timer.armed', { mode: ns > 0 ? 'periodic' : 'off', ns });
+      this.armedMode = ns > 0 ? 'periodic' : 'off';
+      this.armedNs = ns;
+      this.bus.publish(this.id, 'timer.armed', { mode: this.armedMode, ns });
       if (ns > 0) this.arm(this.kernel.now + ns);
     } else {
       this.periodNs = 0;
-      this.bus.publish(this.id, 'timer.armed', { mode: ns > 0 ? 'oneshot' : 'off', ns });
+      this.armedMode = ns > 0 ? 'oneshot' : 'off';
+      this.armedNs = ns;
+      this.bus.publish(this.id, 'timer.armed', { mode: this.armedMode, ns });
       if (ns > 0) this.arm(this.kernel.now + ns);
     }
   }
@@ -74,6 +81,17 @@ export class Timer extends Device {
     this.periodNs = 0;
   }
 
+  protected override onFail(): void {
+    this.generation++;
+  }
+
+  protected override onReset(): void {
+    this.generation++;
+    this.periodNs = 0;
+    this.armedMode = 'off';
+    this.armedNs = 0;
+  }
+
   snapshot(): Record<string, unknown> {
     return {
       state: this.lifecycle.state,
@@ -81,6 +99,8 @@ export class Timer extends Device {
       nominalNs: this.nominalNs,
       generation: this.generation,
       fired: this.fired,
+      mode: this.armedMode,
+      ns: this.armedNs,
     };
   }
 }

@@ -33,6 +33,7 @@ import type { Vm } from '../vm.js';
 const DISPATCH = 0;
 const ENTER = 1;
 const STOP = 2;
+const STALL_END = 3;
 /** The policy's tick (arg: the tick generation). */
 const TICK = 3;
 
@@ -95,7 +96,10 @@ export class Monitor {
     }
     for (const vm of vms) {
       this.vmsByName.set(vm.name, vm);
-      for (const vcpu of vm.vcpus) this.vcpusById.set(vcpu.id, vcpu);
+      for (const vcpu of vm.vcpus) {
+        this.vcpusById.set(vcpu.id, vcpu);
+        this.vcpusByKey[vcpu.key] = vcpu;
+      }
       for (const device of vm.io.devices) this.vmsByDevice.set(device.id, vm);
       vm.power.onPowerOff = () => this.powerOff(vm, 'the guest powered off');
     }
@@ -162,6 +166,10 @@ export class Monitor {
   // ---------------------------------------------------------------- physical CPU time line
 
   private step(kind: number, arg: number): void {
+    if (kind === STALL_END) {
+      this.endStall(arg);
+      return;
+    }
     if (kind === TICK) {
       if (arg !== this.tickGeneration) return;
       this.tickAt = Number.POSITIVE_INFINITY;
@@ -537,6 +545,7 @@ export class Monitor {
       this.crash(vm, vcpu, `${name} in ${event.data.mode} mode with no handler installed`);
       return;
     }
+    vcpu.counters.exceptions++;
     this.bus.publish(vcpu.id, 'exception.inject', { vector, pc: cpu.pc });
     this.resumeAfterExit(vcpu, this.costs.exceptionReflectNs);
   }
@@ -560,6 +569,36 @@ export class Monitor {
   }
 
   // ---------------------------------------------------------------- VM endings
+
+  /**
+   * An injected stall: the vCPU cannot run for `durationNs` (a host hiccup, an SMI): it leaves
+   * its physical CPU and the run queue (paused), and comes back runnable when the stall ends.
+   */
+  stall(vcpu: Vcpu, durationNs: number): boolean {
+    const vm = this.vmOf(vcpu);
+    if (vm.finished || vcpu.state === 'paused' || vcpu.state === 'halted' || vcpu.state === 'crashed' || vcpu.state === 'created') return false;
+    const now = this.kernel.now;
+    const wasBlocked = vcpu.state === 'blocked';
+    this.takeOff(vcpu, () => vcpu.pause(now));
+    this.stalls.set(vcpu.id, { until: now + durationNs, blocked: wasBlocked });
+    this.kernel.schedule(now + durationNs, this.target, STALL_END, vcpu.key);
+    return true;
+  }
+
+  private readonly stalls = new Map<string, { until: number; blocked: boolean }>();
+  private readonly vcpusByKey: Vcpu[] = [];
+
+  private endStall(key: number): void {
+    const vcpu = this.vcpusByKey[key];
+    const stall = vcpu === undefined ? undefined : this.stalls.get(vcpu.id);
+    if (vcpu === undefined || stall === undefined || stall.until !== this.kernel.now) return;
+    this.stalls.delete(vcpu.id);
+    const vm = this.vmOf(vcpu);
+    if (vcpu.state !== 'paused' || vm.state === 'paused' || vm.finished) return;
+    const now = this.kernel.now;
+    if (vcpu.resume(now)) this.policy.enqueue(vcpu, now);
+    this.kick();
+  }
 
   /** Crashes one VM (libvirt's `crashed`): its vCPUs stop; no other VM is touched. */
   crash(vm: Vm, culprit: Vcpu, reason: string): void {

@@ -1,14 +1,17 @@
 /**
- * The registry of scheduling policies, by the name a scenario uses.
+ * The registry of scheduling policies, by the name a scenario uses (docs/scheduling.md).
  */
-import type { PolicyOptions, SchedulingPolicy } from './policy.js';
+import { CreditPolicy } from './credit.js';
+import type { PolicyFactory, PolicyOptions, SchedulingPolicy } from './policy.js';
 import { RoundRobinPolicy } from './roundRobin.js';
 
-export type { Pick, PolicyOptions, SchedEntity, SchedulingPolicy } from './policy.js';
+export type { EnqueueReason, Pick, PolicyFactory, PolicyHost, PolicyOptions, SchedEntity, SchedulingPolicy } from './policy.js';
 export { RoundRobinPolicy } from './roundRobin.js';
+export { CreditPolicy } from './credit.js';
 
-export const POLICIES: Readonly<Record<string, (options: PolicyOptions) => SchedulingPolicy>> = {
+export const POLICIES: Readonly<Record<string, PolicyFactory>> = {
   'round-robin': (options) => new RoundRobinPolicy(options),
+  credit: (options) => new CreditPolicy(options),
 };
 
 export function createPolicy(name: string, options: PolicyOptions): SchedulingPolicy {

@@ -23,7 +23,12 @@ export interface VcpuCounters {
   readonly exits: Record<ExitReason, number>;
   interrupts: number;
   dispatches: number;
+  /** Exceptions (faults, syscalls) the monitor reflected into the guest (`exception.inject`). */
+  exceptions: number;
 }
+
+/** The exit reason of each interpreter stop code (Stop.*), for `lastExitReason`. */
+const STOP_REASONS: readonly (ExitReason | '')[] = ['', 'io', 'mmio', 'hlt', 'hypercall', 'privileged', 'page-fault', 'exception'];
 
 export class Vcpu implements SchedEntity {
   readonly cpu = new CpuState();
@@ -40,7 +45,14 @@ export class Vcpu implements SchedEntity {
     exits: Object.fromEntries(EXIT_REASONS.map((reason) => [reason, 0])) as Record<ExitReason, number>,
     interrupts: 0,
     dispatches: 0,
+    exceptions: 0,
   };
+  /** The last exit: its reason ('' before any), the pc the exit event reports and the mode then. */
+  lastExitReason: ExitReason | '' = '';
+  lastExitPc = -1;
+  lastExitMode: number = Mode.KERNEL;
+  /** The seq of the `vcpu.runnable` event that last made it runnable (run-queue order). */
+  runnableSeq = -1;
 
   constructor(
     readonly vm: string,
@@ -80,6 +92,9 @@ export class Vcpu implements SchedEntity {
     const cpu = this.cpu;
     const pc = cpu.pc;
     const counters = this.counters.exits;
+    this.lastExitReason = STOP_REASONS[cpu.stop] ?? '';
+    this.lastExitPc = pc;
+    this.lastExitMode = cpu.mode;
     switch (cpu.stop) {
       case Stop.IO:
         counters.io++;
@@ -134,6 +149,9 @@ export class Vcpu implements SchedEntity {
 
   publishPreempt(pcpu: number, ranNs: number): void {
     this.counters.exits.preempt++;
+    this.lastExitReason = 'preempt';
+    this.lastExitPc = this.cpu.pc;
+    this.lastExitMode = this.cpu.mode;
     this.bus.publish(this.id, 'exit.preempt', { pc: this.cpu.pc, pcpu, ranNs });
   }
 
@@ -142,6 +160,7 @@ export class Vcpu implements SchedEntity {
   start(now: number): boolean {
     if (!this.command('START')) return false;
     this.runnableSince = now;
+    this.runnableSeq = this.bus.count;
     this.bus.publish(this.id, 'vcpu.runnable', { reason: 'start' });
     return true;
   }
@@ -159,6 +178,7 @@ export class Vcpu implements SchedEntity {
     if (!this.command('PREEMPT')) return false;
     this.pcpu = -1;
     this.runnableSince = now;
+    this.runnableSeq = this.bus.count;
     this.bus.publish(this.id, 'vcpu.runnable', { reason: 'preempt' });
     return true;
   }
@@ -173,6 +193,7 @@ export class Vcpu implements SchedEntity {
   wake(now: number): boolean {
     if (!this.command('WAKE')) return false;
     this.runnableSince = now;
+    this.runnableSeq = this.bus.count;
     this.bus.publish(this.id, 'vcpu.runnable', { reason: 'wake' });
     return true;
   }
@@ -189,6 +210,7 @@ export class Vcpu implements SchedEntity {
   resume(now: number): boolean {
     if (!this.command('RESUME')) return false;
     this.runnableSince = now;
+    this.runnableSeq = this.bus.count;
     this.bus.publish(this.id, 'vcpu.runnable', { reason: 'resume' });
     return true;
   }
@@ -243,6 +265,11 @@ export class Vcpu implements SchedEntity {
       waitNs: this.counters.waitNs,
       overheadNs: this.counters.overheadNs,
       exits: { ...this.counters.exits },
+      interrupts: this.counters.interrupts,
+      dispatches: this.counters.dispatches,
+      exceptions: this.counters.exceptions,
+      lastExit: this.lastExitReason === '' ? null : { reason: this.lastExitReason, pc: this.lastExitPc, mode: this.lastExitMode === Mode.USER ? 'user' : 'kernel' },
+      runnableSeq: this.runnableSeq,
     };
   }
 }

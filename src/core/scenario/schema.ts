@@ -6,6 +6,7 @@
  * and reports problems by path.
  */
 import { z } from 'zod';
+import { checkInputs, inputsSchema, inputsToSource, resolveInputs, type InputSpec, type ParsedInput } from './inputs.js';
 import { COST_DESCRIPTIONS, COST_NAMES, DEFAULT_COSTS, type CostName } from '../costs.js';
 import { PAGE_BYTES } from '../platform.js';
 import {
@@ -45,6 +46,8 @@ export interface Scenario {
   /** Overrides of the cost model: full cost names (with the Ns suffix), values in ns. */
   readonly costs: Partial<Record<CostName, number>>;
   readonly vms: readonly VmSpec[];
+  /** Console input and injected faults, in time order. */
+  readonly inputs: readonly InputSpec[];
 }
 
 export interface HostSpec {
@@ -678,6 +681,13 @@ export function scenarioSourceSchema(guests: readonly string[]) {
         .min(L.vms.min, { error: expecting(`a list of ${L.vms.min} to ${L.vms.max} VMs`) })
         .max(L.vms.max, { error: expecting(`a list of ${L.vms.min} to ${L.vms.max} VMs`) })
         .meta(meta({ title: 'VMs', description: `The virtual machines, ${L.vms.min} to ${L.vms.max}.` })),
+      inputs: inputsSchema({
+        strictObject: (shape, what) => strictObject(shape, what),
+        duration,
+        integer: (min, max) => integer(min, max),
+        vmName: nonEmptyString('a VM name'),
+        maxTimeNs: L.runTimeNs.max,
+      }),
     },
     'scenario settings',
   ).meta(meta({ title: 'vmmsim scenario', description: 'A scenario of the vmmsim hypervisor simulation.' }));
@@ -808,6 +818,8 @@ function checkRaw(raw: unknown): ScenarioIssue[] {
 /** Checks across fields of an otherwise valid scenario. */
 function checkParsed(parsed: Parsed): ScenarioIssue[] {
   const issues: ScenarioIssue[] = [];
+  const vmVcpus = new Map(parsed.vms.map((vm) => [vm.name, vm.vcpus] as const));
+  for (const issue of checkInputs(parsed.inputs as ParsedInput[], vmVcpus)) issues.push({ ...issue, at: 'value' });
   const maxCap = L.capPerPcpu * parsed.host.pcpus;
   let total = 0;
   let overflowReported = false;
@@ -908,6 +920,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         sched: resolveVmSched(p.scheduler.policy, vm.sched),
       };
     }),
+    inputs: resolveInputs(p.inputs as ParsedInput[]),
   };
   return deepFreeze(scenario);
 }
@@ -1000,6 +1013,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       autostart: vm.autostart,
       sched: vmSchedToSource(vm.sched),
     })),
+    ...(s.inputs.length === 0 ? {} : { inputs: inputsToSource(s.inputs) }),
   };
 }
 

@@ -1,0 +1,80 @@
+/**
+ * Applies inputs from outside the simulation at their virtual times: console text typed to a
+ * guest, and injected faults (a device error, a device reset, a vCPU stall). Each is published
+ * as an input record (`input.console`, `input.fault`) before it takes effect, so the log holds
+ * everything that came from outside and replay can feed the same inputs again.
+ */
+import type { EventBus } from '../core/bus.js';
+import type { Kernel } from '../core/kernel.js';
+import type { InputSpec } from '../core/scenario/inputs.js';
+import type { Monitor } from './monitor/monitor.js';
+import type { Vm } from './vm.js';
+
+export class InputDriver {
+  private readonly target: number;
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly bus: EventBus,
+    private readonly monitor: Monitor,
+    private readonly vms: ReadonlyMap<string, Vm>,
+    private readonly inputs: readonly InputSpec[],
+  ) {
+    this.target = kernel.register('inputs', (_kind, index) => this.apply(index));
+    inputs.forEach((input, index) => {
+      if (!vms.has(input.vm)) throw new Error(`input for unknown VM '${input.vm}'`);
+      kernel.schedule(input.atNs, this.target, 0, index);
+    });
+  }
+
+  private apply(index: number): void {
+    const input = this.inputs[index];
+    const vm = this.vms.get(input.vm) as Vm;
+    switch (input.kind) {
+      case 'console':
+        this.bus.publish(vm.console.id, 'input.console', { text: input.text });
+        if (vm.console.ready) vm.console.type(input.text);
+        return;
+      case 'device-error':
+      case 'device-reset': {
+        const device = input.device === 'console' ? vm.console : vm.timer;
+        this.bus.publish(device.id, 'input.fault', { fault: input.kind, target: device.id, durationNs: 0 });
+        if (input.kind === 'device-error') device.fail();
+        else device.reset();
+        return;
+      }
+      case 'vcpu-stall': {
+        const vcpu = vm.vcpus[input.vcpu];
+        this.bus.publish(vcpu.id, 'input.fault', { fault: 'vcpu-stall', target: vcpu.id, durationNs: input.durationNs });
+        this.monitor.stall(vcpu, input.durationNs);
+        return;
+      }
+    }
+  }
+}
+
+/** The inputs a log recorded (its input records), in the form a Simulation takes. */
+export function inputsFromEvents(
+  events: Iterable<{ readonly t: number; readonly src: string; readonly type: string; readonly data: unknown }>,
+): InputSpec[] {
+  const inputs: InputSpec[] = [];
+  for (const event of events) {
+    if (event.type === 'input.console') {
+      const vm = vmOfSource(event.src);
+      inputs.push({ kind: 'console', atNs: event.t, vm, text: (event.data as { text: string }).text });
+    } else if (event.type === 'input.fault') {
+      const data = event.data as { fault: InputSpec['kind']; target: string; durationNs: number };
+      const vm = vmOfSource(event.src);
+      if (data.fault === 'vcpu-stall') {
+        inputs.push({ kind: 'vcpu-stall', atNs: event.t, vm, vcpu: Number(data.target.split('/').at(-1)), durationNs: data.durationNs });
+      } else if (data.fault === 'device-error' || data.fault === 'device-reset') {
+        inputs.push({ kind: data.fault, atNs: event.t, vm, device: data.target.endsWith('/timer') ? 'timer' : 'console' });
+      }
+    }
+  }
+  return inputs;
+}
+
+function vmOfSource(src: string): string {
+  return src.split('/')[1];
+}

@@ -1,0 +1,132 @@
+/**
+ * Inputs from outside the simulation: console input typed to a guest and injected faults (a
+ * device error and its reset, a vCPU stall). A scenario schedules them under `inputs:`; the run
+ * publishes each as an `input.*` event when it applies it, and replay takes them from the log.
+ */
+import { z } from 'zod';
+import { formatDuration } from './units.js';
+
+export const FAULT_KINDS = ['device-error', 'device-reset', 'vcpu-stall'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+export const FAULT_DEVICES = ['console', 'timer'] as const;
+export type FaultDevice = (typeof FAULT_DEVICES)[number];
+
+export type InputSpec =
+  | { readonly kind: 'console'; readonly atNs: number; readonly vm: string; readonly text: string }
+  | { readonly kind: 'device-error' | 'device-reset'; readonly atNs: number; readonly vm: string; readonly device: FaultDevice }
+  | { readonly kind: 'vcpu-stall'; readonly atNs: number; readonly vm: string; readonly vcpu: number; readonly durationNs: number };
+
+export const INPUT_TEXT_LIMIT = 4096;
+export const INPUTS_LIMIT = 100_000;
+
+/** The parsed (units converted) form of one input; checked across fields by checkInputs. */
+export interface ParsedInput {
+  readonly at: number;
+  readonly vm: string;
+  readonly console?: string | undefined;
+  readonly fault?: FaultKind | undefined;
+  readonly device?: FaultDevice | undefined;
+  readonly vcpu?: number | undefined;
+  readonly duration?: number | undefined;
+}
+
+export interface InputIssue {
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
+/** Cross-field checks: exactly one of console / fault, the fields each fault needs, known VMs. */
+export function checkInputs(inputs: readonly ParsedInput[], vmVcpus: ReadonlyMap<string, number>): InputIssue[] {
+  const issues: InputIssue[] = [];
+  inputs.forEach((input, index) => {
+    const at = (key: string) => ['inputs', index, key];
+    if (!vmVcpus.has(input.vm)) {
+      issues.push({ path: at('vm'), message: `unknown VM '${input.vm}' (expected one of: ${[...vmVcpus.keys()].join(', ')})` });
+    }
+    if ((input.console === undefined) === (input.fault === undefined)) {
+      issues.push({ path: ['inputs', index], message: "an input needs exactly one of 'console' (text to type) or 'fault'" });
+      return;
+    }
+    if (input.console !== undefined) {
+      for (const key of ['device', 'vcpu', 'duration'] as const) {
+        if (input[key] !== undefined) issues.push({ path: at(key), message: `'${key}' belongs to faults, not to console input` });
+      }
+      return;
+    }
+    if (input.fault === 'vcpu-stall') {
+      if (input.duration === undefined) issues.push({ path: ['inputs', index], message: "a vcpu-stall needs 'duration'" });
+      const vcpus = vmVcpus.get(input.vm);
+      const vcpu = input.vcpu ?? 0;
+      if (vcpus !== undefined && vcpu >= vcpus) issues.push({ path: at('vcpu'), message: `VM '${input.vm}' has ${vcpus} vCPU(s); expected 0 to ${vcpus - 1}, got ${vcpu}` });
+      if (input.device !== undefined) issues.push({ path: at('device'), message: "'device' belongs to device faults, not to vcpu-stall" });
+    } else {
+      if (input.device === undefined) issues.push({ path: ['inputs', index], message: `a ${input.fault} needs 'device' (one of: ${FAULT_DEVICES.join(', ')})` });
+      for (const key of ['vcpu', 'duration'] as const) {
+        if (input[key] !== undefined) issues.push({ path: at(key), message: `'${key}' belongs to vcpu-stall, not to ${input.fault}` });
+      }
+    }
+  });
+  return issues;
+}
+
+/** Resolved inputs, in time order (inputs at the same time keep their order in the file). */
+export function resolveInputs(inputs: readonly ParsedInput[]): InputSpec[] {
+  const resolved = inputs.map((input): InputSpec => {
+    if (input.console !== undefined) return { kind: 'console', atNs: input.at, vm: input.vm, text: input.console };
+    if (input.fault === 'vcpu-stall') return { kind: 'vcpu-stall', atNs: input.at, vm: input.vm, vcpu: input.vcpu ?? 0, durationNs: input.duration ?? 0 };
+    return { kind: input.fault as 'device-error' | 'device-reset', atNs: input.at, vm: input.vm, device: input.device as FaultDevice };
+  });
+  return resolved.map((input, index) => ({ input, index })).sort((x, y) => x.input.atNs - y.input.atNs || x.index - y.index).map(({ input }) => input);
+}
+
+export function inputsToSource(inputs: readonly InputSpec[]): Record<string, unknown>[] {
+  return inputs.map((input) => {
+    if (input.kind === 'console') return { at: input.atNs, vm: input.vm, console: input.text };
+    if (input.kind === 'vcpu-stall') return { at: input.atNs, vm: input.vm, fault: input.kind, vcpu: input.vcpu, duration: input.durationNs };
+    return { at: input.atNs, vm: input.vm, fault: input.kind, device: input.device };
+  });
+}
+
+export function describeInput(input: InputSpec): string {
+  const when = formatDuration(input.atNs);
+  if (input.kind === 'console') return `${when} ${input.vm}: console input ${JSON.stringify(input.text)}`;
+  if (input.kind === 'vcpu-stall') return `${when} ${input.vm}: vCPU ${input.vcpu} stalls for ${formatDuration(input.durationNs)}`;
+  return `${when} ${input.vm}: ${input.kind} on ${input.device}`;
+}
+
+/** The zod schema of `inputs:` built from the scenario module's helpers (passed in to avoid a cycle). */
+export function inputsSchema(helpers: {
+  readonly strictObject: (shape: z.core.$ZodLooseShape, what: string) => z.ZodType;
+  readonly duration: (min: number, max: number) => z.ZodType<number>;
+  readonly integer: (min: number, max: number) => z.ZodType<number>;
+  readonly vmName: z.ZodType<string>;
+  readonly maxTimeNs: number;
+}) {
+  const input = helpers.strictObject(
+    {
+      at: helpers.duration(0, helpers.maxTimeNs).meta({ title: 'At', description: 'Virtual time at which the input arrives.' }),
+      vm: helpers.vmName.meta({ title: 'VM', description: 'The VM it is for.' }),
+      console: z
+        .string({ error: 'expected a string of text to type' })
+        .max(INPUT_TEXT_LIMIT, { error: `expected at most ${INPUT_TEXT_LIMIT} characters` })
+        .meta({ title: 'Console input', description: "Text typed on the VM's console (raises its console interrupt)." })
+        .optional(),
+      fault: z
+        .enum(FAULT_KINDS, { error: `expected a fault: one of ${FAULT_KINDS.join(', ')}` })
+        .meta({ title: 'Fault', description: 'A fault to inject: device-error, device-reset or vcpu-stall.' })
+        .optional(),
+      device: z
+        .enum(FAULT_DEVICES, { error: `expected a device: one of ${FAULT_DEVICES.join(', ')}` })
+        .meta({ title: 'Device', description: 'The device a device-error or device-reset is for.' })
+        .optional(),
+      vcpu: helpers.integer(0, 63).meta({ title: 'vCPU', description: 'The vCPU a vcpu-stall is for (default 0).' }).optional(),
+      duration: helpers.duration(1, helpers.maxTimeNs).meta({ title: 'Duration', description: 'How long a vcpu-stall lasts.' }).optional(),
+    },
+    'input settings',
+  ).meta({ title: 'Input', description: 'One input: console text for a VM, or a fault injected into it, at a virtual time.' });
+  return z
+    .array(input, { error: 'expected a list of inputs' })
+    .max(INPUTS_LIMIT, { error: `expected at most ${INPUTS_LIMIT} inputs` })
+    .default([])
+    .meta({ title: 'Inputs', description: 'Inputs from outside the simulation: console text and injected faults, at given times.' });
+}
