@@ -8,6 +8,7 @@ import type { SimEvent } from '../core/events.js';
 import { resolveCosts, type CostModel } from '../core/costs.js';
 import { Kernel } from '../core/kernel.js';
 import type { LogWriter } from '../core/log/writer.js';
+import type { LogFork } from '../core/log/format.js';
 import { GuestPhysicalMap } from '../core/memory.js';
 import { RandomSource } from '../core/prng.js';
 import { assemble } from '../core/isa/assembler.js';
@@ -48,6 +49,8 @@ export interface SimulationOptions {
   readonly sink?: (event: SimEvent) => void;
   /** Inputs from outside, replacing the scenario's `inputs:` (replay passes the log's input records). */
   readonly inputs?: readonly InputSpec[];
+  /** Recorded in the log's header when this run is a fork of another. */
+  readonly fork?: LogFork;
 }
 
 const DEFAULT_MAX_BATCH_NS = 100_000;
@@ -58,7 +61,7 @@ export class Simulation {
   readonly bus = new EventBus(this.kernel);
   readonly seed: number;
   readonly random: RandomSource;
-  readonly costs: CostModel;
+  costs: CostModel;
   readonly host: Host;
   readonly vms: Vm[];
   readonly monitor: Monitor;
@@ -82,12 +85,7 @@ export class Simulation {
     const backed = scenario.vms.reduce((sum, vm) => sum + vm.memoryBytes, 0);
     this.host = new Host(scenario.host.pcpus, scenario.host.memoryBytes, backed);
     this.vms = this.buildVms(scenario.vms);
-    const policyOptions = {
-      pcpus: scenario.host.pcpus,
-      quantumNs: scenario.scheduler.quantumNs,
-      scheduler: scenario.scheduler,
-      vms: scenario.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus })),
-    };
+    const policyOptions = this.policyOptions(scenario);
     const policy = options.policy !== undefined ? options.policy(policyOptions) : createPolicy(scenario.scheduler.policy, policyOptions);
     this.monitor = new Monitor(this.kernel, this.bus, policy, this.costs, this.vms, {
       pcpus: scenario.host.pcpus,
@@ -109,7 +107,51 @@ export class Simulation {
   }
 
   get scenario(): Scenario {
-    return this.options.scenario;
+    return this.changedScenario ?? this.options.scenario;
+  }
+
+  private changedScenario: Scenario | undefined;
+
+  /**
+   * Goes on under changed rules (a fork): another scheduling policy or its parameters (per VM
+   * too), cost model, run length, instruction budget or seed. The host and the VMs themselves
+   * cannot change in the middle of a run: that throws, saying which key.
+   */
+  reconfigure(next: Scenario): void {
+    const current = this.scenario;
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    if (!same(current.host, next.host)) throw new RangeError('cannot change host settings in the middle of a run');
+    if (current.vms.length !== next.vms.length) throw new RangeError('cannot add or remove VMs in the middle of a run');
+    current.vms.forEach((vm, index) => {
+      const other = next.vms[index];
+      if (!same({ ...vm, sched: undefined }, { ...other, sched: undefined })) {
+        throw new RangeError(`cannot change VM ${vm.name} in the middle of a run (only its sched parameters)`);
+      }
+    });
+    if (!same(current.inputs, next.inputs)) throw new RangeError('cannot change the inputs in the middle of a run (they come from the log)');
+    const costs = resolveCosts(next.costs);
+    const schedulerChanged = !same(current.scheduler, next.scheduler) || !same(current.vms.map((vm) => vm.sched), next.vms.map((vm) => vm.sched));
+    if (schedulerChanged) {
+      this.vms.forEach((vm, index) => vm.setSchedParams({ ...next.vms[index].sched }));
+    }
+    this.monitor.reconfigure({
+      costs,
+      runEndNs: next.run.timeNs,
+      instructionLimit: next.run.instructions,
+      ...(schedulerChanged ? { policy: createPolicy(next.scheduler.policy, this.policyOptions(next)) } : {}),
+    });
+    if (next.seed !== current.seed) this.random.reseed(next.seed);
+    this.costs = costs;
+    this.changedScenario = next;
+  }
+
+  private policyOptions(scenario: Scenario) {
+    return {
+      pcpus: scenario.host.pcpus,
+      quantumNs: scenario.scheduler.quantumNs,
+      scheduler: scenario.scheduler,
+      vms: scenario.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus })),
+    };
   }
 
   private attachLog(): void {
@@ -119,7 +161,7 @@ export class Simulation {
     // The header carries the scenario with every default written out, costs included, so a log
     // replays the same even if a later engine changes a default.
     const resolved = { ...this.options.scenario, seed: this.seed, costs: { ...this.costs } };
-    log.writeHeader({ engine: ENGINE_VERSION, seed: this.seed, scenario: scenarioToSource(resolved) });
+    log.writeHeader({ engine: ENGINE_VERSION, seed: this.seed, scenario: scenarioToSource(resolved), fork: this.options.fork });
     this.bus.addSink(log.append);
   }
 

@@ -93,6 +93,11 @@ export class Vm {
     return true;
   }
 
+  /** New scheduling parameters for every vCPU of the VM (a fork that changes them). */
+  setSchedParams(params: Readonly<Record<string, number>>): void {
+    for (const vcpu of this.vcpus) vcpu.params = params;
+  }
+
   /** Every vCPU is blocked (or done) and at least one is blocked. */
   allBlocked(): boolean {
     let blocked = 0;

@@ -11,7 +11,7 @@ import { disassemble } from '../core/isa/disassembler.js';
 import { scenarioJsonSchema } from '../core/scenario/jsonSchema.js';
 import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError } from './errors.js';
-import { runCommand } from './run.js';
+import { runCommand, type RunOptions } from './run.js';
 import { replayCommand } from './replay.js';
 import { loadScenarioFile, readText } from './scenarioFile.js';
 import type { Style } from './format.js';
@@ -44,7 +44,10 @@ export function buildProgram(io: Io): Command {
     .option('--log <file>', 'write the event log (JSON Lines) to this file')
     .option('--json', 'print the summary as one JSON document (and nothing else)')
     .option('--quiet', 'do not print the consoles, only the summary')
-    .action((path: string | undefined, options: { seed?: string; log?: string; json?: boolean; quiet?: boolean }) => {
+    .option('--from <log>', 'fork: rebuild the run this log records (checked against it) ...')
+    .option('--at <seq>', '... up to this event, then go on')
+    .option('--set <key=value...>', '... with changed settings, e.g. scheduler.quantum=2ms costs.exit=1us seed=9')
+    .action((path: string | undefined, options: RunOptions) => {
       runCommand(path, options, io.stdout, style);
     });
 

@@ -1,20 +1,31 @@
 /**
  * `vmmsim run [scenario.yaml]`: runs a scenario, streams each VM's console as it appears
  * (prefixed by the VM's name), optionally writes the event log, and ends with the summary.
+ * `vmmsim run --from LOG --at SEQ [--set key=value ...]` forks a logged run instead: it is rebuilt
+ * up to event SEQ (checked against the log) and goes on, under changed rules if asked.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Simulation } from '../actors/simulation.js';
 import type { RunSummary } from '../actors/summary.js';
+import type { SimEvent } from '../core/events.js';
+import { LogError } from '../core/log/reader.js';
 import { LogWriter } from '../core/log/writer.js';
+import { ScenarioError } from '../core/scenario/load.js';
+import { fork, ForkError } from '../replay/fork.js';
 import { InputError } from './errors.js';
-import { paint, summaryTable, vmColor, type Style } from './format.js';
-import { loadScenarioFile, withGuestErrors } from './scenarioFile.js';
+import { formatCount, formatNs, paint, summaryTable, vmColor, type Style } from './format.js';
+import { openLog } from './replay.js';
+import { loadScenarioFile, readText, withGuestErrors } from './scenarioFile.js';
 
 export interface RunOptions {
   readonly seed?: string;
   readonly log?: string;
   readonly json?: boolean;
   readonly quiet?: boolean;
+  readonly from?: string;
+  readonly at?: string;
+  readonly set?: readonly string[];
 }
 
 export interface Output {
@@ -29,9 +40,28 @@ export function parseSeed(value: string | undefined): number | undefined {
   return Number(value);
 }
 
+/** Prints console lines (and crashes) of the events it is given, prefixed by the VM's name. */
+function consolePrinter(names: readonly string[], out: Output, style: Style): (event: SimEvent) => void {
+  const width = Math.max(...names.map((name) => name.length));
+  const colors = new Map(names.map((name, index) => [`vm/${name}/console`, vmColor(index)]));
+  const prefixes = new Map(names.map((name) => [`vm/${name}/console`, name.padEnd(width)]));
+  return (event) => {
+    if (event.type === 'console.output') {
+      const prefix = paint(style, colors.get(event.src) ?? 0, `[${prefixes.get(event.src)}]`);
+      out.write(`${prefix} ${event.data.text}\n`);
+    } else if (event.type === 'vm.crashed') {
+      out.write(paint(style, 31, `*** ${event.src.slice(3)} crashed: ${event.data.reason}`) + '\n');
+    }
+  };
+}
+
 export function runCommand(path: string | undefined, options: RunOptions, out: Output, style: Style): RunSummary {
+  if (options.from === undefined && (options.at !== undefined || (options.set?.length ?? 0) > 0)) {
+    throw new InputError('--at and --set go with --from LOG (fork a logged run)');
+  }
+  if (options.from !== undefined && path !== undefined) throw new InputError('give either a scenario or --from LOG, not both');
   const seed = parseSeed(options.seed);
-  const loaded = loadScenarioFile(path);
+  if (options.from !== undefined && seed !== undefined) throw new InputError('--seed does not go with --from: use --set seed=N');
   let fd: number | undefined;
   if (options.log !== undefined) {
     try {
@@ -43,31 +73,19 @@ export function runCommand(path: string | undefined, options: RunOptions, out: O
   try {
     const logFd = fd;
     const log = logFd === undefined ? undefined : new LogWriter((chunk) => writeSync(logFd, chunk));
-    const simulation = withGuestErrors(
-      () =>
-        new Simulation({
-          scenario: loaded.scenario,
-          seed,
-          scenarioFile: loaded.file,
-          readProgram: loaded.readProgram,
-          log,
-        }),
-    );
     const streaming = !options.json && !options.quiet;
-    if (streaming) {
-      const names = simulation.vms.map((vm) => vm.name);
-      const width = Math.max(...names.map((name) => name.length));
-      const colors = new Map(names.map((name, index) => [`vm/${name}/console`, vmColor(index)]));
-      const prefixes = new Map(names.map((name) => [`vm/${name}/console`, name.padEnd(width)]));
-      simulation.bus.events$.subscribe((event) => {
-        if (event.type === 'console.output') {
-          const prefix = paint(style, colors.get(event.src) ?? 0, `[${prefixes.get(event.src)}]`);
-          out.write(`${prefix} ${event.data.text}\n`);
-        } else if (event.type === 'vm.crashed') {
-          out.write(paint(style, 31, `*** ${event.src.slice(3)} crashed: ${event.data.reason}`) + '\n');
-        }
-      });
+    let printer: ((event: SimEvent) => void) | undefined;
+    const sink = (event: SimEvent) => printer?.(event);
+    let simulation: Simulation;
+    if (options.from !== undefined) {
+      simulation = forkFrom(options.from, options, log, sink, out, style);
+    } else {
+      const loaded = loadScenarioFile(path);
+      simulation = withGuestErrors(
+        () => new Simulation({ scenario: loaded.scenario, seed, scenarioFile: loaded.file, readProgram: loaded.readProgram, log, sink }),
+      );
     }
+    if (streaming) printer = consolePrinter(simulation.vms.map((vm) => vm.name), out, style);
     const summary = simulation.run();
     if (options.json) {
       const consoles = Object.fromEntries(simulation.vms.map((vm) => [vm.name, vm.console.transcript.split('\n').slice(0, -1)]));
@@ -80,5 +98,42 @@ export function runCommand(path: string | undefined, options: RunOptions, out: O
     return summary;
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function forkFrom(
+  path: string,
+  options: RunOptions,
+  log: LogWriter | undefined,
+  sink: (event: SimEvent) => void,
+  out: Output,
+  style: Style,
+): Simulation {
+  if (options.at === undefined || !/^\d+$/.test(options.at)) {
+    throw new InputError(`--at: expected the seq of an event of ${path} (an integer), got ${options.at === undefined ? 'nothing' : `'${options.at}'`}`);
+  }
+  const at = Number(options.at);
+  const file = openLog(path);
+  try {
+    const result = fork(file, {
+      at,
+      set: options.set,
+      log,
+      sink,
+      readProgram: (program) => readText(resolve(dirname(path), program), 'the guest program'),
+    });
+    if (!options.json) {
+      const changes = result.changed ? ` with ${(options.set ?? []).join(', ')}` : ' unchanged';
+      out.write(
+        paint(style, 36, `forked ${path} after event ${formatCount(at)} (${formatNs(result.simulation.kernel.now)}), going on${changes}`) + '\n',
+      );
+    }
+    return result.simulation;
+  } catch (error) {
+    if (error instanceof ForkError || error instanceof LogError) throw new InputError(error.message);
+    if (error instanceof ScenarioError) throw new InputError(error.message);
+    throw error;
+  } finally {
+    file.close();
   }
 }

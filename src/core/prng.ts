@@ -14,7 +14,7 @@ type Generator = ReturnType<typeof xoroshiro128plus>;
 export class RandomStream {
   private constructor(
     readonly id: string,
-    private readonly generator: Generator,
+    private generator: Generator,
   ) {}
 
   static create(seed: number, id: string): RandomStream {
@@ -27,6 +27,11 @@ export class RandomStream {
 
   static fromState(id: string, state: readonly number[]): RandomStream {
     return new RandomStream(id, xoroshiro128plusFromState(state));
+  }
+
+  /** Starts this stream over from another run seed (a fork that changes the seed). */
+  reseed(seed: number): void {
+    this.generator = RandomStream.create(seed, this.id).generator;
   }
 
   /** A uniform integer in [from, to], both included. */
@@ -44,8 +49,18 @@ export class RandomStream {
 export class RandomSource {
   private readonly streams = new Map<string, RandomStream>();
 
-  constructor(readonly seed: number) {
-    if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
+  constructor(private currentSeed: number) {
+    if (!Number.isInteger(currentSeed)) throw new RangeError(`seed must be an integer, got ${currentSeed}`);
+  }
+
+  get seed(): number {
+    return this.currentSeed;
+  }
+
+  /** Every stream, present and future, draws from `seed` from now on. */
+  reseed(seed: number): void {
+    this.currentSeed = seed;
+    for (const stream of this.streams.values()) stream.reseed(seed);
   }
 
   stream(id: string): RandomStream {

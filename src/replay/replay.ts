@@ -114,7 +114,14 @@ export function replay(file: LogFile, options: ReplayOptions = {}): ReplayResult
   }
 
   simulation = new Simulation({ scenario, seed: file.header.seed, readProgram: options.readProgram, sink, inputs: inputRecords(file) });
-  if (divergence === undefined) simulation.run();
+  const forked = file.header.fork;
+  if (divergence === undefined && forked !== undefined) {
+    // A forked run: the same changes at the same point.
+    if (simulation.runUntilEvent(forked.at) && divergence === undefined) {
+      simulation.reconfigure(resolveScenarioObject(forked.scenario, { file: `${file.name} (header fork)`, guests: BUNDLED_GUEST_NAMES }));
+    }
+  }
+  if (divergence === undefined && !simulation.finished) simulation.run();
   if (divergence === undefined && !logEnded) {
     // The replay ended: the log must have nothing left.
     const next = logged.next();

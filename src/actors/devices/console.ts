@@ -68,6 +68,12 @@ export class Console extends Device {
     this.flush();
   }
 
+  /** A failing UART loses what sat in its buffers. */
+  protected override onFail(): void {
+    this.line = '';
+    this.input.length = 0;
+  }
+
   private emit(): void {
     const text = this.line;
     this.line = '';

@@ -35,7 +35,7 @@ const ENTER = 1;
 const STOP = 2;
 const STALL_END = 3;
 /** The policy's tick (arg: the tick generation). */
-const TICK = 3;
+const TICK = 4;
 
 /** pcpu index and a generation number packed into one queue argument. */
 const PCPU_BITS = 1024;
@@ -77,6 +77,39 @@ export class Monitor {
   /** Which privileged instructions exit in virtual kernel mode: all of them (trap-and-emulate). */
   private readonly trapMask = PRIVILEGED;
   retiredTotal = 0;
+  private currentPolicy: SchedulingPolicy;
+
+  get policy(): SchedulingPolicy {
+    return this.currentPolicy;
+  }
+
+  /**
+   * Changes the rules in the middle of a run (a fork's `--set`): another scheduling policy (the
+   * runnable vCPUs join its queue in the order they became runnable; running ones are seen at the
+   * end of their slice), another cost model, another end.
+   */
+  reconfigure(changes: { readonly policy?: SchedulingPolicy; readonly costs?: CostModel; readonly runEndNs?: number; readonly instructionLimit?: number | undefined }): void {
+    if (changes.costs !== undefined) this.costs = changes.costs;
+    if (changes.runEndNs !== undefined || 'instructionLimit' in changes) {
+      this.options = {
+        ...this.options,
+        runEndNs: changes.runEndNs ?? this.options.runEndNs,
+        instructionLimit: 'instructionLimit' in changes ? changes.instructionLimit : this.options.instructionLimit,
+      };
+    }
+    if (changes.policy !== undefined) {
+      const now = this.kernel.now;
+      this.currentPolicy = changes.policy;
+      this.tickAt = Number.POSITIVE_INFINITY;
+      this.tickGeneration++;
+      changes.policy.attach?.(this.policyHost());
+      const runnable = [...this.vcpusById.values()]
+        .filter((vcpu) => vcpu.state === 'runnable')
+        .sort((x, y) => x.runnableSince - y.runnableSince || x.key - y.key);
+      for (const vcpu of runnable) changes.policy.enqueue(vcpu, now, 'resume');
+      this.kick();
+    }
+  }
   endReason: EndReason | undefined;
   /** When the policy's next tick is due (Infinity: none), and its generation. */
   private tickAt = Number.POSITIVE_INFINITY;
@@ -85,11 +118,12 @@ export class Monitor {
   constructor(
     private readonly kernel: Kernel,
     private readonly bus: EventBus,
-    readonly policy: SchedulingPolicy,
-    private readonly costs: CostModel,
+    policy: SchedulingPolicy,
+    private costs: CostModel,
     readonly vms: readonly Vm[],
-    private readonly options: MonitorOptions,
+    private options: MonitorOptions,
   ) {
+    this.currentPolicy = policy;
     if (options.pcpus >= PCPU_BITS) throw new RangeError(`at most ${PCPU_BITS - 1} physical CPUs`);
     for (let index = 0; index < options.pcpus; index++) {
       this.pcpus.push({ index, current: null, last: null, sliceEnd: 0, generation: 0, dispatchPending: false, idle: true, sliceStart: 0, busyNs: 0, inBatch: false, batchStart: 0, stopTime: 0 });

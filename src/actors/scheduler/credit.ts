@@ -124,7 +124,7 @@ export class CreditPolicy implements SchedulingPolicy {
         capPercent: entity.params.cap ?? 0,
         credit: 0,
         priority: Priority.UNDER,
-        active: true,
+        active: false,
         parked: false,
         home: entity.key % this.options.pcpus,
         queuedOn: -1,
@@ -180,8 +180,11 @@ export class CreditPolicy implements SchedulingPolicy {
   charge(entity: SchedEntity, ranNs: number): void {
     const vcpu = this.state(entity);
     vcpu.credit -= ranNs;
-    vcpu.active = true;
-    if (vcpu.capPercent > 0 && vcpu.credit <= 0) vcpu.parked = true;
+    if (vcpu.capPercent > 0 && vcpu.credit <= 0) {
+      // Parked vCPUs stay on the active list, so the accounting gives them credit again.
+      vcpu.parked = true;
+      vcpu.active = true;
+    }
   }
 
   leave(pcpu: number): void {
@@ -197,7 +200,13 @@ export class CreditPolicy implements SchedulingPolicy {
       this.ticks++;
       this.nextTickNs += this.tickNs;
       // csched_tick: a vCPU that is still running at a tick has had its boost.
-      for (const running of this.running) if (running !== null && running.vcpu.priority === Priority.BOOST) running.vcpu.priority = Priority.UNDER;
+      // csched_vcpu_acct: a vCPU found running at a tick has had its boost, and starts earning
+      // credit if it was not (a vCPU that runs only briefly between ticks is rarely seen here).
+      for (const running of this.running) {
+        if (running === null) continue;
+        if (running.vcpu.priority === Priority.BOOST) running.vcpu.priority = Priority.UNDER;
+        running.vcpu.active = true;
+      }
       if (this.ticks % TICKS_PER_ACCOUNTING === 0) this.account(now);
     }
     for (let pcpu = 0; pcpu < this.preemptAt.length; pcpu++) {

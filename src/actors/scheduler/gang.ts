@@ -154,8 +154,9 @@ export class GangPolicy implements SchedulingPolicy {
       if (width > free) continue;
       for (let index = 0; index < width; index++) this.plan[pcpus - free + index] = { vm, index };
       free -= width;
+      // The next slice starts its round after the first VM placed in this one.
+      if (placed === 0) cursor = (this.next + step + 1) % total;
       placed++;
-      cursor = (this.next + step + 1) % total;
     }
     this.next = cursor;
     if (placed === 0) {

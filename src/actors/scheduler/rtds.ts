@@ -41,7 +41,6 @@ export class RtdsPolicy implements SchedulingPolicy {
   private readonly vcpus = new Map<number, RtVcpu>();
   private readonly running: (RtVcpu | null)[] = [];
   private host: PolicyHost | undefined;
-  misses = 0;
 
   constructor(private readonly options: PolicyOptions) {
     for (let pcpu = 0; pcpu < options.pcpus; pcpu++) this.running.push(null);

@@ -58,7 +58,7 @@ export class Vcpu implements SchedEntity {
     readonly vm: string,
     readonly index: number,
     readonly key: number,
-    readonly params: Readonly<Record<string, number>>,
+    public params: Readonly<Record<string, number>>,
     private readonly memory: GuestPhysicalMap,
     private readonly bus: EventBus,
   ) {

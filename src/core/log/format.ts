@@ -21,6 +21,16 @@ export interface LogHeader {
   readonly engine: string;
   readonly seed: number;
   readonly scenario: unknown;
+  /** Present when the run is a fork: after event `at` it went on with `scenario`. */
+  readonly fork?: LogFork;
+}
+
+export interface LogFork {
+  /** The log it was forked from (as given), and the seq after which it changed. */
+  readonly from: string;
+  readonly at: number;
+  /** The scenario (source form) it continued with. */
+  readonly scenario: unknown;
 }
 
 export interface LogCheckpoint {

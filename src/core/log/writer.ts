@@ -34,6 +34,7 @@ export class LogWriter {
       engine: header.engine,
       seed: header.seed,
       scenario: header.scenario,
+      ...(header.fork === undefined ? {} : { fork: header.fork }),
     });
     this.line(line);
   }
