@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The vmmsim command. The TypeScript sources are compiled to dist/ by `npm install` (prepare).
-import { main } from '../dist/cli/main.js';
+import { mainAsync } from '../dist/cli/main.js';
 
 // A closed pipe (vmmsim run | head) ends the output quietly, as other command-line tools do.
 for (const stream of [process.stdout, process.stderr]) {
@@ -11,9 +11,10 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 const color = process.stdout.isTTY === true && !('NO_COLOR' in process.env);
-const code = main(process.argv.slice(2), {
+const code = await mainAsync(process.argv.slice(2), {
   stdout: { write: (text) => process.stdout.write(text) },
   stderr: { write: (text) => process.stderr.write(text) },
+  stdin: process.stdin,
   color,
 });
 process.exitCode = code;

@@ -6,29 +6,52 @@
  */
 import type { EventBus } from '../core/bus.js';
 import type { Kernel } from '../core/kernel.js';
-import type { InputSpec } from '../core/scenario/inputs.js';
+import type { InputSpec, StopInput, UntimedInput } from '../core/scenario/inputs.js';
 import type { Monitor } from './monitor/monitor.js';
 import type { Vm } from './vm.js';
 
 export class InputDriver {
   private readonly target: number;
+  private readonly inputs: (InputSpec | StopInput)[] = [];
 
   constructor(
     private readonly kernel: Kernel,
     private readonly bus: EventBus,
     private readonly monitor: Monitor,
     private readonly vms: ReadonlyMap<string, Vm>,
-    private readonly inputs: readonly InputSpec[],
+    scheduled: readonly (InputSpec | StopInput)[],
   ) {
     this.target = kernel.register('inputs', (_kind, index) => this.apply(index));
-    inputs.forEach((input, index) => {
-      if (!vms.has(input.vm)) throw new Error(`input for unknown VM '${input.vm}'`);
-      kernel.schedule(input.atNs, this.target, 0, index);
-    });
+    for (const input of scheduled) this.add(input);
+  }
+
+  /**
+   * An input typed in while the run goes on: it applies just after the current instant (1 ns
+   * later, before anything else due then), which is where replay will apply it again.
+   */
+  inject(input: UntimedInput): InputSpec | StopInput {
+    const atNs = this.kernel.now + 1;
+    const placed = { ...input, atNs } as InputSpec | StopInput;
+    this.add(placed);
+    return placed;
+  }
+
+  private add(input: InputSpec | StopInput): void {
+    if (input.kind !== 'stop' && !this.vms.has(input.vm)) throw new RangeError(`input for unknown VM '${input.vm}'`);
+    if (input.kind === 'vcpu-stall' && (this.vms.get(input.vm) as Vm).vcpus[input.vcpu] === undefined) {
+      throw new RangeError(`VM '${input.vm}' has no vCPU ${input.vcpu}`);
+    }
+    this.inputs.push(input);
+    this.kernel.scheduleInput(input.atNs, this.target, 0, this.inputs.length - 1);
   }
 
   private apply(index: number): void {
     const input = this.inputs[index];
+    if (input.kind === 'stop') {
+      this.bus.publish('host', 'input.stop', {});
+      this.monitor.stopRun();
+      return;
+    }
     const vm = this.vms.get(input.vm) as Vm;
     switch (input.kind) {
       case 'console':
@@ -56,9 +79,10 @@ export class InputDriver {
 /** The inputs a log recorded (its input records), in the form a Simulation takes. */
 export function inputsFromEvents(
   events: Iterable<{ readonly t: number; readonly src: string; readonly type: string; readonly data: unknown }>,
-): InputSpec[] {
-  const inputs: InputSpec[] = [];
+): (InputSpec | StopInput)[] {
+  const inputs: (InputSpec | StopInput)[] = [];
   for (const event of events) {
+    if (event.type === 'input.stop') inputs.push({ kind: 'stop', atNs: event.t });
     if (event.type === 'input.console') {
       const vm = vmOfSource(event.src);
       inputs.push({ kind: 'console', atNs: event.t, vm, text: (event.data as { text: string }).text });

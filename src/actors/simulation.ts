@@ -19,7 +19,7 @@ import { ENGINE_VERSION } from '../core/version.js';
 import { bundledGuest } from '../guests/index.js';
 import { Host } from './host.js';
 import { InputDriver } from './inputs.js';
-import type { InputSpec } from '../core/scenario/inputs.js';
+import type { InputSpec, StopInput } from '../core/scenario/inputs.js';
 import { Monitor, type EndReason } from './monitor/monitor.js';
 import { createPolicy } from './scheduler/index.js';
 import type { PolicyFactory } from './scheduler/policy.js';
@@ -48,7 +48,7 @@ export interface SimulationOptions {
   /** Sees every event as it is published, from the very first (replay compares with it). */
   readonly sink?: (event: SimEvent) => void;
   /** Inputs from outside, replacing the scenario's `inputs:` (replay passes the log's input records). */
-  readonly inputs?: readonly InputSpec[];
+  readonly inputs?: readonly (InputSpec | StopInput)[];
   /** Recorded in the log's header when this run is a fork of another. */
   readonly fork?: LogFork;
 }
@@ -232,12 +232,17 @@ export class Simulation {
     return this.advance(seq) === 'paused';
   }
 
+  /** Runs up to virtual time `time` (entries due then included). Returns whether the run can go on. */
+  runUntilTime(time: number): boolean {
+    return this.advance(undefined, time) === 'paused';
+  }
+
   /** Whether the run has ended. */
   get finished(): boolean {
     return this.ended !== undefined;
   }
 
-  private advance(pauseAfterSeq: number | undefined): 'paused' | 'ended' {
+  private advance(pauseAfterSeq: number | undefined, pauseAtTime = Infinity): 'paused' | 'ended' {
     if (this.ended !== undefined) throw new Error('this simulation has already run');
     const every = this.scenario.run.checkpointEvery;
     const log = this.options.log;
@@ -250,8 +255,14 @@ export class Simulation {
       for (const hook of this.stepHooks) hook();
     };
     this.pausedHere = false;
-    const result = this.kernel.run(this.scenario.run.timeNs, afterEach);
+    const endTime = this.scenario.run.timeNs;
+    const result = this.kernel.run(Math.min(endTime, pauseAtTime), afterEach);
     if (this.pausedHere && this.monitor.endReason === undefined) return 'paused';
+    if (pauseAtTime < endTime && this.monitor.endReason === undefined && (result === 'time' || result === 'empty')) {
+      // Nothing else is due before the pause point: time still passes up to it (inputs may come).
+      if (result === 'empty') this.kernel.advanceTo(pauseAtTime);
+      return 'paused';
+    }
     if (result === 'empty' && this.monitor.endReason === undefined) {
       // Nothing left to happen (every vCPU blocked for good, say): the run lasts its full time.
       this.kernel.advanceTo(this.scenario.run.timeNs);
@@ -268,14 +279,17 @@ export class Simulation {
     this.stepHooks.push(hook);
   }
 
-  /** Ends the run where it stands (after a pause) and reports. */
+  /** Ends the run where it stands (after a pause, or once it has ended) and reports. */
   finishRun(): RunSummary {
     if (this.ended === undefined) this.ended = this.monitor.endReason ?? 'time';
-    this.finish();
+    if (!this.closed) this.finish();
     return this.summary();
   }
 
+  private closed = false;
+
   private finish(): void {
+    this.closed = true;
     const now = this.kernel.now;
     for (const vm of this.vms) {
       vm.console.flush();

@@ -11,8 +11,10 @@ import { disassemble } from '../core/isa/disassembler.js';
 import { scenarioJsonSchema } from '../core/scenario/jsonSchema.js';
 import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError } from './errors.js';
+import { compareCommand, type CompareOptions } from './compare.js';
 import { runCommand, type RunOptions } from './run.js';
 import { replayCommand } from './replay.js';
+import { inspectCommand, type InspectOptions } from './inspect.js';
 import { loadScenarioFile, readText } from './scenarioFile.js';
 import type { Style } from './format.js';
 
@@ -20,6 +22,8 @@ export interface Io {
   readonly stdout: { write(text: string): void };
   readonly stderr: { write(text: string): void };
   readonly color: boolean;
+  /** Standard input, for `run --interactive` (only through mainAsync). */
+  readonly stdin?: NodeJS.ReadableStream;
 }
 
 /** Exit code set by a command that decides its own (replay: 1 when the runs differ). */
@@ -47,8 +51,11 @@ export function buildProgram(io: Io): Command {
     .option('--from <log>', 'fork: rebuild the run this log records (checked against it) ...')
     .option('--at <seq>', '... up to this event, then go on')
     .option('--set <key=value...>', '... with changed settings, e.g. scheduler.quantum=2ms costs.exit=1us seed=9')
+    .option('--interactive', 'run at a human pace and read console input and faults typed on standard input')
+    .option('--pace <duration>', 'with --interactive: virtual time per wall-clock second (default 10ms)')
     .action((path: string | undefined, options: RunOptions) => {
-      runCommand(path, options, io.stdout, style);
+      const result = runCommand(path, options, io.stdout, style, io.stdin === undefined ? undefined : { input: io.stdin, err: io.stderr });
+      return result instanceof Promise ? result.then(() => undefined) : undefined;
     });
 
   program
@@ -57,6 +64,24 @@ export function buildProgram(io: Io): Command {
     .argument('<log>', 'event log (JSON Lines) written by run --log')
     .action((path: string) => {
       exitCode = replayCommand(path, io.stdout, io.stderr, style);
+    });
+
+  program
+    .command('inspect')
+    .description('the state of every actor at a point of a logged run, or its events filtered, or counts')
+    .argument('<log>', 'event log (JSON Lines) written by run --log')
+    .option('--at <seq>', 'the state after event SEQ (default: the last event)')
+    .option('--time <t>', 'the state at virtual time T (ns, or 5ms, 250us...)')
+    .option('--no-registers', 'do not re-execute the run to show the registers')
+    .option('--vm <name>', "only this VM (the state's report, or its events)")
+    .option('--type <glob>', 'list events whose type matches (exit.*, irq.inject, several with commas)')
+    .option('--from <point>', 'list events from this seq (an integer) or time (a value with a unit: 5ms)')
+    .option('--to <point>', 'list events up to this seq or time (inclusive)')
+    .option('--limit <n>', 'list at most N events')
+    .option('--stats', 'counts by type, by VM and by exit reason (of the events the filters keep)')
+    .option('--json', 'JSON: the state as one document; events as JSON lines')
+    .action((path: string, options: InspectOptions) => {
+      exitCode = inspectCommand(path, options, io.stdout, io.stderr, style);
     });
 
   program
@@ -108,6 +133,19 @@ export function buildProgram(io: Io): Command {
     });
 
   program
+    .command('compare')
+    .description('run a scenario under several policies and seeds; table of mean ± 95% CI per metric, CSV, JSON, SVG plots')
+    .argument('<scenario>', 'scenario file (YAML)')
+    .option('--policies <list>', 'comma-separated policies: registry names or paths to .js policy modules (default: the scenario\'s)')
+    .option('--seeds <n>', 'number of seeds per policy (default 10)')
+    .option('--out <dir>', 'folder for runs.csv, summary.csv, summary.json, summary.md and the SVG plots')
+    .option('--time <duration>', "virtual time of each run (default: the scenario's run.time)")
+    .option('--timeline <duration>', 'length of the timeline plots (default: the first 100ms)')
+    .action((path: string, options: CompareOptions) => {
+      compareCommand(path, options, io.stdout);
+    });
+
+  program
     .command('schema')
     .description('print the JSON Schema of scenario files (for editors)')
     .option('--out <file>', 'write it to a file instead')
@@ -120,23 +158,39 @@ export function buildProgram(io: Io): Command {
   return program;
 }
 
-/** Runs the CLI; returns the exit code. */
-export function main(argv: readonly string[], io: Io): number {
+/** Runs the CLI, commands that wait for input included (the vmmsim binary uses this). */
+export async function mainAsync(argv: readonly string[], io: Io): Promise<number> {
   const program = buildProgram(io);
+  exitCode = EXIT_OK;
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return failure(error, io);
+  }
+}
+
+/** Runs the CLI synchronously (every command but `run --interactive`); returns the exit code. */
+export function main(argv: readonly string[], io: Io): number {
+  const program = buildProgram({ ...io, stdin: undefined });
   exitCode = EXIT_OK;
   try {
     program.parse(argv as string[], { from: 'user' });
     return exitCode;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT_OK;
-      return EXIT_BAD_INPUT;
-    }
-    if (error instanceof InputError) {
-      io.stderr.write(`vmmsim: ${error.message}\n`);
-      return EXIT_BAD_INPUT;
-    }
-    io.stderr.write(`vmmsim: internal error: ${(error as Error).stack ?? String(error)}\n`);
-    return EXIT_FAILURE;
+    return failure(error, io);
   }
+}
+
+function failure(error: unknown, io: Io): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT_OK;
+    return EXIT_BAD_INPUT;
+  }
+  if (error instanceof InputError) {
+    io.stderr.write(`vmmsim: ${error.message}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  io.stderr.write(`vmmsim: internal error: ${(error as Error).stack ?? String(error)}\n`);
+  return EXIT_FAILURE;
 }

@@ -14,6 +14,8 @@ import { LogWriter } from '../core/log/writer.js';
 import { ScenarioError } from '../core/scenario/load.js';
 import { fork, ForkError } from '../replay/fork.js';
 import { InputError } from './errors.js';
+import { runInteractive } from './interactive.js';
+import { parseDuration } from '../core/scenario/units.js';
 import { formatCount, formatNs, paint, summaryTable, vmColor, type Style } from './format.js';
 import { openLog } from './replay.js';
 import { loadScenarioFile, readText, withGuestErrors } from './scenarioFile.js';
@@ -26,6 +28,14 @@ export interface RunOptions {
   readonly from?: string;
   readonly at?: string;
   readonly set?: readonly string[];
+  readonly interactive?: boolean;
+  readonly pace?: string;
+}
+
+/** Where an interactive run reads typed lines and writes its prompts. */
+export interface Terminal {
+  readonly input: NodeJS.ReadableStream;
+  readonly err: Output;
 }
 
 export interface Output {
@@ -55,7 +65,7 @@ function consolePrinter(names: readonly string[], out: Output, style: Style): (e
   };
 }
 
-export function runCommand(path: string | undefined, options: RunOptions, out: Output, style: Style): RunSummary {
+export function runCommand(path: string | undefined, options: RunOptions, out: Output, style: Style, terminal?: Terminal): RunSummary | Promise<RunSummary> {
   if (options.from === undefined && (options.at !== undefined || (options.set?.length ?? 0) > 0)) {
     throw new InputError('--at and --set go with --from LOG (fork a logged run)');
   }
@@ -86,19 +96,41 @@ export function runCommand(path: string | undefined, options: RunOptions, out: O
       );
     }
     if (streaming) printer = consolePrinter(simulation.vms.map((vm) => vm.name), out, style);
-    const summary = simulation.run();
-    if (options.json) {
-      const consoles = Object.fromEntries(simulation.vms.map((vm) => [vm.name, vm.console.transcript.split('\n').slice(0, -1)]));
-      out.write(JSON.stringify({ ...summary, console: consoles, log: options.log ?? null }, null, 2) + '\n');
-    } else {
-      if (streaming) out.write('\n');
-      out.write(summaryTable(summary, style) + '\n');
-      if (options.log !== undefined) out.write(`event log: ${options.log}\n`);
+    if (options.interactive) {
+      if (terminal === undefined) throw new InputError('--interactive needs a terminal to read from');
+      let pace = 10_000_000;
+      if (options.pace !== undefined) {
+        try {
+          pace = parseDuration(options.pace);
+        } catch (error) {
+          throw new InputError(`--pace: ${(error as Error).message}`);
+        }
+        if (pace <= 0) throw new InputError('--pace: expected a positive duration of virtual time per second');
+      }
+      const keepFd = fd;
+      fd = undefined;
+      return runInteractive(simulation, pace, terminal.input, out, terminal.err, style)
+        .then(() => report(simulation, simulation.finishRun(), options, out, style, streaming))
+        .finally(() => {
+          if (keepFd !== undefined) closeSync(keepFd);
+        });
     }
-    return summary;
+    return report(simulation, simulation.run(), options, out, style, streaming);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+function report(simulation: Simulation, summary: RunSummary, options: RunOptions, out: Output, style: Style, streaming: boolean): RunSummary {
+  if (options.json) {
+    const consoles = Object.fromEntries(simulation.vms.map((vm) => [vm.name, vm.console.transcript.split('\n').slice(0, -1)]));
+    out.write(JSON.stringify({ ...summary, console: consoles, log: options.log ?? null }, null, 2) + '\n');
+  } else {
+    if (streaming) out.write('\n');
+    out.write(summaryTable(summary, style) + '\n');
+    if (options.log !== undefined) out.write(`event log: ${options.log}\n`);
+  }
+  return summary;
 }
 
 function forkFrom(

@@ -36,7 +36,7 @@ export type PrivilegeMode = 'kernel' | 'user';
 /** The payload of each event type. */
 export interface EventDataMap {
   'sim.started': { readonly scenario: string; readonly seed: number; readonly pcpus: number; readonly vms: number };
-  'sim.ended': { readonly reason: 'time' | 'instructions' | 'idle'; readonly instructions: number };
+  'sim.ended': { readonly reason: 'time' | 'instructions' | 'idle' | 'stopped'; readonly instructions: number };
 
   'vm.defined': { readonly vcpus: number; readonly memoryBytes: number; readonly guest: string };
   'vm.started': Record<string, never>;
@@ -86,6 +86,7 @@ export interface EventDataMap {
   /** Input records: what came from outside the simulation (replay takes them from the log). */
   'input.console': { readonly text: string };
   'input.fault': { readonly fault: 'device-error' | 'device-reset' | 'vcpu-stall'; readonly target: string; readonly durationNs: number };
+  'input.stop': Record<string, never>;
 }
 
 export type EventType = keyof EventDataMap;
@@ -143,6 +144,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'device.reset',
   'input.console',
   'input.fault',
+  'input.stop',
 ];
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);

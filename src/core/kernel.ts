@@ -22,6 +22,12 @@ export class Kernel {
   private readonly handlerNames: string[] = [];
   readonly queue = new EventQueue();
   readonly cpuQueue = new EventQueue();
+  /**
+   * Inputs from outside the simulation. At equal times they run before anything else, so an
+   * input applies at the same point whether it was scheduled at the start (replay, a scenario's
+   * schedule) or typed in while the run went on.
+   */
+  readonly inputQueue = new EventQueue();
   private stopRequested = false;
   /** Entries handled so far. */
   steps = 0;
@@ -43,6 +49,12 @@ export class Kernel {
     this.queue.push(entry);
   }
 
+  /** Schedules an input from outside (see inputQueue). */
+  scheduleInput(time: Nanoseconds, target: number, kind: number, arg = 0): void {
+    if (time < this.clock) throw new RangeError(`cannot schedule in the past: ${time} < ${this.clock} (${this.handlerNames[target]})`);
+    this.inputQueue.push({ time, seq: this.nextSeq++, target, kind, arg });
+  }
+
   /** Schedules an entry on the physical CPUs' time line (see the class comment). */
   scheduleCpu(time: Nanoseconds, target: number, kind: number, arg = 0): void {
     if (time < this.clock) throw new RangeError(`cannot schedule in the past: ${time} < ${this.clock} (${this.handlerNames[target]})`);
@@ -53,7 +65,7 @@ export class Kernel {
   /** Moves the clock forward to `time` when nothing is pending before it (an idle stretch). */
   advanceTo(time: Nanoseconds): void {
     if (time < this.clock) throw new RangeError(`cannot move the clock back: ${time} < ${this.clock}`);
-    if (Math.min(this.queue.peekTime(), this.cpuQueue.peekTime()) < time) throw new Error('entries are pending before that time');
+    if (Math.min(this.queue.peekTime(), this.cpuQueue.peekTime(), this.inputQueue.peekTime()) < time) throw new Error('entries are pending before that time');
     this.clock = time;
   }
 
@@ -70,6 +82,7 @@ export class Kernel {
   run(endTime: Nanoseconds, afterEach?: () => void): 'empty' | 'time' | 'stopped' {
     const queue = this.queue;
     const cpuQueue = this.cpuQueue;
+    const inputQueue = this.inputQueue;
     const handlers = this.handlers;
     this.stopRequested = false;
     for (;;) {
@@ -77,13 +90,17 @@ export class Kernel {
       const cpu = cpuQueue.peek();
       const fromCpu =
         cpu !== undefined && (general === undefined || cpu.time < general.time || (cpu.time === general.time && cpu.seq < general.seq));
-      const entry = fromCpu ? cpu : general;
+      let entry = fromCpu ? cpu : general;
+      const input = inputQueue.peek();
+      const fromInput = input !== undefined && (entry === undefined || input.time <= entry.time);
+      if (fromInput) entry = input;
       if (entry === undefined) return 'empty';
       if (entry.time > endTime) {
         this.clock = endTime;
         return 'time';
       }
-      if (fromCpu) cpuQueue.pop();
+      if (fromInput) inputQueue.pop();
+      else if (fromCpu) cpuQueue.pop();
       else queue.pop();
       this.clock = entry.time;
       this.steps++;
@@ -95,7 +112,9 @@ export class Kernel {
 
   /** Pending entries with their component names, for checkpoints. */
   pending(): { time: number; seq: number; target: string; kind: number; arg: number }[] {
-    const all = [...this.queue.toSortedArray(), ...this.cpuQueue.toSortedArray()].sort((x, y) => x.time - y.time || x.seq - y.seq);
+    const all = [...this.inputQueue.toSortedArray(), ...this.queue.toSortedArray(), ...this.cpuQueue.toSortedArray()].sort(
+      (x, y) => x.time - y.time || x.seq - y.seq,
+    );
     return all.map((entry) => ({
       time: entry.time,
       seq: entry.seq,

@@ -5,7 +5,7 @@
  */
 import { Simulation } from '../actors/simulation.js';
 import type { SimEvent } from '../core/events.js';
-import type { InputSpec } from '../core/scenario/inputs.js';
+import type { InputSpec, StopInput } from '../core/scenario/inputs.js';
 import { inputsFromEvents } from '../actors/inputs.js';
 import { EventSerializer } from '../core/log/writer.js';
 import { resolveScenarioObject } from '../core/scenario/load.js';
@@ -52,7 +52,7 @@ export function engineNote(file: LogFile): string | undefined {
 }
 
 /** The log's input records (what came from outside the run), read without parsing other lines. */
-export function inputRecords(file: LogFile): InputSpec[] {
+export function inputRecords(file: LogFile): (InputSpec | StopInput)[] {
   const records: SimEvent[] = [];
   for (const line of file.lines()) {
     if (line.base.includes('"type":"input.')) records.push(JSON.parse(line.base) as SimEvent);

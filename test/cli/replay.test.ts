@@ -146,3 +146,30 @@ describe('inputs from outside, reproduced by replay', () => {
     expect(cli(['replay', log]).code).toBe(0);
   });
 });
+
+describe('vmmsim run --interactive', () => {
+  it('turns typed lines into logged inputs that replay reproduces', async () => {
+    const { spawn } = await import('node:child_process');
+    const log = join(dir, 'typed.jsonl');
+    const bin = resolve(import.meta.dirname, '..', '..', 'bin', 'vmmsim.js');
+    const child = spawn(process.execPath, [bin, 'run', join(EXAMPLES, 'inputs.yaml'), '--interactive', '--pace', '50ms', '--log', log], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdin.write('echo: typed in\n');
+    child.stdin.write('!stall kernel 0 500us\n');
+    child.stdin.write('nonsense\n');
+    child.stdin.end('!quit\n');
+    const code = await new Promise<number>((done) => child.on('close', (status) => done(status ?? -1)));
+    expect(code).toBe(0);
+    expect(stderr).toContain('ignored: ');
+    expect(stdout).toMatch(/>>> [\d.]+\w+ echo: console input "typed in\\n"/);
+    const text = readFileSync(log, 'utf8');
+    expect(text).toContain('"type":"input.console","data":{"text":"typed in\\n"}');
+    expect(text).toMatch(/"type":"input\.fault","data":\{"fault":"vcpu-stall","target":"vm\/kernel\/vcpu\/0","durationNs":500000\}/);
+    expect(cli(['replay', log]).code).toBe(0);
+  });
+});

@@ -30,7 +30,12 @@ function runCapturing(run: RandomRun): { log: string; captured: Map<number, Insp
     const seq = simulation.bus.count - 1;
     if (seq === last) return;
     last = seq;
-    captured.set(seq, projectSimulation(simulation));
+    const state = projectSimulation(simulation);
+    captured.set(seq, state);
+    // The run queue in the order vCPUs became runnable is exactly round-robin's FIFO.
+    if (simulation.monitor.policy.name === 'round-robin') {
+      expect(state.runQueue, `run queue at seq ${seq}`).toEqual((simulation.monitor.policy.snapshot() as { runQueue: string[] }).runQueue);
+    }
   });
   simulation.run();
   captured.set(simulation.bus.count - 1, projectSimulation(simulation));

@@ -247,8 +247,8 @@ describe('loadScenario: errors', () => {
       'two unknown keys in one map',
       [...MINIMAL, '    sched: { wieght: 3, cpa: 1 }'],
       [
-        "demo.yaml:5:14: vms[0].sched.wieght: unknown key 'wieght' (expected one of: weight, cap); did you mean 'weight'?",
-        "demo.yaml:5:25: vms[0].sched.cpa: unknown key 'cpa' (expected one of: weight, cap); did you mean 'cap'?",
+        "demo.yaml:5:14: vms[0].sched.wieght: unknown key 'wieght' (expected one of: weight, cap, budget, period, extratime, pcpu); did you mean 'weight'?",
+        "demo.yaml:5:25: vms[0].sched.cpa: unknown key 'cpa' (expected one of: weight, cap, budget, period, extratime, pcpu); did you mean 'cap'?",
       ],
     ],
     [
@@ -272,7 +272,7 @@ describe('loadScenario: errors', () => {
     [
       'policy unknown',
       ['scheduler: { policy: round-robn }', ...MINIMAL],
-      ["demo.yaml:1:22: scheduler.policy: expected a scheduling policy, one of: round-robin, got 'round-robn'; did you mean 'round-robin'?"],
+      ["demo.yaml:1:22: scheduler.policy: expected a scheduling policy, one of: round-robin, credit, credit2, cfs, rtds, null, arinc653, gang, got 'round-robn'; did you mean 'round-robin'?"],
     ],
     [
       'quantum not a duration',

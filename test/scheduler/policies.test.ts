@@ -8,6 +8,7 @@ import { MetricsCollector, runWithMetrics } from '../../src/actors/metrics/index
 import { Simulation } from '../../src/actors/simulation.js';
 import { Arinc653Policy } from '../../src/actors/scheduler/arinc653.js';
 import { CreditPolicy } from '../../src/actors/scheduler/credit.js';
+import type { PolicyFactory } from '../../src/actors/scheduler/policy.js';
 import type { SimEvent } from '../../src/core/events.js';
 import type { Scenario, SchedulerSpec, VmSchedSpec, VmSpec } from '../../src/core/scenario/schema.js';
 import { scenario, vmSpec } from '../helpers.js';
@@ -185,7 +186,7 @@ describe('arinc653', () => {
 });
 
 
-function runCollect(s: Scenario, policy: NonNullable<Parameters<typeof runWithMetrics>[1]['policy']> | undefined, into: SimEvent[]) {
+function runCollect(s: Scenario, policy: PolicyFactory | undefined, into: SimEvent[]) {
   const simulation = new Simulation({ scenario: s, policy });
   const collector = new MetricsCollector(simulation.bus, simulation.vms.map((v) => v.name));
   simulation.bus.events$.subscribe((event) => into.push(event));

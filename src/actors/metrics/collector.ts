@@ -6,8 +6,8 @@
  *
  * - share: the VM's CPU time over the run time, in physical CPUs (1 = one whole CPU);
  * - entitlement: the VM's weight-proportional part of the host, water-filled so that no VM
- *   gets more than its vCPUs or its cap allow and the rest goes to the others by weight
- *   (demand is not considered: an idle VM keeps its entitlement);
+ *   gets more than its vCPUs, its cap or its demand (the time its vCPUs were running or
+ *   runnable) and what it leaves goes to the others by weight (max-min fairness);
  * - fairness: Jain's index over the VMs of share / entitlement (1 = perfectly proportional);
  * - wake-up latency: from `vcpu.runnable` (reason wake) to the next `vcpu.running` of that vCPU;
  * - steal time: time runnable but not running (the vCPU's wait counter), as Linux guests report it;
@@ -140,9 +140,14 @@ export class MetricsCollector {
     const timeNs = simulation.kernel.now;
     const pcpus = simulation.scenario.host.pcpus;
     const specs = simulation.scenario.vms;
+    // Demand: the time the VM's vCPUs wanted a CPU (running or runnable), in physical CPUs.
+    const demands = simulation.vms.map((vm) => (timeNs > 0 ? vm.vcpus.reduce((sum, vcpu) => sum + vcpu.counters.cpuNs + vcpu.counters.waitNs, 0) / timeNs : 0));
     const entitlements = waterFill(
       pcpus,
-      specs.map((spec) => ({ weight: spec.sched.weight, limit: Math.min(spec.vcpus, spec.sched.cap > 0 ? spec.sched.cap / 100 : Number.POSITIVE_INFINITY) })),
+      specs.map((spec, index) => ({
+        weight: spec.sched.weight,
+        limit: Math.min(spec.vcpus, spec.sched.cap > 0 ? spec.sched.cap / 100 : Number.POSITIVE_INFINITY, demands[index]),
+      })),
     );
     const vms: VmMetrics[] = simulation.vms.map((vm, index) => {
       const spec = specs[index];

@@ -4,19 +4,30 @@ import type { PolicyFactory } from '../scheduler/policy.js';
 import { Simulation } from '../simulation.js';
 import type { RunSummary } from '../summary.js';
 import { MetricsCollector, type RunMetrics } from './collector.js';
+import { TimelineRecorder, type RunInterval } from './timeline.js';
 
 export interface MeasuredRun {
   readonly simulation: Simulation;
   readonly summary: RunSummary;
   readonly metrics: RunMetrics;
+  /** Run intervals up to `timelineNs` (empty when not asked for). */
+  readonly timeline: readonly RunInterval[];
 }
 
 export function runWithMetrics(
   scenario: Scenario,
-  options: { readonly seed?: number; readonly policy?: PolicyFactory; readonly scenarioFile?: string; readonly readProgram?: (path: string) => string } = {},
+  options: {
+    readonly seed?: number;
+    readonly policy?: PolicyFactory;
+    readonly scenarioFile?: string;
+    readonly readProgram?: (path: string) => string;
+    readonly timelineNs?: number;
+  } = {},
 ): MeasuredRun {
-  const simulation = new Simulation({ scenario, ...options });
+  const { timelineNs, ...simulationOptions } = options;
+  const simulation = new Simulation({ scenario, ...simulationOptions });
   const collector = new MetricsCollector(simulation.bus, simulation.vms.map((vm) => vm.name));
+  const recorder = timelineNs === undefined ? undefined : new TimelineRecorder(simulation.bus, timelineNs);
   const summary = simulation.run();
-  return { simulation, summary, metrics: collector.finish(simulation) };
+  return { simulation, summary, metrics: collector.finish(simulation), timeline: recorder?.finish(simulation.kernel.now) ?? [] };
 }

@@ -65,7 +65,7 @@ export interface MonitorOptions {
   readonly maxBatchNs: number;
 }
 
-export type EndReason = 'time' | 'instructions' | 'idle';
+export type EndReason = 'time' | 'instructions' | 'idle' | 'stopped';
 
 export class Monitor {
   readonly id = 'monitor';
@@ -632,6 +632,12 @@ export class Monitor {
     const now = this.kernel.now;
     if (vcpu.resume(now)) this.policy.enqueue(vcpu, now);
     this.kick();
+  }
+
+  /** The operator ended the run here (an input record, so replay ends at the same point). */
+  stopRun(): void {
+    this.endReason = 'stopped';
+    this.kernel.requestStop();
   }
 
   /** Crashes one VM (libvirt's `crashed`): its vCPUs stop; no other VM is touched. */

@@ -16,6 +16,15 @@ export type InputSpec =
   | { readonly kind: 'device-error' | 'device-reset'; readonly atNs: number; readonly vm: string; readonly device: FaultDevice }
   | { readonly kind: 'vcpu-stall'; readonly atNs: number; readonly vm: string; readonly vcpu: number; readonly durationNs: number };
 
+/** The operator ends the run (typed `!quit`); only from a live run, never in a scenario file. */
+export interface StopInput {
+  readonly kind: 'stop';
+  readonly atNs: number;
+}
+
+/** An input before it is given a time (typed in during a run). */
+export type UntimedInput = (InputSpec | StopInput) extends infer T ? (T extends InputSpec | StopInput ? Omit<T, 'atNs'> : never) : never;
+
 export const INPUT_TEXT_LIMIT = 4096;
 export const INPUTS_LIMIT = 100_000;
 
@@ -87,8 +96,9 @@ export function inputsToSource(inputs: readonly InputSpec[]): Record<string, unk
   });
 }
 
-export function describeInput(input: InputSpec): string {
+export function describeInput(input: InputSpec | StopInput): string {
   const when = formatDuration(input.atNs);
+  if (input.kind === 'stop') return `${when} the run stops here`;
   if (input.kind === 'console') return `${when} ${input.vm}: console input ${JSON.stringify(input.text)}`;
   if (input.kind === 'vcpu-stall') return `${when} ${input.vm}: vCPU ${input.vcpu} stalls for ${formatDuration(input.durationNs)}`;
   return `${when} ${input.vm}: ${input.kind} on ${input.device}`;

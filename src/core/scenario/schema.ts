@@ -631,7 +631,7 @@ export function scenarioSourceSchema(guests: readonly string[]) {
                   duration: duration(L.frameSlotNs.min, L.frameSlotNs.max).meta(meta({ title: 'Duration', description: 'Length of the slot.' })),
                 },
                 'frame slot settings',
-              ),
+              ).meta(meta({ title: 'Slot', description: 'One slot of the major frame: its owner (vm) and its duration.' })),
               { error: expecting(`a list of ${L.frameSlots.min} to ${L.frameSlots.max} slots`) },
             )
             .min(L.frameSlots.min, { error: expecting(`a list of ${L.frameSlots.min} to ${L.frameSlots.max} slots`) })

@@ -168,6 +168,7 @@ export function reduce(draft: S, event: SimEvent): void {
     }
     case 'input.console':
     case 'input.fault':
+    case 'input.stop':
       // Input records: their effects arrive as their own events (irq.raise, device.failed...).
       return;
     default: {

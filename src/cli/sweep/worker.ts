@@ -1,0 +1,44 @@
+/**
+ * A sweep worker thread: claims runs one at a time from a shared counter (so the work spreads
+ * over the workers however long each run takes), runs each with its metrics, appends one JSON
+ * line per finished run to the results file, and counts it done. The runs' seeds and scenarios
+ * come from the main thread; a worker adds nothing of its own to a run.
+ */
+import { appendFileSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { threadId, workerData } from 'node:worker_threads';
+import { flattenMetrics, runWithMetrics } from '../../actors/metrics/index.js';
+import type { Scenario } from '../../core/scenario/schema.js';
+import { SLOT_DONE, SLOT_FAILED, SLOT_NEXT, SLOT_WORKERS_DONE, type WorkerTask } from './protocol.js';
+
+interface WorkerInput {
+  readonly tasks: readonly WorkerTask[];
+  readonly scenarios: readonly Scenario[];
+  readonly scenarioFile: string;
+  readonly results: string;
+  readonly shared: SharedArrayBuffer;
+}
+
+const input = workerData as WorkerInput;
+const counters = new Int32Array(input.shared);
+const folder = dirname(input.scenarioFile);
+const readProgram = (path: string): string => readFileSync(resolve(folder, path), 'utf8');
+
+for (;;) {
+  const next = Atomics.add(counters, SLOT_NEXT, 1);
+  if (next >= input.tasks.length) break;
+  const task = input.tasks[next];
+  let line: string;
+  try {
+    const measured = runWithMetrics(input.scenarios[task.scenario], { seed: task.seed, scenarioFile: input.scenarioFile, readProgram });
+    line = JSON.stringify({ key: task.key, index: task.index, seed: task.seed, point: task.point, replication: task.replication, worker: threadId, metrics: flattenMetrics(measured.metrics) });
+  } catch (error) {
+    line = JSON.stringify({ key: task.key, index: task.index, seed: task.seed, point: task.point, replication: task.replication, worker: threadId, error: (error as Error).message });
+    Atomics.add(counters, SLOT_FAILED, 1);
+  }
+  appendFileSync(input.results, line + '\n');
+  Atomics.add(counters, SLOT_DONE, 1);
+  Atomics.notify(counters, SLOT_DONE);
+}
+Atomics.add(counters, SLOT_WORKERS_DONE, 1);
+Atomics.notify(counters, SLOT_DONE);

@@ -1,0 +1,25 @@
+/** Messages between the page and the simulation worker. */
+import type { RunMetrics } from '../../../src/actors/metrics/collector.js';
+import type { RunSummary } from '../../../src/actors/summary.js';
+
+export interface StartRequest {
+  readonly kind: 'start';
+  /** Scenario YAML text and its name (for error messages). */
+  readonly scenarioText: string;
+  readonly file: string;
+  /** Overrides the scenario's seed and scheduling policy when set. */
+  readonly seed?: number;
+  readonly policy?: string;
+}
+
+export interface StopRequest {
+  readonly kind: 'stop';
+}
+
+export type WorkerRequest = StartRequest | StopRequest;
+
+export type WorkerReply =
+  /** A piece of the event log (JSON Lines, possibly ending inside a line). */
+  | { readonly kind: 'log'; readonly text: string }
+  | { readonly kind: 'done'; readonly summary: RunSummary; readonly metrics: RunMetrics | null }
+  | { readonly kind: 'error'; readonly message: string };

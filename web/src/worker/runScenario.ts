@@ -1,0 +1,55 @@
+/**
+ * Runs a scenario the way `vmmsim run --log` does, handing the event log out in pieces as it is
+ * written, and yielding between slices of events so a stop request gets through. DOM-free and
+ * worker-free, so a Node test runs it and compares the text with the CLI's log.
+ */
+import { MetricsCollector, type RunMetrics } from '../../../src/actors/metrics/collector.js';
+import { Simulation } from '../../../src/actors/simulation.js';
+import type { RunSummary } from '../../../src/actors/summary.js';
+import { LogWriter } from '../../../src/core/log/writer.js';
+import { loadScenario } from '../../../src/core/scenario/load.js';
+import type { Scenario } from '../../../src/core/scenario/schema.js';
+import { BUNDLED_GUEST_NAMES } from '../../../src/guests/index.js';
+
+/** Events simulated between two yields. */
+export const SLICE_EVENTS = 20_000;
+
+export interface RunCallbacks {
+  readonly log: (text: string) => void;
+  /** Called between slices; return false to stop the run there. */
+  readonly yieldNow: () => Promise<boolean>;
+}
+
+export interface RunResult {
+  readonly summary: RunSummary;
+  readonly metrics: RunMetrics | null;
+  readonly stopped: boolean;
+}
+
+export function resolveScenario(text: string, file: string, policy?: string): Scenario {
+  const scenario = loadScenario(text, { file, guests: BUNDLED_GUEST_NAMES });
+  if (policy === undefined || policy === '' || policy === scenario.scheduler.policy) return scenario;
+  return { ...scenario, scheduler: { ...scenario.scheduler, policy: policy as Scenario['scheduler']['policy'] } };
+}
+
+export async function runScenario(scenario: Scenario, seed: number | undefined, callbacks: RunCallbacks): Promise<RunResult> {
+  const writer = new LogWriter(callbacks.log);
+  const simulation = new Simulation({ scenario, ...(seed === undefined ? {} : { seed }), log: writer });
+  const collector = new MetricsCollector(simulation.bus, simulation.vms.map((vm) => vm.name));
+  let stopped = false;
+  while (simulation.runUntilEvent(simulation.bus.count - 1 + SLICE_EVENTS)) {
+    writer.flush();
+    if (!(await callbacks.yieldNow())) {
+      stopped = true;
+      break;
+    }
+  }
+  const summary = simulation.finishRun();
+  let metrics: RunMetrics | null = null;
+  try {
+    metrics = collector.finish(simulation);
+  } catch {
+    metrics = null;
+  }
+  return { summary, metrics, stopped };
+}
