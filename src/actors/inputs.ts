@@ -36,6 +36,11 @@ export class InputDriver {
     return placed;
   }
 
+  /** An input a log recorded, applied at its recorded time (replay). */
+  addRecorded(input: InputSpec | StopInput): void {
+    this.add(input);
+  }
+
   private add(input: InputSpec | StopInput): void {
     if (input.kind !== 'stop' && !this.vms.has(input.vm)) throw new RangeError(`input for unknown VM '${input.vm}'`);
     if (input.kind === 'vcpu-stall' && (this.vms.get(input.vm) as Vm).vcpus[input.vcpu] === undefined) {

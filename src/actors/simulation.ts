@@ -90,6 +90,8 @@ export class Simulation {
     this.monitor = new Monitor(this.kernel, this.bus, policy, this.costs, this.vms, {
       pcpus: scenario.host.pcpus,
       runEndNs: scenario.run.timeNs,
+      hostType: scenario.host.type ?? 'type1',
+      hostLoad: scenario.host.load ?? 0,
       instructionLimit: scenario.run.instructions,
       maxBatchNs: options.maxBatchNs ?? DEFAULT_MAX_BATCH_NS,
     });
@@ -97,6 +99,7 @@ export class Simulation {
       if (kind === START) this.monitor.start(this.vms[arg]);
     });
     this.scheduleStarts(scenario.vms);
+    this.monitor.startHostLoad();
     this.inputs = new InputDriver(
       this.kernel,
       this.bus,
@@ -173,7 +176,7 @@ export class Simulation {
       const memory = new GuestPhysicalMap(this.host.memory, frames);
       memory.load(image.words);
       const vm = new Vm(
-        { name: spec.name, vcpus: spec.vcpus, guest: guestLabel(spec), entry: image.entry, params: { ...spec.sched }, firstKey: key },
+        { name: spec.name, virt: spec.virt, vcpus: spec.vcpus, guest: guestLabel(spec), entry: image.entry, params: { ...spec.sched }, firstKey: key },
         memory,
         this.bus,
         this.kernel,

@@ -17,9 +17,12 @@ import { InterruptController } from './devices/pic.js';
 import { PowerControl } from './devices/power.js';
 import { Timer } from './devices/timer.js';
 import { Vcpu } from './vcpu/vcpu.js';
+import { TECHNIQUES, type Technique } from './technique.js';
+import type { VirtTechnique } from '../core/scenario/schema.js';
 
 export interface VmOptions {
   readonly name: string;
+  readonly virt?: VirtTechnique;
   readonly vcpus: number;
   readonly guest: string;
   readonly entry: number;
@@ -38,6 +41,12 @@ export class Vm {
   readonly power: PowerControl;
   /** Why it stopped or crashed, once it has. */
   endReason = '';
+  /** How it is virtualized (see technique.ts). */
+  readonly technique: Technique;
+  /** Binary translation: which guest code pages have been translated (null for other techniques). */
+  readonly translated: Uint8Array | null;
+  /** Guest exceptions the CPU delivered without an exit (hardware-assisted). */
+  nativeExceptions = 0;
 
   constructor(
     readonly options: VmOptions,
@@ -48,6 +57,8 @@ export class Vm {
     costs: CostModel,
   ) {
     this.id = `vm/${options.name}`;
+    this.technique = TECHNIQUES[options.virt ?? 'full'];
+    this.translated = this.technique.translates ? new Uint8Array(memory.pageCount) : null;
     this.pic = new InterruptController(`${this.id}/pic`, bus);
     this.timer = new Timer(`${this.id}/timer`, bus, kernel, this.pic, random.stream(`${this.id}/timer`), costs.timerJitterNs);
     this.console = new Console(`${this.id}/console`, bus, this.pic);

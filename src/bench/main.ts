@@ -9,6 +9,7 @@
  *                          on; against a plain loop of heap push/pop plus a listener call
  *   events/s               the bundled demo scenario, logging on
  *   memory per VM          heap growth for 1,000 idle VMs of 16 KiB
+ *   scheduling at scale    wall time for 1 s of virtual time, 10/100/1,000 VMs on 16 pCPUs
  *
  * Options: --json (machine-readable), --quick (fewer repetitions).
  */
@@ -28,6 +29,8 @@ import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
+import { replayMeasurements } from './replay.js';
+import { schedulingScaleMeasurements } from './scheduling.js';
 
 interface Measurement {
   readonly name: string;
@@ -220,6 +223,8 @@ function main(): void {
   results.push({ name: 'exits end to end, logging on', unit: 'exits/s', value: exitsPerSecond(true), baseline: loopBaseline, baselineName: 'heap push/pop + listener call' });
   results.push(demoEvents());
   results.push(memoryPerVm());
+  results.push(...replayMeasurements(args.has('--quick'), REPEATS));
+  results.push(...schedulingScaleMeasurements(args.has('--quick')));
 
   if (args.has('--json')) {
     process.stdout.write(JSON.stringify({ node: process.version, repeats: REPEATS, results }, null, 2) + '\n');

@@ -9,11 +9,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { flattenMetrics, runWithMetrics, SYSTEM_METRICS, type RunInterval } from '../actors/metrics/index.js';
-import type { PolicyName, Scenario } from '../core/scenario/schema.js';
+import type { Scenario } from '../core/scenario/schema.js';
 import { parseDuration } from '../core/scenario/units.js';
 import { InputError } from './errors.js';
 import { distributionSvg, timelineSvg } from './plots/svg.js';
-import { resolvePolicy, type ResolvedPolicy } from './policyFile.js';
+import { resolvePolicy, withPolicy } from './policyFile.js';
 import { loadScenarioFile, withGuestErrors } from './scenarioFile.js';
 import { deriveSeed } from './seeds.js';
 import { estimate, formatNumber, type Estimate } from './stats.js';
@@ -54,12 +54,6 @@ function parseTime(value: string, flag: string): number {
   } catch (error) {
     throw new InputError(`${flag}: expected a duration such as 500ms or 2s, got '${value}' (${(error as Error).message})`);
   }
-}
-
-/** The scenario with another registry policy (its parameters take that policy's defaults). */
-export function withPolicy(scenario: Scenario, policy: ResolvedPolicy, timeNs?: number): Scenario {
-  const scheduler = policy.registryName === undefined ? scenario.scheduler : { ...scenario.scheduler, policy: policy.registryName as PolicyName };
-  return { ...scenario, scheduler, run: timeNs === undefined ? scenario.run : { ...scenario.run, timeNs } };
 }
 
 export function compare(path: string, options: CompareOptions): CompareResult & { readonly timelines: ReadonlyMap<string, readonly RunInterval[]> } {
@@ -148,7 +142,8 @@ export function writeCompareOutputs(dir: string, result: CompareResult & { reado
     }
   }
   write('summary.csv', summaryRows.join('\n') + '\n');
-  write('summary.json', JSON.stringify({ scenario: result.scenario, seeds: result.seeds, policies: result.policies, summary: result.summary, runs: result.runs }, null, 2) + '\n');
+  // Every run is in runs.csv; the JSON holds the estimates.
+  write('summary.json', JSON.stringify({ scenario: result.scenario, seeds: result.seeds, policies: result.policies, summary: result.summary }, null, 2) + '\n');
   write('summary.md', summaryMarkdown(result));
   const descriptions = new Map(SYSTEM_METRICS.map((metric) => [metric.name, metric.description]));
   const plotted = [...PLOTTED, ...scenario.vms.map((vm) => `${vm.name}.share`)].filter((name) => result.metricNames.includes(name));

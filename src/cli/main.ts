@@ -12,10 +12,12 @@ import { scenarioJsonSchema } from '../core/scenario/jsonSchema.js';
 import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError } from './errors.js';
 import { compareCommand, type CompareOptions } from './compare.js';
+import { sweepCommand, type SweepOptions } from './sweep.js';
 import { runCommand, type RunOptions } from './run.js';
 import { replayCommand } from './replay.js';
 import { inspectCommand, type InspectOptions } from './inspect.js';
 import { loadScenarioFile, readText } from './scenarioFile.js';
+import { uiCommand, type UiOptions } from './ui.js';
 import type { Style } from './format.js';
 
 export interface Io {
@@ -53,6 +55,7 @@ export function buildProgram(io: Io): Command {
     .option('--set <key=value...>', '... with changed settings, e.g. scheduler.quantum=2ms costs.exit=1us seed=9')
     .option('--interactive', 'run at a human pace and read console input and faults typed on standard input')
     .option('--pace <duration>', 'with --interactive: virtual time per wall-clock second (default 10ms)')
+    .option('--policy <name|file>', "scheduling policy instead of the scenario's: a name (credit, cfs, ...) or a .js module (docs/scheduling.md)")
     .action((path: string | undefined, options: RunOptions) => {
       const result = runCommand(path, options, io.stdout, style, io.stdin === undefined ? undefined : { input: io.stdin, err: io.stderr });
       return result instanceof Promise ? result.then(() => undefined) : undefined;
@@ -144,6 +147,28 @@ export function buildProgram(io: Io): Command {
     .action((path: string, options: CompareOptions) => {
       compareCommand(path, options, io.stdout);
     });
+
+  program
+    .command('sweep')
+    .description('run a grid of scenarios on all cores (resumable); --shard I/N for one slice, --merge to join the slices')
+    .argument('<sweep>', 'sweep file (YAML)')
+    .option('--workers <n>', 'worker threads (default: one per core)')
+    .option('--shard <I/N>', 'run only slice I of N (1-based)')
+    .option('--merge', 'join the results of every slice in the output folder')
+    .option('--out <dir>', "output folder (default: the sweep file's out, or <sweep>.out next to it)")
+    .action((path: string, options: SweepOptions) => {
+      const outcome = sweepCommand(path, options, { stdout: io.stdout, stderr: io.stderr, tty: process.stderr.isTTY === true });
+      if (outcome.failed > 0 || outcome.missing > 0) exitCode = EXIT_FAILURE;
+    });
+
+  program
+    .command('ui')
+    .description('serve the web view on localhost (it runs the simulation in the browser) and print its address')
+    .argument('[file]', 'a scenario (YAML) or an event log (JSON Lines) to open in the page')
+    .option('--port <n>', 'port to listen on (default: any free port)')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--no-build', 'serve the web build as it is, even if its sources are newer')
+    .action((path: string | undefined, options: UiOptions) => uiCommand(path, options, io.stdout).then(() => undefined));
 
   program
     .command('schema')

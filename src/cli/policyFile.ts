@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { POLICIES } from '../actors/scheduler/index.js';
 import type { PolicyFactory, PolicyOptions, SchedulingPolicy } from '../actors/scheduler/policy.js';
+import type { PolicyName, Scenario } from '../core/scenario/schema.js';
 import { InputError } from './errors.js';
 
 const REQUIRED_METHODS = ['enqueue', 'remove', 'pick', 'shouldPreempt', 'extend', 'charge', 'snapshot'] as const;
@@ -56,4 +57,14 @@ export function loadPolicyFile(path: string, flag = '--policy'): PolicyFactory {
     }
     return policy as SchedulingPolicy;
   };
+}
+
+/**
+ * The scenario with another registry policy (its parameters take that policy's defaults unless
+ * the scenario sets them), and optionally another run time. A policy from a file leaves the
+ * scenario as it is (the factory is passed to the Simulation).
+ */
+export function withPolicy(scenario: Scenario, policy: ResolvedPolicy, timeNs?: number): Scenario {
+  const scheduler = policy.registryName === undefined ? scenario.scheduler : { ...scenario.scheduler, policy: policy.registryName as PolicyName };
+  return { ...scenario, scheduler, run: timeNs === undefined ? scenario.run : { ...scenario.run, timeNs } };
 }

@@ -15,6 +15,7 @@ import { ScenarioError } from '../core/scenario/load.js';
 import { fork, ForkError } from '../replay/fork.js';
 import { InputError } from './errors.js';
 import { runInteractive } from './interactive.js';
+import { resolvePolicy, withPolicy } from './policyFile.js';
 import { parseDuration } from '../core/scenario/units.js';
 import { formatCount, formatNs, paint, summaryTable, vmColor, type Style } from './format.js';
 import { openLog } from './replay.js';
@@ -30,6 +31,8 @@ export interface RunOptions {
   readonly set?: readonly string[];
   readonly interactive?: boolean;
   readonly pace?: string;
+  /** A registry policy or a .js policy module, instead of the scenario's (docs/scheduling.md). */
+  readonly policy?: string;
 }
 
 /** Where an interactive run reads typed lines and writes its prompts. */
@@ -91,8 +94,11 @@ export function runCommand(path: string | undefined, options: RunOptions, out: O
       simulation = forkFrom(options.from, options, log, sink, out, style);
     } else {
       const loaded = loadScenarioFile(path);
+      const policy = options.policy === undefined ? undefined : resolvePolicy(options.policy);
+      const scenario = policy === undefined ? loaded.scenario : withPolicy(loaded.scenario, policy);
+      const factory = policy?.registryName === undefined ? policy?.factory : undefined;
       simulation = withGuestErrors(
-        () => new Simulation({ scenario: loaded.scenario, seed, scenarioFile: loaded.file, readProgram: loaded.readProgram, log, sink }),
+        () => new Simulation({ scenario, seed, scenarioFile: loaded.file, readProgram: loaded.readProgram, log, sink, policy: factory }),
       );
     }
     if (streaming) printer = consolePrinter(simulation.vms.map((vm) => vm.name), out, style);

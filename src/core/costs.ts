@@ -31,6 +31,18 @@ export interface CostModel {
   readonly timerJitterNs: number;
   /** Upper bound of the uniform random delay added to each VM's start (firmware and boot variation). */
   readonly startJitterNs: number;
+  /** Binary translation: a translated sensitive instruction calling into the monitor (no trap). */
+  readonly btCallNs: number;
+  /** Binary translation: translating a 4 KiB page of guest kernel code the first time it runs. */
+  readonly btTranslatePageNs: number;
+  /** Type 2: one switch between the monitor's world and the host OS. */
+  readonly hostSwitchNs: number;
+  /** Type 2: the host system call a device model makes for one device access. */
+  readonly hostSyscallNs: number;
+  /** Type 2: the host scheduler's latency in waking a vCPU thread. */
+  readonly hostWakeNs: number;
+  /** Type 2: the host scheduler's tick, at which the host's own processes take their share (host.load). */
+  readonly hostTickNs: number;
 }
 
 export const DEFAULT_COSTS: CostModel = Object.freeze({
@@ -47,6 +59,12 @@ export const DEFAULT_COSTS: CostModel = Object.freeze({
   scheduleNs: 300,
   timerJitterNs: 1_000,
   startJitterNs: 100_000,
+  btCallNs: 40,
+  btTranslatePageNs: 20_000,
+  hostSwitchNs: 1_500,
+  hostSyscallNs: 2_000,
+  hostWakeNs: 5_000,
+  hostTickNs: 4_000_000,
 });
 
 export type CostName = keyof CostModel;
@@ -67,6 +85,12 @@ export const COST_DESCRIPTIONS: Readonly<Record<CostName, string>> = {
   scheduleNs: 'one scheduling decision',
   timerJitterNs: 'maximum random delay added to a timer expiry',
   startJitterNs: "maximum random delay added to a VM's start",
+  btCallNs: 'binary translation: a translated sensitive instruction calling the monitor',
+  btTranslatePageNs: 'binary translation: translating a page of guest kernel code',
+  hostSwitchNs: 'type 2: a switch between the monitor and the host OS',
+  hostSyscallNs: 'type 2: a host system call for one device access',
+  hostWakeNs: 'type 2: host scheduler latency to wake a vCPU thread',
+  hostTickNs: "type 2: host scheduler tick at which host processes take their share",
 };
 
 /** Merges overrides over the defaults and checks every figure is a non-negative integer. */

@@ -58,6 +58,8 @@ export interface EventDataMap {
   'vcpu.not-allowed': { readonly command: string; readonly state: VcpuState; readonly reason: string };
 
   'pcpu.idle': { readonly pcpu: number };
+  /** Type 2: the host OS's own processes take a physical CPU for `ns`. */
+  'host.process': { readonly pcpu: number; readonly ns: number };
 
   /** `value` is the value written, or null for a read. */
   'exit.io': { readonly pc: number; readonly port: number; readonly dir: 'in' | 'out'; readonly value: number | null };
@@ -123,6 +125,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'vcpu.crashed',
   'vcpu.not-allowed',
   'pcpu.idle',
+  'host.process',
   'exit.io',
   'exit.mmio',
   'exit.hlt',

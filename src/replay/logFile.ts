@@ -10,6 +10,8 @@ import type { SimEvent } from '../core/events.js';
 import type { ByteSource } from './source.js';
 
 const CHUNK = 1 << 16;
+/** Sequential reading takes bigger bites. */
+const READ_CHUNK = 1 << 20;
 
 export interface RawLine {
   readonly line: number;
@@ -72,33 +74,40 @@ export class LogFile {
    * Every line's text from the top (or a checkpoint), without parsing it. Checksums are checked
    * when `checker` is given and `parse` is not used on it (replay compares texts, not objects).
    */
-  *lines(start?: ReadStart, parsing?: LineChecker): Generator<RawLine> {
+  *lines(start?: ReadStart, parsing?: LineChecker, check = true): Generator<RawLine> {
     const name = this.source.name;
     const fromTop = start === undefined || start.checkpoint === undefined;
     const checker = parsing ?? this.checkerFor(start);
+    const checking = parsing === undefined && check;
     let offset = fromTop ? 0 : (start as ReadStart).offset;
     let line = fromTop ? 1 : (start as ReadStart).line;
     let pending = '';
+    let pendingAscii = true;
     let lineOffset = offset;
     const size = this.source.size;
     const decoder = new TextDecoder();
     while (offset < size) {
-      const bytes = this.source.read(offset, CHUNK);
+      const bytes = this.source.read(offset, READ_CHUNK);
       if (bytes.length === 0) break;
       offset += bytes.length;
-      const text = pending + decoder.decode(bytes, { stream: offset < size });
+      const decoded = decoder.decode(bytes, { stream: offset < size });
+      // A chunk that decodes to as many characters as it has bytes is ASCII: byte offsets are
+      // character offsets, no need to measure each line.
+      const ascii: boolean = decoded.length === bytes.length && pendingAscii;
+      const text = pending + decoded;
       let cursor = 0;
       for (;;) {
         const newline = text.indexOf('\n', cursor);
         if (newline < 0) break;
         const lineText = text.slice(cursor, newline);
-        const base = parsing === undefined ? checker.check(lineText, line) : '';
+        const base = checking ? checker.check(lineText, line) : '';
         yield { line, offset: lineOffset, text: lineText, base };
-        lineOffset += byteLength(lineText) + 1;
+        lineOffset += (ascii ? lineText.length : byteLength(lineText)) + 1;
         line++;
         cursor = newline + 1;
       }
       pending = text.slice(cursor);
+      pendingAscii = ascii || byteLength(pending) === pending.length;
     }
     this.ended = { truncated: pending.length > 0, lastLine: line - 1 };
     if (pending.length > 0) {

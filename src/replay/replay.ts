@@ -13,6 +13,9 @@ import type { Scenario } from '../core/scenario/schema.js';
 import { ENGINE_VERSION } from '../core/version.js';
 import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import type { LogFile, RawLine } from './logFile.js';
+import { RunningHash } from '../core/hash.js';
+import { CHECK_SUFFIX_LENGTH } from '../core/log/format.js';
+import { LogError } from '../core/log/reader.js';
 
 const CONTEXT = 4;
 
@@ -54,10 +57,11 @@ export function engineNote(file: LogFile): string | undefined {
 /** The log's input records (what came from outside the run), read without parsing other lines. */
 export function inputRecords(file: LogFile): (InputSpec | StopInput)[] {
   const records: SimEvent[] = [];
+  const warnings = file.warnings.length;
   for (const line of file.lines()) {
     if (line.base.includes('"type":"input.')) records.push(JSON.parse(line.base) as SimEvent);
   }
-  file.warnings.length = 0;
+  file.warnings.length = warnings;
   return inputsFromEvents(records);
 }
 
@@ -72,12 +76,43 @@ export function replay(file: LogFile, options: ReplayOptions = {}): ReplayResult
   let simulation: Simulation | undefined = undefined;
   const stop = () => simulation?.kernel.requestStop();
   const serializer = new EventSerializer();
-  const logged = eventLines(file);
+  const lines = eventLines(file);
+  // One line of look-ahead: an input record is scheduled as soon as the event before it has
+  // matched, which is always before the run reaches the input's time (inputs run first at their
+  // instant, so nothing at that instant can come before them).
+  let ahead: IteratorResult<RawLine> | undefined;
+  const logged = {
+    next(): IteratorResult<RawLine> {
+      const result = ahead ?? lines.next();
+      ahead = undefined;
+      return result;
+    },
+    peek(): IteratorResult<RawLine> {
+      ahead ??= lines.next();
+      return ahead;
+    },
+    [Symbol.iterator]() {
+      return this;
+    },
+  };
+  const scheduleUpcomingInputs = () => {
+    if (simulation === undefined) return;
+    const upcoming = logged.peek();
+    if (upcoming.done === true || !upcoming.value.text.includes(',"type":"input.')) return;
+    // Schedule it; it stays in the look-ahead until the replay publishes it and they are compared.
+    const record = JSON.parse(baseOf(upcoming.value.text)) as SimEvent;
+    const [input] = inputsFromEvents([record]);
+    if (input === undefined || scheduledInputs.has(record.seq)) return;
+    scheduledInputs.add(record.seq);
+    simulation.inputs.addRecorded(input);
+  };
+  const scheduledInputs = new Set<number>();
   const recent: string[] = [];
   let divergence: Divergence | undefined;
   let matched = 0;
   let lastLine = 1;
   let logEnded = false;
+  const chain = new ReplayChain(file.name);
   const sink = (event: SimEvent): void => {
     if (divergence !== undefined || logEnded) return;
     const actual = serializer.serialize(event);
@@ -94,26 +129,37 @@ export function replay(file: LogFile, options: ReplayOptions = {}): ReplayResult
       return;
     }
     lastLine = next.value.line;
-    if (next.value.base !== actual) {
-      divergence = { seq: event.seq, line: next.value.line, expected: next.value.base, actual, before: [...recent] };
+    if (!chain.matches(next.value, actual)) {
+      divergence = { seq: event.seq, line: next.value.line, expected: baseOf(next.value.text), actual, before: [...recent] };
       stop();
       return;
     }
     matched++;
     recent.push(actual);
     if (recent.length > CONTEXT) recent.shift();
+    scheduleUpcomingInputs();
     if (options.onProgress !== undefined && (matched & 0xffff) === 0) options.onProgress(matched);
   };
 
   let sawClosing = false;
+  /**
+   * The log's event lines. Lines are not checked one by one here: each event line is compared,
+   * checksum included, with the line the writer would write for the replayed event, which checks
+   * it in passing. Other lines (header, checkpoints, the closing line) are checked on the way.
+   */
   function* eventLines(log: LogFile): Generator<RawLine> {
-    for (const line of log.lines()) {
-      if (line.base.startsWith('{"seq":')) yield line;
-      else if (line.base.startsWith('{"end":')) sawClosing = true;
+    for (const line of log.lines(undefined, undefined, false)) {
+      if (line.text.startsWith('{"seq":')) {
+        yield line;
+      } else {
+        chain.checkOther(line);
+        if (line.text.startsWith('{"end":')) sawClosing = true;
+      }
     }
   }
 
-  simulation = new Simulation({ scenario, seed: file.header.seed, readProgram: options.readProgram, sink, inputs: inputRecords(file) });
+  simulation = new Simulation({ scenario, seed: file.header.seed, readProgram: options.readProgram, sink, inputs: [] });
+  scheduleUpcomingInputs();
   const forked = file.header.fork;
   if (divergence === undefined && forked !== undefined) {
     // A forked run: the same changes at the same point.
@@ -126,7 +172,7 @@ export function replay(file: LogFile, options: ReplayOptions = {}): ReplayResult
     // The replay ended: the log must have nothing left.
     const next = logged.next();
     if (next.done !== true) {
-      divergence = { seq: matched, line: next.value.line, expected: next.value.base, actual: undefined, before: [...recent] };
+      divergence = { seq: matched, line: next.value.line, expected: baseOf(next.value.text), actual: undefined, before: [...recent] };
     }
   }
   // Drain the reader so truncation warnings are known.
@@ -140,4 +186,53 @@ export function replay(file: LogFile, options: ReplayOptions = {}): ReplayResult
     truncated: file.ended?.truncated === true || !sawClosing,
     warnings: file.warnings,
   };
+}
+
+/** A line without its checksum key. */
+function baseOf(text: string): string {
+  return text.length > CHECK_SUFFIX_LENGTH + 1 ? text.slice(0, text.length - 1 - CHECK_SUFFIX_LENGTH) + '}' : text;
+}
+
+/**
+ * The running hash of the log as replay reads it. An event line matches when it is exactly what
+ * the writer would have written for the replayed event (its checksum included); a line that does
+ * not match is checked on its own, to tell a changed line (a LogError: exit 2) from a run that
+ * differs (a divergence: exit 1).
+ */
+class ReplayChain {
+  private readonly hash = new RunningHash();
+
+  constructor(private readonly file: string) {}
+
+  matches(line: RawLine, actual: string): boolean {
+    const before = this.hash.state();
+    this.hash.update(actual);
+    this.hash.update('\n');
+    const written = `${actual.slice(0, -1)},"h":"${this.hash.lineCheck()}"}`;
+    if (written === line.text) return true;
+    // Not what the writer would write: is the logged line itself intact?
+    const own = RunningHash.fromState(before);
+    const base = baseOf(line.text);
+    own.update(base);
+    own.update('\n');
+    if (!line.text.endsWith(`,"h":"${own.lineCheck()}"}`)) throw new LogError(this.file, line.line, 'checksum mismatch: this line was changed');
+    return false;
+  }
+
+  /** The header, a checkpoint or the closing line: checked and added to the chain. */
+  checkOther(line: RawLine): void {
+    const base = baseOf(line.text);
+    const digest = this.hash.digest();
+    this.hash.update(base);
+    this.hash.update('\n');
+    if (!line.text.endsWith(`,"h":"${this.hash.lineCheck()}"}`) || !line.text.startsWith('{')) {
+      if (!line.text.startsWith('{')) throw new LogError(this.file, line.line, 'not a JSON line');
+      throw new LogError(this.file, line.line, 'checksum mismatch: this line was changed');
+    }
+    if (line.text.startsWith('{"checkpoint":') || line.text.startsWith('{"end":')) {
+      const record = JSON.parse(base) as { checkpoint?: { hash: string }; end?: { hash: string } };
+      const hash = record.checkpoint?.hash ?? record.end?.hash;
+      if (hash !== digest) throw new LogError(this.file, line.line, 'hash does not match the lines before it');
+    }
+  }
 }

@@ -42,7 +42,7 @@ const MINIMAL_RESOLVED: Scenario = {
   name: 'demo',
   description: undefined,
   seed: 1,
-  host: { pcpus: 2, memoryBytes: 64 * MiB },
+  host: { pcpus: 2, memoryBytes: 64 * MiB, type: 'type1', load: 0 },
   scheduler: { policy: 'round-robin', quantumNs: 1_000_000 },
   run: { timeNs: 20_000_000, instructions: undefined, checkpointEvery: 10_000 },
   costs: {},
@@ -56,6 +56,7 @@ const MINIMAL_RESOLVED: Scenario = {
       startNs: 0,
       autostart: true,
       sched: { weight: 256, cap: 0 },
+      virt: 'full',
     },
   ],
   inputs: [],
@@ -69,10 +70,10 @@ describe('loadScenario: good files', () => {
   it('keeps the key order of the Scenario interface', () => {
     const s = load(MINIMAL.join('\n'));
     expect(Object.keys(s)).toEqual(['name', 'description', 'seed', 'host', 'scheduler', 'run', 'costs', 'vms', 'inputs']);
-    expect(Object.keys(s.host)).toEqual(['pcpus', 'memoryBytes']);
+    expect(Object.keys(s.host)).toEqual(['pcpus', 'memoryBytes', 'type', 'load']);
     expect(Object.keys(s.scheduler)).toEqual(['policy', 'quantumNs']);
     expect(Object.keys(s.run)).toEqual(['timeNs', 'instructions', 'checkpointEvery']);
-    expect(Object.keys(s.vms[0])).toEqual(['name', 'vcpus', 'memoryBytes', 'guest', 'params', 'startNs', 'autostart', 'sched']);
+    expect(Object.keys(s.vms[0])).toEqual(['name', 'vcpus', 'memoryBytes', 'guest', 'params', 'startNs', 'autostart', 'sched', 'virt']);
     expect(Object.keys(s.vms[0].sched)).toEqual(['weight', 'cap']);
   });
 
@@ -120,7 +121,7 @@ describe('loadScenario: good files', () => {
       name: 'full',
       description: 'Three guests',
       seed: 42,
-      host: { pcpus: 4, memoryBytes: 1024 * MiB },
+      host: { pcpus: 4, memoryBytes: 1024 * MiB, type: 'type1', load: 0 },
       scheduler: { policy: 'round-robin', quantumNs: 250_000 },
       run: { timeNs: 1_500_000_000, instructions: 1_000_000, checkpointEvery: 500 },
       costs: { instructionNs: 2, exitNs: 1_000, timerJitterNs: 0 },
@@ -134,6 +135,7 @@ describe('loadScenario: good files', () => {
           startNs: 500_000,
           autostart: false,
           sched: { weight: 512, cap: 150 },
+          virt: 'full',
         },
         {
           name: 'beta-2',
@@ -144,6 +146,7 @@ describe('loadScenario: good files', () => {
           startNs: 0,
           autostart: true,
           sched: { weight: 256, cap: 0 },
+          virt: 'full',
         },
         {
           name: 'gamma',
@@ -154,6 +157,7 @@ describe('loadScenario: good files', () => {
           startNs: 2_000,
           autostart: true,
           sched: { weight: 256, cap: 0 },
+          virt: 'full',
         },
       ],
       inputs: [],
@@ -227,7 +231,7 @@ describe('loadScenario: good files', () => {
 });
 
 describe('loadScenario: errors', () => {
-  const VM_KEYS = 'name, vcpus, memory, guest, program, source, sourceLine, params, start, autostart, sched';
+  const VM_KEYS = 'name, vcpus, memory, guest, program, source, sourceLine, params, start, autostart, sched, virt';
 
   it.each<[string, string[], string[]]>([
     [
@@ -398,7 +402,7 @@ describe('loadScenario: errors', () => {
     ).toEqual([
       'demo.yaml:2:7: seed: expected an integer from 0 to 4294967295, got -1',
       'demo.yaml:4:10: host.pcpus: expected an integer from 1 to 256, got 0',
-      "demo.yaml:5:3: host.memroy: unknown key 'memroy' (expected one of: pcpus, memory); did you mean 'memory'?",
+      "demo.yaml:5:3: host.memroy: unknown key 'memroy' (expected one of: pcpus, memory, type, load); did you mean 'memory'?",
       "demo.yaml:7:11: vms[0].name: expected a VM name: a lowercase letter, then up to 31 lowercase letters, digits or '-', got 'Alpha'",
       "demo.yaml:8:12: vms[0].guest: unknown bundled guest 'kernal' (expected one of: kernel, idle, echo); did you mean 'kernel'?",
       "demo.yaml:9:5: vms[0].program: expected exactly one of 'guest', 'program' or 'source', got both 'guest' and 'program'",
@@ -472,7 +476,7 @@ describe('resolveScenarioObject', () => {
       [0, 0, 'vms[1].name'],
     ]);
     expect(message.split('\n')).toEqual([
-      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, source, sourceLine, params, start, autostart, sched); did you mean 'memory'?",
+      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, source, sourceLine, params, start, autostart, sched, virt); did you mean 'memory'?",
       "demo.yaml: vms[1].name: missing required key 'name'",
     ]);
   });
@@ -485,7 +489,7 @@ describe('resolveScenarioObject', () => {
     expect(source).toStrictEqual({
       name: 'demo',
       seed: 1,
-      host: { pcpus: 2, memory: 64 * MiB },
+      host: { pcpus: 2, memory: 64 * MiB, type: 'type1', load: 0 },
       scheduler: { policy: 'round-robin', quantum: 1_000_000 },
       run: { time: 20_000_000, checkpointEvery: 10_000 },
       costs: { exit: 1_000 },
@@ -500,8 +504,9 @@ describe('resolveScenarioObject', () => {
           start: 0,
           autostart: true,
           sched: { weight: 256, cap: 0 },
+          virt: 'full',
         },
-        { name: 'beta', vcpus: 1, memory: 65_536, program: 'b.asm', params: {}, start: 0, autostart: true, sched: { weight: 256, cap: 0 } },
+        { name: 'beta', vcpus: 1, memory: 65_536, program: 'b.asm', params: {}, start: 0, autostart: true, sched: { weight: 256, cap: 0 }, virt: 'full' },
       ],
     });
     expect(resolveScenarioObject(source, OPTIONS)).toStrictEqual(s);

@@ -21,7 +21,7 @@ import type { EventBus } from '../../core/bus.js';
 import type { CostModel } from '../../core/costs.js';
 import type { EventOf } from '../../core/events.js';
 import type { Kernel } from '../../core/kernel.js';
-import { PRIVILEGED, Vector } from '../../core/isa/opcodes.js';
+import { Mode, Vector } from '../../core/isa/opcodes.js';
 import { Hypercall, HYPERCALL_UNKNOWN, HYPERCALL_VERSION, Port } from '../../core/platform.js';
 import { NS_PER_US } from '../../core/time.js';
 import type { PolicyHost, SchedulingPolicy } from '../scheduler/policy.js';
@@ -34,6 +34,8 @@ const DISPATCH = 0;
 const ENTER = 1;
 const STOP = 2;
 const STALL_END = 3;
+const HOST_WAKE = 5;
+const HOST_TICK = 6;
 /** The policy's tick (arg: the tick generation). */
 const TICK = 4;
 
@@ -61,6 +63,10 @@ interface Pcpu {
 export interface MonitorOptions {
   readonly pcpus: number;
   readonly runEndNs: number;
+  /** type2: the monitor runs as processes of a host OS (costs and interference; see docs). */
+  readonly hostType?: 'type1' | 'type2';
+  /** type2: share of each physical CPU the host's own processes take. */
+  readonly hostLoad?: number;
   readonly instructionLimit: number | undefined;
   readonly maxBatchNs: number;
 }
@@ -75,7 +81,6 @@ export class Monitor {
   private readonly vmsByDevice = new Map<string, Vm>();
   private readonly vmsByName = new Map<string, Vm>();
   /** Which privileged instructions exit in virtual kernel mode: all of them (trap-and-emulate). */
-  private readonly trapMask = PRIVILEGED;
   retiredTotal = 0;
   private currentPolicy: SchedulingPolicy;
 
@@ -204,6 +209,14 @@ export class Monitor {
       this.endStall(arg);
       return;
     }
+    if (kind === HOST_WAKE) {
+      this.wake(this.vcpusByKey[arg]);
+      return;
+    }
+    if (kind === HOST_TICK) {
+      this.hostTick(this.pcpus[arg]);
+      return;
+    }
     if (kind === TICK) {
       if (arg !== this.tickGeneration) return;
       this.tickAt = Number.POSITIVE_INFINITY;
@@ -273,6 +286,13 @@ export class Monitor {
   private dispatch(pcpu: Pcpu): void {
     if (pcpu.current !== null) return;
     const now = this.kernel.now;
+    const busyUntil = this.hostBusyUntil[pcpu.index] ?? 0;
+    if (now < busyUntil) {
+      // The host OS runs its own processes on this CPU until then.
+      pcpu.dispatchPending = true;
+      this.kernel.schedule(busyUntil, this.target, DISPATCH, pcpu.generation * PCPU_BITS + pcpu.index);
+      return;
+    }
     const pick = this.policy.pick(pcpu.index, now);
     if (pick === undefined) {
       if (!pcpu.idle) {
@@ -327,7 +347,16 @@ export class Monitor {
 
   private runBatch(pcpu: Pcpu, vcpu: Vcpu, start: number, budget: number): void {
     const retiredBefore = vcpu.cpu.retired;
-    vcpu.run(budget, this.costs.instructionNs, this.trapMask);
+    const vm = this.vmOf(vcpu);
+    const technique = vm.technique;
+    vcpu.run(
+      budget,
+      this.costs.instructionNs,
+      technique.trapMask,
+      technique.translates ? this.costs.btCallNs : this.costs.instructionNs,
+      vm.translated,
+      this.costs.btTranslatePageNs,
+    );
     this.retiredTotal += vcpu.cpu.retired - retiredBefore;
     pcpu.inBatch = true;
     pcpu.batchStart = start;
@@ -347,7 +376,8 @@ export class Monitor {
     if (vcpu === null || !pcpu.inBatch || time >= pcpu.stopTime || time < pcpu.batchStart) return;
     const cpu = vcpu.cpu;
     const retiredAfter = cpu.retired;
-    cpu.rollback(this.vmOf(vcpu).memory.host.words);
+    const vm = this.vmOf(vcpu);
+    cpu.rollback(vm.memory.host.words, vm.translated);
     this.retiredTotal -= retiredAfter - cpu.retired;
     cpu.checkpoint();
     pcpu.generation++;
@@ -381,6 +411,10 @@ export class Monitor {
       this.kernel.requestStop();
       return;
     }
+    if (vcpu.cpu.stop === Stop.EXCEPTION && this.vmOf(vcpu).technique.nativeExceptions) {
+      this.deliverNatively(pcpu, vcpu);
+      return;
+    }
     if (vcpu.cpu.stop !== Stop.BUDGET) {
       vcpu.publishExit();
       return;
@@ -404,6 +438,34 @@ export class Monitor {
   }
 
   /** The vCPU carries on after its exit was handled in `handlingNs`. */
+  /**
+   * Hardware-assisted virtualization: the CPU delivers a guest exception through the guest's own
+   * vector table, with no exit. A fault the guest cannot take (no handler, or a fault in kernel
+   * mode other than a syscall) is a triple fault: the CPU shuts down, which exits (KVM's
+   * KVM_EXIT_SHUTDOWN) and the monitor crashes the VM.
+   */
+  private deliverNatively(pcpu: Pcpu, vcpu: Vcpu): void {
+    const vm = this.vmOf(vcpu);
+    const cpu = vcpu.cpu;
+    const vector = cpu.stopA;
+    const inKernel = cpu.mode === Mode.KERNEL && vector !== Vector.SYSCALL;
+    if (!inKernel && enterHandler(cpu, vector, cpu.stopC, cpu.stopB, (address) => this.readGuest(vm, address))) {
+      vm.nativeExceptions++;
+      this.schedule(pcpu, ENTER, this.kernel.now);
+      return;
+    }
+    const name = VECTOR_NAMES[vector] ?? `vector ${vector}`;
+    const reason = `triple fault: ${name} in ${inKernel ? 'kernel' : 'user'} mode${inKernel ? '' : ' with no handler installed'}`;
+    vcpu.counters.exits.shutdown++;
+    this.bus.publish(vcpu.id, 'exit.shutdown', { pc: cpu.pc, reason });
+    this.crash(vm, vcpu, reason);
+  }
+
+  /** Type 2: what a device access costs on top of its emulation (to the host OS and back, a system call). */
+  private hostIoNs(): number {
+    return this.options.hostType === 'type2' ? 2 * this.costs.hostSwitchNs + this.costs.hostSyscallNs : 0;
+  }
+
   private resumeAfterExit(vcpu: Vcpu, handlingNs: number): void {
     const pcpu = this.pcpus[vcpu.pcpu];
     const cost = this.costs.exitNs + handlingNs + this.costs.entryNs;
@@ -472,7 +534,7 @@ export class Monitor {
       vm.io.writePort(event.data.port, event.data.value as number);
       if (event.data.port === Port.POWER) return;
     }
-    if (vcpu.state === 'running') this.resumeAfterExit(vcpu, this.costs.ioEmulateNs);
+    if (vcpu.state === 'running') this.resumeAfterExit(vcpu, this.costs.ioEmulateNs + this.hostIoNs());
   }
 
   private onMmio(event: EventOf<'exit.mmio'>): void {
@@ -482,7 +544,7 @@ export class Monitor {
     cpu.pc += 4;
     if (event.data.dir === 'read') cpu.regs[cpu.stopC] = vm.io.readMmio(event.data.addr);
     else vm.io.writeMmio(event.data.addr, event.data.value as number);
-    if (vcpu.state === 'running') this.resumeAfterExit(vcpu, this.costs.mmioEmulateNs);
+    if (vcpu.state === 'running') this.resumeAfterExit(vcpu, this.costs.mmioEmulateNs + this.hostIoNs());
   }
 
   private onHlt(event: EventOf<'exit.hlt'>): void {
@@ -595,10 +657,57 @@ export class Monitor {
       return;
     }
     if (vcpu.state !== 'blocked' || vcpu.cpu.ie === 0 || vm.pic.deliverable() < 0) return;
+    if (this.options.hostType === 'type2') {
+      // The vCPU is a host thread asleep in the kernel: the host scheduler wakes it, later.
+      this.kernel.schedule(this.kernel.now + this.costs.hostWakeNs, this.target, HOST_WAKE, vcpu.key);
+      return;
+    }
+    this.wake(vcpu);
+  }
+
+  private wake(vcpu: Vcpu): void {
+    const vm = this.vmOf(vcpu);
+    if (vcpu.state !== 'blocked' || vcpu.cpu.ie === 0 || vm.pic.deliverable() < 0) return;
     const now = this.kernel.now;
     if (!vcpu.wake(now)) return;
     if (vm.state === 'blocked') vm.command('UNBLOCK', () => this.bus.publish(vm.id, 'vm.unblocked', {}));
     this.policy.enqueue(vcpu, now, 'wake');
+    this.kick();
+  }
+
+  // ---------------------------------------------------------------- Type 2: the host OS
+
+  /** Until when the host's own processes hold each physical CPU. */
+  private readonly hostBusyUntil: number[] = [];
+
+  /** Starts the host's processes' ticks (Type 2 with host.load > 0), staggered across CPUs. */
+  startHostLoad(): void {
+    const load = this.options.hostLoad ?? 0;
+    if (this.options.hostType !== 'type2' || load <= 0) return;
+    const tick = this.costs.hostTickNs;
+    this.pcpus.forEach((pcpu) => {
+      this.kernel.schedule(Math.floor((tick * (pcpu.index + 1)) / this.pcpus.length), this.target, HOST_TICK, pcpu.index);
+    });
+  }
+
+  /** A host tick on one CPU: the host's processes run for their share, the vCPU there waits. */
+  private hostTick(pcpu: Pcpu): void {
+    const now = this.kernel.now;
+    const tick = this.costs.hostTickNs;
+    const burst = Math.floor((this.options.hostLoad ?? 0) * tick);
+    this.kernel.schedule(now + tick, this.target, HOST_TICK, pcpu.index);
+    if (burst <= 0) return;
+    this.hostBusyUntil[pcpu.index] = now + burst;
+    this.bus.publish(`pcpu/${pcpu.index}`, 'host.process', { pcpu: pcpu.index, ns: burst });
+    const vcpu = pcpu.current;
+    if (vcpu === null) return;
+    this.endBatchNow(pcpu, vcpu);
+    vcpu.publishPreempt(pcpu.index, now - pcpu.sliceStart);
+    pcpu.current = null;
+    pcpu.generation++;
+    pcpu.dispatchPending = true;
+    this.kernel.schedule(now + burst, this.target, DISPATCH, pcpu.generation * PCPU_BITS + pcpu.index);
+    if (vcpu.preempt(now)) this.policy.enqueue(vcpu, now, 'preempt');
     this.kick();
   }
 

@@ -53,6 +53,8 @@ export class CpuState {
    */
   readonly undo = new Int32Array(UNDO_STORES * 2);
   undoLength = 0;
+  /** Code pages binary-translated during the current batch (undone with it). */
+  readonly translatedInBatch: number[] = [];
 
   private readonly savedRegs = new Int32Array(REGISTER_COUNT);
   private readonly savedCsr = new Int32Array(CSR_COUNT);
@@ -71,10 +73,13 @@ export class CpuState {
     saved[5] = this.retired;
     saved[6] = this.workNs;
     this.undoLength = 0;
+    this.translatedInBatch.length = 0;
   }
 
   /** Takes the batch back: memory from the undo log (newest first), registers from the checkpoint. */
-  rollback(memory: Int32Array): void {
+  rollback(memory: Int32Array, translated: Uint8Array | null = null): void {
+    if (translated !== null) for (const page of this.translatedInBatch) translated[page] = 0;
+    this.translatedInBatch.length = 0;
     const undo = this.undo;
     for (let index = this.undoLength - 2; index >= 0; index -= 2) memory[undo[index]] = undo[index + 1];
     this.undoLength = 0;

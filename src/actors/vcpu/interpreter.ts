@@ -25,6 +25,9 @@ export function execute(
   budgetNs: number,
   instructionNs: number,
   trapMask: Uint8Array,
+  nativePrivilegedNs = instructionNs,
+  translated: Uint8Array | null = null,
+  translatePageNs = 0,
 ): StopCode {
   const regs = cpu.regs;
   const pageCount = pageBase.length;
@@ -61,6 +64,13 @@ export function execute(
       }
       codePage = page;
       codeBase = pageBase[page] - (page << PAGE_SHIFT);
+      if (translated !== null && cpu.mode === Mode.KERNEL && translated[page] === 0) {
+        // Binary translation: kernel code is translated a page at a time, the first time it runs.
+        translated[page] = 1;
+        cpu.translatedInBatch.push(page);
+        left -= translatePageNs;
+        if (left <= 0) break;
+      }
     }
     const at = codeBase + pc;
     const op = memory[at];
@@ -325,11 +335,12 @@ export function execute(
           stopA = op;
           break run;
         }
-        // Run natively (hardware-assisted): the shared semantics, no exit.
+        // Run without an exit (hardware-assisted, or binary-translated into a call into the
+        // monitor that costs nativePrivilegedNs): the shared semantics.
         cpu.pc = pc;
         executePrivileged(cpu, op, a, b);
         pc = cpu.pc;
-        left -= instructionNs;
+        left -= nativePrivilegedNs;
         retired++;
         if (op === Op.STI || op === Op.IRET) {
           // Interrupts may now be deliverable: give the monitor a chance at the next entry.

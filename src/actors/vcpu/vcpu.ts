@@ -83,8 +83,15 @@ export class Vcpu implements SchedEntity {
   }
 
   /** Runs guest code for at most budgetNs. */
-  run(budgetNs: number, instructionNs: number, trapMask: Uint8Array): number {
-    return execute(this.cpu, this.memory.host.words, this.memory.pageBase, budgetNs, instructionNs, trapMask);
+  run(
+    budgetNs: number,
+    instructionNs: number,
+    trapMask: Uint8Array,
+    nativePrivilegedNs = instructionNs,
+    translated: Uint8Array | null = null,
+    translatePageNs = 0,
+  ): number {
+    return execute(this.cpu, this.memory.host.words, this.memory.pageBase, budgetNs, instructionNs, trapMask, nativePrivilegedNs, translated, translatePageNs);
   }
 
   /** Publishes the exit the last run stopped on (not BUDGET). */

@@ -16,4 +16,5 @@ export const SLOT_NEXT = 0;
 export const SLOT_DONE = 1;
 export const SLOT_FAILED = 2;
 export const SLOT_WORKERS_DONE = 3;
-export const SLOTS = 4;
+export const SLOT_STARTED = 4;
+export const SLOTS = 5;

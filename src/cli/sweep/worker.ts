@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { threadId, workerData } from 'node:worker_threads';
 import { flattenMetrics, runWithMetrics } from '../../actors/metrics/index.js';
 import type { Scenario } from '../../core/scenario/schema.js';
-import { SLOT_DONE, SLOT_FAILED, SLOT_NEXT, SLOT_WORKERS_DONE, type WorkerTask } from './protocol.js';
+import { SLOT_DONE, SLOT_FAILED, SLOT_NEXT, SLOT_STARTED, SLOT_WORKERS_DONE, type WorkerTask } from './protocol.js';
 
 interface WorkerInput {
   readonly tasks: readonly WorkerTask[];
@@ -23,7 +23,9 @@ const input = workerData as WorkerInput;
 const counters = new Int32Array(input.shared);
 const folder = dirname(input.scenarioFile);
 const readProgram = (path: string): string => readFileSync(resolve(folder, path), 'utf8');
+Atomics.add(counters, SLOT_STARTED, 1);
 
+try {
 for (;;) {
   const next = Atomics.add(counters, SLOT_NEXT, 1);
   if (next >= input.tasks.length) break;
@@ -40,5 +42,7 @@ for (;;) {
   Atomics.add(counters, SLOT_DONE, 1);
   Atomics.notify(counters, SLOT_DONE);
 }
-Atomics.add(counters, SLOT_WORKERS_DONE, 1);
-Atomics.notify(counters, SLOT_DONE);
+} finally {
+  Atomics.add(counters, SLOT_WORKERS_DONE, 1);
+  Atomics.notify(counters, SLOT_DONE);
+}

@@ -53,7 +53,17 @@ export interface Scenario {
 export interface HostSpec {
   readonly pcpus: number;
   readonly memoryBytes: number;
+  /** type1 (default): the monitor owns the hardware; type2: it runs as processes of a host OS. */
+  readonly type?: HypervisorType;
+  /** Type 2 only: the share of each physical CPU the host's own processes take (0 to 0.9; default 0). */
+  readonly load?: number;
 }
+
+export const HYPERVISOR_TYPES = ['type1', 'type2'] as const;
+export type HypervisorType = (typeof HYPERVISOR_TYPES)[number];
+/** How a VM is virtualized: trap-and-emulate, paravirtualized, hardware-assisted, binary translation. */
+export const VIRT_TECHNIQUES = ['full', 'para', 'hw', 'bt'] as const;
+export type VirtTechnique = (typeof VIRT_TECHNIQUES)[number];
 
 export interface SchedulerSpec {
   readonly policy: PolicyName;
@@ -116,6 +126,8 @@ export interface VmSpec {
   readonly startNs: number;
   readonly autostart: boolean;
   readonly sched: VmSchedSpec;
+  /** Default full (trap-and-emulate). A resolved scenario always has it. */
+  readonly virt?: VirtTechnique;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -512,6 +524,16 @@ function vmSchema(guests: readonly string[]) {
         .default(true)
         .meta(meta({ title: 'Autostart', description: 'Whether the VM is started by the scenario (default true).' })),
       sched: VM_SCHED_SCHEMA,
+      virt: z
+        .enum(VIRT_TECHNIQUES, { error: (issue) => oneOfMessage('a virtualization technique', issue.input, VIRT_TECHNIQUES) })
+        .default('full')
+        .meta(
+          meta({
+            title: 'Virtualization technique',
+            description:
+              'full: trap-and-emulate (every sensitive instruction exits); para: the same CPU, for guests that call the monitor with hypercalls; hw: hardware-assisted (sensitive instructions and guest exceptions run without exits); bt: binary translation (sensitive instructions become calls into the monitor, no traps). Default full.',
+          }),
+        ),
     },
     'VM settings',
   ).meta(meta({ title: 'VM', description: 'One virtual machine.' }));
@@ -592,6 +614,16 @@ export function scenarioSourceSchema(guests: readonly string[]) {
                 sourceDefault: formatBytes(L.hostMemoryBytes.default),
               }),
             ),
+          type: z
+            .enum(HYPERVISOR_TYPES, { error: (issue) => oneOfMessage('a hypervisor type', issue.input, HYPERVISOR_TYPES) })
+            .default('type1')
+            .meta(meta({ title: 'Hypervisor type', description: 'type1: the monitor owns the hardware (bare metal); type2: the monitor and its vCPUs are processes of a host OS (hosted). Default type1.' })),
+          load: z
+            .number({ error: expecting('a number from 0 to 0.9') })
+            .min(0, { error: expecting('a number from 0 to 0.9') })
+            .max(0.9, { error: expecting('a number from 0 to 0.9') })
+            .default(0)
+            .meta(meta({ title: 'Host load', description: "Type 2 only: the share of each physical CPU taken by the host OS's own processes, 0 to 0.9 (default 0)." })),
         },
         'host settings',
       )
@@ -900,7 +932,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
     name: p.name,
     description: p.description,
     seed: p.seed,
-    host: { pcpus: p.host.pcpus, memoryBytes: p.host.memory },
+    host: { pcpus: p.host.pcpus, memoryBytes: p.host.memory, type: p.host.type, load: p.host.load },
     scheduler: resolveScheduler(p),
     run: { timeNs: p.run.time, instructions: p.run.instructions, checkpointEvery: p.run.checkpointEvery },
     costs,
@@ -918,6 +950,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         startNs: vm.start,
         autostart: vm.autostart,
         sched: resolveVmSched(p.scheduler.policy, vm.sched),
+        virt: vm.virt,
       };
     }),
     inputs: resolveInputs(p.inputs as ParsedInput[]),
@@ -995,7 +1028,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
     name: s.name,
     ...(s.description === undefined ? {} : { description: s.description }),
     seed: s.seed,
-    host: { pcpus: s.host.pcpus, memory: s.host.memoryBytes },
+    host: { pcpus: s.host.pcpus, memory: s.host.memoryBytes, type: s.host.type ?? 'type1', load: s.host.load ?? 0 },
     scheduler: schedulerToSource(s.scheduler),
     run: {
       time: s.run.timeNs,
@@ -1012,6 +1045,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       start: vm.startNs,
       autostart: vm.autostart,
       sched: vmSchedToSource(vm.sched),
+      virt: vm.virt ?? 'full',
     })),
     ...(s.inputs.length === 0 ? {} : { inputs: inputsToSource(s.inputs) }),
   };

@@ -166,6 +166,7 @@ export function reduce(draft: S, event: SimEvent): void {
       }
       return;
     }
+    case 'host.process':
     case 'input.console':
     case 'input.fault':
     case 'input.stop':

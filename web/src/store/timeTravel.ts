@@ -16,16 +16,19 @@ export type { InspectState } from '../../../src/replay/fold/state.js';
 export const SNAPSHOT_EVERY = 4096;
 
 export class TimeTravel {
-  /** snapshots[k] is the state after event k * SNAPSHOT_EVERY - 1 (snapshots[0]: before any). */
+  /** snapshots[k] is the state after event k * every - 1 (snapshots[0]: before any). */
   private readonly snapshots: InspectState[] = [EMPTY_STATE];
 
-  constructor(private readonly run: RunData) {}
+  constructor(
+    private readonly run: RunData,
+    private readonly every = SNAPSHOT_EVERY,
+  ) {}
 
   /** Builds the snapshots the events read so far allow. Call after each ingest. */
   update(): void {
-    while (this.snapshots.length * SNAPSHOT_EVERY <= this.run.count) {
+    while (this.snapshots.length * this.every <= this.run.count) {
       const k = this.snapshots.length;
-      const events = this.run.events((k - 1) * SNAPSHOT_EVERY, k * SNAPSHOT_EVERY);
+      const events = this.run.events((k - 1) * this.every, k * this.every);
       this.snapshots.push(foldEvents(this.snapshots[k - 1], events, { engine: 'mutable' }));
     }
   }
@@ -34,8 +37,8 @@ export class TimeTravel {
   stateAt(seq: number): InspectState {
     const last = Math.min(seq, this.run.count - 1);
     if (last < 0) return EMPTY_STATE;
-    const k = Math.min(Math.floor((last + 1) / SNAPSHOT_EVERY), this.snapshots.length - 1);
-    return foldEvents(this.snapshots[k], this.run.events(k * SNAPSHOT_EVERY, last + 1));
+    const k = Math.min(Math.floor((last + 1) / this.every), this.snapshots.length - 1);
+    return foldEvents(this.snapshots[k], this.run.events(k * this.every, last + 1));
   }
 
   /** The state after `seq`, from a state at or before it (forward steps fold only what they pass). */
@@ -43,7 +46,7 @@ export class TimeTravel {
     const last = Math.min(seq, this.run.count - 1);
     if (last < from.seq) return this.stateAt(last);
     if (last === from.seq) return from;
-    if (last - from.seq > SNAPSHOT_EVERY) return this.stateAt(last);
+    if (last - from.seq > this.every) return this.stateAt(last);
     return foldEvents(from, this.run.events(from.seq + 1, last + 1));
   }
 }

@@ -45,11 +45,14 @@ export async function runScenario(scenario: Scenario, seed: number | undefined, 
     }
   }
   const summary = simulation.finishRun();
-  let metrics: RunMetrics | null = null;
+  return { summary, metrics: metricsOf(collector, simulation), stopped };
+}
+
+/** The collector's metrics; a run stopped early may not have what they need (then none). */
+function metricsOf(collector: MetricsCollector, simulation: Simulation): RunMetrics | null {
   try {
-    metrics = collector.finish(simulation);
+    return collector.finish(simulation);
   } catch {
-    metrics = null;
+    return null;
   }
-  return { summary, metrics, stopped };
 }
