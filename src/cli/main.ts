@@ -12,6 +12,7 @@ import { scenarioJsonSchema } from '../core/scenario/jsonSchema.js';
 import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError } from './errors.js';
 import { compareCommand, type CompareOptions } from './compare.js';
+import { archCompareCommand, type ArchCompareOptions } from './compareArch.js';
 import { sweepCommand, type SweepOptions } from './sweep.js';
 import { runCommand, type RunOptions } from './run.js';
 import { replayCommand } from './replay.js';
@@ -137,14 +138,22 @@ export function buildProgram(io: Io): Command {
 
   program
     .command('compare')
-    .description('run a scenario under several policies and seeds; table of mean ± 95% CI per metric, CSV, JSON, SVG plots')
-    .argument('<scenario>', 'scenario file (YAML)')
+    .description('run a scenario under several policies and seeds (mean ± 95% CI, CSV, JSON, SVG), or under several architectures and techniques (--arch, --virt)')
+    .argument('[scenario]', 'scenario file (YAML); with --arch/--virt, the bundled examples/overhead.yaml when none')
     .option('--policies <list>', 'comma-separated policies: registry names or paths to .js policy modules (default: the scenario\'s)')
     .option('--seeds <n>', 'number of seeds per policy (default 10)')
     .option('--out <dir>', 'folder for runs.csv, summary.csv, summary.json, summary.md and the SVG plots')
     .option('--time <duration>', "virtual time of each run (default: the scenario's run.time)")
     .option('--timeline <duration>', 'length of the timeline plots (default: the first 100ms)')
-    .action((path: string, options: CompareOptions) => {
+    .option('--arch <list>', 'compare hypervisor architectures: type1,type2 (with the bare machine as reference)')
+    .option('--virt <list>', 'compare virtualization techniques: full,para,hw,bt (with the bare machine as reference)')
+    .option('--json', 'with --arch/--virt: print the comparison as JSON')
+    .action((path: string | undefined, options: CompareOptions & ArchCompareOptions) => {
+      if (options.arch !== undefined || options.virt !== undefined) {
+        archCompareCommand(path, options, io.stdout);
+        return;
+      }
+      if (path === undefined) throw new InputError('compare: give a scenario file (or --arch/--virt to compare architectures)');
       compareCommand(path, options, io.stdout);
     });
 

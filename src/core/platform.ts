@@ -46,7 +46,11 @@ export const Hypercall = {
   POWER_OFF: 2, // power the VM off
   YIELD: 3, // give up the physical CPU for now
   TIME_US: 4, // r1 = virtual time in microseconds (low 31 bits)
+  CONSOLE_WRITE: 5, // write r2 characters from guest-physical address r1 to the console: one exit per string
+  SET_TIMER: 6, // program the timer: periodic every r1 ns (0 stops it), without an I/O exit
 } as const;
+/** The most characters one CONSOLE_WRITE takes. */
+export const CONSOLE_WRITE_LIMIT = 4096;
 export const HYPERCALL_VERSION = 1;
 /** What r1 holds after an unknown hypercall. */
 export const HYPERCALL_UNKNOWN = -1;

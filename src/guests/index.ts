@@ -3,6 +3,7 @@
  * parameters (a scenario's `params:` override them; the assembler sees them as symbols).
  */
 import { KERNEL_DEFAULTS, KERNEL_SOURCE } from './kernel.js';
+import { KERNEL_PV_SOURCE } from './kernelPv.js';
 import { ROGUE_MEMORY_DEFAULTS, ROGUE_MEMORY_SOURCE, ROGUE_PRIVILEGED_DEFAULTS, ROGUE_PRIVILEGED_SOURCE } from './rogue.js';
 import {
   CPU_BOUND_DEFAULTS,
@@ -28,6 +29,12 @@ export interface BundledGuest {
 
 const guests: readonly BundledGuest[] = [
   { name: 'kernel', description: 'tiny kernel: timer interrupt, two user tasks, syscalls, power-off', source: KERNEL_SOURCE, defaults: KERNEL_DEFAULTS },
+  {
+    name: 'kernel-pv',
+    description: 'the tiny kernel, paravirtualized: a line per syscall and per hypercall, timer by hypercall',
+    source: KERNEL_PV_SOURCE,
+    defaults: KERNEL_DEFAULTS,
+  },
   { name: 'ticker', description: 'interrupt-driven: idles in hlt, wakes on its timer, prints ticks', source: TICKER_SOURCE, defaults: TICKER_DEFAULTS },
   { name: 'echo', description: 'echoes console input in upper case (interrupt-driven); the line "off" powers it off', source: ECHO_SOURCE, defaults: {} },
   { name: 'hello-pv', description: 'paravirtualized hello: prints with hypercalls, powers off', source: HELLO_PV_SOURCE, defaults: HELLO_PV_DEFAULTS },

@@ -11,7 +11,7 @@ import { CreditPolicy } from '../../src/actors/scheduler/credit.js';
 import type { PolicyFactory } from '../../src/actors/scheduler/policy.js';
 import type { SimEvent } from '../../src/core/events.js';
 import type { Scenario, SchedulerSpec, VmSchedSpec, VmSpec } from '../../src/core/scenario/schema.js';
-import { scenario, vmSpec } from '../helpers.js';
+import { runScenario, scenario, vmSpec } from '../helpers.js';
 
 const MS = 1_000_000;
 
@@ -225,5 +225,23 @@ describe('gang (co-scheduling)', () => {
     const [duo, trio] = gang.metrics.vms;
     expect(duo.workUnits).toBeGreaterThan(100);
     expect(trio.workUnits).toBeGreaterThan(100);
+  });
+});
+
+describe('every policy is deterministic', () => {
+  it.each(['round-robin', 'credit', 'credit2', 'cfs', 'rtds', 'null', 'arinc653', 'gang'] as const)('%s: same scenario and seed, byte-identical log', (policy) => {
+    const vms = [
+      vm('batch', 'cpu-bound', { weight: 512 }, { vcpus: 2 }),
+      vm('web', 'io-bound'),
+      vm('desk', 'interactive'),
+      vm('rt', 'periodic-rt', {}, { params: { PERIOD_NS: 5 * MS, WCET_NS: MS, DEADLINE_NS: 5 * MS } }),
+      vm('db', 'smp-lock', { cap: 150 }, { vcpus: 3 }),
+    ];
+    const s = scenario(vms, host({ policy, quantumNs: MS }, 60 * MS, 3));
+    const first = runScenario(s, 9);
+    const second = runScenario(s, 9);
+    expect(first.log).toBe(second.log);
+    expect(first.events.length).toBeGreaterThan(100);
+    expect(runScenario(s, 10).log).not.toBe(first.log);
   });
 });

@@ -40,7 +40,7 @@ describe('scheduling parameters in the scenario', () => {
       "s.yaml:4:17: scheduler.frame[0].vm: unknown VM 'b' (expected one of: a); did you mean 'a'?",
     ]);
     expect(errors('name: x\nhost: { pcpus: 2 }\nvms: [{ name: a, guest: cpu-bound, sched: { pcpu: 2 } }]')).toEqual([
-      's.yaml:3:52: vms[0].sched.pcpu: expected a physical CPU index from 0 to 1 (host.pcpus - 1), got 2',
+      's.yaml:3:51: vms[0].sched.pcpu: expected a physical CPU index from 0 to 1 (host.pcpus - 1), got 2',
     ]);
     expect(errors('name: x\nscheduler: { policy: credit, ratelimit: 2s }\nvms: [{ name: a, guest: cpu-bound }]')[0]).toMatch(/^s\.yaml:2:41: scheduler\.ratelimit: expected a duration of at most 500ms/);
   });

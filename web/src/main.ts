@@ -229,6 +229,7 @@ class App {
     this.state = EMPTY_STATE;
     this.cursorSeq = -1;
     this.cursorTime = 0;
+    document.body.dataset.seq = '-1';
     this.metrics = null;
     this.logText = keepText ? [] : null;
     this.logChars = 0;
@@ -412,6 +413,8 @@ class App {
     this.cursorSeq = target;
     this.cursorTime = timeNs ?? (target < 0 ? 0 : run.time.get(target));
     this.list.setCursor(target);
+    // Set at once (not at the next frame), so a test reading it after a click sees the new seq.
+    document.body.dataset.seq = String(target);
     this.invalidate();
   }
 
@@ -490,7 +493,6 @@ class App {
     slider.value = String(this.cursorSeq);
     const seqText = this.cursorSeq < 0 ? '—' : String(this.cursorSeq);
     $('position').textContent = `${t('position')} ${seqText} ${t('of')} ${count} · ${t('time')} ${formatNs(Math.round(this.cursorTime))}${this.state.ended !== null ? ` · ${t('ended')} (${this.state.ended})` : ''}`;
-    document.body.dataset.seq = String(this.cursorSeq);
     document.body.dataset.count = String(count);
     $('event-count').textContent = `${this.filtered?.length ?? 0} ${t('shown')}`;
     if (run === undefined) return;

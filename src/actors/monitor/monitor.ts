@@ -22,7 +22,7 @@ import type { CostModel } from '../../core/costs.js';
 import type { EventOf } from '../../core/events.js';
 import type { Kernel } from '../../core/kernel.js';
 import { Mode, Vector } from '../../core/isa/opcodes.js';
-import { Hypercall, HYPERCALL_UNKNOWN, HYPERCALL_VERSION, Port } from '../../core/platform.js';
+import { CONSOLE_WRITE_LIMIT, Hypercall, HYPERCALL_UNKNOWN, HYPERCALL_VERSION, Port } from '../../core/platform.js';
 import { NS_PER_US } from '../../core/time.js';
 import type { PolicyHost, SchedulingPolicy } from '../scheduler/policy.js';
 import { Stop } from '../vcpu/cpuState.js';
@@ -575,12 +575,31 @@ export class Monitor {
     const vm = this.vmOf(vcpu);
     const cpu = vcpu.cpu;
     cpu.pc += 4;
+    let handlingNs = this.costs.hypercallNs;
     switch (event.data.nr) {
       case Hypercall.VERSION:
         cpu.regs[1] = HYPERCALL_VERSION;
         break;
       case Hypercall.CONSOLE_PUTC:
         vm.io.writePort(Port.CONSOLE_DATA, event.data.args[0]);
+        handlingNs += this.hostIoNs();
+        break;
+      case Hypercall.CONSOLE_WRITE: {
+        // A paravirtual console: the whole string in one exit, read from guest memory.
+        const [address, length] = event.data.args;
+        const count = Math.max(0, Math.min(length, CONSOLE_WRITE_LIMIT));
+        let written = 0;
+        for (; written < count; written++) {
+          const value = this.readGuest(vm, address + written);
+          if (value === undefined) break;
+          vm.io.writePort(Port.CONSOLE_DATA, value);
+        }
+        cpu.regs[1] = written;
+        handlingNs += this.hostIoNs() + written * this.costs.instructionNs;
+        break;
+      }
+      case Hypercall.SET_TIMER:
+        vm.io.writePort(Port.TIMER_PERIOD, event.data.args[0]);
         break;
       case Hypercall.POWER_OFF:
         this.powerOff(vm, 'the guest asked the monitor to power off');
@@ -598,7 +617,7 @@ export class Monitor {
       default:
         cpu.regs[1] = HYPERCALL_UNKNOWN;
     }
-    this.resumeAfterExit(vcpu, this.costs.hypercallNs);
+    this.resumeAfterExit(vcpu, handlingNs);
   }
 
   private onPrivileged(event: EventOf<'exit.privileged'>): void {

@@ -10,6 +10,7 @@ import { LogWriter } from '../../../src/core/log/writer.js';
 import { loadScenario } from '../../../src/core/scenario/load.js';
 import type { Scenario } from '../../../src/core/scenario/schema.js';
 import { BUNDLED_GUEST_NAMES } from '../../../src/guests/index.js';
+import { parseDocument } from 'yaml';
 
 /** Events simulated between two yields. */
 export const SLICE_EVENTS = 20_000;
@@ -26,10 +27,18 @@ export interface RunResult {
   readonly stopped: boolean;
 }
 
+/**
+ * The scenario the page runs: its YAML with the policy chosen in the page written into it, so the
+ * chosen policy's parameters get their defaults as they would from a file saying so.
+ */
 export function resolveScenario(text: string, file: string, policy?: string): Scenario {
-  const scenario = loadScenario(text, { file, guests: BUNDLED_GUEST_NAMES });
-  if (policy === undefined || policy === '' || policy === scenario.scheduler.policy) return scenario;
-  return { ...scenario, scheduler: { ...scenario.scheduler, policy: policy as Scenario['scheduler']['policy'] } };
+  let source = text;
+  if (policy !== undefined && policy !== '') {
+    const document = parseDocument(text);
+    document.setIn(['scheduler', 'policy'], policy);
+    source = document.toString();
+  }
+  return loadScenario(source, { file, guests: BUNDLED_GUEST_NAMES });
 }
 
 export async function runScenario(scenario: Scenario, seed: number | undefined, callbacks: RunCallbacks): Promise<RunResult> {

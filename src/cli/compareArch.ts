@@ -1,0 +1,203 @@
+/**
+ * `vmmsim compare [SCENARIO] --arch type1,type2 --virt full,para,hw,bt`: runs the same guests under
+ * each hypervisor architecture and virtualization technique, and on the simulated bare machine
+ * (no monitor), and prints a side-by-side table per VM: exits per thousand guest instructions,
+ * exits by reason, virtual time per console character (I/O), throughput, completion time, and the
+ * overhead against the bare machine. Under `para`, a VM running the bundled `kernel` runs its
+ * paravirtualized variant `kernel-pv` (a paravirtual guest is built for it).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Simulation } from '../actors/simulation.js';
+import type { RunSummary } from '../actors/summary.js';
+import { EXIT_REASONS } from '../core/events.js';
+import { HYPERVISOR_TYPES, VIRT_TECHNIQUES, type HypervisorType, type Scenario, type VirtTechnique } from '../core/scenario/schema.js';
+import type { CostName } from '../core/costs.js';
+import { InputError } from './errors.js';
+import { formatNs } from './format.js';
+import { PACKAGE_ROOT, loadScenarioFile, withGuestErrors } from './scenarioFile.js';
+
+export interface ArchCompareOptions {
+  readonly arch?: string;
+  readonly virt?: string;
+  readonly out?: string;
+  readonly json?: boolean;
+}
+
+export interface ArchRow {
+  /** `bare`, or `type1/full` and so on. */
+  readonly config: string;
+  readonly arch: HypervisorType | 'bare';
+  readonly virt: VirtTechnique | 'none';
+  readonly vms: readonly ArchVmResult[];
+}
+
+export interface ArchVmResult {
+  readonly vm: string;
+  readonly guest: string;
+  readonly instructions: number;
+  readonly exits: number;
+  readonly exitsPerKiloInstruction: number;
+  readonly exitsByReason: Readonly<Record<string, number>>;
+  readonly consoleChars: number;
+  /** Virtual time the VM used (running guest code + the monitor's work for it). */
+  readonly busyNs: number;
+  readonly overheadNs: number;
+  /** busyNs per console character, when it wrote any. */
+  readonly nsPerConsoleChar: number | null;
+  /** Guest instructions per microsecond of busy time. */
+  readonly instructionsPerUs: number;
+  /** When it powered off, if it did. */
+  readonly completionNs: number | null;
+  /** Slowdown against the bare machine: completion time ratio when both finished, else throughput ratio. */
+  readonly slowdown: number | null;
+}
+
+/** The bare machine: no monitor, so no exits, no emulation; a device access costs the device's time. */
+const BARE_COSTS: Partial<Record<CostName, number>> = {
+  exitNs: 0,
+  entryNs: 0,
+  privilegedEmulateNs: 0,
+  ioEmulateNs: 300,
+  mmioEmulateNs: 300,
+  hypercallNs: 0,
+  exceptionReflectNs: 0,
+  interruptInjectNs: 0,
+  contextSwitchNs: 0,
+  scheduleNs: 0,
+};
+
+function parseList<T extends string>(value: string | undefined, allowed: readonly T[], flag: string, fallback: readonly T[]): T[] {
+  if (value === undefined) return [...fallback];
+  const items = value.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+  for (const item of items) {
+    if (!(allowed as readonly string[]).includes(item)) throw new InputError(`${flag}: unknown '${item}' (expected a comma-separated list of: ${allowed.join(', ')})`);
+  }
+  if (items.length === 0) throw new InputError(`${flag}: expected a comma-separated list of: ${allowed.join(', ')}`);
+  return items as T[];
+}
+
+function configure(base: Scenario, arch: HypervisorType | 'bare', virt: VirtTechnique | 'none'): Scenario {
+  const bare = arch === 'bare';
+  return {
+    ...base,
+    host: { ...base.host, type: bare ? 'type1' : arch, load: bare ? 0 : base.host.load ?? 0 },
+    costs: bare ? { ...base.costs, ...BARE_COSTS } : base.costs,
+    vms: base.vms.map((vm) => {
+      const technique: VirtTechnique = bare ? 'hw' : (virt as VirtTechnique);
+      const usesKernel = vm.guest.kind === 'bundled' && vm.guest.name === 'kernel';
+      return {
+        ...vm,
+        virt: technique,
+        guest: technique === 'para' && usesKernel ? { kind: 'bundled', name: 'kernel-pv' } : vm.guest,
+      };
+    }),
+  };
+}
+
+function measure(scenario: Scenario, readProgram: (path: string) => string, scenarioFile: string): { summary: RunSummary; stopped: Map<string, number>; chars: Map<string, number> } {
+  const stopped = new Map<string, number>();
+  const simulation = withGuestErrors(
+    () =>
+      new Simulation({
+        scenario,
+        readProgram,
+        scenarioFile,
+        sink: (event) => {
+          if (event.type === 'vm.stopped') stopped.set(event.src.slice(3), event.t);
+        },
+      }),
+  );
+  const summary = simulation.run();
+  const chars = new Map(simulation.vms.map((vm) => [vm.name, vm.console.charsWritten]));
+  return { summary, stopped, chars };
+}
+
+export function compareArchitectures(path: string | undefined, options: ArchCompareOptions): ArchRow[] {
+  const archs = parseList(options.arch, HYPERVISOR_TYPES, '--arch', ['type1']);
+  const virts = parseList(options.virt, VIRT_TECHNIQUES, '--virt', ['full']);
+  const loaded = loadScenarioFile(path ?? join(PACKAGE_ROOT, 'examples', 'overhead.yaml'));
+  const configs: { arch: HypervisorType | 'bare'; virt: VirtTechnique | 'none' }[] = [{ arch: 'bare', virt: 'none' }];
+  for (const arch of archs) for (const virt of virts) configs.push({ arch, virt });
+  const rows: ArchRow[] = [];
+  let bare: ArchRow | undefined;
+  for (const config of configs) {
+    const scenario = configure(loaded.scenario, config.arch, config.virt);
+    const { summary, stopped, chars } = measure(scenario, loaded.readProgram, loaded.file);
+    const vms = summary.vms.map((vm, index): ArchVmResult => {
+      const instructions = vm.vcpus.reduce((sum, vcpu) => sum + vcpu.instructions, 0);
+      const exitsByReason: Record<string, number> = {};
+      for (const reason of EXIT_REASONS) {
+        const count = vm.vcpus.reduce((sum, vcpu) => sum + vcpu.exits[reason], 0);
+        if (count > 0 && config.arch !== 'bare') exitsByReason[reason] = count;
+      }
+      const exits = config.arch === 'bare' ? 0 : Object.values(exitsByReason).reduce((sum, count) => sum + count, 0);
+      const busyNs = vm.vcpus.reduce((sum, vcpu) => sum + vcpu.cpuNs + vcpu.overheadNs, 0);
+      const overheadNs = vm.vcpus.reduce((sum, vcpu) => sum + vcpu.overheadNs, 0);
+      const consoleChars = chars.get(vm.name) ?? 0;
+      const completionNs = stopped.get(vm.name) ?? null;
+      const instructionsPerUs = busyNs > 0 ? (instructions * 1000) / busyNs : 0;
+      const reference = bare?.vms[index];
+      let slowdown: number | null = null;
+      if (reference !== undefined) {
+        if (completionNs !== null && reference.completionNs !== null && reference.completionNs > 0) slowdown = completionNs / reference.completionNs;
+        else if (instructionsPerUs > 0) slowdown = reference.instructionsPerUs / instructionsPerUs;
+      }
+      return {
+        vm: vm.name,
+        guest: scenario.vms[index].guest.kind === 'bundled' ? (scenario.vms[index].guest as { name: string }).name : 'program',
+        instructions,
+        exits,
+        exitsPerKiloInstruction: instructions > 0 ? (exits * 1000) / instructions : 0,
+        exitsByReason,
+        consoleChars,
+        busyNs,
+        overheadNs,
+        nsPerConsoleChar: consoleChars > 0 ? busyNs / consoleChars : null,
+        instructionsPerUs,
+        completionNs,
+        slowdown,
+      };
+    });
+    const row: ArchRow = { config: config.arch === 'bare' ? 'bare machine' : `${config.arch}/${config.virt}`, arch: config.arch, virt: config.virt, vms };
+    if (config.arch === 'bare') bare = row;
+    rows.push(row);
+  }
+  return rows;
+}
+
+export function archTable(rows: readonly ArchRow[]): string {
+  const header = ['config', 'VM', 'exits', 'exits/1k instr', 'exits by reason', 'per console char', 'instr/us', 'completed', 'vs bare'];
+  const body = rows.flatMap((row) =>
+    row.vms.map((vm, index) => [
+      index === 0 ? row.config : '',
+      `${vm.vm} (${vm.guest})`,
+      String(vm.exits),
+      vm.exitsPerKiloInstruction.toFixed(1),
+      Object.entries(vm.exitsByReason)
+        .map(([reason, count]) => `${reason}=${count}`)
+        .join(' ') || '-',
+      vm.nsPerConsoleChar === null ? '-' : formatNs(Math.round(vm.nsPerConsoleChar)),
+      vm.instructionsPerUs.toFixed(1),
+      vm.completionNs === null ? 'running' : formatNs(vm.completionNs),
+      vm.slowdown === null ? '1.00x' : `${vm.slowdown.toFixed(2)}x`,
+    ]),
+  );
+  const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column].length)));
+  const numeric = new Set([2, 3, 5, 6, 7, 8]);
+  const line = (cells: string[]) => cells.map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd();
+  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n');
+}
+
+export function archCompareCommand(path: string | undefined, options: ArchCompareOptions, out: { write(text: string): void }): ArchRow[] {
+  const rows = compareArchitectures(path, options);
+  if (options.json) out.write(JSON.stringify(rows, null, 2) + '\n');
+  else out.write(archTable(rows) + '\n');
+  if (options.out !== undefined) {
+    mkdirSync(options.out, { recursive: true });
+    writeFileSync(join(options.out, 'architectures.json'), JSON.stringify(rows, null, 2) + '\n');
+    writeFileSync(join(options.out, 'architectures.md'), '```\n' + archTable(rows) + '\n```\n');
+    if (!options.json) out.write(`wrote ${join(options.out, 'architectures.json')} and architectures.md\n`);
+  }
+  return rows;
+}

@@ -1,0 +1,218 @@
+/**
+ * The web view end to end, in real headless Chromium (Debian's chromium, driven by
+ * playwright-core): the page is built and served by `vmmsim ui`'s server, runs the demo in its
+ * Web Worker, shows each VM's console, pauses, steps back ten events and shows the state
+ * `vmmsim inspect --at` gives for that seq; loads logs (named on the command line, chosen with
+ * the file picker, dropped on the page); speaks Portuguese. Screenshots go to test-output/e2e/.
+ *
+ * Skipped, saying so, where /usr/bin/chromium is absent (apt-get install -y chromium); CI
+ * installs it (.ci/run).
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { readLog } from '../../src/core/log/reader.js';
+import { openLog } from '../../src/replay/index.js';
+import type { InspectState } from '../../src/replay/fold/state.js';
+import { startUi, type UiServer } from '../../src/cli/ui.js';
+
+const CHROMIUM = process.env.VMMSIM_CHROMIUM ?? '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const OUT = resolve('test-output/e2e');
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+if (!HAVE_CHROMIUM) {
+  console.warn(`test/e2e/ui.e2e.test.ts: SKIPPED: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set VMMSIM_CHROMIUM)`);
+}
+
+function cli(args: readonly string[]): { code: number; stdout: string; stderr: string } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = main(args, { stdout: { write: (text) => stdout.push(text) }, stderr: { write: (text) => stderr.push(text) }, color: false });
+  return { code, stdout: stdout.join(''), stderr: stderr.join('') };
+}
+
+/** Logs a run with the CLI: `vmmsim run SCENARIO --log OUT/NAME.jsonl`. */
+function logRun(scenario: string, name: string): string {
+  const path = join(OUT, `${name}.jsonl`);
+  const result = cli(['run', scenario, '--log', path, '--quiet']);
+  expect(result.code, result.stderr).toBe(0);
+  return path;
+}
+
+/** What `vmmsim inspect LOG --at SEQ --json` reports as the state (the library's fold if inspect is not there). */
+function inspectAt(log: string, seq: number): InspectState {
+  const result = cli(['inspect', log, '--at', String(seq), '--json', '--no-registers']);
+  if (result.code === 0) return (JSON.parse(result.stdout) as { state: InspectState }).state;
+  expect(result.stderr).toMatch(/unknown command/);
+  return openLog(log).stateAt(seq);
+}
+
+async function seqShown(page: Page): Promise<number> {
+  return Number(await page.getAttribute('body', 'data-seq'));
+}
+
+async function stateShown(page: Page): Promise<InspectState> {
+  if ((await page.getAttribute('#state-details', 'open')) === null) await page.click('#state-details summary');
+  const seq = await seqShown(page);
+  await page.waitForFunction((expected) => document.getElementById('state-json')?.dataset.seq === String(expected), seq);
+  return JSON.parse((await page.textContent('#state-json')) ?? 'null') as InspectState;
+}
+
+/** The VM cards show the state: lifecycle lit, vCPU states, the console's last line. */
+async function expectCardsToShow(page: Page, state: InspectState): Promise<void> {
+  for (const [name, vm] of Object.entries(state.vms)) {
+    const card = page.locator(`.vm-card[data-vm="${name}"]`);
+    expect(await card.getAttribute('data-state')).toBe(vm.state);
+    expect(await card.locator('.lifecycle g.lit').getAttribute('data-state')).toBe(vm.state);
+    for (const vcpu of vm.vcpus) expect(await card.locator(`.vcpu[data-vcpu="${vcpu.index}"]`).getAttribute('data-state')).toBe(vcpu.state);
+    const consoleText = (await card.locator('.console').textContent()) ?? '';
+    expect(consoleText.split('\n').at(-1) ?? '').toBe(vm.console.last.at(-1) ?? '');
+  }
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
+  let ui: UiServer;
+  let browser: Browser;
+  let page: Page;
+  let demoLog: string;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    demoLog = logRun('examples/demo.yaml', 'demo');
+    ui = await startUi({ port: 0 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    page = await browser.newPage({ viewport: { width: 1440, height: 1000 }, locale: 'en-US' });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await ui?.close();
+  });
+
+  it('runs the demo in the page, shows every console, pauses, steps back ten events to the state inspect gives', async () => {
+    await page.goto(ui.url);
+    await page.selectOption('#scenario', 'demo');
+    await page.selectOption('#speed', String(2_000_000));
+    await page.click('#run');
+    // Each VM's console shows output as the run plays.
+    await page.waitForFunction(() => {
+      const consoles = [...document.querySelectorAll('.vm-card .console')];
+      return consoles.length === 4 && consoles.every((node) => (node.textContent ?? '').length > 0);
+    }, undefined, { timeout: 20_000 });
+    await page.click('#play');
+    expect(await page.getAttribute('body', 'data-playing')).toBe('false');
+    const paused = await seqShown(page);
+    expect(paused).toBeGreaterThan(10);
+    for (const vm of ['alpha', 'beta', 'pv', 'rogue']) expect(await page.locator(`.vm-card[data-vm="${vm}"] .console`).textContent()).not.toBe('');
+    await page.screenshot({ path: join(OUT, 'ui-demo-running.png'), fullPage: true });
+
+    for (let step = 0; step < 10; step++) await page.click('#step-back');
+    expect(await seqShown(page)).toBe(paused - 10);
+    const shown = await stateShown(page);
+    expect(shown.seq).toBe(paused - 10);
+    expect(shown).toEqual(inspectAt(demoLog, paused - 10));
+    await expectCardsToShow(page, shown);
+
+    await page.click('#step-forward');
+    expect(await stateShown(page)).toEqual(inspectAt(demoLog, paused - 9));
+    await page.screenshot({ path: join(OUT, 'ui-demo-paused.png'), fullPage: true });
+    await page.locator('#timeline').screenshot({ path: join(OUT, 'ui-timeline.png') });
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('travels to a time typed in "go to", and to the end once the run is complete', async () => {
+    await page.waitForSelector('body[data-finished="true"]');
+    const events = readLog(readFileSync(demoLog, 'utf8')).events;
+    expect(Number(await page.getAttribute('body', 'data-count'))).toBe(events.length);
+    await page.fill('#goto', '5ms');
+    await page.click('#goto-form button');
+    const expected = events.filter((event) => event.t <= 5_000_000).at(-1)?.seq ?? -1;
+    expect(await seqShown(page)).toBe(expected);
+    expect(await stateShown(page)).toEqual(inspectAt(demoLog, expected));
+    await page.click('#to-end');
+    expect(await seqShown(page)).toBe(events.length - 1);
+    const last = await stateShown(page);
+    expect(last).toEqual(inspectAt(demoLog, events.length - 1));
+    await expectCardsToShow(page, last);
+    expect(await page.locator('.vm-card[data-vm="rogue"]').getAttribute('data-state')).toBe('crashed');
+    // The event list filtered to one VM's exits lists exactly those.
+    const alphaIndex = await page.$eval('#filter-vm', (select) => [...(select as HTMLSelectElement).options].find((option) => option.text === 'alpha')?.value ?? '');
+    await page.selectOption('#filter-vm', alphaIndex);
+    await page.selectOption('#filter-type', 'exit.*');
+    const alphaExits = events.filter((event) => event.src.startsWith('vm/alpha/') && event.type.startsWith('exit.')).length;
+    await page.waitForFunction((count) => document.getElementById('event-count')?.textContent?.startsWith(`${count} `), alphaExits);
+    const rows = await page.$$eval('#events .row', (nodes) => nodes.filter((node) => (node as HTMLElement).style.display !== 'none').map((node) => (node.querySelector('.src')?.textContent ?? '') + ' ' + (node.querySelector('.type')?.textContent ?? '')));
+    expect(rows.length).toBeGreaterThan(5);
+    for (const row of rows) expect(row).toMatch(/^vm\/alpha\/vcpu\/0 exit\./);
+    await page.screenshot({ path: join(OUT, 'ui-demo-end.png'), fullPage: true });
+    await page.selectOption('#filter-vm', '-1');
+    await page.selectOption('#filter-type', '');
+  }, 60_000);
+
+  it('speaks Brazilian Portuguese from the switch', async () => {
+    await page.selectOption('#lang', 'pt-BR');
+    expect(await page.textContent('h1')).toContain('Hipervisor');
+    expect(await page.textContent('[data-i18n="vms"]')).toBe('Máquinas virtuais');
+    expect(await page.locator('.vm-card[data-vm="alpha"] [data-role="vm-state"]').textContent()).toMatch(/^desligada/);
+    expect(await page.textContent('body')).toMatch(/modo núcleo/);
+    await page.screenshot({ path: join(OUT, 'ui-demo-pt-BR.png'), fullPage: true });
+    await page.selectOption('#lang', 'en');
+    expect(await page.textContent('h1')).toContain('Hypervisor');
+  }, 30_000);
+
+  it('opens the log named on the command line, one chosen with the file picker, and one dropped on the page', async () => {
+    const contention = logRun('examples/contention.yaml', 'contention');
+    const served = await startUi({ file: contention, port: 0, build: 'never' });
+    try {
+      expect(served.url).toContain('?log=files/contention.jsonl');
+      await page.goto(served.url);
+      await page.waitForSelector('body[data-finished="true"]');
+      const events = readLog(readFileSync(contention, 'utf8')).events;
+      expect(Number(await page.getAttribute('body', 'data-count'))).toBe(events.length);
+      expect(await page.textContent('#status')).toContain('contention');
+      expect(await seqShown(page)).toBe(events.length - 1);
+      expect(await stateShown(page)).toEqual(inspectAt(contention, events.length - 1));
+      await page.screenshot({ path: join(OUT, 'ui-log-contention.png'), fullPage: true });
+    } finally {
+      await served.close();
+    }
+
+    const misbehaving = logRun('examples/misbehaving.yaml', 'misbehaving');
+    await page.goto(ui.url);
+    await page.setInputFiles('#log-file', misbehaving);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('misbehaving'));
+    await page.waitForSelector('body[data-finished="true"]');
+    expect(await page.textContent('#status')).toMatch(/^log loaded: misbehaving/);
+    const misbehavingEvents = readLog(readFileSync(misbehaving, 'utf8')).events.length;
+    expect(Number(await page.getAttribute('body', 'data-count'))).toBe(misbehavingEvents);
+    for (const vm of ['probe', 'priv']) expect(await page.locator(`.vm-card[data-vm="${vm}"]`).getAttribute('data-state')).toBe('crashed');
+
+    const smp = logRun('examples/smp.yaml', 'smp');
+    const text = readFileSync(smp, 'utf8');
+    const dropped = await page.evaluateHandle((content) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([content], 'smp.jsonl', { type: 'application/x-ndjson' }));
+      return transfer;
+    }, text);
+    await page.dispatchEvent('body', 'drop', { dataTransfer: dropped });
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('smp'));
+    await page.waitForSelector('body[data-finished="true"]');
+    expect(Number(await page.getAttribute('body', 'data-count'))).toBe(readLog(text).events.length);
+    expect(await page.locator('.vm-card[data-vm="trio"] .vcpu').count()).toBe(3);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+});
