@@ -66,7 +66,7 @@ async function seqShown(page: Page): Promise<number> {
 async function stateShown(page: Page): Promise<InspectState> {
   if ((await page.getAttribute('#state-details', 'open')) === null) await page.click('#state-details summary');
   const seq = await seqShown(page);
-  await page.waitForFunction((expected) => document.getElementById('state-json')?.dataset.seq === String(expected), seq);
+  await page.waitForSelector(`#state-json[data-seq="${seq}"]`, { state: 'attached' });
   return JSON.parse((await page.textContent('#state-json')) ?? 'null') as InspectState;
 }
 
@@ -109,10 +109,8 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
     await page.selectOption('#speed', String(2_000_000));
     await page.click('#run');
     // Each VM's console shows output as the run plays.
-    await page.waitForFunction(() => {
-      const consoles = [...document.querySelectorAll('.vm-card .console')];
-      return consoles.length === 4 && consoles.every((node) => (node.textContent ?? '').length > 0);
-    }, undefined, { timeout: 20_000 });
+    // (Page-side code is given as text: the test's own TypeScript has no DOM types.)
+    await page.waitForFunction("[...document.querySelectorAll('.vm-card .console')].filter((node) => node.textContent.length > 0).length === 4", undefined, { timeout: 20_000 });
     await page.click('#play');
     expect(await page.getAttribute('body', 'data-playing')).toBe('false');
     const paused = await seqShown(page);
@@ -150,17 +148,20 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
     await expectCardsToShow(page, last);
     expect(await page.locator('.vm-card[data-vm="rogue"]').getAttribute('data-state')).toBe('crashed');
     // The event list filtered to one VM's exits lists exactly those.
-    const alphaIndex = await page.$eval('#filter-vm', (select) => [...(select as HTMLSelectElement).options].find((option) => option.text === 'alpha')?.value ?? '');
-    await page.selectOption('#filter-vm', alphaIndex);
+    await page.selectOption('#filter-vm', { label: 'alpha' });
     await page.selectOption('#filter-type', 'exit.*');
     const alphaExits = events.filter((event) => event.src.startsWith('vm/alpha/') && event.type.startsWith('exit.')).length;
-    await page.waitForFunction((count) => document.getElementById('event-count')?.textContent?.startsWith(`${count} `), alphaExits);
-    const rows = await page.$$eval('#events .row', (nodes) => nodes.filter((node) => (node as HTMLElement).style.display !== 'none').map((node) => (node.querySelector('.src')?.textContent ?? '') + ' ' + (node.querySelector('.type')?.textContent ?? '')));
-    expect(rows.length).toBeGreaterThan(5);
-    for (const row of rows) expect(row).toMatch(/^vm\/alpha\/vcpu\/0 exit\./);
+    await expect.poll(() => page.textContent('#event-count')).toMatch(new RegExp(`^${alphaExits} `));
+    const sources = await page.locator('#events .row:visible .src').allTextContents();
+    const types = await page.locator('#events .row:visible .type').allTextContents();
+    expect(sources.length).toBeGreaterThan(5);
+    expect(new Set(sources)).toEqual(new Set(['vm/alpha/vcpu/0']));
+    for (const type of types) expect(type).toMatch(/^exit\./);
     await page.screenshot({ path: join(OUT, 'ui-demo-end.png'), fullPage: true });
     await page.selectOption('#filter-vm', '-1');
     await page.selectOption('#filter-type', '');
+    // Following the cursor, the unfiltered list shows the current (last) event highlighted.
+    await page.waitForSelector(`#events .row.current[data-seq="${events.length - 1}"]`, { state: 'visible' });
   }, 60_000);
 
   it('speaks Brazilian Portuguese from the switch', async () => {
@@ -169,6 +170,7 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
     expect(await page.textContent('[data-i18n="vms"]')).toBe('Máquinas virtuais');
     expect(await page.locator('.vm-card[data-vm="alpha"] [data-role="vm-state"]').textContent()).toMatch(/^desligada/);
     expect(await page.textContent('body')).toMatch(/modo núcleo/);
+    await page.waitForSelector('.chart figcaption:text-is("Tempo de CPU e espera (steal) por MV")');
     await page.screenshot({ path: join(OUT, 'ui-demo-pt-BR.png'), fullPage: true });
     await page.selectOption('#lang', 'en');
     expect(await page.textContent('h1')).toContain('Hypervisor');
@@ -194,7 +196,7 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
     const misbehaving = logRun('examples/misbehaving.yaml', 'misbehaving');
     await page.goto(ui.url);
     await page.setInputFiles('#log-file', misbehaving);
-    await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('misbehaving'));
+    await page.waitForSelector('#status:has-text("misbehaving")');
     await page.waitForSelector('body[data-finished="true"]');
     expect(await page.textContent('#status')).toMatch(/^log loaded: misbehaving/);
     const misbehavingEvents = readLog(readFileSync(misbehaving, 'utf8')).events.length;
@@ -203,13 +205,13 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
 
     const smp = logRun('examples/smp.yaml', 'smp');
     const text = readFileSync(smp, 'utf8');
-    const dropped = await page.evaluateHandle((content) => {
+    const dropped = await page.evaluateHandle(`(() => {
       const transfer = new DataTransfer();
-      transfer.items.add(new File([content], 'smp.jsonl', { type: 'application/x-ndjson' }));
+      transfer.items.add(new File([${JSON.stringify(text)}], 'smp.jsonl', { type: 'application/x-ndjson' }));
       return transfer;
-    }, text);
+    })()`);
     await page.dispatchEvent('body', 'drop', { dataTransfer: dropped });
-    await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('smp'));
+    await page.waitForSelector('#status:has-text("smp")');
     await page.waitForSelector('body[data-finished="true"]');
     expect(Number(await page.getAttribute('body', 'data-count'))).toBe(readLog(text).events.length);
     expect(await page.locator('.vm-card[data-vm="trio"] .vcpu').count()).toBe(3);

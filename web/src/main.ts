@@ -268,6 +268,7 @@ class App {
   private finishLoading(run: RunData, key: MessageKey): void {
     if (run !== this.run) return;
     run.close();
+    document.body.dataset.count = String(run.count);
     document.body.dataset.finished = 'true';
     this.setStatus(key, `${run.header === undefined ? '' : (run.header.scenario as { name?: string }).name ?? ''} · ${run.count} events · ${formatNs(run.endTime)}${run.warnings.length > 0 ? ' · ' + run.warnings.join('; ') : ''}`);
     this.charts.set(run, this.metrics);
@@ -472,6 +473,7 @@ class App {
     this.filtered?.update();
     this.list.set(run, this.filtered);
     if (this.cursorSeq >= 0) this.list.reveal(this.cursorSeq);
+    this.invalidate();
   }
 
   // ---- drawing -------------------------------------------------------------------------------

@@ -57,6 +57,8 @@ export class EventList {
 
   private scrollToRow(row: number): void {
     const count = this.filtered?.length ?? 0;
+    // The spacer must be tall enough first, or the browser clamps the scroll position.
+    this.spacer.style.height = `${Math.min(count * ROW_PX, MAX_SPACER_PX)}px`;
     const height = this.viewport.clientHeight;
     const visible = Math.ceil(height / ROW_PX);
     const total = count * ROW_PX;
