@@ -9,7 +9,6 @@ import { resolveCosts, type CostModel } from '../core/costs.js';
 import { Kernel } from '../core/kernel.js';
 import type { LogWriter } from '../core/log/writer.js';
 import type { LogFork } from '../core/log/format.js';
-import { GuestPhysicalMap } from '../core/memory.js';
 import { RandomSource } from '../core/prng.js';
 import { assemble } from '../core/isa/assembler.js';
 import type { Scenario, VmSpec } from '../core/scenario/schema.js';
@@ -24,6 +23,7 @@ import { Monitor, type EndReason } from './monitor/monitor.js';
 import { createPolicy } from './scheduler/index.js';
 import type { PolicyFactory } from './scheduler/policy.js';
 import { Vm } from './vm.js';
+import { guestMap, isMutation, linkMutants, MUTATIONS, type Mutation } from './mutations.js';
 import { summarize, type RunSummary } from './summary.js';
 
 export interface GuestImage {
@@ -51,6 +51,11 @@ export interface SimulationOptions {
   readonly inputs?: readonly (InputSpec | StopInput)[];
   /** Recorded in the log's header when this run is a fork of another. */
   readonly fork?: LogFork;
+  /**
+   * Builds a deliberately broken monitor (a mutant, src/actors/mutations.ts) to show that the
+   * property suite catches the bug. Recorded in the log's header, so replay rebuilds it.
+   */
+  readonly mutation?: Mutation;
 }
 
 const DEFAULT_MAX_BATCH_NS = 100_000;
@@ -72,6 +77,9 @@ export class Simulation {
 
   constructor(private readonly options: SimulationOptions) {
     const scenario = options.scenario;
+    if (options.mutation !== undefined && !isMutation(options.mutation)) {
+      throw new RangeError(`unknown mutation '${String(options.mutation)}' (expected one of: ${MUTATIONS.join(', ')})`);
+    }
     this.seed = options.seed ?? scenario.seed;
     this.random = new RandomSource(this.seed);
     this.costs = resolveCosts(scenario.costs);
@@ -85,6 +93,7 @@ export class Simulation {
     const backed = scenario.vms.reduce((sum, vm) => sum + vm.memoryBytes, 0);
     this.host = new Host(scenario.host.pcpus, scenario.host.memoryBytes, backed);
     this.vms = this.buildVms(scenario.vms);
+    linkMutants(options.mutation, this.vms);
     const policyOptions = this.policyOptions(scenario);
     const policy = options.policy !== undefined ? options.policy(policyOptions) : createPolicy(scenario.scheduler.policy, policyOptions);
     this.monitor = new Monitor(this.kernel, this.bus, policy, this.costs, this.vms, {
@@ -94,6 +103,7 @@ export class Simulation {
       hostLoad: scenario.host.load ?? 0,
       instructionLimit: scenario.run.instructions,
       maxBatchNs: options.maxBatchNs ?? DEFAULT_MAX_BATCH_NS,
+      mutation: options.mutation,
     });
     this.target = this.kernel.register('simulation', (kind, arg) => {
       if (kind === START) this.monitor.start(this.vms[arg]);
@@ -164,7 +174,7 @@ export class Simulation {
     // The header carries the scenario with every default written out, costs included, so a log
     // replays the same even if a later engine changes a default.
     const resolved = { ...this.options.scenario, seed: this.seed, costs: { ...this.costs } };
-    log.writeHeader({ engine: ENGINE_VERSION, seed: this.seed, scenario: scenarioToSource(resolved), fork: this.options.fork });
+    log.writeHeader({ engine: ENGINE_VERSION, seed: this.seed, scenario: scenarioToSource(resolved), fork: this.options.fork, mutation: this.options.mutation });
     this.bus.addSink(log.append);
   }
 
@@ -173,7 +183,7 @@ export class Simulation {
     return specs.map((spec) => {
       const image = this.assembleGuest(spec);
       const frames = this.host.memory.allocate(spec.memoryBytes / PAGE_BYTES, `vm/${spec.name}`);
-      const memory = new GuestPhysicalMap(this.host.memory, frames);
+      const memory = guestMap(this.options.mutation, this.host.memory, frames);
       memory.load(image.words);
       const vm = new Vm(
         { name: spec.name, virt: spec.virt, vcpus: spec.vcpus, guest: guestLabel(spec), entry: image.entry, params: { ...spec.sched }, firstKey: key },

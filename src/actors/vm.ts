@@ -12,6 +12,7 @@ import type { CostModel } from '../core/costs.js';
 import { Lifecycle } from '../machines/lifecycle.js';
 import { vmMachine, type VmCommand } from '../machines/vmMachine.js';
 import { Console } from './devices/console.js';
+import { DmaEngine } from './devices/dma.js';
 import { IoBus } from './devices/ioBus.js';
 import { InterruptController } from './devices/pic.js';
 import { PowerControl } from './devices/power.js';
@@ -39,6 +40,7 @@ export class Vm {
   readonly timer: Timer;
   readonly console: Console;
   readonly power: PowerControl;
+  readonly dma: DmaEngine;
   /** Why it stopped or crashed, once it has. */
   endReason = '';
   /** How it is virtualized (see technique.ts). */
@@ -63,7 +65,8 @@ export class Vm {
     this.timer = new Timer(`${this.id}/timer`, bus, kernel, this.pic, random.stream(`${this.id}/timer`), costs.timerJitterNs);
     this.console = new Console(`${this.id}/console`, bus, this.pic);
     this.power = new PowerControl(`${this.id}/power`, bus);
-    for (const device of [this.pic, this.timer, this.console, this.power]) this.io.attach(device);
+    this.dma = new DmaEngine(`${this.id}/dma`, bus, memory);
+    for (const device of [this.pic, this.timer, this.console, this.power, this.dma]) this.io.attach(device);
     for (let index = 0; index < options.vcpus; index++) {
       const vcpu = new Vcpu(options.name, index, options.firstKey + index, options.params, memory, bus);
       vcpu.reset(options.entry);

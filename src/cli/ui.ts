@@ -51,6 +51,8 @@ export interface StartOptions {
   /** Build when missing or stale (default), never, or always. */
   readonly build?: 'auto' | 'never' | 'always';
   readonly log?: (text: string) => void;
+  /** Serve this folder instead of the web build (never built; for tests). */
+  readonly root?: string;
 }
 
 /** What the named file is, checked before anything starts (bad input exits 2 at once). */
@@ -104,9 +106,10 @@ export async function buildWeb(log: (text: string) => void = () => undefined): P
 /** Builds if needed, then serves the build (and the named file at /files/NAME). */
 export async function startUi(options: StartOptions = {}): Promise<UiServer> {
   const kind = options.file === undefined ? undefined : classifyFile(options.file);
-  const build = options.build ?? 'auto';
+  const build = options.root !== undefined ? 'never' : (options.build ?? 'auto');
   if (build === 'always' || (build === 'auto' && buildIsStale())) await buildWeb(options.log);
-  if (!existsSync(join(WEB_DIST, 'index.html'))) throw new InputError(`the web view is not built (${WEB_DIST}): run npm run build:web`);
+  const root = resolve(options.root ?? WEB_DIST);
+  if (!existsSync(join(root, 'index.html'))) throw new InputError(`the web view is not built (${root}): run npm run build:web`);
   const served = options.file === undefined ? undefined : { path: resolve(options.file), name: basename(options.file) };
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -115,8 +118,8 @@ export async function startUi(options: StartOptions = {}): Promise<UiServer> {
       path = served.path;
     } else {
       const relative = normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, '');
-      path = join(WEB_DIST, relative === '' ? 'index.html' : relative);
-      if (path !== WEB_DIST && !path.startsWith(WEB_DIST + sep)) return respond(response, 403, 'forbidden');
+      path = join(root, relative === '' ? 'index.html' : relative);
+      if (path !== root && !path.startsWith(root + sep)) return respond(response, 403, 'forbidden');
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') return respond(response, 405, 'method not allowed');
     if (!existsSync(path) || !statSync(path).isFile()) return respond(response, 404, 'not found');
@@ -163,10 +166,11 @@ export function parsePort(text: string | undefined): number | undefined {
  * and serves; the promise settles once the server listens (or rejects with why it could not),
  * and the process lives as long as the server.
  */
-export async function uiCommand(path: string | undefined, options: UiOptions, out: { write(text: string): void }): Promise<UiServer> {
+export function uiCommand(path: string | undefined, options: UiOptions, out: { write(text: string): void }): Promise<UiServer> {
   const port = parsePort(options.port);
   if (path !== undefined) classifyFile(path);
-  const ui = await startUi({ file: path, port, host: options.host, build: options.build === false ? 'never' : 'auto', log: (text) => out.write(text) });
-  out.write(`vmmsim ui: ${ui.url}\n(the page runs the simulation in your browser; Ctrl-C stops this server)\n`);
-  return ui;
+  return startUi({ file: path, port, host: options.host, build: options.build === false ? 'never' : 'auto', log: (text) => out.write(text) }).then((ui) => {
+    out.write(`vmmsim ui: ${ui.url}\n(the page runs the simulation in your browser; Ctrl-C stops this server)\n`);
+    return ui;
+  });
 }

@@ -79,6 +79,10 @@ export interface EventDataMap {
 
   'console.output': { readonly text: string };
   'timer.armed': { readonly mode: 'periodic' | 'oneshot' | 'off'; readonly ns: number };
+  /** The DMA engine copied `words` words from guest-physical `src` to `dst`. */
+  'dma.done': { readonly src: number; readonly dst: number; readonly words: number };
+  /** The IOMMU refused a transfer (an address outside the VM's memory); nothing was copied. */
+  'dma.blocked': { readonly src: number; readonly dst: number; readonly words: number; readonly reason: string };
 
   'device.ready': { readonly kind: string };
   'device.stopped': { readonly kind: string };
@@ -141,6 +145,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'exception.inject',
   'console.output',
   'timer.armed',
+  'dma.done',
+  'dma.blocked',
   'device.ready',
   'device.stopped',
   'device.failed',

@@ -24,6 +24,20 @@ export const Port = {
   CONSOLE_DATA: 0x3f8, // write: one character; read: next input character or -1
   CONSOLE_STATUS: 0x3f9, // read: 1 when input is waiting
   POWER: 0x604, // write: power the VM off (ACPI-like shutdown)
+  DMA_SOURCE: 0x80, // read/write: the DMA engine's source (guest-physical word address)
+  DMA_DESTINATION: 0x81, // read/write: its destination
+  DMA_LENGTH: 0x82, // read/write: words to copy (0..DMA_LIMIT_WORDS)
+  DMA_GO: 0x83, // write: start the copy; read: its status (DmaStatus)
+} as const;
+
+/** The most words one DMA transfer copies. */
+export const DMA_LIMIT_WORDS = 4096;
+/** What a read of Port.DMA_GO returns. */
+export const DmaStatus = {
+  IDLE: 0,
+  DONE: 1,
+  /** The IOMMU refused the last transfer: a word of it was outside the VM's memory. */
+  BLOCKED: 2,
 } as const;
 
 export const Mmio = {

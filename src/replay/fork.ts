@@ -12,7 +12,7 @@ import { resolveScenarioObject, scenarioToSource } from '../core/scenario/load.j
 import type { Scenario } from '../core/scenario/schema.js';
 import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import type { LogFile } from './logFile.js';
-import { inputRecords, scenarioOf } from './replay.js';
+import { inputRecords, mutationOf, scenarioOf } from './replay.js';
 
 export class ForkError extends Error {
   constructor(message: string) {
@@ -97,6 +97,7 @@ export function fork(file: LogFile, options: ForkOptions): Fork {
     readProgram: options.readProgram,
     log: options.log,
     inputs: inputRecords(file),
+    mutation: mutationOf(file),
     fork: changed || options.log !== undefined ? { from: file.name, at: options.at, scenario: scenarioToSource(next) } : undefined,
     sink: (event) => {
       verify(event);

@@ -12,7 +12,7 @@ import { LogCursor } from './cursor.js';
 import type { InspectState } from './fold/state.js';
 import { LogFile } from './logFile.js';
 import { eventStats, queryEvents, type EventFilter, type EventStats } from './query.js';
-import { inputRecords, replay, scenarioOf, type ReplayOptions, type ReplayResult } from './replay.js';
+import { inputRecords, mutationOf, replay, scenarioOf, type ReplayOptions, type ReplayResult } from './replay.js';
 import { PointError, lastSeq, stateAtSeq, stateAtTime } from './seek.js';
 import { fileSource, memorySource } from './source.js';
 
@@ -113,6 +113,7 @@ export function restore(log: ReplayLog | LogFile, seq: number, options: RestoreO
     scenario: scenarioOf(file),
     seed: file.header.seed,
     inputs: inputRecords(file),
+    mutation: mutationOf(file),
     ...options,
     readProgram,
   });

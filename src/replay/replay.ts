@@ -16,6 +16,7 @@ import type { LogFile, RawLine } from './logFile.js';
 import { RunningHash } from '../core/hash.js';
 import { CHECK_SUFFIX_LENGTH } from '../core/log/format.js';
 import { LogError } from '../core/log/reader.js';
+import { isMutation, MUTATIONS, type Mutation } from '../actors/mutations.js';
 
 const CONTEXT = 4;
 
@@ -48,6 +49,14 @@ export function scenarioOf(file: LogFile): Scenario {
   return resolveScenarioObject(file.header.scenario, { file: `${file.name} (header)`, guests: BUNDLED_GUEST_NAMES });
 }
 
+/** The mutant a log was written by (docs/testing.md), if any: replay rebuilds the same one. */
+export function mutationOf(file: LogFile): Mutation | undefined {
+  const mutation = file.header.mutation;
+  if (mutation === undefined) return undefined;
+  if (!isMutation(mutation)) throw new LogError(file.name, 1, `unknown mutation '${mutation}' in the header (expected one of: ${MUTATIONS.join(', ')})`);
+  return mutation;
+}
+
 export function engineNote(file: LogFile): string | undefined {
   return file.header.engine === ENGINE_VERSION
     ? undefined
@@ -76,20 +85,37 @@ export function replay(file: LogFile, options: ReplayOptions = {}): ReplayResult
   let simulation: Simulation | undefined = undefined;
   const stop = () => simulation?.kernel.requestStop();
   const serializer = new EventSerializer();
-  const lines = eventLines(file);
+  const chain = new ReplayChain(file.name);
+  const stream = new LineStream(file);
+  let sawClosing = false;
+  /**
+   * The log's next event line. Lines are not checked one by one here: each event line is compared,
+   * checksum included, with the line the writer would write for the replayed event, which checks
+   * it in passing. Other lines (header, checkpoints, the closing line) are checked on the way.
+   */
+  const nextEventLine = (): RawLine | undefined => {
+    for (;;) {
+      const text = stream.next();
+      if (text === undefined) return undefined;
+      const line = { line: stream.line, offset: 0, text, base: '' };
+      if (text.startsWith('{"seq":')) return line;
+      chain.checkOther(line);
+      if (text.startsWith('{"end":')) sawClosing = true;
+    }
+  };
   // One line of look-ahead: an input record is scheduled as soon as the event before it has
   // matched, which is always before the run reaches the input's time (inputs run first at their
   // instant, so nothing at that instant can come before them).
-  let ahead: IteratorResult<RawLine> | undefined;
+  let ahead: RawLine | undefined | null = null;
   const logged = {
     next(): IteratorResult<RawLine> {
-      const result = ahead ?? lines.next();
-      ahead = undefined;
-      return result;
+      const result = ahead === null ? nextEventLine() : ahead;
+      ahead = null;
+      return result === undefined ? { done: true, value: undefined } : { done: false, value: result };
     },
     peek(): IteratorResult<RawLine> {
-      ahead ??= lines.next();
-      return ahead;
+      if (ahead === null) ahead = nextEventLine();
+      return ahead === undefined ? { done: true, value: undefined } : { done: false, value: ahead };
     },
     [Symbol.iterator]() {
       return this;
@@ -112,14 +138,13 @@ export function replay(file: LogFile, options: ReplayOptions = {}): ReplayResult
   let matched = 0;
   let lastLine = 1;
   let logEnded = false;
-  const chain = new ReplayChain(file.name);
   const sink = (event: SimEvent): void => {
     if (divergence !== undefined || logEnded) return;
     const actual = serializer.serialize(event);
     const next = logged.next();
     if (next.done === true) {
       logEnded = true;
-      if (file.ended?.truncated === true || !sawClosing) {
+      if (stream.truncated || !sawClosing) {
         // The log was cut short: everything it holds matched; stop here.
         stop();
         return;
@@ -141,24 +166,7 @@ export function replay(file: LogFile, options: ReplayOptions = {}): ReplayResult
     if (options.onProgress !== undefined && (matched & 0xffff) === 0) options.onProgress(matched);
   };
 
-  let sawClosing = false;
-  /**
-   * The log's event lines. Lines are not checked one by one here: each event line is compared,
-   * checksum included, with the line the writer would write for the replayed event, which checks
-   * it in passing. Other lines (header, checkpoints, the closing line) are checked on the way.
-   */
-  function* eventLines(log: LogFile): Generator<RawLine> {
-    for (const line of log.lines(undefined, undefined, false)) {
-      if (line.text.startsWith('{"seq":')) {
-        yield line;
-      } else {
-        chain.checkOther(line);
-        if (line.text.startsWith('{"end":')) sawClosing = true;
-      }
-    }
-  }
-
-  simulation = new Simulation({ scenario, seed: file.header.seed, readProgram: options.readProgram, sink, inputs: [] });
+  simulation = new Simulation({ scenario, seed: file.header.seed, readProgram: options.readProgram, sink, inputs: [], mutation: mutationOf(file) });
   scheduleUpcomingInputs();
   const forked = file.header.fork;
   if (divergence === undefined && forked !== undefined) {
@@ -183,8 +191,8 @@ export function replay(file: LogFile, options: ReplayOptions = {}): ReplayResult
     timeNs: (simulation as Simulation).kernel.now,
     engineNote: engineNote(file),
     divergence,
-    truncated: file.ended?.truncated === true || !sawClosing,
-    warnings: file.warnings,
+    truncated: stream.truncated || !sawClosing,
+    warnings: [...file.warnings, ...stream.warnings(sawClosing)],
   };
 }
 
@@ -234,5 +242,51 @@ class ReplayChain {
       const hash = record.checkpoint?.hash ?? record.end?.hash;
       if (hash !== digest) throw new LogError(this.file, line.line, 'hash does not match the lines before it');
     }
+  }
+}
+
+/** The lines of a log, read in large chunks, without generators (replay's hot path). */
+class LineStream {
+  private text = '';
+  private cursor = 0;
+  private offset = 0;
+  private readonly decoder = new TextDecoder();
+  /** Number of the last line returned. */
+  line = 0;
+  /** The log ends inside a line. */
+  truncated = false;
+
+  constructor(private readonly file: LogFile) {}
+
+  next(): string | undefined {
+    const source = this.file.source;
+    for (;;) {
+      const newline = this.text.indexOf('\n', this.cursor);
+      if (newline >= 0) {
+        const line = this.text.slice(this.cursor, newline);
+        this.cursor = newline + 1;
+        this.line++;
+        return line;
+      }
+      if (this.offset >= source.size) {
+        this.truncated = this.cursor < this.text.length;
+        return undefined;
+      }
+      const bytes = source.read(this.offset, 1 << 20);
+      if (bytes.length === 0) {
+        this.offset = source.size;
+        continue;
+      }
+      this.offset += bytes.length;
+      this.text = this.text.slice(this.cursor) + this.decoder.decode(bytes, { stream: this.offset < source.size });
+      this.cursor = 0;
+    }
+  }
+
+  warnings(sawClosing: boolean): string[] {
+    const name = this.file.name;
+    if (this.truncated) return [`${name}:${this.line + 1}: the log ends inside line ${this.line + 1} (truncated); read up to line ${this.line}`];
+    if (!sawClosing) return [`${name}:${this.line}: no closing line (the writer stopped early)`];
+    return [];
   }
 }

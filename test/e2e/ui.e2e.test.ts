@@ -128,6 +128,8 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
     await page.click('#step-forward');
     expect(await stateShown(page)).toEqual(inspectAt(demoLog, paused - 9));
     await page.screenshot({ path: join(OUT, 'ui-demo-paused.png'), fullPage: true });
+    await page.evaluate('window.scrollTo(0, 0)');
+    await page.screenshot({ path: join(OUT, 'ui-demo-top.png') });
     await page.locator('#timeline').screenshot({ path: join(OUT, 'ui-timeline.png') });
     expect(pageErrors).toEqual([]);
   }, 60_000);

@@ -205,7 +205,7 @@ class App {
     this.fillVmFilter();
     this.cards.reset();
     this.charts.invalidate(true);
-    this.timeline.invalidate();
+    this.timeline.redraw();
     this.showStatus();
     this.invalidate();
   }

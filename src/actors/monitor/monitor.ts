@@ -29,6 +29,7 @@ import { Stop } from '../vcpu/cpuState.js';
 import { enterHandler, executePrivileged } from '../vcpu/interpreter.js';
 import type { Vcpu } from '../vcpu/vcpu.js';
 import type { Vm } from '../vm.js';
+import { neighbourOf, type Mutation } from '../mutations.js';
 
 const DISPATCH = 0;
 const ENTER = 1;
@@ -69,6 +70,8 @@ export interface MonitorOptions {
   readonly hostLoad?: number;
   readonly instructionLimit: number | undefined;
   readonly maxBatchNs: number;
+  /** A deliberately broken monitor (src/actors/mutations.ts); undefined for the real one. */
+  readonly mutation?: Mutation | undefined;
 }
 
 export type EndReason = 'time' | 'instructions' | 'idle' | 'stopped';
@@ -305,6 +308,10 @@ export class Monitor {
     if (!vcpu.dispatch(pcpu.index, now)) {
       this.dispatch(pcpu);
       return;
+    }
+    if (this.options.mutation === 'register-leak' && pcpu.last !== null && pcpu.last.vm !== vcpu.vm) {
+      // The register-leak mutant: the world switch forgets to load the incoming vCPU's registers.
+      vcpu.cpu.regs.set(pcpu.last.cpu.regs);
     }
     pcpu.idle = false;
     pcpu.current = vcpu;
@@ -656,6 +663,16 @@ export class Monitor {
       this.crash(vm, vcpu, `${name} in kernel mode at pc 0x${(event.data.pc >>> 0).toString(16)}`);
       return;
     }
+    if (this.options.mutation === 'privileged' && vector === Vector.GP) {
+      // The privileged mutant: a sensitive instruction from user mode is emulated as if the
+      // guest kernel had run it, instead of being reflected to the guest as #GP.
+      const a = this.readGuest(vm, cpu.pc + 1) ?? 0;
+      const b = this.readGuest(vm, cpu.pc + 2) ?? 0;
+      if (executePrivileged(cpu, cpu.stopB, a, b)) {
+        this.resumeAfterExit(vcpu, this.costs.privilegedEmulateNs);
+        return;
+      }
+    }
     if (!enterHandler(cpu, vector, cpu.stopC, cpu.stopB, (address) => this.readGuest(vm, address))) {
       this.crash(vm, vcpu, `${name} in ${event.data.mode} mode with no handler installed`);
       return;
@@ -666,8 +683,15 @@ export class Monitor {
   }
 
   private onIrq(event: EventOf<'irq.raise'>): void {
-    const vm = this.vmsByDevice.get(event.src);
+    let vm = this.vmsByDevice.get(event.src);
     if (vm === undefined) return;
+    if (this.options.mutation === 'irq-route' && this.vms.length > 1) {
+      // The irq-route mutant: the line is taken off the raising VM and raised on the next one.
+      const line = event.data.line;
+      vm.pic.pending &= ~(1 << line);
+      vm = neighbourOf(this.vms, vm);
+      vm.pic.raise(line);
+    }
     const vcpu = vm.bsp;
     if (vcpu.state === 'running' && vcpu.pcpu >= 0) {
       // It is inside a batch that may run past now: cut it here so the interrupt is taken now.

@@ -23,6 +23,8 @@ export interface LogHeader {
   readonly scenario: unknown;
   /** Present when the run is a fork: after event `at` it went on with `scenario`. */
   readonly fork?: LogFork;
+  /** Present when the run was made by a deliberately broken monitor (a mutant: docs/testing.md). */
+  readonly mutation?: string;
 }
 
 export interface LogFork {

@@ -165,6 +165,7 @@ export function checkHeader(record: Record<string, unknown>, file: string, line:
     throw new LogError(file, line, `log format version ${String(record.version)} is newer than this engine reads (${LOG_VERSION}); engine ${ENGINE_VERSION}`);
   }
   if (typeof record.seed !== 'number') throw new LogError(file, line, 'header has no seed');
+  if (record.mutation !== undefined && typeof record.mutation !== 'string') throw new LogError(file, line, 'header mutation must be a string');
   return record as unknown as LogHeader;
 }
 

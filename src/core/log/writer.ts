@@ -35,6 +35,7 @@ export class LogWriter {
       seed: header.seed,
       scenario: header.scenario,
       ...(header.fork === undefined ? {} : { fork: header.fork }),
+      ...(header.mutation === undefined ? {} : { mutation: header.mutation }),
     });
     this.line(line);
   }

@@ -166,6 +166,10 @@ export function reduce(draft: S, event: SimEvent): void {
       }
       return;
     }
+    case 'dma.done':
+    case 'dma.blocked':
+      // The DMA engine is not part of the folded view (its effect is on memory, by digest).
+      return;
     case 'host.process':
     case 'input.console':
     case 'input.fault':

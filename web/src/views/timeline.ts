@@ -25,6 +25,10 @@ export class Timeline {
   private view: { start: number; end: number } | null = null;
   private drag: { x: number; start: number; end: number; moved: boolean } | null = null;
   private scheduled = false;
+  private readonly layer = document.createElement('canvas');
+  private layerKey = '';
+  /** Bumped when what the lanes show changes without the key seeing it (the language). */
+  private layerVersion = 0;
 
   constructor(
     private readonly container: HTMLElement,
@@ -72,6 +76,12 @@ export class Timeline {
 
   fit(): void {
     this.view = null;
+    this.invalidate();
+  }
+
+  /** Redraws the lanes too (their labels), not only the cursor. */
+  redraw(): void {
+    this.layerVersion++;
     this.invalidate();
   }
 
@@ -152,12 +162,26 @@ export class Timeline {
     }
     const context = this.canvas.getContext('2d');
     if (context === null) return;
+    // The lanes are drawn into a layer kept until the window, the size or the data change; a
+    // cursor move (every frame of playback) only copies it and draws the cursor.
+    const window = this.window();
+    const key = `${window.start}:${window.end}:${width}:${height}:${ratio}:${run?.count ?? -1}:${run?.finished ?? false}:${this.layerVersion}`;
+    if (key !== this.layerKey) {
+      this.layerKey = key;
+      this.layer.width = this.canvas.width;
+      this.layer.height = this.canvas.height;
+      const layer = this.layer.getContext('2d') as CanvasRenderingContext2D;
+      layer.setTransform(ratio, 0, 0, ratio, 0, 0);
+      layer.clearRect(0, 0, width, height);
+      layer.font = '11px system-ui, sans-serif';
+      this.drawAxis(layer, width);
+      if (run !== undefined) for (let pcpu = 0; pcpu < lanes; pcpu++) this.drawLane(layer, run, run.lanes[pcpu], pcpu, width);
+    }
+    context.setTransform(1, 0, 0, 1, 0, 0);
+    context.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    context.drawImage(this.layer, 0, 0);
     context.setTransform(ratio, 0, 0, ratio, 0, 0);
-    context.clearRect(0, 0, width, height);
-    context.font = '11px system-ui, sans-serif';
-    this.drawAxis(context, width);
     if (run === undefined) return;
-    for (let pcpu = 0; pcpu < lanes; pcpu++) this.drawLane(context, run, run.lanes[pcpu], pcpu, width);
     // The cursor, and the future dimmed.
     const x = this.xOf(this.cursorT, width);
     if (this.cursorSeq >= 0 && x >= LABEL_PX) {
