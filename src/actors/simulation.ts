@@ -10,7 +10,8 @@ import { Kernel } from '../core/kernel.js';
 import type { LogWriter } from '../core/log/writer.js';
 import type { LogFork } from '../core/log/format.js';
 import { RandomSource } from '../core/prng.js';
-import { assemble } from '../core/isa/assembler.js';
+import { assemble, AssemblyError } from '../core/isa/assembler.js';
+import { parseTrace, traceGuestSource, TraceError } from '../guests/workloads.js';
 import type { Scenario, VmSpec } from '../core/scenario/schema.js';
 import { scenarioToSource } from '../core/scenario/load.js';
 import { PAGE_BYTES } from '../core/platform.js';
@@ -213,6 +214,18 @@ export class Simulation {
       if (this.options.readProgram === undefined) throw new Error(`VM ${spec.name}: no way to read program file ${guest.path}`);
       source = this.options.readProgram(guest.path);
       file = guest.path;
+    } else if (guest.kind === 'trace') {
+      if (this.options.readProgram === undefined) throw new Error(`VM ${spec.name}: no way to read trace file ${guest.path}`);
+      const csv = this.options.readProgram(guest.path);
+      try {
+        source = traceGuestSource(parseTrace(csv));
+      } catch (error) {
+        if (error instanceof TraceError) {
+          throw new AssemblyError([{ file: guest.path, line: error.line, column: error.column, message: error.message }]);
+        }
+        throw error;
+      }
+      file = `trace:${guest.path}`;
     } else {
       // Pad with empty lines so the assembler's line numbers are the scenario file's.
       source = '\n'.repeat(Math.max(0, guest.line - 1)) + guest.source;
@@ -336,5 +349,5 @@ export class Simulation {
 
 function guestLabel(spec: VmSpec): string {
   const guest = spec.guest;
-  return guest.kind === 'bundled' ? guest.name : guest.kind === 'file' ? guest.path : 'inline';
+  return guest.kind === 'bundled' ? guest.name : guest.kind === 'file' || guest.kind === 'trace' ? guest.path : 'inline';
 }

@@ -98,6 +98,8 @@ export interface RunSpec {
 export type GuestSpec =
   | { readonly kind: 'bundled'; readonly name: string }
   | { readonly kind: 'file'; readonly path: string }
+  /** A trace-driven workload: a CSV of (burst_ns, sleep_ns), relative to the scenario file. */
+  | { readonly kind: 'trace'; readonly path: string }
   | {
       readonly kind: 'inline';
       readonly source: string;
@@ -474,7 +476,16 @@ function vmSchema(guests: readonly string[]) {
           meta({
             title: 'Program file',
             description:
-              'Path of an assembly file, relative to the scenario file. Give exactly one of guest, program or source.',
+              'Path of an assembly file, relative to the scenario file. Give exactly one of guest, program, source or trace.',
+          }),
+        )
+        .optional(),
+      trace: nonEmptyString('the path of a CSV trace')
+        .meta(
+          meta({
+            title: 'Trace file',
+            description:
+              'Path of a CSV trace of burst_ns,sleep_ns lines, relative to the scenario file: the VM runs a guest that replays it (compute each burst, then sleep on its timer) for ever. Give exactly one of guest, program, source or trace.',
           }),
         )
         .optional(),
@@ -810,7 +821,7 @@ function fromZodIssue(issue: z.core.$ZodIssue, raw: unknown): ScenarioIssue[] {
   return [{ path, message: issue.message, at: 'value' }];
 }
 
-const GUEST_KEYS = ['guest', 'program', 'source'] as const;
+const GUEST_KEYS = ['guest', 'program', 'source', 'trace'] as const;
 
 /** Checks on the raw object that zod cannot express per field; they run even when zod fails. */
 function checkRaw(raw: unknown): ScenarioIssue[] {
@@ -824,13 +835,13 @@ function checkRaw(raw: unknown): ScenarioIssue[] {
     if (present.length === 0) {
       issues.push({
         path: ['vms', i],
-        message: "missing the guest code: expected exactly one of 'guest' (a bundled guest), 'program' (an assembly file) or 'source' (inline assembly)",
+        message: "missing the guest code: expected exactly one of 'guest' (a bundled guest), 'program' (an assembly file), 'source' (inline assembly) or 'trace' (a CSV trace)",
         at: 'value',
       });
     } else if (present.length > 1) {
       issues.push({
         path: ['vms', i, present[1]],
-        message: `expected exactly one of 'guest', 'program' or 'source', got both '${present[0]}' and '${present[1]}'`,
+        message: `expected exactly one of 'guest', 'program', 'source' or 'trace', got both '${present[0]}' and '${present[1]}'`,
         at: 'key',
       });
     }
@@ -940,6 +951,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
       let guest: GuestSpec;
       if (vm.guest !== undefined) guest = { kind: 'bundled', name: vm.guest };
       else if (vm.program !== undefined) guest = { kind: 'file', path: vm.program };
+      else if (vm.trace !== undefined) guest = { kind: 'trace', path: vm.trace };
       else guest = { kind: 'inline', source: vm.source ?? '', line: vm.sourceLine ?? sourceLineOf(i) };
       return {
         name: vm.name,
@@ -1057,6 +1069,8 @@ function guestToSource(guest: GuestSpec): Record<string, unknown> {
       return { guest: guest.name };
     case 'file':
       return { program: guest.path };
+    case 'trace':
+      return { trace: guest.path };
     case 'inline':
       return { source: guest.source, sourceLine: guest.line };
   }
