@@ -7,33 +7,11 @@
  * trap-and-emulate, and every syscall of a user task is an exception reflected by the monitor:
  * it is written to make the mechanisms visible, not to be fast.
  */
-export const KERNEL_SOURCE = String.raw`
-; ---------------------------------------------------------------------------------------------
-; tiny kernel: two user tasks, switched on the timer interrupt
-; params: ROUNDS (lines each task prints), WORK_A_NS / WORK_B_NS (computation between lines),
-;         TICK_NS (timer period)
-; ---------------------------------------------------------------------------------------------
-.equ SYS_PUTC, 1
-.equ SYS_EXIT, 2
-.equ ESTATUS_USER_IE, 3          ; previous mode user, previous interrupts enabled
-.equ SAVE_PC, 8
-.equ SAVE_ALIVE, 9
-
-_start:
-        movi sp, kstack_top
-        movi r1, ivt
-        csrw ivt, r1
-        movi r1, msg_boot
-        call kputs
-        movi r1, TICK_NS
-        out PORT_TIMER_PERIOD, r1
-        ; enter task A in user mode with interrupts on; task B waits in its save area
-        movi r1, task_a_save
-        jmp restore
-
-; ---- interrupt and exception handlers ------------------------------------------------------
-
-timer_handler:
+/**
+ * The timer interrupt handler that switches the two user tasks, and `restore`, which enters a task
+ * in user mode from its save area (r1). Shared by kernel.ts and kernelPv.ts.
+ */
+export const TASK_SWITCHING = String.raw`timer_handler:
         csrw scratch, r1
         ld r1, [current]
         st r0, [r1 + 0]
@@ -75,7 +53,35 @@ restore:                          ; r1 = save area of the task to run
         ld r7, [r1 + 7]
         ld r1, [r1 + 1]
         iret
+`;
 
+export const KERNEL_SOURCE = String.raw`
+; ---------------------------------------------------------------------------------------------
+; tiny kernel: two user tasks, switched on the timer interrupt
+; params: ROUNDS (lines each task prints), WORK_A_NS / WORK_B_NS (computation between lines),
+;         TICK_NS (timer period)
+; ---------------------------------------------------------------------------------------------
+.equ SYS_PUTC, 1
+.equ SYS_EXIT, 2
+.equ ESTATUS_USER_IE, 3          ; previous mode user, previous interrupts enabled
+.equ SAVE_PC, 8
+.equ SAVE_ALIVE, 9
+
+_start:
+        movi sp, kstack_top
+        movi r1, ivt
+        csrw ivt, r1
+        movi r1, msg_boot
+        call kputs
+        movi r1, TICK_NS
+        out PORT_TIMER_PERIOD, r1
+        ; enter task A in user mode with interrupts on; task B waits in its save area
+        movi r1, task_a_save
+        jmp restore
+
+; ---- interrupt and exception handlers ------------------------------------------------------
+
+${TASK_SWITCHING}
 syscall_handler:                  ; number in EVAL, argument in r1; preserves r2..r7
         csrw scratch, r2
         csrr r2, eval

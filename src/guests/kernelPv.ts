@@ -1,3 +1,5 @@
+import { TASK_SWITCHING } from './kernel.js';
+
 /**
  * The tiny kernel, paravirtualized: the same two user tasks and timer-driven switching as
  * kernel.ts, but built to call the monitor instead of trapping where it can. A task formats a
@@ -28,47 +30,7 @@ _start:
         movi r1, task_a_save
         jmp restore
 
-timer_handler:
-        csrw scratch, r1
-        ld r1, [current]
-        st r0, [r1 + 0]
-        st r2, [r1 + 2]
-        st r3, [r1 + 3]
-        st r4, [r1 + 4]
-        st r5, [r1 + 5]
-        st r6, [r1 + 6]
-        st r7, [r1 + 7]
-        csrr r2, scratch
-        st r2, [r1 + 1]
-        csrr r2, epc
-        st r2, [r1 + SAVE_PC]
-        ld r2, [ticks]
-        addi r2, r2, 1
-        st r2, [ticks]
-        movi r2, IRQ_TIMER
-        out PORT_PIC_EOI, r2
-        ld r3, [other]
-        ld r4, [r3 + SAVE_ALIVE]
-        jz r4, restore
-        st r1, [other]
-        st r3, [current]
-        mov r1, r3
-restore:                          ; r1 = save area of the task to run
-        st r1, [current]
-        ld r2, [r1 + SAVE_PC]
-        csrw epc, r2
-        movi r2, ESTATUS_USER_IE
-        csrw estatus, r2
-        ld r0, [r1 + 0]
-        ld r2, [r1 + 2]
-        ld r3, [r1 + 3]
-        ld r4, [r1 + 4]
-        ld r5, [r1 + 5]
-        ld r6, [r1 + 6]
-        ld r7, [r1 + 7]
-        ld r1, [r1 + 1]
-        iret
-
+${TASK_SWITCHING}
 syscall_handler:                  ; number in EVAL; SYS_WRITE: r1 = address, r2 = length
         push r3
         csrr r3, eval

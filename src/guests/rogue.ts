@@ -2,6 +2,7 @@
  * Misbehaving guests: each does something a guest must never get away with. The monitor stops
  * each as `crashed` while the other VMs carry on.
  */
+import { PUTS } from './lib.js';
 
 /** Reads guest-physical memory it does not have (trying to see another VM's): an EPT violation. */
 export const ROGUE_MEMORY_SOURCE = String.raw`
@@ -18,17 +19,7 @@ _start:
         movi r1, msg_read
         call puts
         out PORT_POWER, r0
-puts:
-        mov r3, r1
-puts_loop:
-        ld r1, [r3]
-        jz r1, puts_done
-        out PORT_CONSOLE_DATA, r1
-        addi r3, r3, 1
-        jmp puts_loop
-puts_done:
-        ret
-msg:        .string "rogue: hello, I am a well-behaved guest, honest\n"
+${PUTS}msg:        .string "rogue: hello, I am a well-behaved guest, honest\n"
 msg_probe:  .string "rogue: now reading another VM's memory...\n"
 msg_read:   .string "rogue: I read it! (isolation is broken)\n"
 `;
@@ -51,16 +42,6 @@ user_code:
         work WORK_NS
         cli                     ; privileged in user mode: #GP, and no handler is installed
         jmp user_code
-puts:
-        mov r3, r1
-puts_loop:
-        ld r1, [r3]
-        jz r1, puts_done
-        out PORT_CONSOLE_DATA, r1
-        addi r3, r3, 1
-        jmp puts_loop
-puts_done:
-        ret
-msg:        .string "rogue-cli: entering user mode, then trying cli\n"
+${PUTS}msg:        .string "rogue-cli: entering user mode, then trying cli\n"
 `;
 export const ROGUE_PRIVILEGED_DEFAULTS = { WORK_NS: 1_000_000 } as const;

@@ -3,6 +3,7 @@
  * loop (no exits at all: for the interpreter's speed) and an I/O loop (one exit per iteration:
  * for the exit path's speed).
  */
+import { PUTS } from './lib.js';
 
 export const HELLO_PV_SOURCE = String.raw`
 ; hello-pv: a paravirtualized guest; it calls the monitor with hypercalls instead of port I/O
@@ -206,17 +207,7 @@ reset_line:
         movi r2, 0
         st r2, [length]
         ret
-puts:
-        mov r3, r1
-puts_loop:
-        ld r1, [r3]
-        jz r1, puts_done
-        out PORT_CONSOLE_DATA, r1
-        addi r3, r3, 1
-        jmp puts_loop
-puts_done:
-        ret
-msg_ready:  .string "echo: ready, type something\n"
+${PUTS}msg_ready:  .string "echo: ready, type something\n"
 msg_bye:    .string "echo: bye\n"
 length:     .word 0
 line:       .space 8

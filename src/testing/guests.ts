@@ -36,6 +36,11 @@ export function adversaryAddress(ownWords = GUEST_WORDS): fc.Arbitrary<number> {
   );
 }
 
+/** An address just past the VM's memory, or anywhere in a small host's memory. */
+function foreignAddress(ownWords: number): fc.Arbitrary<number> {
+  return fc.oneof(fc.integer({ min: ownWords, max: ownWords + 4 * PAGE_WORDS - 1 }), fc.integer({ min: 0, max: 1 << 19 }));
+}
+
 /** Ports an adversary hammers: its own devices' (DMA included) and some nobody claims. */
 export const adversaryPort: fc.Arbitrary<number> = fc.oneof(
   fc.constantFrom(0x20, 0x21, 0x22, 0x40, 0x41, 0x42, 0x3f8, 0x3f9, 0x80, 0x81, 0x82, 0x83),
@@ -47,17 +52,19 @@ const SENSITIVE = ['cli', 'sti', 'iret', 'hlt', 'in r4, PORT_TIMER_NOW', 'out PO
 /** One adversarial statement (a few lines of assembly). `label` makes its labels unique. */
 function adversaryStatement(ownWords: number): fc.Arbitrary<(label: string) => string> {
   const address = adversaryAddress(ownWords);
+  // DMA from its own memory to anywhere, most often somewhere it does not own.
+  const dma =
+    fc.tuple(fc.integer({ min: 0, max: ownWords - 1 }), fc.oneof(address, foreignAddress(ownWords)), fc.integer({ min: 1, max: 64 })).map(
+      ([from, to, words]) => () =>
+        `  movi r1, ${from}\n  out PORT_DMA_SOURCE, r1\n  movi r1, ${to}\n  out PORT_DMA_DESTINATION, r1\n  movi r1, ${words}\n  out PORT_DMA_LENGTH, r1\n  out PORT_DMA_GO, r1`,
+    );
   return fc.oneof(
     fc.tuple(address, fc.integer()).map(([at, value]) => () => `  movi r1, ${at}\n  movi r2, ${value}\n  st r2, [r1]`),
     address.map((at) => () => `  movi r1, ${at}\n  ld r3, [r1]`),
     address.map((at) => () => `  movi r5, ${at}\n  movi r6, ${at + 1}\n  st r6, [r5 + 1]`),
     fc.tuple(adversaryPort, fc.integer()).map(([port, value]) => () => `  movi r2, ${value}\n  out ${port}, r2`),
     adversaryPort.map((port) => () => `  in r4, ${port}`),
-    // DMA from its own memory to anywhere.
-    fc.tuple(fc.integer({ min: 0, max: ownWords - 1 }), address, fc.integer({ min: 1, max: 64 })).map(
-      ([from, to, words]) => () =>
-        `  movi r1, ${from}\n  out PORT_DMA_SOURCE, r1\n  movi r1, ${to}\n  out PORT_DMA_DESTINATION, r1\n  movi r1, ${words}\n  out PORT_DMA_LENGTH, r1\n  out PORT_DMA_GO, r1`,
-    ),
+    { weight: 3, arbitrary: dma },
     // Flood interrupts: the timer at its minimum period (the handler acknowledges each one).
     fc.constantFrom(() => '  movi r2, 1\n  out PORT_TIMER_PERIOD, r2\n  sti'),
     fc.constantFrom(...SENSITIVE).map((line) => () => `  ${line}`),
@@ -66,6 +73,14 @@ function adversaryStatement(ownWords: number): fc.Arbitrary<(label: string) => s
     fc.boolean().map((ie) => (label: string) => `  movi r1, ${label}_user\n  csrw epc, r1\n  movi r1, ${ie ? 3 : 1}\n  csrw estatus, r1\n  iret\n${label}_user:`),
   );
 }
+
+/**
+ * A guest that hammers device ports forever (its own devices: whether a write reaches only them
+ * is what the resource-control property checks), with interrupts off.
+ */
+export const hammerGuest: fc.Arbitrary<string> = fc
+  .array(fc.tuple(fc.constantFrom(0x20, 0x21, 0x40, 0x41, 0x3f8, 0x80, 0x81, 0x82, 0x83), fc.integer({ min: 0, max: 100_000 })), { minLength: 1, maxLength: 4 })
+  .map((writes) => ['hammer:', ...writes.map(([port, value]) => `  movi r2, ${value}\n  out ${port}, r2`), '  work 2000', '  jmp hammer', ''].join('\n'));
 
 /** How an adversary ends: a loop that never stops, quietly, tightly, or hammering a port. */
 const adversaryTail: fc.Arbitrary<string> = fc.oneof(

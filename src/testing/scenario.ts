@@ -56,18 +56,25 @@ export interface RunOptions {
   readonly mutation?: Mutation | undefined;
   /** Write the event log (costs time: only the determinism property and the fuzzer need it). */
   readonly log?: boolean;
+  /** Ends the run early, after the step that publishes an event this returns true for. */
+  readonly stopWhen?: (event: SimEvent) => boolean;
 }
 
 /** Runs a scenario to its end, collecting every event. */
 export function runChecked(scenario: Scenario, options: RunOptions = {}): CheckedRun {
   let log = '';
   const events: SimEvent[] = [];
-  const simulation = new Simulation({
+  const stopWhen = options.stopWhen;
+  const simulation: Simulation = new Simulation({
     scenario,
     seed: options.seed,
     mutation: options.mutation,
     log: options.log === true ? new LogWriter((chunk) => (log += chunk)) : undefined,
-    sink: (event) => events.push(event),
+    sink: (event) => {
+      events.push(event);
+      // The run stops at the end of the current kernel step, as an operator's stop would.
+      if (stopWhen !== undefined && stopWhen(event)) simulation.monitor.stopRun();
+    },
   });
   const summary = simulation.run();
   return { simulation, summary, events, log };
