@@ -75,7 +75,13 @@ export function describeDivergence(divergence: Divergence, path: string, style: 
   if (expected === undefined) lines.push('the log ends here, but the replay goes on:');
   if (actual === undefined) lines.push('the replay ends here, but the log goes on:');
   const keys = [...new Set([...Object.keys(expected ?? {}), ...Object.keys(actual ?? {})])];
-  const rows = keys.map((key) => [key, expected?.[key] ?? '', actual?.[key] ?? '']);
+  let rows = keys.map((key) => [key, expected?.[key] ?? '', actual?.[key] ?? '']);
+  if (rows.length > 40) {
+    // A checkpoint carries every actor's state: show the fields that differ.
+    const differing = rows.filter((row) => row[1] !== row[2]);
+    lines.push(`(${rows.length} fields; the ${differing.length} that differ:)`);
+    rows = differing.slice(0, 40);
+  }
   const widths = [5, 8, 6].map((minimum, column) => Math.max(minimum, ...rows.map((row) => row[column].length)));
   const row = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
   lines.push(paint(style, 1, row(['field', 'expected (log)', 'actual (replay)'])));

@@ -49,11 +49,18 @@ export class Kernel {
     this.queue.push(entry);
   }
 
-  /** Schedules an input from outside (see inputQueue). */
+  /**
+   * Schedules an input from outside (see inputQueue). Inputs are numbered apart from other
+   * entries and are not part of the pending state a checkpoint records: an input that has not
+   * arrived yet is not state, and when it was scheduled (at the start, or when it was typed)
+   * must change nothing else.
+   */
   scheduleInput(time: Nanoseconds, target: number, kind: number, arg = 0): void {
     if (time < this.clock) throw new RangeError(`cannot schedule in the past: ${time} < ${this.clock} (${this.handlerNames[target]})`);
-    this.inputQueue.push({ time, seq: this.nextSeq++, target, kind, arg });
+    this.inputQueue.push({ time, seq: this.nextInputSeq++, target, kind, arg });
   }
+
+  private nextInputSeq = 0;
 
   /** Schedules an entry on the physical CPUs' time line (see the class comment). */
   scheduleCpu(time: Nanoseconds, target: number, kind: number, arg = 0): void {
@@ -112,9 +119,7 @@ export class Kernel {
 
   /** Pending entries with their component names, for checkpoints. */
   pending(): { time: number; seq: number; target: string; kind: number; arg: number }[] {
-    const all = [...this.inputQueue.toSortedArray(), ...this.queue.toSortedArray(), ...this.cpuQueue.toSortedArray()].sort(
-      (x, y) => x.time - y.time || x.seq - y.seq,
-    );
+    const all = [...this.queue.toSortedArray(), ...this.cpuQueue.toSortedArray()].sort((x, y) => x.time - y.time || x.seq - y.seq);
     return all.map((entry) => ({
       time: entry.time,
       seq: entry.seq,

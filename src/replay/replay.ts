@@ -15,7 +15,8 @@ import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import type { LogFile, RawLine } from './logFile.js';
 import { RunningHash } from '../core/hash.js';
 import { CHECK_SUFFIX_LENGTH } from '../core/log/format.js';
-import { LogError } from '../core/log/reader.js';
+import { LineChecker, LogError } from '../core/log/reader.js';
+import { LogWriter } from '../core/log/writer.js';
 import { isMutation, MUTATIONS, type Mutation } from '../actors/mutations.js';
 
 const CONTEXT = 4;
@@ -63,24 +64,62 @@ export function engineNote(file: LogFile): string | undefined {
     : `this log was written by vmmsim ${file.header.engine}; this is vmmsim ${ENGINE_VERSION}: events may differ because the engine changed`;
 }
 
-/** The log's input records (what came from outside the run), read without parsing other lines. */
+/**
+ * The log's input records (what came from outside the run). Found with a byte search for their
+ * type over the raw file (native speed), so only their own lines are decoded and parsed.
+ */
 export function inputRecords(file: LogFile): (InputSpec | StopInput)[] {
   const records: SimEvent[] = [];
-  const warnings = file.warnings.length;
-  for (const line of file.lines()) {
-    if (line.base.includes('"type":"input.')) records.push(JSON.parse(line.base) as SimEvent);
+  const source = file.source;
+  const marker = Buffer.from(',"type":"input.');
+  const chunk = 1 << 22;
+  for (let offset = 0; offset < source.size; ) {
+    const bytes = source.read(offset, chunk + marker.length);
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    let at = view.indexOf(marker);
+    while (at >= 0 && at < chunk) {
+      const start = view.lastIndexOf(10, at) + 1;
+      const lineStart = offset + start;
+      const line = readLineAt(source, lineStart);
+      if (line !== undefined && line.startsWith('{"seq":')) {
+        try {
+          records.push(JSON.parse(baseOf(line)) as SimEvent);
+        } catch {
+          // A damaged line: the comparison reports it where it is.
+        }
+      }
+      at = view.indexOf(marker, at + 1);
+    }
+    if (bytes.length < chunk + marker.length) break;
+    offset += chunk;
   }
-  file.warnings.length = warnings;
   return inputsFromEvents(records);
+}
+
+/** The text of the line starting at a byte offset (without its newline), or undefined at the end. */
+function readLineAt(source: LogFile['source'], offset: number): string | undefined {
+  const parts: Uint8Array[] = [];
+  for (let position = offset; ; ) {
+    const bytes = source.read(position, 1 << 16);
+    if (bytes.length === 0) return parts.length === 0 ? undefined : Buffer.concat(parts).toString('utf8');
+    const newline = bytes.indexOf(10);
+    if (newline >= 0) {
+      parts.push(bytes.subarray(0, newline));
+      return Buffer.concat(parts).toString('utf8');
+    }
+    parts.push(bytes.slice());
+    position += bytes.length;
+  }
 }
 
 export interface ReplayOptions {
   readonly readProgram?: (path: string) => string;
-  /** Called with each matching event count now and then (progress). */
+  /** Called now and then with how far the comparison has got (events or bytes compared). */
   readonly onProgress?: (events: number) => void;
 }
 
-export function replay(file: LogFile, options: ReplayOptions = {}): ReplayResult {
+/** Replay by reading the log line by line (logs from another engine version, truncated logs). */
+function replayByLines(file: LogFile, options: ReplayOptions = {}): ReplayResult {
   const scenario = scenarioOf(file);
   let simulation: Simulation | undefined = undefined;
   const stop = () => simulation?.kernel.requestStop();
@@ -289,4 +328,141 @@ class LineStream {
     if (!sawClosing) return [`${name}:${this.line}: no closing line (the writer stopped early)`];
     return [];
   }
+}
+
+/**
+ * Replays a log: re-executes the run from its header and input records and compares it with the
+ * log as it is produced. When the new run's header comes out byte for byte the same (the same
+ * engine) and the log is whole, the new run writes its own log and every chunk is compared byte
+ * for byte with the file (events, checkpoints with every actor's state, the closing line): as
+ * fast as writing the log. Otherwise (another engine version, a log cut short) it compares event
+ * lines one by one.
+ */
+export function replay(file: LogFile, options: ReplayOptions = {}): ReplayResult {
+  if (!endsWithClosingLine(file)) return replayByLines(file, options);
+  const scenario = scenarioOf(file);
+  const source = file.source;
+  let compared = 0;
+  let mismatchAt = -1;
+  const stopRun = { requestStop: () => {} };
+  // The bytes written around the point of comparison, to show the replayed line at a mismatch.
+  let previous: Buffer = Buffer.alloc(0);
+  let previousStart = 0;
+  let tail: Buffer[] = [];
+  const compare = (chunk: string): void => {
+    const bytes = Buffer.from(chunk, 'utf8');
+    if (mismatchAt >= 0) {
+      tail.push(bytes);
+      return;
+    }
+    const logged = source.read(compared, bytes.length);
+    const common = Math.min(logged.length, bytes.length);
+    const view = Buffer.from(logged.buffer, logged.byteOffset, logged.length);
+    const differs = view.compare(bytes, 0, common, 0, common) !== 0 || logged.length < bytes.length;
+    if (differs) {
+      let index = 0;
+      while (index < common && view[index] === bytes[index]) index++;
+      mismatchAt = compared + index;
+      tail = [bytes];
+      stopRun.requestStop();
+    }
+    if (differs) return;
+    previous = bytes;
+    previousStart = compared;
+    compared += bytes.length;
+    options.onProgress?.(compared);
+  };
+  const writer = new LogWriter(compare);
+  const simulation = new Simulation({
+    scenario,
+    seed: file.header.seed,
+    readProgram: options.readProgram,
+    log: writer,
+    inputs: inputRecords(file),
+    mutation: mutationOf(file),
+    fork: file.header.fork,
+  });
+  stopRun.requestStop = () => simulation.kernel.requestStop();
+  writer.flush();
+  if (mismatchAt >= 0 && mismatchAt < firstLineLength(file)) {
+    // The header itself differs (another engine version): compare line by line instead.
+    return replayByLines(file, options);
+  }
+  const forked = file.header.fork;
+  if (mismatchAt < 0 && forked !== undefined && simulation.runUntilEvent(forked.at) && mismatchAt < 0) {
+    simulation.reconfigure(resolveScenarioObject(forked.scenario, { file: `${file.name} (header fork)`, guests: BUNDLED_GUEST_NAMES }));
+  }
+  if (mismatchAt < 0 && !simulation.finished) simulation.run();
+  else simulation.finishRun();
+  writer.flush();
+  if (mismatchAt < 0 && compared < source.size) mismatchAt = compared;
+  const base = { timeNs: simulation.kernel.now, engineNote: engineNote(file), truncated: false, warnings: [...file.warnings] };
+  if (mismatchAt < 0) return { ...base, identical: true, events: simulation.bus.count, divergence: undefined };
+  const written = Buffer.concat([previous, ...tail]);
+  return { ...base, identical: false, events: 0, divergence: locate(file, mismatchAt, written, previousStart) };
+}
+
+function endsWithClosingLine(file: LogFile): boolean {
+  const size = file.source.size;
+  const tail = Buffer.from(file.source.read(Math.max(0, size - 512), 512)).toString('utf8');
+  if (!tail.endsWith('\n')) return false;
+  const last = tail.slice(tail.lastIndexOf('\n', tail.length - 2) + 1);
+  return last.startsWith('{"end":');
+}
+
+function firstLineLength(file: LogFile): number {
+  const line = readLineAt(file.source, 0);
+  return line === undefined ? 0 : Buffer.byteLength(line) + 1;
+}
+
+/** Names the line where the log and the replay part ways, and tells a changed line from a different run. */
+function locate(file: LogFile, offset: number, written: Buffer, writtenStart: number): Divergence {
+  const source = file.source;
+  // The line of the log that contains the first differing byte, and its number.
+  let lineNumber = 1;
+  let lineStart = 0;
+  for (let position = 0; position < offset; ) {
+    const bytes = source.read(position, Math.min(1 << 20, offset - position));
+    let at = bytes.indexOf(10);
+    while (at >= 0) {
+      lineNumber++;
+      lineStart = position + at + 1;
+      at = bytes.indexOf(10, at + 1);
+    }
+    position += bytes.length;
+  }
+  const expectedText = readLineAt(source, lineStart);
+  const relative = lineStart - writtenStart;
+  let actualText: string | undefined;
+  if (relative >= 0 && relative < written.length) {
+    const end = written.indexOf(10, relative);
+    actualText = written.subarray(relative, end < 0 ? written.length : end).toString('utf8');
+  }
+  // Is the logged line intact? Check every line up to it (a failure path, so a full pass is fine).
+  const checker = new LineChecker(file.name);
+  for (const line of file.lines(undefined, checker, false)) {
+    const number = line.line;
+    if (number === lineNumber) {
+      if (line.text !== expectedText) break;
+      checker.check(line.text, number);
+      break;
+    }
+    checker.parse(line.text, number);
+  }
+  // The event lines just before it, from the log (within the 64 KiB before the line).
+  const windowStart = Math.max(0, lineStart - (1 << 16));
+  const window = Buffer.from(source.read(windowStart, lineStart - windowStart)).toString('utf8').split('\n');
+  const before = window
+    .slice(windowStart === 0 ? 0 : 1)
+    .filter((line) => line.startsWith('{"seq":'))
+    .slice(-CONTEXT)
+    .map(baseOf);
+  const expected = expectedText === undefined || expectedText === '' ? undefined : baseOf(expectedText);
+  const actual = actualText === undefined || actualText === '' ? undefined : baseOf(actualText);
+  const seqOf = (text: string | undefined) => {
+    if (text === undefined) return undefined;
+    const match = /^\{"(?:seq|checkpoint":\{"seq)":(\d+)/.exec(text);
+    return match === null ? undefined : Number(match[1]);
+  };
+  return { seq: seqOf(expected) ?? seqOf(actual) ?? 0, line: lineNumber, expected, actual, before };
 }

@@ -18,13 +18,15 @@ export interface ScheduleOptions {
   readonly maxInputs?: number;
   /** Which kinds to draw (all by default). */
   readonly kinds?: readonly InputSpec['kind'][];
+  /** The devices faults hit (both by default; repeat one to make it likelier). */
+  readonly devices?: readonly FaultDevice[];
 }
 
 /** A schedule of inputs from outside: console text, device errors and resets, vCPU stalls. Sorted by time. */
 export function inputSchedule(options: ScheduleOptions): fc.Arbitrary<InputSpec[]> {
   const at = fc.integer({ min: 0, max: Math.max(0, options.untilNs - 1) });
   const vm = fc.constantFrom(...options.vms);
-  const device = fc.constantFrom<FaultDevice>('console', 'timer');
+  const device = fc.constantFrom<FaultDevice>(...(options.devices ?? ['console', 'timer']));
   const kinds = new Set(options.kinds ?? ['console', 'device-error', 'device-reset', 'vcpu-stall']);
   const choices: fc.Arbitrary<InputSpec>[] = [];
   if (kinds.has('console')) {

@@ -54,7 +54,7 @@ function adversaryStatement(ownWords: number): fc.Arbitrary<(label: string) => s
   const address = adversaryAddress(ownWords);
   // DMA from its own memory to anywhere, most often somewhere it does not own.
   const dma =
-    fc.tuple(fc.integer({ min: 0, max: ownWords - 1 }), fc.oneof(address, foreignAddress(ownWords)), fc.integer({ min: 1, max: 64 })).map(
+    fc.tuple(fc.integer({ min: 0, max: 63 }), fc.oneof(address, foreignAddress(ownWords)), fc.integer({ min: 1, max: 64 })).map(
       ([from, to, words]) => () =>
         `  movi r1, ${from}\n  out PORT_DMA_SOURCE, r1\n  movi r1, ${to}\n  out PORT_DMA_DESTINATION, r1\n  movi r1, ${words}\n  out PORT_DMA_LENGTH, r1\n  out PORT_DMA_GO, r1`,
     );
@@ -79,8 +79,35 @@ function adversaryStatement(ownWords: number): fc.Arbitrary<(label: string) => s
  * is what the resource-control property checks), with interrupts off.
  */
 export const hammerGuest: fc.Arbitrary<string> = fc
-  .array(fc.tuple(fc.constantFrom(0x20, 0x21, 0x40, 0x41, 0x3f8, 0x80, 0x81, 0x82, 0x83), fc.integer({ min: 0, max: 100_000 })), { minLength: 1, maxLength: 4 })
-  .map((writes) => ['hammer:', ...writes.map(([port, value]) => `  movi r2, ${value}\n  out ${port}, r2`), '  work 2000', '  jmp hammer', ''].join('\n'));
+  .tuple(
+    fc.constantFrom(0x40, 0x41),
+    fc.array(fc.tuple(fc.constantFrom(0x20, 0x21, 0x40, 0x41, 0x3f8, 0x80, 0x81, 0x82, 0x83), fc.integer({ min: 0, max: 100_000 })), { maxLength: 3 }),
+  )
+  .map(([timer, writes]) =>
+    ['hammer:', `  movi r2, 50000\n  out ${timer}, r2`, ...writes.map(([port, value]) => `  movi r2, ${value}\n  out ${port}, r2`), '  work 2000', '  jmp hammer', ''].join('\n'),
+  );
+
+/**
+ * A guest that probes memory it does not own: stores just past its end (most often), far away
+ * or at negative addresses, a stack pushed from past its end, and DMA aimed at foreign memory.
+ */
+export function memoryProber(ownWords = GUEST_WORDS): fc.Arbitrary<string> {
+  const past = fc.integer({ min: ownWords, max: ownWords + 4 * PAGE_WORDS - 1 });
+  const statement = fc.oneof(
+    { weight: 3, arbitrary: fc.tuple(past, fc.integer()).map(([at, value]) => `  movi r1, ${at}\n  movi r2, ${value}\n  st r2, [r1]`) },
+    { weight: 1, arbitrary: fc.tuple(adversaryAddress(ownWords), fc.integer()).map(([at, value]) => `  movi r1, ${at}\n  movi r2, ${value}\n  st r2, [r1]`) },
+    { weight: 1, arbitrary: past.map((at) => `  movi sp, ${at + 1}\n  push r1`) },
+    { weight: 1, arbitrary: past.map((at) => `  ld r3, [${at}]`) },
+    {
+      weight: 6,
+      arbitrary: fc.tuple(fc.integer({ min: 0, max: 63 }), foreignAddress(ownWords), fc.integer({ min: 1, max: 64 })).map(
+        ([from, to, words]) =>
+          `  movi r1, ${from}\n  out PORT_DMA_SOURCE, r1\n  movi r1, ${to}\n  out PORT_DMA_DESTINATION, r1\n  movi r1, ${words}\n  out PORT_DMA_LENGTH, r1\n  out PORT_DMA_GO, r1`,
+      ),
+    },
+  );
+  return fc.array(statement, { minLength: 1, maxLength: 8 }).map((lines) => ['_start:', ...lines, 'forever:\n  work 1000\n  jmp forever', ''].join('\n'));
+}
 
 /** How an adversary ends: a loop that never stops, quietly, tightly, or hammering a port. */
 const adversaryTail: fc.Arbitrary<string> = fc.oneof(

@@ -19,7 +19,7 @@ import { LogFile } from '../replay/logFile.js';
 import { replay } from '../replay/replay.js';
 import { memorySource } from '../replay/source.js';
 import { inputSchedule, scenarioArbitrary, type RandomRun } from './arbitraries.js';
-import { adversarialGuest, GUEST_WORDS, hammerGuest, quietGuest, trapGuest, victimGuest } from './guests.js';
+import { adversarialGuest, GUEST_WORDS, hammerGuest, memoryProber, quietGuest, trapGuest, victimGuest } from './guests.js';
 import { referenceRun } from './reference.js';
 import { guestVm, runChecked, testScenario, type CheckedRun } from './scenario.js';
 
@@ -91,7 +91,7 @@ export const memoryIsolation: IsolationProperty<MemoryCase> = {
   name: 'memory-isolation',
   description: "no write by one VM (stores, stack, DMA) changes a word of a frame it does not own",
   arbitrary: fc.record({
-    adversary: adversarialGuest(),
+    adversary: fc.oneof(adversarialGuest(), { weight: 3, arbitrary: memoryProber() }),
     position: fc.integer({ min: 0, max: 2 }),
     bystanders: fc.array(fc.constantFrom('defined' as const, 'quiet' as const), { minLength: 1, maxLength: 2 }),
     pcpus: fc.integer({ min: 1, max: 2 }),
@@ -322,7 +322,7 @@ export const resourceControl: IsolationProperty<ResourceCase> = {
   arbitrary: fc
     .array(
       fc.record({
-        guest: fc.oneof(adversarialGuest({ maxStatements: 8 }), hammerGuest, fc.constant('spin:\n  work 1000000\n  jmp spin\n')),
+        guest: fc.oneof(adversarialGuest({ maxStatements: 8 }), { weight: 2, arbitrary: hammerGuest }, fc.constant('spin:\n  work 1000000\n  jmp spin\n')),
         cap: fc.constantFrom(0, 10, 25, 50),
       }),
       { minLength: 1, maxLength: 3 },
@@ -331,7 +331,7 @@ export const resourceControl: IsolationProperty<ResourceCase> = {
       fc.record({
         vms: fc.constant(vms),
         pcpus: fc.integer({ min: 1, max: 2 }),
-        inputs: inputSchedule({ vms: vms.map((_, index) => `g${index}`), untilNs: 3_000_000, kinds: ['device-error', 'device-reset'], maxInputs: 3 }),
+        inputs: inputSchedule({ vms: vms.map((_, index) => `g${index}`), untilNs: 3_000_000, kinds: ['device-error'], devices: ['timer', 'timer', 'console'], maxInputs: 3 }),
         seed: fc.nat(),
       }),
     ),
