@@ -15,6 +15,7 @@
  */
 import { PRIVILEGED } from '../core/isa/opcodes.js';
 import type { VirtTechnique } from '../core/scenario/schema.js';
+import type { CostName } from '../core/costs.js';
 
 export interface Technique {
   readonly name: VirtTechnique;
@@ -34,3 +35,17 @@ export const TECHNIQUES: Readonly<Record<VirtTechnique, Technique>> = {
   hw: { name: 'hw', trapMask: NONE, nativeExceptions: true, translates: false },
   bt: { name: 'bt', trapMask: NONE, nativeExceptions: false, translates: true },
 };
+
+/** The bare machine: no monitor, so no exits, no emulation; a device access costs the device's time. */
+export const BARE_MACHINE_COSTS: Readonly<Partial<Record<CostName, number>>> = Object.freeze({
+  exitNs: 0,
+  entryNs: 0,
+  privilegedEmulateNs: 0,
+  ioEmulateNs: 300,
+  mmioEmulateNs: 300,
+  hypercallNs: 0,
+  exceptionReflectNs: 0,
+  interruptInjectNs: 0,
+  contextSwitchNs: 0,
+  scheduleNs: 0,
+});

@@ -19,11 +19,14 @@ import { PowerControl } from './devices/power.js';
 import { Timer } from './devices/timer.js';
 import { Vcpu } from './vcpu/vcpu.js';
 import { TECHNIQUES, type Technique } from './technique.js';
+import { ShadowTables, type PagingMode } from './paging.js';
 import type { VirtTechnique } from '../core/scenario/schema.js';
 
 export interface VmOptions {
   readonly name: string;
   readonly virt?: VirtTechnique;
+  readonly paging?: PagingMode;
+  readonly tlbEntries?: number;
   readonly vcpus: number;
   readonly guest: string;
   readonly entry: number;
@@ -49,6 +52,9 @@ export class Vm {
   readonly translated: Uint8Array | null;
   /** Guest exceptions the CPU delivered without an exit (hardware-assisted). */
   nativeExceptions = 0;
+  /** How the guest's paging is virtualized, and the shadow tables when it is by shadow paging. */
+  readonly paging: PagingMode;
+  readonly shadow = new ShadowTables();
 
   constructor(
     readonly options: VmOptions,
@@ -60,6 +66,7 @@ export class Vm {
   ) {
     this.id = `vm/${options.name}`;
     this.technique = TECHNIQUES[options.virt ?? 'full'];
+    this.paging = options.paging ?? (this.technique.name === 'hw' ? 'nested' : 'shadow');
     this.translated = this.technique.translates ? new Uint8Array(memory.pageCount) : null;
     this.pic = new InterruptController(`${this.id}/pic`, bus);
     this.timer = new Timer(`${this.id}/timer`, bus, kernel, this.pic, random.stream(`${this.id}/timer`), costs.timerJitterNs);

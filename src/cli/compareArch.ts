@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { Simulation } from '../actors/simulation.js';
 import type { RunSummary } from '../actors/summary.js';
 import { EXIT_REASONS } from '../core/events.js';
-import { HYPERVISOR_TYPES, VIRT_TECHNIQUES, type HypervisorType, type Scenario, type VirtTechnique } from '../core/scenario/schema.js';
-import type { CostName } from '../core/costs.js';
+import { HYPERVISOR_TYPES, PAGING_MODES, VIRT_TECHNIQUES, type HypervisorType, type PagingMode, type Scenario, type VirtTechnique } from '../core/scenario/schema.js';
+import { BARE_MACHINE_COSTS } from '../actors/technique.js';
 import { InputError } from './errors.js';
 import { formatNs } from './format.js';
 import { PACKAGE_ROOT, loadScenarioFile, withGuestErrors } from './scenarioFile.js';
@@ -20,6 +20,7 @@ import { PACKAGE_ROOT, loadScenarioFile, withGuestErrors } from './scenarioFile.
 export interface ArchCompareOptions {
   readonly arch?: string;
   readonly virt?: string;
+  readonly paging?: string;
   readonly out?: string;
   readonly json?: boolean;
 }
@@ -29,6 +30,8 @@ export interface ArchRow {
   readonly config: string;
   readonly arch: HypervisorType | 'bare';
   readonly virt: VirtTechnique | 'none';
+  /** How guest paging is virtualized (hardware-assisted VMs can use either). */
+  readonly paging: PagingMode;
   readonly vms: readonly ArchVmResult[];
 }
 
@@ -53,19 +56,6 @@ export interface ArchVmResult {
   readonly slowdown: number | null;
 }
 
-/** The bare machine: no monitor, so no exits, no emulation; a device access costs the device's time. */
-const BARE_COSTS: Partial<Record<CostName, number>> = {
-  exitNs: 0,
-  entryNs: 0,
-  privilegedEmulateNs: 0,
-  ioEmulateNs: 300,
-  mmioEmulateNs: 300,
-  hypercallNs: 0,
-  exceptionReflectNs: 0,
-  interruptInjectNs: 0,
-  contextSwitchNs: 0,
-  scheduleNs: 0,
-};
 
 function parseList<T extends string>(value: string | undefined, allowed: readonly T[], flag: string, fallback: readonly T[]): T[] {
   if (value === undefined) return [...fallback];
@@ -77,18 +67,19 @@ function parseList<T extends string>(value: string | undefined, allowed: readonl
   return items as T[];
 }
 
-function configure(base: Scenario, arch: HypervisorType | 'bare', virt: VirtTechnique | 'none'): Scenario {
+function configure(base: Scenario, arch: HypervisorType | 'bare', virt: VirtTechnique | 'none', paging: PagingMode): Scenario {
   const bare = arch === 'bare';
   return {
     ...base,
     host: { ...base.host, type: bare ? 'type1' : arch, load: bare ? 0 : base.host.load ?? 0 },
-    costs: bare ? { ...base.costs, ...BARE_COSTS } : base.costs,
+    costs: bare ? { ...base.costs, ...BARE_MACHINE_COSTS } : base.costs,
     vms: base.vms.map((vm) => {
       const technique: VirtTechnique = bare ? 'hw' : (virt as VirtTechnique);
       const usesKernel = vm.guest.kind === 'bundled' && vm.guest.name === 'kernel';
       return {
         ...vm,
         virt: technique,
+        paging,
         guest: technique === 'para' && usesKernel ? { kind: 'bundled', name: 'kernel-pv' } : vm.guest,
       };
     }),
@@ -116,13 +107,23 @@ function measure(scenario: Scenario, readProgram: (path: string) => string, scen
 export function compareArchitectures(path: string | undefined, options: ArchCompareOptions): ArchRow[] {
   const archs = parseList(options.arch, HYPERVISOR_TYPES, '--arch', ['type1']);
   const virts = parseList(options.virt, VIRT_TECHNIQUES, '--virt', ['full']);
+  const pagings = options.paging === undefined ? undefined : parseList(options.paging, PAGING_MODES, '--paging', ['nested']);
   const loaded = loadScenarioFile(path ?? join(PACKAGE_ROOT, 'examples', 'overhead.yaml'));
-  const configs: { arch: HypervisorType | 'bare'; virt: VirtTechnique | 'none' }[] = [{ arch: 'bare', virt: 'none' }];
-  for (const arch of archs) for (const virt of virts) configs.push({ arch, virt });
+  const configs: { arch: HypervisorType | 'bare'; virt: VirtTechnique | 'none'; paging: PagingMode; label: string }[] = [
+    { arch: 'bare', virt: 'none', paging: 'native', label: 'bare machine' },
+  ];
+  for (const arch of archs) {
+    for (const virt of virts) {
+      // Nested paging needs hardware assistance; the other techniques virtualize paging with shadow tables.
+      if (virt !== 'hw') configs.push({ arch, virt, paging: 'shadow', label: `${arch}/${virt}` });
+      else if (pagings === undefined) configs.push({ arch, virt, paging: 'nested', label: `${arch}/hw` });
+      else for (const paging of pagings) configs.push({ arch, virt, paging, label: `${arch}/hw/${paging}` });
+    }
+  }
   const rows: ArchRow[] = [];
   let bare: ArchRow | undefined;
   for (const config of configs) {
-    const scenario = configure(loaded.scenario, config.arch, config.virt);
+    const scenario = configure(loaded.scenario, config.arch, config.virt, config.paging);
     const { summary, stopped, chars } = measure(scenario, loaded.readProgram, loaded.file);
     const vms = summary.vms.map((vm, index): ArchVmResult => {
       const instructions = vm.vcpus.reduce((sum, vcpu) => sum + vcpu.instructions, 0);
@@ -159,7 +160,7 @@ export function compareArchitectures(path: string | undefined, options: ArchComp
         slowdown,
       };
     });
-    const row: ArchRow = { config: config.arch === 'bare' ? 'bare machine' : `${config.arch}/${config.virt}`, arch: config.arch, virt: config.virt, vms };
+    const row: ArchRow = { config: config.label, arch: config.arch, virt: config.virt, paging: config.paging, vms };
     if (config.arch === 'bare') bare = row;
     rows.push(row);
   }

@@ -19,6 +19,7 @@ import { replayCommand } from './replay.js';
 import { inspectCommand, type InspectOptions } from './inspect.js';
 import { loadScenarioFile, readText } from './scenarioFile.js';
 import { uiCommand, type UiOptions } from './ui.js';
+import { fuzzCommand, type FuzzOptions } from './fuzz.js';
 import type { Style } from './format.js';
 
 export interface Io {
@@ -147,9 +148,10 @@ export function buildProgram(io: Io): Command {
     .option('--timeline <duration>', 'length of the timeline plots (default: the first 100ms)')
     .option('--arch <list>', 'compare hypervisor architectures: type1,type2 (with the bare machine as reference)')
     .option('--virt <list>', 'compare virtualization techniques: full,para,hw,bt (with the bare machine as reference)')
+    .option('--paging <list>', 'with hw: compare shadow,nested paging')
     .option('--json', 'with --arch/--virt: print the comparison as JSON')
     .action((path: string | undefined, options: CompareOptions & ArchCompareOptions) => {
-      if (options.arch !== undefined || options.virt !== undefined) {
+      if (options.arch !== undefined || options.virt !== undefined || options.paging !== undefined) {
         archCompareCommand(path, options, io.stdout);
         return;
       }
@@ -178,6 +180,18 @@ export function buildProgram(io: Io): Command {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--no-build', 'serve the web build as it is, even if its sources are newer')
     .action((path: string | undefined, options: UiOptions) => uiCommand(path, options, io.stdout).then(() => undefined));
+
+  program
+    .command('fuzz')
+    .description('run the isolation properties on random guests, scenarios and inputs; write a shrunk counterexample on failure')
+    .option('--runs <n>', 'runs in all, shared among the properties (default 1000)')
+    .option('--seed <n>', 'seed for the generated cases (default: from the clock; printed)')
+    .option('--property <name>', 'only this property (memory-isolation, non-interference, equivalence, trap-completeness, resource-control, determinism)')
+    .option('--out <dir>', 'where a counterexample goes (default fuzz-out)')
+    .option('--mutation <name>', 'run against a deliberately broken monitor (docs/testing.md)')
+    .action((options: FuzzOptions) => {
+      exitCode = fuzzCommand(options, io.stdout);
+    });
 
   program
     .command('schema')

@@ -43,6 +43,14 @@ export interface CostModel {
   readonly hostWakeNs: number;
   /** Type 2: the host scheduler's tick, at which the host's own processes take their share (host.load). */
   readonly hostTickNs: number;
+  /** A TLB miss walked by the hardware through one table (bare metal, or a shadow table). */
+  readonly tlbWalkNs: number;
+  /** A TLB miss under nested paging: the two-dimensional walk of the guest's table and the EPT. */
+  readonly nestedWalkNs: number;
+  /** Shadow paging: a hidden page fault, the monitor walking the guest table to fill a shadow entry. */
+  readonly shadowFillNs: number;
+  /** Shadow paging: emulating one guest access to its write-protected page table. */
+  readonly ptEmulateNs: number;
 }
 
 export const DEFAULT_COSTS: CostModel = Object.freeze({
@@ -65,6 +73,10 @@ export const DEFAULT_COSTS: CostModel = Object.freeze({
   hostSyscallNs: 2_000,
   hostWakeNs: 5_000,
   hostTickNs: 4_000_000,
+  tlbWalkNs: 30,
+  nestedWalkNs: 120,
+  shadowFillNs: 800,
+  ptEmulateNs: 500,
 });
 
 export type CostName = keyof CostModel;
@@ -91,6 +103,10 @@ export const COST_DESCRIPTIONS: Readonly<Record<CostName, string>> = {
   hostSyscallNs: 'type 2: a host system call for one device access',
   hostWakeNs: 'type 2: host scheduler latency to wake a vCPU thread',
   hostTickNs: "type 2: host scheduler tick at which host processes take their share",
+  tlbWalkNs: 'a TLB miss walked through one table',
+  nestedWalkNs: 'a TLB miss walked through two tables (nested paging)',
+  shadowFillNs: 'shadow paging: a hidden page fault filling a shadow entry',
+  ptEmulateNs: "shadow paging: emulating a guest access to its page table",
 };
 
 /** Merges overrides over the defaults and checks every figure is a non-negative integer. */

@@ -67,7 +67,13 @@ export interface EventDataMap {
   'exit.hlt': { readonly pc: number; readonly ie: boolean };
   'exit.hypercall': { readonly pc: number; readonly nr: number; readonly args: readonly number[] };
   'exit.privileged': { readonly pc: number; readonly op: string; readonly mode: PrivilegeMode };
-  'exit.page-fault': { readonly pc: number; readonly addr: number; readonly access: 'read' | 'write' | 'fetch' };
+  /** `cause` (absent: an EPT violation) tells the page faults of a paging guest apart. */
+  'exit.page-fault': {
+    readonly pc: number;
+    readonly addr: number;
+    readonly access: 'read' | 'write' | 'fetch';
+    readonly cause?: 'shadow-fill' | 'pt-read' | 'pt-write' | 'guest-fault';
+  };
   'exit.exception': { readonly pc: number; readonly vector: number; readonly mode: PrivilegeMode };
   'exit.shutdown': { readonly pc: number; readonly reason: string };
   'exit.preempt': { readonly pc: number; readonly pcpu: number; readonly ranNs: number };

@@ -4,6 +4,7 @@
  */
 import { KERNEL_DEFAULTS, KERNEL_SOURCE } from './kernel.js';
 import { KERNEL_PV_SOURCE } from './kernelPv.js';
+import { PT_HEAVY_DEFAULTS, PT_HEAVY_SOURCE, TLB_HEAVY_DEFAULTS, TLB_HEAVY_SOURCE } from './paging.js';
 import { ROGUE_MEMORY_DEFAULTS, ROGUE_MEMORY_SOURCE, ROGUE_PRIVILEGED_DEFAULTS, ROGUE_PRIVILEGED_SOURCE } from './rogue.js';
 import {
   CPU_BOUND_DEFAULTS,
@@ -37,6 +38,8 @@ const guests: readonly BundledGuest[] = [
   },
   { name: 'ticker', description: 'interrupt-driven: idles in hlt, wakes on its timer, prints ticks', source: TICKER_SOURCE, defaults: TICKER_DEFAULTS },
   { name: 'echo', description: 'echoes console input in upper case (interrupt-driven); the line "off" powers it off', source: ECHO_SOURCE, defaults: {} },
+  { name: 'tlb-heavy', description: 'pages; touches more pages than the TLB holds (TLB-miss-heavy)', source: TLB_HEAVY_SOURCE, defaults: TLB_HEAVY_DEFAULTS },
+  { name: 'pt-heavy', description: 'pages; remaps a page over and over (page-table-write-heavy)', source: PT_HEAVY_SOURCE, defaults: PT_HEAVY_DEFAULTS },
   { name: 'hello-pv', description: 'paravirtualized hello: prints with hypercalls, powers off', source: HELLO_PV_SOURCE, defaults: HELLO_PV_DEFAULTS },
   { name: 'rogue-memory', description: 'misbehaves: reads guest-physical memory outside its own', source: ROGUE_MEMORY_SOURCE, defaults: ROGUE_MEMORY_DEFAULTS },
   { name: 'rogue-cli', description: 'misbehaves: runs cli in user mode with no #GP handler', source: ROGUE_PRIVILEGED_SOURCE, defaults: ROGUE_PRIVILEGED_DEFAULTS },

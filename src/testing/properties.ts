@@ -5,12 +5,12 @@
  * says what broke. Every property can run against a mutant (`mutation`), which is how the suite
  * proves it catches real bugs (test/testing/mutants.test.ts, docs/testing.md).
  */
+import { BARE_MACHINE_COSTS } from '../actors/technique.js';
 import fc from 'fast-check';
 import type { Mutation } from '../actors/mutations.js';
 import { hashWords } from '../core/hash.js';
 import { Vector } from '../core/isa/opcodes.js';
 import { PAGE_BYTES, PAGE_WORDS } from '../core/platform.js';
-import type { CostName } from '../core/costs.js';
 import type { SimEvent } from '../core/events.js';
 import type { InputSpec } from '../core/scenario/inputs.js';
 import type { Scenario, VirtTechnique } from '../core/scenario/schema.js';
@@ -185,19 +185,6 @@ export const nonInterference: IsolationProperty<InterferenceCase> = {
 
 // ------------------------------------------------------------------------------ equivalence
 
-/** The bare machine as `vmmsim compare --arch` defines it (src/cli/compareArch.ts): no monitor costs, hw. */
-const BARE_COSTS: Partial<Record<CostName, number>> = {
-  exitNs: 0,
-  entryNs: 0,
-  privilegedEmulateNs: 0,
-  ioEmulateNs: 300,
-  mmioEmulateNs: 300,
-  hypercallNs: 0,
-  exceptionReflectNs: 0,
-  interruptInjectNs: 0,
-  contextSwitchNs: 0,
-  scheduleNs: 0,
-};
 
 export interface GuestCase {
   readonly guest: string;
@@ -206,7 +193,7 @@ export interface GuestCase {
 
 function guestScenario(guest: string, virt: VirtTechnique | 'bare'): Scenario {
   return testScenario([guestVm('guest', guest, { virt: virt === 'bare' ? 'hw' : virt })], {
-    costs: virt === 'bare' ? BARE_COSTS : {},
+    costs: virt === 'bare' ? BARE_MACHINE_COSTS : {},
     run: { timeNs: 5_000_000, instructions: undefined, checkpointEvery: 10_000 },
   });
 }
@@ -290,7 +277,7 @@ export interface ResourceCase {
   readonly seed: number;
 }
 
-const RESOURCE_TIME_NS = 12_000_000;
+const RESOURCE_TIME_NS = 8_000_000;
 const CREDIT_TICK_NS = 1_000_000;
 /** credit's accounting period: three ticks (src/actors/scheduler/credit.ts). */
 const CREDIT_PERIOD_NS = 3 * CREDIT_TICK_NS;

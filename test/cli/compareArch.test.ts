@@ -57,3 +57,16 @@ describe('compare --arch --virt: the directions the literature reports', () => {
     expect(stderr).toContain("--virt: unknown 'magic' (expected a comma-separated list of: full, para, hw, bt)");
   });
 });
+
+describe('compare --paging: nested paging against shadow paging', () => {
+  const paging = compareArchitectures(undefined, { arch: 'type1', virt: 'hw', paging: 'shadow,nested' });
+  const vm = (config: string, name: string) => paging.find((row) => row.config === config)?.vms.find((candidate) => candidate.vm === name) as ArchRow['vms'][number];
+
+  it('wins on the page-table-heavy guest and loses on the TLB-miss-heavy one', () => {
+    expect(paging.map((row) => row.config)).toEqual(['bare machine', 'type1/hw/shadow', 'type1/hw/nested']);
+    expect(vm('type1/hw/nested', 'pt').slowdown as number).toBeLessThan(vm('type1/hw/shadow', 'pt').slowdown as number);
+    expect(vm('type1/hw/nested', 'tlb').slowdown as number).toBeGreaterThan(vm('type1/hw/shadow', 'tlb').slowdown as number);
+    expect(vm('type1/hw/nested', 'pt').exitsByReason['page-fault']).toBeUndefined();
+    expect(vm('type1/hw/shadow', 'pt').exitsByReason['page-fault']).toBeGreaterThan(100);
+  });
+});

@@ -57,6 +57,8 @@ const MINIMAL_RESOLVED: Scenario = {
       autostart: true,
       sched: { weight: 256, cap: 0 },
       virt: 'full',
+      paging: 'shadow',
+      tlbEntries: 64,
     },
   ],
   inputs: [],
@@ -73,7 +75,7 @@ describe('loadScenario: good files', () => {
     expect(Object.keys(s.host)).toEqual(['pcpus', 'memoryBytes', 'type', 'load']);
     expect(Object.keys(s.scheduler)).toEqual(['policy', 'quantumNs']);
     expect(Object.keys(s.run)).toEqual(['timeNs', 'instructions', 'checkpointEvery']);
-    expect(Object.keys(s.vms[0])).toEqual(['name', 'vcpus', 'memoryBytes', 'guest', 'params', 'startNs', 'autostart', 'sched', 'virt']);
+    expect(Object.keys(s.vms[0])).toEqual(['name', 'vcpus', 'memoryBytes', 'guest', 'params', 'startNs', 'autostart', 'sched', 'virt', 'paging', 'tlbEntries']);
     expect(Object.keys(s.vms[0].sched)).toEqual(['weight', 'cap']);
   });
 
@@ -136,6 +138,8 @@ describe('loadScenario: good files', () => {
           autostart: false,
           sched: { weight: 512, cap: 150 },
           virt: 'full',
+          paging: 'shadow',
+          tlbEntries: 64,
         },
         {
           name: 'beta-2',
@@ -147,6 +151,8 @@ describe('loadScenario: good files', () => {
           autostart: true,
           sched: { weight: 256, cap: 0 },
           virt: 'full',
+          paging: 'shadow',
+          tlbEntries: 64,
         },
         {
           name: 'gamma',
@@ -158,6 +164,8 @@ describe('loadScenario: good files', () => {
           autostart: true,
           sched: { weight: 256, cap: 0 },
           virt: 'full',
+          paging: 'shadow',
+          tlbEntries: 64,
         },
       ],
       inputs: [],
@@ -231,7 +239,7 @@ describe('loadScenario: good files', () => {
 });
 
 describe('loadScenario: errors', () => {
-  const VM_KEYS = 'name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt';
+  const VM_KEYS = 'name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, paging, tlbEntries';
 
   it.each<[string, string[], string[]]>([
     [
@@ -476,7 +484,7 @@ describe('resolveScenarioObject', () => {
       [0, 0, 'vms[1].name'],
     ]);
     expect(message.split('\n')).toEqual([
-      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt); did you mean 'memory'?",
+      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, paging, tlbEntries); did you mean 'memory'?",
       "demo.yaml: vms[1].name: missing required key 'name'",
     ]);
   });
@@ -505,8 +513,22 @@ describe('resolveScenarioObject', () => {
           autostart: true,
           sched: { weight: 256, cap: 0 },
           virt: 'full',
+          paging: 'shadow',
+          tlbEntries: 64,
         },
-        { name: 'beta', vcpus: 1, memory: 65_536, program: 'b.asm', params: {}, start: 0, autostart: true, sched: { weight: 256, cap: 0 }, virt: 'full' },
+        {
+          name: 'beta',
+          vcpus: 1,
+          memory: 65_536,
+          program: 'b.asm',
+          params: {},
+          start: 0,
+          autostart: true,
+          sched: { weight: 256, cap: 0 },
+          virt: 'full',
+          paging: 'shadow',
+          tlbEntries: 64,
+        },
       ],
     });
     expect(resolveScenarioObject(source, OPTIONS)).toStrictEqual(s);

@@ -21,8 +21,9 @@ import type { EventBus } from '../../core/bus.js';
 import type { CostModel } from '../../core/costs.js';
 import type { EventOf } from '../../core/events.js';
 import type { Kernel } from '../../core/kernel.js';
-import { Mode, Vector } from '../../core/isa/opcodes.js';
-import { CONSOLE_WRITE_LIMIT, Hypercall, HYPERCALL_UNKNOWN, HYPERCALL_VERSION, Port } from '../../core/platform.js';
+import { Csr, Mode, Op, Vector } from '../../core/isa/opcodes.js';
+import { DEFAULT_TLB_ENTRIES, GUEST_VIRTUAL_PAGES, Mmu, PTE_PRESENT, PTE_USER } from '../paging.js';
+import { CONSOLE_WRITE_LIMIT, Hypercall, HYPERCALL_UNKNOWN, HYPERCALL_VERSION, PAGE_MASK, PAGE_SHIFT, Port } from '../../core/platform.js';
 import { NS_PER_US } from '../../core/time.js';
 import type { PolicyHost, SchedulingPolicy } from '../scheduler/policy.js';
 import { Stop } from '../vcpu/cpuState.js';
@@ -316,6 +317,8 @@ export class Monitor {
     pcpu.idle = false;
     pcpu.current = vcpu;
     pcpu.generation++;
+    // TLBs are untagged: a physical CPU that switches to another vCPU starts it with an empty one.
+    if (pcpu.last !== vcpu) vcpu.mmu?.flush();
     const switchNs = (pcpu.last !== vcpu ? this.costs.contextSwitchNs : 0) + this.costs.entryNs;
     vcpu.counters.overheadNs += switchNs;
     pcpu.last = vcpu;
@@ -344,6 +347,7 @@ export class Monitor {
         this.bus.publish(vcpu.id, 'irq.inject', { vector, line });
       }
     }
+    this.selectTranslation(vcpu, vm);
     let end = Math.min(this.kernel.queue.peekTime(), pcpu.sliceEnd, this.options.runEndNs, start + this.options.maxBatchNs);
     const limit = this.options.instructionLimit;
     if (limit !== undefined) end = Math.min(end, start + Math.max(0, limit - this.retiredTotal) * this.costs.instructionNs);
@@ -418,6 +422,11 @@ export class Monitor {
       this.kernel.requestStop();
       return;
     }
+    const stopCode = vcpu.cpu.stop;
+    if ((stopCode === Stop.PAGE_FAULT || stopCode === Stop.MMIO) && vcpu.cpu.csr[Csr.PTB] !== 0) {
+      this.pagingFault(pcpu, vcpu);
+      return;
+    }
     if (vcpu.cpu.stop === Stop.EXCEPTION && this.vmOf(vcpu).technique.nativeExceptions) {
       this.deliverNatively(pcpu, vcpu);
       return;
@@ -466,6 +475,168 @@ export class Monitor {
     vcpu.counters.exits.shutdown++;
     this.bus.publish(vcpu.id, 'exit.shutdown', { pc: cpu.pc, reason });
     this.crash(vm, vcpu, reason);
+  }
+
+  // ---------------------------------------------------------------- memory virtualization
+
+  /** The next batch runs on the VM's guest-physical map, or, when the guest pages, on a TLB. */
+  private selectTranslation(vcpu: Vcpu, vm: Vm): void {
+    const cpu = vcpu.cpu;
+    const ptb = cpu.csr[Csr.PTB];
+    if (ptb === 0) {
+      vcpu.translation = vm.memory.pageBase;
+      return;
+    }
+    let mmu = vcpu.mmu;
+    if (mmu === undefined) {
+      mmu = new Mmu(vm.options.tlbEntries ?? DEFAULT_TLB_ENTRIES);
+      vcpu.mmu = mmu;
+    }
+    if (mmu.ptb !== ptb || mmu.ptbWrites !== cpu.ptbWrites) {
+      mmu.flush();
+      mmu.ptb = ptb;
+      mmu.ptbWrites = cpu.ptbWrites;
+    }
+    vcpu.translation = (cpu.mode === Mode.USER ? mmu.user : mmu.kernel).map;
+  }
+
+  /**
+   * A TLB miss of a paging guest (see paging.ts): walk the guest's table, then fill the TLB as
+   * nested paging (a hardware walk, no exit) or shadow paging (a shadow-table walk, or a hidden
+   * page fault that exits) does; emulate an access to a shadow-protected page table; or reflect a
+   * page fault the guest's own table causes.
+   */
+  private pagingFault(pcpu: Pcpu, vcpu: Vcpu): void {
+    const vm = this.vmOf(vcpu);
+    const cpu = vcpu.cpu;
+    const mmu = vcpu.mmu as Mmu;
+    const address = cpu.stopA;
+    const access = cpu.stopB;
+    const user = cpu.mode === Mode.USER;
+    const tlb = user ? mmu.user : mmu.kernel;
+    tlb.misses++;
+    const page = address >>> PAGE_SHIFT;
+    const ptb = cpu.csr[Csr.PTB];
+    if (address < 0 || page >= GUEST_VIRTUAL_PAGES) {
+      this.guestPageFault(pcpu, vcpu, address, access);
+      return;
+    }
+    if ((ptb & PAGE_MASK) !== 0) {
+      this.crash(vm, vcpu, `page table base 0x${(ptb >>> 0).toString(16)} is not page-aligned`);
+      return;
+    }
+    const entry = this.readGuest(vm, ptb + page);
+    if (entry === undefined) {
+      this.crash(vm, vcpu, `page table at guest-physical 0x${(ptb >>> 0).toString(16)} is outside the VM's memory (EPT violation)`);
+      return;
+    }
+    if ((entry & PTE_PRESENT) === 0 || (user && (entry & PTE_USER) === 0)) {
+      this.guestPageFault(pcpu, vcpu, address, access);
+      return;
+    }
+    const frame = entry >>> PAGE_SHIFT;
+    const hostBase = frame < vm.memory.pageCount ? vm.memory.pageBase[frame] : -1;
+    if (hostBase < 0) {
+      this.crash(vm, vcpu, `the guest's page table maps 0x${(address >>> 0).toString(16)} to guest-physical page 0x${frame.toString(16)}, outside the VM's memory (EPT violation)`);
+      return;
+    }
+    const now = this.kernel.now;
+    if (vm.paging !== 'shadow') {
+      // Nested paging: the hardware walks the guest's table and the EPT; on the bare machine
+      // (native), only the guest's table. No exit either way.
+      const walkNs = vm.paging === 'nested' ? this.costs.nestedWalkNs : this.costs.tlbWalkNs;
+      tlb.fill(page, hostBase);
+      vcpu.counters.cpuNs += walkNs;
+      this.schedule(pcpu, ENTER, now + walkNs);
+      return;
+    }
+    if (frame === ptb >>> PAGE_SHIFT) {
+      this.emulatePageTableAccess(pcpu, vcpu, frame, address, access);
+      return;
+    }
+    const shadow = vm.shadow.table(ptb);
+    tlb.fill(page, hostBase);
+    if (shadow[page] === hostBase) {
+      vcpu.counters.cpuNs += this.costs.tlbWalkNs;
+      this.schedule(pcpu, ENTER, now + this.costs.tlbWalkNs);
+      return;
+    }
+    // A hidden page fault: the shadow table had no entry yet. An exit the guest never sees.
+    shadow[page] = hostBase;
+    vm.shadow.fills++;
+    this.publishPageFault(vcpu, address, access, 'shadow-fill');
+    this.resumeAfterExit(vcpu, this.costs.shadowFillNs);
+  }
+
+  /** Shadow paging: the guest read or wrote its own (write-protected) page table. */
+  private emulatePageTableAccess(pcpu: Pcpu, vcpu: Vcpu, frame: number, address: number, access: number): void {
+    const vm = this.vmOf(vcpu);
+    const cpu = vcpu.cpu;
+    const op = this.readVirtual(vcpu, cpu.pc);
+    const at = (frame << PAGE_SHIFT) + (address & PAGE_MASK);
+    if (access === 0 && (op === Op.LD || op === Op.LDA)) {
+      cpu.regs[cpu.stopC & 7] = this.readGuest(vm, at) ?? 0;
+    } else if (access === 1 && (op === Op.ST || op === Op.STA)) {
+      vm.memory.write(at, cpu.stopC);
+      // The entry for guest page (address & PAGE_MASK) changed: drop its shadow and TLB entries.
+      const changed = address & PAGE_MASK;
+      vm.shadow.drop(cpu.csr[Csr.PTB], changed);
+      for (const other of vm.vcpus) if (other.mmu !== undefined && other.mmu.ptb === cpu.csr[Csr.PTB]) other.mmu.invalidate(changed);
+    } else {
+      this.crash(vm, vcpu, `cannot emulate this access to the page table at pc 0x${(cpu.pc >>> 0).toString(16)}`);
+      return;
+    }
+    cpu.pc += 4;
+    this.publishPageFault(vcpu, address, access, access === 1 ? 'pt-write' : 'pt-read');
+    this.resumeAfterExit(vcpu, this.costs.ptEmulateNs);
+  }
+
+  /** A page fault the guest's own page table causes: the guest's kernel handles it (vector PF). */
+  private guestPageFault(pcpu: Pcpu, vcpu: Vcpu, address: number, access: number): void {
+    const vm = this.vmOf(vcpu);
+    const cpu = vcpu.cpu;
+    const deliver = () => enterHandler(cpu, Vector.PF, cpu.pc, address, (at) => this.readGuest(vm, at));
+    if (vm.technique.nativeExceptions) {
+      if (deliver()) {
+        vm.nativeExceptions++;
+        this.schedule(pcpu, ENTER, this.kernel.now);
+        return;
+      }
+      const reason = `triple fault: #PF at 0x${(address >>> 0).toString(16)} with no handler installed`;
+      vcpu.counters.exits.shutdown++;
+      this.bus.publish(vcpu.id, 'exit.shutdown', { pc: cpu.pc, reason });
+      this.crash(vm, vcpu, reason);
+      return;
+    }
+    this.publishPageFault(vcpu, address, access, 'guest-fault');
+    if (!deliver()) {
+      this.crash(vm, vcpu, `#PF (page fault) at 0x${(address >>> 0).toString(16)} with no handler installed`);
+      return;
+    }
+    this.bus.publish(vcpu.id, 'exception.inject', { vector: Vector.PF, pc: cpu.pc });
+    this.resumeAfterExit(vcpu, this.costs.exceptionReflectNs);
+  }
+
+  private publishPageFault(vcpu: Vcpu, address: number, access: number, cause: 'shadow-fill' | 'pt-read' | 'pt-write' | 'guest-fault'): void {
+    vcpu.counters.exits['page-fault']++;
+    this.bus.publish(vcpu.id, 'exit.page-fault', {
+      pc: vcpu.cpu.pc,
+      addr: address,
+      access: access === 0 ? 'read' : access === 1 ? 'write' : 'fetch',
+      cause,
+    });
+  }
+
+  /** A word at a guest-virtual address (through the guest's page table when it pages). */
+  private readVirtual(vcpu: Vcpu, address: number): number | undefined {
+    const vm = this.vmOf(vcpu);
+    const ptb = vcpu.cpu.csr[Csr.PTB];
+    if (ptb === 0) return this.readGuest(vm, address);
+    const page = address >>> PAGE_SHIFT;
+    if (address < 0 || page >= GUEST_VIRTUAL_PAGES) return undefined;
+    const entry = this.readGuest(vm, ptb + page);
+    if (entry === undefined || (entry & PTE_PRESENT) === 0) return undefined;
+    return this.readGuest(vm, ((entry >>> PAGE_SHIFT) << PAGE_SHIFT) + (address & PAGE_MASK));
   }
 
   /** Type 2: what a device access costs on top of its emulation (to the host OS and back, a system call). */
@@ -632,8 +803,8 @@ export class Monitor {
     const cpu = vcpu.cpu;
     const address = cpu.pc;
     const vm = this.vmOf(vcpu);
-    const a = this.readGuest(vm, address + 1) ?? 0;
-    const b = this.readGuest(vm, address + 2) ?? 0;
+    const a = this.readVirtual(vcpu, address + 1) ?? 0;
+    const b = this.readVirtual(vcpu, address + 2) ?? 0;
     if (!executePrivileged(cpu, cpu.stopA, a, b)) {
       this.crash(vm, vcpu, `cannot emulate privileged opcode ${cpu.stopA}`);
       return;
@@ -642,6 +813,8 @@ export class Monitor {
   }
 
   private onPageFault(event: EventOf<'exit.page-fault'>): void {
+    // The page faults of a paging guest are handled where they are published (pagingFault).
+    if (event.data.cause !== undefined) return;
     const vcpu = this.vcpuOf(event.src);
     const { addr, access } = event.data;
     this.crash(

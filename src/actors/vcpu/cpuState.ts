@@ -45,6 +45,8 @@ export class CpuState {
   /** Counters over the vCPU's life. */
   retired = 0;
   workNs = 0;
+  /** Writes to the page-table base (each one flushes the TLBs, as a CR3 write does). */
+  ptbWrites = 0;
 
   /**
    * The undo log of the current batch: (host word index, old value) for every store, so the

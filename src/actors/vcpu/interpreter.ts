@@ -342,8 +342,9 @@ export function execute(
         pc = cpu.pc;
         left -= nativePrivilegedNs;
         retired++;
-        if (op === Op.STI || op === Op.IRET) {
-          // Interrupts may now be deliverable: give the monitor a chance at the next entry.
+        if (op === Op.STI || op === Op.IRET || (op === Op.CSRW && a === Csr.PTB)) {
+          // Interrupts may now be deliverable, the mode may have changed, or the page table:
+          // give the monitor a chance at the next entry.
           break run;
         }
         continue run;
@@ -403,6 +404,7 @@ export function executePrivileged(cpu: CpuState, op: number, a: number, b: numbe
     case Op.CSRW:
       // The vCPU index is read-only; writes to it and to unknown CSRs are ignored.
       if ((a >>> 0) < cpu.csr.length && a !== Csr.VCPU) cpu.csr[a] = cpu.regs[b & 7];
+      if (a === Csr.PTB) cpu.ptbWrites++;
       cpu.pc += 4;
       return true;
     default:

@@ -9,6 +9,7 @@ import { Csr, Mode, OPCODE_INFO } from '../../core/isa/opcodes.js';
 import { Lifecycle } from '../../machines/lifecycle.js';
 import { vcpuMachine, type VcpuCommand } from '../../machines/vcpuMachine.js';
 import type { SchedEntity } from '../scheduler/policy.js';
+import type { Mmu } from '../paging.js';
 import { CpuState, Stop } from './cpuState.js';
 import { execute } from './interpreter.js';
 import type { GuestPhysicalMap } from '../../core/memory.js';
@@ -36,6 +37,10 @@ export class Vcpu implements SchedEntity {
   readonly id: string;
   /** Physical CPU it runs on, or -1. */
   pcpu = -1;
+  /** The translation the next batch runs on: the VM's guest-physical map, or a TLB when the guest pages. */
+  translation: Int32Array;
+  /** Its MMU (TLBs), once the guest turns paging on. */
+  mmu: Mmu | undefined;
   /** When it last became runnable (for wait time). */
   runnableSince = 0;
   readonly counters: VcpuCounters = {
@@ -63,6 +68,7 @@ export class Vcpu implements SchedEntity {
     private readonly bus: EventBus,
   ) {
     this.id = `vm/${vm}/vcpu/${index}`;
+    this.translation = memory.pageBase;
   }
 
   get state(): VcpuState {
@@ -91,7 +97,7 @@ export class Vcpu implements SchedEntity {
     translated: Uint8Array | null = null,
     translatePageNs = 0,
   ): number {
-    return execute(this.cpu, this.memory.host.words, this.memory.pageBase, budgetNs, instructionNs, trapMask, nativePrivilegedNs, translated, translatePageNs);
+    return execute(this.cpu, this.memory.host.words, this.translation, budgetNs, instructionNs, trapMask, nativePrivilegedNs, translated, translatePageNs);
   }
 
   /** Publishes the exit the last run stopped on (not BUDGET). */

@@ -130,7 +130,15 @@ export interface VmSpec {
   readonly sched: VmSchedSpec;
   /** Default full (trap-and-emulate). A resolved scenario always has it. */
   readonly virt?: VirtTechnique;
+  /** How the guest's paging is virtualized: shadow tables, or nested paging (hardware-assisted only). */
+  readonly paging?: PagingMode;
+  /** Entries of each vCPU's TLB (default 64). */
+  readonly tlbEntries?: number;
 }
+
+export const PAGING_MODES = ['shadow', 'nested'] as const;
+/** `native` is the bare machine's MMU (no monitor), for comparisons; scenario files use the others. */
+export type PagingMode = (typeof PAGING_MODES)[number] | 'native';
 
 // ---------------------------------------------------------------------------------------------
 // Limits and defaults
@@ -545,6 +553,19 @@ function vmSchema(guests: readonly string[]) {
               'full: trap-and-emulate (every sensitive instruction exits); para: the same CPU, for guests that call the monitor with hypercalls; hw: hardware-assisted (sensitive instructions and guest exceptions run without exits); bt: binary translation (sensitive instructions become calls into the monitor, no traps). Default full.',
           }),
         ),
+      paging: z
+        .enum(PAGING_MODES, { error: (issue) => oneOfMessage('a paging mode', issue.input, PAGING_MODES) })
+        .meta(
+          meta({
+            title: 'Paging virtualization',
+            description:
+              "How the guest's own page tables are virtualized: shadow (the monitor keeps shadow tables and traps the guest's page-table accesses) or nested (the hardware walks both tables; needs virt: hw). Default: nested with virt: hw, shadow otherwise.",
+          }),
+        )
+        .optional(),
+      tlbEntries: integer(1, 1024)
+        .default(64)
+        .meta(meta({ title: 'TLB entries', description: "Entries of each vCPU's TLB, 1 to 1024 (default 64)." })),
     },
     'VM settings',
   ).meta(meta({ title: 'VM', description: 'One virtual machine.' }));
@@ -862,6 +883,11 @@ function checkRaw(raw: unknown): ScenarioIssue[] {
 function checkParsed(parsed: Parsed): ScenarioIssue[] {
   const issues: ScenarioIssue[] = [];
   const vmVcpus = new Map(parsed.vms.map((vm) => [vm.name, vm.vcpus] as const));
+  parsed.vms.forEach((vm, i) => {
+    if (vm.paging === 'nested' && vm.virt !== 'hw') {
+      issues.push({ path: ['vms', i, 'paging'], message: `nested paging needs hardware assistance: give this VM virt: hw (it has virt: ${vm.virt})`, at: 'value' });
+    }
+  });
   for (const issue of checkInputs(parsed.inputs as ParsedInput[], vmVcpus)) issues.push({ ...issue, at: 'value' });
   const maxCap = L.capPerPcpu * parsed.host.pcpus;
   let total = 0;
@@ -963,6 +989,8 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         autostart: vm.autostart,
         sched: resolveVmSched(p.scheduler.policy, vm.sched),
         virt: vm.virt,
+        paging: vm.paging ?? (vm.virt === 'hw' ? 'nested' : 'shadow'),
+        tlbEntries: vm.tlbEntries,
       };
     }),
     inputs: resolveInputs(p.inputs as ParsedInput[]),
@@ -1058,6 +1086,8 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       autostart: vm.autostart,
       sched: vmSchedToSource(vm.sched),
       virt: vm.virt ?? 'full',
+      paging: vm.paging ?? ((vm.virt ?? 'full') === 'hw' ? 'nested' : 'shadow'),
+      tlbEntries: vm.tlbEntries ?? 64,
     })),
     ...(s.inputs.length === 0 ? {} : { inputs: inputsToSource(s.inputs) }),
   };

@@ -1,0 +1,122 @@
+/**
+ * Memory virtualization: guest paging, a TLB, and the two ways a monitor virtualizes the MMU.
+ *
+ * A guest turns paging on by writing the guest-physical address of its page table to the PTB
+ * control register. The table has GUEST_VIRTUAL_PAGES entries, one per guest-virtual page:
+ * `(guest-physical page number << PAGE_SHIFT) | flags` with PTE_PRESENT and PTE_USER (PTE_WRITE is
+ * recorded but not enforced in this model). A guest-virtual address is translated by the table to
+ * a guest-physical one, which the VM's guest-physical map translates to host memory.
+ *
+ * The vCPU runs on a TLB: an array from guest-virtual page to host word index (the interpreter's
+ * `pageBase`), one for virtual kernel mode and one for virtual user mode, holding at most
+ * `entries` pages. A miss stops the batch, and the monitor fills the entry:
+ *
+ *   nested paging (EPT/NPT)  the hardware walks both tables: `nestedWalkNs`, no exit. The guest
+ *                            writes its page table freely.
+ *   shadow paging            the monitor keeps a shadow table (guest-virtual page to host page)
+ *                            per guest page table; the hardware walks it on a miss (`tlbWalkNs`,
+ *                            no exit) once the monitor has filled the entry; filling it is a
+ *                            hidden page fault (an exit: `shadowFillNs`). The guest's page table is
+ *                            protected: every access to it exits and is emulated (`ptEmulateNs`),
+ *                            and a write drops the shadow entry it changes.
+ */
+import { PAGE_SHIFT } from '../core/platform.js';
+
+export const GUEST_VIRTUAL_PAGES = 1 << PAGE_SHIFT;
+export const PTE_PRESENT = 1;
+export const PTE_WRITE = 2;
+export const PTE_USER = 4;
+export const DEFAULT_TLB_ENTRIES = 64;
+
+export type { PagingMode } from '../core/scenario/schema.js';
+
+/** A TLB: guest-virtual page to host word index, bounded, first-in first-out. */
+export class Tlb {
+  /** -1 where there is no entry: what the interpreter reads. */
+  readonly map = new Int32Array(GUEST_VIRTUAL_PAGES).fill(-1);
+  private readonly order: Int32Array;
+  private head = 0;
+  private count = 0;
+  misses = 0;
+  flushes = 0;
+
+  constructor(readonly entries: number) {
+    this.order = new Int32Array(entries);
+  }
+
+  fill(page: number, hostBase: number): void {
+    if (this.map[page] >= 0) {
+      this.map[page] = hostBase;
+      return;
+    }
+    if (this.count === this.entries) {
+      this.map[this.order[this.head]] = -1;
+      this.head = (this.head + 1) % this.entries;
+      this.count--;
+    }
+    this.order[(this.head + this.count) % this.entries] = page;
+    this.count++;
+    this.map[page] = hostBase;
+  }
+
+  invalidate(page: number): void {
+    this.map[page] = -1;
+  }
+
+  flush(): void {
+    if (this.count === 0) return;
+    for (let index = 0; index < this.count; index++) this.map[this.order[(this.head + index) % this.entries]] = -1;
+    this.head = 0;
+    this.count = 0;
+    this.flushes++;
+  }
+}
+
+/** A vCPU's MMU state: its TLBs (kernel and user) and the page table they were filled from. */
+export class Mmu {
+  readonly kernel: Tlb;
+  readonly user: Tlb;
+  /** The PTB the TLBs hold translations of (0: paging off), and the PTB writes seen. */
+  ptb = 0;
+  ptbWrites = 0;
+
+  constructor(entries: number) {
+    this.kernel = new Tlb(entries);
+    this.user = new Tlb(entries);
+  }
+
+  flush(): void {
+    this.kernel.flush();
+    this.user.flush();
+  }
+
+  invalidate(page: number): void {
+    this.kernel.invalidate(page);
+    this.user.invalidate(page);
+  }
+
+  get misses(): number {
+    return this.kernel.misses + this.user.misses;
+  }
+}
+
+/** A VM's shadow page tables, one per guest page table it has used (shadow paging only). */
+export class ShadowTables {
+  private readonly tables = new Map<number, Int32Array>();
+  fills = 0;
+
+  table(ptb: number): Int32Array {
+    let table = this.tables.get(ptb);
+    if (table === undefined) {
+      table = new Int32Array(GUEST_VIRTUAL_PAGES).fill(-1);
+      this.tables.set(ptb, table);
+    }
+    return table;
+  }
+
+  /** A guest page-table write changed the entry for `page` of table `ptb`. */
+  drop(ptb: number, page: number): void {
+    const table = this.tables.get(ptb);
+    if (table !== undefined) table[page] = -1;
+  }
+}
