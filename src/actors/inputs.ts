@@ -71,6 +71,10 @@ export class InputDriver {
         else device.reset();
         return;
       }
+      case 'balloon':
+        this.bus.publish(vm.balloon.id, 'input.balloon', { pages: input.pages });
+        this.monitor.setBalloonTarget(vm, input.pages);
+        return;
       case 'vcpu-stall': {
         const vcpu = vm.vcpus[input.vcpu];
         this.bus.publish(vcpu.id, 'input.fault', { fault: 'vcpu-stall', target: vcpu.id, durationNs: input.durationNs });
@@ -91,6 +95,8 @@ export function inputsFromEvents(
     if (event.type === 'input.console') {
       const vm = vmOfSource(event.src);
       inputs.push({ kind: 'console', atNs: event.t, vm, text: (event.data as { text: string }).text });
+    } else if (event.type === 'input.balloon') {
+      inputs.push({ kind: 'balloon', atNs: event.t, vm: vmOfSource(event.src), pages: (event.data as { pages: number }).pages });
     } else if (event.type === 'input.fault') {
       const data = event.data as { fault: InputSpec['kind']; target: string; durationNs: number };
       const vm = vmOfSource(event.src);

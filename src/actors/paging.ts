@@ -114,7 +114,12 @@ export class ShadowTables {
     return table;
   }
 
-  /** A guest page-table write changed the entry for `page` of table `ptb`. */
+  /** Forgets every shadow entry (the VM's guest-physical map changed: a page was ballooned out). */
+  clear(): void {
+    for (const table of this.tables.values()) table.fill(-1);
+  }
+
+    /** A guest page-table write changed the entry for `page` of table `ptb`. */
   drop(ptb: number, page: number): void {
     const table = this.tables.get(ptb);
     if (table !== undefined) table[page] = -1;

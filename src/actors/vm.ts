@@ -11,6 +11,8 @@ import type { Kernel } from '../core/kernel.js';
 import type { CostModel } from '../core/costs.js';
 import { Lifecycle } from '../machines/lifecycle.js';
 import { vmMachine, type VmCommand } from '../machines/vmMachine.js';
+import { Balloon } from './devices/balloon.js';
+import { BlockDevice } from './devices/block.js';
 import { Console } from './devices/console.js';
 import { DmaEngine } from './devices/dma.js';
 import { IoBus } from './devices/ioBus.js';
@@ -44,6 +46,9 @@ export class Vm {
   readonly console: Console;
   readonly power: PowerControl;
   readonly dma: DmaEngine;
+  /** The block device (emulated and virtio interfaces over one in-memory disk). */
+  readonly block: BlockDevice;
+  readonly balloon: Balloon;
   /** Why it stopped or crashed, once it has. */
   endReason = '';
   /** How it is virtualized (see technique.ts). */
@@ -73,7 +78,9 @@ export class Vm {
     this.console = new Console(`${this.id}/console`, bus, this.pic);
     this.power = new PowerControl(`${this.id}/power`, bus);
     this.dma = new DmaEngine(`${this.id}/dma`, bus, memory);
-    for (const device of [this.pic, this.timer, this.console, this.power, this.dma]) this.io.attach(device);
+    this.block = new BlockDevice(`${this.id}/block`, bus, kernel, this.pic, memory, { latencyNs: costs.diskLatencyNs, sectorNs: costs.diskSectorNs });
+    this.balloon = new Balloon(`${this.id}/balloon`, bus, this.pic);
+    for (const device of [this.pic, this.timer, this.console, this.power, this.dma, this.block, this.balloon]) this.io.attach(device);
     for (let index = 0; index < options.vcpus; index++) {
       const vcpu = new Vcpu(options.name, index, options.firstKey + index, options.params, memory, bus);
       vcpu.reset(options.entry);

@@ -13,11 +13,14 @@ import type { RunSummary } from '../actors/summary.js';
 import { EXIT_REASONS } from '../core/events.js';
 import { HYPERVISOR_TYPES, PAGING_MODES, VIRT_TECHNIQUES, type HypervisorType, type PagingMode, type Scenario, type VirtTechnique } from '../core/scenario/schema.js';
 import { BARE_MACHINE_COSTS } from '../actors/technique.js';
+import type { CostName } from '../core/costs.js';
+import { PROFILE_NAMES, PROFILES } from '../core/scenario/profiles.js';
 import { InputError } from './errors.js';
 import { formatNs } from './format.js';
 import { PACKAGE_ROOT, loadScenarioFile, withGuestErrors } from './scenarioFile.js';
 
 export interface ArchCompareOptions {
+  readonly profile?: string;
   readonly arch?: string;
   readonly virt?: string;
   readonly paging?: string;
@@ -67,12 +70,18 @@ function parseList<T extends string>(value: string | undefined, allowed: readonl
   return items as T[];
 }
 
-function configure(base: Scenario, arch: HypervisorType | 'bare', virt: VirtTechnique | 'none', paging: PagingMode): Scenario {
+function configure(
+  base: Scenario,
+  arch: HypervisorType | 'bare',
+  virt: VirtTechnique | 'none',
+  paging: PagingMode,
+  profileCosts: Partial<Record<CostName, number>> = {},
+): Scenario {
   const bare = arch === 'bare';
   return {
     ...base,
     host: { ...base.host, type: bare ? 'type1' : arch, load: bare ? 0 : base.host.load ?? 0 },
-    costs: bare ? { ...base.costs, ...BARE_MACHINE_COSTS } : base.costs,
+    costs: bare ? { ...base.costs, ...BARE_MACHINE_COSTS } : { ...profileCosts, ...base.costs },
     vms: base.vms.map((vm) => {
       const technique: VirtTechnique = bare ? 'hw' : (virt as VirtTechnique);
       const usesKernel = vm.guest.kind === 'bundled' && vm.guest.name === 'kernel';
@@ -106,13 +115,22 @@ function measure(scenario: Scenario, readProgram: (path: string) => string, scen
 
 export function compareArchitectures(path: string | undefined, options: ArchCompareOptions): ArchRow[] {
   const archs = parseList(options.arch, HYPERVISOR_TYPES, '--arch', ['type1']);
+  const profiles = options.profile === undefined ? [] : parseList(options.profile, PROFILE_NAMES, '--profile', []);
   const virts = parseList(options.virt, VIRT_TECHNIQUES, '--virt', ['full']);
   const pagings = options.paging === undefined ? undefined : parseList(options.paging, PAGING_MODES, '--paging', ['nested']);
   const loaded = loadScenarioFile(path ?? join(PACKAGE_ROOT, 'examples', 'overhead.yaml'));
-  const configs: { arch: HypervisorType | 'bare'; virt: VirtTechnique | 'none'; paging: PagingMode; label: string }[] = [
-    { arch: 'bare', virt: 'none', paging: 'native', label: 'bare machine' },
-  ];
-  for (const arch of archs) {
+  const configs: {
+    arch: HypervisorType | 'bare';
+    virt: VirtTechnique | 'none';
+    paging: PagingMode;
+    label: string;
+    costs?: Partial<Record<CostName, number>>;
+  }[] = [{ arch: 'bare', virt: 'none', paging: 'native', label: 'bare machine' }];
+  for (const name of profiles) {
+    const profile = PROFILES[name];
+    configs.push({ arch: profile.hostType, virt: profile.virt, paging: profile.paging, label: `profile ${name}`, costs: profile.costs });
+  }
+  for (const arch of profiles.length > 0 && options.arch === undefined ? [] : archs) {
     for (const virt of virts) {
       // Nested paging needs hardware assistance; the other techniques virtualize paging with shadow tables.
       if (virt !== 'hw') configs.push({ arch, virt, paging: 'shadow', label: `${arch}/${virt}` });
@@ -123,7 +141,7 @@ export function compareArchitectures(path: string | undefined, options: ArchComp
   const rows: ArchRow[] = [];
   let bare: ArchRow | undefined;
   for (const config of configs) {
-    const scenario = configure(loaded.scenario, config.arch, config.virt, config.paging);
+    const scenario = configure(loaded.scenario, config.arch, config.virt, config.paging, config.costs);
     const { summary, stopped, chars } = measure(scenario, loaded.readProgram, loaded.file);
     const vms = summary.vms.map((vm, index): ArchVmResult => {
       const instructions = vm.vcpus.reduce((sum, vcpu) => sum + vcpu.instructions, 0);

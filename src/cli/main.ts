@@ -149,9 +149,10 @@ export function buildProgram(io: Io): Command {
     .option('--arch <list>', 'compare hypervisor architectures: type1,type2 (with the bare machine as reference)')
     .option('--virt <list>', 'compare virtualization techniques: full,para,hw,bt (with the bare machine as reference)')
     .option('--paging <list>', 'with hw: compare shadow,nested paging')
+    .option('--profile <list>', 'compare hypervisor profiles: xen-pv,xen-hvm,kvm-qemu,vmware-esxi,hyper-v,virtualbox')
     .option('--json', 'with --arch/--virt: print the comparison as JSON')
     .action((path: string | undefined, options: CompareOptions & ArchCompareOptions) => {
-      if (options.arch !== undefined || options.virt !== undefined || options.paging !== undefined) {
+      if (options.arch !== undefined || options.virt !== undefined || options.paging !== undefined || options.profile !== undefined) {
         archCompareCommand(path, options, io.stdout);
         return;
       }

@@ -51,6 +51,12 @@ export interface CostModel {
   readonly shadowFillNs: number;
   /** Shadow paging: emulating one guest access to its write-protected page table. */
   readonly ptEmulateNs: number;
+  /** Block device: the access latency of one request (emulated) or of one batch (virtio). */
+  readonly diskLatencyNs: number;
+  /** Block device: transferring one sector (512 bytes); the bandwidth is 512 bytes per diskSectorNs. */
+  readonly diskSectorNs: number;
+  /** Balloon: unmapping one page given back and releasing its host frame. */
+  readonly balloonPageNs: number;
 }
 
 export const DEFAULT_COSTS: CostModel = Object.freeze({
@@ -77,6 +83,9 @@ export const DEFAULT_COSTS: CostModel = Object.freeze({
   nestedWalkNs: 120,
   shadowFillNs: 800,
   ptEmulateNs: 500,
+  diskLatencyNs: 50_000,
+  diskSectorNs: 1_000,
+  balloonPageNs: 1_000,
 });
 
 export type CostName = keyof CostModel;
@@ -107,6 +116,9 @@ export const COST_DESCRIPTIONS: Readonly<Record<CostName, string>> = {
   nestedWalkNs: 'a TLB miss walked through two tables (nested paging)',
   shadowFillNs: 'shadow paging: a hidden page fault filling a shadow entry',
   ptEmulateNs: "shadow paging: emulating a guest access to its page table",
+  diskLatencyNs: 'block device: access latency of one request (emulated) or one batch (virtio)',
+  diskSectorNs: 'block device: transferring one 512-byte sector (the bandwidth)',
+  balloonPageNs: 'balloon: unmapping one page given back and releasing its frame',
 };
 
 /** Merges overrides over the defaults and checks every figure is a non-negative integer. */

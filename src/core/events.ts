@@ -90,6 +90,17 @@ export interface EventDataMap {
   /** The IOMMU refused a transfer (an address outside the VM's memory); nothing was copied. */
   'dma.blocked': { readonly src: number; readonly dst: number; readonly words: number; readonly reason: string };
 
+  /** The block device completed `requests` requests (`refused` of them refused) in one completion. */
+  'blk.done': { readonly mode: 'emulated' | 'virtio'; readonly requests: number; readonly refused: number };
+  /** The block device refused a request or a queue: a buffer outside the VM's memory, a bad sector or command. Nothing was copied. */
+  'blk.refused': { readonly mode: 'emulated' | 'virtio'; readonly sector: number; readonly addr: number; readonly reason: string };
+  /** The monitor asked the VM's balloon for `target` pages in all. */
+  'balloon.target': { readonly target: number };
+  /** The guest gave back guest-physical page `page`: unmapped, its host frame released. */
+  'balloon.released': { readonly page: number; readonly frame: number; readonly size: number };
+  /** The guest offered a page the balloon refused (outside its memory, already given, or more than asked). */
+  'balloon.refused': { readonly page: number; readonly reason: string };
+
   'device.ready': { readonly kind: string };
   'device.stopped': { readonly kind: string };
   'device.failed': { readonly kind: string };
@@ -99,6 +110,8 @@ export interface EventDataMap {
   'input.console': { readonly text: string };
   'input.fault': { readonly fault: 'device-error' | 'device-reset' | 'vcpu-stall'; readonly target: string; readonly durationNs: number };
   'input.stop': Record<string, never>;
+  /** The operator set the VM's balloon target (pages the guest is asked to give back in all). */
+  'input.balloon': { readonly pages: number };
 }
 
 export type EventType = keyof EventDataMap;
@@ -153,6 +166,11 @@ export const EVENT_TYPES: readonly EventType[] = [
   'timer.armed',
   'dma.done',
   'dma.blocked',
+  'blk.done',
+  'blk.refused',
+  'balloon.target',
+  'balloon.released',
+  'balloon.refused',
   'device.ready',
   'device.stopped',
   'device.failed',
@@ -160,6 +178,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'input.console',
   'input.fault',
   'input.stop',
+  'input.balloon',
 ];
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);

@@ -78,6 +78,24 @@ export class GuestPhysicalMap {
     return this.pageBase.length * PAGE_WORDS;
   }
 
+  /** Guest pages that have a backing frame. */
+  get mappedPages(): number {
+    let mapped = 0;
+    for (let page = 0; page < this.pageBase.length; page++) if (this.pageBase[page] >= 0) mapped++;
+    return mapped;
+  }
+
+  /**
+   * Takes a guest page out of the map (ballooning) and returns the host frame that backed it, or
+   * -1 when the page is outside the map or already unmapped. The caller releases the frame.
+   */
+  unmap(page: number): number {
+    if (!Number.isInteger(page) || page < 0 || page >= this.pageBase.length || this.pageBase[page] < 0) return -1;
+    const frame = this.pageBase[page] / PAGE_WORDS;
+    this.pageBase[page] = -1;
+    return frame;
+  }
+
   /** Host word index for a guest-physical address, or -1 when the map has no backing for it. */
   translate(address: GuestPhysicalAddress): HostWordIndex {
     const page = address >>> PAGE_SHIFT;

@@ -28,7 +28,48 @@ export const Port = {
   DMA_DESTINATION: 0x81, // read/write: its destination
   DMA_LENGTH: 0x82, // read/write: words to copy (0..DMA_LIMIT_WORDS)
   DMA_GO: 0x83, // write: start the copy; read: its status (DmaStatus)
+  BLK_SECTOR: 0x1f0, // read/write: emulated block device: the sector of the next request
+  BLK_BUFFER: 0x1f1, // read/write: its guest-physical buffer (SECTOR_WORDS words)
+  BLK_COMMAND: 0x1f2, // write: start the request (BlkCommand); read: the status (BlkStatus)
+  VIRTIO_QUEUE: 0x1f8, // read/write: paravirtual block device: guest-physical address of its queue
+  VIRTIO_NOTIFY: 0x1f9, // write: process every available descriptor (one notification per batch)
+  BALLOON_TARGET: 0x1e0, // read: pages the monitor asks the guest to give back (not yet given)
+  BALLOON_GIVE: 0x1e1, // write: give back the guest-physical page whose number is written
+  BALLOON_SIZE: 0x1e2, // read: pages given back so far
 } as const;
+
+/** The block device's disk: DISK_SECTORS sectors of SECTOR_WORDS words (512 bytes), 64 KiB in all. */
+export const SECTOR_WORDS = 128;
+export const DISK_SECTORS = 128;
+/** What word `offset` of `sector` of a fresh disk image holds (so a guest can check what it read). */
+export function diskPattern(sector: number, offset: number): number {
+  return ((sector << 16) | offset) ^ 0x5a00_0000;
+}
+/** A block request's command (emulated: written to Port.BLK_COMMAND; virtio: a descriptor's word 0). */
+export const BlkCommand = { READ: 1, WRITE: 2 } as const;
+/** What a read of Port.BLK_COMMAND returns; a virtio descriptor's word 3 after completion. */
+export const BlkStatus = {
+  IDLE: 0,
+  BUSY: 1,
+  DONE: 2,
+  /** Refused: a bad command, a sector beyond the disk, or a buffer outside the VM's memory. */
+  ERROR: 3,
+} as const;
+/**
+ * The virtio-like queue, at the guest-physical address written to Port.VIRTIO_QUEUE (word offsets):
+ * a descriptor table of VIRTQ_SIZE descriptors of 4 words [command, sector, buffer, status], an
+ * available ring (driver to device: [flags, idx, ring[VIRTQ_SIZE]]) and a used ring (device to
+ * driver: [flags, idx, ring[VIRTQ_SIZE]]). idx counts entries for ever; entry n is ring[n % size].
+ */
+export const VIRTQ_SIZE = 16;
+export const VIRTQ_DESC = 0;
+export const VIRTQ_AVAIL = VIRTQ_SIZE * 4;
+export const VIRTQ_USED = VIRTQ_AVAIL + 2 + VIRTQ_SIZE;
+export const VIRTQ_WORDS = VIRTQ_USED + 2 + VIRTQ_SIZE;
+/** avail.flags bit: the driver asks for no interrupt on completion (it polls the used ring). */
+export const VIRTQ_AVAIL_NO_INTERRUPT = 1;
+/** used.flags bit: the device is busy with a batch and will see new entries without a notification. */
+export const VIRTQ_USED_NO_NOTIFY = 1;
 
 /** The most words one DMA transfer copies. */
 export const DMA_LIMIT_WORDS = 4096;
@@ -48,6 +89,8 @@ export const Mmio = {
 export const Irq = {
   TIMER: 0,
   CONSOLE: 4,
+  BLOCK: 6, // the block device (emulated or virtio) completed a request or a batch
+  BALLOON: 7, // the balloon's target changed
 } as const;
 
 /** What a read from a port or MMIO address that no device claims returns (an open bus). */

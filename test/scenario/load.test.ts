@@ -246,7 +246,7 @@ describe('loadScenario: errors', () => {
       'unknown top-level key, with a suggestion',
       ['name: demo', 'hots:', '  pcpus: 2', ...MINIMAL.slice(1)],
       [
-        "demo.yaml:2:1: hots: unknown key 'hots' (expected one of: name, description, seed, host, scheduler, run, costs, vms, inputs); did you mean 'host'?",
+        "demo.yaml:2:1: hots: unknown key 'hots' (expected one of: name, description, profile, seed, host, scheduler, run, costs, vms, inputs); did you mean 'host'?",
       ],
     ],
     [
@@ -735,7 +735,7 @@ describe('scenarioJsonSchema', () => {
     expect(schema.required).toEqual(['name', 'vms']);
     expect(schema.additionalProperties).toBe(false);
     const properties = schema.properties as Record<string, Record<string, unknown>>;
-    expect(Object.keys(properties)).toEqual(['name', 'description', 'seed', 'host', 'scheduler', 'run', 'costs', 'vms', 'inputs']);
+    expect(Object.keys(properties)).toEqual(['name', 'description', 'profile', 'seed', 'host', 'scheduler', 'run', 'costs', 'vms', 'inputs']);
     const vm = (properties.vms as { items: Record<string, unknown> }).items;
     expect(vm.oneOf).toEqual([{ required: ['guest'] }, { required: ['program'] }, { required: ['source'] }]);
     const vmProperties = vm.properties as Record<string, Record<string, unknown>>;

@@ -65,7 +65,8 @@ export class Timer extends Device {
   private arm(nominalNs: number): void {
     this.nominalNs = nominalNs;
     const jitter = this.jitterMaxNs > 0 ? this.random.int(0, this.jitterMaxNs) : 0;
-    this.kernel.schedule(nominalNs + jitter, this.target, 0, this.generation);
+    // A jitter larger than the period can put the next nominal expiry behind the clock: fire now.
+    this.kernel.schedule(Math.max(nominalNs + jitter, this.kernel.now), this.target, 0, this.generation);
   }
 
   private expire(generation: number, _time: number): void {

@@ -145,6 +145,8 @@ export class Monitor {
       }
       for (const device of vm.io.devices) this.vmsByDevice.set(device.id, vm);
       vm.power.onPowerOff = () => this.powerOff(vm, 'the guest powered off');
+      vm.block.quiesce = () => this.quiesce(vm);
+      vm.balloon.onGive = (page) => this.balloonGive(vm, page);
     }
     this.target = kernel.register(this.id, (kind, arg) => this.step(kind, arg));
     policy.attach?.(this.policyHost());
@@ -712,7 +714,8 @@ export class Monitor {
       vm.io.writePort(event.data.port, event.data.value as number);
       if (event.data.port === Port.POWER) return;
     }
-    if (vcpu.state === 'running') this.resumeAfterExit(vcpu, this.costs.ioEmulateNs + this.hostIoNs());
+    const balloonNs = event.data.port === Port.BALLOON_GIVE ? this.costs.balloonPageNs : 0;
+    if (vcpu.state === 'running') this.resumeAfterExit(vcpu, this.costs.ioEmulateNs + this.hostIoNs() + balloonNs);
   }
 
   private onMmio(event: EventOf<'exit.mmio'>): void {
@@ -889,6 +892,43 @@ export class Monitor {
     if (vm.state === 'blocked') vm.command('UNBLOCK', () => this.bus.publish(vm.id, 'vm.unblocked', {}));
     this.policy.enqueue(vcpu, now, 'wake');
     this.kick();
+  }
+
+  // ---------------------------------------------------------------- devices that reach guest memory, ballooning
+
+  /**
+   * Cuts every batch of this VM's vCPUs that runs past now, before a device writes or unmaps the
+   * VM's memory at this instant (the batches run ahead of the clock; see truncate).
+   */
+  private quiesce(vm: Vm): void {
+    for (const vcpu of vm.vcpus) if (vcpu.state === 'running' && vcpu.pcpu >= 0) this.truncate(this.pcpus[vcpu.pcpu], this.kernel.now);
+  }
+
+  /**
+   * Asks a VM's balloon driver for `pages` pages back in all (an operator's command or an
+   * `input.balloon` record): the balloon raises its interrupt and the guest gives pages back.
+   */
+  setBalloonTarget(vm: Vm, pages: number): void {
+    vm.balloon.setTarget(pages);
+  }
+
+  /**
+   * The guest gave back a guest-physical page: it leaves the VM's map (an access to it is now an
+   * EPT violation), every TLB and shadow entry of the VM is dropped, and the host frame is
+   * released (zeroed, free for another VM).
+   */
+  private balloonGive(vm: Vm, page: number): boolean {
+    this.quiesce(vm);
+    const frame = vm.memory.unmap(page);
+    if (frame < 0) {
+      this.bus.publish(vm.balloon.id, 'balloon.refused', { page, reason: `guest page ${page} is not mapped in the VM's memory` });
+      return false;
+    }
+    for (const vcpu of vm.vcpus) vcpu.mmu?.flush();
+    vm.shadow.clear();
+    vm.memory.host.release([frame]);
+    this.bus.publish(vm.balloon.id, 'balloon.released', { page, frame, size: vm.balloon.size + 1 });
+    return true;
   }
 
   // ---------------------------------------------------------------- Type 2: the host OS

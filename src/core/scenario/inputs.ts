@@ -14,7 +14,8 @@ export type FaultDevice = (typeof FAULT_DEVICES)[number];
 export type InputSpec =
   | { readonly kind: 'console'; readonly atNs: number; readonly vm: string; readonly text: string }
   | { readonly kind: 'device-error' | 'device-reset'; readonly atNs: number; readonly vm: string; readonly device: FaultDevice }
-  | { readonly kind: 'vcpu-stall'; readonly atNs: number; readonly vm: string; readonly vcpu: number; readonly durationNs: number };
+  | { readonly kind: 'vcpu-stall'; readonly atNs: number; readonly vm: string; readonly vcpu: number; readonly durationNs: number }
+  | { readonly kind: 'balloon'; readonly atNs: number; readonly vm: string; readonly pages: number };
 
 /** The operator ends the run (typed `!quit`); only from a live run, never in a scenario file. */
 export interface StopInput {
@@ -37,6 +38,8 @@ export interface ParsedInput {
   readonly device?: FaultDevice | undefined;
   readonly vcpu?: number | undefined;
   readonly duration?: number | undefined;
+  /** A balloon target: pages the VM is asked to give back in all. */
+  readonly balloon?: number | undefined;
 }
 
 export interface InputIssue {
@@ -51,6 +54,15 @@ export function checkInputs(inputs: readonly ParsedInput[], vmVcpus: ReadonlyMap
     const at = (key: string) => ['inputs', index, key];
     if (!vmVcpus.has(input.vm)) {
       issues.push({ path: at('vm'), message: `unknown VM '${input.vm}' (expected one of: ${[...vmVcpus.keys()].join(', ')})` });
+    }
+    if (input.balloon !== undefined) {
+      if (input.console !== undefined || input.fault !== undefined) {
+        issues.push({ path: ['inputs', index], message: "an input needs exactly one of 'console', 'fault' or 'balloon'" });
+      }
+      for (const key of ['device', 'vcpu', 'duration'] as const) {
+        if (input[key] !== undefined) issues.push({ path: at(key), message: `'${key}' belongs to faults, not to a balloon target` });
+      }
+      return;
     }
     if ((input.console === undefined) === (input.fault === undefined)) {
       issues.push({ path: ['inputs', index], message: "an input needs exactly one of 'console' (text to type) or 'fault'" });
@@ -82,6 +94,7 @@ export function checkInputs(inputs: readonly ParsedInput[], vmVcpus: ReadonlyMap
 export function resolveInputs(inputs: readonly ParsedInput[]): InputSpec[] {
   const resolved = inputs.map((input): InputSpec => {
     if (input.console !== undefined) return { kind: 'console', atNs: input.at, vm: input.vm, text: input.console };
+    if (input.balloon !== undefined) return { kind: 'balloon', atNs: input.at, vm: input.vm, pages: input.balloon };
     if (input.fault === 'vcpu-stall') return { kind: 'vcpu-stall', atNs: input.at, vm: input.vm, vcpu: input.vcpu ?? 0, durationNs: input.duration ?? 0 };
     return { kind: input.fault as 'device-error' | 'device-reset', atNs: input.at, vm: input.vm, device: input.device as FaultDevice };
   });
@@ -91,6 +104,7 @@ export function resolveInputs(inputs: readonly ParsedInput[]): InputSpec[] {
 export function inputsToSource(inputs: readonly InputSpec[]): Record<string, unknown>[] {
   return inputs.map((input) => {
     if (input.kind === 'console') return { at: input.atNs, vm: input.vm, console: input.text };
+    if (input.kind === 'balloon') return { at: input.atNs, vm: input.vm, balloon: input.pages };
     if (input.kind === 'vcpu-stall') return { at: input.atNs, vm: input.vm, fault: input.kind, vcpu: input.vcpu, duration: input.durationNs };
     return { at: input.atNs, vm: input.vm, fault: input.kind, device: input.device };
   });
@@ -100,6 +114,7 @@ export function describeInput(input: InputSpec | StopInput): string {
   const when = formatDuration(input.atNs);
   if (input.kind === 'stop') return `${when} the run stops here`;
   if (input.kind === 'console') return `${when} ${input.vm}: console input ${JSON.stringify(input.text)}`;
+  if (input.kind === 'balloon') return `${when} ${input.vm}: balloon target ${input.pages} pages`;
   if (input.kind === 'vcpu-stall') return `${when} ${input.vm}: vCPU ${input.vcpu} stalls for ${formatDuration(input.durationNs)}`;
   return `${when} ${input.vm}: ${input.kind} on ${input.device}`;
 }
@@ -131,6 +146,10 @@ export function inputsSchema(helpers: {
         .optional(),
       vcpu: helpers.integer(0, 63).meta({ title: 'vCPU', description: 'The vCPU a vcpu-stall is for (default 0).' }).optional(),
       duration: helpers.duration(1, helpers.maxTimeNs).meta({ title: 'Duration', description: 'How long a vcpu-stall lasts.' }).optional(),
+      balloon: helpers
+        .integer(0, 1 << 20)
+        .meta({ title: 'Balloon target', description: "Pages the VM's balloon driver is asked to give back in all (raises its balloon interrupt)." })
+        .optional(),
     },
     'input settings',
   ).meta({ title: 'Input', description: 'One input: console text for a VM, or a fault injected into it, at a virtual time.' });

@@ -6,6 +6,7 @@
  * and reports problems by path.
  */
 import { z } from 'zod';
+import { applyProfile, PROFILE_NAMES } from './profiles.js';
 import { checkInputs, inputsSchema, inputsToSource, resolveInputs, type InputSpec, type ParsedInput } from './inputs.js';
 import { COST_DESCRIPTIONS, COST_NAMES, DEFAULT_COSTS, type CostName } from '../costs.js';
 import { PAGE_BYTES } from '../platform.js';
@@ -624,6 +625,15 @@ export function scenarioSourceSchema(guests: readonly string[]) {
         .string({ error: expecting('a string') })
         .meta(meta({ title: 'Description', description: 'Free text describing the scenario.' }))
         .optional(),
+      profile: z
+        .enum(PROFILE_NAMES as [string, ...string[]], { error: (issue) => oneOfMessage('a hypervisor profile', issue.input, PROFILE_NAMES) })
+        .meta(
+          meta({
+            title: 'Hypervisor profile',
+            description: `A preset modelling a well-known hypervisor (${PROFILE_NAMES.join(', ')}): its architecture, technique, paging and device costs; anything the file sets wins.`,
+          }),
+        )
+        .optional(),
       seed: integer(L.seed.min, L.seed.max)
         .default(L.seed.default)
         .meta(
@@ -801,7 +811,8 @@ export function validateScenarioSource(
   guests: readonly string[],
   sourceLineOf: (vmIndex: number) => number = () => 0,
 ): ValidationResult {
-  const result = cachedSchema(guests).safeParse(raw);
+  const profiled = applyProfile(raw);
+  const result = cachedSchema(guests).safeParse(profiled);
   const issues: ScenarioIssue[] = result.success ? [] : result.error.issues.flatMap((issue) => fromZodIssue(issue, raw));
   issues.push(...checkRaw(raw));
   if (!result.success || issues.length > 0) return { ok: false, issues };

@@ -168,12 +168,18 @@ export function reduce(draft: S, event: SimEvent): void {
     }
     case 'dma.done':
     case 'dma.blocked':
-      // The DMA engine is not part of the folded view (its effect is on memory, by digest).
+    case 'blk.done':
+    case 'blk.refused':
+    case 'balloon.target':
+    case 'balloon.released':
+    case 'balloon.refused':
+      // The DMA engine, the block device and the balloon are not part of the folded view (their effect is on memory, by digest).
       return;
     case 'host.process':
     case 'input.console':
     case 'input.fault':
     case 'input.stop':
+    case 'input.balloon':
       // Input records: their effects arrive as their own events (irq.raise, device.failed...).
       return;
     default: {
