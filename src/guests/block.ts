@@ -7,32 +7,9 @@
  * "NAME: REQUESTS reads, E errors" before powering off. `balloon-guest` runs a timer workload
  * and gives pages back when its balloon asks.
  */
-import { PUTS } from './lib.js';
+import { PUTD, PUTS } from './lib.js';
 
-/** putd: writes r1 (>= 0) in decimal; clobbers r1, keeps r2..r4. */
-const PUTD = String.raw`putd:
-        push r3
-        push r4
-        push r2
-        movi r2, 10
-        movi r3, 0
-putd_digits:
-        mod r4, r1, r2
-        addi r4, r4, '0'
-        push r4
-        addi r3, r3, 1
-        div r1, r1, r2
-        jnz r1, putd_digits
-putd_out:
-        pop r1
-        out PORT_CONSOLE_DATA, r1
-        addi r3, r3, -1
-        jnz r3, putd_out
-        pop r2
-        pop r4
-        pop r3
-        ret
-`;
+export { PUTD } from './lib.js';
 
 /** Shared by both block guests: the sector of request r5, the data check and the report. */
 const BLOCK_COMMON = String.raw`

@@ -3,7 +3,7 @@
  * loop (no exits at all: for the interpreter's speed) and an I/O loop (one exit per iteration:
  * for the exit path's speed).
  */
-import { PUTS } from './lib.js';
+import { PUTD, PUTS } from './lib.js';
 
 export const HELLO_PV_SOURCE = String.raw`
 ; hello-pv: a paravirtualized guest; it calls the monitor with hypercalls instead of port I/O
@@ -106,29 +106,7 @@ puts_loop:
 puts_done:
         pop r3
         ret
-putd:                           ; r1 >= 0 in decimal
-        push r3
-        push r4
-        push r2
-        movi r2, 10
-        movi r3, 0
-putd_digits:
-        mod r4, r1, r2
-        addi r4, r4, '0'
-        push r4
-        addi r3, r3, 1
-        div r1, r1, r2
-        jnz r1, putd_digits
-putd_out:
-        pop r1
-        out PORT_CONSOLE_DATA, r1
-        addi r3, r3, -1
-        jnz r3, putd_out
-        pop r2
-        pop r4
-        pop r3
-        ret
-msg_start:  .string "ticker: idle in hlt, woken by the timer\n"
+${PUTD}msg_start:  .string "ticker: idle in hlt, woken by the timer\n"
 msg_tick:   .string "ticker: tick "
 msg_done:   .string "ticker: done, powering off\n"
 ticks:      .word 0
