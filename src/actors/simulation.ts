@@ -24,6 +24,7 @@ import { Monitor, type EndReason } from './monitor/monitor.js';
 import { createPolicy } from './scheduler/index.js';
 import type { PolicyFactory } from './scheduler/policy.js';
 import { Vm } from './vm.js';
+import { VirtualSwitch } from './vswitch.js';
 import { guestMap, isMutation, linkMutants, MUTATIONS, type Mutation } from './mutations.js';
 import { summarize, type RunSummary } from './summary.js';
 
@@ -70,6 +71,8 @@ export class Simulation {
   costs: CostModel;
   readonly host: Host;
   readonly vms: Vm[];
+  /** The network: every VM's NIC on one virtual switch, MAC = the VM's index + 1. */
+  readonly vswitch: VirtualSwitch;
   readonly monitor: Monitor;
   readonly inputs: InputDriver;
   private readonly target: number;
@@ -94,6 +97,8 @@ export class Simulation {
     const backed = scenario.vms.reduce((sum, vm) => sum + vm.memoryBytes, 0);
     this.host = new Host(scenario.host.pcpus, scenario.host.memoryBytes, backed);
     this.vms = this.buildVms(scenario.vms);
+    this.vswitch = new VirtualSwitch(this.kernel, this.bus, () => ({ latencyNs: this.costs.netLatencyNs, wordNs: this.costs.netWordNs }));
+    this.vms.forEach((vm, index) => this.vswitch.connect(vm.nic, index + 1));
     linkMutants(options.mutation, this.vms);
     const policyOptions = this.policyOptions(scenario);
     const policy = options.policy !== undefined ? options.policy(policyOptions) : createPolicy(scenario.scheduler.policy, policyOptions);
@@ -337,6 +342,7 @@ export class Simulation {
       t: this.kernel.now,
       monitor: this.monitor.snapshot(),
       vms: Object.fromEntries(this.vms.map((vm) => [vm.name, vm.snapshot()])),
+      network: this.vswitch.snapshot(),
       random: this.random.states(),
       queue: this.kernel.pending(),
     };

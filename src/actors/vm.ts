@@ -16,6 +16,7 @@ import { BlockDevice } from './devices/block.js';
 import { Console } from './devices/console.js';
 import { DmaEngine } from './devices/dma.js';
 import { IoBus } from './devices/ioBus.js';
+import { Nic } from './devices/nic.js';
 import { InterruptController } from './devices/pic.js';
 import { PowerControl } from './devices/power.js';
 import { Timer } from './devices/timer.js';
@@ -49,6 +50,8 @@ export class Vm {
   /** The block device (emulated and virtio interfaces over one in-memory disk). */
   readonly block: BlockDevice;
   readonly balloon: Balloon;
+  /** The NIC (connected to the simulation's virtual switch by the builder). */
+  readonly nic: Nic;
   /** Why it stopped or crashed, once it has. */
   endReason = '';
   /** How it is virtualized (see technique.ts). */
@@ -80,7 +83,8 @@ export class Vm {
     this.dma = new DmaEngine(`${this.id}/dma`, bus, memory);
     this.block = new BlockDevice(`${this.id}/block`, bus, kernel, this.pic, memory, { latencyNs: costs.diskLatencyNs, sectorNs: costs.diskSectorNs });
     this.balloon = new Balloon(`${this.id}/balloon`, bus, this.pic);
-    for (const device of [this.pic, this.timer, this.console, this.power, this.dma, this.block, this.balloon]) this.io.attach(device);
+    this.nic = new Nic(`${this.id}/nic`, bus, this.pic, memory);
+    for (const device of [this.pic, this.timer, this.console, this.power, this.dma, this.block, this.balloon, this.nic]) this.io.attach(device);
     for (let index = 0; index < options.vcpus; index++) {
       const vcpu = new Vcpu(options.name, index, options.firstKey + index, options.params, memory, bus);
       vcpu.reset(options.entry);

@@ -57,6 +57,10 @@ export interface CostModel {
   readonly diskSectorNs: number;
   /** Balloon: unmapping one page given back and releasing its host frame. */
   readonly balloonPageNs: number;
+  /** Network: the virtual switch's latency from a NIC's send to the packet in the receiver's queue. */
+  readonly netLatencyNs: number;
+  /** Network: transmitting one word (4 bytes) of a packet through the switch (the bandwidth). */
+  readonly netWordNs: number;
 }
 
 export const DEFAULT_COSTS: CostModel = Object.freeze({
@@ -86,6 +90,8 @@ export const DEFAULT_COSTS: CostModel = Object.freeze({
   diskLatencyNs: 50_000,
   diskSectorNs: 1_000,
   balloonPageNs: 1_000,
+  netLatencyNs: 10_000,
+  netWordNs: 3,
 });
 
 export type CostName = keyof CostModel;
@@ -119,6 +125,8 @@ export const COST_DESCRIPTIONS: Readonly<Record<CostName, string>> = {
   diskLatencyNs: 'block device: access latency of one request (emulated) or one batch (virtio)',
   diskSectorNs: 'block device: transferring one 512-byte sector (the bandwidth)',
   balloonPageNs: 'balloon: unmapping one page given back and releasing its frame',
+  netLatencyNs: "network: the virtual switch's latency from send to the receiver's queue",
+  netWordNs: 'network: transmitting one 4-byte word through the switch (the bandwidth)',
 };
 
 /** Merges overrides over the defaults and checks every figure is a non-negative integer. */

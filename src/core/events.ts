@@ -101,6 +101,13 @@ export interface EventDataMap {
   /** The guest offered a page the balloon refused (outside its memory, already given, or more than asked). */
   'balloon.refused': { readonly page: number; readonly reason: string };
 
+  /** A NIC handed a packet of `length` words from MAC `src` to the virtual switch for MAC `dst`. */
+  'net.sent': { readonly src: number; readonly dst: number; readonly length: number };
+  /** The switch put the packet in the receiving NIC's queue (published by that NIC). */
+  'net.delivered': { readonly src: number; readonly dst: number; readonly length: number };
+  /** A packet not sent or not delivered: a refused transmit, an unknown destination, a full queue... */
+  'net.dropped': { readonly src: number; readonly dst: number; readonly length: number; readonly reason: string };
+
   'device.ready': { readonly kind: string };
   'device.stopped': { readonly kind: string };
   'device.failed': { readonly kind: string };
@@ -171,6 +178,9 @@ export const EVENT_TYPES: readonly EventType[] = [
   'balloon.target',
   'balloon.released',
   'balloon.refused',
+  'net.sent',
+  'net.delivered',
+  'net.dropped',
   'device.ready',
   'device.stopped',
   'device.failed',

@@ -36,6 +36,14 @@ export const Port = {
   BALLOON_TARGET: 0x1e0, // read: pages the monitor asks the guest to give back (not yet given)
   BALLOON_GIVE: 0x1e1, // write: give back the guest-physical page whose number is written
   BALLOON_SIZE: 0x1e2, // read: pages given back so far
+  NIC_DEST: 0x300, // read/write: NIC: the destination MAC of the next packet sent
+  NIC_BUFFER: 0x301, // read/write: its guest-physical buffer
+  NIC_LENGTH: 0x302, // read/write: its length in words (1..NIC_MAX_WORDS)
+  NIC_SEND: 0x303, // write: send the packet; read: the last send's or receive's status (NicStatus)
+  NIC_RX_LENGTH: 0x304, // read: length in words of the next received packet, 0 when none is queued
+  NIC_RX_SOURCE: 0x305, // read: the MAC it came from, 0 when none is queued
+  NIC_RECEIVE: 0x306, // write: copy the next received packet to the guest-physical buffer written, dequeue it
+  NIC_MAC: 0x307, // read: this NIC's own MAC (the VM's index in the scenario + 1)
 } as const;
 
 /** The block device's disk: DISK_SECTORS sectors of SECTOR_WORDS words (512 bytes), 64 KiB in all. */
@@ -81,6 +89,21 @@ export const DmaStatus = {
   BLOCKED: 2,
 } as const;
 
+/**
+ * The NIC (src/actors/devices/nic.ts) and the virtual switch (src/actors/vswitch.ts). MACs are
+ * small integers, the VM's index in the scenario + 1; 0 is no MAC. A packet is 1..NIC_MAX_WORDS
+ * words; each NIC queues at most NIC_RX_QUEUE received packets (more are dropped and counted).
+ */
+export const NIC_MAX_WORDS = 256;
+export const NIC_RX_QUEUE = 8;
+/** What a read of Port.NIC_SEND returns. */
+export const NicStatus = {
+  IDLE: 0,
+  DONE: 1,
+  /** Refused: a bad length or MAC, or a buffer outside the VM's memory; nothing was sent or copied. */
+  ERROR: 2,
+} as const;
+
 export const Mmio = {
   CONSOLE_DATA: MMIO_BASE, // same as Port.CONSOLE_DATA, memory-mapped
   CONSOLE_STATUS: MMIO_BASE + 1,
@@ -89,6 +112,7 @@ export const Mmio = {
 export const Irq = {
   TIMER: 0,
   CONSOLE: 4,
+  NET: 5, // the NIC queued a received packet
   BLOCK: 6, // the block device (emulated or virtio) completed a request or a batch
   BALLOON: 7, // the balloon's target changed
 } as const;

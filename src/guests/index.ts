@@ -4,6 +4,7 @@
  */
 import { BALLOON_GUEST_DEFAULTS, BALLOON_GUEST_SOURCE, BLK_DEFAULTS, BLK_EMULATED_SOURCE, BLK_VIRTIO_SOURCE } from './block.js';
 import { KERNEL_DEFAULTS, KERNEL_SOURCE } from './kernel.js';
+import { NET_DEFAULTS, NET_PING_SOURCE, NET_PONG_SOURCE } from './net.js';
 import { KERNEL_PV_SOURCE } from './kernelPv.js';
 import { PT_HEAVY_DEFAULTS, PT_HEAVY_SOURCE, TLB_HEAVY_DEFAULTS, TLB_HEAVY_SOURCE } from './paging.js';
 import { ROGUE_MEMORY_DEFAULTS, ROGUE_MEMORY_SOURCE, ROGUE_PRIVILEGED_DEFAULTS, ROGUE_PRIVILEGED_SOURCE } from './rogue.js';
@@ -54,6 +55,8 @@ const guests: readonly BundledGuest[] = [
   { name: 'blk-emulated', description: 'reads REQUESTS sectors through the emulated block device (three port writes and an interrupt each), checks them', source: BLK_EMULATED_SOURCE, defaults: BLK_DEFAULTS },
   { name: 'blk-virtio', description: 'reads REQUESTS sectors through the virtio-like block queue (one notification, one interrupt), checks them', source: BLK_VIRTIO_SOURCE, defaults: BLK_DEFAULTS },
   { name: 'balloon-guest', description: 'timer workload with a balloon driver: gives unused pages back when the balloon asks', source: BALLOON_GUEST_SOURCE, defaults: BALLOON_GUEST_DEFAULTS },
+  { name: 'net-ping', description: 'sends COUNT packets to MAC PEER over the virtual switch and checks each reply', source: NET_PING_SOURCE, defaults: NET_DEFAULTS },
+  { name: 'net-pong', description: 'answers COUNT packets from MAC PEER (every word + 1), checking each', source: NET_PONG_SOURCE, defaults: NET_DEFAULTS },
   { name: 'trace', description: 'workload: replays a built-in trace of (burst, sleep) pairs (see traceGuestSource)', source: TRACE_SOURCE, defaults: {} },
 ];
 

@@ -146,6 +146,7 @@ export class Monitor {
       for (const device of vm.io.devices) this.vmsByDevice.set(device.id, vm);
       vm.power.onPowerOff = () => this.powerOff(vm, 'the guest powered off');
       vm.block.quiesce = () => this.quiesce(vm);
+      vm.nic.quiesce = () => this.quiesce(vm);
       vm.balloon.onGive = (page) => this.balloonGive(vm, page);
     }
     this.target = kernel.register(this.id, (kind, arg) => this.step(kind, arg));

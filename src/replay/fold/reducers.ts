@@ -173,7 +173,10 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'balloon.target':
     case 'balloon.released':
     case 'balloon.refused':
-      // The DMA engine, the block device and the balloon are not part of the folded view (their effect is on memory, by digest).
+    case 'net.sent':
+    case 'net.delivered':
+    case 'net.dropped':
+      // The DMA engine, the block device, the balloon and the NIC are not part of the folded view (their effect is on memory, by digest).
       return;
     case 'host.process':
     case 'input.console':

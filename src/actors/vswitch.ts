@@ -1,0 +1,66 @@
+/**
+ * The virtual switch, owned by the simulation: one port per VM's NIC, keyed by its MAC. A packet
+ * goes only to the NIC whose MAC it is addressed to, never flooded, so no VM receives or can
+ * observe another pair's traffic. It arrives after `netLatencyNs + length x netWordNs` (a kernel
+ * queue entry); a packet to a MAC no NIC has is dropped at once (`net.dropped`).
+ */
+import type { EventBus } from '../core/bus.js';
+import type { Kernel } from '../core/kernel.js';
+import type { Nic, NetworkPort, Packet } from './devices/nic.js';
+
+export interface NetTiming {
+  readonly latencyNs: number;
+  readonly wordNs: number;
+}
+
+export class VirtualSwitch implements NetworkPort {
+  readonly id = 'vswitch';
+  private readonly nics = new Map<number, Nic>();
+  /** Packets on the wire, by the id their kernel queue entry carries. */
+  private readonly inFlight = new Map<number, Packet>();
+  private nextPacket = 0;
+  private readonly target: number;
+  forwarded = 0;
+  dropped = 0;
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly bus: EventBus,
+    private readonly timing: () => NetTiming,
+  ) {
+    this.target = kernel.register(this.id, (_kind, arg) => this.arrive(arg));
+  }
+
+  /** Plugs a NIC in with its MAC. */
+  connect(nic: Nic, mac: number): void {
+    if (mac <= 0 || this.nics.has(mac)) throw new RangeError(`MAC ${mac} is not free on the switch`);
+    this.nics.set(mac, nic);
+    nic.connect(this, mac);
+  }
+
+  transmit(_from: Nic, packet: Packet): void {
+    if (!this.nics.has(packet.dst)) {
+      this.dropped++;
+      this.bus.publish(this.id, 'net.dropped', { src: packet.src, dst: packet.dst, length: packet.words.length, reason: `unknown destination MAC ${packet.dst}` });
+      return;
+    }
+    const id = this.nextPacket++;
+    this.inFlight.set(id, packet);
+    const timing = this.timing();
+    this.kernel.schedule(this.kernel.now + timing.latencyNs + packet.words.length * timing.wordNs, this.target, 0, id);
+  }
+
+  private arrive(id: number): void {
+    const packet = this.inFlight.get(id);
+    if (packet === undefined) return;
+    this.inFlight.delete(id);
+    const nic = this.nics.get(packet.dst);
+    if (nic === undefined) return;
+    this.forwarded++;
+    nic.deliver(packet);
+  }
+
+  snapshot(): Record<string, unknown> {
+    return { ports: [...this.nics.keys()], inFlight: this.inFlight.size, forwarded: this.forwarded, dropped: this.dropped };
+  }
+}
