@@ -52,7 +52,7 @@ export interface DiskTiming {
 
 export class BlockDevice extends Device {
   readonly ports = [Port.BLK_SECTOR, Port.BLK_BUFFER, Port.BLK_COMMAND, Port.VIRTIO_QUEUE, Port.VIRTIO_NOTIFY];
-  readonly disk = new Int32Array(DISK_SECTORS * SECTOR_WORDS);
+  private image: Int32Array | undefined;
   private readonly target: number;
   /** Bumped on stop, failure and reset, so completions already queued are ignored. */
   private generation = 0;
@@ -86,10 +86,13 @@ export class BlockDevice extends Device {
     private readonly timing: DiskTiming,
   ) {
     super(id, 'block', bus);
-    for (let sector = 0; sector < DISK_SECTORS; sector++) {
-      for (let offset = 0; offset < SECTOR_WORDS; offset++) this.disk[sector * SECTOR_WORDS + offset] = diskPattern(sector, offset);
-    }
     this.target = kernel.register(id, (kind, arg) => this.complete(kind, arg));
+  }
+
+  /** The disk image, made and filled with its pattern the first time it is used (most VMs never do). */
+  get disk(): Int32Array {
+    if (this.image === undefined) this.image = freshDisk();
+    return this.image;
   }
 
   read(port: number): number {
@@ -267,7 +270,23 @@ export class BlockDevice extends Device {
       batches: this.batches,
       notifications: this.notifications,
       refused: this.refused,
-      disk: hashWords(this.disk),
+      disk: this.image === undefined ? freshDiskDigest() : hashWords(this.image),
     };
   }
+}
+
+function freshDisk(): Int32Array {
+  const disk = new Int32Array(DISK_SECTORS * SECTOR_WORDS);
+  for (let sector = 0; sector < DISK_SECTORS; sector++) {
+    for (let offset = 0; offset < SECTOR_WORDS; offset++) disk[sector * SECTOR_WORDS + offset] = diskPattern(sector, offset);
+  }
+  return disk;
+}
+
+let freshDigest: string | undefined;
+
+/** The digest of an untouched disk (the same for every VM), computed once. */
+function freshDiskDigest(): string {
+  freshDigest ??= hashWords(freshDisk());
+  return freshDigest;
 }
