@@ -6,38 +6,16 @@ import type { RunSummary } from '../src/actors/summary.js';
 import type { SimEvent } from '../src/core/events.js';
 import { LogWriter } from '../src/core/log/writer.js';
 import type { Scenario, VmSpec } from '../src/core/scenario/schema.js';
+import { testScenario, vmSpec } from '../src/testing/scenario.js';
 
-export function vmSpec(name: string, guest: VmSpec['guest'], overrides: Partial<VmSpec> = {}): VmSpec {
-  return {
-    name,
-    vcpus: 1,
-    memoryBytes: 64 * 1024,
-    guest,
-    params: {},
-    startNs: 0,
-    autostart: true,
-    sched: { weight: 256, cap: 0 },
-    ...overrides,
-  };
-}
+export { vmSpec };
 
 export function inline(source: string): VmSpec['guest'] {
   return { kind: 'inline', source, line: 1 };
 }
 
 export function scenario(vms: VmSpec[], overrides: Partial<Omit<Scenario, 'vms'>> = {}): Scenario {
-  return {
-    name: 'test',
-    description: undefined,
-    seed: 1,
-    host: { pcpus: 1, memoryBytes: 64 * 1024 * 1024 },
-    scheduler: { policy: 'round-robin', quantumNs: 1_000_000 },
-    run: { timeNs: 10_000_000, instructions: undefined, checkpointEvery: 10_000 },
-    costs: {},
-    vms,
-    inputs: [],
-    ...overrides,
-  };
+  return testScenario(vms, { name: 'test', host: { pcpus: 1, memoryBytes: 64 * 1024 * 1024 }, ...overrides });
 }
 
 export interface TestRun {

@@ -23,6 +23,7 @@ import { LogWriter } from '../core/log/writer.js';
 import { GuestPhysicalMap, HostMemory } from '../core/memory.js';
 import { EventQueue } from '../core/queue.js';
 import type { Scenario, VmSpec } from '../core/scenario/schema.js';
+import { testScenario, vmSpec } from '../testing/scenario.js';
 import { bundledGuest } from '../guests/index.js';
 import { loadScenario } from '../core/scenario/load.js';
 import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
@@ -127,31 +128,15 @@ function guestInstructions(): Measurement {
 // ---------------------------------------------------------------- exits per second
 
 function vm(name: string, guest: string, overrides: Partial<VmSpec> = {}): VmSpec {
-  return {
-    name,
-    vcpus: 1,
-    memoryBytes: 16 * 1024,
-    guest: { kind: 'bundled', name: guest },
-    params: {},
-    startNs: 0,
-    autostart: true,
-    sched: { weight: 256, cap: 0 },
-    ...overrides,
-  };
+  return vmSpec(name, { kind: 'bundled', name: guest }, { memoryBytes: 16 * 1024, ...overrides });
 }
 
 function scenario(vms: VmSpec[], timeNs: number): Scenario {
-  return {
+  return testScenario(vms, {
     name: 'bench',
-    description: undefined,
-    seed: 1,
     host: { pcpus: 1, memoryBytes: 1 << 30 },
-    scheduler: { policy: 'round-robin', quantumNs: 1_000_000 },
     run: { timeNs, instructions: undefined, checkpointEvery: 100_000 },
-    costs: {},
-    vms,
-    inputs: [],
-  };
+  });
 }
 
 function exitsPerSecond(logging: boolean): number {

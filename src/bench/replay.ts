@@ -17,6 +17,7 @@ import { Simulation } from '../actors/simulation.js';
 import type { SimEvent } from '../core/events.js';
 import { LogWriter } from '../core/log/writer.js';
 import type { Scenario } from '../core/scenario/schema.js';
+import { testScenario, vmSpec } from '../testing/scenario.js';
 import { foldEvents } from '../replay/fold/fold.js';
 import { EMPTY_STATE } from '../replay/fold/state.js';
 import { LogFile } from '../replay/logFile.js';
@@ -33,26 +34,10 @@ export interface ReplayMeasurement {
 }
 
 function ioLoop(timeNs: number): Scenario {
-  return {
-    name: 'bench-replay',
-    description: undefined,
-    seed: 1,
-    host: { pcpus: 2, memoryBytes: 1 << 26 },
-    scheduler: { policy: 'round-robin', quantumNs: 1_000_000 },
-    run: { timeNs, instructions: undefined, checkpointEvery: 10_000 },
-    costs: {},
-    inputs: [],
-    vms: ['io-loop', 'io-loop', 'kernel'].map((guest, index) => ({
-      name: `vm${index}`,
-      vcpus: 1,
-      memoryBytes: 64 * 1024,
-      guest: { kind: 'bundled', name: guest },
-      params: {},
-      startNs: 0,
-      autostart: true,
-      sched: { weight: 256, cap: 0 },
-    })),
-  } as Scenario;
+  return testScenario(
+    ['io-loop', 'io-loop', 'kernel'].map((guest, index) => vmSpec(`vm${index}`, { kind: 'bundled', name: guest })),
+    { name: 'bench-replay', host: { pcpus: 2, memoryBytes: 1 << 26 }, run: { timeNs, instructions: undefined, checkpointEvery: 10_000 } },
+  );
 }
 
 function median(values: number[]): number {

@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { runWithMetrics } from '../actors/metrics/index.js';
 import type { Scenario, VmSpec } from '../core/scenario/schema.js';
+import { testScenario, vmSpec } from '../testing/scenario.js';
 
 export interface ScaleMeasurement {
   readonly name: string;
@@ -16,28 +17,20 @@ export interface ScaleMeasurement {
 }
 
 function scaleScenario(count: number): Scenario {
-  const vms: VmSpec[] = Array.from({ length: count }, (_, index) => ({
-    name: `vm${index}`,
-    vcpus: 1,
-    memoryBytes: 16 * 1024,
-    guest: { kind: 'bundled', name: 'io-bound' },
-    params: { BURST_NS: 1_000_000, IO_NS: 1_000_000 },
-    // Staggered over one 2 ms cycle.
-    startNs: Math.floor((index * 2_000_000) / count),
-    autostart: true,
-    sched: { weight: 256, cap: 0 },
-  }));
-  return {
+  const vms: VmSpec[] = Array.from({ length: count }, (_, index) =>
+    vmSpec(
+      `vm${index}`,
+      { kind: 'bundled', name: 'io-bound' },
+      // Staggered over one 2 ms cycle.
+      { memoryBytes: 16 * 1024, params: { BURST_NS: 1_000_000, IO_NS: 1_000_000 }, startNs: Math.floor((index * 2_000_000) / count) },
+    ),
+  );
+  return testScenario(vms, {
     name: `scale-${count}`,
-    description: undefined,
-    seed: 1,
     host: { pcpus: 16, memoryBytes: 1 << 30 },
     scheduler: { policy: 'credit', quantumNs: 1_000_000 },
     run: { timeNs: 1_000_000_000, instructions: undefined, checkpointEvery: 100_000 },
-    costs: {},
-    vms,
-    inputs: [],
-  };
+  });
 }
 
 export function schedulingScaleMeasurements(quick: boolean): ScaleMeasurement[] {

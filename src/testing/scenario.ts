@@ -12,19 +12,24 @@ import { LogWriter } from '../core/log/writer.js';
 import { scenarioToSource } from '../core/scenario/load.js';
 import type { Scenario, VmSpec } from '../core/scenario/schema.js';
 
-/** A VM running `source` (assembly text), with defaults for everything else. */
-export function guestVm(name: string, source: string, overrides: Partial<VmSpec> = {}): VmSpec {
+/** A VM running `guest`, with defaults for everything else (one vCPU, 64 KiB, autostarted). */
+export function vmSpec(name: string, guest: VmSpec['guest'], overrides: Partial<VmSpec> = {}): VmSpec {
   return {
     name,
     vcpus: 1,
     memoryBytes: 64 * 1024,
-    guest: { kind: 'inline', source, line: 1 },
+    guest,
     params: {},
     startNs: 0,
     autostart: true,
     sched: { weight: 256, cap: 0 },
     ...overrides,
   };
+}
+
+/** A VM running `source` (assembly text), with defaults for everything else. */
+export function guestVm(name: string, source: string, overrides: Partial<VmSpec> = {}): VmSpec {
+  return vmSpec(name, { kind: 'inline', source, line: 1 }, overrides);
 }
 
 /** A resolved scenario with small defaults: one physical CPU, 16 MiB, round-robin, 10 ms. */
