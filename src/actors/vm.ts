@@ -28,6 +28,8 @@ import type { VirtTechnique } from '../core/scenario/schema.js';
 export interface VmOptions {
   readonly name: string;
   readonly virt?: VirtTechnique;
+  /** Posted interrupts (hardware-assisted only): an interrupt reaches a running vCPU without an exit. */
+  readonly postedInterrupts?: boolean;
   readonly paging?: PagingMode;
   readonly tlbEntries?: number;
   readonly vcpus: number;

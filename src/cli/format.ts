@@ -3,7 +3,7 @@
  * and the summary table.
  */
 import type { RunSummary } from '../actors/summary.js';
-import { EXIT_REASONS } from '../core/events.js';
+import { EXIT_REASONS, type ExitReason } from '../core/events.js';
 
 export interface Style {
   readonly color: boolean;
@@ -38,7 +38,7 @@ export function formatCount(value: number): string {
   return value.toLocaleString('en-US');
 }
 
-const EXIT_ABBREVIATIONS: Readonly<Record<string, string>> = {
+const EXIT_ABBREVIATIONS: Readonly<Record<ExitReason, string>> = {
   io: 'io',
   mmio: 'mmio',
   hlt: 'hlt',
@@ -48,6 +48,7 @@ const EXIT_ABBREVIATIONS: Readonly<Record<string, string>> = {
   exception: 'exc',
   shutdown: 'shut',
   preempt: 'pre',
+  interrupt: 'intr',
 };
 
 /** The end-of-run table: one row per vCPU, grouped by VM. */

@@ -23,6 +23,8 @@ export interface CostModel {
   readonly exceptionReflectNs: number;
   /** Injecting a virtual interrupt on the next VM entry. */
   readonly interruptInjectNs: number;
+  /** Posted interrupts: the CPU moving a posted interrupt into the running guest (virtual-interrupt delivery), no exit. */
+  readonly postedInterruptNs: number;
   /** Switching a physical CPU from one vCPU to another (full state save/restore, TLB flush). */
   readonly contextSwitchNs: number;
   /** One scheduling decision of the monitor. */
@@ -73,6 +75,7 @@ export const DEFAULT_COSTS: CostModel = Object.freeze({
   hypercallNs: 200,
   exceptionReflectNs: 300,
   interruptInjectNs: 100,
+  postedInterruptNs: 40,
   contextSwitchNs: 2_000,
   scheduleNs: 300,
   timerJitterNs: 1_000,
@@ -108,6 +111,7 @@ export const COST_DESCRIPTIONS: Readonly<Record<CostName, string>> = {
   hypercallNs: 'handling one hypercall',
   exceptionReflectNs: 'reflecting a guest exception into the guest',
   interruptInjectNs: 'injecting a virtual interrupt',
+  postedInterruptNs: 'posted interrupts: the CPU delivering a posted interrupt to the running guest (no exit)',
   contextSwitchNs: 'switching a physical CPU between vCPUs',
   scheduleNs: 'one scheduling decision',
   timerJitterNs: 'maximum random delay added to a timer expiry',

@@ -14,7 +14,8 @@ export type ExitReason =
   | 'page-fault'
   | 'exception'
   | 'shutdown'
-  | 'preempt';
+  | 'preempt'
+  | 'interrupt';
 
 export const EXIT_REASONS: readonly ExitReason[] = [
   'io',
@@ -26,6 +27,7 @@ export const EXIT_REASONS: readonly ExitReason[] = [
   'exception',
   'shutdown',
   'preempt',
+  'interrupt',
 ];
 
 export type VmState = 'defined' | 'running' | 'blocked' | 'paused' | 'shutdown' | 'shutoff' | 'crashed';
@@ -77,9 +79,13 @@ export interface EventDataMap {
   'exit.exception': { readonly pc: number; readonly vector: number; readonly mode: PrivilegeMode };
   'exit.shutdown': { readonly pc: number; readonly reason: string };
   'exit.preempt': { readonly pc: number; readonly pcpu: number; readonly ranNs: number };
+  /** An interrupt arrived while the vCPU ran guest code, without posted interrupts: an external-interrupt exit. */
+  'exit.interrupt': { readonly pc: number; readonly line: number };
 
   'irq.raise': { readonly line: number };
   'irq.inject': { readonly vector: number; readonly line: number };
+  /** Posted interrupts: the line was posted to the running vCPU, which takes it without an exit. */
+  'irq.posted': { readonly line: number };
   'irq.eoi': { readonly line: number };
   'exception.inject': { readonly vector: number; readonly pc: number };
 
@@ -165,8 +171,10 @@ export const EVENT_TYPES: readonly EventType[] = [
   'exit.exception',
   'exit.shutdown',
   'exit.preempt',
+  'exit.interrupt',
   'irq.raise',
   'irq.inject',
+  'irq.posted',
   'irq.eoi',
   'exception.inject',
   'console.output',

@@ -57,6 +57,7 @@ const MINIMAL_RESOLVED: Scenario = {
       autostart: true,
       sched: { weight: 256, cap: 0 },
       virt: 'full',
+      postedInterrupts: false,
       paging: 'shadow',
       tlbEntries: 64,
     },
@@ -75,7 +76,7 @@ describe('loadScenario: good files', () => {
     expect(Object.keys(s.host)).toEqual(['pcpus', 'memoryBytes', 'type', 'load']);
     expect(Object.keys(s.scheduler)).toEqual(['policy', 'quantumNs']);
     expect(Object.keys(s.run)).toEqual(['timeNs', 'instructions', 'checkpointEvery']);
-    expect(Object.keys(s.vms[0])).toEqual(['name', 'vcpus', 'memoryBytes', 'guest', 'params', 'startNs', 'autostart', 'sched', 'virt', 'paging', 'tlbEntries']);
+    expect(Object.keys(s.vms[0])).toEqual(['name', 'vcpus', 'memoryBytes', 'guest', 'params', 'startNs', 'autostart', 'sched', 'virt', 'postedInterrupts', 'paging', 'tlbEntries']);
     expect(Object.keys(s.vms[0].sched)).toEqual(['weight', 'cap']);
   });
 
@@ -138,6 +139,7 @@ describe('loadScenario: good files', () => {
           autostart: false,
           sched: { weight: 512, cap: 150 },
           virt: 'full',
+          postedInterrupts: false,
           paging: 'shadow',
           tlbEntries: 64,
         },
@@ -151,6 +153,7 @@ describe('loadScenario: good files', () => {
           autostart: true,
           sched: { weight: 256, cap: 0 },
           virt: 'full',
+          postedInterrupts: false,
           paging: 'shadow',
           tlbEntries: 64,
         },
@@ -164,6 +167,7 @@ describe('loadScenario: good files', () => {
           autostart: true,
           sched: { weight: 256, cap: 0 },
           virt: 'full',
+          postedInterrupts: false,
           paging: 'shadow',
           tlbEntries: 64,
         },
@@ -239,7 +243,7 @@ describe('loadScenario: good files', () => {
 });
 
 describe('loadScenario: errors', () => {
-  const VM_KEYS = 'name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, paging, tlbEntries';
+  const VM_KEYS = 'name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, postedInterrupts, paging, tlbEntries';
 
   it.each<[string, string[], string[]]>([
     [
@@ -484,7 +488,7 @@ describe('resolveScenarioObject', () => {
       [0, 0, 'vms[1].name'],
     ]);
     expect(message.split('\n')).toEqual([
-      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, paging, tlbEntries); did you mean 'memory'?",
+      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, postedInterrupts, paging, tlbEntries); did you mean 'memory'?",
       "demo.yaml: vms[1].name: missing required key 'name'",
     ]);
   });
@@ -513,6 +517,7 @@ describe('resolveScenarioObject', () => {
           autostart: true,
           sched: { weight: 256, cap: 0 },
           virt: 'full',
+          postedInterrupts: false,
           paging: 'shadow',
           tlbEntries: 64,
         },
@@ -526,6 +531,7 @@ describe('resolveScenarioObject', () => {
           autostart: true,
           sched: { weight: 256, cap: 0 },
           virt: 'full',
+          postedInterrupts: false,
           paging: 'shadow',
           tlbEntries: 64,
         },

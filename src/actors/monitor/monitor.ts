@@ -60,6 +60,11 @@ interface Pcpu {
   inBatch: boolean;
   batchStart: number;
   stopTime: number;
+  /**
+   * An interrupt line that arrived while the vCPU ran guest code (without posted interrupts): the
+   * batch was cut there and its stop is an external-interrupt exit. -1: none.
+   */
+  interruptLine: number;
 }
 
 export interface MonitorOptions {
@@ -135,7 +140,7 @@ export class Monitor {
     this.currentPolicy = policy;
     if (options.pcpus >= PCPU_BITS) throw new RangeError(`at most ${PCPU_BITS - 1} physical CPUs`);
     for (let index = 0; index < options.pcpus; index++) {
-      this.pcpus.push({ index, current: null, last: null, sliceEnd: 0, generation: 0, dispatchPending: false, idle: true, sliceStart: 0, busyNs: 0, inBatch: false, batchStart: 0, stopTime: 0 });
+      this.pcpus.push({ index, current: null, last: null, sliceEnd: 0, generation: 0, dispatchPending: false, idle: true, sliceStart: 0, busyNs: 0, inBatch: false, batchStart: 0, stopTime: 0, interruptLine: -1 });
     }
     for (const vm of vms) {
       this.vmsByName.set(vm.name, vm);
@@ -319,6 +324,7 @@ export class Monitor {
     }
     pcpu.idle = false;
     pcpu.current = vcpu;
+    pcpu.interruptLine = -1;
     pcpu.generation++;
     // TLBs are untagged: a physical CPU that switches to another vCPU starts it with an empty one.
     if (pcpu.last !== vcpu) vcpu.mmu?.flush();
@@ -345,8 +351,10 @@ export class Monitor {
         }
         vm.pic.acknowledge(line);
         vcpu.counters.interrupts++;
-        vcpu.counters.overheadNs += this.costs.interruptInjectNs;
-        start += this.costs.interruptInjectNs;
+        // Posted interrupts: the CPU delivers it (virtual-interrupt delivery); otherwise the monitor injects it.
+        const injectNs = vm.options.postedInterrupts === true ? this.costs.postedInterruptNs : this.costs.interruptInjectNs;
+        vcpu.counters.overheadNs += injectNs;
+        start += injectNs;
         this.bus.publish(vcpu.id, 'irq.inject', { vector, line });
       }
     }
@@ -425,6 +433,9 @@ export class Monitor {
       this.kernel.requestStop();
       return;
     }
+    // An interrupt cut this batch: an exit of its own unless the batch stops on another exit anyway.
+    const interrupted = pcpu.interruptLine;
+    pcpu.interruptLine = -1;
     const stopCode = vcpu.cpu.stop;
     if ((stopCode === Stop.PAGE_FAULT || stopCode === Stop.MMIO) && vcpu.cpu.csr[Csr.PTB] !== 0) {
       this.pagingFault(pcpu, vcpu);
@@ -440,6 +451,10 @@ export class Monitor {
     }
     if (now >= this.options.runEndNs) return;
     if (now < pcpu.sliceEnd) {
+      if (interrupted >= 0) {
+        this.interruptExit(vcpu, interrupted);
+        return;
+      }
       // The batch was cut by another entry in the queue, not by the scheduler: carry on.
       this.schedule(pcpu, ENTER, now);
       return;
@@ -453,7 +468,21 @@ export class Monitor {
     }
     pcpu.sliceStart = now;
     pcpu.sliceEnd = now + this.policy.extend(pcpu.index, vcpu, now);
+    if (interrupted >= 0) {
+      this.interruptExit(vcpu, interrupted);
+      return;
+    }
     this.schedule(pcpu, ENTER, now);
+  }
+
+  /**
+   * An external-interrupt exit: the interrupt for this VM arrived on the physical CPU while it ran
+   * the guest, so the CPU left the guest; the monitor takes it and re-enters, injecting the line
+   * at entry. (With posted interrupts the CPU delivers it to the guest and there is no exit.)
+   */
+  private interruptExit(vcpu: Vcpu, line: number): void {
+    vcpu.publishInterruptExit(line);
+    this.resumeAfterExit(vcpu, 0);
   }
 
   /** The vCPU carries on after its exit was handled in `handlingNs`. */
@@ -871,9 +900,15 @@ export class Monitor {
     }
     const vcpu = vm.bsp;
     if (vcpu.state === 'running' && vcpu.pcpu >= 0) {
-      // It is inside a batch that may run past now: cut it here so the interrupt is taken now.
+      const pcpu = this.pcpus[vcpu.pcpu];
+      // Raised while the monitor handles one of this vCPU's exits: injected when it re-enters.
+      if (!pcpu.inBatch || pcpu.current !== vcpu) return;
+      // It arrives while the vCPU runs guest code, in a batch that may run past now: cut the batch
+      // here (or at its very start, if it starts later, after an injection) so it is taken now.
       // (The batch was checkpointed before any injection, so the rerun sees the same ie.)
-      this.truncate(this.pcpus[vcpu.pcpu], this.kernel.now);
+      this.truncate(pcpu, Math.max(this.kernel.now, pcpu.batchStart));
+      if (vm.options.postedInterrupts === true) this.bus.publish(vcpu.id, 'irq.posted', { line: event.data.line });
+      else if (pcpu.interruptLine < 0) pcpu.interruptLine = event.data.line;
       return;
     }
     if (vcpu.state !== 'blocked' || vcpu.cpu.ie === 0 || vm.pic.deliverable() < 0) return;

@@ -168,6 +168,15 @@ export class Vcpu implements SchedEntity {
     this.bus.publish(this.id, 'exit.preempt', { pc: this.cpu.pc, pcpu, ranNs });
   }
 
+  /** An external-interrupt exit: an interrupt for the VM arrived while this vCPU ran guest code. */
+  publishInterruptExit(line: number): void {
+    this.counters.exits.interrupt++;
+    this.lastExitReason = 'interrupt';
+    this.lastExitPc = this.cpu.pc;
+    this.lastExitMode = this.cpu.mode;
+    this.bus.publish(this.id, 'exit.interrupt', { pc: this.cpu.pc, line });
+  }
+
   // Lifecycle commands. Each returns whether it was allowed; a refusal is published as a fact.
 
   start(now: number): boolean {

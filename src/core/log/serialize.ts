@@ -15,6 +15,7 @@ const SERIALIZERS: Partial<Record<keyof EventDataMap, Serializer>> = {
   'exit.exception': (d: EventDataMap['exit.exception']) => `{"pc":${d.pc},"vector":${d.vector},"mode":"${d.mode}"}`,
   'exit.hypercall': (d: EventDataMap['exit.hypercall']) => `{"pc":${d.pc},"nr":${d.nr},"args":[${d.args.join(',')}]}`,
   'exit.preempt': (d: EventDataMap['exit.preempt']) => `{"pc":${d.pc},"pcpu":${d.pcpu},"ranNs":${d.ranNs}}`,
+  'exit.interrupt': (d: EventDataMap['exit.interrupt']) => `{"pc":${d.pc},"line":${d.line}}`,
   'exception.inject': (d: EventDataMap['exception.inject']) => `{"vector":${d.vector},"pc":${d.pc}}`,
   'irq.raise': (d: EventDataMap['irq.raise']) => `{"line":${d.line}}`,
   'irq.inject': (d: EventDataMap['irq.inject']) => `{"vector":${d.vector},"line":${d.line}}`,

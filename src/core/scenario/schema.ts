@@ -131,6 +131,8 @@ export interface VmSpec {
   readonly sched: VmSchedSpec;
   /** Default full (trap-and-emulate). A resolved scenario always has it. */
   readonly virt?: VirtTechnique;
+  /** Posted interrupts (APICv/AVIC): an interrupt reaches a running vCPU without an exit (virt: hw only). */
+  readonly postedInterrupts?: boolean;
   /** How the guest's paging is virtualized: shadow tables, or nested paging (hardware-assisted only). */
   readonly paging?: PagingMode;
   /** Entries of each vCPU's TLB (default 64). */
@@ -554,6 +556,15 @@ function vmSchema(guests: readonly string[]) {
               'full: trap-and-emulate (every sensitive instruction exits); para: the same CPU, for guests that call the monitor with hypercalls; hw: hardware-assisted (sensitive instructions and guest exceptions run without exits); bt: binary translation (sensitive instructions become calls into the monitor, no traps). Default full.',
           }),
         ),
+      postedInterrupts: boolean()
+        .default(false)
+        .meta(
+          meta({
+            title: 'Posted interrupts',
+            description:
+              'Hardware-assisted only (virt: hw): interrupts for a running vCPU are posted to it (Intel APICv / AMD AVIC) and taken without an exit. Without them, an interrupt that arrives while the vCPU runs guest code is an external-interrupt exit. Default false.',
+          }),
+        ),
       paging: z
         .enum(PAGING_MODES, { error: (issue) => oneOfMessage('a paging mode', issue.input, PAGING_MODES) })
         .meta(
@@ -895,6 +906,9 @@ function checkParsed(parsed: Parsed): ScenarioIssue[] {
   const issues: ScenarioIssue[] = [];
   const vmVcpus = new Map(parsed.vms.map((vm) => [vm.name, vm.vcpus] as const));
   parsed.vms.forEach((vm, i) => {
+    if (vm.postedInterrupts && vm.virt !== 'hw') {
+      issues.push({ path: ['vms', i, 'postedInterrupts'], message: `posted interrupts need hardware assistance: give this VM virt: hw (it has virt: ${vm.virt})`, at: 'value' });
+    }
     if (vm.paging === 'nested' && vm.virt !== 'hw') {
       issues.push({ path: ['vms', i, 'paging'], message: `nested paging needs hardware assistance: give this VM virt: hw (it has virt: ${vm.virt})`, at: 'value' });
     }
@@ -1000,6 +1014,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         autostart: vm.autostart,
         sched: resolveVmSched(p.scheduler.policy, vm.sched),
         virt: vm.virt,
+        postedInterrupts: vm.postedInterrupts,
         paging: vm.paging ?? (vm.virt === 'hw' ? 'nested' : 'shadow'),
         tlbEntries: vm.tlbEntries,
       };
@@ -1097,6 +1112,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       autostart: vm.autostart,
       sched: vmSchedToSource(vm.sched),
       virt: vm.virt ?? 'full',
+      postedInterrupts: vm.postedInterrupts ?? false,
       paging: vm.paging ?? ((vm.virt ?? 'full') === 'hw' ? 'nested' : 'shadow'),
       tlbEntries: vm.tlbEntries ?? 64,
     })),

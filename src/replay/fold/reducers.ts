@@ -99,6 +99,7 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'exit.page-fault':
     case 'exit.shutdown':
     case 'exit.preempt':
+    case 'exit.interrupt':
       exit(draft, event.src, event.type.slice(5) as ExitReason, event.data.pc, undefined);
       return;
     case 'exit.privileged':
@@ -124,6 +125,9 @@ export function reduce(draft: S, event: SimEvent): void {
       vm.counters.interrupts++;
       return;
     }
+    case 'irq.posted':
+      // The line stays pending until the vCPU takes it (irq.inject); no exit to count.
+      return;
     case 'irq.eoi':
       removeLine(vmOf(draft, event.src).devices.pic, 'inService', event.data.line);
       return;

@@ -18,6 +18,7 @@ export const MARK_COLORS = [
   '#e377c2', // exception
   '#000000', // shutdown
   '#bcbd22', // preempt
+  '#aec7e8', // interrupt (external-interrupt exit)
   '#ff7f0e', // interrupt injected
   '#9467bd', // exception injected
   '#d62728', // crash
