@@ -12,7 +12,7 @@ import type { LogFork } from '../core/log/format.js';
 import { RandomSource } from '../core/prng.js';
 import { assemble, AssemblyError } from '../core/isa/assembler.js';
 import { parseTrace, traceGuestSource, TraceError } from '../guests/workloads.js';
-import type { Scenario, VmSpec } from '../core/scenario/schema.js';
+import { SCENARIO_LIMITS, type Scenario, type VmSpec } from '../core/scenario/schema.js';
 import { scenarioToSource } from '../core/scenario/load.js';
 import { PAGE_BYTES } from '../core/platform.js';
 import { ENGINE_VERSION } from '../core/version.js';
@@ -109,6 +109,7 @@ export class Simulation {
       hostLoad: scenario.host.load ?? 0,
       instructionLimit: scenario.run.instructions,
       maxBatchNs: options.maxBatchNs ?? DEFAULT_MAX_BATCH_NS,
+      smpQuantumNs: scenario.run.smpQuantumNs ?? SCENARIO_LIMITS.smpQuantumNs.default,
       mutation: options.mutation,
     });
     this.target = this.kernel.register('simulation', (kind, arg) => {

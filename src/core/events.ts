@@ -84,6 +84,8 @@ export interface EventDataMap {
 
   'irq.raise': { readonly line: number };
   'irq.inject': { readonly vector: number; readonly line: number };
+  /** An inter-processor interrupt sent by this vCPU to vCPU `to` of the same VM (Port.IPI_SEND). */
+  'irq.ipi': { readonly to: number };
   /** Posted interrupts: the line was posted to the running vCPU, which takes it without an exit. */
   'irq.posted': { readonly line: number };
   'irq.eoi': { readonly line: number };
@@ -175,6 +177,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'irq.raise',
   'irq.inject',
   'irq.posted',
+  'irq.ipi',
   'irq.eoi',
   'exception.inject',
   'console.output',

@@ -18,6 +18,7 @@ export const Port = {
   PIC_EOI: 0x20, // write: end of interrupt for the line written
   PIC_MASK: 0x21, // read/write: bit n set masks line n
   PIC_PENDING: 0x22, // read: pending lines
+  IPI_SEND: 0x23, // write: send an inter-processor interrupt (IRQ_IPI) to the vCPU of this VM whose index is written
   TIMER_PERIOD: 0x40, // write: periodic interrupt every value ns (0 stops the timer)
   TIMER_ONESHOT: 0x41, // write: one interrupt after value ns
   TIMER_NOW: 0x42, // read: virtual time in microseconds (low 31 bits)
@@ -111,6 +112,7 @@ export const Mmio = {
 
 export const Irq = {
   TIMER: 0,
+  IPI: 1, // an inter-processor interrupt (Port.IPI_SEND): local to the vCPU it was sent to, no EOI needed
   CONSOLE: 4,
   NET: 5, // the NIC queued a received packet
   BLOCK: 6, // the block device (emulated or virtio) completed a request or a batch

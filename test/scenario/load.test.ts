@@ -44,7 +44,7 @@ const MINIMAL_RESOLVED: Scenario = {
   seed: 1,
   host: { pcpus: 2, memoryBytes: 64 * MiB, type: 'type1', load: 0 },
   scheduler: { policy: 'round-robin', quantumNs: 1_000_000 },
-  run: { timeNs: 20_000_000, instructions: undefined, checkpointEvery: 10_000 },
+  run: { timeNs: 20_000_000, instructions: undefined, checkpointEvery: 10_000, smpQuantumNs: 1_000 },
   costs: {},
   vms: [
     {
@@ -75,7 +75,7 @@ describe('loadScenario: good files', () => {
     expect(Object.keys(s)).toEqual(['name', 'description', 'seed', 'host', 'scheduler', 'run', 'costs', 'vms', 'inputs']);
     expect(Object.keys(s.host)).toEqual(['pcpus', 'memoryBytes', 'type', 'load']);
     expect(Object.keys(s.scheduler)).toEqual(['policy', 'quantumNs']);
-    expect(Object.keys(s.run)).toEqual(['timeNs', 'instructions', 'checkpointEvery']);
+    expect(Object.keys(s.run)).toEqual(['timeNs', 'instructions', 'checkpointEvery', 'smpQuantumNs']);
     expect(Object.keys(s.vms[0])).toEqual(['name', 'vcpus', 'memoryBytes', 'guest', 'params', 'startNs', 'autostart', 'sched', 'virt', 'postedInterrupts', 'paging', 'tlbEntries']);
     expect(Object.keys(s.vms[0].sched)).toEqual(['weight', 'cap']);
   });
@@ -126,7 +126,7 @@ describe('loadScenario: good files', () => {
       seed: 42,
       host: { pcpus: 4, memoryBytes: 1024 * MiB, type: 'type1', load: 0 },
       scheduler: { policy: 'round-robin', quantumNs: 250_000 },
-      run: { timeNs: 1_500_000_000, instructions: 1_000_000, checkpointEvery: 500 },
+      run: { timeNs: 1_500_000_000, instructions: 1_000_000, checkpointEvery: 500, smpQuantumNs: 1_000 },
       costs: { instructionNs: 2, exitNs: 1_000, timerJitterNs: 0 },
       vms: [
         {
@@ -503,7 +503,7 @@ describe('resolveScenarioObject', () => {
       seed: 1,
       host: { pcpus: 2, memory: 64 * MiB, type: 'type1', load: 0 },
       scheduler: { policy: 'round-robin', quantum: 1_000_000 },
-      run: { time: 20_000_000, checkpointEvery: 10_000 },
+      run: { time: 20_000_000, checkpointEvery: 10_000, smpQuantum: 1_000 },
       costs: { exit: 1_000 },
       vms: [
         {

@@ -23,7 +23,7 @@ import type { EventOf } from '../../core/events.js';
 import type { Kernel } from '../../core/kernel.js';
 import { Csr, Mode, Op, Vector } from '../../core/isa/opcodes.js';
 import { DEFAULT_TLB_ENTRIES, GUEST_VIRTUAL_PAGES, Mmu, PTE_PRESENT, PTE_USER } from '../paging.js';
-import { CONSOLE_WRITE_LIMIT, Hypercall, HYPERCALL_UNKNOWN, HYPERCALL_VERSION, PAGE_MASK, PAGE_SHIFT, Port } from '../../core/platform.js';
+import { CONSOLE_WRITE_LIMIT, Hypercall, HYPERCALL_UNKNOWN, HYPERCALL_VERSION, Irq, PAGE_MASK, PAGE_SHIFT, Port } from '../../core/platform.js';
 import { NS_PER_US } from '../../core/time.js';
 import type { PolicyHost, SchedulingPolicy } from '../scheduler/policy.js';
 import { Stop } from '../vcpu/cpuState.js';
@@ -76,6 +76,8 @@ export interface MonitorOptions {
   readonly hostLoad?: number;
   readonly instructionLimit: number | undefined;
   readonly maxBatchNs: number;
+  /** The longest batch of a vCPU while another vCPU of its VM runs (default 1 us; see enter). */
+  readonly smpQuantumNs?: number;
   /** A deliberately broken monitor (src/actors/mutations.ts); undefined for the real one. */
   readonly mutation?: Mutation | undefined;
 }
@@ -341,15 +343,16 @@ export class Monitor {
     const vcpu = pcpu.current as Vcpu;
     const vm = this.vmsByName.get(vcpu.vm) as Vm;
     let start = this.kernel.now;
-    if (vcpu.cpu.ie !== 0 && vcpu.index === 0) {
-      const line = vm.pic.deliverable();
+    if (vcpu.cpu.ie !== 0) {
+      const line = this.deliverable(vm, vcpu);
       if (line >= 0) {
         const vector = Vector.IRQ_BASE + line;
         if (!enterHandler(vcpu.cpu, vector, vcpu.cpu.pc, line, (address) => this.readGuest(vm, address))) {
           this.crash(vm, vcpu, `interrupt on vector ${vector} with no handler installed`);
           return;
         }
-        vm.pic.acknowledge(line);
+        if ((vcpu.localPending & (1 << line)) !== 0) vcpu.localPending &= ~(1 << line);
+        else vm.pic.acknowledge(line);
         vcpu.counters.interrupts++;
         // Posted interrupts: the CPU delivers it (virtual-interrupt delivery); otherwise the monitor injects it.
         const injectNs = vm.options.postedInterrupts === true ? this.costs.postedInterruptNs : this.costs.interruptInjectNs;
@@ -360,11 +363,31 @@ export class Monitor {
     }
     this.selectTranslation(vcpu, vm);
     let end = Math.min(this.kernel.queue.peekTime(), pcpu.sliceEnd, this.options.runEndNs, start + this.options.maxBatchNs);
+    if (vm.vcpus.length > 1) end = Math.min(end, this.smpBound(vm, vcpu, start));
     const limit = this.options.instructionLimit;
     if (limit !== undefined) end = Math.min(end, start + Math.max(0, limit - this.retiredTotal) * this.costs.instructionNs);
     const budget = end > start ? end - start : 0;
     vcpu.cpu.checkpoint();
     this.runBatch(pcpu, vcpu, start, budget);
+  }
+
+  /**
+   * SMP: vCPUs of one VM share memory, and a batch runs ahead of the clock, so a vCPU could see a
+   * sibling's write up to a whole batch early. While a sibling runs on another physical CPU, each
+   * batch is bounded by the SMP quantum (as Simics' cpu-switch-time bounds how long one processor
+   * runs before the next), and a sibling's batch that runs further ahead is cut back to it.
+   */
+  private smpBound(vm: Vm, vcpu: Vcpu, start: number): number {
+    const quantum = this.options.smpQuantumNs ?? 1_000;
+    const bound = start + quantum;
+    let concurrent = false;
+    for (const sibling of vm.vcpus) {
+      if (sibling === vcpu || sibling.state !== 'running' || sibling.pcpu < 0) continue;
+      concurrent = true;
+      const pcpu = this.pcpus[sibling.pcpu];
+      if (pcpu.inBatch && pcpu.current === sibling && pcpu.stopTime > bound) this.truncate(pcpu, Math.max(bound, this.kernel.now));
+    }
+    return concurrent ? bound : Number.POSITIVE_INFINITY;
   }
 
   private runBatch(pcpu: Pcpu, vcpu: Vcpu, start: number, budget: number): void {
@@ -382,7 +405,9 @@ export class Monitor {
     this.retiredTotal += vcpu.cpu.retired - retiredBefore;
     pcpu.inBatch = true;
     pcpu.batchStart = start;
-    pcpu.stopTime = start + vcpu.cpu.elapsedNs;
+    // A rerun (truncate) of an SMP guest's batch can stop on an exit before now: it read a word
+    // another vCPU wrote since the first run and took another path. That exit is handled now.
+    pcpu.stopTime = Math.max(start + vcpu.cpu.elapsedNs, this.kernel.now);
     this.schedule(pcpu, STOP, pcpu.stopTime);
   }
 
@@ -391,7 +416,9 @@ export class Monitor {
    * batch is taken back (memory from its undo log, registers from its checkpoint) and rerun with
    * the shorter budget, which retraces the same instructions exactly. This is what lets the
    * monitor act on a running vCPU at the right virtual time (a preemption, an interrupt) although
-   * batches run ahead of the clock.
+   * batches run ahead of the clock. (Exactly, unless another vCPU of the same VM wrote memory the
+   * batch reads since it first ran: the rerun then sees the newer word, up to maxBatchNs early,
+   * the temporal-decoupling quantum; see runBatch.)
    */
   private truncate(pcpu: Pcpu, time: number): void {
     const vcpu = pcpu.current;
@@ -740,6 +767,9 @@ export class Monitor {
     cpu.pc += 4;
     if (event.data.dir === 'in') {
       cpu.regs[cpu.stopC] = vm.io.readPort(event.data.port);
+    } else if (event.data.port === Port.IPI_SEND) {
+      // The vCPU's local interrupt controller: the monitor emulates the send (an APIC ICR write).
+      this.sendIpi(vm, vcpu, event.data.value as number);
     } else {
       vm.io.writePort(event.data.port, event.data.value as number);
       if (event.data.port === Port.POWER) return;
@@ -765,7 +795,7 @@ export class Monitor {
     const pcpu = this.pcpus[vcpu.pcpu];
     vcpu.cpu.pc += 4;
     if (event.data.ie) {
-      if (vcpu.index === 0 && vm.pic.deliverable() >= 0) {
+      if (this.deliverable(vm, vcpu) >= 0) {
         // An interrupt is already waiting: hlt returns at once, and entry injects it.
         this.resumeAfterExit(vcpu, this.costs.privilegedEmulateNs);
         return;
@@ -898,7 +928,29 @@ export class Monitor {
       vm = neighbourOf(this.vms, vm);
       vm.pic.raise(line);
     }
-    const vcpu = vm.bsp;
+    this.signal(vm, vm.bsp, event.data.line);
+  }
+
+  /** An inter-processor interrupt from one vCPU to another of the same VM (an index outside the VM is dropped). */
+  private sendIpi(vm: Vm, from: Vcpu, index: number): void {
+    const to = index >= 0 && index < vm.vcpus.length ? vm.vcpus[index] : undefined;
+    if (to === undefined || to.state === 'created' || to.state === 'halted' || to.state === 'crashed') return;
+    to.localPending |= 1 << Irq.IPI;
+    this.bus.publish(from.id, 'irq.ipi', { to: index });
+    this.signal(vm, to, Irq.IPI);
+  }
+
+  /** The line, among those pending for this vCPU (its own, and the VM's device lines for vCPU 0), to inject next, or -1. */
+  private deliverable(vm: Vm, vcpu: Vcpu): number {
+    const device = vcpu.index === 0 ? vm.pic.deliverable() : -1;
+    const local = vcpu.localPending;
+    if (local === 0) return device;
+    const line = 31 - Math.clz32(local & -local);
+    return device >= 0 && device < line ? device : line;
+  }
+
+  /** A line is pending for a vCPU: cut its batch if it runs guest code, or wake it if it waits in hlt. */
+  private signal(vm: Vm, vcpu: Vcpu, line: number): void {
     if (vcpu.state === 'running' && vcpu.pcpu >= 0) {
       const pcpu = this.pcpus[vcpu.pcpu];
       // Raised while the monitor handles one of this vCPU's exits: injected when it re-enters.
@@ -907,11 +959,11 @@ export class Monitor {
       // here (or at its very start, if it starts later, after an injection) so it is taken now.
       // (The batch was checkpointed before any injection, so the rerun sees the same ie.)
       this.truncate(pcpu, Math.max(this.kernel.now, pcpu.batchStart));
-      if (vm.options.postedInterrupts === true) this.bus.publish(vcpu.id, 'irq.posted', { line: event.data.line });
-      else if (pcpu.interruptLine < 0) pcpu.interruptLine = event.data.line;
+      if (vm.options.postedInterrupts === true) this.bus.publish(vcpu.id, 'irq.posted', { line });
+      else if (pcpu.interruptLine < 0) pcpu.interruptLine = line;
       return;
     }
-    if (vcpu.state !== 'blocked' || vcpu.cpu.ie === 0 || vm.pic.deliverable() < 0) return;
+    if (vcpu.state !== 'blocked' || vcpu.cpu.ie === 0 || this.deliverable(vm, vcpu) < 0) return;
     if (this.options.hostType === 'type2') {
       // The vCPU is a host thread asleep in the kernel: the host scheduler wakes it, later.
       this.kernel.schedule(this.kernel.now + this.costs.hostWakeNs, this.target, HOST_WAKE, vcpu.key);
@@ -922,7 +974,7 @@ export class Monitor {
 
   private wake(vcpu: Vcpu): void {
     const vm = this.vmOf(vcpu);
-    if (vcpu.state !== 'blocked' || vcpu.cpu.ie === 0 || vm.pic.deliverable() < 0) return;
+    if (vcpu.state !== 'blocked' || vcpu.cpu.ie === 0 || this.deliverable(vm, vcpu) < 0) return;
     const now = this.kernel.now;
     if (!vcpu.wake(now)) return;
     if (vm.state === 'blocked') vm.command('UNBLOCK', () => this.bus.publish(vm.id, 'vm.unblocked', {}));

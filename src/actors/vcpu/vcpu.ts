@@ -53,6 +53,11 @@ export class Vcpu implements SchedEntity {
     exceptions: 0,
   };
   /** The last exit: its reason ('' before any), the pc the exit event reports and the mode then. */
+  /**
+   * Interrupt lines pending for this vCPU alone (its local APIC: inter-processor interrupts), as a
+   * bit mask; the VM's interrupt controller holds the device lines, which go to vCPU 0.
+   */
+  localPending = 0;
   lastExitReason: ExitReason | '' = '';
   lastExitPc = -1;
   lastExitMode: number = Mode.KERNEL;
@@ -78,6 +83,7 @@ export class Vcpu implements SchedEntity {
   /** Sets the reset state: entry point, kernel mode, interrupts off, sp at the top of memory. */
   reset(entry: number): void {
     const cpu = this.cpu;
+    this.localPending = 0;
     cpu.regs.fill(0);
     cpu.csr.fill(0);
     cpu.pc = entry;
@@ -277,6 +283,7 @@ export class Vcpu implements SchedEntity {
       pc: cpu.pc,
       mode: cpu.mode === Mode.USER ? 'user' : 'kernel',
       ie: cpu.ie,
+      localPending: this.localPending,
       regs: [...cpu.regs],
       csr: [...cpu.csr],
       workLeftNs: cpu.workLeftNs,

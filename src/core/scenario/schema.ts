@@ -94,6 +94,11 @@ export interface RunSpec {
   readonly timeNs: number;
   readonly instructions: number | undefined;
   readonly checkpointEvery: number;
+  /**
+   * The longest batch a vCPU runs while another vCPU of its VM runs on another physical CPU (the
+   * quantum of their shared-memory timing; default 1 us). A resolved scenario always has it.
+   */
+  readonly smpQuantumNs?: number;
 }
 
 export type GuestSpec =
@@ -156,6 +161,7 @@ export const SCENARIO_LIMITS = Object.freeze({
   runTimeNs: { min: 1, max: 30 * DAY, default: 20 * MS },
   instructions: { min: 1, max: Number.MAX_SAFE_INTEGER },
   checkpointEvery: { min: 100, max: 10_000_000, default: 10_000 },
+  smpQuantumNs: { min: 1, max: 100 * US, default: US },
   costNs: { min: 0, max: SECOND },
   vms: { min: 1, max: 4096 },
   vcpus: { min: 1, max: 64, default: 1 },
@@ -755,6 +761,15 @@ export function scenarioSourceSchema(guests: readonly string[]) {
                 description: `Events between checkpoint lines in the event log, ${L.checkpointEvery.min}..${L.checkpointEvery.max} (default ${L.checkpointEvery.default}).`,
               }),
             ),
+          smpQuantum: duration(L.smpQuantumNs.min, L.smpQuantumNs.max)
+            .default(L.smpQuantumNs.default)
+            .meta(
+              meta({
+                title: 'SMP quantum',
+                description: `The longest stretch a vCPU runs ahead while another vCPU of its VM runs on another physical CPU: how late one sees the other's memory writes (like Simics' cpu-switch-time). ${formatDuration(L.smpQuantumNs.min)} to ${formatDuration(L.smpQuantumNs.max)}; default ${formatDuration(L.smpQuantumNs.default)}.`,
+                sourceDefault: formatDuration(L.smpQuantumNs.default),
+              }),
+            ),
         },
         'run settings',
       )
@@ -996,7 +1011,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
     seed: p.seed,
     host: { pcpus: p.host.pcpus, memoryBytes: p.host.memory, type: p.host.type, load: p.host.load },
     scheduler: resolveScheduler(p),
-    run: { timeNs: p.run.time, instructions: p.run.instructions, checkpointEvery: p.run.checkpointEvery },
+    run: { timeNs: p.run.time, instructions: p.run.instructions, checkpointEvery: p.run.checkpointEvery, smpQuantumNs: p.run.smpQuantum },
     costs,
     vms: p.vms.map((vm, i): VmSpec => {
       let guest: GuestSpec;
@@ -1100,6 +1115,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       time: s.run.timeNs,
       ...(s.run.instructions === undefined ? {} : { instructions: s.run.instructions }),
       checkpointEvery: s.run.checkpointEvery,
+      smpQuantum: s.run.smpQuantumNs ?? L.smpQuantumNs.default,
     },
     costs,
     vms: s.vms.map((vm) => ({

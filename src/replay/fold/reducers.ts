@@ -125,6 +125,7 @@ export function reduce(draft: S, event: SimEvent): void {
       vm.counters.interrupts++;
       return;
     }
+    case 'irq.ipi':
     case 'irq.posted':
       // The line stays pending until the vCPU takes it (irq.inject); no exit to count.
       return;
