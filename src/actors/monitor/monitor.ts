@@ -31,6 +31,7 @@ import { enterHandler, executePrivileged } from '../vcpu/interpreter.js';
 import type { Vcpu } from '../vcpu/vcpu.js';
 import type { Vm } from '../vm.js';
 import { neighbourOf, type Mutation } from '../mutations.js';
+import { accessDirectly, isDirectAccess } from './passthrough.js';
 
 const DISPATCH = 0;
 const ENTER = 1;
@@ -435,6 +436,11 @@ export class Monitor {
       return;
     }
     if (vcpu.cpu.stop !== Stop.BUDGET) {
+      if (stopCode === Stop.IO && isDirectAccess(this.vmOf(vcpu), vcpu.cpu.stopA)) {
+        // A passthrough device: no exit, the guest goes on after the access (see passthrough.ts).
+        this.schedule(pcpu, ENTER, now + accessDirectly(this.vmOf(vcpu), vcpu, this.costs));
+        return;
+      }
       vcpu.publishExit();
       return;
     }
