@@ -59,6 +59,7 @@ const MINIMAL_RESOLVED: Scenario = {
       virt: 'full',
       paging: 'shadow',
       tlbEntries: 64,
+      devices: { block: 'emulated', nic: 'emulated' },
     },
   ],
   inputs: [],
@@ -75,7 +76,7 @@ describe('loadScenario: good files', () => {
     expect(Object.keys(s.host)).toEqual(['pcpus', 'memoryBytes', 'type', 'load']);
     expect(Object.keys(s.scheduler)).toEqual(['policy', 'quantumNs']);
     expect(Object.keys(s.run)).toEqual(['timeNs', 'instructions', 'checkpointEvery']);
-    expect(Object.keys(s.vms[0])).toEqual(['name', 'vcpus', 'memoryBytes', 'guest', 'params', 'startNs', 'autostart', 'sched', 'virt', 'paging', 'tlbEntries']);
+    expect(Object.keys(s.vms[0])).toEqual(['name', 'vcpus', 'memoryBytes', 'guest', 'params', 'startNs', 'autostart', 'sched', 'virt', 'paging', 'tlbEntries', 'devices']);
     expect(Object.keys(s.vms[0].sched)).toEqual(['weight', 'cap']);
   });
 
@@ -140,6 +141,7 @@ describe('loadScenario: good files', () => {
           virt: 'full',
           paging: 'shadow',
           tlbEntries: 64,
+          devices: { block: 'emulated', nic: 'emulated' },
         },
         {
           name: 'beta-2',
@@ -153,6 +155,7 @@ describe('loadScenario: good files', () => {
           virt: 'full',
           paging: 'shadow',
           tlbEntries: 64,
+          devices: { block: 'emulated', nic: 'emulated' },
         },
         {
           name: 'gamma',
@@ -166,6 +169,7 @@ describe('loadScenario: good files', () => {
           virt: 'full',
           paging: 'shadow',
           tlbEntries: 64,
+          devices: { block: 'emulated', nic: 'emulated' },
         },
       ],
       inputs: [],
@@ -239,7 +243,7 @@ describe('loadScenario: good files', () => {
 });
 
 describe('loadScenario: errors', () => {
-  const VM_KEYS = 'name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, paging, tlbEntries';
+  const VM_KEYS = 'name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, paging, tlbEntries, devices';
 
   it.each<[string, string[], string[]]>([
     [
@@ -484,7 +488,7 @@ describe('resolveScenarioObject', () => {
       [0, 0, 'vms[1].name'],
     ]);
     expect(message.split('\n')).toEqual([
-      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, paging, tlbEntries); did you mean 'memory'?",
+      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, paging, tlbEntries, devices); did you mean 'memory'?",
       "demo.yaml: vms[1].name: missing required key 'name'",
     ]);
   });
@@ -515,6 +519,7 @@ describe('resolveScenarioObject', () => {
           virt: 'full',
           paging: 'shadow',
           tlbEntries: 64,
+          devices: { block: 'emulated', nic: 'emulated' },
         },
         {
           name: 'beta',
@@ -528,6 +533,7 @@ describe('resolveScenarioObject', () => {
           virt: 'full',
           paging: 'shadow',
           tlbEntries: 64,
+          devices: { block: 'emulated', nic: 'emulated' },
         },
       ],
     });
