@@ -193,7 +193,7 @@ export class Simulation {
       const memory = guestMap(this.options.mutation, this.host.memory, frames);
       memory.load(image.words);
       const vm = new Vm(
-        { name: spec.name, virt: spec.virt, postedInterrupts: spec.postedInterrupts ?? false, paging: spec.paging, tlbEntries: spec.tlbEntries, vcpus: spec.vcpus, guest: guestLabel(spec), entry: image.entry, params: { ...spec.sched }, firstKey: key },
+        { name: spec.name, virt: spec.virt, postedInterrupts: spec.postedInterrupts ?? false, paging: spec.paging, tlbEntries: spec.tlbEntries, devices: spec.devices, vcpus: spec.vcpus, guest: guestLabel(spec), entry: image.entry, params: { ...spec.sched }, firstKey: key },
         memory,
         this.bus,
         this.kernel,

@@ -23,7 +23,8 @@ import { Timer } from './devices/timer.js';
 import { Vcpu } from './vcpu/vcpu.js';
 import { TECHNIQUES, type Technique } from './technique.js';
 import { ShadowTables, type PagingMode } from './paging.js';
-import type { VirtTechnique } from '../core/scenario/schema.js';
+import type { DeviceAttachments, VirtTechnique } from '../core/scenario/schema.js';
+import { Iommu } from './devices/iommu.js';
 
 export interface VmOptions {
   readonly name: string;
@@ -32,6 +33,8 @@ export interface VmOptions {
   readonly postedInterrupts?: boolean;
   readonly paging?: PagingMode;
   readonly tlbEntries?: number;
+  /** How the block device and the NIC are attached (default: both emulated). */
+  readonly devices?: DeviceAttachments;
   readonly vcpus: number;
   readonly guest: string;
   readonly entry: number;
@@ -54,6 +57,8 @@ export class Vm {
   readonly balloon: Balloon;
   /** The NIC (connected to the simulation's virtual switch by the builder). */
   readonly nic: Nic;
+  /** The IOMMU that passthrough devices' DMA goes through (the VM's guest-physical map). */
+  readonly iommu: Iommu;
   /** Why it stopped or crashed, once it has. */
   endReason = '';
   /** How it is virtualized (see technique.ts). */
@@ -83,10 +88,16 @@ export class Vm {
     this.console = new Console(`${this.id}/console`, bus, this.pic);
     this.power = new PowerControl(`${this.id}/power`, bus);
     this.dma = new DmaEngine(`${this.id}/dma`, bus, memory);
-    this.block = new BlockDevice(`${this.id}/block`, bus, kernel, this.pic, memory, { latencyNs: costs.diskLatencyNs, sectorNs: costs.diskSectorNs });
+    const attach = options.devices ?? { block: 'emulated', nic: 'emulated' };
+    this.iommu = new Iommu(this.id, bus, memory);
+    this.block = new BlockDevice(`${this.id}/block`, bus, kernel, this.pic, memory, { latencyNs: costs.diskLatencyNs, sectorNs: costs.diskSectorNs }, attach.block, this.iommu);
     this.balloon = new Balloon(`${this.id}/balloon`, bus, this.pic);
-    this.nic = new Nic(`${this.id}/nic`, bus, this.pic, memory);
-    for (const device of [this.pic, this.timer, this.console, this.power, this.dma, this.block, this.balloon, this.nic]) this.io.attach(device);
+    this.nic = new Nic(`${this.id}/nic`, bus, this.pic, memory, attach.nic, this.iommu, kernel);
+    // Attached in this order (it is the order devices are realized and appear in checkpoints).
+    for (const device of [this.pic, this.timer, this.console, this.power, this.dma]) this.io.attach(device);
+    this.io.attach(this.block, attach.block === 'passthrough');
+    this.io.attach(this.balloon);
+    this.io.attach(this.nic, attach.nic === 'passthrough');
     for (let index = 0; index < options.vcpus; index++) {
       const vcpu = new Vcpu(options.name, index, options.firstKey + index, options.params, memory, bus);
       vcpu.reset(options.entry);

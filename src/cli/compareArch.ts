@@ -5,13 +5,35 @@
  * exits by reason, virtual time per console character (I/O), throughput, completion time, and the
  * overhead against the bare machine. Under `para`, a VM running the bundled `kernel` runs its
  * paravirtualized variant `kernel-pv` (a paravirtual guest is built for it).
+ *
+ * `--io emulated,paravirtual,passthrough` attaches every VM's block device and NIC in each mode in
+ * turn (default scenario examples/io.yaml) and prints the I/O table instead: I/O operations (block
+ * requests, packets sent and received), exits on the devices' ports per operation, every other
+ * exit but the console's per operation, busy virtual time per operation. A guest is given the
+ * driver its mode needs: the register-file guests (blk-emulated, net-ping, net-pong) under
+ * emulated and passthrough, their paravirtual variants (blk-virtio, net-ping-pv, net-pong-pv)
+ * under paravirtual.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Simulation } from '../actors/simulation.js';
 import type { RunSummary } from '../actors/summary.js';
 import { EXIT_REASONS } from '../core/events.js';
-import { HYPERVISOR_TYPES, PAGING_MODES, VIRT_TECHNIQUES, type HypervisorType, type PagingMode, type Scenario, type VirtTechnique } from '../core/scenario/schema.js';
+import {
+  ATTACH_MODES,
+  HYPERVISOR_TYPES,
+  PAGING_MODES,
+  VIRT_TECHNIQUES,
+  type AttachMode,
+  type DeviceAttachments,
+  type HypervisorType,
+  type PagingMode,
+  type Scenario,
+  type VirtTechnique,
+} from '../core/scenario/schema.js';
+import { Port } from '../core/platform.js';
+import { BLOCK_REGISTER_PORTS, BLOCK_VIRTIO_PORTS } from '../actors/devices/block.js';
+import { NIC_REGISTER_PORTS, NIC_VIRTIO_PORTS } from '../actors/devices/nic.js';
 import { BARE_MACHINE_COSTS } from '../actors/technique.js';
 import type { CostName } from '../core/costs.js';
 import { PROFILE_NAMES, PROFILES } from '../core/scenario/profiles.js';
@@ -24,6 +46,8 @@ export interface ArchCompareOptions {
   readonly arch?: string;
   readonly virt?: string;
   readonly paging?: string;
+  /** Device attach modes to compare (emulated, paravirtual, passthrough). */
+  readonly io?: string;
   readonly out?: string;
   readonly json?: boolean;
 }
@@ -35,6 +59,8 @@ export interface ArchRow {
   readonly virt: VirtTechnique | 'none';
   /** How guest paging is virtualized (hardware-assisted VMs can use either). */
   readonly paging: PagingMode;
+  /** The device attach mode every VM had (with --io), or null when the scenario's own. */
+  readonly io: AttachMode | null;
   readonly vms: readonly ArchVmResult[];
 }
 
@@ -57,7 +83,32 @@ export interface ArchVmResult {
   readonly completionNs: number | null;
   /** Slowdown against the bare machine: completion time ratio when both finished, else throughput ratio. */
   readonly slowdown: number | null;
+  /** I/O operations: block requests completed plus packets sent and received. */
+  readonly ioOperations: number;
+  /** Exits on the block device's and the NIC's ports. */
+  readonly deviceExits: number;
+  /** Every exit except the console's (the guests' report line is not the I/O measured). */
+  readonly ioExits: number;
+  /** deviceExits, ioExits and busyNs per I/O operation, when it made any. */
+  readonly deviceExitsPerIo: number | null;
+  readonly exitsPerIo: number | null;
+  readonly busyNsPerIo: number | null;
 }
+
+/** The guest each attach mode needs, for the bundled I/O guests: register-file drivers or paravirtual ones. */
+const PARAVIRTUAL_GUEST: Readonly<Record<string, string>> = { 'blk-emulated': 'blk-virtio', 'net-ping': 'net-ping-pv', 'net-pong': 'net-pong-pv' };
+const REGISTER_GUEST: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(PARAVIRTUAL_GUEST).map(([register, pv]) => [pv, register]));
+
+/** The bundled guest that drives the devices attached as `devices` (the same guest when it does no such I/O). */
+function guestFor(guest: Scenario['vms'][number]['guest'], devices: DeviceAttachments): Scenario['vms'][number]['guest'] {
+  if (guest.kind !== 'bundled') return guest;
+  const usesNic = guest.name.startsWith('net-');
+  const mode = usesNic ? devices.nic : devices.block;
+  const name = mode === 'paravirtual' ? PARAVIRTUAL_GUEST[guest.name] ?? guest.name : REGISTER_GUEST[guest.name] ?? guest.name;
+  return { kind: 'bundled', name };
+}
+
+const DEVICE_PORTS: ReadonlySet<number> = new Set([...BLOCK_REGISTER_PORTS, ...BLOCK_VIRTIO_PORTS, ...NIC_REGISTER_PORTS, ...NIC_VIRTIO_PORTS]);
 
 
 function parseList<T extends string>(value: string | undefined, allowed: readonly T[], flag: string, fallback: readonly T[]): T[] {
@@ -76,6 +127,7 @@ function configure(
   virt: VirtTechnique | 'none',
   paging: PagingMode,
   profileCosts: Partial<Record<CostName, number>> = {},
+  devices: DeviceAttachments | undefined = undefined,
 ): Scenario {
   const bare = arch === 'bare';
   return {
@@ -85,18 +137,35 @@ function configure(
     vms: base.vms.map((vm) => {
       const technique: VirtTechnique = bare ? 'hw' : (virt as VirtTechnique);
       const usesKernel = vm.guest.kind === 'bundled' && vm.guest.name === 'kernel';
+      const guest = technique === 'para' && usesKernel ? { kind: 'bundled' as const, name: 'kernel-pv' } : vm.guest;
       return {
         ...vm,
         virt: technique,
         paging,
-        guest: technique === 'para' && usesKernel ? { kind: 'bundled', name: 'kernel-pv' } : vm.guest,
+        ...(devices === undefined ? { guest } : { devices, guest: guestFor(guest, devices) }),
       };
     }),
   };
 }
 
-function measure(scenario: Scenario, readProgram: (path: string) => string, scenarioFile: string): { summary: RunSummary; stopped: Map<string, number>; chars: Map<string, number> } {
+interface Measured {
+  readonly summary: RunSummary;
+  readonly stopped: Map<string, number>;
+  readonly chars: Map<string, number>;
+  /** Per VM: exits on device ports, exits on the console, I/O operations. */
+  readonly deviceExits: Map<string, number>;
+  readonly consoleExits: Map<string, number>;
+  readonly ioOperations: Map<string, number>;
+}
+
+function measure(scenario: Scenario, readProgram: (path: string) => string, scenarioFile: string): Measured {
   const stopped = new Map<string, number>();
+  const deviceExits = new Map<string, number>();
+  const consoleExits = new Map<string, number>();
+  const bump = (counts: Map<string, number>, src: string) => {
+    const vm = src.slice(3, src.indexOf('/', 3));
+    counts.set(vm, (counts.get(vm) ?? 0) + 1);
+  };
   const simulation = withGuestErrors(
     () =>
       new Simulation({
@@ -105,12 +174,19 @@ function measure(scenario: Scenario, readProgram: (path: string) => string, scen
         scenarioFile,
         sink: (event) => {
           if (event.type === 'vm.stopped') stopped.set(event.src.slice(3), event.t);
+          else if (event.type === 'exit.io') {
+            if (DEVICE_PORTS.has(event.data.port)) bump(deviceExits, event.src);
+            else if (event.data.port === Port.CONSOLE_DATA) bump(consoleExits, event.src);
+          }
         },
       }),
   );
   const summary = simulation.run();
   const chars = new Map(simulation.vms.map((vm) => [vm.name, vm.console.charsWritten]));
-  return { summary, stopped, chars };
+  const ioOperations = new Map(
+    simulation.vms.map((vm) => [vm.name, vm.block.emulatedRequests + vm.block.virtioRequests + vm.block.passthroughRequests + vm.nic.sent + vm.nic.received]),
+  );
+  return { summary, stopped, chars, deviceExits, consoleExits, ioOperations };
 }
 
 export function compareArchitectures(path: string | undefined, options: ArchCompareOptions): ArchRow[] {
@@ -118,31 +194,42 @@ export function compareArchitectures(path: string | undefined, options: ArchComp
   const profiles = options.profile === undefined ? [] : parseList(options.profile, PROFILE_NAMES, '--profile', []);
   const virts = parseList(options.virt, VIRT_TECHNIQUES, '--virt', ['full']);
   const pagings = options.paging === undefined ? undefined : parseList(options.paging, PAGING_MODES, '--paging', ['nested']);
-  const loaded = loadScenarioFile(path ?? join(PACKAGE_ROOT, 'examples', 'overhead.yaml'));
-  const configs: {
+  const ios = options.io === undefined ? undefined : parseList(options.io, ATTACH_MODES, '--io', ['emulated']);
+  const loaded = loadScenarioFile(path ?? join(PACKAGE_ROOT, 'examples', ios === undefined ? 'overhead.yaml' : 'io.yaml'));
+  interface Config {
     arch: HypervisorType | 'bare';
     virt: VirtTechnique | 'none';
     paging: PagingMode;
     label: string;
     costs?: Partial<Record<CostName, number>>;
-  }[] = [{ arch: 'bare', virt: 'none', paging: 'native', label: 'bare machine' }];
+    io: AttachMode | null;
+  }
+  // The bare machine drives the real devices' registers directly (as passthrough does, at its cost).
+  const configs: Config[] = [{ arch: 'bare', virt: 'none', paging: 'native', label: 'bare machine', io: ios === undefined ? null : 'emulated' }];
   for (const name of profiles) {
     const profile = PROFILES[name];
-    configs.push({ arch: profile.hostType, virt: profile.virt, paging: profile.paging, label: `profile ${name}`, costs: profile.costs });
+    configs.push({ arch: profile.hostType, virt: profile.virt, paging: profile.paging, label: `profile ${name}`, costs: profile.costs, io: ios === undefined ? null : profile.devices.block });
   }
   for (const arch of profiles.length > 0 && options.arch === undefined ? [] : archs) {
     for (const virt of virts) {
       // Nested paging needs hardware assistance; the other techniques virtualize paging with shadow tables.
-      if (virt !== 'hw') configs.push({ arch, virt, paging: 'shadow', label: `${arch}/${virt}` });
-      else if (pagings === undefined) configs.push({ arch, virt, paging: 'nested', label: `${arch}/hw` });
-      else for (const paging of pagings) configs.push({ arch, virt, paging, label: `${arch}/hw/${paging}` });
+      const variants: { paging: PagingMode; label: string }[] = [];
+      if (virt !== 'hw') variants.push({ paging: 'shadow', label: `${arch}/${virt}` });
+      else if (pagings === undefined) variants.push({ paging: 'nested', label: `${arch}/hw` });
+      else for (const paging of pagings) variants.push({ paging, label: `${arch}/hw/${paging}` });
+      for (const variant of variants) {
+        if (ios === undefined) configs.push({ arch, virt, ...variant, io: null });
+        else for (const io of ios) configs.push({ arch, virt, paging: variant.paging, label: `${variant.label}/${io}`, io });
+      }
     }
   }
   const rows: ArchRow[] = [];
   let bare: ArchRow | undefined;
   for (const config of configs) {
-    const scenario = configure(loaded.scenario, config.arch, config.virt, config.paging, config.costs);
-    const { summary, stopped, chars } = measure(scenario, loaded.readProgram, loaded.file);
+    const devices = config.io === null ? undefined : { block: config.io, nic: config.io };
+    const scenario = configure(loaded.scenario, config.arch, config.virt, config.paging, config.costs, devices);
+    const measured = measure(scenario, loaded.readProgram, loaded.file);
+    const { summary, stopped, chars } = measured;
     const vms = summary.vms.map((vm, index): ArchVmResult => {
       const instructions = vm.vcpus.reduce((sum, vcpu) => sum + vcpu.instructions, 0);
       const exitsByReason: Record<string, number> = {};
@@ -157,6 +244,10 @@ export function compareArchitectures(path: string | undefined, options: ArchComp
       const completionNs = stopped.get(vm.name) ?? null;
       const instructionsPerUs = busyNs > 0 ? (instructions * 1000) / busyNs : 0;
       const reference = bare?.vms[index];
+      const ioOperations = measured.ioOperations.get(vm.name) ?? 0;
+      const deviceExits = config.arch === 'bare' ? 0 : measured.deviceExits.get(vm.name) ?? 0;
+      const ioExits = config.arch === 'bare' ? 0 : exits - (measured.consoleExits.get(vm.name) ?? 0);
+      const perIo = (value: number) => (ioOperations > 0 ? value / ioOperations : null);
       let slowdown: number | null = null;
       if (reference !== undefined) {
         if (completionNs !== null && reference.completionNs !== null && reference.completionNs > 0) slowdown = completionNs / reference.completionNs;
@@ -176,9 +267,15 @@ export function compareArchitectures(path: string | undefined, options: ArchComp
         instructionsPerUs,
         completionNs,
         slowdown,
+        ioOperations,
+        deviceExits,
+        ioExits,
+        deviceExitsPerIo: perIo(deviceExits),
+        exitsPerIo: perIo(ioExits),
+        busyNsPerIo: perIo(busyNs),
       };
     });
-    const row: ArchRow = { config: config.label, arch: config.arch, virt: config.virt, paging: config.paging, vms };
+    const row: ArchRow = { config: config.label, arch: config.arch, virt: config.virt, paging: config.paging, io: config.io, vms };
     if (config.arch === 'bare') bare = row;
     rows.push(row);
   }
@@ -208,14 +305,37 @@ export function archTable(rows: readonly ArchRow[]): string {
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n');
 }
 
+/** The I/O table (`--io`): per VM, I/O operations and exits and busy time per operation. */
+export function ioTable(rows: readonly ArchRow[]): string {
+  const header = ['config', 'VM', 'I/O ops', 'device exits/op', 'exits/op', 'busy/op', 'completed', 'vs bare'];
+  const fixed = (value: number | null, digits: number) => (value === null ? '-' : value.toFixed(digits));
+  const body = rows.flatMap((row) =>
+    row.vms.map((vm, index) => [
+      index === 0 ? row.config : '',
+      `${vm.vm} (${vm.guest})`,
+      String(vm.ioOperations),
+      fixed(vm.deviceExitsPerIo, 2),
+      fixed(vm.exitsPerIo, 2),
+      vm.busyNsPerIo === null ? '-' : formatNs(Math.round(vm.busyNsPerIo)),
+      vm.completionNs === null ? 'running' : formatNs(vm.completionNs),
+      vm.slowdown === null ? '1.00x' : `${vm.slowdown.toFixed(2)}x`,
+    ]),
+  );
+  const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column].length)));
+  const numeric = new Set([2, 3, 4, 5, 6, 7]);
+  const line = (cells: string[]) => cells.map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd();
+  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n');
+}
+
 export function archCompareCommand(path: string | undefined, options: ArchCompareOptions, out: { write(text: string): void }): ArchRow[] {
   const rows = compareArchitectures(path, options);
+  const table = options.io === undefined ? archTable : ioTable;
   if (options.json) out.write(JSON.stringify(rows, null, 2) + '\n');
-  else out.write(archTable(rows) + '\n');
+  else out.write(table(rows) + '\n');
   if (options.out !== undefined) {
     mkdirSync(options.out, { recursive: true });
     writeFileSync(join(options.out, 'architectures.json'), JSON.stringify(rows, null, 2) + '\n');
-    writeFileSync(join(options.out, 'architectures.md'), '```\n' + archTable(rows) + '\n```\n');
+    writeFileSync(join(options.out, 'architectures.md'), '```\n' + table(rows) + '\n```\n');
     if (!options.json) out.write(`wrote ${join(options.out, 'architectures.json')} and architectures.md\n`);
   }
   return rows;

@@ -140,7 +140,7 @@ export function buildProgram(io: Io): Command {
   program
     .command('compare')
     .description('run a scenario under several policies and seeds (mean ± 95% CI, CSV, JSON, SVG), or under several architectures and techniques (--arch, --virt)')
-    .argument('[scenario]', 'scenario file (YAML); with --arch/--virt, the bundled examples/overhead.yaml when none')
+    .argument('[scenario]', 'scenario file (YAML); with --arch/--virt, the bundled examples/overhead.yaml when none (examples/io.yaml with --io)')
     .option('--policies <list>', 'comma-separated policies: registry names or paths to .js policy modules (default: the scenario\'s)')
     .option('--seeds <n>', 'number of seeds per policy (default 10)')
     .option('--out <dir>', 'folder for runs.csv, summary.csv, summary.json, summary.md and the SVG plots')
@@ -149,10 +149,11 @@ export function buildProgram(io: Io): Command {
     .option('--arch <list>', 'compare hypervisor architectures: type1,type2 (with the bare machine as reference)')
     .option('--virt <list>', 'compare virtualization techniques: full,para,hw,bt (with the bare machine as reference)')
     .option('--paging <list>', 'with hw: compare shadow,nested paging')
+    .option('--io <list>', 'compare device attach modes: emulated,paravirtual,passthrough (every VM\'s block device and NIC; default scenario examples/io.yaml)')
     .option('--profile <list>', 'compare hypervisor profiles: xen-pv,xen-hvm,kvm-qemu,vmware-esxi,hyper-v,virtualbox')
     .option('--json', 'with --arch/--virt: print the comparison as JSON')
     .action((path: string | undefined, options: CompareOptions & ArchCompareOptions) => {
-      if (options.arch !== undefined || options.virt !== undefined || options.paging !== undefined || options.profile !== undefined) {
+      if (options.arch !== undefined || options.virt !== undefined || options.paging !== undefined || options.profile !== undefined || options.io !== undefined) {
         archCompareCommand(path, options, io.stdout);
         return;
       }

@@ -63,6 +63,8 @@ export interface CostModel {
   readonly netLatencyNs: number;
   /** Network: transmitting one word (4 bytes) of a packet through the switch (the bandwidth). */
   readonly netWordNs: number;
+  /** Passthrough: one guest access to an assigned device's register, without an exit (a PCIe round trip). */
+  readonly passthroughAccessNs: number;
 }
 
 export const DEFAULT_COSTS: CostModel = Object.freeze({
@@ -95,6 +97,7 @@ export const DEFAULT_COSTS: CostModel = Object.freeze({
   balloonPageNs: 1_000,
   netLatencyNs: 10_000,
   netWordNs: 3,
+  passthroughAccessNs: 700,
 });
 
 export type CostName = keyof CostModel;
@@ -131,6 +134,7 @@ export const COST_DESCRIPTIONS: Readonly<Record<CostName, string>> = {
   balloonPageNs: 'balloon: unmapping one page given back and releasing its frame',
   netLatencyNs: "network: the virtual switch's latency from send to the receiver's queue",
   netWordNs: 'network: transmitting one 4-byte word through the switch (the bandwidth)',
+  passthroughAccessNs: "passthrough: one access to an assigned device's register (a PCIe round trip, no exit)",
 };
 
 /** Merges overrides over the defaults and checks every figure is a non-negative integer. */

@@ -97,11 +97,17 @@ export interface EventDataMap {
   'dma.done': { readonly src: number; readonly dst: number; readonly words: number };
   /** The IOMMU refused a transfer (an address outside the VM's memory); nothing was copied. */
   'dma.blocked': { readonly src: number; readonly dst: number; readonly words: number; readonly reason: string };
+  /**
+   * The IOMMU blocked a passthrough device's DMA (published by `vm/NAME/iommu`): `device` is the
+   * device's id, `addr` the first guest-physical word outside the VM's memory, `access` what the
+   * device tried (read: from memory, write: into memory). The whole transfer was blocked.
+   */
+  'iommu.fault': { readonly device: string; readonly addr: number; readonly access: 'read' | 'write'; readonly reason: string };
 
   /** The block device completed `requests` requests (`refused` of them refused) in one completion. */
-  'blk.done': { readonly mode: 'emulated' | 'virtio'; readonly requests: number; readonly refused: number };
+  'blk.done': { readonly mode: 'emulated' | 'virtio' | 'passthrough'; readonly requests: number; readonly refused: number };
   /** The block device refused a request or a queue: a buffer outside the VM's memory, a bad sector or command. Nothing was copied. */
-  'blk.refused': { readonly mode: 'emulated' | 'virtio'; readonly sector: number; readonly addr: number; readonly reason: string };
+  'blk.refused': { readonly mode: 'emulated' | 'virtio' | 'passthrough'; readonly sector: number; readonly addr: number; readonly reason: string };
   /** The monitor asked the VM's balloon for `target` pages in all. */
   'balloon.target': { readonly target: number };
   /** The guest gave back guest-physical page `page`: unmapped, its host frame released. */
@@ -184,6 +190,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'timer.armed',
   'dma.done',
   'dma.blocked',
+  'iommu.fault',
   'blk.done',
   'blk.refused',
   'balloon.target',

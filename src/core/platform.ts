@@ -44,7 +44,10 @@ export const Port = {
   NIC_RX_LENGTH: 0x304, // read: length in words of the next received packet, 0 when none is queued
   NIC_RX_SOURCE: 0x305, // read: the MAC it came from, 0 when none is queued
   NIC_RECEIVE: 0x306, // write: copy the next received packet to the guest-physical buffer written, dequeue it
-  NIC_MAC: 0x307, // read: this NIC's own MAC (the VM's index in the scenario + 1)
+  NIC_MAC: 0x307, // read: this NIC's own MAC (the VM's index in the scenario + 1), in every attach mode
+  VIRTIO_NET_RX_QUEUE: 0x310, // read/write: paravirtual NIC: guest-physical address of its receive queue
+  VIRTIO_NET_TX_QUEUE: 0x311, // read/write: paravirtual NIC: guest-physical address of its transmit queue
+  VIRTIO_NET_NOTIFY: 0x312, // write: the queue index (VirtioNetQueue) that has new available descriptors
 } as const;
 
 /** The block device's disk: DISK_SECTORS sectors of SECTOR_WORDS words (512 bytes), 64 KiB in all. */
@@ -79,6 +82,15 @@ export const VIRTQ_WORDS = VIRTQ_USED + 2 + VIRTQ_SIZE;
 export const VIRTQ_AVAIL_NO_INTERRUPT = 1;
 /** used.flags bit: the device is busy with a batch and will see new entries without a notification. */
 export const VIRTQ_USED_NO_NOTIFY = 1;
+
+/**
+ * The paravirtual NIC's two queues (same layout as the block queue above; one notification port,
+ * written with the queue's index, as virtio-pci's notify register is). A network descriptor is
+ * [mac, buffer, length, status]: on transmit the driver writes the destination MAC, the buffer and
+ * the length in words; on receive it writes the buffer and its capacity in words, and the device
+ * writes the source MAC, the received length and the status (NicStatus).
+ */
+export const VirtioNetQueue = { RX: 0, TX: 1 } as const;
 
 /** The most words one DMA transfer copies. */
 export const DMA_LIMIT_WORDS = 4096;

@@ -4,7 +4,7 @@
  */
 import { BALLOON_GUEST_DEFAULTS, BALLOON_GUEST_SOURCE, BLK_DEFAULTS, BLK_EMULATED_SOURCE, BLK_VIRTIO_SOURCE } from './block.js';
 import { KERNEL_DEFAULTS, KERNEL_SOURCE } from './kernel.js';
-import { NET_DEFAULTS, NET_PING_SOURCE, NET_PONG_SOURCE } from './net.js';
+import { NET_DEFAULTS, NET_PING_PV_SOURCE, NET_PING_SOURCE, NET_PONG_PV_SOURCE, NET_PONG_SOURCE } from './net.js';
 import { KERNEL_PV_SOURCE } from './kernelPv.js';
 import { SMP_IPI_DEFAULTS, SMP_IPI_SOURCE } from './smp.js';
 import { PT_HEAVY_DEFAULTS, PT_HEAVY_SOURCE, TLB_HEAVY_DEFAULTS, TLB_HEAVY_SOURCE } from './paging.js';
@@ -59,6 +59,18 @@ const guests: readonly BundledGuest[] = [
   { name: 'balloon-guest', description: 'timer workload with a balloon driver: gives unused pages back when the balloon asks', source: BALLOON_GUEST_SOURCE, defaults: BALLOON_GUEST_DEFAULTS },
   { name: 'net-ping', description: 'sends COUNT packets to MAC PEER over the virtual switch and checks each reply', source: NET_PING_SOURCE, defaults: NET_DEFAULTS },
   { name: 'net-pong', description: 'answers COUNT packets from MAC PEER (every word + 1), checking each', source: NET_PONG_SOURCE, defaults: NET_DEFAULTS },
+  {
+    name: 'net-ping-pv',
+    description: 'net-ping through the paravirtual NIC: all COUNT packets in one batch (one notification), checks the replies',
+    source: NET_PING_PV_SOURCE,
+    defaults: NET_DEFAULTS,
+  },
+  {
+    name: 'net-pong-pv',
+    description: 'net-pong through the paravirtual NIC: answers each batch received with one batch of replies',
+    source: NET_PONG_PV_SOURCE,
+    defaults: NET_DEFAULTS,
+  },
   { name: 'trace', description: 'workload: replays a built-in trace of (burst, sleep) pairs (see traceGuestSource)', source: TRACE_SOURCE, defaults: {} },
 ];
 

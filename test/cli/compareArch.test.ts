@@ -70,3 +70,59 @@ describe('compare --paging: nested paging against shadow paging', () => {
     expect(vm('type1/hw/shadow', 'pt').exitsByReason['page-fault']).toBeGreaterThan(100);
   });
 });
+
+describe('compare --io: device attach modes', () => {
+  const ioRows = compareArchitectures(undefined, { arch: 'type1,type2', virt: 'hw', io: 'emulated,paravirtual,passthrough' });
+  const vm = (config: string, name: string) => ioRows.find((row) => row.config === config)?.vms.find((candidate) => candidate.vm === name) as ArchRow['vms'][number];
+  const names = ['disk', 'ping', 'pong'];
+
+  it('runs every mode under every architecture, each guest with the driver its mode needs', () => {
+    expect(ioRows.map((row) => row.config)).toEqual([
+      'bare machine',
+      'type1/hw/emulated',
+      'type1/hw/paravirtual',
+      'type1/hw/passthrough',
+      'type2/hw/emulated',
+      'type2/hw/paravirtual',
+      'type2/hw/passthrough',
+    ]);
+    expect(ioRows[2].vms.map((result) => result.guest)).toEqual(['blk-virtio', 'net-ping-pv', 'net-pong-pv']);
+    expect(ioRows[3].vms.map((result) => result.guest)).toEqual(['blk-emulated', 'net-ping', 'net-pong']);
+    // Every run did all of its I/O: 16 sector reads, 8 packets each way.
+    for (const row of ioRows) expect(row.vms.map((result) => result.ioOperations)).toEqual([16, 16, 16]);
+  });
+
+  it('exits per I/O operation on the devices: passthrough < paravirtual < emulated; paravirtual far fewer in all', () => {
+    for (const arch of ['type1', 'type2']) {
+      for (const name of names) {
+        const emulated = vm(`${arch}/hw/emulated`, name);
+        const paravirtual = vm(`${arch}/hw/paravirtual`, name);
+        const passthrough = vm(`${arch}/hw/passthrough`, name);
+        expect(passthrough.deviceExitsPerIo).toBe(0);
+        expect(paravirtual.deviceExitsPerIo as number).toBeGreaterThan(0);
+        expect(paravirtual.deviceExitsPerIo as number).toBeLessThan(emulated.deviceExitsPerIo as number);
+        expect((paravirtual.exitsPerIo as number) * 5).toBeLessThan(emulated.exitsPerIo as number);
+        // Passthrough still exits for its interrupts (the emulated interrupt controller, hlt).
+        expect(passthrough.exitsPerIo as number).toBeLessThan(emulated.exitsPerIo as number);
+        expect(passthrough.busyNsPerIo as number).toBeLessThan(emulated.busyNsPerIo as number);
+        expect(paravirtual.busyNsPerIo as number).toBeLessThan(emulated.busyNsPerIo as number);
+      }
+    }
+  });
+
+  it('Type 2 is slower than Type 1 on I/O in every mode', () => {
+    for (const mode of ['emulated', 'paravirtual', 'passthrough']) {
+      for (const name of names) {
+        expect(vm(`type2/hw/${mode}`, name).busyNsPerIo as number).toBeGreaterThan(vm(`type1/hw/${mode}`, name).busyNsPerIo as number);
+        expect(vm(`type2/hw/${mode}`, name).completionNs as number).toBeGreaterThan(vm(`type1/hw/${mode}`, name).completionNs as number);
+      }
+    }
+  });
+
+  it('refuses an unknown attach mode with exit 2', () => {
+    let stderr = '';
+    const code = main(['compare', '--io', 'emulated,virtio'], { stdout: { write: () => {} }, stderr: { write: (text) => (stderr += text) }, color: false });
+    expect(code).toBe(2);
+    expect(stderr).toContain("--io: unknown 'virtio' (expected a comma-separated list of: emulated, paravirtual, passthrough)");
+  });
+});

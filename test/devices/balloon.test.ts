@@ -91,8 +91,9 @@ wait:
 
   it('a run with a balloon input and both block guests replays identically, and its fold matches the simulation', () => {
     const bundled = (name: string, guest: string) => ({ ...guestVm(name, ''), guest: { kind: 'bundled' as const, name: guest } });
+    const virtio = { ...bundled('v', 'blk-virtio'), devices: { block: 'paravirtual', nic: 'emulated' } as const };
     const run = runChecked(
-      testScenario([bundled('b', 'balloon-guest'), bundled('e', 'blk-emulated'), bundled('v', 'blk-virtio')], {
+      testScenario([bundled('b', 'balloon-guest'), bundled('e', 'blk-emulated'), virtio], {
         host: { pcpus: 2, memoryBytes: 16 * 1024 * 1024 },
         run: { timeNs: 20_000_000, instructions: undefined, checkpointEvery: 200 },
         inputs: [{ kind: 'balloon', atNs: 2_000_000, vm: 'b', pages: 5 }],

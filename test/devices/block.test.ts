@@ -11,7 +11,8 @@ const BLOCK_PORTS: ReadonlySet<number> = new Set([Port.BLK_SECTOR, Port.BLK_BUFF
 const N = 8;
 
 function runGuest(name: 'blk-emulated' | 'blk-virtio', requests = N) {
-  return runChecked(testScenario([{ ...guestVm('g', ''), guest: { kind: 'bundled', name }, params: { REQUESTS: requests } }]));
+  const devices = { block: name === 'blk-virtio' ? 'paravirtual' : 'emulated', nic: 'emulated' } as const;
+  return runChecked(testScenario([{ ...guestVm('g', ''), guest: { kind: 'bundled', name }, params: { REQUESTS: requests }, devices }]));
 }
 
 function blockExits(events: readonly SimEvent[]): number {
@@ -88,7 +89,7 @@ poll:
   .org 0x1000
 queue: .space 128
 `;
-    const run = runChecked(testScenario([guestVm('g', source)]));
+    const run = runChecked(testScenario([guestVm('g', source, { devices: { block: 'paravirtual', nic: 'emulated' } })]));
     const memory = run.simulation.vms[0].memory;
     const refused = run.events.filter((event) => event.type === 'blk.refused');
     expect(refused.map((event) => event.data)).toEqual([

@@ -60,6 +60,7 @@ const MINIMAL_RESOLVED: Scenario = {
       postedInterrupts: false,
       paging: 'shadow',
       tlbEntries: 64,
+      devices: { block: 'emulated', nic: 'emulated' },
     },
   ],
   inputs: [],
@@ -76,7 +77,7 @@ describe('loadScenario: good files', () => {
     expect(Object.keys(s.host)).toEqual(['pcpus', 'memoryBytes', 'type', 'load']);
     expect(Object.keys(s.scheduler)).toEqual(['policy', 'quantumNs']);
     expect(Object.keys(s.run)).toEqual(['timeNs', 'instructions', 'checkpointEvery', 'smpQuantumNs']);
-    expect(Object.keys(s.vms[0])).toEqual(['name', 'vcpus', 'memoryBytes', 'guest', 'params', 'startNs', 'autostart', 'sched', 'virt', 'postedInterrupts', 'paging', 'tlbEntries']);
+    expect(Object.keys(s.vms[0])).toEqual(['name', 'vcpus', 'memoryBytes', 'guest', 'params', 'startNs', 'autostart', 'sched', 'virt', 'postedInterrupts', 'paging', 'tlbEntries', 'devices']);
     expect(Object.keys(s.vms[0].sched)).toEqual(['weight', 'cap']);
   });
 
@@ -142,6 +143,7 @@ describe('loadScenario: good files', () => {
           postedInterrupts: false,
           paging: 'shadow',
           tlbEntries: 64,
+          devices: { block: 'emulated', nic: 'emulated' },
         },
         {
           name: 'beta-2',
@@ -156,6 +158,7 @@ describe('loadScenario: good files', () => {
           postedInterrupts: false,
           paging: 'shadow',
           tlbEntries: 64,
+          devices: { block: 'emulated', nic: 'emulated' },
         },
         {
           name: 'gamma',
@@ -170,6 +173,7 @@ describe('loadScenario: good files', () => {
           postedInterrupts: false,
           paging: 'shadow',
           tlbEntries: 64,
+          devices: { block: 'emulated', nic: 'emulated' },
         },
       ],
       inputs: [],
@@ -243,7 +247,7 @@ describe('loadScenario: good files', () => {
 });
 
 describe('loadScenario: errors', () => {
-  const VM_KEYS = 'name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, postedInterrupts, paging, tlbEntries';
+  const VM_KEYS = 'name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, postedInterrupts, paging, tlbEntries, devices';
 
   it.each<[string, string[], string[]]>([
     [
@@ -488,7 +492,7 @@ describe('resolveScenarioObject', () => {
       [0, 0, 'vms[1].name'],
     ]);
     expect(message.split('\n')).toEqual([
-      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, postedInterrupts, paging, tlbEntries); did you mean 'memory'?",
+      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, postedInterrupts, paging, tlbEntries, devices); did you mean 'memory'?",
       "demo.yaml: vms[1].name: missing required key 'name'",
     ]);
   });
@@ -520,6 +524,7 @@ describe('resolveScenarioObject', () => {
           postedInterrupts: false,
           paging: 'shadow',
           tlbEntries: 64,
+          devices: { block: 'emulated', nic: 'emulated' },
         },
         {
           name: 'beta',
@@ -534,6 +539,7 @@ describe('resolveScenarioObject', () => {
           postedInterrupts: false,
           paging: 'shadow',
           tlbEntries: 64,
+          devices: { block: 'emulated', nic: 'emulated' },
         },
       ],
     });

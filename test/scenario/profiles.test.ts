@@ -23,6 +23,21 @@ describe('hypervisor profiles', () => {
     expect(s.costs.ioEmulateNs).toBe(1_000);
   });
 
+  it('attach devices the way the product does by default; a VM may set its own', () => {
+    const modes = (profile: string) => load(['name: p', `profile: ${profile}`, 'vms:', '  - name: a', '    guest: kernel']).vms[0].devices;
+    for (const profile of ['xen-pv', 'kvm-qemu', 'vmware-esxi', 'hyper-v']) expect(modes(profile)).toEqual({ block: 'paravirtual', nic: 'paravirtual' });
+    for (const profile of ['xen-hvm', 'virtualbox']) expect(modes(profile)).toEqual({ block: 'emulated', nic: 'emulated' });
+    const own = load(['name: p', 'profile: kvm-qemu', 'vms:', '  - name: a', '    guest: kernel', '    devices: { nic: passthrough }']);
+    expect(own.vms[0].devices).toEqual({ block: 'paravirtual', nic: 'passthrough' });
+    expect(load(['name: p', 'vms:', '  - name: a', '    guest: kernel']).vms[0].devices).toEqual({ block: 'emulated', nic: 'emulated' });
+  });
+
+  it('reject an unknown attach mode, saying what was expected', () => {
+    expect(() => load(['name: p', 'vms:', '  - name: a', '    guest: kernel', '    devices: { block: virtio }'])).toThrow(
+      /vms\[0\]\.devices\.block: expected an attach mode for the block device, one of: emulated, paravirtual, passthrough, got 'virtio'/,
+    );
+  });
+
   it('report an unknown profile with the known ones', () => {
     expect(() => load(['name: p', 'profile: qemu-tcg', 'vms:', '  - name: a', '    guest: kernel'])).toThrow(ScenarioError);
     try {

@@ -1,46 +1,41 @@
 /**
- * The VM's block device: an in-memory disk image (DISK_SECTORS sectors of SECTOR_WORDS words)
- * reached two ways, over one disk.
+ * The VM's block device: an in-memory disk image (DISK_SECTORS sectors of SECTOR_WORDS words),
+ * attached to the VM in one of three modes (the scenario's `devices.block`), which decides the
+ * interface the guest sees; ports of the other interface are not claimed and read as the open bus.
  *
  * - **Emulated** (an IDE-like register file): the guest writes the sector, the guest-physical
- *   buffer and the command to three ports, each write an exit; the request completes after
- *   `diskLatencyNs + diskSectorNs` and raises IRQ_BLOCK; the status port then reads DONE or ERROR.
- * - **Paravirtual** (virtio-like): the guest writes its queue's address once, then puts requests
- *   in guest memory (descriptor table and available ring, see platform.ts) and notifies the
- *   device with one port write per batch. The device takes every available descriptor, completes
- *   the whole batch after `diskLatencyNs + n x diskSectorNs` into the used ring and raises one
+ *   buffer and the command to three ports, each write an exit emulated by the monitor; the request
+ *   completes after `diskLatencyNs + diskSectorNs` and raises IRQ_BLOCK; the status port then
+ *   reads DONE or ERROR.
+ * - **Paravirtual** (virtio-like, virtqueue.ts): the guest writes its queue's address once, then
+ *   puts requests in guest memory (descriptor table and available ring) and notifies the device
+ *   with one port write per batch. The device takes every available descriptor, completes the
+ *   whole batch after `diskLatencyNs + n x diskSectorNs` into the used ring and raises one
  *   interrupt, unless the driver set VIRTQ_AVAIL_NO_INTERRUPT. While a batch is in flight it sets
  *   VIRTQ_USED_NO_NOTIFY in the used ring: entries added meanwhile need no notification, the
  *   device takes them when the batch completes.
+ * - **Passthrough** (an assigned device, as with VFIO and VT-d): the same register file as
+ *   emulated, but the guest reaches it without exits (the monitor handles the batch stop before
+ *   an exit would be published, see monitor/passthrough.ts), and the device's DMA goes through the
+ *   VM's IOMMU (iommu.ts): a buffer outside the VM's memory is blocked whole and reported as
+ *   `iommu.fault`; the guest reads status ERROR.
  *
- * Every buffer goes through the VM's own guest-physical map, as the DMA engine's does: a request
- * whose buffer has a word outside the VM's memory is refused whole (`blk.refused`, status ERROR)
- * and nothing is copied. Data moves when the request completes (a kernel queue entry), after the
- * monitor has cut any batch of this VM's vCPUs that runs past that instant (`quiesce`), so the
- * copy lands at its virtual time and no batch's undo log covers it.
+ * Every buffer goes through the VM's own guest-physical map: in the emulated and paravirtual
+ * modes a request whose buffer has a word outside the VM's memory is refused whole by the device
+ * model (`blk.refused`, status ERROR) and nothing is copied. Data moves when the request completes
+ * (a kernel queue entry), after the monitor has cut any batch of this VM's vCPUs that runs past
+ * that instant (`quiesce`), so the copy lands at its virtual time and no batch's undo log covers it.
  */
 import type { EventBus } from '../../core/bus.js';
 import { hashWords } from '../../core/hash.js';
 import type { Kernel } from '../../core/kernel.js';
 import type { GuestPhysicalMap } from '../../core/memory.js';
-import {
-  BlkCommand,
-  BlkStatus,
-  DISK_SECTORS,
-  Irq,
-  Port,
-  SECTOR_WORDS,
-  VIRTQ_AVAIL,
-  VIRTQ_AVAIL_NO_INTERRUPT,
-  VIRTQ_DESC,
-  VIRTQ_SIZE,
-  VIRTQ_USED,
-  VIRTQ_USED_NO_NOTIFY,
-  VIRTQ_WORDS,
-  diskPattern,
-} from '../../core/platform.js';
+import { BlkCommand, BlkStatus, DISK_SECTORS, Irq, Port, SECTOR_WORDS, VIRTQ_SIZE, diskPattern } from '../../core/platform.js';
+import type { AttachMode } from '../../core/scenario/schema.js';
 import { Device } from './device.js';
+import type { Iommu } from './iommu.js';
 import type { InterruptController } from './pic.js';
+import { Virtqueue } from './virtqueue.js';
 
 const EMULATED = 0;
 const VIRTIO = 1;
@@ -50,8 +45,12 @@ export interface DiskTiming {
   readonly sectorNs: number;
 }
 
+/** The ports of the register file (emulated and passthrough) and of the paravirtual queue. */
+export const BLOCK_REGISTER_PORTS: readonly number[] = [Port.BLK_SECTOR, Port.BLK_BUFFER, Port.BLK_COMMAND];
+export const BLOCK_VIRTIO_PORTS: readonly number[] = [Port.VIRTIO_QUEUE, Port.VIRTIO_NOTIFY];
+
 export class BlockDevice extends Device {
-  readonly ports = [Port.BLK_SECTOR, Port.BLK_BUFFER, Port.BLK_COMMAND, Port.VIRTIO_QUEUE, Port.VIRTIO_NOTIFY];
+  readonly ports: readonly number[];
   private image: Int32Array | undefined;
   private readonly target: number;
   /** Bumped on stop, failure and reset, so completions already queued are ignored. */
@@ -64,12 +63,11 @@ export class BlockDevice extends Device {
   private command = 0;
   private status: number = BlkStatus.IDLE;
   // The virtio queue.
-  private queue = 0;
-  private lastAvail = 0;
-  private usedIdx = 0;
+  private readonly queue: Virtqueue;
   private batch: number[] | null = null;
   /** Counters: requests completed (and refused) per interface, batches, notifications. */
   emulatedRequests = 0;
+  passthroughRequests = 0;
   virtioRequests = 0;
   batches = 0;
   notifications = 0;
@@ -84,8 +82,12 @@ export class BlockDevice extends Device {
     private readonly pic: InterruptController,
     private readonly memory: GuestPhysicalMap,
     private readonly timing: DiskTiming,
+    readonly mode: AttachMode = 'emulated',
+    private readonly iommu: Iommu | null = null,
   ) {
     super(id, 'block', bus);
+    this.ports = mode === 'paravirtual' ? BLOCK_VIRTIO_PORTS : BLOCK_REGISTER_PORTS;
+    this.queue = new Virtqueue(memory);
     this.target = kernel.register(id, (kind, arg) => this.complete(kind, arg));
   }
 
@@ -99,7 +101,7 @@ export class BlockDevice extends Device {
     if (port === Port.BLK_SECTOR) return this.sector;
     if (port === Port.BLK_BUFFER) return this.buffer;
     if (port === Port.BLK_COMMAND) return this.status;
-    if (port === Port.VIRTIO_QUEUE) return this.queue;
+    if (port === Port.VIRTIO_QUEUE) return this.queue.address;
     return 0;
   }
 
@@ -123,9 +125,7 @@ export class BlockDevice extends Device {
   // ------------------------------------------------------------------ virtio
 
   private setQueue(address: number): void {
-    this.queue = address;
-    this.lastAvail = 0;
-    this.usedIdx = 0;
+    this.queue.reset(address);
     this.batch = null;
     this.queueGeneration++;
   }
@@ -139,21 +139,18 @@ export class BlockDevice extends Device {
   /** Takes every available descriptor as one batch and schedules its completion. */
   private startBatch(): void {
     const queue = this.queue;
-    for (let offset = 0; offset < VIRTQ_WORDS; offset++) {
-      if (this.memory.translate((queue + offset) | 0) < 0) {
-        this.refuse('virtio', -1, queue, `the queue at guest-physical 0x${(queue >>> 0).toString(16)} is not inside the VM's memory`);
-        return;
-      }
+    const invalid = queue.invalid();
+    if (invalid !== null) {
+      this.refuse('virtio', -1, queue.address, invalid);
+      return;
     }
-    const availIdx = this.memory.read(queue + VIRTQ_AVAIL + 1);
-    const count = Math.min((availIdx - this.lastAvail) | 0, VIRTQ_SIZE);
-    if (count <= 0) return;
+    const count = queue.pending();
+    if (count === 0) return;
     const batch: number[] = [];
-    for (let n = 0; n < count; n++) batch.push(this.memory.read(queue + VIRTQ_AVAIL + 2 + ((this.lastAvail + n) & (VIRTQ_SIZE - 1))));
-    this.lastAvail = (this.lastAvail + count) | 0;
+    for (let n = 0; n < count; n++) batch.push(queue.take());
     this.batch = batch;
     this.quiesce();
-    this.memory.write(queue + VIRTQ_USED, this.memory.read(queue + VIRTQ_USED) | VIRTQ_USED_NO_NOTIFY);
+    queue.suppressNotifications(true);
     this.kernel.schedule(this.kernel.now + this.timing.latencyNs + count * this.timing.sectorNs, this.target, VIRTIO, this.generation * 65536 + (this.queueGeneration & 0xffff));
   }
 
@@ -164,10 +161,12 @@ export class BlockDevice extends Device {
     if (arg !== current || !this.ready) return;
     this.quiesce();
     if (kind === EMULATED) {
-      const ok = this.transfer('emulated', this.command, this.sector, this.buffer);
+      const mode = this.mode === 'passthrough' ? 'passthrough' : 'emulated';
+      const ok = this.transfer(mode, this.command, this.sector, this.buffer);
       this.status = ok ? BlkStatus.DONE : BlkStatus.ERROR;
-      this.emulatedRequests++;
-      this.bus.publish(this.id, 'blk.done', { mode: 'emulated', requests: 1, refused: ok ? 0 : 1 });
+      if (mode === 'passthrough') this.passthroughRequests++;
+      else this.emulatedRequests++;
+      this.bus.publish(this.id, 'blk.done', { mode, requests: 1, refused: ok ? 0 : 1 });
       this.raise();
       return;
     }
@@ -176,30 +175,28 @@ export class BlockDevice extends Device {
     let refused = 0;
     for (const id of batch) {
       let ok = false;
-      if (id >= 0 && id < VIRTQ_SIZE) {
-        const descriptor = queue + VIRTQ_DESC + 4 * id;
+      const descriptor = queue.descriptor(id);
+      if (descriptor >= 0) {
         ok = this.transfer('virtio', this.memory.read(descriptor), this.memory.read(descriptor + 1), this.memory.read(descriptor + 2));
         this.memory.write(descriptor + 3, ok ? BlkStatus.DONE : BlkStatus.ERROR);
       } else {
-        this.refuse('virtio', -1, queue, `descriptor index ${id} is not in 0..${VIRTQ_SIZE - 1}`);
+        this.refuse('virtio', -1, queue.address, `descriptor index ${id} is not in 0..${VIRTQ_SIZE - 1}`);
       }
       if (!ok) refused++;
-      this.memory.write(queue + VIRTQ_USED + 2 + (this.usedIdx & (VIRTQ_SIZE - 1)), id);
-      this.usedIdx = (this.usedIdx + 1) | 0;
+      queue.use(id);
     }
-    this.memory.write(queue + VIRTQ_USED + 1, this.usedIdx);
-    this.memory.write(queue + VIRTQ_USED, this.memory.read(queue + VIRTQ_USED) & ~VIRTQ_USED_NO_NOTIFY);
+    queue.suppressNotifications(false);
     this.virtioRequests += batch.length;
     this.batches++;
     this.batch = null;
     this.bus.publish(this.id, 'blk.done', { mode: 'virtio', requests: batch.length, refused });
-    if ((this.memory.read(queue + VIRTQ_AVAIL) & VIRTQ_AVAIL_NO_INTERRUPT) === 0) this.raise();
+    if (!queue.interruptSuppressed()) this.raise();
     // Entries the driver added while NO_NOTIFY was set, without a notification.
-    if (this.memory.read(queue + VIRTQ_AVAIL + 1) !== this.lastAvail) this.startBatch();
+    if (queue.pending() > 0) this.startBatch();
   }
 
   /** Copies one sector between the disk and guest memory; false (and `blk.refused`) when refused. */
-  private transfer(mode: 'emulated' | 'virtio', command: number, sector: number, buffer: number): boolean {
+  private transfer(mode: 'emulated' | 'virtio' | 'passthrough', command: number, sector: number, buffer: number): boolean {
     if (command !== BlkCommand.READ && command !== BlkCommand.WRITE) {
       this.refuse(mode, sector, buffer, `unknown command ${command}`);
       return false;
@@ -209,6 +206,16 @@ export class BlockDevice extends Device {
       return false;
     }
     // Check the whole buffer before copying a word, so a refused request changes nothing.
+    if (this.iommu !== null && mode === 'passthrough') {
+      // The assigned device's own DMA: the IOMMU blocks it and reports the fault.
+      const mapped = this.iommu.map(this.id, buffer, SECTOR_WORDS, command === BlkCommand.READ ? 'write' : 'read');
+      if (mapped === null) {
+        this.refused++;
+        return false;
+      }
+      this.copy(command, sector, mapped);
+      return true;
+    }
     const indexes = new Int32Array(SECTOR_WORDS);
     for (let offset = 0; offset < SECTOR_WORDS; offset++) {
       const index = this.memory.translate((buffer + offset) | 0);
@@ -218,14 +225,18 @@ export class BlockDevice extends Device {
       }
       indexes[offset] = index;
     }
+    this.copy(command, sector, indexes);
+    return true;
+  }
+
+  private copy(command: number, sector: number, indexes: Int32Array): void {
     const host = this.memory.host.words;
     const base = sector * SECTOR_WORDS;
     if (command === BlkCommand.READ) for (let offset = 0; offset < SECTOR_WORDS; offset++) host[indexes[offset]] = this.disk[base + offset];
     else for (let offset = 0; offset < SECTOR_WORDS; offset++) this.disk[base + offset] = host[indexes[offset]];
-    return true;
   }
 
-  private refuse(mode: 'emulated' | 'virtio', sector: number, addr: number, reason: string): void {
+  private refuse(mode: 'emulated' | 'virtio' | 'passthrough', sector: number, addr: number, reason: string): void {
     this.refused++;
     this.bus.publish(this.id, 'blk.refused', { mode, sector, addr, reason });
   }
@@ -249,23 +260,23 @@ export class BlockDevice extends Device {
     this.buffer = 0;
     this.command = 0;
     this.status = BlkStatus.IDLE;
-    this.queue = 0;
-    this.lastAvail = 0;
-    this.usedIdx = 0;
+    this.queue.reset(0);
     this.batch = null;
   }
 
   snapshot(): Record<string, unknown> {
     return {
       state: this.lifecycle.state,
+      mode: this.mode,
       sector: this.sector,
       buffer: this.buffer,
       status: this.status,
-      queue: this.queue,
-      lastAvail: this.lastAvail,
-      usedIdx: this.usedIdx,
+      queue: this.queue.address,
+      lastAvail: this.queue.lastAvail,
+      usedIdx: this.queue.usedIdx,
       inFlight: this.batch?.length ?? 0,
       emulatedRequests: this.emulatedRequests,
+      passthroughRequests: this.passthroughRequests,
       virtioRequests: this.virtioRequests,
       batches: this.batches,
       notifications: this.notifications,

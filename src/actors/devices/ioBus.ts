@@ -9,11 +9,17 @@ export class IoBus {
   private readonly ports = new Map<number, Device>();
   private readonly mmio = new Map<number, Device>();
   readonly devices: Device[] = [];
+  /** Ports of passthrough devices: the guest reaches them without an exit (monitor/passthrough.ts). */
+  private readonly direct = new Set<number>();
+  /** Guest accesses to passthrough ports (none of them an exit). */
+  directAccesses = 0;
 
-  attach(device: Device): void {
+  /** Attaches a device; `direct`: it is assigned to the VM (passthrough), its ports do not exit. */
+  attach(device: Device, direct = false): void {
     for (const port of device.ports) {
       if (this.ports.has(port)) throw new Error(`port ${port} is claimed twice`);
       this.ports.set(port, device);
+      if (direct) this.direct.add(port);
     }
     for (const address of device.mmio) {
       if (this.mmio.has(address)) throw new Error(`MMIO address ${address} is claimed twice`);
@@ -27,6 +33,11 @@ export class IoBus {
    * io-owner mutant (src/actors/mutations.ts), which skips the owner check this way.
    */
   fallback: IoBus | null = null;
+
+  /** Whether a port belongs to a passthrough device (an access to it is not an exit). */
+  isDirect(port: number): boolean {
+    return this.direct.size > 0 && this.direct.has(port);
+  }
 
   /** Reads a port; an address no ready device claims reads as the open bus. */
   readPort(port: number): number {

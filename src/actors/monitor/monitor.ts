@@ -31,6 +31,7 @@ import { enterHandler, executePrivileged } from '../vcpu/interpreter.js';
 import type { Vcpu } from '../vcpu/vcpu.js';
 import type { Vm } from '../vm.js';
 import { neighbourOf, type Mutation } from '../mutations.js';
+import { accessDirectly, isDirectAccess } from './passthrough.js';
 
 const DISPATCH = 0;
 const ENTER = 1;
@@ -473,6 +474,20 @@ export class Monitor {
       return;
     }
     if (vcpu.cpu.stop !== Stop.BUDGET) {
+      if (stopCode === Stop.IO && isDirectAccess(this.vmOf(vcpu), vcpu.cpu.stopA)) {
+        // A passthrough device: no exit, the guest goes on after the access (see passthrough.ts).
+        const accessNs = accessDirectly(this.vmOf(vcpu), vcpu, this.costs);
+        if (interrupted >= 0) {
+          // ... unless an interrupt arrived meanwhile: its exit comes right after the access.
+          vcpu.publishInterruptExit(interrupted);
+          const exitNs = this.costs.exitNs + this.costs.entryNs;
+          vcpu.counters.overheadNs += exitNs;
+          this.schedule(pcpu, ENTER, now + accessNs + exitNs);
+          return;
+        }
+        this.schedule(pcpu, ENTER, now + accessNs);
+        return;
+      }
       vcpu.publishExit();
       return;
     }

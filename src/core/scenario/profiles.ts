@@ -13,6 +13,8 @@ export interface Profile {
   readonly hostType: 'type1' | 'type2';
   readonly virt: 'full' | 'para' | 'hw' | 'bt';
   readonly paging: 'shadow' | 'nested';
+  /** How its block device and NIC are attached by default (the drivers its guests usually run). */
+  readonly devices: { readonly block: 'emulated' | 'paravirtual' | 'passthrough'; readonly nic: 'emulated' | 'paravirtual' | 'passthrough' };
   /** Cost overrides, in source form (cost name without Ns: integer ns). */
   readonly costs: Readonly<Partial<Record<CostName, number>>>;
 }
@@ -24,6 +26,8 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     hostType: 'type1',
     virt: 'para',
     paging: 'shadow',
+    // blkfront/netfront in the guest, blkback/netback in dom0: paravirtual rings.
+    devices: { block: 'paravirtual', nic: 'paravirtual' },
     costs: { hypercallNs: 150, ioEmulateNs: 4_000 },
   },
   'xen-hvm': {
@@ -32,6 +36,8 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     hostType: 'type1',
     virt: 'hw',
     paging: 'nested',
+    // qemu-dm emulates IDE and an e1000/rtl8139 unless the guest loads PV drivers.
+    devices: { block: 'emulated', nic: 'emulated' },
     costs: { ioEmulateNs: 6_000, mmioEmulateNs: 7_000 },
   },
   'kvm-qemu': {
@@ -40,6 +46,8 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     hostType: 'type1',
     virt: 'hw',
     paging: 'nested',
+    // virtio-blk and virtio-net (libvirt's default for Linux guests).
+    devices: { block: 'paravirtual', nic: 'paravirtual' },
     costs: { ioEmulateNs: 5_000, mmioEmulateNs: 6_000 },
   },
   'vmware-esxi': {
@@ -48,6 +56,8 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     hostType: 'type1',
     virt: 'hw',
     paging: 'nested',
+    // PVSCSI and VMXNET3, VMware's paravirtual adapters.
+    devices: { block: 'paravirtual', nic: 'paravirtual' },
     costs: { ioEmulateNs: 2_000 },
   },
   'hyper-v': {
@@ -56,6 +66,8 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     hostType: 'type1',
     virt: 'hw',
     paging: 'nested',
+    // Synthetic storage and network devices over VMBus (storvsc, netvsc).
+    devices: { block: 'paravirtual', nic: 'paravirtual' },
     costs: { ioEmulateNs: 4_000 },
   },
   virtualbox: {
@@ -64,6 +76,8 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     hostType: 'type2',
     virt: 'hw',
     paging: 'nested',
+    // Its defaults: an emulated AHCI controller and an emulated Intel e1000.
+    devices: { block: 'emulated', nic: 'emulated' },
     costs: { ioEmulateNs: 3_000 },
   },
 };
@@ -94,7 +108,8 @@ export function applyProfile(raw: unknown): unknown {
       if (!isMap(vm)) return vm;
       // Nested paging needs hardware assistance: a VM the file gives another technique pages by shadow tables.
       const virt = vm.virt ?? profile.virt;
-      return { virt: profile.virt, paging: virt === 'hw' ? profile.paging : 'shadow', ...vm };
+      const devices = vm.devices === undefined ? { ...profile.devices } : isMap(vm.devices) ? { ...profile.devices, ...vm.devices } : vm.devices;
+      return { virt: profile.virt, paging: virt === 'hw' ? profile.paging : 'shadow', ...vm, devices };
     });
   }
   return out;

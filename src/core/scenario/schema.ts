@@ -142,7 +142,25 @@ export interface VmSpec {
   readonly paging?: PagingMode;
   /** Entries of each vCPU's TLB (default 64). */
   readonly tlbEntries?: number;
+  /** How its block device and NIC are attached (default both emulated). A resolved scenario always has it. */
+  readonly devices?: DeviceAttachments;
 }
+
+/**
+ * How a device is attached to a VM: emulated (a register file, every access an exit emulated by the
+ * monitor), paravirtual (a virtio-like queue in guest memory, one notification per batch) or
+ * passthrough (the device's own register file reached without exits, its DMA through the IOMMU).
+ */
+export const ATTACH_MODES = ['emulated', 'paravirtual', 'passthrough'] as const;
+export type AttachMode = (typeof ATTACH_MODES)[number];
+
+/** The attach mode of each device that has more than one (docs/architectures.md). */
+export interface DeviceAttachments {
+  readonly block: AttachMode;
+  readonly nic: AttachMode;
+}
+
+export const DEFAULT_DEVICE_ATTACHMENTS: DeviceAttachments = Object.freeze({ block: 'emulated', nic: 'emulated' });
 
 export const PAGING_MODES = ['shadow', 'nested'] as const;
 /** `native` is the bare machine's MMU (no monitor), for comparisons; scenario files use the others. */
@@ -433,6 +451,27 @@ export const VM_SCHED_SCHEMA = strictObject(
   .prefault({})
   .meta(meta({ title: 'Scheduling parameters', description: 'Scheduling parameters of the VM (all optional).' }));
 
+function attachMode(device: string) {
+  return z
+    .enum(ATTACH_MODES, { error: (issue) => oneOfMessage(`an attach mode for the ${device}`, issue.input, ATTACH_MODES) })
+    .default('emulated')
+    .meta(
+      meta({
+        title: `${capitalize(device)} attach mode`,
+        description: `How the ${device} is attached: emulated (its register file; every access exits and is emulated by the monitor), paravirtual (a virtio-like queue in guest memory; one notification per batch) or passthrough (its register file reached without exits; its DMA goes through the IOMMU). Default emulated.`,
+      }),
+    );
+}
+
+const DEVICES_SCHEMA = strictObject({ block: attachMode('block device'), nic: attachMode('NIC') }, 'device attach modes')
+  .prefault({})
+  .meta(
+    meta({
+      title: 'Devices',
+      description: 'How the VM\'s devices are attached (docs/architectures.md); a guest must use the interface its mode exposes, the other reads as the open bus. Default: both emulated.',
+    }),
+  );
+
 function guestNameSchema(guests: readonly string[]) {
   const known = new Set(guests);
   return nonEmptyString('the name of a bundled guest')
@@ -584,6 +623,7 @@ function vmSchema(guests: readonly string[]) {
       tlbEntries: integer(1, 1024)
         .default(64)
         .meta(meta({ title: 'TLB entries', description: "Entries of each vCPU's TLB, 1 to 1024 (default 64)." })),
+      devices: DEVICES_SCHEMA,
     },
     'VM settings',
   ).meta(meta({ title: 'VM', description: 'One virtual machine.' }));
@@ -1032,6 +1072,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         postedInterrupts: vm.postedInterrupts,
         paging: vm.paging ?? (vm.virt === 'hw' ? 'nested' : 'shadow'),
         tlbEntries: vm.tlbEntries,
+        devices: { block: vm.devices.block, nic: vm.devices.nic },
       };
     }),
     inputs: resolveInputs(p.inputs as ParsedInput[]),
@@ -1131,6 +1172,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       postedInterrupts: vm.postedInterrupts ?? false,
       paging: vm.paging ?? ((vm.virt ?? 'full') === 'hw' ? 'nested' : 'shadow'),
       tlbEntries: vm.tlbEntries ?? 64,
+      devices: { ...(vm.devices ?? DEFAULT_DEVICE_ATTACHMENTS) },
     })),
     ...(s.inputs.length === 0 ? {} : { inputs: inputsToSource(s.inputs) }),
   };

@@ -173,6 +173,7 @@ export function reduce(draft: S, event: SimEvent): void {
     }
     case 'dma.done':
     case 'dma.blocked':
+    case 'iommu.fault':
     case 'blk.done':
     case 'blk.refused':
     case 'balloon.target':
@@ -181,7 +182,7 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'net.sent':
     case 'net.delivered':
     case 'net.dropped':
-      // The DMA engine, the block device, the balloon and the NIC are not part of the folded view (their effect is on memory, by digest).
+      // The DMA engine, the IOMMU, the block device, the balloon and the NIC are not part of the folded view (their effect is on memory, by digest).
       return;
     case 'host.process':
     case 'input.console':
