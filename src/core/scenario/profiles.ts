@@ -14,6 +14,8 @@ export interface Profile {
   readonly virt: 'full' | 'para' | 'hw' | 'bt';
   readonly paging: 'shadow' | 'nested';
   /** How its block device and NIC are attached by default (the drivers its guests usually run). */
+  /** Posted interrupts (APICv/AVIC) for its hardware-assisted VMs. */
+  readonly postedInterrupts: boolean;
   readonly devices: { readonly block: 'emulated' | 'paravirtual' | 'passthrough'; readonly nic: 'emulated' | 'paravirtual' | 'passthrough' };
   /** Cost overrides, in source form (cost name without Ns: integer ns). */
   readonly costs: Readonly<Partial<Record<CostName, number>>>;
@@ -27,6 +29,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     virt: 'para',
     paging: 'shadow',
     // blkfront/netfront in the guest, blkback/netback in dom0: paravirtual rings.
+    postedInterrupts: false,
     devices: { block: 'paravirtual', nic: 'paravirtual' },
     costs: { hypercallNs: 150, ioEmulateNs: 4_000 },
   },
@@ -37,6 +40,8 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     virt: 'hw',
     paging: 'nested',
     // qemu-dm emulates IDE and an e1000/rtl8139 unless the guest loads PV drivers.
+    // Xen turns APIC virtualization (posted interrupts) on where the CPU has it (xen-command-line: apicv, default true).
+    postedInterrupts: true,
     devices: { block: 'emulated', nic: 'emulated' },
     costs: { ioEmulateNs: 6_000, mmioEmulateNs: 7_000 },
   },
@@ -47,6 +52,8 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     virt: 'hw',
     paging: 'nested',
     // virtio-blk and virtio-net (libvirt's default for Linux guests).
+    // kvm_intel's enable_apicv defaults to on: posted interrupts where the CPU has them.
+    postedInterrupts: true,
     devices: { block: 'paravirtual', nic: 'paravirtual' },
     costs: { ioEmulateNs: 5_000, mmioEmulateNs: 6_000 },
   },
@@ -57,6 +64,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     virt: 'hw',
     paging: 'nested',
     // PVSCSI and VMXNET3, VMware's paravirtual adapters.
+    postedInterrupts: false,
     devices: { block: 'paravirtual', nic: 'paravirtual' },
     costs: { ioEmulateNs: 2_000 },
   },
@@ -67,6 +75,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     virt: 'hw',
     paging: 'nested',
     // Synthetic storage and network devices over VMBus (storvsc, netvsc).
+    postedInterrupts: false,
     devices: { block: 'paravirtual', nic: 'paravirtual' },
     costs: { ioEmulateNs: 4_000 },
   },
@@ -77,6 +86,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
     virt: 'hw',
     paging: 'nested',
     // Its defaults: an emulated AHCI controller and an emulated Intel e1000.
+    postedInterrupts: false,
     devices: { block: 'emulated', nic: 'emulated' },
     costs: { ioEmulateNs: 3_000 },
   },
@@ -109,7 +119,7 @@ export function applyProfile(raw: unknown): unknown {
       // Nested paging needs hardware assistance: a VM the file gives another technique pages by shadow tables.
       const virt = vm.virt ?? profile.virt;
       const devices = vm.devices === undefined ? { ...profile.devices } : isMap(vm.devices) ? { ...profile.devices, ...vm.devices } : vm.devices;
-      return { virt: profile.virt, paging: virt === 'hw' ? profile.paging : 'shadow', ...vm, devices };
+      return { virt: profile.virt, paging: virt === 'hw' ? profile.paging : 'shadow', postedInterrupts: virt === 'hw' && profile.postedInterrupts, ...vm, devices };
     });
   }
   return out;
