@@ -48,6 +48,8 @@ export interface ArchCompareOptions {
   readonly paging?: string;
   /** Device attach modes to compare (emulated, paravirtual, passthrough). */
   readonly io?: string;
+  /** With hw: how interrupts reach a running vCPU (exit, posted). */
+  readonly interrupts?: string;
   readonly out?: string;
   readonly json?: boolean;
 }
@@ -128,6 +130,7 @@ function configure(
   paging: PagingMode,
   profileCosts: Partial<Record<CostName, number>> = {},
   devices: DeviceAttachments | undefined = undefined,
+  posted: boolean | undefined = undefined,
 ): Scenario {
   const bare = arch === 'bare';
   return {
@@ -141,6 +144,8 @@ function configure(
       return {
         ...vm,
         virt: technique,
+        // Posted interrupts are a hardware-assisted feature; the bare machine has no monitor to exit to.
+        postedInterrupts: !bare && technique === 'hw' && (posted ?? vm.postedInterrupts ?? false),
         paging,
         ...(devices === undefined ? { guest } : { devices, guest: guestFor(guest, devices) }),
       };
@@ -195,6 +200,7 @@ export function compareArchitectures(path: string | undefined, options: ArchComp
   const virts = parseList(options.virt, VIRT_TECHNIQUES, '--virt', ['full']);
   const pagings = options.paging === undefined ? undefined : parseList(options.paging, PAGING_MODES, '--paging', ['nested']);
   const ios = options.io === undefined ? undefined : parseList(options.io, ATTACH_MODES, '--io', ['emulated']);
+  const interrupts = options.interrupts === undefined ? undefined : parseList(options.interrupts, ['exit', 'posted'] as const, '--interrupts', ['exit']);
   const loaded = loadScenarioFile(path ?? join(PACKAGE_ROOT, 'examples', ios === undefined ? 'overhead.yaml' : 'io.yaml'));
   interface Config {
     arch: HypervisorType | 'bare';
@@ -203,12 +209,13 @@ export function compareArchitectures(path: string | undefined, options: ArchComp
     label: string;
     costs?: Partial<Record<CostName, number>>;
     io: AttachMode | null;
+    posted?: boolean;
   }
   // The bare machine drives the real devices' registers directly (as passthrough does, at its cost).
   const configs: Config[] = [{ arch: 'bare', virt: 'none', paging: 'native', label: 'bare machine', io: ios === undefined ? null : 'emulated' }];
   for (const name of profiles) {
     const profile = PROFILES[name];
-    configs.push({ arch: profile.hostType, virt: profile.virt, paging: profile.paging, label: `profile ${name}`, costs: profile.costs, io: ios === undefined ? null : profile.devices.block });
+    configs.push({ arch: profile.hostType, virt: profile.virt, paging: profile.paging, label: `profile ${name}`, costs: profile.costs, io: ios === undefined ? null : profile.devices.block, posted: profile.postedInterrupts });
   }
   for (const arch of profiles.length > 0 && options.arch === undefined ? [] : archs) {
     for (const virt of virts) {
@@ -217,9 +224,14 @@ export function compareArchitectures(path: string | undefined, options: ArchComp
       if (virt !== 'hw') variants.push({ paging: 'shadow', label: `${arch}/${virt}` });
       else if (pagings === undefined) variants.push({ paging: 'nested', label: `${arch}/hw` });
       else for (const paging of pagings) variants.push({ paging, label: `${arch}/hw/${paging}` });
+      // Interrupt delivery to a running vCPU (hw only): each listed way, or the scenario's own.
+      const deliveries: { posted: boolean | undefined; suffix: string }[] =
+        virt === 'hw' && interrupts !== undefined ? interrupts.map((way) => ({ posted: way === 'posted', suffix: `/${way}` })) : [{ posted: undefined, suffix: '' }];
       for (const variant of variants) {
-        if (ios === undefined) configs.push({ arch, virt, ...variant, io: null });
-        else for (const io of ios) configs.push({ arch, virt, paging: variant.paging, label: `${variant.label}/${io}`, io });
+        for (const { posted, suffix } of deliveries) {
+          if (ios === undefined) configs.push({ arch, virt, paging: variant.paging, label: `${variant.label}${suffix}`, io: null, posted });
+          else for (const io of ios) configs.push({ arch, virt, paging: variant.paging, label: `${variant.label}/${io}${suffix}`, io, posted });
+        }
       }
     }
   }
@@ -227,7 +239,7 @@ export function compareArchitectures(path: string | undefined, options: ArchComp
   let bare: ArchRow | undefined;
   for (const config of configs) {
     const devices = config.io === null ? undefined : { block: config.io, nic: config.io };
-    const scenario = configure(loaded.scenario, config.arch, config.virt, config.paging, config.costs, devices);
+    const scenario = configure(loaded.scenario, config.arch, config.virt, config.paging, config.costs, devices, config.posted);
     const measured = measure(scenario, loaded.readProgram, loaded.file);
     const { summary, stopped, chars } = measured;
     const vms = summary.vms.map((vm, index): ArchVmResult => {

@@ -149,11 +149,12 @@ export function buildProgram(io: Io): Command {
     .option('--arch <list>', 'compare hypervisor architectures: type1,type2 (with the bare machine as reference)')
     .option('--virt <list>', 'compare virtualization techniques: full,para,hw,bt (with the bare machine as reference)')
     .option('--paging <list>', 'with hw: compare shadow,nested paging')
+    .option('--interrupts <list>', 'with hw: how an interrupt reaches a running vCPU: exit,posted (an external-interrupt exit, or posted interrupts)')
     .option('--io <list>', 'compare device attach modes: emulated,paravirtual,passthrough (every VM\'s block device and NIC; default scenario examples/io.yaml)')
     .option('--profile <list>', 'compare hypervisor profiles: xen-pv,xen-hvm,kvm-qemu,vmware-esxi,hyper-v,virtualbox')
     .option('--json', 'with --arch/--virt: print the comparison as JSON')
     .action((path: string | undefined, options: CompareOptions & ArchCompareOptions) => {
-      if (options.arch !== undefined || options.virt !== undefined || options.paging !== undefined || options.profile !== undefined || options.io !== undefined) {
+      if (options.arch !== undefined || options.virt !== undefined || options.paging !== undefined || options.profile !== undefined || options.io !== undefined || options.interrupts !== undefined) {
         archCompareCommand(path, options, io.stdout);
         return;
       }

@@ -30,15 +30,24 @@ describe('interrupts for a running vCPU', () => {
     }
   });
 
-  it('need no exit with posted interrupts, and the guest sees the same interrupts and prints the same', () => {
+  it('need no exit with posted interrupts, nor does the end of interrupt, and the guest does the same work sooner', () => {
     const exiting = kernelRun(false);
     const posted = kernelRun(true);
     const vcpu = posted.summary.vms[0].vcpus[0];
     expect(vcpu.exits.interrupt).toBe(0);
     expect(count(posted, 'exit.interrupt')).toBe(0);
-    expect(count(posted, 'irq.posted')).toBe(count(exiting, 'exit.interrupt'));
-    expect(count(posted, 'irq.inject')).toBe(count(exiting, 'irq.inject'));
-    expect(consoleOf(posted, 'k')).toEqual(consoleOf(exiting, 'k'));
+    expect(count(posted, 'irq.posted')).toBeGreaterThan(0);
+    // Every interrupt posted to the running vCPU is delivered to it.
+    const injected = (run: TestRun) => run.events.filter((event) => event.type === 'irq.inject').length;
+    expect(injected(posted)).toBeGreaterThanOrEqual(count(posted, 'irq.posted'));
+    // APIC virtualization comes with posted interrupts: the end-of-interrupt writes do not exit either.
+    const eoiExits = (run: TestRun) => run.events.filter((event) => event.type === 'exit.io' && (event.data as { port: number }).port === 0x20).length;
+    expect(eoiExits(exiting)).toBeGreaterThan(0);
+    expect(eoiExits(posted)).toBe(0);
+    // The same work, done sooner: the last line counts the timer ticks it took.
+    expect(consoleOf(posted, 'k').slice(0, -1)).toEqual(consoleOf(exiting, 'k').slice(0, -1));
+    const ticks = (run: TestRun) => Number(/after (\d+) timer ticks/.exec(consoleOf(run, 'k').at(-1) ?? '')?.[1]);
+    expect(ticks(posted)).toBeLessThanOrEqual(ticks(exiting));
     expect(posted.summary.vms[0].state).toBe('shutoff');
     // Fewer exits, less monitor time, and the VM finishes sooner.
     const exitingVcpu = exiting.summary.vms[0].vcpus[0];

@@ -474,6 +474,15 @@ export class Monitor {
       return;
     }
     if (vcpu.cpu.stop !== Stop.BUDGET) {
+      if (stopCode === Stop.IO && vcpu.cpu.stopA === Port.PIC_EOI && vcpu.cpu.stopB === 1 && this.vmOf(vcpu).options.postedInterrupts === true) {
+        // APIC virtualization (APICv) comes with posted interrupts: the guest's end of interrupt
+        // is handled by the CPU on the virtual controller, without an exit.
+        this.vmOf(vcpu).io.writePort(Port.PIC_EOI, vcpu.cpu.stopC);
+        vcpu.cpu.pc += 4;
+        vcpu.counters.cpuNs += this.costs.postedInterruptNs;
+        this.schedule(pcpu, ENTER, now + this.costs.postedInterruptNs);
+        return;
+      }
       if (stopCode === Stop.IO && isDirectAccess(this.vmOf(vcpu), vcpu.cpu.stopA)) {
         // A passthrough device: no exit, the guest goes on after the access (see passthrough.ts).
         const accessNs = accessDirectly(this.vmOf(vcpu), vcpu, this.costs);
