@@ -32,8 +32,10 @@ export type { PagingMode } from '../core/scenario/schema.js';
 
 /** A TLB: guest-virtual page to host word index, bounded, first-in first-out. */
 export class Tlb {
-  /** -1 where there is no entry: what the interpreter reads. */
+  /** -1 where there is no entry: what the interpreter's fetches and loads read. */
   readonly map = new Int32Array(GUEST_VIRTUAL_PAGES).fill(-1);
+  /** The same for stores: -1 also where the entry is read-only (the page is not writable). */
+  readonly writeMap = new Int32Array(GUEST_VIRTUAL_PAGES).fill(-1);
   private readonly order: Int32Array;
   private head = 0;
   private count = 0;
@@ -44,13 +46,16 @@ export class Tlb {
     this.order = new Int32Array(entries);
   }
 
-  fill(page: number, hostBase: number): void {
+  /** Fills the entry for `page`: readable, and writable too unless `writable` is false. */
+  fill(page: number, hostBase: number, writable = true): void {
+    this.writeMap[page] = writable ? hostBase : -1;
     if (this.map[page] >= 0) {
       this.map[page] = hostBase;
       return;
     }
     if (this.count === this.entries) {
       this.map[this.order[this.head]] = -1;
+      this.writeMap[this.order[this.head]] = -1;
       this.head = (this.head + 1) % this.entries;
       this.count--;
     }
@@ -61,11 +66,16 @@ export class Tlb {
 
   invalidate(page: number): void {
     this.map[page] = -1;
+    this.writeMap[page] = -1;
   }
 
   flush(): void {
     if (this.count === 0) return;
-    for (let index = 0; index < this.count; index++) this.map[this.order[(this.head + index) % this.entries]] = -1;
+    for (let index = 0; index < this.count; index++) {
+      const page = this.order[(this.head + index) % this.entries];
+      this.map[page] = -1;
+      this.writeMap[page] = -1;
+    }
     this.head = 0;
     this.count = 0;
     this.flushes++;

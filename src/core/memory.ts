@@ -59,15 +59,21 @@ export class HostMemory {
 }
 
 export class GuestPhysicalMap {
-  /** Host word index of the first word of each guest page, or -1. */
+  /** Host word index of the first word of each guest page, or -1: what fetches and loads use. */
   readonly pageBase: Int32Array;
+  /**
+   * The same for stores: equal to pageBase where the page is writable, -1 where the guest may
+   * read the page but not write it (a frame shared with other VMs, copied on the first write).
+   */
+  readonly writeBase: Int32Array;
 
   constructor(
     readonly host: HostMemory,
     frames: readonly number[],
   ) {
     this.pageBase = new Int32Array(frames.length);
-    for (let page = 0; page < frames.length; page++) this.pageBase[page] = frames[page] * PAGE_WORDS;
+    for (let page = 0; page < frames.length; page++) this.pageBase[page] = frames[page] < 0 ? -1 : frames[page] * PAGE_WORDS;
+    this.writeBase = this.pageBase.slice();
   }
 
   get pageCount(): number {
@@ -93,6 +99,7 @@ export class GuestPhysicalMap {
     if (!Number.isInteger(page) || page < 0 || page >= this.pageBase.length || this.pageBase[page] < 0) return -1;
     const frame = this.pageBase[page] / PAGE_WORDS;
     this.pageBase[page] = -1;
+    this.writeBase[page] = -1;
     return frame;
   }
 

@@ -488,6 +488,7 @@ export class Monitor {
     const ptb = cpu.csr[Csr.PTB];
     if (ptb === 0) {
       vcpu.translation = vm.memory.pageBase;
+      vcpu.writeTranslation = vm.memory.writeBase;
       return;
     }
     let mmu = vcpu.mmu;
@@ -500,7 +501,9 @@ export class Monitor {
       mmu.ptb = ptb;
       mmu.ptbWrites = cpu.ptbWrites;
     }
-    vcpu.translation = (cpu.mode === Mode.USER ? mmu.user : mmu.kernel).map;
+    const tlb = cpu.mode === Mode.USER ? mmu.user : mmu.kernel;
+    vcpu.translation = tlb.map;
+    vcpu.writeTranslation = tlb.writeMap;
   }
 
   /**
