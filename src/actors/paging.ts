@@ -3,13 +3,17 @@
  *
  * A guest turns paging on by writing the guest-physical address of its page table to the PTB
  * control register. The table has GUEST_VIRTUAL_PAGES entries, one per guest-virtual page:
- * `(guest-physical page number << PAGE_SHIFT) | flags` with PTE_PRESENT and PTE_USER (PTE_WRITE is
- * recorded but not enforced in this model). A guest-virtual address is translated by the table to
- * a guest-physical one, which the VM's guest-physical map translates to host memory.
+ * `(guest-physical page number << PAGE_SHIFT) | flags` with PTE_PRESENT, PTE_WRITE and PTE_USER.
+ * A guest-virtual address is translated by the table to a guest-physical one, which the VM's
+ * guest-physical map translates to host memory. A store through an entry without PTE_WRITE is
+ * the guest's own page fault (#PF), in kernel mode too (as x86 with CR0.WP set).
  *
- * The vCPU runs on a TLB: an array from guest-virtual page to host word index (the interpreter's
- * `pageBase`), one for virtual kernel mode and one for virtual user mode, holding at most
- * `entries` pages. A miss stops the batch, and the monitor fills the entry:
+ * The vCPU runs on a TLB: two arrays from guest-virtual page to host word index (the interpreter's
+ * `pageBase` for fetches and loads, `writeBase` for stores, -1 in the latter where the entry is
+ * read-only), one TLB for virtual kernel mode and one for virtual user mode, holding at most
+ * `entries` pages. A miss, or a store to a read-only entry, stops the batch, and the monitor
+ * walks the tables and fills the entry (writable when the guest's PTE and the VM's map both
+ * allow it):
  *
  *   nested paging (EPT/NPT)  the hardware walks both tables: `nestedWalkNs`, no exit. The guest
  *                            writes its page table freely.
@@ -17,8 +21,9 @@
  *                            per guest page table; the hardware walks it on a miss (`tlbWalkNs`,
  *                            no exit) once the monitor has filled the entry; filling it is a
  *                            hidden page fault (an exit: `shadowFillNs`). The guest's page table is
- *                            protected: every access to it exits and is emulated (`ptEmulateNs`),
- *                            and a write drops the shadow entry it changes.
+ *                            write-protected: the shadow maps it read-only, so reads of it run
+ *                            through the TLB and every write exits and is emulated
+ *                            (`ptEmulateNs`), dropping the shadow and TLB entries it changes.
  */
 import { PAGE_SHIFT } from '../core/platform.js';
 
@@ -27,6 +32,11 @@ export const PTE_PRESENT = 1;
 export const PTE_WRITE = 2;
 export const PTE_USER = 4;
 export const DEFAULT_TLB_ENTRIES = 64;
+/**
+ * A shadow-table entry is the host word index of the page (a multiple of PAGE_WORDS) with this
+ * bit set when the shadow mapping is writable.
+ */
+export const SHADOW_WRITABLE = 1;
 
 export type { PagingMode } from '../core/scenario/schema.js';
 

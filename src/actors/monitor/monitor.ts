@@ -22,11 +22,11 @@ import type { CostModel } from '../../core/costs.js';
 import type { EventOf } from '../../core/events.js';
 import type { Kernel } from '../../core/kernel.js';
 import { Csr, Mode, Op, Vector } from '../../core/isa/opcodes.js';
-import { DEFAULT_TLB_ENTRIES, GUEST_VIRTUAL_PAGES, Mmu, PTE_PRESENT, PTE_USER } from '../paging.js';
+import { DEFAULT_TLB_ENTRIES, GUEST_VIRTUAL_PAGES, Mmu, PTE_PRESENT, PTE_USER, PTE_WRITE, SHADOW_WRITABLE } from '../paging.js';
 import { CONSOLE_WRITE_LIMIT, Hypercall, HYPERCALL_UNKNOWN, HYPERCALL_VERSION, PAGE_MASK, PAGE_SHIFT, Port } from '../../core/platform.js';
 import { NS_PER_US } from '../../core/time.js';
 import type { PolicyHost, SchedulingPolicy } from '../scheduler/policy.js';
-import { Stop } from '../vcpu/cpuState.js';
+import { Access, Stop } from '../vcpu/cpuState.js';
 import { enterHandler, executePrivileged } from '../vcpu/interpreter.js';
 import type { Vcpu } from '../vcpu/vcpu.js';
 import type { Vm } from '../vm.js';
@@ -520,8 +520,9 @@ export class Monitor {
     const access = cpu.stopB;
     const user = cpu.mode === Mode.USER;
     const tlb = user ? mmu.user : mmu.kernel;
-    tlb.misses++;
     const page = address >>> PAGE_SHIFT;
+    // A store to a read-only entry is a protection fault, not a miss.
+    if (!(tlb.map[page] >= 0)) tlb.misses++;
     const ptb = cpu.csr[Csr.PTB];
     if (address < 0 || page >= GUEST_VIRTUAL_PAGES) {
       this.guestPageFault(pcpu, vcpu, address, access);
@@ -536,7 +537,10 @@ export class Monitor {
       this.crash(vm, vcpu, `page table at guest-physical 0x${(ptb >>> 0).toString(16)} is outside the VM's memory (EPT violation)`);
       return;
     }
-    if ((entry & PTE_PRESENT) === 0 || (user && (entry & PTE_USER) === 0)) {
+    // A write through an entry without the write bit is the guest's own fault too (the model's
+    // CR0.WP is set: kernel mode is held to it as well).
+    const write = access === Access.WRITE;
+    if ((entry & PTE_PRESENT) === 0 || (user && (entry & PTE_USER) === 0) || (write && (entry & PTE_WRITE) === 0)) {
       this.guestPageFault(pcpu, vcpu, address, access);
       return;
     }
@@ -546,43 +550,48 @@ export class Monitor {
       this.crash(vm, vcpu, `the guest's page table maps 0x${(address >>> 0).toString(16)} to guest-physical page 0x${frame.toString(16)}, outside the VM's memory (EPT violation)`);
       return;
     }
+    // The entry is writable when the guest's PTE and the VM's map (the EPT) both allow it.
+    const writable = (entry & PTE_WRITE) !== 0 && vm.memory.writeBase[frame] >= 0;
     const now = this.kernel.now;
     if (vm.paging !== 'shadow') {
       // Nested paging: the hardware walks the guest's table and the EPT; on the bare machine
       // (native), only the guest's table. No exit either way.
       const walkNs = vm.paging === 'nested' ? this.costs.nestedWalkNs : this.costs.tlbWalkNs;
-      tlb.fill(page, hostBase);
+      tlb.fill(page, hostBase, writable);
       vcpu.counters.cpuNs += walkNs;
       this.schedule(pcpu, ENTER, now + walkNs);
       return;
     }
-    if (frame === ptb >>> PAGE_SHIFT) {
+    // Shadow paging maps the guest's page table read-only: reads go through the TLB, writes
+    // exit and are emulated.
+    const table = frame === ptb >>> PAGE_SHIFT;
+    if (table && write) {
       this.emulatePageTableAccess(pcpu, vcpu, frame, address, access);
       return;
     }
+    const shadowWritable = writable && !table;
+    const shadowEntry = hostBase | (shadowWritable ? SHADOW_WRITABLE : 0);
     const shadow = vm.shadow.table(ptb);
-    tlb.fill(page, hostBase);
-    if (shadow[page] === hostBase) {
+    tlb.fill(page, hostBase, shadowWritable);
+    if (shadow[page] === shadowEntry) {
       vcpu.counters.cpuNs += this.costs.tlbWalkNs;
       this.schedule(pcpu, ENTER, now + this.costs.tlbWalkNs);
       return;
     }
     // A hidden page fault: the shadow table had no entry yet. An exit the guest never sees.
-    shadow[page] = hostBase;
+    shadow[page] = shadowEntry;
     vm.shadow.fills++;
     this.publishPageFault(vcpu, address, access, 'shadow-fill');
     this.resumeAfterExit(vcpu, this.costs.shadowFillNs);
   }
 
-  /** Shadow paging: the guest read or wrote its own (write-protected) page table. */
+  /** Shadow paging: the guest wrote its own (write-protected) page table. */
   private emulatePageTableAccess(pcpu: Pcpu, vcpu: Vcpu, frame: number, address: number, access: number): void {
     const vm = this.vmOf(vcpu);
     const cpu = vcpu.cpu;
     const op = this.readVirtual(vcpu, cpu.pc);
     const at = (frame << PAGE_SHIFT) + (address & PAGE_MASK);
-    if (access === 0 && (op === Op.LD || op === Op.LDA)) {
-      cpu.regs[cpu.stopC & 7] = this.readGuest(vm, at) ?? 0;
-    } else if (access === 1 && (op === Op.ST || op === Op.STA)) {
+    if (access === Access.WRITE && (op === Op.ST || op === Op.STA)) {
       vm.memory.write(at, cpu.stopC);
       // The entry for guest page (address & PAGE_MASK) changed: drop its shadow and TLB entries.
       const changed = address & PAGE_MASK;
@@ -593,7 +602,7 @@ export class Monitor {
       return;
     }
     cpu.pc += 4;
-    this.publishPageFault(vcpu, address, access, access === 1 ? 'pt-write' : 'pt-read');
+    this.publishPageFault(vcpu, address, access, 'pt-write');
     this.resumeAfterExit(vcpu, this.costs.ptEmulateNs);
   }
 
