@@ -79,6 +79,14 @@ export class Tlb {
     this.writeMap[page] = -1;
   }
 
+  /** Drops every entry that maps the host page at `hostBase` (the page moved, or lost its frame). */
+  invalidateHost(hostBase: number): void {
+    for (let index = 0; index < this.count; index++) {
+      const page = this.order[(this.head + index) % this.entries];
+      if (this.map[page] === hostBase) this.invalidate(page);
+    }
+  }
+
   flush(): void {
     if (this.count === 0) return;
     for (let index = 0; index < this.count; index++) {
@@ -115,6 +123,11 @@ export class Mmu {
     this.user.invalidate(page);
   }
 
+  invalidateHost(hostBase: number): void {
+    this.kernel.invalidateHost(hostBase);
+    this.user.invalidateHost(hostBase);
+  }
+
   get misses(): number {
     return this.kernel.misses + this.user.misses;
   }
@@ -139,7 +152,14 @@ export class ShadowTables {
     for (const table of this.tables.values()) table.fill(-1);
   }
 
-    /** A guest page-table write changed the entry for `page` of table `ptb`. */
+  /** Forgets every shadow entry that maps the host page at `hostBase` (writable or not). */
+  dropHost(hostBase: number): void {
+    for (const table of this.tables.values()) {
+      for (let page = 0; page < table.length; page++) if (table[page] >= 0 && (table[page] & ~SHADOW_WRITABLE) === hostBase) table[page] = -1;
+    }
+  }
+
+  /** A guest page-table write changed the entry for `page` of table `ptb`. */
   drop(ptb: number, page: number): void {
     const table = this.tables.get(ptb);
     if (table !== undefined) table[page] = -1;

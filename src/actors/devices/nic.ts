@@ -105,7 +105,7 @@ export class Nic extends Device {
       this.status = NicStatus.ERROR;
       return;
     }
-    const indexes = this.indexes(address, packet.words.length);
+    const indexes = this.indexes(address, packet.words.length, true);
     if (typeof indexes === 'string') {
       this.status = NicStatus.ERROR;
       this.drops++;
@@ -118,10 +118,11 @@ export class Nic extends Device {
   }
 
   /** The host words of `words` words at guest-physical `address`, or why one is outside the VM's memory. */
-  private indexes(address: number, words: number): Int32Array | string {
+  private indexes(address: number, words: number, write = false): Int32Array | string {
     const indexes = new Int32Array(words);
     for (let offset = 0; offset < words; offset++) {
-      const index = this.memory.translate((address + offset) | 0);
+      // A receive writes guest memory: a shared (read-only) page is copied for this VM first.
+      const index = write ? this.memory.translateWrite((address + offset) | 0) : this.memory.translate((address + offset) | 0);
       if (index < 0) return `guest-physical address 0x${((address + offset) >>> 0).toString(16)} is outside the VM's memory`;
       indexes[offset] = index;
     }

@@ -19,7 +19,7 @@
  */
 import type { EventBus } from '../../core/bus.js';
 import type { CostModel } from '../../core/costs.js';
-import type { EventOf } from '../../core/events.js';
+import type { EventOf, PageFaultCause } from '../../core/events.js';
 import type { Kernel } from '../../core/kernel.js';
 import { Csr, Mode, Op, Vector } from '../../core/isa/opcodes.js';
 import { DEFAULT_TLB_ENTRIES, GUEST_VIRTUAL_PAGES, Mmu, PTE_PRESENT, PTE_USER, PTE_WRITE, SHADOW_WRITABLE } from '../paging.js';
@@ -31,6 +31,7 @@ import { enterHandler, executePrivileged } from '../vcpu/interpreter.js';
 import type { Vcpu } from '../vcpu/vcpu.js';
 import type { Vm } from '../vm.js';
 import { neighbourOf, type Mutation } from '../mutations.js';
+import type { MemoryManager } from './hostMemory.js';
 
 const DISPATCH = 0;
 const ENTER = 1;
@@ -73,6 +74,8 @@ export interface MonitorOptions {
   readonly maxBatchNs: number;
   /** A deliberately broken monitor (src/actors/mutations.ts); undefined for the real one. */
   readonly mutation?: Mutation | undefined;
+  /** The host's memory manager when it shares pages or overcommits (hostMemory.ts). */
+  readonly memory?: MemoryManager | undefined;
 }
 
 export type EndReason = 'time' | 'instructions' | 'idle' | 'stopped';
@@ -151,6 +154,7 @@ export class Monitor {
     }
     this.target = kernel.register(this.id, (kind, arg) => this.step(kind, arg));
     policy.attach?.(this.policyHost());
+    options.memory?.attach(vms, { quiesce: (vm) => this.quiesce(vm) });
 
     bus.on('exit.io', (event) => this.onIo(event));
     bus.on('exit.mmio', (event) => this.onMmio(event));
@@ -430,6 +434,7 @@ export class Monitor {
       this.pagingFault(pcpu, vcpu);
       return;
     }
+    if (stopCode === Stop.PAGE_FAULT && this.hostFault(vcpu, vcpu.cpu.stopA >>> PAGE_SHIFT, vcpu.cpu.stopA, vcpu.cpu.stopB)) return;
     if (vcpu.cpu.stop === Stop.EXCEPTION && this.vmOf(vcpu).technique.nativeExceptions) {
       this.deliverNatively(pcpu, vcpu);
       return;
@@ -546,6 +551,8 @@ export class Monitor {
     }
     const frame = entry >>> PAGE_SHIFT;
     const hostBase = frame < vm.memory.pageCount ? vm.memory.pageBase[frame] : -1;
+    // The host's own faults (an unbacked, swapped or shared page): handled, and the access retried.
+    if ((hostBase < 0 || (write && vm.memory.writeBase[frame] < 0)) && this.hostFault(vcpu, frame, address, access)) return;
     if (hostBase < 0) {
       this.crash(vm, vcpu, `the guest's page table maps 0x${(address >>> 0).toString(16)} to guest-physical page 0x${frame.toString(16)}, outside the VM's memory (EPT violation)`);
       return;
@@ -632,7 +639,27 @@ export class Monitor {
     this.resumeAfterExit(vcpu, this.costs.exceptionReflectNs);
   }
 
-  private publishPageFault(vcpu: Vcpu, address: number, access: number, cause: 'shadow-fill' | 'pt-read' | 'pt-write' | 'guest-fault'): void {
+  /**
+   * A fault that may be the host's (hostMemory.ts): a write to a shared page, the first touch of
+   * an unbacked page, a swapped-out page. Returns false when it is not (an EPT violation, or the
+   * guest's). The instruction is retried after the handling; a host out of memory crashes this VM.
+   */
+  private hostFault(vcpu: Vcpu, guestPage: number, address: number, access: number): boolean {
+    const memory = this.options.memory;
+    if (memory === undefined) return false;
+    const vm = this.vmOf(vcpu);
+    const result = memory.handleFault(vm, guestPage, access === Access.WRITE);
+    if (result.kind === 'none') return false;
+    if (result.kind === 'out-of-memory') {
+      this.crash(vm, vcpu, result.reason);
+      return true;
+    }
+    this.publishPageFault(vcpu, address, access, result.cause);
+    this.resumeAfterExit(vcpu, result.ns);
+    return true;
+  }
+
+  private publishPageFault(vcpu: Vcpu, address: number, access: number, cause: PageFaultCause): void {
     vcpu.counters.exits['page-fault']++;
     this.bus.publish(vcpu.id, 'exit.page-fault', {
       pc: vcpu.cpu.pc,
@@ -933,13 +960,15 @@ export class Monitor {
   private balloonGive(vm: Vm, page: number): boolean {
     this.quiesce(vm);
     const frame = vm.memory.unmap(page);
-    if (frame < 0) {
+    // A page with no frame (never touched, or swapped out under overcommit) is given back too.
+    if (frame < 0 && this.options.memory?.discard(vm, page) !== true) {
       this.bus.publish(vm.balloon.id, 'balloon.refused', { page, reason: `guest page ${page} is not mapped in the VM's memory` });
       return false;
     }
     for (const vcpu of vm.vcpus) vcpu.mmu?.flush();
     vm.shadow.clear();
-    vm.memory.host.release([frame]);
+    // A shared frame stays with its other sharers.
+    if (frame >= 0) vm.memory.host.drop(frame, vm.id);
     this.bus.publish(vm.balloon.id, 'balloon.released', { page, frame, size: vm.balloon.size + 1 });
     return true;
   }
@@ -1050,7 +1079,8 @@ export class Monitor {
   }
 
   private readGuest(vm: Vm, address: number): number | undefined {
-    const index = vm.memory.translate(address);
+    // Through translateRead: an overcommitted page the guest never touched is backed (zeroes).
+    const index = vm.memory.translateRead(address);
     return index < 0 ? undefined : vm.memory.host.words[index];
   }
 
