@@ -107,10 +107,26 @@ export class Mmu {
   /** The PTB the TLBs hold translations of (0: paging off), and the PTB writes seen. */
   ptb = 0;
   ptbWrites = 0;
+  /** The physical CPU whose TLB holds these entries (-1: none yet), for tagged TLBs. */
+  pcpu = -1;
 
-  constructor(entries: number) {
+  constructor(
+    entries: number,
+    /** Entries tagged with the vCPU (VPID/ASID): they survive a switch to another vCPU. */
+    readonly tagged = false,
+  ) {
     this.kernel = new Tlb(entries);
     this.user = new Tlb(entries);
+  }
+
+  /**
+   * The vCPU is dispatched on physical CPU `pcpu` after another vCPU ran there (or it ran
+   * elsewhere). Untagged: the TLB was flushed by the switch. Tagged: its entries are still in
+   * that CPU's TLB, unless it comes from another CPU (it starts cold there).
+   */
+  switchedTo(pcpu: number): void {
+    if (!this.tagged || this.pcpu !== pcpu) this.flush();
+    this.pcpu = pcpu;
   }
 
   flush(): void {

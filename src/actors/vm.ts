@@ -30,6 +30,8 @@ export interface VmOptions {
   readonly virt?: VirtTechnique;
   readonly paging?: PagingMode;
   readonly tlbEntries?: number;
+  /** Tagged TLBs (VPID/ASID): kept across switches of the physical CPU between vCPUs. */
+  readonly tlbTagged?: boolean | undefined;
   readonly vcpus: number;
   readonly guest: string;
   readonly entry: number;

@@ -324,8 +324,10 @@ export class Monitor {
     pcpu.idle = false;
     pcpu.current = vcpu;
     pcpu.generation++;
-    // TLBs are untagged: a physical CPU that switches to another vCPU starts it with an empty one.
-    if (pcpu.last !== vcpu) vcpu.mmu?.flush();
+    // Untagged TLBs: a physical CPU that switches to another vCPU starts it with an empty one.
+    // Tagged (VPID/ASID): its entries stay, unless it comes from another physical CPU.
+    if (pcpu.last !== vcpu) vcpu.mmu?.switchedTo(pcpu.index);
+    else if (vcpu.mmu !== undefined) vcpu.mmu.pcpu = pcpu.index;
     const switchNs = (pcpu.last !== vcpu ? this.costs.contextSwitchNs : 0) + this.costs.entryNs;
     vcpu.counters.overheadNs += switchNs;
     pcpu.last = vcpu;
@@ -498,7 +500,8 @@ export class Monitor {
     }
     let mmu = vcpu.mmu;
     if (mmu === undefined) {
-      mmu = new Mmu(vm.options.tlbEntries ?? DEFAULT_TLB_ENTRIES);
+      mmu = new Mmu(vm.options.tlbEntries ?? DEFAULT_TLB_ENTRIES, vm.options.tlbTagged === true);
+      mmu.pcpu = vcpu.pcpu;
       vcpu.mmu = mmu;
     }
     if (mmu.ptb !== ptb || mmu.ptbWrites !== cpu.ptbWrites) {

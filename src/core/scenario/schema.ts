@@ -150,6 +150,8 @@ export interface VmSpec {
   readonly paging?: PagingMode;
   /** Entries of each vCPU's TLB (default 64). */
   readonly tlbEntries?: number;
+  /** Tagged TLB entries (VPID/ASID): no flush when a physical CPU switches vCPUs (default false). */
+  readonly tlbTagged?: boolean;
 }
 
 export const PAGING_MODES = ['shadow', 'nested'] as const;
@@ -584,6 +586,16 @@ function vmSchema(guests: readonly string[]) {
       tlbEntries: integer(1, 1024)
         .default(64)
         .meta(meta({ title: 'TLB entries', description: "Entries of each vCPU's TLB, 1 to 1024 (default 64)." })),
+      tlbTagged: z
+        .boolean({ error: expecting('true or false') })
+        .default(false)
+        .meta(
+          meta({
+            title: 'Tagged TLB',
+            description:
+              "true: the TLB's entries carry the vCPU's tag (Intel VPID, AMD ASID), so a physical CPU switching between vCPUs keeps them; a vCPU that moves to another physical CPU still starts cold. false (default): untagged, flushed on every switch.",
+          }),
+        ),
     },
     'VM settings',
   ).meta(meta({ title: 'VM', description: 'One virtual machine.' }));
@@ -1059,6 +1071,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         virt: vm.virt,
         paging: vm.paging ?? (vm.virt === 'hw' ? 'nested' : 'shadow'),
         tlbEntries: vm.tlbEntries,
+        ...(vm.tlbTagged ? { tlbTagged: true } : {}),
       };
     }),
     inputs: resolveInputs(p.inputs as ParsedInput[]),
@@ -1163,6 +1176,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       virt: vm.virt ?? 'full',
       paging: vm.paging ?? ((vm.virt ?? 'full') === 'hw' ? 'nested' : 'shadow'),
       tlbEntries: vm.tlbEntries ?? 64,
+      ...(vm.tlbTagged === true ? { tlbTagged: true } : {}),
     })),
     ...(s.inputs.length === 0 ? {} : { inputs: inputsToSource(s.inputs) }),
   };
