@@ -484,7 +484,7 @@ describe('resolveScenarioObject', () => {
       [0, 0, 'vms[1].name'],
     ]);
     expect(message.split('\n')).toEqual([
-      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, paging, tlbEntries); did you mean 'memory'?",
+      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, paging, tlbEntries, tlbTagged); did you mean 'memory'?",
       "demo.yaml: vms[1].name: missing required key 'name'",
     ]);
   });
