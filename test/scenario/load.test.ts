@@ -239,7 +239,7 @@ describe('loadScenario: good files', () => {
 });
 
 describe('loadScenario: errors', () => {
-  const VM_KEYS = 'name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, paging, tlbEntries';
+  const VM_KEYS = 'name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, paging, tlbEntries, tlbTagged';
 
   it.each<[string, string[], string[]]>([
     [
