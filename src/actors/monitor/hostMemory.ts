@@ -123,6 +123,7 @@ export class MemoryManager {
   private swapOuts = 0;
   private swapIns = 0;
   private scanNs = 0;
+  private lastReclaimScan = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly host: HostMemory,
@@ -262,20 +263,21 @@ export class MemoryManager {
   /** A free frame for `space` (its page `page` is about to use it), reclaiming if need be; or why there is none. */
   private takeFrame(space: Space, page: number): [number, number] | string {
     if (this.host.freeFrameCount > 0) return [this.host.allocate(1, space.owner)[0], 0];
-    let reclaimNs = 0;
-    if (this.sharing) {
-      // Reclaim by sharing: a whole pass over every VM's pages at once.
+    const sharing = this.options.sharing;
+    if (sharing !== undefined && this.kernel.now >= this.lastReclaimScan + sharing.intervalNs) {
+      // Reclaim by sharing: a whole pass over every VM's pages at once, at most once a scan
+      // interval (the scanner's host CPU time, like the periodic scans'; not the vCPU's).
+      this.lastReclaimScan = this.kernel.now;
       const before = this.host.freeFrameCount;
-      reclaimNs += this.scan(this.totalPages(), false);
-      if (this.host.freeFrameCount > before) return [this.host.allocate(1, space.owner)[0], reclaimNs];
+      this.scan(this.totalPages(), false);
+      if (this.host.freeFrameCount > before) return [this.host.allocate(1, space.owner)[0], 0];
     }
     const victim = this.swapVictim(space, page);
     if (victim < 0) {
       return `host out of memory: no free frame for guest page ${page}, and nothing of ${space.owner}'s left to swap out`;
     }
     this.swapOut(space, victim);
-    reclaimNs += this.costs().swapOutNs;
-    return [this.host.allocate(1, space.owner)[0], reclaimNs];
+    return [this.host.allocate(1, space.owner)[0], this.costs().swapOutNs];
   }
 
   /** The next page of the VM's own to swap out: backed, not shared, not one it touched last. */
