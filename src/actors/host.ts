@@ -17,7 +17,7 @@ export class Host {
   ) {
     if (!Number.isInteger(pcpus) || pcpus < 1) throw new RangeError(`a host needs at least one physical CPU, got ${pcpus}`);
     if (backedBytes > memoryBytes) {
-      throw new RangeError(`the VMs need ${backedBytes} bytes of memory, the host has ${memoryBytes}`);
+      throw new RangeError(`the VMs need ${backedBytes} bytes of memory, the host has ${memoryBytes} (host.overcommit: true lets them share it)`);
     }
     this.memory = new HostMemory(Math.ceil(backedBytes / PAGE_BYTES));
   }

@@ -75,7 +75,10 @@ export function linkMutants(mutation: Mutation | undefined, vms: readonly Vm[]):
       case 'gpa-bounds': {
         const own = vm.memory.sizeWords / PAGE_WORDS;
         for (let page = 0; page < OVERRUN_PAGES && page < neighbour.memory.pageCount; page++) {
-          if (neighbour !== vm) vm.memory.pageBase[own + page] = neighbour.memory.pageBase[page];
+          if (neighbour !== vm) {
+            vm.memory.pageBase[own + page] = neighbour.memory.pageBase[page];
+            vm.memory.writeBase[own + page] = neighbour.memory.pageBase[page];
+          }
         }
         break;
       }

@@ -3,13 +3,17 @@
  *
  * A guest turns paging on by writing the guest-physical address of its page table to the PTB
  * control register. The table has GUEST_VIRTUAL_PAGES entries, one per guest-virtual page:
- * `(guest-physical page number << PAGE_SHIFT) | flags` with PTE_PRESENT and PTE_USER (PTE_WRITE is
- * recorded but not enforced in this model). A guest-virtual address is translated by the table to
- * a guest-physical one, which the VM's guest-physical map translates to host memory.
+ * `(guest-physical page number << PAGE_SHIFT) | flags` with PTE_PRESENT, PTE_WRITE and PTE_USER.
+ * A guest-virtual address is translated by the table to a guest-physical one, which the VM's
+ * guest-physical map translates to host memory. A store through an entry without PTE_WRITE is
+ * the guest's own page fault (#PF), in kernel mode too (as x86 with CR0.WP set).
  *
- * The vCPU runs on a TLB: an array from guest-virtual page to host word index (the interpreter's
- * `pageBase`), one for virtual kernel mode and one for virtual user mode, holding at most
- * `entries` pages. A miss stops the batch, and the monitor fills the entry:
+ * The vCPU runs on a TLB: two arrays from guest-virtual page to host word index (the interpreter's
+ * `pageBase` for fetches and loads, `writeBase` for stores, -1 in the latter where the entry is
+ * read-only), one TLB for virtual kernel mode and one for virtual user mode, holding at most
+ * `entries` pages. A miss, or a store to a read-only entry, stops the batch, and the monitor
+ * walks the tables and fills the entry (writable when the guest's PTE and the VM's map both
+ * allow it):
  *
  *   nested paging (EPT/NPT)  the hardware walks both tables: `nestedWalkNs`, no exit. The guest
  *                            writes its page table freely.
@@ -17,8 +21,9 @@
  *                            per guest page table; the hardware walks it on a miss (`tlbWalkNs`,
  *                            no exit) once the monitor has filled the entry; filling it is a
  *                            hidden page fault (an exit: `shadowFillNs`). The guest's page table is
- *                            protected: every access to it exits and is emulated (`ptEmulateNs`),
- *                            and a write drops the shadow entry it changes.
+ *                            write-protected: the shadow maps it read-only, so reads of it run
+ *                            through the TLB and every write exits and is emulated
+ *                            (`ptEmulateNs`), dropping the shadow and TLB entries it changes.
  */
 import { PAGE_SHIFT } from '../core/platform.js';
 
@@ -27,13 +32,20 @@ export const PTE_PRESENT = 1;
 export const PTE_WRITE = 2;
 export const PTE_USER = 4;
 export const DEFAULT_TLB_ENTRIES = 64;
+/**
+ * A shadow-table entry is the host word index of the page (a multiple of PAGE_WORDS) with this
+ * bit set when the shadow mapping is writable.
+ */
+export const SHADOW_WRITABLE = 1;
 
 export type { PagingMode } from '../core/scenario/schema.js';
 
 /** A TLB: guest-virtual page to host word index, bounded, first-in first-out. */
 export class Tlb {
-  /** -1 where there is no entry: what the interpreter reads. */
+  /** -1 where there is no entry: what the interpreter's fetches and loads read. */
   readonly map = new Int32Array(GUEST_VIRTUAL_PAGES).fill(-1);
+  /** The same for stores: -1 also where the entry is read-only (the page is not writable). */
+  readonly writeMap = new Int32Array(GUEST_VIRTUAL_PAGES).fill(-1);
   private readonly order: Int32Array;
   private head = 0;
   private count = 0;
@@ -44,13 +56,16 @@ export class Tlb {
     this.order = new Int32Array(entries);
   }
 
-  fill(page: number, hostBase: number): void {
+  /** Fills the entry for `page`: readable, and writable too unless `writable` is false. */
+  fill(page: number, hostBase: number, writable = true): void {
+    this.writeMap[page] = writable ? hostBase : -1;
     if (this.map[page] >= 0) {
       this.map[page] = hostBase;
       return;
     }
     if (this.count === this.entries) {
       this.map[this.order[this.head]] = -1;
+      this.writeMap[this.order[this.head]] = -1;
       this.head = (this.head + 1) % this.entries;
       this.count--;
     }
@@ -61,11 +76,24 @@ export class Tlb {
 
   invalidate(page: number): void {
     this.map[page] = -1;
+    this.writeMap[page] = -1;
+  }
+
+  /** Drops every entry that maps the host page at `hostBase` (the page moved, or lost its frame). */
+  invalidateHost(hostBase: number): void {
+    for (let index = 0; index < this.count; index++) {
+      const page = this.order[(this.head + index) % this.entries];
+      if (this.map[page] === hostBase) this.invalidate(page);
+    }
   }
 
   flush(): void {
     if (this.count === 0) return;
-    for (let index = 0; index < this.count; index++) this.map[this.order[(this.head + index) % this.entries]] = -1;
+    for (let index = 0; index < this.count; index++) {
+      const page = this.order[(this.head + index) % this.entries];
+      this.map[page] = -1;
+      this.writeMap[page] = -1;
+    }
     this.head = 0;
     this.count = 0;
     this.flushes++;
@@ -79,10 +107,26 @@ export class Mmu {
   /** The PTB the TLBs hold translations of (0: paging off), and the PTB writes seen. */
   ptb = 0;
   ptbWrites = 0;
+  /** The physical CPU whose TLB holds these entries (-1: none yet), for tagged TLBs. */
+  pcpu = -1;
 
-  constructor(entries: number) {
+  constructor(
+    entries: number,
+    /** Entries tagged with the vCPU (VPID/ASID): they survive a switch to another vCPU. */
+    readonly tagged = false,
+  ) {
     this.kernel = new Tlb(entries);
     this.user = new Tlb(entries);
+  }
+
+  /**
+   * The vCPU is dispatched on physical CPU `pcpu` after another vCPU ran there (or it ran
+   * elsewhere). Untagged: the TLB was flushed by the switch. Tagged: its entries are still in
+   * that CPU's TLB, unless it comes from another CPU (it starts cold there).
+   */
+  switchedTo(pcpu: number): void {
+    if (!this.tagged || this.pcpu !== pcpu) this.flush();
+    this.pcpu = pcpu;
   }
 
   flush(): void {
@@ -93,6 +137,11 @@ export class Mmu {
   invalidate(page: number): void {
     this.kernel.invalidate(page);
     this.user.invalidate(page);
+  }
+
+  invalidateHost(hostBase: number): void {
+    this.kernel.invalidateHost(hostBase);
+    this.user.invalidateHost(hostBase);
   }
 
   get misses(): number {
@@ -119,7 +168,14 @@ export class ShadowTables {
     for (const table of this.tables.values()) table.fill(-1);
   }
 
-    /** A guest page-table write changed the entry for `page` of table `ptb`. */
+  /** Forgets every shadow entry that maps the host page at `hostBase` (writable or not). */
+  dropHost(hostBase: number): void {
+    for (const table of this.tables.values()) {
+      for (let page = 0; page < table.length; page++) if (table[page] >= 0 && (table[page] & ~SHADOW_WRITABLE) === hostBase) table[page] = -1;
+    }
+  }
+
+  /** A guest page-table write changed the entry for `page` of table `ptb`. */
   drop(ptb: number, page: number): void {
     const table = this.tables.get(ptb);
     if (table !== undefined) table[page] = -1;

@@ -27,6 +27,7 @@ import { Vm } from './vm.js';
 import { VirtualSwitch } from './vswitch.js';
 import { guestMap, isMutation, linkMutants, MUTATIONS, type Mutation } from './mutations.js';
 import { summarize, type RunSummary } from './summary.js';
+import { MemoryManager } from './monitor/hostMemory.js';
 
 export interface GuestImage {
   readonly words: Int32Array;
@@ -74,6 +75,8 @@ export class Simulation {
   /** The network: every VM's NIC on one virtual switch, MAC = the VM's index + 1. */
   readonly vswitch: VirtualSwitch;
   readonly monitor: Monitor;
+  /** The host's memory manager, when the host shares pages or overcommits memory. */
+  readonly memory: MemoryManager | undefined;
   readonly inputs: InputDriver;
   private readonly target: number;
   private lastCheckpointSeq = 0;
@@ -95,7 +98,11 @@ export class Simulation {
       vms: scenario.vms.length,
     });
     const backed = scenario.vms.reduce((sum, vm) => sum + vm.memoryBytes, 0);
-    this.host = new Host(scenario.host.pcpus, scenario.host.memoryBytes, backed);
+    const overcommit = scenario.host.overcommit === true;
+    this.host = new Host(scenario.host.pcpus, scenario.host.memoryBytes, overcommit ? Math.min(backed, scenario.host.memoryBytes) : backed);
+    if (overcommit || scenario.host.pageSharing !== undefined) {
+      this.memory = new MemoryManager(this.host.memory, this.kernel, this.bus, () => this.costs, { sharing: scenario.host.pageSharing, overcommit });
+    }
     this.vms = this.buildVms(scenario.vms);
     this.vswitch = new VirtualSwitch(this.kernel, this.bus, () => ({ latencyNs: this.costs.netLatencyNs, wordNs: this.costs.netWordNs }));
     this.vms.forEach((vm, index) => this.vswitch.connect(vm.nic, index + 1));
@@ -111,6 +118,7 @@ export class Simulation {
       maxBatchNs: options.maxBatchNs ?? DEFAULT_MAX_BATCH_NS,
       smpQuantumNs: scenario.run.smpQuantumNs ?? SCENARIO_LIMITS.smpQuantumNs.default,
       mutation: options.mutation,
+      memory: this.memory,
     });
     this.target = this.kernel.register('simulation', (kind, arg) => {
       if (kind === START) this.monitor.start(this.vms[arg]);
@@ -189,11 +197,14 @@ export class Simulation {
     let key = 0;
     return specs.map((spec) => {
       const image = this.assembleGuest(spec);
-      const frames = this.host.memory.allocate(spec.memoryBytes / PAGE_BYTES, `vm/${spec.name}`);
+      const pages = spec.memoryBytes / PAGE_BYTES;
+      // Under overcommit a VM's pages are backed on first touch (loading the image touches its own).
+      const frames = this.memory?.options.overcommit === true ? new Array<number>(pages).fill(-1) : this.host.memory.allocate(pages, `vm/${spec.name}`);
       const memory = guestMap(this.options.mutation, this.host.memory, frames);
+      this.memory?.register(`vm/${spec.name}`, memory);
       memory.load(image.words);
       const vm = new Vm(
-        { name: spec.name, virt: spec.virt, postedInterrupts: spec.postedInterrupts ?? false, paging: spec.paging, tlbEntries: spec.tlbEntries, devices: spec.devices, vcpus: spec.vcpus, guest: guestLabel(spec), entry: image.entry, params: { ...spec.sched }, firstKey: key },
+        { name: spec.name, virt: spec.virt, postedInterrupts: spec.postedInterrupts ?? false, paging: spec.paging, tlbEntries: spec.tlbEntries, tlbTagged: spec.tlbTagged, devices: spec.devices, vcpus: spec.vcpus, guest: guestLabel(spec), entry: image.entry, params: { ...spec.sched }, firstKey: key },
         memory,
         this.bus,
         this.kernel,

@@ -5,6 +5,7 @@
 import type { ExitReason, VcpuState, VmState } from '../core/events.js';
 import type { EndReason } from './monitor/monitor.js';
 import type { Simulation } from './simulation.js';
+import type { MemoryStats } from './monitor/hostMemory.js';
 
 export interface VcpuSummary {
   readonly index: number;
@@ -36,6 +37,8 @@ export interface RunSummary {
   readonly instructions: number;
   readonly pcpus: readonly { readonly index: number; readonly busyNs: number; readonly utilisation: number }[];
   readonly vms: readonly VmSummary[];
+  /** Host memory (frames used, shared, swapped), when the host shares pages or overcommits. */
+  readonly memory?: MemoryStats;
 }
 
 export function summarize(simulation: Simulation, endReason: EndReason): RunSummary {
@@ -52,6 +55,7 @@ export function summarize(simulation: Simulation, endReason: EndReason): RunSumm
       busyNs: pcpu.busyNs,
       utilisation: now > 0 ? Math.round((pcpu.busyNs / now) * 10_000) / 10_000 : 0,
     })),
+    ...(simulation.memory === undefined ? {} : { memory: simulation.memory.stats() }),
     vms: simulation.vms.map((vm) => ({
       name: vm.name,
       state: vm.state,

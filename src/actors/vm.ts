@@ -35,6 +35,8 @@ export interface VmOptions {
   readonly tlbEntries?: number;
   /** How the block device and the NIC are attached (default: both emulated). */
   readonly devices?: DeviceAttachments;
+  /** Tagged TLBs (VPID/ASID): kept across switches of the physical CPU between vCPUs. */
+  readonly tlbTagged?: boolean | undefined;
   readonly vcpus: number;
   readonly guest: string;
   readonly entry: number;

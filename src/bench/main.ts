@@ -119,7 +119,7 @@ function guestInstructions(): Measurement {
   const cpu = new CpuState();
   const value = rate(() => {
     const before = cpu.retired;
-    execute(cpu, host.words, memory.pageBase, INSTRUCTIONS, 1, PRIVILEGED);
+    execute(cpu, host.words, memory.pageBase, memory.writeBase, INSTRUCTIONS, 1, PRIVILEGED);
     return cpu.retired - before;
   });
   return { name: 'guest instructions in the vCPU loop', unit: 'instr/s', value, baseline, baselineName: 'minimal switch interpreter' };

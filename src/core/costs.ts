@@ -65,6 +65,16 @@ export interface CostModel {
   readonly netWordNs: number;
   /** Passthrough: one guest access to an assigned device's register, without an exit (a PCIe round trip). */
   readonly passthroughAccessNs: number;
+  /** Page sharing: scanning one page (hashing it, comparing it with a candidate). Host CPU time. */
+  readonly shareScanPageNs: number;
+  /** Page sharing: breaking copy-on-write (a fresh frame, a 4 KiB copy, the remap) on a write exit. */
+  readonly cowBreakNs: number;
+  /** Overcommit: backing a guest page on its first touch (a zeroed frame mapped in the EPT). */
+  readonly demandPageNs: number;
+  /** Overcommit: the host writing one guest page to its swap store to free a frame. */
+  readonly swapOutNs: number;
+  /** Overcommit: the host reading a swapped-out guest page back on the fault that needs it. */
+  readonly swapInNs: number;
 }
 
 export const DEFAULT_COSTS: CostModel = Object.freeze({
@@ -98,6 +108,11 @@ export const DEFAULT_COSTS: CostModel = Object.freeze({
   netLatencyNs: 10_000,
   netWordNs: 3,
   passthroughAccessNs: 700,
+  shareScanPageNs: 500,
+  cowBreakNs: 2_000,
+  demandPageNs: 1_000,
+  swapOutNs: 20_000,
+  swapInNs: 100_000,
 });
 
 export type CostName = keyof CostModel;
@@ -135,6 +150,11 @@ export const COST_DESCRIPTIONS: Readonly<Record<CostName, string>> = {
   netLatencyNs: "network: the virtual switch's latency from send to the receiver's queue",
   netWordNs: 'network: transmitting one 4-byte word through the switch (the bandwidth)',
   passthroughAccessNs: "passthrough: one access to an assigned device's register (a PCIe round trip, no exit)",
+  shareScanPageNs: 'page sharing: scanning one page (hash and compare), host CPU time',
+  cowBreakNs: 'page sharing: breaking copy-on-write on a write to a shared page',
+  demandPageNs: 'overcommit: backing a guest page with a zeroed frame on its first touch',
+  swapOutNs: 'overcommit: writing one guest page to the host swap store',
+  swapInNs: 'overcommit: reading a swapped-out guest page back on a fault',
 };
 
 /** Merges overrides over the defaults and checks every figure is a non-negative integer. */

@@ -34,6 +34,13 @@ export type VmState = 'defined' | 'running' | 'blocked' | 'paused' | 'shutdown' 
 export type VcpuState = 'created' | 'runnable' | 'running' | 'blocked' | 'paused' | 'halted' | 'crashed';
 export type DeviceState = 'created' | 'ready' | 'failed' | 'stopped';
 export type PrivilegeMode = 'kernel' | 'user';
+/**
+ * Why a page fault exited: the guest's own (shadow-fill, pt-write, guest-fault; pt-read only in
+ * logs of engines before the page table was mapped read-only), or the host's (cow: a write to a
+ * page shared with other VMs; demand: the first touch of a page under overcommit; swap-in: a page
+ * the host swapped out).
+ */
+export type PageFaultCause = 'shadow-fill' | 'pt-read' | 'pt-write' | 'guest-fault' | 'cow' | 'demand' | 'swap-in';
 
 /** The payload of each event type. */
 export interface EventDataMap {
@@ -74,7 +81,7 @@ export interface EventDataMap {
     readonly pc: number;
     readonly addr: number;
     readonly access: 'read' | 'write' | 'fetch';
-    readonly cause?: 'shadow-fill' | 'pt-read' | 'pt-write' | 'guest-fault';
+    readonly cause?: PageFaultCause;
   };
   'exit.exception': { readonly pc: number; readonly vector: number; readonly mode: PrivilegeMode };
   'exit.shutdown': { readonly pc: number; readonly reason: string };
@@ -93,6 +100,13 @@ export interface EventDataMap {
 
   'console.output': { readonly text: string };
   'timer.armed': { readonly mode: 'periodic' | 'oneshot' | 'off'; readonly ns: number };
+  /**
+   * A page-sharing scan of the host (src `host/memory`): pages scanned, pages merged onto a shared
+   * frame, shared frames and the frames sharing saves now, and the host CPU time the scan took.
+   */
+  'memory.scan': { readonly scanned: number; readonly merged: number; readonly sharedFrames: number; readonly savedFrames: number; readonly ns: number };
+  /** Overcommit: the host wrote the VM's guest-physical `page` to its swap store and took its frame. */
+  'memory.swap-out': { readonly page: number };
   /** The DMA engine copied `words` words from guest-physical `src` to `dst`. */
   'dma.done': { readonly src: number; readonly dst: number; readonly words: number };
   /** The IOMMU refused a transfer (an address outside the VM's memory); nothing was copied. */
@@ -196,6 +210,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'balloon.target',
   'balloon.released',
   'balloon.refused',
+  'memory.scan',
+  'memory.swap-out',
   'net.sent',
   'net.delivered',
   'net.dropped',

@@ -339,8 +339,11 @@ export const resourceControl: IsolationProperty<ResourceCase> = {
       vm.memory.pageBase.forEach((base, page) => {
         if (base < 0) return;
         mapped++;
-        const owner = host.ownerOf(base / PAGE_WORDS);
-        violation(this.name, owner === vm.id, () => `${vm.name}'s guest page ${page} maps host frame ${base / PAGE_WORDS}, owned by ${owner === '' ? 'nobody' : owner}`);
+        // A frame shared by page sharing has several readers; the VM must be one of them.
+        const readers = host.readersOf(base / PAGE_WORDS);
+        violation(this.name, readers.includes(vm.id), () => `${vm.name}'s guest page ${page} maps host frame ${base / PAGE_WORDS}, readable by ${readers.length === 0 ? 'nobody' : readers.join(', ')}`);
+        violation(this.name, host.isShared(base / PAGE_WORDS) || vm.memory.writeBase[page] === base, () => `${vm.name}'s guest page ${page} is read-only on a frame that is not shared`);
+        violation(this.name, !host.isShared(base / PAGE_WORDS) || vm.memory.writeBase[page] < 0, () => `${vm.name}'s guest page ${page} may write host frame ${base / PAGE_WORDS}, which it shares`);
       });
       violation(this.name, mapped <= declaredPages, () => `${vm.name} can reach ${mapped} pages; it was given ${declaredPages}`);
     });

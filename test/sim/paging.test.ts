@@ -58,17 +58,17 @@ describe('memory virtualization: shadow and nested paging', () => {
 });
 
 describe("the guest's own page faults and protection", () => {
-  const guest = (body: string, handler = true) => `
+  const guest = (body: string, handler = true, onFault = 'hypercall HC_POWER_OFF') => `
     .equ PT, 15 * PAGE_WORDS
     movi sp, 14 * PAGE_WORDS
     movi r1, ivt
     csrw ivt, r1
     movi r1, 0
-    movi r3, 16               ; map pages 0..15 (the table too), present, user
+    movi r3, 16               ; map pages 0..15 (the table too), present, writable, user
   map:
     movi r4, PAGE_WORDS
     mul r2, r1, r4
-    movi r4, 5
+    movi r4, 7
     or r2, r2, r4
     movi r4, PT
     add r4, r4, r1
@@ -81,7 +81,7 @@ describe("the guest's own page faults and protection", () => {
     hypercall HC_POWER_OFF
   pf:
     csrr r6, eval
-    hypercall HC_POWER_OFF
+    ${onFault}
   ivt: .word 0, 0, ${handler ? 'pf' : '0'}, 0
   `;
 
@@ -98,6 +98,54 @@ describe("the guest's own page faults and protection", () => {
     });
   }
 
+  for (const [virt, paging] of [
+    ['full', 'shadow'],
+    ['hw', 'shadow'],
+    ['hw', 'nested'],
+  ] as const) {
+    it(`enforces the write bit: a store to a read-only page is the guest's #PF, which it can fix (${virt}/${paging})`, () => {
+      const readOnly = `
+        movi r4, 3 * PAGE_WORDS + 5   ; page 3: present, user, not writable
+        st r4, [PT + 3]
+        csrw ptb, r1
+        ld r2, [3 * PAGE_WORDS + 7]   ; a read goes through
+        movi r3, 42
+        st r3, [3 * PAGE_WORDS + 7]   ; the write faults; the handler makes the page writable
+        ld r5, [3 * PAGE_WORDS + 7]
+      `;
+      const fix = `
+        movi r4, 3 * PAGE_WORDS + 7
+        st r4, [PT + 3]
+        iret
+      `;
+      const run = runScenario(scenario([vmSpec('g', inline(guest(readOnly, true, fix)), { virt, paging })]));
+      const vm = run.simulation.vms[0];
+      expect(vm.state).toBe('shutoff');
+      expect(vm.bsp.cpu.regs[6]).toBe(3 * 1024 + 7);
+      expect(vm.bsp.cpu.regs[5]).toBe(42);
+      expect(vm.memory.read(3 * 1024 + 7)).toBe(42);
+      const faults = run.events.filter((event) => event.type === 'exit.page-fault' && (event.data as { cause?: string }).cause === 'guest-fault');
+      if (virt === 'hw') expect(vm.nativeExceptions).toBe(1);
+      else expect(faults.map((event) => (event.data as { access: string }).access)).toEqual(['write']);
+    });
+  }
+
+  it('does not fault on a page-table read under shadow paging (the table is mapped read-only), but traps the writes', () => {
+    const body = `
+      ld r2, [PT + 3]
+      ld r3, [PT + 4]
+      addi r3, r3, 0
+      st r3, [PT + 4]
+    `;
+    const run = runScenario(scenario([vmSpec('g', inline(guest(body)), { virt: 'full', paging: 'shadow' })]));
+    expect(run.simulation.vms[0].bsp.cpu.regs[2]).toBe(3 * 1024 + 7);
+    const causes = run.events.filter((event) => event.type === 'exit.page-fault').map((event) => (event.data as { cause?: string }).cause);
+    // The map loop's 16 entries and the final store are written through the TLB before paging is
+    // on; afterwards only the one store to the table exits.
+    expect(causes.filter((cause) => cause === 'pt-write')).toHaveLength(1);
+    expect(causes).not.toContain('pt-read');
+  });
+
   it('crashes a guest whose page fault has no handler', () => {
     const run = runScenario(scenario([vmSpec('g', inline(guest('ld r2, [20 * PAGE_WORDS]', false)), { virt: 'full' })]));
     expect(run.summary.vms[0].state).toBe('crashed');
@@ -106,7 +154,7 @@ describe("the guest's own page faults and protection", () => {
 
   it('cannot map memory outside the VM: a page table pointing past it is an EPT violation, for that VM only', () => {
     const escape = `
-      movi r1, 0x40000 + 5      ; page 0 -> guest-physical page 256 (the VM has 16 pages)
+      movi r1, 0x40000 + 7      ; page 1 -> guest-physical page 256 (the VM has 16 pages)
       st r1, [PT + 1]
       ld r2, [1 * PAGE_WORDS]
     `;

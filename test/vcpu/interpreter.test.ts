@@ -17,7 +17,7 @@ function machine(source: string) {
   memory.load(assemble(source).words);
   const cpu = new CpuState();
   cpu.regs[7] = memory.sizeWords;
-  const run = (budget = 10_000, trapMask = PRIVILEGED) => execute(cpu, host.words, memory.pageBase, budget, 1, trapMask);
+  const run = (budget = 10_000, trapMask = PRIVILEGED) => execute(cpu, host.words, memory.pageBase, memory.writeBase, budget, 1, trapMask);
   return { host, memory, cpu, run };
 }
 
@@ -212,6 +212,39 @@ describe('interpreter: exits and traps', () => {
     `);
     expect(stack.run()).toBe(Stop.PAGE_FAULT);
     expect(stack.cpu.stopB).toBe(Access.WRITE);
+  });
+
+  it('reads a read-only page but stops on st, sta, push and call into it with a write fault', () => {
+    const page = 2 * PAGE_WORDS;
+    const program = (store: string) =>
+      machine(`
+      movi r1, ${page}
+      movi r2, 9
+      ld r3, [r1]
+      ${store}
+    done:
+      hlt
+      .org ${page}
+      .word 41
+    `);
+    for (const [store, value] of [
+      ['st r2, [r1 + 5]', 9],
+      [`st r2, [${page + 5}]`, 9],
+      [`movi sp, ${page + 6}\n      push r2`, undefined],
+      [`movi sp, ${page + 6}\n      call done`, undefined],
+    ] as const) {
+      const guest = program(store);
+      guest.memory.writeBase[2] = -1;
+      const before = guest.memory.read(page + 5);
+      expect(guest.run(), store).toBe(Stop.PAGE_FAULT);
+      expect(guest.cpu.regs[3], 'the load before went through').toBe(41);
+      expect([guest.cpu.stopA, guest.cpu.stopB], store).toEqual([page + 5, Access.WRITE]);
+      if (value !== undefined) expect(guest.cpu.stopC).toBe(value);
+      expect(guest.memory.read(page + 5), 'memory unchanged').toBe(before);
+      // Writable again: the same store goes through.
+      guest.memory.writeBase[2] = guest.memory.pageBase[2];
+      expect(guest.run(), store).toBe(Stop.HLT);
+    }
   });
 
   it('raises #DE on division by zero, #UD on an unknown opcode, #AC on a misaligned jump', () => {

@@ -218,7 +218,9 @@ export class BlockDevice extends Device {
     }
     const indexes = new Int32Array(SECTOR_WORDS);
     for (let offset = 0; offset < SECTOR_WORDS; offset++) {
-      const index = this.memory.translate((buffer + offset) | 0);
+      // A read from the disk writes guest memory: a shared (read-only) page is copied for this VM first.
+      const address = (buffer + offset) | 0;
+      const index = command === BlkCommand.READ ? this.memory.translateWrite(address) : this.memory.translateRead(address);
       if (index < 0) {
         this.refuse(mode, sector, buffer, `guest-physical address 0x${((buffer + offset) >>> 0).toString(16)} is outside the VM's memory`);
         return false;

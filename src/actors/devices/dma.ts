@@ -62,7 +62,7 @@ export class DmaEngine extends Device {
     const to = new Int32Array(words);
     for (let offset = 0; offset < words; offset++) {
       const read = this.hostIndex((source + offset) | 0);
-      const written = this.hostIndex((destination + offset) | 0);
+      const written = this.hostIndex((destination + offset) | 0, true);
       if (read < 0 || written < 0) {
         const address = read < 0 ? source + offset : destination + offset;
         this.refuse(`guest-physical address 0x${(address >>> 0).toString(16)} is outside the VM's memory`);
@@ -81,8 +81,9 @@ export class DmaEngine extends Device {
   }
 
   /** The host word an address reaches: through the IOMMU, or (a mutant) as a raw bus address. */
-  private hostIndex(address: number): number {
-    const index = this.memory.translate(address);
+  private hostIndex(address: number, write = false): number {
+    // A write to a page shared with other VMs (read-only) gives this VM its own copy first.
+    const index = write ? this.memory.translateWrite(address) : this.memory.translateRead(address);
     if (index >= 0 || this.iommu) return index;
     // Without the IOMMU check the device puts the address on the bus as it is: host memory.
     return address >= 0 && address < this.memory.host.words.length ? address : -1;

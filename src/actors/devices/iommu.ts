@@ -35,7 +35,8 @@ export class Iommu {
     const indexes = new Int32Array(words);
     for (let offset = 0; offset < words; offset++) {
       const at = (address + offset) | 0;
-      const index = this.memory.translate(at);
+      // A write to a page shared with other VMs gives this VM its own copy first; an unbacked page is backed.
+      const index = access === 'write' ? this.memory.translateWrite(at) : this.memory.translateRead(at);
       if (index < 0) {
         this.faults++;
         this.bus.publish(this.id, 'iommu.fault', {

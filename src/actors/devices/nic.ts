@@ -195,7 +195,8 @@ export class Nic extends Device {
     if (this.mode === 'passthrough' && this.iommu !== null) return this.iommu.map(this.id, address, words, access);
     const indexes = new Int32Array(words);
     for (let offset = 0; offset < words; offset++) {
-      const index = this.memory.translate((address + offset) | 0);
+      // A receive writes guest memory: a shared (read-only) page is copied for this VM first.
+      const index = access === 'write' ? this.memory.translateWrite((address + offset) | 0) : this.memory.translateRead((address + offset) | 0);
       if (index < 0) return `guest-physical address 0x${((address + offset) >>> 0).toString(16)} is outside the VM's memory`;
       indexes[offset] = index;
     }

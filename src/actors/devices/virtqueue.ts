@@ -35,7 +35,7 @@ export class Virtqueue {
   /** Why the queue is unusable (a word of it outside the VM's memory), or null when it is inside. */
   invalid(): string | null {
     for (let offset = 0; offset < VIRTQ_WORDS; offset++) {
-      if (this.memory.translate((this.address + offset) | 0) < 0) {
+      if (this.memory.translateRead((this.address + offset) | 0) < 0) {
         return `the queue at guest-physical 0x${(this.address >>> 0).toString(16)} is not inside the VM's memory`;
       }
     }

@@ -19,19 +19,20 @@
  */
 import type { EventBus } from '../../core/bus.js';
 import type { CostModel } from '../../core/costs.js';
-import type { EventOf } from '../../core/events.js';
+import type { EventOf, PageFaultCause } from '../../core/events.js';
 import type { Kernel } from '../../core/kernel.js';
 import { Csr, Mode, Op, Vector } from '../../core/isa/opcodes.js';
-import { DEFAULT_TLB_ENTRIES, GUEST_VIRTUAL_PAGES, Mmu, PTE_PRESENT, PTE_USER } from '../paging.js';
+import { DEFAULT_TLB_ENTRIES, GUEST_VIRTUAL_PAGES, Mmu, PTE_PRESENT, PTE_USER, PTE_WRITE, SHADOW_WRITABLE } from '../paging.js';
 import { CONSOLE_WRITE_LIMIT, Hypercall, HYPERCALL_UNKNOWN, HYPERCALL_VERSION, Irq, PAGE_MASK, PAGE_SHIFT, Port } from '../../core/platform.js';
 import { NS_PER_US } from '../../core/time.js';
 import type { PolicyHost, SchedulingPolicy } from '../scheduler/policy.js';
-import { Stop } from '../vcpu/cpuState.js';
+import { Access, Stop } from '../vcpu/cpuState.js';
 import { enterHandler, executePrivileged } from '../vcpu/interpreter.js';
 import type { Vcpu } from '../vcpu/vcpu.js';
 import type { Vm } from '../vm.js';
 import { neighbourOf, type Mutation } from '../mutations.js';
 import { accessDirectly, isDirectAccess } from './passthrough.js';
+import type { MemoryManager } from './hostMemory.js';
 
 const DISPATCH = 0;
 const ENTER = 1;
@@ -81,6 +82,8 @@ export interface MonitorOptions {
   readonly smpQuantumNs?: number;
   /** A deliberately broken monitor (src/actors/mutations.ts); undefined for the real one. */
   readonly mutation?: Mutation | undefined;
+  /** The host's memory manager when it shares pages or overcommits (hostMemory.ts). */
+  readonly memory?: MemoryManager | undefined;
 }
 
 export type EndReason = 'time' | 'instructions' | 'idle' | 'stopped';
@@ -159,6 +162,7 @@ export class Monitor {
     }
     this.target = kernel.register(this.id, (kind, arg) => this.step(kind, arg));
     policy.attach?.(this.policyHost());
+    options.memory?.attach(vms, { quiesce: (vm) => this.quiesce(vm) });
 
     bus.on('exit.io', (event) => this.onIo(event));
     bus.on('exit.mmio', (event) => this.onMmio(event));
@@ -329,8 +333,10 @@ export class Monitor {
     pcpu.current = vcpu;
     pcpu.interruptLine = -1;
     pcpu.generation++;
-    // TLBs are untagged: a physical CPU that switches to another vCPU starts it with an empty one.
-    if (pcpu.last !== vcpu) vcpu.mmu?.flush();
+    // Untagged TLBs: a physical CPU that switches to another vCPU starts it with an empty one.
+    // Tagged (VPID/ASID): its entries stay, unless it comes from another physical CPU.
+    if (pcpu.last !== vcpu) vcpu.mmu?.switchedTo(pcpu.index);
+    else if (vcpu.mmu !== undefined) vcpu.mmu.pcpu = pcpu.index;
     const switchNs = (pcpu.last !== vcpu ? this.costs.contextSwitchNs : 0) + this.costs.entryNs;
     vcpu.counters.overheadNs += switchNs;
     pcpu.last = vcpu;
@@ -469,6 +475,7 @@ export class Monitor {
       this.pagingFault(pcpu, vcpu);
       return;
     }
+    if (stopCode === Stop.PAGE_FAULT && this.hostFault(vcpu, vcpu.cpu.stopA >>> PAGE_SHIFT, vcpu.cpu.stopA, vcpu.cpu.stopB)) return;
     if (vcpu.cpu.stop === Stop.EXCEPTION && this.vmOf(vcpu).technique.nativeExceptions) {
       this.deliverNatively(pcpu, vcpu);
       return;
@@ -568,11 +575,13 @@ export class Monitor {
     const ptb = cpu.csr[Csr.PTB];
     if (ptb === 0) {
       vcpu.translation = vm.memory.pageBase;
+      vcpu.writeTranslation = vm.memory.writeBase;
       return;
     }
     let mmu = vcpu.mmu;
     if (mmu === undefined) {
-      mmu = new Mmu(vm.options.tlbEntries ?? DEFAULT_TLB_ENTRIES);
+      mmu = new Mmu(vm.options.tlbEntries ?? DEFAULT_TLB_ENTRIES, vm.options.tlbTagged === true);
+      mmu.pcpu = vcpu.pcpu;
       vcpu.mmu = mmu;
     }
     if (mmu.ptb !== ptb || mmu.ptbWrites !== cpu.ptbWrites) {
@@ -580,7 +589,9 @@ export class Monitor {
       mmu.ptb = ptb;
       mmu.ptbWrites = cpu.ptbWrites;
     }
-    vcpu.translation = (cpu.mode === Mode.USER ? mmu.user : mmu.kernel).map;
+    const tlb = cpu.mode === Mode.USER ? mmu.user : mmu.kernel;
+    vcpu.translation = tlb.map;
+    vcpu.writeTranslation = tlb.writeMap;
   }
 
   /**
@@ -597,8 +608,9 @@ export class Monitor {
     const access = cpu.stopB;
     const user = cpu.mode === Mode.USER;
     const tlb = user ? mmu.user : mmu.kernel;
-    tlb.misses++;
     const page = address >>> PAGE_SHIFT;
+    // A store to a read-only entry is a protection fault, not a miss.
+    if (!(tlb.map[page] >= 0)) tlb.misses++;
     const ptb = cpu.csr[Csr.PTB];
     if (address < 0 || page >= GUEST_VIRTUAL_PAGES) {
       this.guestPageFault(pcpu, vcpu, address, access);
@@ -613,53 +625,63 @@ export class Monitor {
       this.crash(vm, vcpu, `page table at guest-physical 0x${(ptb >>> 0).toString(16)} is outside the VM's memory (EPT violation)`);
       return;
     }
-    if ((entry & PTE_PRESENT) === 0 || (user && (entry & PTE_USER) === 0)) {
+    // A write through an entry without the write bit is the guest's own fault too (the model's
+    // CR0.WP is set: kernel mode is held to it as well).
+    const write = access === Access.WRITE;
+    if ((entry & PTE_PRESENT) === 0 || (user && (entry & PTE_USER) === 0) || (write && (entry & PTE_WRITE) === 0)) {
       this.guestPageFault(pcpu, vcpu, address, access);
       return;
     }
     const frame = entry >>> PAGE_SHIFT;
     const hostBase = frame < vm.memory.pageCount ? vm.memory.pageBase[frame] : -1;
+    // The host's own faults (an unbacked, swapped or shared page): handled, and the access retried.
+    if ((hostBase < 0 || (write && vm.memory.writeBase[frame] < 0)) && this.hostFault(vcpu, frame, address, access)) return;
     if (hostBase < 0) {
       this.crash(vm, vcpu, `the guest's page table maps 0x${(address >>> 0).toString(16)} to guest-physical page 0x${frame.toString(16)}, outside the VM's memory (EPT violation)`);
       return;
     }
+    // The entry is writable when the guest's PTE and the VM's map (the EPT) both allow it.
+    const writable = (entry & PTE_WRITE) !== 0 && vm.memory.writeBase[frame] >= 0;
     const now = this.kernel.now;
     if (vm.paging !== 'shadow') {
       // Nested paging: the hardware walks the guest's table and the EPT; on the bare machine
       // (native), only the guest's table. No exit either way.
       const walkNs = vm.paging === 'nested' ? this.costs.nestedWalkNs : this.costs.tlbWalkNs;
-      tlb.fill(page, hostBase);
+      tlb.fill(page, hostBase, writable);
       vcpu.counters.cpuNs += walkNs;
       this.schedule(pcpu, ENTER, now + walkNs);
       return;
     }
-    if (frame === ptb >>> PAGE_SHIFT) {
+    // Shadow paging maps the guest's page table read-only: reads go through the TLB, writes
+    // exit and are emulated.
+    const table = frame === ptb >>> PAGE_SHIFT;
+    if (table && write) {
       this.emulatePageTableAccess(pcpu, vcpu, frame, address, access);
       return;
     }
+    const shadowWritable = writable && !table;
+    const shadowEntry = hostBase | (shadowWritable ? SHADOW_WRITABLE : 0);
     const shadow = vm.shadow.table(ptb);
-    tlb.fill(page, hostBase);
-    if (shadow[page] === hostBase) {
+    tlb.fill(page, hostBase, shadowWritable);
+    if (shadow[page] === shadowEntry) {
       vcpu.counters.cpuNs += this.costs.tlbWalkNs;
       this.schedule(pcpu, ENTER, now + this.costs.tlbWalkNs);
       return;
     }
     // A hidden page fault: the shadow table had no entry yet. An exit the guest never sees.
-    shadow[page] = hostBase;
+    shadow[page] = shadowEntry;
     vm.shadow.fills++;
     this.publishPageFault(vcpu, address, access, 'shadow-fill');
     this.resumeAfterExit(vcpu, this.costs.shadowFillNs);
   }
 
-  /** Shadow paging: the guest read or wrote its own (write-protected) page table. */
+  /** Shadow paging: the guest wrote its own (write-protected) page table. */
   private emulatePageTableAccess(pcpu: Pcpu, vcpu: Vcpu, frame: number, address: number, access: number): void {
     const vm = this.vmOf(vcpu);
     const cpu = vcpu.cpu;
     const op = this.readVirtual(vcpu, cpu.pc);
     const at = (frame << PAGE_SHIFT) + (address & PAGE_MASK);
-    if (access === 0 && (op === Op.LD || op === Op.LDA)) {
-      cpu.regs[cpu.stopC & 7] = this.readGuest(vm, at) ?? 0;
-    } else if (access === 1 && (op === Op.ST || op === Op.STA)) {
+    if (access === Access.WRITE && (op === Op.ST || op === Op.STA)) {
       vm.memory.write(at, cpu.stopC);
       // The entry for guest page (address & PAGE_MASK) changed: drop its shadow and TLB entries.
       const changed = address & PAGE_MASK;
@@ -670,7 +692,7 @@ export class Monitor {
       return;
     }
     cpu.pc += 4;
-    this.publishPageFault(vcpu, address, access, access === 1 ? 'pt-write' : 'pt-read');
+    this.publishPageFault(vcpu, address, access, 'pt-write');
     this.resumeAfterExit(vcpu, this.costs.ptEmulateNs);
   }
 
@@ -700,7 +722,27 @@ export class Monitor {
     this.resumeAfterExit(vcpu, this.costs.exceptionReflectNs);
   }
 
-  private publishPageFault(vcpu: Vcpu, address: number, access: number, cause: 'shadow-fill' | 'pt-read' | 'pt-write' | 'guest-fault'): void {
+  /**
+   * A fault that may be the host's (hostMemory.ts): a write to a shared page, the first touch of
+   * an unbacked page, a swapped-out page. Returns false when it is not (an EPT violation, or the
+   * guest's). The instruction is retried after the handling; a host out of memory crashes this VM.
+   */
+  private hostFault(vcpu: Vcpu, guestPage: number, address: number, access: number): boolean {
+    const memory = this.options.memory;
+    if (memory === undefined) return false;
+    const vm = this.vmOf(vcpu);
+    const result = memory.handleFault(vm, guestPage, access === Access.WRITE);
+    if (result.kind === 'none') return false;
+    if (result.kind === 'out-of-memory') {
+      this.crash(vm, vcpu, result.reason);
+      return true;
+    }
+    this.publishPageFault(vcpu, address, access, result.cause);
+    this.resumeAfterExit(vcpu, result.ns);
+    return true;
+  }
+
+  private publishPageFault(vcpu: Vcpu, address: number, access: number, cause: PageFaultCause): void {
     vcpu.counters.exits['page-fault']++;
     this.bus.publish(vcpu.id, 'exit.page-fault', {
       pc: vcpu.cpu.pc,
@@ -1032,13 +1074,15 @@ export class Monitor {
   private balloonGive(vm: Vm, page: number): boolean {
     this.quiesce(vm);
     const frame = vm.memory.unmap(page);
-    if (frame < 0) {
+    // A page with no frame (never touched, or swapped out under overcommit) is given back too.
+    if (frame < 0 && this.options.memory?.discard(vm, page) !== true) {
       this.bus.publish(vm.balloon.id, 'balloon.refused', { page, reason: `guest page ${page} is not mapped in the VM's memory` });
       return false;
     }
     for (const vcpu of vm.vcpus) vcpu.mmu?.flush();
     vm.shadow.clear();
-    vm.memory.host.release([frame]);
+    // A shared frame stays with its other sharers.
+    if (frame >= 0) vm.memory.host.drop(frame, vm.id);
     this.bus.publish(vm.balloon.id, 'balloon.released', { page, frame, size: vm.balloon.size + 1 });
     return true;
   }
@@ -1149,7 +1193,8 @@ export class Monitor {
   }
 
   private readGuest(vm: Vm, address: number): number | undefined {
-    const index = vm.memory.translate(address);
+    // Through translateRead: an overcommitted page the guest never touched is backed (zeroes).
+    const index = vm.memory.translateRead(address);
     return index < 0 ? undefined : vm.memory.host.words[index];
   }
 

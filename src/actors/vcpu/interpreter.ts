@@ -3,9 +3,13 @@
  * time budget runs out or something needs the monitor (an exit). No allocation, no events, no
  * calls into the rest of the system: exits are reported through CpuState's stop fields.
  *
- * Every memory access (fetch, load, store) goes through the VM's guest-physical map. An address
- * the map does not back is a PAGE_FAULT stop (the EPT violation of hardware-assisted monitors),
- * or an MMIO stop when it falls inside the device window.
+ * Every memory access (fetch, load, store) goes through the VM's guest-physical map, or the TLB
+ * of a paging guest: fetches and loads through `pageBase`, stores (st, sta, push, call) through
+ * `writeBase`, the same map with -1 where a page may be read but not written (a read-only PTE, a
+ * shadow-protected page table, a page shared by several VMs). An address the map does not back is
+ * a PAGE_FAULT stop (the EPT violation of hardware-assisted monitors), or an MMIO stop when it
+ * falls inside the device window; a store to a read-only page is a PAGE_FAULT stop with access
+ * WRITE. Both arrays have the same length.
  *
  * `trapMask[op]` says which privileged instructions exit when run in virtual kernel mode: all of
  * them under trap-and-emulate. A privileged instruction in virtual user mode always raises #GP.
@@ -22,6 +26,7 @@ export function execute(
   cpu: CpuState,
   memory: Int32Array,
   pageBase: Int32Array,
+  writeBase: Int32Array,
   budgetNs: number,
   instructionNs: number,
   trapMask: Uint8Array,
@@ -149,7 +154,7 @@ export function execute(
       case Op.STA: {
         const address = op === Op.ST ? (regs[b & 7] + c) | 0 : b;
         const dataPage = address >>> PAGE_SHIFT;
-        const base = dataPage < pageCount ? pageBase[dataPage] : -1;
+        const base = dataPage < pageCount ? writeBase[dataPage] : -1;
         if (base < 0) {
           stop = address >= MMIO_BASE && address < MMIO_LIMIT ? Stop.MMIO : Stop.PAGE_FAULT;
           stopA = address;
@@ -168,7 +173,7 @@ export function execute(
       case Op.CALL: {
         const address = (regs[7] - 1) | 0;
         const dataPage = address >>> PAGE_SHIFT;
-        const base = dataPage < pageCount ? pageBase[dataPage] : -1;
+        const base = dataPage < pageCount ? writeBase[dataPage] : -1;
         if (base < 0) {
           stop = Stop.PAGE_FAULT;
           stopA = address;

@@ -39,6 +39,8 @@ export class Vcpu implements SchedEntity {
   pcpu = -1;
   /** The translation the next batch runs on: the VM's guest-physical map, or a TLB when the guest pages. */
   translation: Int32Array;
+  /** The same for stores: -1 where a page may be read but not written. */
+  writeTranslation: Int32Array;
   /** Its MMU (TLBs), once the guest turns paging on. */
   mmu: Mmu | undefined;
   /** When it last became runnable (for wait time). */
@@ -74,6 +76,7 @@ export class Vcpu implements SchedEntity {
   ) {
     this.id = `vm/${vm}/vcpu/${index}`;
     this.translation = memory.pageBase;
+    this.writeTranslation = memory.writeBase;
   }
 
   get state(): VcpuState {
@@ -103,7 +106,7 @@ export class Vcpu implements SchedEntity {
     translated: Uint8Array | null = null,
     translatePageNs = 0,
   ): number {
-    return execute(this.cpu, this.memory.host.words, this.translation, budgetNs, instructionNs, trapMask, nativePrivilegedNs, translated, translatePageNs);
+    return execute(this.cpu, this.memory.host.words, this.translation, this.writeTranslation, budgetNs, instructionNs, trapMask, nativePrivilegedNs, translated, translatePageNs);
   }
 
   /** Publishes the exit the last run stopped on (not BUDGET). */

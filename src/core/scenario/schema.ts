@@ -58,6 +58,21 @@ export interface HostSpec {
   readonly type?: HypervisorType;
   /** Type 2 only: the share of each physical CPU the host's own processes take (0 to 0.9; default 0). */
   readonly load?: number;
+  /** Page sharing (KSM, VMware TPS): absent, off. */
+  readonly pageSharing?: PageSharingSpec;
+  /**
+   * Memory overcommit: guest pages get a host frame on first touch, and the host reclaims
+   * (shared pages, balloon, swap) when it runs out; the VMs' memory may exceed the host's.
+   * Absent or false: every VM's memory is backed when it is built, and must fit.
+   */
+  readonly overcommit?: boolean;
+}
+
+export interface PageSharingSpec {
+  /** Virtual ns between two scans (ksmd's sleep_millisecs). */
+  readonly intervalNs: number;
+  /** Guest pages scanned per scan, across the VMs (ksmd's pages_to_scan). */
+  readonly pagesPerScan: number;
 }
 
 export const HYPERVISOR_TYPES = ['type1', 'type2'] as const;
@@ -142,6 +157,8 @@ export interface VmSpec {
   readonly paging?: PagingMode;
   /** Entries of each vCPU's TLB (default 64). */
   readonly tlbEntries?: number;
+  /** Tagged TLB entries (VPID/ASID): no flush when a physical CPU switches vCPUs (default false). */
+  readonly tlbTagged?: boolean;
   /** How its block device and NIC are attached (default both emulated). A resolved scenario always has it. */
   readonly devices?: DeviceAttachments;
 }
@@ -175,6 +192,8 @@ export const SCENARIO_LIMITS = Object.freeze({
   seed: { min: 0, max: 0xffff_ffff, default: 1 },
   pcpus: { min: 1, max: 256, default: 2 },
   hostMemoryBytes: { min: MiB, max: 1024 * GiB, default: 64 * MiB },
+  shareIntervalNs: { min: 10 * US, max: 10 * SECOND, default: MS },
+  sharePages: { min: 1, max: 1_000_000, default: 100 },
   quantumNs: { min: US, max: 10 * SECOND, default: MS },
   runTimeNs: { min: 1, max: 30 * DAY, default: 20 * MS },
   instructions: { min: 1, max: Number.MAX_SAFE_INTEGER },
@@ -623,6 +642,16 @@ function vmSchema(guests: readonly string[]) {
       tlbEntries: integer(1, 1024)
         .default(64)
         .meta(meta({ title: 'TLB entries', description: "Entries of each vCPU's TLB, 1 to 1024 (default 64)." })),
+      tlbTagged: z
+        .boolean({ error: expecting('true or false') })
+        .default(false)
+        .meta(
+          meta({
+            title: 'Tagged TLB',
+            description:
+              "true: the TLB's entries carry the vCPU's tag (Intel VPID, AMD ASID), so a physical CPU switching between vCPUs keeps them; a vCPU that moves to another physical CPU still starts cold. false (default): untagged, flushed on every switch.",
+          }),
+        ),
       devices: DEVICES_SCHEMA,
     },
     'VM settings',
@@ -723,6 +752,39 @@ export function scenarioSourceSchema(guests: readonly string[]) {
             .max(0.9, { error: expecting('a number from 0 to 0.9') })
             .default(0)
             .meta(meta({ title: 'Host load', description: "Type 2 only: the share of each physical CPU taken by the host OS's own processes, 0 to 0.9 (default 0)." })),
+          pageSharing: strictObject(
+            {
+              interval: duration(L.shareIntervalNs.min, L.shareIntervalNs.max)
+                .default(L.shareIntervalNs.default)
+                .meta(
+                  meta({
+                    title: 'Scan interval',
+                    description: `Time between two scans (ksmd's sleep_millisecs): integer ns or a duration such as 1ms; from ${formatDuration(L.shareIntervalNs.min)} to ${formatDuration(L.shareIntervalNs.max)}; default ${formatDuration(L.shareIntervalNs.default)}.`,
+                    sourceDefault: formatDuration(L.shareIntervalNs.default),
+                  }),
+                ),
+              pages: integer(L.sharePages.min, L.sharePages.max)
+                .default(L.sharePages.default)
+                .meta(meta({ title: 'Pages per scan', description: `Guest pages scanned per scan, across the VMs (ksmd's pages_to_scan), ${L.sharePages.min}..${L.sharePages.max} (default ${L.sharePages.default}).` })),
+            },
+            'page sharing settings',
+          )
+            .meta(
+              meta({
+                title: 'Page sharing',
+                description: "Merge guest pages with identical content onto one read-only host frame, copied again on a write (KSM, VMware's transparent page sharing). Absent: off.",
+              }),
+            )
+            .optional(),
+          overcommit: z
+            .boolean({ error: expecting('true or false') })
+            .default(false)
+            .meta(
+              meta({
+                title: 'Memory overcommit',
+                description: "true: the VMs' memory may exceed the host's; guest pages get a frame on first touch and the host reclaims (shared pages, balloon, swap) when it runs out. false (default): every VM's memory is backed when it is built and must fit.",
+              }),
+            ),
         },
         'host settings',
       )
@@ -1049,7 +1111,14 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
     name: p.name,
     description: p.description,
     seed: p.seed,
-    host: { pcpus: p.host.pcpus, memoryBytes: p.host.memory, type: p.host.type, load: p.host.load },
+    host: {
+      pcpus: p.host.pcpus,
+      memoryBytes: p.host.memory,
+      type: p.host.type,
+      load: p.host.load,
+      ...(p.host.pageSharing === undefined ? {} : { pageSharing: { intervalNs: p.host.pageSharing.interval, pagesPerScan: p.host.pageSharing.pages } }),
+      ...(p.host.overcommit ? { overcommit: true } : {}),
+    },
     scheduler: resolveScheduler(p),
     run: { timeNs: p.run.time, instructions: p.run.instructions, checkpointEvery: p.run.checkpointEvery, smpQuantumNs: p.run.smpQuantum },
     costs,
@@ -1072,6 +1141,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         postedInterrupts: vm.postedInterrupts,
         paging: vm.paging ?? (vm.virt === 'hw' ? 'nested' : 'shadow'),
         tlbEntries: vm.tlbEntries,
+        ...(vm.tlbTagged ? { tlbTagged: true } : {}),
         devices: { block: vm.devices.block, nic: vm.devices.nic },
       };
     }),
@@ -1150,7 +1220,14 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
     name: s.name,
     ...(s.description === undefined ? {} : { description: s.description }),
     seed: s.seed,
-    host: { pcpus: s.host.pcpus, memory: s.host.memoryBytes, type: s.host.type ?? 'type1', load: s.host.load ?? 0 },
+    host: {
+      pcpus: s.host.pcpus,
+      memory: s.host.memoryBytes,
+      type: s.host.type ?? 'type1',
+      load: s.host.load ?? 0,
+      ...(s.host.pageSharing === undefined ? {} : { pageSharing: { interval: s.host.pageSharing.intervalNs, pages: s.host.pageSharing.pagesPerScan } }),
+      ...(s.host.overcommit === true ? { overcommit: true } : {}),
+    },
     scheduler: schedulerToSource(s.scheduler),
     run: {
       time: s.run.timeNs,
@@ -1172,6 +1249,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       postedInterrupts: vm.postedInterrupts ?? false,
       paging: vm.paging ?? ((vm.virt ?? 'full') === 'hw' ? 'nested' : 'shadow'),
       tlbEntries: vm.tlbEntries ?? 64,
+      ...(vm.tlbTagged === true ? { tlbTagged: true } : {}),
       devices: { ...(vm.devices ?? DEFAULT_DEVICE_ATTACHMENTS) },
     })),
     ...(s.inputs.length === 0 ? {} : { inputs: inputsToSource(s.inputs) }),

@@ -179,10 +179,13 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'balloon.target':
     case 'balloon.released':
     case 'balloon.refused':
+    case 'memory.scan':
+    case 'memory.swap-out':
     case 'net.sent':
     case 'net.delivered':
     case 'net.dropped':
-      // The DMA engine, the IOMMU, the block device, the balloon and the NIC are not part of the folded view (their effect is on memory, by digest).
+      // The DMA engine, the IOMMU, the block device, the balloon, the NIC and the host's memory
+      // manager are not part of the folded view (their effect is on memory, by digest).
       return;
     case 'host.process':
     case 'input.console':
