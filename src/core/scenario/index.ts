@@ -14,6 +14,7 @@ export {
   scenarioSourceSchema,
   scenarioToSource,
   validateScenarioSource,
+  withPolicy,
   type PolicyName,
   type Scenario,
   type HostSpec,
