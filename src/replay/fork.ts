@@ -9,7 +9,7 @@ import type { SimEvent } from '../core/events.js';
 import type { LogWriter } from '../core/log/writer.js';
 import { EventSerializer } from '../core/log/writer.js';
 import { resolveScenarioObject, scenarioToSource } from '../core/scenario/load.js';
-import type { Scenario } from '../core/scenario/schema.js';
+import { withChangedPolicy, type Scenario } from '../core/scenario/schema.js';
 import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import type { LogFile } from './logFile.js';
 import { inputRecords, mutationOf, scenarioOf } from './replay.js';
@@ -82,6 +82,7 @@ export function fork(file: LogFile, options: ForkOptions): Fork {
   if (settings.length > 0) {
     const source = applySettings({ ...scenarioToSource(original), seed: file.header.seed }, settings);
     next = resolveScenarioObject(source, { file: '--set', guests: BUNDLED_GUEST_NAMES });
+    next = withChangedPolicy(original, next);
   }
   const changed = settings.length > 0;
   const module = policyModuleOf(file.header, file.name, options.policy, { recordCopy: true });

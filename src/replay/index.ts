@@ -16,6 +16,8 @@ import { inputRecords, mutationOf, replay, scenarioOf, type ReplayOptions, type 
 import { PointError, lastSeq, stateAtSeq, stateAtTime } from './seek.js';
 import { fileSource, memorySource } from './source.js';
 import { policyModuleOf } from './policyModule.js';
+import { resolveScenarioObject } from '../core/scenario/load.js';
+import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 
 export { LogFile, type ReadStart, type LineRecord, type RawLine } from './logFile.js';
 export { fileSource, memorySource, type ByteSource } from './source.js';
@@ -130,6 +132,14 @@ export function restore(log: ReplayLog | LogFile, seq: number, options: RestoreO
     readProgram,
   });
   if (simulation.bus.count > seq) return simulation;
+  const forked = file.header.fork;
+  if (forked !== undefined && seq > forked.at) {
+    // A forked run: the same changes at the same point, as replay makes them.
+    if (simulation.runUntilEvent(forked.at)) {
+      simulation.reconfigure(resolveScenarioObject(forked.scenario, { file: `${file.name} (header fork)`, guests: BUNDLED_GUEST_NAMES }));
+    }
+    if (simulation.bus.count > seq) return simulation;
+  }
   if (!simulation.runUntilEvent(seq)) {
     simulation.finishRun();
     if (simulation.bus.count <= seq) throw new PointError(`seq ${seq} is past the end of the run (its last event is seq ${simulation.bus.count - 1})`);

@@ -15,6 +15,7 @@ export {
   scenarioToSource,
   validateScenarioSource,
   withPolicy,
+  withChangedPolicy,
   type PolicyName,
   type Scenario,
   type HostSpec,

@@ -1095,6 +1095,17 @@ export function withPolicy(scenario: Scenario, policy: PolicyName): Scenario {
   });
 }
 
+/**
+ * `next`, made from the source form of `original` (every default of its policy written out) with
+ * another policy set in it (a fork's `--set scheduler.policy=...`, a sweep's grid): re-resolved so the new policy's parameters get their defaults and the old policy's
+ * filled-in ones go (withPolicy), as a file naming the new policy would have it.
+ */
+export function withChangedPolicy(original: Scenario, next: Scenario): Scenario {
+  const policy = next.scheduler.policy;
+  if (policy === original.scheduler.policy) return next;
+  return withPolicy({ ...next, scheduler: { ...next.scheduler, policy: original.scheduler.policy } }, policy);
+}
+
 /** A VM's resolved `sched` as its file could have given it: rtds's filled-in defaults taken out. */
 function givenVmSched(oldPolicy: PolicyName, sched: VmSchedSpec): ParsedSched {
   const budget = sched.budgetNs;
