@@ -8,7 +8,7 @@ import type { SimEvent } from '../core/events.js';
 import { resolveCosts, type CostModel } from '../core/costs.js';
 import { Kernel } from '../core/kernel.js';
 import type { LogWriter } from '../core/log/writer.js';
-import type { LogFork } from '../core/log/format.js';
+import type { LogFork, LogPolicyModule } from '../core/log/format.js';
 import { RandomSource } from '../core/prng.js';
 import { assemble, AssemblyError } from '../core/isa/assembler.js';
 import { parseTrace, traceGuestSource, TraceError } from '../guests/workloads.js';
@@ -22,7 +22,7 @@ import { InputDriver } from './inputs.js';
 import type { InputSpec, StopInput } from '../core/scenario/inputs.js';
 import { Monitor, type EndReason } from './monitor/monitor.js';
 import { createPolicy } from './scheduler/index.js';
-import type { PolicyFactory } from './scheduler/policy.js';
+import type { PolicyFactory, SchedulingPolicy } from './scheduler/policy.js';
 import { Vm } from './vm.js';
 import { VirtualSwitch } from './vswitch.js';
 import { guestMap, isMutation, linkMutants, MUTATIONS, type Mutation } from './mutations.js';
@@ -48,6 +48,12 @@ export interface SimulationOptions {
   readonly maxBatchNs?: number;
   /** A scheduling policy from outside the registry (`--policy ./my-policy.js`); replaces the scenario's. */
   readonly policy?: PolicyFactory;
+  /**
+   * Where `policy` came from (the module's path as given and its sha256), recorded in the log's
+   * header with the policy's name so that replay, inspect and fork load the same module again.
+   * Give it whenever `policy` comes from a file and the run is logged.
+   */
+  readonly policyModule?: Omit<LogPolicyModule, 'label'>;
   /** Sees every event as it is published, from the very first (replay compares with it). */
   readonly sink?: (event: SimEvent) => void;
   /** Inputs from outside, replacing the scenario's `inputs:` (replay passes the log's input records). */
@@ -90,7 +96,10 @@ export class Simulation {
     this.seed = options.seed ?? scenario.seed;
     this.random = new RandomSource(this.seed);
     this.costs = resolveCosts(scenario.costs);
-    this.attachLog();
+    // The policy is made first so that the header can name a policy module's policy.
+    this.policyFactory = options.policy;
+    const policy = this.createPolicy(scenario);
+    this.attachLog(policy);
     this.bus.publish('host', 'sim.started', {
       scenario: scenario.name,
       seed: this.seed,
@@ -107,8 +116,6 @@ export class Simulation {
     this.vswitch = new VirtualSwitch(this.kernel, this.bus, () => ({ latencyNs: this.costs.netLatencyNs, wordNs: this.costs.netWordNs }));
     this.vms.forEach((vm, index) => this.vswitch.connect(vm.nic, index + 1));
     linkMutants(options.mutation, this.vms);
-    const policyOptions = this.policyOptions(scenario);
-    const policy = options.policy !== undefined ? options.policy(policyOptions) : createPolicy(scenario.scheduler.policy, policyOptions);
     this.monitor = new Monitor(this.kernel, this.bus, policy, this.costs, this.vms, {
       pcpus: scenario.host.pcpus,
       runEndNs: scenario.run.timeNs,
@@ -139,6 +146,8 @@ export class Simulation {
   }
 
   private changedScenario: Scenario | undefined;
+  /** The policy factory from outside the registry while it is in force (until a fork names another policy). */
+  private policyFactory: PolicyFactory | undefined;
 
   /**
    * Goes on under changed rules (a fork): another scheduling policy or its parameters (per VM
@@ -161,16 +170,24 @@ export class Simulation {
     const schedulerChanged = !same(current.scheduler, next.scheduler) || !same(current.vms.map((vm) => vm.sched), next.vms.map((vm) => vm.sched));
     if (schedulerChanged) {
       this.vms.forEach((vm, index) => vm.setSchedParams({ ...next.vms[index].sched }));
+      // A policy from a module stays in force under new parameters; naming another policy leaves it.
+      if (next.scheduler.policy !== current.scheduler.policy) this.policyFactory = undefined;
     }
     this.monitor.reconfigure({
       costs,
       runEndNs: next.run.timeNs,
       instructionLimit: next.run.instructions,
-      ...(schedulerChanged ? { policy: createPolicy(next.scheduler.policy, this.policyOptions(next)) } : {}),
+      ...(schedulerChanged ? { policy: this.createPolicy(next) } : {}),
     });
     if (next.seed !== current.seed) this.random.reseed(next.seed);
     this.costs = costs;
     this.changedScenario = next;
+  }
+
+  /** The scenario's policy, or the one from outside the registry while it is in force. */
+  private createPolicy(scenario: Scenario): SchedulingPolicy {
+    const options = this.policyOptions(scenario);
+    return this.policyFactory !== undefined ? this.policyFactory(options) : createPolicy(scenario.scheduler.policy, options);
   }
 
   private policyOptions(scenario: Scenario) {
@@ -182,14 +199,22 @@ export class Simulation {
     };
   }
 
-  private attachLog(): void {
+  private attachLog(policy: SchedulingPolicy): void {
     if (this.options.sink !== undefined) this.bus.addSink(this.options.sink);
     const log = this.options.log;
     if (log === undefined) return;
     // The header carries the scenario with every default written out, costs included, so a log
     // replays the same even if a later engine changes a default.
     const resolved = { ...this.options.scenario, seed: this.seed, costs: { ...this.costs } };
-    log.writeHeader({ engine: ENGINE_VERSION, seed: this.seed, scenario: scenarioToSource(resolved), fork: this.options.fork, mutation: this.options.mutation });
+    const module = this.options.policy === undefined ? undefined : this.options.policyModule;
+    log.writeHeader({
+      engine: ENGINE_VERSION,
+      seed: this.seed,
+      scenario: scenarioToSource(resolved),
+      fork: this.options.fork,
+      mutation: this.options.mutation,
+      policy: module === undefined ? undefined : { module: module.module, sha256: module.sha256, label: policy.name },
+    });
     this.bus.addSink(log.append);
   }
 

@@ -12,6 +12,7 @@ import { LogError } from '../core/log/reader.js';
 import { ScenarioError } from '../core/scenario/load.js';
 import { parseDuration } from '../core/scenario/units.js';
 import { restore } from '../replay/index.js';
+import { PolicyModuleError } from '../replay/policyModule.js';
 import type { InspectState, VmView } from '../replay/fold/state.js';
 import type { LogFile } from '../replay/logFile.js';
 import { eventStats, FilterError, queryEvents, type EventFilter, type EventStats, type Point } from '../replay/query.js';
@@ -22,6 +23,7 @@ import { formatCount, formatNs, paint, stateColor, type Style } from './format.j
 import { openLog } from './replay.js';
 import type { Output } from './run.js';
 import { readText } from './scenarioFile.js';
+import { moduleCopyOf } from './policyFile.js';
 
 export interface InspectOptions {
   readonly at?: string;
@@ -35,9 +37,12 @@ export interface InspectOptions {
   readonly to?: string;
   readonly limit?: string;
   readonly stats?: boolean;
+  /** A moved copy of the policy module the log's run used (for the re-execution that shows registers). */
+  readonly policy?: string;
 }
 
 export function inspectCommand(path: string, options: InspectOptions, out: Output, err: Output, style: Style): number {
+  moduleCopyOf(options.policy, "a registry policy is in the log's scenario already");
   const file = openLog(path);
   const warnings = new Set<string>();
   const note = () => {
@@ -63,7 +68,13 @@ export function inspectCommand(path: string, options: InspectOptions, out: Outpu
         if (options.vm !== undefined && at.state.vms[options.vm] === undefined) throw new InputError(`--vm: no VM '${options.vm}' in this log (VMs: ${Object.keys(at.state.vms).join(', ')})`);
         let registers: RegistersAt | undefined;
         if (options.registers !== false) {
-          const simulation = restore(file, at.event.seq, { readProgram: (program) => readText(resolve(dirname(path), program), 'the guest program') });
+          let simulation;
+          try {
+            simulation = restore(file, at.event.seq, { readProgram: (program) => readText(resolve(dirname(path), program), 'the guest program'), policy: options.policy });
+          } catch (error) {
+            if (error instanceof PolicyModuleError) throw new InputError(`${error.message} (or --no-registers to skip the re-execution)`);
+            throw error;
+          }
           registers = registersOf(simulation, file);
         }
         if (options.json === true) {

@@ -7,13 +7,14 @@
  *   alpha: hello          type "hello" and a newline on alpha's console
  *   !error alpha timer    the device fails          !reset alpha timer   it is reset
  *   !stall alpha 0 2ms    vCPU 0 of alpha stalls for 2 ms
+ *   !balloon alpha 8      alpha's balloon driver is asked to give back 8 pages in all
  *   !quit                 end the run here
  */
 import { createInterface } from 'node:readline';
 import type { Simulation } from '../actors/simulation.js';
 import { parseDuration } from '../core/scenario/units.js';
 import type { UntimedInput } from '../core/scenario/inputs.js';
-import { describeInput } from '../core/scenario/inputs.js';
+import { BALLOON_PAGES_LIMIT, describeInput } from '../core/scenario/inputs.js';
 import { InputError } from './errors.js';
 import { paint, type Style } from './format.js';
 import type { Output } from './run.js';
@@ -21,7 +22,7 @@ import type { Output } from './run.js';
 const SLICE_MS = 50;
 
 export const INTERACTIVE_HELP =
-  "type 'VM: text' to send console input, '!error VM console|timer', '!reset VM console|timer', '!stall VM VCPU DURATION', '!quit'";
+  "type 'VM: text' to send console input, '!error VM console|timer', '!reset VM console|timer', '!stall VM VCPU DURATION', '!balloon VM PAGES', '!quit'";
 
 /** Parses one typed line into an input (without its time), or throws InputError saying why. */
 export function parseTypedLine(line: string, vms: readonly string[]): UntimedInput {
@@ -48,6 +49,14 @@ export function parseTypedLine(line: string, vms: readonly string[]): UntimedInp
         throw new InputError(`!stall: ${(error as Error).message}`);
       }
       return { kind: 'vcpu-stall', vm: known(vm ?? ''), vcpu, durationNs };
+    }
+    if (command === 'balloon') {
+      // The same input as a scenario's `{ at, vm, balloon: PAGES }`: a target, the pages to give back in all.
+      const usage = `!balloon: expected VM PAGES, PAGES the balloon target (pages to give back in all) as an integer from 0 to ${BALLOON_PAGES_LIMIT}, e.g. !balloon web 8`;
+      if (vm === undefined || vm === '' || rest.length !== 1) throw new InputError(usage);
+      const pages = /^\d+$/.test(rest[0]) ? Number(rest[0]) : Number.NaN;
+      if (!(pages <= BALLOON_PAGES_LIMIT)) throw new InputError(`${usage}; got '${rest[0]}'`);
+      return { kind: 'balloon', vm: known(vm), pages };
     }
     throw new InputError(`unknown command '!${command}': ${INTERACTIVE_HELP}`);
   }

@@ -15,7 +15,7 @@ import { compareCommand, type CompareOptions } from './compare.js';
 import { archCompareCommand, type ArchCompareOptions } from './compareArch.js';
 import { sweepCommand, type SweepOptions } from './sweep.js';
 import { runCommand, type RunOptions } from './run.js';
-import { replayCommand } from './replay.js';
+import { replayCommand, type ReplayCommandOptions } from './replay.js';
 import { inspectCommand, type InspectOptions } from './inspect.js';
 import { loadScenarioFile, readText } from './scenarioFile.js';
 import { uiCommand, type UiOptions } from './ui.js';
@@ -57,7 +57,7 @@ export function buildProgram(io: Io): Command {
     .option('--set <key=value...>', '... with changed settings, e.g. scheduler.quantum=2ms costs.exit=1us seed=9')
     .option('--interactive', 'run at a human pace and read console input and faults typed on standard input')
     .option('--pace <duration>', 'with --interactive: virtual time per wall-clock second (default 10ms)')
-    .option('--policy <name|file>', "scheduling policy instead of the scenario's: a name (credit, cfs, ...) or a .js module (docs/scheduling.md)")
+    .option('--policy <name|file>', "scheduling policy instead of the scenario's: a name (credit, cfs, ...) or a .js module (docs/scheduling.md); with --from, a moved copy of the module the log's run used")
     .action((path: string | undefined, options: RunOptions) => {
       const result = runCommand(path, options, io.stdout, style, io.stdin === undefined ? undefined : { input: io.stdin, err: io.stderr });
       return result instanceof Promise ? result.then(() => undefined) : undefined;
@@ -67,8 +67,9 @@ export function buildProgram(io: Io): Command {
     .command('replay')
     .description('re-execute the run a log records and compare it event by event (exit 1 at the first difference)')
     .argument('<log>', 'event log (JSON Lines) written by run --log')
-    .action((path: string) => {
-      exitCode = replayCommand(path, io.stdout, io.stderr, style);
+    .option('--policy <file>', "a moved copy of the policy module the log's run used (checked against the sha256 its header records)")
+    .action((path: string, options: ReplayCommandOptions) => {
+      exitCode = replayCommand(path, io.stdout, io.stderr, style, options);
     });
 
   program
@@ -85,6 +86,7 @@ export function buildProgram(io: Io): Command {
     .option('--limit <n>', 'list at most N events')
     .option('--stats', 'counts by type, by VM and by exit reason (of the events the filters keep)')
     .option('--json', 'JSON: the state as one document; events as JSON lines')
+    .option('--policy <file>', "a moved copy of the policy module the log's run used (for the re-execution that shows registers)")
     .action((path: string, options: InspectOptions) => {
       exitCode = inspectCommand(path, options, io.stdout, io.stderr, style);
     });

@@ -8,12 +8,14 @@ import { LogError } from '../core/log/reader.js';
 import { LogFile } from '../replay/logFile.js';
 import { replay, type Divergence } from '../replay/replay.js';
 import { fileSource } from '../replay/source.js';
+import { PolicyModuleError } from '../replay/policyModule.js';
 import { ScenarioError } from '../core/scenario/load.js';
 import { EXIT_FAILURE, EXIT_OK, InputError } from './errors.js';
 import { formatCount, formatNs, paint, type Style } from './format.js';
 import type { Output } from './run.js';
 import { dirname, resolve } from 'node:path';
 import { readText } from './scenarioFile.js';
+import { moduleCopyOf } from './policyFile.js';
 
 export function openLog(path: string): LogFile {
   let source;
@@ -32,15 +34,21 @@ export function openLog(path: string): LogFile {
   }
 }
 
-export function replayCommand(path: string, out: Output, err: Output, style: Style): number {
+export interface ReplayCommandOptions {
+  /** A moved copy of the policy module the log's run used (checked against the header's sha256). */
+  readonly policy?: string;
+}
+
+export function replayCommand(path: string, out: Output, err: Output, style: Style, options: ReplayCommandOptions = {}): number {
+  moduleCopyOf(options.policy, "a registry policy is in the log's scenario already");
   const file = openLog(path);
   try {
     const started = performance.now();
     let result;
     try {
-      result = replay(file, { readProgram: (program) => readText(resolve(dirname(path), program), 'the guest program') });
+      result = replay(file, { readProgram: (program) => readText(resolve(dirname(path), program), 'the guest program'), policy: options.policy });
     } catch (error) {
-      if (error instanceof LogError) throw new InputError(error.message);
+      if (error instanceof LogError || error instanceof PolicyModuleError) throw new InputError(error.message);
       if (error instanceof ScenarioError) throw new InputError(`${path}: the header's scenario does not load: ${error.message}`);
       throw error;
     }

@@ -13,9 +13,10 @@ import { LogError } from '../core/log/reader.js';
 import { LogWriter } from '../core/log/writer.js';
 import { ScenarioError } from '../core/scenario/load.js';
 import { fork, ForkError } from '../replay/fork.js';
+import { PolicyModuleError } from '../replay/policyModule.js';
 import { InputError } from './errors.js';
 import { runInteractive } from './interactive.js';
-import { resolvePolicy, withPolicy } from './policyFile.js';
+import { asInputError, moduleCopyOf, resolvePolicy, withPolicy } from './policyFile.js';
 import { parseDuration } from '../core/scenario/units.js';
 import { formatCount, formatNs, paint, summaryTable, vmColor, type Style } from './format.js';
 import { openLog } from './replay.js';
@@ -97,8 +98,11 @@ export function runCommand(path: string | undefined, options: RunOptions, out: O
       const policy = options.policy === undefined ? undefined : resolvePolicy(options.policy);
       const scenario = policy === undefined ? loaded.scenario : withPolicy(loaded.scenario, policy);
       const factory = policy?.registryName === undefined ? policy?.factory : undefined;
-      simulation = withGuestErrors(
-        () => new Simulation({ scenario, seed, scenarioFile: loaded.file, readProgram: loaded.readProgram, log, sink, policy: factory }),
+      simulation = withGuestErrors(() =>
+        asInputError(
+          () =>
+            new Simulation({ scenario, seed, scenarioFile: loaded.file, readProgram: loaded.readProgram, log, sink, policy: factory, policyModule: policy?.module }),
+        ),
       );
     }
     if (streaming) printer = consolePrinter(simulation.vms.map((vm) => vm.name), out, style);
@@ -151,6 +155,7 @@ function forkFrom(
     throw new InputError(`--at: expected the seq of an event of ${path} (an integer), got ${options.at === undefined ? 'nothing' : `'${options.at}'`}`);
   }
   const at = Number(options.at);
+  moduleCopyOf(options.policy, `to go on under policy ${options.policy}, use --set scheduler.policy=${options.policy}`);
   const file = openLog(path);
   try {
     const result = fork(file, {
@@ -158,6 +163,7 @@ function forkFrom(
       set: options.set,
       log,
       sink,
+      policy: options.policy,
       readProgram: (program) => readText(resolve(dirname(path), program), 'the guest program'),
     });
     if (!options.json) {
@@ -168,7 +174,7 @@ function forkFrom(
     }
     return result.simulation;
   } catch (error) {
-    if (error instanceof ForkError || error instanceof LogError) throw new InputError(error.message);
+    if (error instanceof ForkError || error instanceof LogError || error instanceof PolicyModuleError) throw new InputError(error.message);
     if (error instanceof ScenarioError) throw new InputError(error.message);
     throw error;
   } finally {

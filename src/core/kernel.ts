@@ -4,7 +4,7 @@
  * entries. The loop pops the earliest entry, advances the clock to it and calls the handler.
  * Nothing runs concurrently and nothing reads the host's clock.
  *
- * Entries live in two heaps that share the seq counter and are popped as one (time, seq) order:
+ * Entries live in two heaps popped as one (time, seq) order (see scheduleCpu for the seq of a lane):
  * `queue` for everything that can affect a guest from outside (device expiries, dispatches,
  * inputs), and `cpuQueue` for the physical CPUs' own time lines (a batch's entry and stop). A
  * vCPU batch runs up to the next entry of `queue` only; batches on different physical CPUs do
@@ -12,6 +12,9 @@
  */
 import { EventQueue, type QueueEntry } from './queue.js';
 import type { Nanoseconds } from './time.js';
+
+/** The seq span of one physical CPU's lane (see scheduleCpu); 1,023 lanes fit below 2^53. */
+const LANE_SEQ = 2 ** 40;
 
 export type EntryHandler = (kind: number, arg: number, time: Nanoseconds) => void;
 
@@ -62,10 +65,15 @@ export class Kernel {
 
   private nextInputSeq = 0;
 
-  /** Schedules an entry on the physical CPUs' time line (see the class comment). */
-  scheduleCpu(time: Nanoseconds, target: number, kind: number, arg = 0): void {
+  /**
+   * Schedules an entry on the physical CPUs' time line (see the class comment), in `lane` (the
+   * physical CPU). At equal times, entries of `queue` come first, then the lanes in order: so the
+   * order never depends on when an entry was scheduled, which for a batch's stop depends on how
+   * long the batches were (a lane's seq is `lane x 2^40 + the counter`).
+   */
+  scheduleCpu(time: Nanoseconds, target: number, kind: number, arg = 0, lane = 0): void {
     if (time < this.clock) throw new RangeError(`cannot schedule in the past: ${time} < ${this.clock} (${this.handlerNames[target]})`);
-    const entry: QueueEntry = { time, seq: this.nextSeq++, target, kind, arg };
+    const entry: QueueEntry = { time, seq: (lane + 1) * LANE_SEQ + this.nextSeq++, target, kind, arg };
     this.cpuQueue.push(entry);
   }
 

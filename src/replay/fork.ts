@@ -9,10 +9,11 @@ import type { SimEvent } from '../core/events.js';
 import type { LogWriter } from '../core/log/writer.js';
 import { EventSerializer } from '../core/log/writer.js';
 import { resolveScenarioObject, scenarioToSource } from '../core/scenario/load.js';
-import type { Scenario } from '../core/scenario/schema.js';
+import { withChangedPolicy, type Scenario } from '../core/scenario/schema.js';
 import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import type { LogFile } from './logFile.js';
 import { inputRecords, mutationOf, scenarioOf } from './replay.js';
+import { policyModuleOf } from './policyModule.js';
 
 export class ForkError extends Error {
   constructor(message: string) {
@@ -59,6 +60,11 @@ export interface ForkOptions {
   readonly log?: LogWriter;
   readonly readProgram?: (path: string) => string;
   readonly sink?: (event: SimEvent) => void;
+  /**
+   * A copy of the policy module the run used, when the log's header names one that is no longer
+   * at the recorded path (checked against its sha256). The fork's own log records this path.
+   */
+  readonly policy?: string;
 }
 
 export interface Fork {
@@ -76,8 +82,10 @@ export function fork(file: LogFile, options: ForkOptions): Fork {
   if (settings.length > 0) {
     const source = applySettings({ ...scenarioToSource(original), seed: file.header.seed }, settings);
     next = resolveScenarioObject(source, { file: '--set', guests: BUNDLED_GUEST_NAMES });
+    next = withChangedPolicy(original, next);
   }
   const changed = settings.length > 0;
+  const module = policyModuleOf(file.header, file.name, options.policy, { recordCopy: true });
   // Check the rebuilt prefix against the log as it is produced.
   const serializer = new EventSerializer();
   const logged = eventBases(file, options.at);
@@ -98,6 +106,8 @@ export function fork(file: LogFile, options: ForkOptions): Fork {
     log: options.log,
     inputs: inputRecords(file),
     mutation: mutationOf(file),
+    policy: module?.factory,
+    policyModule: module?.record,
     fork: changed || options.log !== undefined ? { from: file.name, at: options.at, scenario: scenarioToSource(next) } : undefined,
     sink: (event) => {
       verify(event);

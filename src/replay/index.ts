@@ -15,11 +15,15 @@ import { eventStats, queryEvents, type EventFilter, type EventStats } from './qu
 import { inputRecords, mutationOf, replay, scenarioOf, type ReplayOptions, type ReplayResult } from './replay.js';
 import { PointError, lastSeq, stateAtSeq, stateAtTime } from './seek.js';
 import { fileSource, memorySource } from './source.js';
+import { policyModuleOf } from './policyModule.js';
+import { resolveScenarioObject } from '../core/scenario/load.js';
+import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 
 export { LogFile, type ReadStart, type LineRecord, type RawLine } from './logFile.js';
 export { fileSource, memorySource, type ByteSource } from './source.js';
 export { replay, scenarioOf, engineNote, type ReplayResult, type ReplayOptions, type Divergence } from './replay.js';
 export { LogCursor } from './cursor.js';
+export { loadPolicyModule, policyModuleOf, policyModuleDigest, PolicyModuleError, type LoadedPolicyModule } from './policyModule.js';
 export { queryEvents, eventStats, typeMatcher, FilterError, type EventFilter, type EventStats, type Point } from './query.js';
 export { stateAtSeq, stateAtTime, lastSeq, lastSeqAtOrBefore, PointError, type StateAt } from './seek.js';
 export * from './fold/index.js';
@@ -97,7 +101,13 @@ export function openLog(source: string | Uint8Array, name?: string): ReplayLog {
   return new ReplayLog(new LogFile(memorySource(source, name ?? '<log>')), undefined);
 }
 
-export type RestoreOptions = Partial<Pick<SimulationOptions, 'readProgram' | 'log' | 'sink' | 'maxBatchNs'>>;
+export type RestoreOptions = Partial<Pick<SimulationOptions, 'readProgram' | 'log' | 'sink' | 'maxBatchNs'>> & {
+  /**
+   * A copy of the policy module the run used, when the log's header names one that is no longer
+   * at the recorded path (checked against its sha256; PolicyModuleError when it differs).
+   */
+  readonly policy?: string;
+};
 
 /**
  * A live Simulation paused at event `seq`: built from the log's header (scenario, seed) and input
@@ -109,15 +119,27 @@ export function restore(log: ReplayLog | LogFile, seq: number, options: RestoreO
   const file = log instanceof ReplayLog ? log.file : log;
   if (!Number.isSafeInteger(seq) || seq < 0) throw new PointError(`seq must be a non-negative integer, got ${seq}`);
   const readProgram = options.readProgram ?? (log instanceof ReplayLog ? log.readProgram() : undefined);
+  const { policy: copy, ...simulationOptions } = options;
+  const module = policyModuleOf(file.header, file.name, copy);
   const simulation = new Simulation({
     scenario: scenarioOf(file),
     seed: file.header.seed,
     inputs: inputRecords(file),
     mutation: mutationOf(file),
-    ...options,
+    policy: module?.factory,
+    policyModule: module?.record,
+    ...simulationOptions,
     readProgram,
   });
   if (simulation.bus.count > seq) return simulation;
+  const forked = file.header.fork;
+  if (forked !== undefined && seq > forked.at) {
+    // A forked run: the same changes at the same point, as replay makes them.
+    if (simulation.runUntilEvent(forked.at)) {
+      simulation.reconfigure(resolveScenarioObject(forked.scenario, { file: `${file.name} (header fork)`, guests: BUNDLED_GUEST_NAMES }));
+    }
+    if (simulation.bus.count > seq) return simulation;
+  }
   if (!simulation.runUntilEvent(seq)) {
     simulation.finishRun();
     if (simulation.bus.count <= seq) throw new PointError(`seq ${seq} is past the end of the run (its last event is seq ${simulation.bus.count - 1})`);

@@ -18,6 +18,7 @@ import { CHECK_SUFFIX_LENGTH } from '../core/log/format.js';
 import { LineChecker, LogError } from '../core/log/reader.js';
 import { LogWriter } from '../core/log/writer.js';
 import { isMutation, MUTATIONS, type Mutation } from '../actors/mutations.js';
+import { policyModuleOf } from './policyModule.js';
 
 const CONTEXT = 4;
 
@@ -114,6 +115,11 @@ function readLineAt(source: LogFile['source'], offset: number): string | undefin
 
 export interface ReplayOptions {
   readonly readProgram?: (path: string) => string;
+  /**
+   * A copy of the policy module the run used (when its log's header names one and the module is
+   * no longer at the recorded path); checked against the header's sha256.
+   */
+  readonly policy?: string;
   /** Called now and then with how far the comparison has got (events or bytes compared). */
   readonly onProgress?: (events: number) => void;
 }
@@ -121,6 +127,7 @@ export interface ReplayOptions {
 /** Replay by reading the log line by line (logs from another engine version, truncated logs). */
 function replayByLines(file: LogFile, options: ReplayOptions = {}): ReplayResult {
   const scenario = scenarioOf(file);
+  const module = policyModuleOf(file.header, file.name, options.policy);
   let simulation: Simulation | undefined = undefined;
   const stop = () => simulation?.kernel.requestStop();
   const serializer = new EventSerializer();
@@ -205,7 +212,16 @@ function replayByLines(file: LogFile, options: ReplayOptions = {}): ReplayResult
     if (options.onProgress !== undefined && (matched & 0xffff) === 0) options.onProgress(matched);
   };
 
-  simulation = new Simulation({ scenario, seed: file.header.seed, readProgram: options.readProgram, sink, inputs: [], mutation: mutationOf(file) });
+  simulation = new Simulation({
+    scenario,
+    seed: file.header.seed,
+    readProgram: options.readProgram,
+    sink,
+    inputs: [],
+    mutation: mutationOf(file),
+    policy: module?.factory,
+    policyModule: module?.record,
+  });
   scheduleUpcomingInputs();
   const forked = file.header.fork;
   if (divergence === undefined && forked !== undefined) {
@@ -341,6 +357,7 @@ class LineStream {
 export function replay(file: LogFile, options: ReplayOptions = {}): ReplayResult {
   if (!endsWithClosingLine(file)) return replayByLines(file, options);
   const scenario = scenarioOf(file);
+  const module = policyModuleOf(file.header, file.name, options.policy);
   const source = file.source;
   let compared = 0;
   let mismatchAt = -1;
@@ -381,6 +398,8 @@ export function replay(file: LogFile, options: ReplayOptions = {}): ReplayResult
     inputs: inputRecords(file),
     mutation: mutationOf(file),
     fork: file.header.fork,
+    policy: module?.factory,
+    policyModule: module?.record,
   });
   stopRun.requestStop = () => simulation.kernel.requestStop();
   writer.flush();

@@ -440,7 +440,9 @@ describe('monitor: acting on a running vCPU at the right time', () => {
         expect(long.ticks).toBeGreaterThan(0);
         expect(long.log).toBe(short.log);
       }),
-      { numRuns: 25 },
+      // The example: two vCPUs that exit at the same instant on two physical CPUs (their order
+      // once depended on when each batch was scheduled).
+      { numRuns: 25, examples: [[2010, 253, 2]] },
     );
   });
 });

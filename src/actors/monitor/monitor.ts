@@ -257,7 +257,7 @@ export class Monitor {
   private schedule(pcpu: Pcpu, kind: number, time: number): void {
     const arg = pcpu.generation * PCPU_BITS + pcpu.index;
     if (kind === DISPATCH) this.kernel.schedule(time, this.target, kind, arg);
-    else this.kernel.scheduleCpu(time, this.target, kind, arg);
+    else this.kernel.scheduleCpu(time, this.target, kind, arg, pcpu.index);
   }
 
   /** The services the policy may call (see PolicyHost). */

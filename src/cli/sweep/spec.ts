@@ -20,7 +20,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml';
-import { scenarioToSource, type Scenario } from '../../core/scenario/schema.js';
+import { scenarioToSource, withChangedPolicy, type Scenario } from '../../core/scenario/schema.js';
 import { parseDuration } from '../../core/scenario/units.js';
 import { resolveScenarioObject, ScenarioError } from '../../core/scenario/load.js';
 import { BUNDLED_GUEST_NAMES } from '../../guests/index.js';
@@ -196,7 +196,7 @@ function buildPoint(base: Scenario, point: Readonly<Record<string, GridValue>>, 
     });
   }
   try {
-    return resolveScenarioObject(source, { file, guests: BUNDLED_GUEST_NAMES });
+    return withChangedPolicy(base, resolveScenarioObject(source, { file, guests: BUNDLED_GUEST_NAMES }));
   } catch (error) {
     if (error instanceof ScenarioError) {
       const first = error.diagnostics[0];

@@ -1,7 +1,7 @@
 /**
  * The event log's line format (JSON Lines). docs/event-log.md is the reference.
  *
- *   line 1     {"format":"vmmsim-log","version":1,"engine":"0.1.0","seed":7,"scenario":{...}}
+ *   line 1     {"format":"vmmsim-log","version":1,"engine":"0.1.0","seed":7,"scenario":{...}}  (+ fork, mutation, policy)
  *   events     {"seq":0,"t":0,"src":"vm/alpha","type":"vm.defined","data":{...}}
  *   checkpoint {"checkpoint":{"seq":10000,"t":123456,"hash":"...","state":{...}}}
  *   last line  {"end":{"events":12345,"t":20000000,"hash":"..."}}
@@ -25,6 +25,21 @@ export interface LogHeader {
   readonly fork?: LogFork;
   /** Present when the run was made by a deliberately broken monitor (a mutant: docs/testing.md). */
   readonly mutation?: string;
+  /**
+   * Present when the run's scheduling policy came from a JavaScript module (`--policy ./file.js`)
+   * rather than the scenario: whatever rebuilds the run loads that module again and checks it.
+   */
+  readonly policy?: LogPolicyModule;
+}
+
+/** A scheduling policy loaded from a JavaScript module, as the log's header records it. */
+export interface LogPolicyModule {
+  /** The module's path as it was given (`--policy ./my-policy.js`), relative to the directory the run was started in. */
+  readonly module: string;
+  /** The sha256 of the module file's bytes (64 hex digits): a rebuilt run loads only this exact module. */
+  readonly sha256: string;
+  /** The name the policy reports (`policy.name`: what summaries and metrics show). */
+  readonly label: string;
 }
 
 export interface LogFork {

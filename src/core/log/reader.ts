@@ -166,7 +166,21 @@ export function checkHeader(record: Record<string, unknown>, file: string, line:
   }
   if (typeof record.seed !== 'number') throw new LogError(file, line, 'header has no seed');
   if (record.mutation !== undefined && typeof record.mutation !== 'string') throw new LogError(file, line, 'header mutation must be a string');
+  if (record.policy !== undefined) checkPolicyModule(record.policy, file, line);
   return record as unknown as LogHeader;
+}
+
+function checkPolicyModule(policy: unknown, file: string, line: number): void {
+  const record = policy as Record<string, unknown> | null;
+  const valid =
+    typeof record === 'object' &&
+    record !== null &&
+    typeof record.module === 'string' &&
+    record.module !== '' &&
+    typeof record.sha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(record.sha256) &&
+    typeof record.label === 'string';
+  if (!valid) throw new LogError(file, line, 'header policy must be { module: a path, sha256: 64 hex digits, label: a string }');
 }
 
 function checkEvent(record: Record<string, unknown>, file: string, line: number): SimEvent {

@@ -36,6 +36,7 @@ export class LogWriter {
       scenario: header.scenario,
       ...(header.fork === undefined ? {} : { fork: header.fork }),
       ...(header.mutation === undefined ? {} : { mutation: header.mutation }),
+      ...(header.policy === undefined ? {} : { policy: { module: header.policy.module, sha256: header.policy.sha256, label: header.policy.label } }),
     });
     this.line(line);
   }

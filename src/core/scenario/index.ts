@@ -14,6 +14,8 @@ export {
   scenarioSourceSchema,
   scenarioToSource,
   validateScenarioSource,
+  withPolicy,
+  withChangedPolicy,
   type PolicyName,
   type Scenario,
   type HostSpec,

@@ -28,6 +28,8 @@ export type UntimedInput = (InputSpec | StopInput) extends infer T ? (T extends 
 
 export const INPUT_TEXT_LIMIT = 4096;
 export const INPUTS_LIMIT = 100_000;
+/** The largest balloon target, in pages (4 GiB of 4 KiB pages). */
+export const BALLOON_PAGES_LIMIT = 1 << 20;
 
 /** The parsed (units converted) form of one input; checked across fields by checkInputs. */
 export interface ParsedInput {
@@ -147,7 +149,7 @@ export function inputsSchema(helpers: {
       vcpu: helpers.integer(0, 63).meta({ title: 'vCPU', description: 'The vCPU a vcpu-stall is for (default 0).' }).optional(),
       duration: helpers.duration(1, helpers.maxTimeNs).meta({ title: 'Duration', description: 'How long a vcpu-stall lasts.' }).optional(),
       balloon: helpers
-        .integer(0, 1 << 20)
+        .integer(0, BALLOON_PAGES_LIMIT)
         .meta({ title: 'Balloon target', description: "Pages the VM's balloon driver is asked to give back in all (raises its balloon interrupt)." })
         .optional(),
     },

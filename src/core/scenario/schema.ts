@@ -1119,7 +1119,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
       ...(p.host.pageSharing === undefined ? {} : { pageSharing: { intervalNs: p.host.pageSharing.interval, pagesPerScan: p.host.pageSharing.pages } }),
       ...(p.host.overcommit ? { overcommit: true } : {}),
     },
-    scheduler: resolveScheduler(p),
+    scheduler: resolveScheduler(p.scheduler, p.vms.map((vm) => vm.name)),
     run: { timeNs: p.run.time, instructions: p.run.instructions, checkpointEvery: p.run.checkpointEvery, smpQuantumNs: p.run.smpQuantum },
     costs,
     vms: p.vms.map((vm, i): VmSpec => {
@@ -1150,20 +1150,102 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
   return deepFreeze(scenario);
 }
 
+type ParsedScheduler = Parsed['scheduler'];
+
+/** The policies that use each optional parameter of the scheduler section (its default is filled in for them). */
+const POLICY_PARAMETERS = {
+  timesliceNs: ['credit'],
+  ratelimitNs: ['credit', 'credit2'],
+  tickNs: ['credit'],
+  runqueueSize: ['credit2'],
+  latencyNs: ['cfs'],
+  minGranularityNs: ['cfs'],
+} as const satisfies Record<string, readonly PolicyName[]>;
+
+function usesParameter(policy: PolicyName, parameter: keyof typeof POLICY_PARAMETERS): boolean {
+  return (POLICY_PARAMETERS[parameter] as readonly PolicyName[]).includes(policy);
+}
+
 /** The scheduler section with the defaults of the chosen policy's parameters written out. */
-function resolveScheduler(p: Parsed): SchedulerSpec {
-  const s = p.scheduler;
+function resolveScheduler(s: ParsedScheduler, vmNames: readonly string[]): SchedulerSpec {
   const spec: { -readonly [K in keyof SchedulerSpec]: SchedulerSpec[K] } = { policy: s.policy, quantumNs: s.quantum };
-  const uses = (...policies: PolicyName[]): boolean => policies.includes(s.policy);
-  if (s.timeslice !== undefined || uses('credit')) spec.timesliceNs = s.timeslice ?? L.timesliceNs.default;
-  if (s.ratelimit !== undefined || uses('credit', 'credit2')) spec.ratelimitNs = s.ratelimit ?? L.ratelimitNs.default;
-  if (s.tick !== undefined || uses('credit')) spec.tickNs = s.tick ?? L.tickNs.default;
-  if (s.runqueueSize !== undefined || uses('credit2')) spec.runqueueSize = s.runqueueSize ?? L.runqueueSize.default;
-  if (s.latency !== undefined || uses('cfs')) spec.latencyNs = s.latency ?? L.latencyNs.default;
-  if (s.minGranularity !== undefined || uses('cfs')) spec.minGranularityNs = s.minGranularity ?? L.minGranularityNs.default;
+  const uses = (parameter: keyof typeof POLICY_PARAMETERS): boolean => usesParameter(s.policy, parameter);
+  if (s.timeslice !== undefined || uses('timesliceNs')) spec.timesliceNs = s.timeslice ?? L.timesliceNs.default;
+  if (s.ratelimit !== undefined || uses('ratelimitNs')) spec.ratelimitNs = s.ratelimit ?? L.ratelimitNs.default;
+  if (s.tick !== undefined || uses('tickNs')) spec.tickNs = s.tick ?? L.tickNs.default;
+  if (s.runqueueSize !== undefined || uses('runqueueSize')) spec.runqueueSize = s.runqueueSize ?? L.runqueueSize.default;
+  if (s.latency !== undefined || uses('latencyNs')) spec.latencyNs = s.latency ?? L.latencyNs.default;
+  if (s.minGranularity !== undefined || uses('minGranularityNs')) spec.minGranularityNs = s.minGranularity ?? L.minGranularityNs.default;
   if (s.frame !== undefined) spec.frame = s.frame.map((slot) => ({ vm: slot.vm ?? null, durationNs: slot.duration }));
-  else if (uses('arinc653')) spec.frame = p.vms.map((vm) => ({ vm: vm.name, durationNs: s.quantum }));
+  else if (s.policy === 'arinc653') spec.frame = defaultFrame(vmNames, s.quantum);
   return spec;
+}
+
+/** arinc653's default major frame: one slot of a quantum per VM, in order. */
+function defaultFrame(vmNames: readonly string[], quantumNs: number): FrameSlot[] {
+  return vmNames.map((name) => ({ vm: name, durationNs: quantumNs }));
+}
+
+/**
+ * The scenario under another scheduling policy, its scheduler section and the VMs' `sched`
+ * re-resolved as if the scenario file had named that policy: the new policy's parameters get
+ * their defaults unless the scenario sets them. A resolved scenario does not say which values
+ * its file gave, so a parameter the old policy uses that holds that policy's default is taken
+ * as filled in, not given, and is left out when the new policy does not use it (as arinc653's
+ * default frame and rtds's default budget and period are). Every other value is kept. The same
+ * policy gives the same scenario.
+ */
+export function withPolicy(scenario: Scenario, policy: PolicyName): Scenario {
+  const old = scenario.scheduler;
+  const given = <T>(value: T | undefined, parameter: keyof typeof POLICY_PARAMETERS, fallback: T): T | undefined =>
+    value === undefined || (usesParameter(old.policy, parameter) && value === fallback) ? undefined : value;
+  const names = scenario.vms.map((vm) => vm.name);
+  const frameGiven =
+    old.frame !== undefined &&
+    !(old.policy === 'arinc653' && JSON.stringify(old.frame) === JSON.stringify(defaultFrame(names, old.quantumNs)));
+  const source: ParsedScheduler = {
+    policy,
+    quantum: old.quantumNs,
+    timeslice: given(old.timesliceNs, 'timesliceNs', L.timesliceNs.default),
+    ratelimit: given(old.ratelimitNs, 'ratelimitNs', L.ratelimitNs.default),
+    tick: given(old.tickNs, 'tickNs', L.tickNs.default),
+    runqueueSize: given(old.runqueueSize, 'runqueueSize', L.runqueueSize.default),
+    latency: given(old.latencyNs, 'latencyNs', L.latencyNs.default),
+    minGranularity: given(old.minGranularityNs, 'minGranularityNs', L.minGranularityNs.default),
+    frame: frameGiven ? old.frame?.map((slot) => ({ ...(slot.vm === null ? {} : { vm: slot.vm }), duration: slot.durationNs })) : undefined,
+  };
+  return deepFreeze({
+    ...scenario,
+    scheduler: resolveScheduler(source, names),
+    vms: scenario.vms.map((vm) => ({ ...vm, sched: resolveVmSched(policy, givenVmSched(old.policy, vm.sched)) })),
+  });
+}
+
+/**
+ * `next`, made from the source form of `original` (every default of its policy written out) with
+ * another policy set in it (a fork's `--set scheduler.policy=...`, a sweep's grid): re-resolved so the new policy's parameters get their defaults and the old policy's
+ * filled-in ones go (withPolicy), as a file naming the new policy would have it.
+ */
+export function withChangedPolicy(original: Scenario, next: Scenario): Scenario {
+  const policy = next.scheduler.policy;
+  if (policy === original.scheduler.policy) return next;
+  return withPolicy({ ...next, scheduler: { ...next.scheduler, policy: original.scheduler.policy } }, policy);
+}
+
+/** A VM's resolved `sched` as its file could have given it: rtds's filled-in defaults taken out. */
+function givenVmSched(oldPolicy: PolicyName, sched: VmSchedSpec): ParsedSched {
+  const budget = sched.budgetNs;
+  const filled =
+    oldPolicy === 'rtds' &&
+    budget === L.rtBudgetNs.default &&
+    sched.periodNs === Math.max(L.rtPeriodNs.default, budget) &&
+    sched.extratime !== 1;
+  return {
+    weight: sched.weight,
+    cap: sched.cap,
+    ...(budget === undefined || filled ? {} : { budget, period: sched.periodNs, extratime: sched.extratime === 1 }),
+    ...(sched.pcpu === undefined ? {} : { pcpu: sched.pcpu }),
+  };
 }
 
 type ParsedSched = Parsed['vms'][number]['sched'];

@@ -8,9 +8,8 @@ import { Simulation } from '../../../src/actors/simulation.js';
 import type { RunSummary } from '../../../src/actors/summary.js';
 import { LogWriter } from '../../../src/core/log/writer.js';
 import { loadScenario } from '../../../src/core/scenario/load.js';
-import type { Scenario } from '../../../src/core/scenario/schema.js';
+import { POLICY_NAMES, withPolicy, type PolicyName, type Scenario } from '../../../src/core/scenario/schema.js';
 import { BUNDLED_GUEST_NAMES } from '../../../src/guests/index.js';
-import { parseDocument } from 'yaml';
 
 /** Events simulated between two yields. */
 export const SLICE_EVENTS = 20_000;
@@ -28,17 +27,14 @@ export interface RunResult {
 }
 
 /**
- * The scenario the page runs: its YAML with the policy chosen in the page written into it, so the
- * chosen policy's parameters get their defaults as they would from a file saying so.
+ * The scenario the page runs, under the policy chosen in the page if any: `withPolicy` gives the
+ * chosen policy's parameters their defaults, as `vmmsim run --policy` does.
  */
 export function resolveScenario(text: string, file: string, policy?: string): Scenario {
-  let source = text;
-  if (policy !== undefined && policy !== '') {
-    const document = parseDocument(text);
-    document.setIn(['scheduler', 'policy'], policy);
-    source = document.toString();
-  }
-  return loadScenario(source, { file, guests: BUNDLED_GUEST_NAMES });
+  const scenario = loadScenario(text, { file, guests: BUNDLED_GUEST_NAMES });
+  if (policy === undefined || policy === '') return scenario;
+  if (!(POLICY_NAMES as readonly string[]).includes(policy)) throw new RangeError(`unknown scheduling policy '${policy}' (expected one of: ${POLICY_NAMES.join(', ')})`);
+  return withPolicy(scenario, policy as PolicyName);
 }
 
 export async function runScenario(scenario: Scenario, seed: number | undefined, callbacks: RunCallbacks): Promise<RunResult> {
