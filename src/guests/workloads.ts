@@ -159,19 +159,21 @@ export const SMP_LOCK_SOURCE = String.raw`
 ; smp-lock: every vCPU computes OUTSIDE_NS, takes a spin lock shared by the VM's vCPUs, holds it
 ; for CRITICAL_NS, releases it and reports one critical section. A waiter spins (SPIN_NS per try).
 ; A holder preempted by the hypervisor keeps the lock while the others spin: lock-holder
-; preemption. (Test-and-set with a plain load and store: the simulation runs one vCPU's batch
-; at a time, so the pair is atomic unless a batch ends between them.)
+; preemption. The lock is test-and-test-and-set: a plain read while it is held, then an atomic
+; xchg to take it.
 _start:
 loop:
         work OUTSIDE_NS
 spin:
         ld r1, [lock]
+        jnz r1, wait
+        movi r1, 1
+        xchg r1, [lock]
         jz r1, take
+wait:
         work SPIN_NS
         jmp spin
 take:
-        movi r1, 1
-        st r1, [lock]
         work CRITICAL_NS
         movi r1, 0
         st r1, [lock]

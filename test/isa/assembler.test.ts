@@ -73,6 +73,8 @@ describe('assemble: encoding of every mnemonic', () => {
     ['workr r2', [Op.WORKR, 2, 0, 0]],
     ['syscall 3', [Op.SYSCALL, 3, 0, 0]],
     ['hypercall 7', [Op.HYPERCALL, 7, 0, 0]],
+    ['xchg r1, [r2 + 3]', [Op.XCHG, 1, 2, 3]],
+    ['xchg r4, [0x40]', [Op.XCHGA, 4, 0x40, 0]],
     ['cli', [Op.CLI, 0, 0, 0]],
     ['sti', [Op.STI, 0, 0, 0]],
     ['iret', [Op.IRET, 0, 0, 0]],

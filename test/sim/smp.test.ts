@@ -89,4 +89,49 @@ describe('inter-processor interrupts', () => {
       expect(Math.abs(difference), `quantum ${bound}`).toBeLessThanOrEqual(bound + 10);
     }
   });
+
+  it('xchg makes a spin lock: no two vCPUs are ever inside the critical section together', () => {
+    const source = [
+      '        movi r5, 0',
+      'again:  ld r1, [lock]',
+      '        jnz r1, spin',
+      '        movi r1, 1',
+      '        xchg r1, [lock]',
+      '        jnz r1, spin',
+      '        ld r2, [inside]        ; inside the critical section: nobody else may be',
+      '        jz r2, alone',
+      '        ld r3, [overlaps]',
+      '        addi r3, r3, 1',
+      '        st r3, [overlaps]',
+      'alone:  movi r2, 1',
+      '        st r2, [inside]',
+      '        ld r3, [sections]',
+      '        addi r3, r3, 1',
+      '        st r3, [sections]',
+      '        work 700',
+      '        movi r2, 0',
+      '        st r2, [inside]',
+      '        st r2, [lock]',
+      '        addi r5, r5, 1',
+      '        work 300',
+      '        movi r2, 200',
+      '        blt r5, r2, again',
+      '        cli',
+      '        hlt',
+      'spin:   work 50',
+      '        jmp again',
+      'lock:     .word 0',
+      'inside:   .word 0',
+      'overlaps: .word 0',
+      'sections: .word 0',
+    ].join('\n');
+    for (const [vcpus, pcpus] of [[3, 3], [3, 2], [4, 4]]) {
+      const run = runScenario(scenario([vmSpec('l', inline(source), { vcpus })], { host: { pcpus, memoryBytes: 64 * 1024 * 1024 } }), 2);
+      const vm = run.simulation.vms[0];
+      expect(vm.state, `${vcpus} vCPUs on ${pcpus} pCPUs`).toBe('shutoff');
+      // The data words follow the code: 28 instructions of 4 words.
+      const data = 28 * 4;
+      expect([vm.memory.read(data), vm.memory.read(data + 1), vm.memory.read(data + 2), vm.memory.read(data + 3)]).toEqual([0, 0, 0, 200 * vcpus]);
+    }
+  });
 });

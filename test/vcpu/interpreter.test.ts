@@ -345,3 +345,57 @@ describe('privileged semantics and handler entry', () => {
     expect(cpu.csr[Csr.VCPU]).toBe(3);
   });
 });
+
+describe('interpreter: xchg', () => {
+  it('swaps a register and a word, in both addressing forms', () => {
+    const { cpu, memory, run } = machine(`
+      movi r1, 7
+      xchg r1, [val]
+      movi r2, 3
+      movi r3, val
+      xchg r2, [r3 + 1]
+      hlt
+    val: .word 42, 43
+    `);
+    expect(run()).toBe(Stop.HLT);
+    expect(cpu.regs[1]).toBe(42);
+    expect(cpu.regs[2]).toBe(43);
+    const at = cpu.regs[3];
+    expect([memory.read(at), memory.read(at + 1)]).toEqual([7, 3]);
+  });
+
+  it('is a test-and-set lock: taken once, refused while held, taken again after release', () => {
+    const { cpu, run } = machine(`
+      movi r1, 1
+      xchg r1, [lock]      ; r1 = 0: taken
+      movi r2, 1
+      xchg r2, [lock]      ; r2 = 1: already held
+      movi r3, 0
+      st r3, [lock]        ; release
+      movi r4, 1
+      xchg r4, [lock]      ; r4 = 0: taken again
+      hlt
+    lock: .word 0
+    `);
+    expect(run()).toBe(Stop.HLT);
+    expect([cpu.regs[1], cpu.regs[2], cpu.regs[4]]).toEqual([0, 1, 0]);
+  });
+
+  it('is taken back whole by the undo log, and stops on a read-only page without changing anything', () => {
+    const { cpu, host, memory, run } = machine(`
+      movi r1, 5
+      xchg r1, [0x800]
+      hlt
+    `);
+    memory.write(0x800, 9);
+    cpu.checkpoint();
+    expect(run()).toBe(Stop.HLT);
+    expect([cpu.regs[1], memory.read(0x800)]).toEqual([9, 5]);
+    cpu.rollback(host.words);
+    expect([cpu.regs[1], memory.read(0x800)]).toEqual([0, 9]);
+    memory.writeBase[0x800 / PAGE_WORDS] = -1;
+    expect(run()).toBe(Stop.PAGE_FAULT);
+    expect([cpu.stopA, cpu.stopB]).toEqual([0x800, Access.WRITE]);
+    expect([cpu.regs[1], memory.read(0x800)]).toEqual([5, 9]);
+  });
+});

@@ -681,8 +681,17 @@ export class Monitor {
     const cpu = vcpu.cpu;
     const op = this.readVirtual(vcpu, cpu.pc);
     const at = (frame << PAGE_SHIFT) + (address & PAGE_MASK);
-    if (access === Access.WRITE && (op === Op.ST || op === Op.STA)) {
-      vm.memory.write(at, cpu.stopC);
+    const swap = access === Access.WRITE && (op === Op.XCHG || op === Op.XCHGA);
+    if ((access === Access.WRITE && (op === Op.ST || op === Op.STA)) || swap) {
+      if (swap) {
+        // xchg: the register named in the instruction's first operand takes the old entry.
+        const register = (this.readVirtual(vcpu, cpu.pc + 1) ?? 0) & 7;
+        const old = vm.memory.read(at);
+        vm.memory.write(at, cpu.regs[register]);
+        cpu.regs[register] = old;
+      } else {
+        vm.memory.write(at, cpu.stopC);
+      }
       // The entry for guest page (address & PAGE_MASK) changed: drop its shadow and TLB entries.
       const changed = address & PAGE_MASK;
       vm.shadow.drop(cpu.csr[Csr.PTB], changed);

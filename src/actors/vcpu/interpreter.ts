@@ -169,6 +169,27 @@ export function execute(
         memory[index] = regs[a & 7];
         break;
       }
+      case Op.XCHG:
+      case Op.XCHGA: {
+        // One instruction, so atomic: no other vCPU runs between its read and its write.
+        const address = op === Op.XCHG ? (regs[b & 7] + c) | 0 : b;
+        const dataPage = address >>> PAGE_SHIFT;
+        const base = dataPage < pageCount ? writeBase[dataPage] : -1;
+        if (base < 0) {
+          stop = Stop.PAGE_FAULT;
+          stopA = address;
+          stopB = Access.WRITE;
+          break run;
+        }
+        if (undoLength === undoLimit) break run;
+        const index = base + (address & PAGE_MASK);
+        const old = memory[index];
+        undo[undoLength++] = index;
+        undo[undoLength++] = old;
+        memory[index] = regs[a & 7];
+        regs[a & 7] = old;
+        break;
+      }
       case Op.PUSH:
       case Op.CALL: {
         const address = (regs[7] - 1) | 0;

@@ -49,6 +49,8 @@ export const Op = {
   WORKR: 32, // workr rs              a=rs        abstract computation of rs ns, preemptible
   SYSCALL: 33, // syscall imm         a=imm       raises vector SYSCALL with EVAL = imm
   HYPERCALL: 34, // hypercall imm     a=imm       call the monitor; r1..r3 arguments, r1 result
+  XCHG: 35, // xchg rd, [rs + imm]     a=rd b=rs c=imm  swap rd and the word, atomically
+  XCHGA: 36, // xchg rd, [imm]        a=rd b=imm  (absolute address)
   // Privileged (sensitive) instructions: in virtual user mode they raise #GP; in virtual kernel
   // mode under full virtualization they trap to the monitor, which emulates them.
   CLI: 40, // disable interrupts
@@ -92,7 +94,7 @@ const info = (
   privileged = false,
 ): OpcodeInfo => ({ mnemonic, opcode, operands, privileged, summary });
 
-/** Every instruction, in opcode order. `ld`/`st` appear twice (register-relative and absolute). */
+/** Every instruction, in opcode order. `ld`/`st`/`xchg` appear twice (register-relative and absolute). */
 export const OPCODES: readonly OpcodeInfo[] = [
   info('nop', Op.NOP, [], 'do nothing'),
   info('movi', Op.MOVI, ['reg', 'imm'], 'rd = imm'),
@@ -129,6 +131,8 @@ export const OPCODES: readonly OpcodeInfo[] = [
   info('workr', Op.WORKR, ['reg'], 'compute for rs ns (abstract, preemptible, no memory effects)'),
   info('syscall', Op.SYSCALL, ['imm'], 'raise the SYSCALL vector with EVAL = imm'),
   info('hypercall', Op.HYPERCALL, ['imm'], 'call the monitor (paravirtual interface); #GP in user mode'),
+  info('xchg', Op.XCHG, ['reg', 'mem'], 'swap rd and [rs + imm], atomically'),
+  info('xchg', Op.XCHGA, ['reg', 'absmem'], 'swap rd and [imm], atomically'),
   info('cli', Op.CLI, [], 'disable interrupts', true),
   info('sti', Op.STI, [], 'enable interrupts', true),
   info('iret', Op.IRET, [], 'return from an interrupt or exception', true),
