@@ -74,17 +74,27 @@ export class Tlb {
     this.map[page] = hostBase;
   }
 
+  /** Drops the entry for `page`, and its place in the replacement order (so a refill counts once). */
   invalidate(page: number): void {
+    if (this.map[page] < 0) return;
     this.map[page] = -1;
     this.writeMap[page] = -1;
+    const entries = this.entries;
+    let at = 0;
+    while (at < this.count && this.order[(this.head + at) % entries] !== page) at++;
+    if (at === this.count) return;
+    for (; at < this.count - 1; at++) this.order[(this.head + at) % entries] = this.order[(this.head + at + 1) % entries];
+    this.count--;
   }
 
   /** Drops every entry that maps the host page at `hostBase` (the page moved, or lost its frame). */
   invalidateHost(hostBase: number): void {
+    const matching: number[] = [];
     for (let index = 0; index < this.count; index++) {
       const page = this.order[(this.head + index) % this.entries];
-      if (this.map[page] === hostBase) this.invalidate(page);
+      if (this.map[page] === hostBase) matching.push(page);
     }
+    for (const page of matching) this.invalidate(page);
   }
 
   flush(): void {

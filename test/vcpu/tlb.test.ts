@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Tlb } from '../../src/actors/paging.js';
+
+/** A reference TLB: a FIFO list of pages with their host bases. */
+class ReferenceTlb {
+  readonly pages: number[] = [];
+  readonly bases = new Map<number, number>();
+  constructor(readonly entries: number) {}
+  fill(page: number, base: number): void {
+    if (!this.bases.has(page)) {
+      if (this.pages.length === this.entries) this.bases.delete(this.pages.shift() as number);
+      this.pages.push(page);
+    }
+    this.bases.set(page, base);
+  }
+  invalidate(page: number): void {
+    if (!this.bases.delete(page)) return;
+    this.pages.splice(this.pages.indexOf(page), 1);
+  }
+}
+
+describe('TLB', () => {
+  it('an invalidated page refilled takes one place: evicting never drops a live entry by mistake', () => {
+    const tlb = new Tlb(3);
+    tlb.fill(1, 1024);
+    tlb.fill(2, 2048);
+    tlb.invalidate(1);
+    tlb.fill(1, 4096);
+    tlb.fill(3, 3072); // three live entries: nothing to evict
+    expect([tlb.map[1], tlb.map[2], tlb.map[3]]).toEqual([4096, 2048, 3072]);
+    tlb.fill(4, 5120); // evicts 2, the oldest live entry
+    expect([tlb.map[1], tlb.map[2], tlb.map[3], tlb.map[4]]).toEqual([4096, -1, 3072, 5120]);
+  });
+
+  it('matches a FIFO reference under any sequence of fills, invalidations and flushes', () => {
+    const operation = fc.oneof(
+      fc.record({ op: fc.constant('fill' as const), page: fc.integer({ min: 0, max: 11 }), base: fc.integer({ min: 0, max: 63 }).map((n) => n * 1024) }),
+      fc.record({ op: fc.constant('invalidate' as const), page: fc.integer({ min: 0, max: 11 }) }),
+      fc.record({ op: fc.constant('invalidateHost' as const), base: fc.integer({ min: 0, max: 63 }).map((n) => n * 1024) }),
+      fc.record({ op: fc.constant('flush' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.array(operation, { maxLength: 80 }), (entries, operations) => {
+        const tlb = new Tlb(entries);
+        let reference = new ReferenceTlb(entries);
+        for (const step of operations) {
+          if (step.op === 'fill') {
+            tlb.fill(step.page, step.base);
+            reference.fill(step.page, step.base);
+          } else if (step.op === 'invalidate') {
+            tlb.invalidate(step.page);
+            reference.invalidate(step.page);
+          } else if (step.op === 'invalidateHost') {
+            tlb.invalidateHost(step.base);
+            for (const [page, base] of [...reference.bases]) if (base === step.base) reference.invalidate(page);
+          } else {
+            tlb.flush();
+            reference = new ReferenceTlb(entries);
+          }
+          for (let page = 0; page < 12; page++) expect(tlb.map[page]).toBe(reference.bases.get(page) ?? -1);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
