@@ -234,7 +234,7 @@ export class Simulation {
         this.bus,
         this.kernel,
         this.random,
-        this.costs,
+        () => this.costs,
       );
       key += spec.vcpus;
       this.bus.publish(vm.id, 'vm.defined', { vcpus: spec.vcpus, memoryBytes: spec.memoryBytes, guest: guestLabel(spec) });

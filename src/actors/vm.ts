@@ -79,20 +79,21 @@ export class Vm {
     private readonly bus: EventBus,
     kernel: Kernel,
     random: RandomSource,
-    costs: CostModel,
+    /** The cost model in force (a fork's `--set` can change it in the middle of a run). */
+    costs: () => CostModel,
   ) {
     this.id = `vm/${options.name}`;
     this.technique = TECHNIQUES[options.virt ?? 'full'];
     this.paging = options.paging ?? (this.technique.name === 'hw' ? 'nested' : 'shadow');
     this.translated = this.technique.translates ? new Uint8Array(memory.pageCount) : null;
     this.pic = new InterruptController(`${this.id}/pic`, bus);
-    this.timer = new Timer(`${this.id}/timer`, bus, kernel, this.pic, random.stream(`${this.id}/timer`), costs.timerJitterNs);
+    this.timer = new Timer(`${this.id}/timer`, bus, kernel, this.pic, random.stream(`${this.id}/timer`), () => costs().timerJitterNs);
     this.console = new Console(`${this.id}/console`, bus, this.pic);
     this.power = new PowerControl(`${this.id}/power`, bus);
     this.dma = new DmaEngine(`${this.id}/dma`, bus, memory);
     const attach = options.devices ?? { block: 'emulated', nic: 'emulated' };
     this.iommu = new Iommu(this.id, bus, memory);
-    this.block = new BlockDevice(`${this.id}/block`, bus, kernel, this.pic, memory, { latencyNs: costs.diskLatencyNs, sectorNs: costs.diskSectorNs }, attach.block, this.iommu);
+    this.block = new BlockDevice(`${this.id}/block`, bus, kernel, this.pic, memory, { get latencyNs() { return costs().diskLatencyNs; }, get sectorNs() { return costs().diskSectorNs; } }, attach.block, this.iommu);
     this.balloon = new Balloon(`${this.id}/balloon`, bus, this.pic);
     this.nic = new Nic(`${this.id}/nic`, bus, this.pic, memory, attach.nic, this.iommu, kernel);
     // Attached in this order (it is the order devices are realized and appear in checkpoints).

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SimEvent } from '../../src/core/events.js';
 import { BlkStatus, DISK_SECTORS, Irq, Port, SECTOR_WORDS, VIRTQ_AVAIL, VIRTQ_USED, diskPattern } from '../../src/core/platform.js';
+import { Simulation } from '../../src/actors/simulation.js';
 import { guestVm, runChecked, testScenario } from '../../src/testing/index.js';
 
 const BLOCK_PORTS: ReadonlySet<number> = new Set([Port.BLK_SECTOR, Port.BLK_BUFFER, Port.BLK_COMMAND, Port.VIRTIO_NOTIFY]);
@@ -125,5 +126,28 @@ wait:
     const run = runChecked(testScenario([guestVm('g', source)]));
     expect(run.simulation.vms[0].memory.read(0x3000)).toBe(BlkStatus.ERROR);
     expect(run.events.find((event) => event.type === 'blk.refused')?.data).toMatchObject({ mode: 'emulated', sector: 3, addr: 0x40000000 });
+  });
+});
+
+describe('block device: costs changed in the middle of a run (a fork\'s --set)', () => {
+  it('takes the new disk latency from the next request on', () => {
+    const scenario = testScenario([{ ...guestVm('g', ''), guest: { kind: 'bundled', name: 'blk-emulated' }, params: { REQUESTS: 4 }, devices: { block: 'emulated', nic: 'emulated' } }]);
+    const completions = (latencyNs: number | undefined) => {
+      const simulation = new Simulation({ scenario });
+      const done: number[] = [];
+      simulation.bus.events$.subscribe((event) => {
+        if (event.type === 'blk.done') done.push(event.t);
+      });
+      if (latencyNs !== undefined) simulation.reconfigure({ ...scenario, costs: { ...scenario.costs, diskLatencyNs: latencyNs } });
+      simulation.run();
+      return done;
+    };
+    const before = completions(undefined);
+    const slower = completions(1_000_000);
+    expect(before).toHaveLength(4);
+    expect(slower).toHaveLength(4);
+    // Each request waits the latency: four requests, each about 1 ms later than the last.
+    expect(slower[3] - slower[0]).toBeGreaterThan(3 * 1_000_000);
+    expect(before[3] - before[0]).toBeLessThan(3 * 1_000_000);
   });
 });

@@ -32,7 +32,8 @@ export class Timer extends Device {
     private readonly kernel: Kernel,
     private readonly pic: InterruptController,
     private readonly random: RandomStream,
-    private readonly jitterMaxNs: number,
+    /** The largest random delay of an expiry, read at each expiry (a fork can change it). */
+    private readonly jitterMaxNs: () => number,
   ) {
     super(id, 'timer', bus);
     this.target = kernel.register(id, (_kind, arg, time) => this.expire(arg, time));
@@ -64,7 +65,8 @@ export class Timer extends Device {
 
   private arm(nominalNs: number): void {
     this.nominalNs = nominalNs;
-    const jitter = this.jitterMaxNs > 0 ? this.random.int(0, this.jitterMaxNs) : 0;
+    const jitterMax = this.jitterMaxNs();
+    const jitter = jitterMax > 0 ? this.random.int(0, jitterMax) : 0;
     // A jitter larger than the period can put the next nominal expiry behind the clock: fire now.
     this.kernel.schedule(Math.max(nominalNs + jitter, this.kernel.now), this.target, 0, this.generation);
   }
