@@ -44,5 +44,9 @@ describe('bundled examples', () => {
     expect(summary.console.trio).toEqual(['vcpu 0 up', 'vcpu 1 up', 'vcpu 2 up']);
     expect(summary.vms[0].vcpus.map((vcpu) => vcpu.cpuNs > 0)).toEqual([true, true, true]);
     expect(summary.endReason).toBe('time');
+    // vCPU 0 of ipi wakes vCPU 1 with inter-processor interrupts; both vCPUs of lock take turns.
+    expect(summary.console.ipi.at(-1)).toBe('smp-ipi: done, powering off');
+    const lock = summary.vms.find((vm) => vm.name === 'lock');
+    expect(lock?.vcpus.every((vcpu) => vcpu.exits.io > 0)).toBe(true);
   });
 });
