@@ -67,6 +67,12 @@ const MINIMAL_RESOLVED: Scenario = {
 };
 
 describe('loadScenario: good files', () => {
+  it('lets VMs add up to more than the host memory with host.overcommit: true', () => {
+    const s = load(['host: { memory: 1MiB, overcommit: true }', 'name: demo', 'vms:', '  - { name: a, guest: idle, memory: 768KiB }', '  - { name: b, guest: idle, memory: 768KiB }'].join('\n'));
+    expect(s.host.overcommit).toBe(true);
+    expect(s.vms.map((vm) => vm.memoryBytes)).toEqual([768 * 1024, 768 * 1024]);
+  });
+
   it('applies every default', () => {
     expect(load(MINIMAL.join('\n'))).toStrictEqual(MINIMAL_RESOLVED);
   });
@@ -367,12 +373,12 @@ describe('loadScenario: errors', () => {
         '  - { name: c, guest: idle, memory: 512KiB }',
         '  - { name: d, guest: idle, memory: 512KiB }',
       ],
-      ["demo.yaml:6:37: vms[2].memory: the memory of vms[0] to vms[2] adds up to 1.25MiB, more than the host's 1MiB (host.memory)"],
+      ["demo.yaml:6:37: vms[2].memory: the memory of vms[0] to vms[2] adds up to 1.25MiB, more than the host's 1MiB (host.memory; or set host.overcommit: true to let them share it)"],
     ],
     [
       'default VM memory over the host memory',
       ['host: { memory: 1MiB }', 'name: demo', 'vms:', ...Array.from({ length: 17 }, (_, i) => `  - { name: v${i}, guest: idle }`)],
-      ["demo.yaml:20:5: vms[16].memory: the memory of vms[0] to vms[16] adds up to 1088KiB, more than the host's 1MiB (host.memory)"],
+      ["demo.yaml:20:5: vms[16].memory: the memory of vms[0] to vms[16] adds up to 1088KiB, more than the host's 1MiB (host.memory; or set host.overcommit: true to let them share it)"],
     ],
     [
       'bad parameter name',

@@ -1070,12 +1070,12 @@ function checkParsed(parsed: Parsed): ScenarioIssue[] {
       });
     }
     total += vm.memory;
-    if (!overflowReported && total > parsed.host.memory) {
+    if (!overflowReported && total > parsed.host.memory && parsed.host.overcommit !== true) {
       overflowReported = true;
       const range = i === 0 ? 'vms[0]' : `vms[0] to vms[${i}]`;
       issues.push({
         path: ['vms', i, 'memory'],
-        message: `the memory of ${range} adds up to ${formatBytes(total)}, more than the host's ${formatBytes(parsed.host.memory)} (host.memory)`,
+        message: `the memory of ${range} adds up to ${formatBytes(total)}, more than the host's ${formatBytes(parsed.host.memory)} (host.memory; or set host.overcommit: true to let them share it)`,
         at: 'value',
       });
     }
