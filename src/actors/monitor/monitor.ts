@@ -15,7 +15,11 @@
  * A batch runs the guest ahead of the clock up to the next queued entry (or the end of its slice,
  * or maxBatchNs), and its stop is handled at the time it happens, so every event is handled in
  * virtual-time order. maxBatchNs is the quantum of temporal decoupling (as in SystemC TLM or
- * QEMU's icount): it bounds how late a vCPU notices something another vCPU did meanwhile.
+ * QEMU's icount): it bounds how late a vCPU notices something another vCPU did meanwhile; the
+ * SMP quantum bounds it more tightly between the vCPUs of one VM (smpBound).
+ *
+ * This file keeps the physical CPUs' time line; the exit handlers, interrupt delivery, memory
+ * virtualization and the Type 2 host are its parts, in the files next to it (see core.ts).
  */
 import type { EventBus } from '../../core/bus.js';
 import type { CostModel } from '../../core/costs.js';
