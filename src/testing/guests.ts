@@ -62,6 +62,10 @@ function adversaryStatement(ownWords: number): fc.Arbitrary<(label: string) => s
     fc.tuple(address, fc.integer()).map(([at, value]) => () => `  movi r1, ${at}\n  movi r2, ${value}\n  st r2, [r1]`),
     address.map((at) => () => `  movi r1, ${at}\n  ld r3, [r1]`),
     address.map((at) => () => `  movi r5, ${at}\n  movi r6, ${at + 1}\n  st r6, [r5 + 1]`),
+    // An atomic swap: a read and a write in one instruction, anywhere.
+    fc.tuple(address, fc.integer()).map(([at, value]) => () => `  movi r1, ${at}\n  movi r2, ${value}\n  xchg r2, [r1]`),
+    // An inter-processor interrupt to any vCPU index: it can only reach the adversary's own VM.
+    fc.integer({ min: -2, max: 9 }).map((index) => () => `  movi r2, ${index}\n  out PORT_IPI_SEND, r2`),
     fc.tuple(adversaryPort, fc.integer()).map(([port, value]) => () => `  movi r2, ${value}\n  out ${port}, r2`),
     adversaryPort.map((port) => () => `  in r4, ${port}`),
     { weight: 3, arbitrary: dma },
@@ -97,6 +101,7 @@ export function memoryProber(ownWords = GUEST_WORDS): fc.Arbitrary<string> {
     { weight: 3, arbitrary: fc.tuple(past, fc.integer()).map(([at, value]) => `  movi r1, ${at}\n  movi r2, ${value}\n  st r2, [r1]`) },
     { weight: 1, arbitrary: fc.tuple(adversaryAddress(ownWords), fc.integer()).map(([at, value]) => `  movi r1, ${at}\n  movi r2, ${value}\n  st r2, [r1]`) },
     { weight: 1, arbitrary: past.map((at) => `  movi sp, ${at + 1}\n  push r1`) },
+    { weight: 1, arbitrary: past.map((at) => `  movi r1, ${at}\n  xchg r2, [r1]`) },
     { weight: 1, arbitrary: past.map((at) => `  ld r3, [${at}]`) },
     {
       weight: 6,
