@@ -85,6 +85,16 @@ export function summaryTable(summary: RunSummary, style: Style): string {
   });
   const crashed = summary.vms.filter((vm) => vm.state === 'crashed');
   for (const vm of crashed) out.push(paint(style, 31, `${vm.name} crashed: ${vm.reason}`));
+  const memory = summary.memory;
+  if (memory !== undefined) {
+    // The host shares pages or overcommits: what its memory manager did.
+    out.push(
+      `host memory: ${formatCount(memory.framesUsed)} of ${formatCount(memory.frames)} frames in use; ` +
+        `${formatCount(memory.sharedPages)} guest pages on ${formatCount(memory.sharedFrames)} shared frames (${formatCount(memory.savedFrames)} saved), ` +
+        `${formatCount(memory.merges)} merges, ${formatCount(memory.cowBreaks)} copy-on-write breaks; ` +
+        `${formatCount(memory.demandPages)} pages backed on first touch, ${formatCount(memory.swapOuts)} swapped out, ${formatCount(memory.swapIns)} in, ${formatCount(memory.swappedPages)} out now`,
+    );
+  }
   const pcpus = summary.pcpus.map((pcpu) => `pCPU${pcpu.index} ${(pcpu.utilisation * 100).toFixed(1)}%`).join(', ');
   out.push(
     `${formatNs(summary.timeNs)} of virtual time (ended: ${summary.endReason}), ${formatCount(summary.events)} events, ` +

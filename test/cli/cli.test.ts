@@ -33,6 +33,25 @@ describe('vmmsim run', () => {
     expect(stdout).toMatch(/^alpha\s+0\s+shutoff\/halted/m);
   });
 
+  it('reports what the host memory manager did when the host shares pages or overcommits', () => {
+    const dir = temp();
+    const file = join(dir, 'mem.yaml');
+    writeFileSync(
+      file,
+      ['name: mem', 'host: { pcpus: 2, memory: 1MiB, overcommit: true, pageSharing: { interval: 200us, pages: 64 } }', 'run: { time: 5ms }', 'vms:', '  - { name: a, guest: tlb-heavy, memory: 512KiB }', '  - { name: b, guest: tlb-heavy, memory: 512KiB }', '  - { name: c, guest: ticker, memory: 512KiB }', ''].join('\n'),
+    );
+    const { code, stdout } = cli(['run', file, '--quiet']);
+    expect(code).toBe(0);
+    const line = /^host memory: ([\d,]+) of 256 frames in use; ([\d,]+) guest pages on ([\d,]+) shared frames .* ([\d,]+) pages backed on first touch/m.exec(stdout);
+    expect(line).not.toBeNull();
+    const [used, sharedPages, sharedFrames, demand] = (line ?? []).slice(1).map((text) => Number(text.replaceAll(',', '')));
+    expect(used).toBeLessThanOrEqual(256);
+    expect(sharedPages).toBeGreaterThan(sharedFrames);
+    expect(demand).toBeGreaterThan(0);
+    // Without sharing or overcommit there is no such line.
+    expect(cli(['run', '--quiet']).stdout).not.toContain('host memory:');
+  });
+
   it('prints only the summary with --quiet, and one JSON document with --json', () => {
     const quiet = cli(['run', '--quiet']);
     expect(quiet.stdout).not.toContain('[alpha]');
