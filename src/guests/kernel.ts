@@ -25,6 +25,8 @@ export const TASK_SWITCHING = String.raw`timer_handler:
         st r2, [r1 + 1]
         csrr r2, epc
         st r2, [r1 + SAVE_PC]
+        csrr r2, ework                ; what is left of the task's interrupted work (if any)
+        st r2, [r1 + SAVE_WORK]
         ld r2, [ticks]
         addi r2, r2, 1
         st r2, [ticks]
@@ -42,6 +44,8 @@ restore:                          ; r1 = save area of the task to run
         st r1, [current]
         ld r2, [r1 + SAVE_PC]
         csrw epc, r2
+        ld r2, [r1 + SAVE_WORK]
+        csrw ework, r2
         movi r2, ESTATUS_USER_IE
         csrw estatus, r2
         ld r0, [r1 + 0]
@@ -66,6 +70,7 @@ export const KERNEL_SOURCE = String.raw`
 .equ ESTATUS_USER_IE, 3          ; previous mode user, previous interrupts enabled
 .equ SAVE_PC, 8
 .equ SAVE_ALIVE, 9
+.equ SAVE_WORK, 10
 
 _start:
         movi sp, kstack_top
@@ -218,8 +223,8 @@ other:      .word task_b_save
 ticks:      .word 0
 
             ; save areas: r0..r7, pc, alive
-task_a_save: .word 0, 0, 0, 0, 'A', 0, WORK_A_NS, ustack_a_top, task, 1
-task_b_save: .word 0, 0, 0, 0, 'B', 0, WORK_B_NS, ustack_b_top, task, 1
+task_a_save: .word 0, 0, 0, 0, 'A', 0, WORK_A_NS, ustack_a_top, task, 1, 0
+task_b_save: .word 0, 0, 0, 0, 'B', 0, WORK_B_NS, ustack_b_top, task, 1, 0
 
             .align 4
 ivt:        .word 0, gp_handler, 0, syscall_handler

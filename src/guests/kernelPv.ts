@@ -18,6 +18,7 @@ export const KERNEL_PV_SOURCE = String.raw`
 .equ ESTATUS_USER_IE, 3
 .equ SAVE_PC, 8
 .equ SAVE_ALIVE, 9
+.equ SAVE_WORK, 10
 
 _start:
         movi sp, kstack_top
@@ -164,8 +165,8 @@ task_b_block: .word 'B', WORK_B_NS
             .space 48
 kbuffer:    .space 96
 
-task_a_save: .word 0, 0, 0, 0, task_a_block, 0, 0, ustack_a_top, task, 1
-task_b_save: .word 0, 0, 0, 0, task_b_block, 0, 0, ustack_b_top, task, 1
+task_a_save: .word 0, 0, 0, 0, task_a_block, 0, 0, ustack_a_top, task, 1, 0
+task_b_save: .word 0, 0, 0, 0, task_b_block, 0, 0, ustack_b_top, task, 1, 0
 
             .align 4
 ivt:        .word 0, gp_handler, 0, syscall_handler

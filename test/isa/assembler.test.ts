@@ -464,9 +464,9 @@ describe('assemble: diagnostics', () => {
     expect(errorOf('csrr r1, epcc')).toEqual([
       1,
       10,
-      "unknown CSR 'epcc' (expected epc, estatus, ivt, ptb, scratch, cause, eval, vcpu or 0..7)",
+      "unknown CSR 'epcc' (expected epc, estatus, ivt, ptb, scratch, cause, eval, vcpu, ework or 0..8)",
     ]);
-    expect(errorOf('csrw 8, r1')).toEqual([1, 6, 'CSR number 8 is out of range (expected 0..7)']);
+    expect(errorOf('csrw 9, r1')).toEqual([1, 6, 'CSR number 9 is out of range (expected 0..8)']);
   });
 
   it('collects every error, sorted, with file:line:col in the message', () => {

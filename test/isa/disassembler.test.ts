@@ -51,7 +51,7 @@ describe('disassembleInstruction', () => {
   it('prints an invalid encoding of a known opcode as .word with an explanation', () => {
     expect(text(Op.MOVI, 9, 1, 0)).toBe('.word 1, 9, 1, 0 ; movi r9, 1 (invalid: register 9 out of range)');
     expect(text(Op.JMP, 6, 0, 0)).toBe('.word 23, 6, 0, 0 ; jmp 0x6 (invalid: target 0x6 is not a multiple of 4)');
-    expect(text(Op.CSRR, 1, 8, 0)).toBe('.word 46, 1, 8, 0 ; csrr r1, 8 (invalid: CSR 8 out of range)');
+    expect(text(Op.CSRR, 1, 9, 0)).toBe('.word 46, 1, 9, 0 ; csrr r1, 9 (invalid: CSR 9 out of range)');
     expect(text(Op.NOP, 0, 0, 5)).toBe('.word 0, 0, 0, 5 ; nop (invalid: unused operand word 3 is not zero)');
     expect(text(Op.LD, 1, -1, 0)).toBe('.word 15, 1, -1, 0 ; ld r1, [r-1] (invalid: register -1 out of range)');
   });

@@ -29,10 +29,8 @@ export class CpuState {
   mode: number = Mode.KERNEL;
   /** Interrupt enable flag (virtual IF). */
   ie = 0;
-  /** Remaining ns of a `work` instruction cut by the end of a time slice. */
+  /** Remaining ns of a `work` instruction cut by the end of a time slice (on interrupt entry it moves to the EWORK CSR). */
   workLeftNs = 0;
-  /** workLeftNs saved while an interrupt handler runs. */
-  savedWorkLeftNs = 0;
 
   /** Why the last run stopped, and its operands (meaning depends on the stop code). */
   stop: StopCode = Stop.BUDGET;
@@ -71,7 +69,6 @@ export class CpuState {
     saved[1] = this.mode;
     saved[2] = this.ie;
     saved[3] = this.workLeftNs;
-    saved[4] = this.savedWorkLeftNs;
     saved[5] = this.retired;
     saved[6] = this.workNs;
     this.undoLength = 0;
@@ -92,7 +89,6 @@ export class CpuState {
     this.mode = saved[1];
     this.ie = saved[2];
     this.workLeftNs = saved[3];
-    this.savedWorkLeftNs = saved[4];
     this.retired = saved[5];
     this.workNs = saved[6];
   }

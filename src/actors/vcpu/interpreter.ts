@@ -419,8 +419,10 @@ export function executePrivileged(cpu: CpuState, op: number, a: number, b: numbe
       cpu.pc = cpu.csr[Csr.EPC];
       cpu.mode = (status & ESTATUS_PREV_USER) !== 0 ? Mode.USER : Mode.KERNEL;
       cpu.ie = (status & ESTATUS_PREV_IE) !== 0 ? 1 : 0;
-      cpu.workLeftNs = cpu.savedWorkLeftNs;
-      cpu.savedWorkLeftNs = 0;
+      // What was left of an interrupted `work` (EWORK, architectural, so a kernel switching tasks
+      // saves and restores it with EPC, as an OS does REP's count in RCX).
+      cpu.workLeftNs = cpu.csr[Csr.EWORK];
+      cpu.csr[Csr.EWORK] = 0;
       return true;
     }
     case Op.CSRR:
@@ -460,7 +462,7 @@ export function enterHandler(
   cpu.csr[Csr.EVAL] = value;
   cpu.mode = Mode.KERNEL;
   cpu.ie = 0;
-  cpu.savedWorkLeftNs = cpu.workLeftNs;
+  cpu.csr[Csr.EWORK] = cpu.workLeftNs;
   cpu.workLeftNs = 0;
   cpu.pc = handler;
   return true;

@@ -290,7 +290,6 @@ export class Vcpu implements SchedEntity {
       regs: [...cpu.regs],
       csr: [...cpu.csr],
       workLeftNs: cpu.workLeftNs,
-      savedWorkLeftNs: cpu.savedWorkLeftNs,
       retired: cpu.retired,
       workNs: cpu.workNs,
       cpuNs: this.counters.cpuNs,

@@ -178,9 +178,10 @@ export const Csr = {
   CAUSE: 5, // vector of the last exception or interrupt
   EVAL: 6, // syscall immediate, or the faulting address
   VCPU: 7, // read-only: this vCPU's index in its VM
+  EWORK: 8, // the unfinished part (ns) of the `work` instruction at EPC, saved on interrupt entry, resumed by iret
 } as const;
-export const CSR_COUNT = 8;
-export const CSR_NAMES: readonly string[] = ['epc', 'estatus', 'ivt', 'ptb', 'scratch', 'cause', 'eval', 'vcpu'];
+export const CSR_COUNT = 9;
+export const CSR_NAMES: readonly string[] = ['epc', 'estatus', 'ivt', 'ptb', 'scratch', 'cause', 'eval', 'vcpu', 'ework'];
 
 export const ESTATUS_PREV_USER = 1;
 export const ESTATUS_PREV_IE = 2;
