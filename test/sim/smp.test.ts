@@ -81,8 +81,9 @@ describe('inter-processor interrupts', () => {
       const at = (port: number) => run.events.find((event) => event.type === 'exit.io' && (event.data as { port: number }).port === port)?.t as number;
       return at(0x99) - at(0x98);
     };
-    // The spinner sees the flag a few instructions before the writer's report (its store comes
-    // first), never more than a quantum early.
+    // The spinner reports after the writer: it sees the store when its own batch, bounded by the
+    // SMP quantum, ends; never more than a quantum late (seed 1: 1 us after the writer with the
+    // default 1 us quantum, 10 us with a 20 us one).
     for (const quantum of [undefined, 1_000, 20_000]) {
       const bound = quantum ?? 1_000;
       const difference = gap(quantum);
