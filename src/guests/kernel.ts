@@ -1,7 +1,8 @@
 /**
  * The tiny guest kernel: boots in virtual kernel mode, installs its vector table (timer, syscall,
  * #GP), programs the timer, and runs two user tasks that print through a syscall. The timer
- * interrupt switches between the tasks; when both have finished it powers the VM off.
+ * interrupt switches between the tasks; when both have finished it powers the VM off. It keeps
+ * each task's output line until its newline, so the two tasks' lines never cut into each other.
  *
  * Every privileged instruction it runs (csrw, csrr, iret, out) traps to the monitor under
  * trap-and-emulate, and every syscall of a user task is an exception reflected by the monitor:
@@ -71,6 +72,9 @@ export const KERNEL_SOURCE = String.raw`
 .equ SAVE_PC, 8
 .equ SAVE_ALIVE, 9
 .equ SAVE_WORK, 10
+.equ SAVE_LEN, 11                ; characters in the task's line buffer
+.equ SAVE_LINE, 12               ; the line buffer (LINE_MAX words)
+.equ LINE_MAX, 64
 
 _start:
         movi sp, kstack_top
@@ -97,8 +101,31 @@ syscall_handler:                  ; number in EVAL, argument in r1; preserves r2
         jz r2, sys_exit
         csrr r2, scratch
         iret
-sys_putc:
+sys_putc:                         ; a line discipline: the character joins the task's line, and
+        st r3, [kreg3]                ; the line goes to the console whole at its newline (the
+        ld r2, [current]              ; handler runs with interrupts off), so the two tasks' lines
+        ld r3, [r2 + SAVE_LEN]        ; never cut into each other
+        add r2, r2, r3
+        st r1, [r2 + SAVE_LINE]
+        ld r2, [current]
+        addi r3, r3, 1
+        st r3, [r2 + SAVE_LEN]
+        movi r2, 10
+        beq r1, r2, putc_flush
+        movi r2, LINE_MAX
+        blt r3, r2, putc_done          ; a full buffer is written out too
+putc_flush:                           ; r3 = the line's length
+        ld r2, [current]
+        movi r1, 0
+        st r1, [r2 + SAVE_LEN]
+putc_out:
+        ld r1, [r2 + SAVE_LINE]
         out PORT_CONSOLE_DATA, r1
+        addi r2, r2, 1
+        addi r3, r3, -1
+        jnz r3, putc_out
+putc_done:
+        ld r3, [kreg3]
         csrr r2, scratch
         iret
 sys_exit:
@@ -221,10 +248,13 @@ msg_round:  .string ": round "
 current:    .word task_a_save
 other:      .word task_b_save
 ticks:      .word 0
+kreg3:      .word 0                ; r3 of a task, while sys_putc runs
 
-            ; save areas: r0..r7, pc, alive
-task_a_save: .word 0, 0, 0, 0, 'A', 0, WORK_A_NS, ustack_a_top, task, 1, 0
-task_b_save: .word 0, 0, 0, 0, 'B', 0, WORK_B_NS, ustack_b_top, task, 1, 0
+            ; save areas: r0..r7, pc, alive, work left, then the task's line (length, characters)
+task_a_save: .word 0, 0, 0, 0, 'A', 0, WORK_A_NS, ustack_a_top, task, 1, 0, 0
+            .space LINE_MAX
+task_b_save: .word 0, 0, 0, 0, 'B', 0, WORK_B_NS, ustack_b_top, task, 1, 0, 0
+            .space LINE_MAX
 
             .align 4
 ivt:        .word 0, gp_handler, 0, syscall_handler

@@ -97,7 +97,10 @@ describe('vmmsim inspect', () => {
     expect(stderr).toMatch(/warning: .*half\.jsonl:\d+: the log ends inside line \d+ \(truncated\)/);
     const last = readLog(TEXT.slice(0, TEXT.length / 2)).events.at(-1)?.seq;
     expect(stdout).toContain(`at seq ${last},`);
-    expect(stdout).toContain('the re-executed state matches the log');
+    // Checked when the cut falls at the end of a kernel step; when the step that published the
+    // last whole line went on past the cut, there is nothing to check it against. Never a mismatch.
+    expect(stdout).toMatch(/the re-executed state matches the log|the log ends before that point: not checked/);
+    expect(stdout).not.toContain('differs from the log');
     const past = cli(['inspect', half, '--at', String(EVENTS.length - 1), '--no-registers']);
     expect(past.code).toBe(2);
     expect(past.stderr).toContain(`is past the end of the log (its last event is seq ${last})`);
