@@ -86,7 +86,7 @@ export class Vm {
     this.technique = TECHNIQUES[options.virt ?? 'full'];
     this.paging = options.paging ?? (this.technique.name === 'hw' ? 'nested' : 'shadow');
     this.translated = this.technique.translates ? new Uint8Array(memory.pageCount) : null;
-    this.pic = new InterruptController(`${this.id}/pic`, bus);
+    this.pic = new InterruptController(`${this.id}/pic`, bus, options.vcpus);
     this.timer = new Timer(`${this.id}/timer`, bus, kernel, this.pic, random.stream(`${this.id}/timer`), () => costs().timerJitterNs);
     this.console = new Console(`${this.id}/console`, bus, this.pic);
     this.power = new PowerControl(`${this.id}/power`, bus);
@@ -121,7 +121,7 @@ export class Vm {
     return this.state === 'shutoff' || this.state === 'crashed';
   }
 
-  /** The bootstrap processor: the vCPU that takes the VM's interrupts. */
+  /** The bootstrap processor: the vCPU that takes the VM's device interrupts unless the guest routes a line elsewhere. */
   get bsp(): Vcpu {
     return this.vcpus[0];
   }

@@ -19,6 +19,7 @@ export const Port = {
   PIC_MASK: 0x21, // read/write: bit n set masks line n
   PIC_PENDING: 0x22, // read: pending lines
   IPI_SEND: 0x23, // write: send an inter-processor interrupt (IRQ_IPI) to the vCPU of this VM whose index is written
+  PIC_ROUTE: 0x24, // write (vcpu << 8) | line: device line `line` goes to vCPU `vcpu` from now on (default: vCPU 0)
   TIMER_PERIOD: 0x40, // write: periodic interrupt every value ns (0 stops the timer)
   TIMER_ONESHOT: 0x41, // write: one interrupt after value ns
   TIMER_NOW: 0x42, // read: virtual time in microseconds (low 31 bits)

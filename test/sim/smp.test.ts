@@ -135,4 +135,46 @@ describe('inter-processor interrupts', () => {
       expect([vm.memory.read(data), vm.memory.read(data + 1), vm.memory.read(data + 2), vm.memory.read(data + 3)]).toEqual([0, 0, 0, 200 * vcpus]);
     }
   });
+
+  it('a device line routed to vCPU 1 wakes and interrupts vCPU 1, not vCPU 0', () => {
+    const source = (route: boolean) =>
+      [
+        '        jnz r0, second',
+        route ? '        movi r1, 0x100 + IRQ_TIMER     ; the timer line goes to vCPU 1' : '        nop',
+        route ? '        out PORT_PIC_ROUTE, r1' : '        nop',
+        '        cli',
+        '        hlt                            ; vCPU 0 stops for good',
+        'second: movi sp, 0x800',
+        '        movi r1, ivt',
+        '        csrw ivt, r1',
+        '        movi r1, 20000',
+        '        out PORT_TIMER_PERIOD, r1',
+        '        sti',
+        'wait:   hlt',
+        '        ld r1, [ticks]',
+        '        movi r2, 5',
+        '        blt r1, r2, wait',
+        '        out PORT_POWER, r0',
+        'tick:   ld r1, [ticks]',
+        '        addi r1, r1, 1',
+        '        st r1, [ticks]',
+        '        movi r1, IRQ_TIMER',
+        '        out PORT_PIC_EOI, r1',
+        '        iret',
+        'ticks:  .word 0',
+        '        .align 4',
+        'ivt:    .space VEC_IRQ_BASE',
+        '        .word tick',
+      ].join('\n');
+    const run = (route: boolean) => runScenario(scenario([vmSpec('r', inline(source(route)), { vcpus: 2 })], { host: { pcpus: 2, memoryBytes: 64 * 1024 * 1024 } }), 1);
+    const routed = run(true);
+    expect(routed.summary.vms[0].state).toBe('shutoff');
+    const injected = routed.events.filter((event) => event.type === 'irq.inject');
+    expect(injected.length).toBeGreaterThanOrEqual(5);
+    expect(injected.every((event) => event.src === 'vm/r/vcpu/1')).toBe(true);
+    // Unrouted, the ticks go to vCPU 0, which has stopped: vCPU 1 waits for ever.
+    const unrouted = run(false);
+    expect(unrouted.summary.vms[0].state).not.toBe('shutoff');
+    expect(unrouted.events.some((event) => event.type === 'irq.inject')).toBe(false);
+  });
 });

@@ -3,6 +3,8 @@
  * latched as pending when raised, masked lines wait, a delivered line is in service until the
  * guest writes its number to the end-of-interrupt port. The monitor asks it at each VM entry
  * which line, if any, to inject; a raised line reaches the monitor as an `irq.raise` event.
+ * Each line goes to one vCPU, vCPU 0 unless the guest routes it elsewhere (Port.PIC_ROUTE, as
+ * an IO-APIC redirection entry names a destination CPU).
  */
 import type { EventBus } from '../../core/bus.js';
 import { IRQ_LINES } from '../../core/isa/opcodes.js';
@@ -10,13 +12,31 @@ import { Port } from '../../core/platform.js';
 import { Device } from './device.js';
 
 export class InterruptController extends Device {
-  readonly ports = [Port.PIC_EOI, Port.PIC_MASK, Port.PIC_PENDING];
+  readonly ports = [Port.PIC_EOI, Port.PIC_MASK, Port.PIC_PENDING, Port.PIC_ROUTE];
   pending = 0;
   mask = 0;
   inService = 0;
+  /** The vCPU each line goes to (its index in the VM). */
+  readonly routes = new Int32Array(IRQ_LINES);
 
-  constructor(id: string, bus: EventBus) {
+  /** The lines routed to each vCPU, as bit masks (all to vCPU 0 at reset). */
+  private readonly linesOf: Int32Array;
+
+  constructor(id: string, bus: EventBus, vcpus = 1) {
     super(id, 'pic', bus);
+    this.linesOf = new Int32Array(Math.max(1, vcpus));
+    this.linesOf[0] = (1 << IRQ_LINES) - 1;
+  }
+
+  private route(line: number, vcpu: number): void {
+    this.linesOf[this.routes[line]] &= ~(1 << line);
+    this.routes[line] = vcpu;
+    this.linesOf[vcpu] |= 1 << line;
+  }
+
+  /** The vCPU a line goes to. */
+  routeOf(line: number): number {
+    return this.routes[line];
   }
 
   raise(line: number): void {
@@ -24,9 +44,9 @@ export class InterruptController extends Device {
     this.pending |= 1 << line;
   }
 
-  /** The lowest pending, unmasked line not already in service, or -1. */
-  deliverable(): number {
-    const ready = this.pending & ~this.mask & ~this.inService;
+  /** The lowest pending, unmasked line not already in service (of those routed to `vcpu`), or -1. */
+  deliverable(vcpu = 0): number {
+    const ready = this.pending & ~this.mask & ~this.inService & (this.linesOf[vcpu] ?? 0);
     if (ready === 0) return -1;
     return 31 - Math.clz32(ready & -ready);
   }
@@ -52,10 +72,15 @@ export class InterruptController extends Device {
       }
     } else if (port === Port.PIC_MASK) {
       this.mask = value & ((1 << IRQ_LINES) - 1);
+    } else if (port === Port.PIC_ROUTE) {
+      // (vcpu << 8) | line; a line or a vCPU the VM does not have is ignored.
+      const line = value & 0xff;
+      const vcpu = value >> 8;
+      if (line < IRQ_LINES && vcpu >= 0 && vcpu < this.linesOf.length) this.route(line, vcpu);
     }
   }
 
   snapshot(): Record<string, unknown> {
-    return { state: this.lifecycle.state, pending: this.pending, mask: this.mask, inService: this.inService };
+    return { state: this.lifecycle.state, pending: this.pending, mask: this.mask, inService: this.inService, routes: [...this.routes] };
   }
 }

@@ -36,7 +36,8 @@ export class Interrupts {
       vm = neighbourOf(core.vms, vm);
       vm.pic.raise(line);
     }
-    this.signal(vm, vm.bsp, event.data.line);
+    // The line goes to the vCPU it is routed to (vCPU 0 unless the guest routed it).
+    this.signal(vm, vm.vcpus[vm.pic.routeOf(event.data.line)] ?? vm.bsp, event.data.line);
   }
 
   /** An inter-processor interrupt from one vCPU to another of the same VM (an index outside the VM is dropped). */
@@ -48,9 +49,9 @@ export class Interrupts {
     this.signal(vm, to, Irq.IPI);
   }
 
-  /** The line, among those pending for this vCPU (its own, and the VM's device lines for vCPU 0), to inject next, or -1. */
+  /** The line, among those pending for this vCPU (its own, and the VM's device lines routed to it), to inject next, or -1. */
   deliverable(vm: Vm, vcpu: Vcpu): number {
-    const device = vcpu.index === 0 ? vm.pic.deliverable() : -1;
+    const device = vm.pic.deliverable(vcpu.index);
     const local = vcpu.localPending;
     if (local === 0) return device;
     const line = 31 - Math.clz32(local & -local);
