@@ -75,7 +75,7 @@ export class EventBus {
         this.subject.next(next);
       }
     } finally {
-      this.pending.length = 0;
+      if (this.pending.length !== 0) this.pending.length = 0;
       this.pendingHead = 0;
       this.delivering = false;
     }

@@ -106,6 +106,7 @@ export class Monitor implements MonitorCore {
       for (const vcpu of vm.vcpus) {
         this.vcpusById.set(vcpu.id, vcpu);
         this.vcpusByKey[vcpu.key] = vcpu;
+        this.vmsByKey[vcpu.key] = vm;
       }
       for (const device of vm.io.devices) this.vmsByDevice.set(device.id, vm);
       vm.power.onPowerOff = () => this.powerOff(vm, 'the guest powered off');
@@ -312,7 +313,7 @@ export class Monitor implements MonitorCore {
   /** Enters the guest: injects a pending interrupt if it can be taken, then runs a batch. */
   private enter(pcpu: Pcpu): void {
     const vcpu = pcpu.current as Vcpu;
-    const vm = this.vmsByName.get(vcpu.vm) as Vm;
+    const vm = this.vmOf(vcpu);
     const injectNs = this.interrupts.injectAtEntry(vm, vcpu);
     if (injectNs < 0) return;
     const start = this.kernel.now + injectNs;
@@ -513,7 +514,7 @@ export class Monitor implements MonitorCore {
   }
 
   vmOf(vcpu: Vcpu): Vm {
-    return this.vmsByName.get(vcpu.vm) as Vm;
+    return this.vmsByKey[vcpu.key];
   }
 
   vmOfDevice(src: string): Vm | undefined {
@@ -589,6 +590,8 @@ export class Monitor implements MonitorCore {
 
   private readonly stalls = new Map<string, { until: number; blocked: boolean }>();
   private readonly vcpusByKey: Vcpu[] = [];
+  /** The VM of each vCPU, by the vCPU's key (the exit path's lookup). */
+  private readonly vmsByKey: Vm[] = [];
 
   private endStall(key: number): void {
     const vcpu = this.vcpusByKey[key];

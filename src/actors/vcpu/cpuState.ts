@@ -72,7 +72,7 @@ export class CpuState {
     saved[5] = this.retired;
     saved[6] = this.workNs;
     this.undoLength = 0;
-    this.translatedInBatch.length = 0;
+    if (this.translatedInBatch.length !== 0) this.translatedInBatch.length = 0;
   }
 
   /** Takes the batch back: memory from the undo log (newest first), registers from the checkpoint. */
