@@ -204,6 +204,7 @@ function statsReport(stats: EventStats, style: Style): string {
   table('by type', stats.byType);
   table('by VM (- : host, monitor, physical CPUs)', stats.byVm);
   table('exits by reason', stats.byExitReason);
+  table('page faults by cause', stats.byPageFaultCause);
   return lines.join('\n') + '\n';
 }
 

@@ -73,6 +73,12 @@ export interface EventStats {
   readonly byType: Readonly<Record<string, number>>;
   readonly byVm: Readonly<Record<string, number>>;
   readonly byExitReason: Readonly<Record<string, number>>;
+  /**
+   * Page-fault exits by cause: a paging guest's TLB fills and faults (shadow-fill, pt-write,
+   * guest-fault), the host's (cow, demand, swap-in), and `ept-violation` for an access outside
+   * the VM's memory.
+   */
+  readonly byPageFaultCause: Readonly<Record<string, number>>;
 }
 
 /** Counts of the events that pass the filter. */
@@ -80,6 +86,7 @@ export function eventStats(file: LogFile, filter: EventFilter = {}): EventStats 
   const byType = new Map<string, number>();
   const byVm = new Map<string, number>();
   const byExitReason = new Map<string, number>();
+  const byPageFaultCause = new Map<string, number>();
   let events = 0;
   let first: EventStats['first'];
   let last: EventStats['last'];
@@ -93,9 +100,13 @@ export function eventStats(file: LogFile, filter: EventFilter = {}): EventStats 
     if (event.type.startsWith('exit.')) {
       const reason = event.type.slice(5);
       byExitReason.set(reason, (byExitReason.get(reason) ?? 0) + 1);
+      if (event.type === 'exit.page-fault') {
+        const cause = event.data.cause ?? 'ept-violation';
+        byPageFaultCause.set(cause, (byPageFaultCause.get(cause) ?? 0) + 1);
+      }
     }
   }
-  return { events, first, last, byType: sorted(byType), byVm: sorted(byVm), byExitReason: sorted(byExitReason) };
+  return { events, first, last, byType: sorted(byType), byVm: sorted(byVm), byExitReason: sorted(byExitReason), byPageFaultCause: sorted(byPageFaultCause) };
 }
 
 function sorted(counts: Map<string, number>): Record<string, number> {

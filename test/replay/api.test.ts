@@ -122,4 +122,12 @@ describe('the library', () => {
     expect(resumed.run().events).toBe(EVENTS.length);
     expect(() => log.restore(LAST + 10)).toThrow(/past the end of the run/);
   });
+
+  it('counts page-fault exits by cause in stats', () => {
+    const paging = runScenario(scenario([vmSpec('t', { kind: 'bundled', name: 'tlb-heavy' }, { memoryBytes: 512 * 1024 })], { run: { timeNs: 2_000_000, instructions: undefined, checkpointEvery: 1_000_000 } }), 2);
+    const stats = openLog(paging.log, 'paging.jsonl').stats();
+    const causes = stats.byPageFaultCause;
+    expect(causes['shadow-fill']).toBeGreaterThan(0);
+    expect(Object.values(causes).reduce((sum, count) => sum + count, 0)).toBe(stats.byExitReason['page-fault']);
+  });
 });
