@@ -20,8 +20,8 @@
  *             sparing the two it touched last) to a swap store per VM. Only when neither frees a
  *             frame is the faulting VM crashed ("host out of memory"); no other VM is touched.
  *
- *   ballooning  with `ballooning`, a periodic check (this manager's kernel entry, after the
- *             scan at equal times) inflates the balloons of the VMs that run a balloon driver
+ *   ballooning  with `ballooning`, a periodic check (this manager's kernel entry, in the
+ *             kernel's (time, seq) order like the scans) inflates the balloons of the VMs that run a balloon driver
  *             while free frames are below a threshold (hostBalloons.ts: ESX's reclamation order,
  *             sharing always, ballooning under pressure, swapping when nothing else frees a frame).
  *
