@@ -109,8 +109,13 @@ export class Simulation {
     const backed = scenario.vms.reduce((sum, vm) => sum + vm.memoryBytes, 0);
     const overcommit = scenario.host.overcommit === true;
     this.host = new Host(scenario.host.pcpus, scenario.host.memoryBytes, overcommit ? Math.min(backed, scenario.host.memoryBytes) : backed);
+    if (scenario.host.ballooning !== undefined && !overcommit) throw new RangeError('host.ballooning needs memory overcommit: set host.overcommit: true');
     if (overcommit || scenario.host.pageSharing !== undefined) {
-      this.memory = new MemoryManager(this.host.memory, this.kernel, this.bus, () => this.costs, { sharing: scenario.host.pageSharing, overcommit });
+      this.memory = new MemoryManager(this.host.memory, this.kernel, this.bus, () => this.costs, {
+        sharing: scenario.host.pageSharing,
+        overcommit,
+        ballooning: scenario.host.ballooning,
+      });
     }
     this.vms = this.buildVms(scenario.vms);
     this.vswitch = new VirtualSwitch(this.kernel, this.bus, () => ({ latencyNs: this.costs.netLatencyNs, wordNs: this.costs.netWordNs }));

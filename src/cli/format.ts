@@ -92,7 +92,10 @@ export function summaryTable(summary: RunSummary, style: Style): string {
       `host memory: ${formatCount(memory.framesUsed)} of ${formatCount(memory.frames)} frames in use; ` +
         `${formatCount(memory.sharedPages)} guest pages on ${formatCount(memory.sharedFrames)} shared frames (${formatCount(memory.savedFrames)} saved), ` +
         `${formatCount(memory.merges)} merges, ${formatCount(memory.cowBreaks)} copy-on-write breaks; ` +
-        `${formatCount(memory.demandPages)} pages backed on first touch, ${formatCount(memory.swapOuts)} swapped out, ${formatCount(memory.swapIns)} in, ${formatCount(memory.swappedPages)} out now`,
+        `${formatCount(memory.demandPages)} pages backed on first touch, ${formatCount(memory.swapOuts)} swapped out, ${formatCount(memory.swapIns)} in, ${formatCount(memory.swappedPages)} out now` +
+        (memory.balloonChecks > 0 || memory.balloonedFrames > 0
+          ? `; ${formatCount(memory.balloonedFrames)} frames back from balloons, ${formatCount(memory.balloonRequested)} pages asked by the host in ${formatCount(memory.balloonPressured)} of ${formatCount(memory.balloonChecks)} checks`
+          : ''),
     );
   }
   const pcpus = summary.pcpus.map((pcpu) => `pCPU${pcpu.index} ${(pcpu.utilisation * 100).toFixed(1)}%`).join(', ');

@@ -107,6 +107,11 @@ export interface EventDataMap {
   'memory.scan': { readonly scanned: number; readonly merged: number; readonly sharedFrames: number; readonly savedFrames: number; readonly ns: number };
   /** Overcommit: the host wrote the VM's guest-physical `page` to its swap store and took its frame. */
   'memory.swap-out': { readonly page: number };
+  /**
+   * A check of host-driven ballooning found `freeFrames` free, below `thresholdFrames`: it asked
+   * `vms` VMs with a balloon driver for `pages` more pages in all (0 and 0: none could be asked).
+   */
+  'memory.balloon': { readonly freeFrames: number; readonly thresholdFrames: number; readonly pages: number; readonly vms: number };
   /** The DMA engine copied `words` words from guest-physical `src` to `dst`. */
   'dma.done': { readonly src: number; readonly dst: number; readonly words: number };
   /** The IOMMU refused a transfer (an address outside the VM's memory); nothing was copied. */
@@ -212,6 +217,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'balloon.refused',
   'memory.scan',
   'memory.swap-out',
+  'memory.balloon',
   'net.sent',
   'net.delivered',
   'net.dropped',

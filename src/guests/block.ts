@@ -228,8 +228,12 @@ export const BLK_DEFAULTS = { REQUESTS: 8 } as const;
 export const BALLOON_GUEST_SOURCE = String.raw`
 ; balloon-guest: a timer workload (BURST_NS of work every PERIOD_NS, a line every EVERY ticks,
 ; power off after TICKS) with a balloon driver: on the balloon interrupt it gives back the pages
-; it does not use (from page FREE_FIRST up to, not including, its stack page), one port write each
-; params: PERIOD_NS, BURST_NS, EVERY, TICKS, FREE_FIRST
+; it does not use (from page FREE_FIRST up to, not including, its stack page), one port write each.
+; At boot the driver probes the balloon (a read of PORT_BALLOON_SIZE: the host now knows a driver
+; runs, as virtio's DRIVER_OK tells it); with TOUCH set the guest then zeroes a word of each of
+; those pages, as a real guest touches its memory at boot, so that under demand paging they hold
+; frames the balloon really gives back.
+; params: PERIOD_NS, BURST_NS, EVERY, TICKS, FREE_FIRST, TOUCH
 _start:
         movi r1, vectors
         csrw ivt, r1
@@ -238,6 +242,19 @@ _start:
         div r1, r1, r2
         addi r1, r1, -1
         st r1, [last_free]
+        in r1, PORT_BALLOON_SIZE ; the driver's probe
+        movi r1, TOUCH
+        jz r1, touched
+        ld r2, [next_free]
+        ld r3, [last_free]
+        movi r4, PAGE_WORDS
+touch:
+        bge r2, r3, touched
+        mul r1, r2, r4
+        st r0, [r1]
+        addi r2, r2, 1
+        jmp touch
+touched:
         movi r1, PERIOD_NS
         out PORT_TIMER_PERIOD, r1
         sti
@@ -313,4 +330,4 @@ vectors:
         .word on_balloon
         .space VECTOR_COUNT - (VEC_IRQ_BASE + IRQ_BALLOON) - 1
 `;
-export const BALLOON_GUEST_DEFAULTS = { PERIOD_NS: 1_000_000, BURST_NS: 200_000, EVERY: 2, TICKS: 12, FREE_FIRST: 2 } as const;
+export const BALLOON_GUEST_DEFAULTS = { PERIOD_NS: 1_000_000, BURST_NS: 200_000, EVERY: 2, TICKS: 12, FREE_FIRST: 2, TOUCH: 0 } as const;

@@ -6,6 +6,11 @@
  * each page from the VM's guest-physical map and releases its host frame; a later access to the
  * page is an EPT violation. Deflating (giving pages back to the guest) is not modelled: a target
  * below the pages already given leaves them given.
+ *
+ * `driver` says whether the guest runs a balloon driver, observed the way a virtio device sees
+ * DRIVER_OK: the guest has accessed one of the balloon's ports. The host's own balloon policy
+ * (hostBalloons.ts) asks only such VMs, since a guest without a driver has no handler for
+ * IRQ_BALLOON.
  */
 import type { EventBus } from '../../core/bus.js';
 import { Irq, Port } from '../../core/platform.js';
@@ -18,6 +23,8 @@ export class Balloon extends Device {
   target = 0;
   /** Pages given back so far. */
   size = 0;
+  /** The guest has accessed the balloon's ports: it runs a balloon driver. */
+  driver = false;
   /** The monitor's handler for a page the guest gives back: true when it took the page. */
   onGive: (page: number) => boolean = () => false;
 
@@ -39,12 +46,14 @@ export class Balloon extends Device {
   }
 
   read(port: number): number {
+    this.driver = true;
     if (port === Port.BALLOON_TARGET) return Math.max(0, this.target - this.size);
     if (port === Port.BALLOON_SIZE) return this.size;
     return 0;
   }
 
   write(port: number, value: number): void {
+    this.driver = true;
     if (port !== Port.BALLOON_GIVE) return;
     if (this.size >= this.target) {
       this.bus.publish(this.id, 'balloon.refused', { page: value, reason: `the balloon already holds its target of ${this.target} pages` });
@@ -54,6 +63,6 @@ export class Balloon extends Device {
   }
 
   snapshot(): Record<string, unknown> {
-    return { state: this.lifecycle.state, target: this.target, size: this.size };
+    return { state: this.lifecycle.state, target: this.target, size: this.size, driver: this.driver };
   }
 }

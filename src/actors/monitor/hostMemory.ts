@@ -20,16 +20,22 @@
  *             sparing the two it touched last) to a swap store per VM. Only when neither frees a
  *             frame is the faulting VM crashed ("host out of memory"); no other VM is touched.
  *
- * Frames freed by a balloon go back to the free pool and serve the next first touch. The host
- * does not set balloon targets by itself (an operator or an input does).
+ *   ballooning  with `ballooning`, a periodic check (this manager's kernel entry, in the
+ *             kernel's (time, seq) order like the scans) inflates the balloons of the VMs that run a balloon driver
+ *             while free frames are below a threshold (hostBalloons.ts: ESX's reclamation order,
+ *             sharing always, ballooning under pressure, swapping when nothing else frees a frame).
+ *
+ * Frames freed by a balloon (host-driven, an operator's or an input's target) go back to the free
+ * pool and serve the next first touch; `balloonedFrames` counts them.
  */
 import type { EventBus } from '../../core/bus.js';
 import type { CostModel } from '../../core/costs.js';
 import type { Kernel } from '../../core/kernel.js';
 import type { GuestPhysicalMap, HostMemory } from '../../core/memory.js';
 import { PAGE_WORDS } from '../../core/platform.js';
-import type { PageSharingSpec } from '../../core/scenario/schema.js';
+import type { BallooningSpec, PageSharingSpec } from '../../core/scenario/schema.js';
 import type { Vm } from '../vm.js';
+import { HostBalloons, type BalloonStats } from './hostBalloons.js';
 
 /** The state of a guest page the map does not back, as the memory manager sees it. */
 const BACKED = 0;
@@ -49,7 +55,7 @@ export type HostFault =
 
 const NONE: HostFault = { kind: 'none' };
 
-export interface MemoryStats {
+export interface MemoryStats extends BalloonStats {
   /** Host frames in all, in use, and free. */
   readonly frames: number;
   readonly framesUsed: number;
@@ -68,17 +74,23 @@ export interface MemoryStats {
   readonly swapIns: number;
   /** Host CPU time the scans took (shareScanPageNs per page). */
   readonly scanNs: number;
+  /** Host frames balloons released back to the free pool (a shared frame stays with its sharers and is not counted). */
+  readonly balloonedFrames: number;
 }
 
 export interface MemoryManagerOptions {
   readonly sharing?: PageSharingSpec | undefined;
   readonly overcommit: boolean;
+  /** Host-driven ballooning (overcommit only): absent, off. */
+  readonly ballooning?: BallooningSpec | undefined;
 }
 
 /** What the manager needs from the monitor once it exists. */
 export interface MemoryHooks {
   /** Cuts the VM's batches that run past now, before its memory changes at this instant. */
   quiesce(vm: Vm): void;
+  /** Sets a VM's balloon target (host-driven ballooning). */
+  setBalloonTarget(vm: Vm, pages: number): void;
 }
 
 interface Space {
@@ -101,7 +113,9 @@ interface Candidate {
   readonly frame: number;
 }
 
+/** The kinds of this manager's kernel entries. */
 const SCAN = 0;
+const BALLOON_CHECK = 1;
 
 export class MemoryManager {
   readonly id = 'host/memory';
@@ -124,6 +138,9 @@ export class MemoryManager {
   private swapIns = 0;
   private scanNs = 0;
   private lastReclaimScan = Number.NEGATIVE_INFINITY;
+  private balloonedFrames = 0;
+  private readonly balloons: HostBalloons | undefined;
+  private vms: readonly Vm[] = [];
 
   constructor(
     readonly host: HostMemory,
@@ -131,7 +148,10 @@ export class MemoryManager {
     private readonly bus: EventBus,
     private readonly costs: () => CostModel,
     readonly options: MemoryManagerOptions,
-  ) {}
+  ) {
+    if (options.ballooning !== undefined && !options.overcommit) throw new RangeError('host-driven ballooning needs memory overcommit (host.overcommit: true)');
+    this.balloons = options.ballooning === undefined ? undefined : new HostBalloons(options.ballooning, host, bus, this.id);
+  }
 
   get sharing(): boolean {
     return this.options.sharing !== undefined;
@@ -155,14 +175,21 @@ export class MemoryManager {
   /** Links the VMs (for their TLBs and batches) and starts the scans once the monitor exists. */
   attach(vms: readonly Vm[], hooks: MemoryHooks): void {
     this.hooks = hooks;
+    this.vms = vms;
     for (const vm of vms) {
       const space = this.byOwner.get(vm.id);
       if (space !== undefined) space.vm = vm;
     }
+    // Frames a balloon gave back to the pool (the monitor has dropped the VM's mapping by now).
+    this.bus.on('balloon.released', (event) => {
+      if (event.data.frame >= 0 && this.host.ownerOf(event.data.frame) === '') this.balloonedFrames++;
+    });
     const sharing = this.options.sharing;
-    if (sharing === undefined) return;
-    this.target = this.kernel.register(this.id, () => this.periodicScan());
-    this.kernel.schedule(this.kernel.now + sharing.intervalNs, this.target, SCAN);
+    const ballooning = this.options.ballooning;
+    if (sharing === undefined && ballooning === undefined) return;
+    this.target = this.kernel.register(this.id, (kind) => (kind === SCAN ? this.periodicScan() : this.periodicBalloonCheck()));
+    if (sharing !== undefined) this.kernel.schedule(this.kernel.now + sharing.intervalNs, this.target, SCAN);
+    if (ballooning !== undefined) this.kernel.schedule(this.kernel.now + ballooning.intervalNs, this.target, BALLOON_CHECK);
   }
 
   /**
@@ -206,6 +233,8 @@ export class MemoryManager {
       swapOuts: this.swapOuts,
       swapIns: this.swapIns,
       scanNs: this.scanNs,
+      balloonedFrames: this.balloonedFrames,
+      ...(this.balloons?.stats() ?? { balloonChecks: 0, balloonPressured: 0, balloonRequested: 0 }),
     };
   }
 
@@ -324,6 +353,20 @@ export class MemoryManager {
     if (this.spaces.every((space) => space.vm === undefined || space.vm.finished)) return;
     this.scan(sharing.pagesPerScan, true);
     this.kernel.schedule(this.kernel.now + sharing.intervalNs, this.target, SCAN);
+  }
+
+  // ------------------------------------------------------------------------------ ballooning
+
+  private periodicBalloonCheck(): void {
+    const balloons = this.balloons as HostBalloons;
+    if (this.vms.every((vm) => vm.finished)) return;
+    balloons.check(this.vms, {
+      quiesceAll: () => {
+        for (const space of this.spaces) this.quiesce(space);
+      },
+      setBalloonTarget: (vm, pages) => this.hooks?.setBalloonTarget(vm, pages),
+    });
+    this.kernel.schedule(this.kernel.now + balloons.spec.intervalNs, this.target, BALLOON_CHECK);
   }
 
   private totalPages(): number {

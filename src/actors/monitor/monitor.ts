@@ -120,7 +120,7 @@ export class Monitor implements MonitorCore {
     this.exits = new ExitHandlers(this, this.interrupts, this.memoryVirtualization, this.host);
     this.target = kernel.register(this.id, (kind, arg) => this.step(kind, arg));
     policy.attach?.(this.policyHost());
-    options.memory?.attach(vms, { quiesce: (vm) => this.quiesce(vm) });
+    options.memory?.attach(vms, { quiesce: (vm) => this.quiesce(vm), setBalloonTarget: (vm, pages) => this.setBalloonTarget(vm, pages) });
 
     const exits = this.exits;
     bus.on('exit.io', (event) => exits.onIo(event));
@@ -536,8 +536,9 @@ export class Monitor implements MonitorCore {
   }
 
   /**
-   * Asks a VM's balloon driver for `pages` pages back in all (an operator's command or an
-   * `input.balloon` record): the balloon raises its interrupt and the guest gives pages back.
+   * Asks a VM's balloon driver for `pages` pages back in all (an operator's command, an
+   * `input.balloon` record, or the host's memory manager under pressure, hostBalloons.ts): the
+   * balloon raises its interrupt and the guest gives pages back.
    */
   setBalloonTarget(vm: Vm, pages: number): void {
     vm.balloon.setTarget(pages);

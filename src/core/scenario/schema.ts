@@ -66,6 +66,21 @@ export interface HostSpec {
    * Absent or false: every VM's memory is backed when it is built, and must fit.
    */
   readonly overcommit?: boolean;
+  /**
+   * Host-driven ballooning (overcommit only): while free frames are below `belowFraction` of the
+   * host's, every `intervalNs` the memory manager asks the VMs that run a balloon driver for
+   * `stepPages` more pages. Absent: the host never sets a balloon target by itself.
+   */
+  readonly ballooning?: BallooningSpec;
+}
+
+export interface BallooningSpec {
+  /** The share of the host's frames free below which the host inflates balloons (ESX's "high" threshold: 6%). */
+  readonly belowFraction: number;
+  /** Pages asked for per check, across the VMs. */
+  readonly stepPages: number;
+  /** Virtual ns between two checks. */
+  readonly intervalNs: number;
 }
 
 export interface PageSharingSpec {
@@ -194,6 +209,9 @@ export const SCENARIO_LIMITS = Object.freeze({
   hostMemoryBytes: { min: MiB, max: 1024 * GiB, default: 64 * MiB },
   shareIntervalNs: { min: 10 * US, max: 10 * SECOND, default: MS },
   sharePages: { min: 1, max: 1_000_000, default: 100 },
+  balloonBelow: { default: 0.06 },
+  balloonStepPages: { min: 1, max: 1_000_000, default: 64 },
+  balloonIntervalNs: { min: 10 * US, max: 10 * SECOND, default: MS },
   quantumNs: { min: US, max: 10 * SECOND, default: MS },
   runTimeNs: { min: 1, max: 30 * DAY, default: 20 * MS },
   instructions: { min: 1, max: Number.MAX_SAFE_INTEGER },
@@ -369,6 +387,23 @@ function duration(min: number, max: number) {
         return z.NEVER;
       }
       return parseDuration(value);
+    });
+}
+
+const FRACTION_WHAT = 'a fraction above 0 and below 1 (such as 0.06) or a percentage (such as 6%)';
+
+/** A share of something: a number in (0, 1) or a string such as "6%"; the output is the fraction. */
+function fraction() {
+  const error = expecting(FRACTION_WHAT);
+  return z
+    .union([z.number({ error }).gt(0, { error }).lt(1, { error }), z.string({ error }).regex(/^\s*\d+(\.\d+)?\s*%\s*$/, { error })], { error })
+    .transform((value, ctx) => {
+      const share = typeof value === 'number' ? value : Number(value.trim().slice(0, -1)) / 100;
+      if (!(share > 0 && share < 1)) {
+        ctx.addIssue({ code: 'custom', message: `expected ${FRACTION_WHAT}, got ${describeValue(value)}`, input: value });
+        return z.NEVER;
+      }
+      return share;
     });
 }
 
@@ -785,6 +820,40 @@ export function scenarioSourceSchema(guests: readonly string[]) {
                 description: "true: the VMs' memory may exceed the host's; guest pages get a frame on first touch and the host reclaims (shared pages, balloon, swap) when it runs out. false (default): every VM's memory is backed when it is built and must fit.",
               }),
             ),
+          ballooning: strictObject(
+            {
+              below: fraction()
+                .default(L.balloonBelow.default)
+                .meta(
+                  meta({
+                    title: 'Free-memory threshold',
+                    description: `The share of the host's frames free below which the host inflates balloons: a fraction above 0 and below 1, or a percentage such as 6%; default ${L.balloonBelow.default * 100}% (ESX's "high" threshold).`,
+                    sourceDefault: `${L.balloonBelow.default * 100}%`,
+                  }),
+                ),
+              step: integer(L.balloonStepPages.min, L.balloonStepPages.max)
+                .default(L.balloonStepPages.default)
+                .meta(meta({ title: 'Pages per check', description: `Pages the host asks for per check, across the VMs with a balloon driver, ${L.balloonStepPages.min}..${L.balloonStepPages.max} (default ${L.balloonStepPages.default}).` })),
+              interval: duration(L.balloonIntervalNs.min, L.balloonIntervalNs.max)
+                .default(L.balloonIntervalNs.default)
+                .meta(
+                  meta({
+                    title: 'Check interval',
+                    description: `Time between two checks of the host's free memory: integer ns or a duration such as 1ms; from ${formatDuration(L.balloonIntervalNs.min)} to ${formatDuration(L.balloonIntervalNs.max)}; default ${formatDuration(L.balloonIntervalNs.default)}.`,
+                    sourceDefault: formatDuration(L.balloonIntervalNs.default),
+                  }),
+                ),
+            },
+            'ballooning settings',
+          )
+            .meta(
+              meta({
+                title: 'Host-driven ballooning',
+                description:
+                  "Overcommit only: while the host's free frames are below `below`, every `interval` it raises the balloon targets of the VMs whose guest runs a balloon driver by `step` pages in all (most from the VM with the most frames; ESX's ballooning in its soft state). Absent: only inputs set balloon targets.",
+              }),
+            )
+            .optional(),
         },
         'host settings',
       )
@@ -1031,6 +1100,13 @@ function checkParsed(parsed: Parsed): ScenarioIssue[] {
     }
   });
   for (const issue of checkInputs(parsed.inputs as ParsedInput[], vmVcpus)) issues.push({ ...issue, at: 'value' });
+  if (parsed.host.ballooning !== undefined && parsed.host.overcommit !== true) {
+    issues.push({
+      path: ['host', 'ballooning'],
+      message: 'host-driven ballooning needs memory overcommit: set host.overcommit: true (without it every page is backed and there is no memory pressure)',
+      at: 'key',
+    });
+  }
   const maxCap = L.capPerPcpu * parsed.host.pcpus;
   let total = 0;
   let overflowReported = false;
@@ -1118,6 +1194,9 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
       load: p.host.load,
       ...(p.host.pageSharing === undefined ? {} : { pageSharing: { intervalNs: p.host.pageSharing.interval, pagesPerScan: p.host.pageSharing.pages } }),
       ...(p.host.overcommit ? { overcommit: true } : {}),
+      ...(p.host.ballooning === undefined
+        ? {}
+        : { ballooning: { belowFraction: p.host.ballooning.below, stepPages: p.host.ballooning.step, intervalNs: p.host.ballooning.interval } }),
     },
     scheduler: resolveScheduler(p.scheduler, p.vms.map((vm) => vm.name)),
     run: { timeNs: p.run.time, instructions: p.run.instructions, checkpointEvery: p.run.checkpointEvery, smpQuantumNs: p.run.smpQuantum },
@@ -1309,6 +1388,9 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       load: s.host.load ?? 0,
       ...(s.host.pageSharing === undefined ? {} : { pageSharing: { interval: s.host.pageSharing.intervalNs, pages: s.host.pageSharing.pagesPerScan } }),
       ...(s.host.overcommit === true ? { overcommit: true } : {}),
+      ...(s.host.ballooning === undefined
+        ? {}
+        : { ballooning: { below: s.host.ballooning.belowFraction, step: s.host.ballooning.stepPages, interval: s.host.ballooning.intervalNs } }),
     },
     scheduler: schedulerToSource(s.scheduler),
     run: {
