@@ -105,6 +105,8 @@ export interface EventDataMap {
    * frame, shared frames and the frames sharing saves now, and the host CPU time the scan took.
    */
   'memory.scan': { readonly scanned: number; readonly merged: number; readonly sharedFrames: number; readonly savedFrames: number; readonly ns: number };
+  /** Overcommit: the VM ended and the host took its memory back: `frames` host frames freed, `swapped` pages dropped from its swap store. */
+  'memory.freed': { readonly frames: number; readonly swapped: number };
   /** Overcommit: the host wrote the VM's guest-physical `page` to its swap store and took its frame. */
   'memory.swap-out': { readonly page: number };
   /**
@@ -217,6 +219,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'balloon.refused',
   'memory.scan',
   'memory.swap-out',
+  'memory.freed',
   'memory.balloon',
   'net.sent',
   'net.delivered',

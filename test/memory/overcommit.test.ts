@@ -55,18 +55,21 @@ describe('memory overcommit', () => {
     const result = runScenario(scenario([toucher('a', 1, 10)], { host: { pcpus: 1, memoryBytes: 16 << 20, overcommit: true }, run: run(20_000_000) }));
     const vm = result.simulation.vms[0];
     expect(vm.state).toBe('shutoff');
-    // The code page and the ten pages it wrote.
-    expect(result.summary.memory?.framesUsed).toBe(11);
     // Loading the image backed the code page; the guest's first touches, the other ten (exits).
     expect(result.summary.memory?.demandPages).toBe(11);
     const demand = result.events.filter((event) => event.type === 'exit.page-fault' && (event.data as { cause?: string }).cause === 'demand');
     expect(demand).toHaveLength(10);
-    expect(vm.memory.mappedPages).toBe(11);
+    // When it shut off, the host took back its 11 frames (the code page and the ten it wrote).
+    const freed = result.events.filter((event) => event.type === 'memory.freed');
+    expect(freed.map((event) => event.data)).toEqual([{ frames: 11, swapped: 0 }]);
+    expect(result.summary.memory?.framesUsed).toBe(0);
+    expect(vm.memory.mappedPages).toBe(0);
   });
 
   it('runs VMs whose memory exceeds the host to completion: swap does the work, each VM swaps only its own pages', () => {
     const result = runScenario(
-      scenario([toucher('a', 1), toucher('b', 1000), toucher('c', 2000)], { host: { pcpus: 2, memoryBytes: 1 << 20, overcommit: true }, run: run(100_000_000) }),
+      // Three physical CPUs: the three VMs run at once (a VM that ends gives its frames back).
+      scenario([toucher('a', 1), toucher('b', 1000), toucher('c', 2000)], { host: { pcpus: 3, memoryBytes: 1 << 20, overcommit: true }, run: run(100_000_000) }),
     );
     for (const vm of result.simulation.vms) expect(vm.state, vm.endReason).toBe('shutoff');
     const stats = result.summary.memory;

@@ -26,7 +26,8 @@
  *             sharing always, ballooning under pressure, swapping when nothing else frees a frame).
  *
  * Frames freed by a balloon (host-driven, an operator's or an input's target) go back to the free
- * pool and serve the next first touch; `balloonedFrames` counts them.
+ * pool and serve the next first touch; `balloonedFrames` counts them. Under overcommit, a VM that
+ * ends gives all its frames back (vmEnded, `memory.freed`).
  */
 import type { EventBus } from '../../core/bus.js';
 import type { CostModel } from '../../core/costs.js';
@@ -199,6 +200,32 @@ export class MemoryManager {
   handleFault(vm: Vm, page: number, write: boolean): HostFault {
     const space = this.byOwner.get(vm.id);
     return space === undefined ? NONE : this.fault(space, page, write);
+  }
+
+  /**
+   * A VM has ended (shut off, crashed, destroyed): under overcommit the host takes its memory back,
+   * every frame it maps (a shared frame stays with its other sharers) and its swap store, as a
+   * hypervisor frees a powered-off VM's memory. Publishes `memory.freed`.
+   */
+  vmEnded(vm: Vm): void {
+    const space = this.byOwner.get(vm.id);
+    if (space === undefined || !this.options.overcommit) return;
+    const map = space.map;
+    let frames = 0;
+    for (let page = 0; page < space.state.length; page++) {
+      const base = map.pageBase[page];
+      if (base >= 0) {
+        this.host.drop(base / PAGE_WORDS, space.owner);
+        frames++;
+      }
+      map.pageBase[page] = -1;
+      map.writeBase[page] = -1;
+      space.state[page] = UNTOUCHED;
+    }
+    const swapped = space.swap.size;
+    space.swap.clear();
+    space.recent.length = 0;
+    this.bus.publish(vm.id, 'memory.freed', { frames, swapped });
   }
 
   /**

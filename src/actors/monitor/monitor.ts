@@ -182,6 +182,7 @@ export class Monitor implements MonitorCore {
     vm.endReason = 'destroyed';
     for (const vcpu of vm.vcpus) this.takeOff(vcpu, () => vcpu.halt(now));
     vm.stopDevices();
+    this.options.memory?.vmEnded(vm);
     this.checkAllFinished();
     return true;
   }
@@ -621,6 +622,7 @@ export class Monitor implements MonitorCore {
     vm.endReason = reason;
     for (const vcpu of vm.vcpus) this.takeOff(vcpu, () => vcpu.crash(reason, now));
     vm.stopDevices();
+    this.options.memory?.vmEnded(vm);
     this.checkAllFinished();
   }
 
@@ -633,6 +635,7 @@ export class Monitor implements MonitorCore {
     vm.stopDevices();
     vm.endReason = reason;
     vm.command('POWEROFF', () => this.bus.publish(vm.id, 'vm.stopped', { reason }));
+    this.options.memory?.vmEnded(vm);
     this.checkAllFinished();
   }
 

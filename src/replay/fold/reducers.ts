@@ -181,6 +181,7 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'balloon.refused':
     case 'memory.scan':
     case 'memory.swap-out':
+    case 'memory.freed':
     case 'memory.balloon':
     case 'net.sent':
     case 'net.delivered':
