@@ -61,7 +61,7 @@ describe('fold properties', () => {
         const sample = seqs.filter((seq, index) => index % 17 === 0 || seq % 100 < 3 || seq % 100 > 97 || index === seqs.length - 1);
         for (const seq of sample) expect(stateAtSeq(file, seq).state, `seq ${seq} (seek)`).toEqual(captured.get(seq));
       }),
-      { numRuns: 30 },
+      { numRuns: 40 },
     );
   });
 
@@ -73,7 +73,7 @@ describe('fold properties', () => {
         expect(result.divergence).toBeUndefined();
         expect(result.identical).toBe(true);
       }),
-      { numRuns: 30 },
+      { numRuns: 40 },
     );
   });
 });

@@ -81,7 +81,7 @@ export class ExitHandlers {
     }
     const name = VECTOR_NAMES[vector] ?? `vector ${vector}`;
     const reason = `triple fault: ${name} in ${inKernel ? 'kernel' : 'user'} mode${inKernel ? '' : ' with no handler installed'}`;
-    vcpu.counters.exits.shutdown++;
+    vcpu.recordExit('shutdown');
     core.bus.publish(vcpu.id, 'exit.shutdown', { pc: cpu.pc, reason });
     core.crash(vm, vcpu, reason);
   }

@@ -205,7 +205,7 @@ export class MemoryVirtualization {
         return;
       }
       const reason = `triple fault: #PF at 0x${(address >>> 0).toString(16)} with no handler installed`;
-      vcpu.counters.exits.shutdown++;
+      vcpu.recordExit('shutdown');
       core.bus.publish(vcpu.id, 'exit.shutdown', { pc: cpu.pc, reason });
       core.crash(vm, vcpu, reason);
       return;
@@ -220,7 +220,7 @@ export class MemoryVirtualization {
   }
 
   private publishPageFault(vcpu: Vcpu, address: number, access: number, cause: PageFaultCause): void {
-    vcpu.counters.exits['page-fault']++;
+    vcpu.recordExit('page-fault');
     this.core.bus.publish(vcpu.id, 'exit.page-fault', {
       pc: vcpu.cpu.pc,
       addr: address,

@@ -179,11 +179,19 @@ export class Vcpu implements SchedEntity {
 
   /** An external-interrupt exit: an interrupt for the VM arrived while this vCPU ran guest code. */
   publishInterruptExit(line: number): void {
-    this.counters.exits.interrupt++;
-    this.lastExitReason = 'interrupt';
+    this.recordExit('interrupt');
+    this.bus.publish(this.id, 'exit.interrupt', { pc: this.cpu.pc, line });
+  }
+
+  /**
+   * Counts an exit the monitor publishes itself (a paging guest's page faults, a triple fault's
+   * shutdown) and makes it the vCPU's last exit, as publishExit does for the others.
+   */
+  recordExit(reason: ExitReason): void {
+    this.counters.exits[reason]++;
+    this.lastExitReason = reason;
     this.lastExitPc = this.cpu.pc;
     this.lastExitMode = this.cpu.mode;
-    this.bus.publish(this.id, 'exit.interrupt', { pc: this.cpu.pc, line });
   }
 
   // Lifecycle commands. Each returns whether it was allowed; a refusal is published as a fact.

@@ -7,6 +7,7 @@
 import type { Draft } from 'immer';
 import type { DeviceState, ExitReason, SimEvent } from '../../core/events.js';
 import { RECENT_LINES } from '../../actors/devices/console.js';
+import { Irq } from '../../core/platform.js';
 import { exitMode, newVm, type InspectState, type PicView } from './state.js';
 import { sourceOf } from './sources.js';
 
@@ -118,9 +119,12 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'irq.inject': {
       const source = sourceOf(event.src);
       const vm = draft.vms[source.vm];
-      const pic = vm.devices.pic;
-      removeLine(pic, 'pending', event.data.line);
-      addLine(pic, 'inService', event.data.line);
+      // An inter-processor interrupt is the vCPU's own (no controller line, no end of interrupt).
+      if (event.data.line !== Irq.IPI) {
+        const pic = vm.devices.pic;
+        removeLine(pic, 'pending', event.data.line);
+        addLine(pic, 'inService', event.data.line);
+      }
       vm.vcpus[source.vcpu].counters.interrupts++;
       vm.counters.interrupts++;
       return;
