@@ -58,7 +58,13 @@ function adversaryStatement(ownWords: number): fc.Arbitrary<(label: string) => s
       ([from, to, words]) => () =>
         `  movi r1, ${from}\n  out PORT_DMA_SOURCE, r1\n  movi r1, ${to}\n  out PORT_DMA_DESTINATION, r1\n  movi r1, ${words}\n  out PORT_DMA_LENGTH, r1\n  out PORT_DMA_GO, r1`,
     );
+  // The block device reads a sector into a buffer anywhere (emulated: the monitor's device model
+  // checks it; passthrough: the IOMMU does).
+  const blockRead = fc.tuple(fc.integer({ min: 0, max: 130 }), fc.oneof(address, foreignAddress(ownWords))).map(
+    ([sector, buffer]) => () => `  movi r1, ${sector}\n  out PORT_BLK_SECTOR, r1\n  movi r1, ${buffer}\n  out PORT_BLK_BUFFER, r1\n  movi r1, 1\n  out PORT_BLK_COMMAND, r1`,
+  );
   return fc.oneof(
+    { weight: 2, arbitrary: blockRead },
     fc.tuple(address, fc.integer()).map(([at, value]) => () => `  movi r1, ${at}\n  movi r2, ${value}\n  st r2, [r1]`),
     address.map((at) => () => `  movi r1, ${at}\n  ld r3, [r1]`),
     address.map((at) => () => `  movi r5, ${at}\n  movi r6, ${at + 1}\n  st r6, [r5 + 1]`),
@@ -90,6 +96,19 @@ export const hammerGuest: fc.Arbitrary<string> = fc
   .map(([timer, writes]) =>
     ['hammer:', `  movi r2, 50000\n  out ${timer}, r2`, ...writes.map(([port, value]) => `  movi r2, ${value}\n  out ${port}, r2`), '  work 2000', '  jmp hammer', ''].join('\n'),
   );
+
+/**
+ * A guest whose block device reads sectors into buffers it does not own (just past its end, far
+ * away, negative), waiting for each read to complete: the device's DMA must be refused (emulated)
+ * or blocked by the IOMMU (passthrough), never land.
+ */
+export function blockProber(ownWords = GUEST_WORDS): fc.Arbitrary<string> {
+  const target = fc.oneof(fc.integer({ min: ownWords - 64, max: ownWords + 4 * PAGE_WORDS - 1 }), fc.integer({ min: -(1 << 20), max: 1 << 20 }));
+  const read = fc.tuple(fc.integer({ min: 0, max: 127 }), target).map(
+    ([sector, buffer]) => `  movi r1, ${sector}\n  out PORT_BLK_SECTOR, r1\n  movi r1, ${buffer}\n  out PORT_BLK_BUFFER, r1\n  movi r1, 1\n  out PORT_BLK_COMMAND, r1\n  work 150000`,
+  );
+  return fc.array(read, { minLength: 1, maxLength: 5 }).map((lines) => ['_start:', ...lines, 'forever:\n  work 1000\n  jmp forever', ''].join('\n'));
+}
 
 /**
  * A guest that probes memory it does not own: stores just past its end (most often), far away

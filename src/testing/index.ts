@@ -3,7 +3,7 @@
  * input schedules; ready-made properties (checkers from outside the monitor); the mutants they
  * are proven against. docs/testing.md shows how to write a new property.
  */
-export { adversarialGuest, adversaryAddress, adversaryPort, hammerGuest, memoryProber, quietGuest, trapGuest, victimGuest, GUEST_WORDS, type AdversaryOptions } from './guests.js';
+export { adversarialGuest, adversaryAddress, adversaryPort, hammerGuest, memoryProber, blockProber, quietGuest, trapGuest, victimGuest, GUEST_WORDS, type AdversaryOptions } from './guests.js';
 export { costOverrides, inputSchedule, scenarioArbitrary, SCENARIO_POLICIES, type RandomRun, type ScenarioOptions, type ScheduleOptions } from './arbitraries.js';
 export { guestVm, runChecked, scenarioYaml, testScenario, type CheckedRun, type RunOptions } from './scenario.js';
 export { referenceRun, type ReferenceResult } from './reference.js';

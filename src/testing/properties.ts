@@ -19,7 +19,7 @@ import { LogFile } from '../replay/logFile.js';
 import { replay } from '../replay/replay.js';
 import { memorySource } from '../replay/source.js';
 import { inputSchedule, scenarioArbitrary, type RandomRun } from './arbitraries.js';
-import { adversarialGuest, GUEST_WORDS, hammerGuest, memoryProber, quietGuest, trapGuest, victimGuest } from './guests.js';
+import { adversarialGuest, blockProber, GUEST_WORDS, hammerGuest, memoryProber, quietGuest, trapGuest, victimGuest } from './guests.js';
 import { referenceRun } from './reference.js';
 import { guestVm, runChecked, testScenario, type CheckedRun } from './scenario.js';
 
@@ -68,12 +68,14 @@ export interface MemoryCase {
   /** The other VMs: never started, or running a guest that stores nothing. */
   readonly bystanders: readonly ('defined' | 'quiet')[];
   readonly pcpus: number;
+  /** How the adversary's block device is attached: emulated (the monitor's model checks its DMA) or passthrough (the IOMMU does). */
+  readonly block?: 'emulated' | 'passthrough';
   readonly seed: number;
 }
 
 function memoryScenario(value: MemoryCase): Scenario {
   const vms = value.bystanders.map((kind, index) => guestVm(`b${index}`, quietGuest, { autostart: kind === 'quiet' }));
-  vms.splice(Math.min(value.position, vms.length), 0, guestVm('adversary', value.adversary));
+  vms.splice(Math.min(value.position, vms.length), 0, guestVm('adversary', value.adversary, { devices: { block: value.block ?? 'emulated', nic: 'emulated' } }));
   return testScenario(vms, {
     host: { pcpus: value.pcpus, memoryBytes: 2 * 1024 * 1024 },
     scheduler: { policy: 'round-robin', quantumNs: 50_000 },
@@ -91,10 +93,11 @@ export const memoryIsolation: IsolationProperty<MemoryCase> = {
   name: 'memory-isolation',
   description: "no write by one VM (stores, stack, DMA) changes a word of a frame it does not own",
   arbitrary: fc.record({
-    adversary: fc.oneof(adversarialGuest(), { weight: 3, arbitrary: memoryProber() }),
+    adversary: fc.oneof(adversarialGuest(), { weight: 3, arbitrary: memoryProber() }, { weight: 2, arbitrary: blockProber() }),
     position: fc.integer({ min: 0, max: 2 }),
     bystanders: fc.array(fc.constantFrom('defined' as const, 'quiet' as const), { minLength: 1, maxLength: 2 }),
     pcpus: fc.integer({ min: 1, max: 2 }),
+    block: fc.constantFrom('emulated' as const, 'passthrough' as const),
     seed: fc.nat(),
   }),
   numRuns: 100,
