@@ -79,9 +79,10 @@ export interface ScenarioOptions {
 }
 
 /**
- * A whole random run, swarm-testing style: every parameter drawn (host type and load, physical
- * CPUs, policy and quantum, cost overrides, each VM's guest, vCPUs, technique, weight and cap,
- * start time, a schedule of inputs) and a seed.
+ * A whole random run, swarm-testing style: every parameter drawn (host type and load, the host's
+ * memory (plain, page sharing, overcommit, ballooning), physical CPUs, policy and quantum, cost
+ * overrides, each VM's guest, vCPUs, technique, posted interrupts, tagged TLB, device attach
+ * modes, weight and cap, start time, a schedule of inputs) and a seed.
  */
 export function scenarioArbitrary(options: ScenarioOptions = {}): fc.Arbitrary<RandomRun> {
   const timeNs = options.timeNs ?? 2_000_000;
@@ -90,6 +91,10 @@ export function scenarioArbitrary(options: ScenarioOptions = {}): fc.Arbitrary<R
       fc.record({
         guest: anyGuest,
         virt: fc.constantFrom(...VIRT_TECHNIQUES),
+        posted: fc.boolean(),
+        tlbTagged: fc.boolean(),
+        block: fc.constantFrom('emulated' as const, 'paravirtual' as const, 'passthrough' as const),
+        nic: fc.constantFrom('emulated' as const, 'paravirtual' as const, 'passthrough' as const),
         weight: fc.constantFrom(128, 256, 512),
         cap: fc.constantFrom(0, 0, 30, 70),
         startNs: fc.constantFrom(0, 0, 200_000),
@@ -102,6 +107,8 @@ export function scenarioArbitrary(options: ScenarioOptions = {}): fc.Arbitrary<R
         pcpus: fc.integer({ min: 1, max: 3 }),
         type: fc.constantFrom('type1' as const, 'type2' as const),
         load: fc.constantFrom(0, 0.2),
+        // The host's memory: plenty, shared pages, or overcommitted (with or without ballooning).
+        memory: fc.constantFrom('plain' as const, 'plain' as const, 'sharing' as const, 'overcommit' as const, 'ballooning' as const),
         policy: fc.constantFrom(...SCENARIO_POLICIES),
         quantumNs: fc.constantFrom(50_000, 200_000, 1_000_000),
         costs: costOverrides,
@@ -109,14 +116,33 @@ export function scenarioArbitrary(options: ScenarioOptions = {}): fc.Arbitrary<R
         seed: fc.nat(),
       }),
     )
-    .map(({ vms, pcpus, type, load, policy, quantumNs, costs, inputs, seed }) => ({
+    .map(({ vms, pcpus, type, load, memory, policy, quantumNs, costs, inputs, seed }) => ({
       seed,
       scenario: testScenario(
         vms.map((vm, index) =>
-          guestVm(`g${index}`, '', { guest: vm.guest.guest, vcpus: vm.guest.vcpus, virt: vm.virt, startNs: vm.startNs, sched: { weight: vm.weight, cap: vm.cap } }),
+          guestVm(`g${index}`, '', {
+            guest: vm.guest.guest,
+            vcpus: vm.guest.vcpus,
+            virt: vm.virt,
+            postedInterrupts: vm.virt === 'hw' && vm.posted,
+            tlbTagged: vm.tlbTagged,
+            devices: { block: vm.block, nic: vm.nic },
+            // Overcommitted: 512 KiB VMs (up to three) on a 1 MiB host.
+            ...(memory === 'overcommit' || memory === 'ballooning' ? { memoryBytes: 512 * 1024 } : {}),
+            startNs: vm.startNs,
+            sched: { weight: vm.weight, cap: vm.cap },
+          }),
         ),
         {
-          host: { pcpus, memoryBytes: 4 * 1024 * 1024, type, load: type === 'type2' ? load : 0 },
+          host: {
+            pcpus,
+            memoryBytes: memory === 'overcommit' || memory === 'ballooning' ? 1024 * 1024 : 4 * 1024 * 1024,
+            type,
+            load: type === 'type2' ? load : 0,
+            ...(memory === 'sharing' || memory === 'ballooning' ? { pageSharing: { intervalNs: 100_000, pagesPerScan: 16 } } : {}),
+            ...(memory === 'overcommit' || memory === 'ballooning' ? { overcommit: true } : {}),
+            ...(memory === 'ballooning' ? { ballooning: { belowFraction: 0.2, stepPages: 4, intervalNs: 200_000 } } : {}),
+          },
           scheduler: { policy, quantumNs },
           run: { timeNs, instructions: undefined, checkpointEvery: 500 },
           costs,
