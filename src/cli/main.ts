@@ -13,6 +13,7 @@ import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError } from './errors.js';
 import { compareCommand, type CompareOptions } from './compare.js';
 import { archCompareCommand, type ArchCompareOptions } from './compareArch.js';
+import { memoryCompareCommand } from './compareMemory.js';
 import { sweepCommand, type SweepOptions } from './sweep.js';
 import { runCommand, type RunOptions } from './run.js';
 import { replayCommand, type ReplayCommandOptions } from './replay.js';
@@ -154,8 +155,13 @@ export function buildProgram(io: Io): Command {
     .option('--interrupts <list>', 'with hw: how an interrupt reaches a running vCPU: exit,posted (an external-interrupt exit, or posted interrupts)')
     .option('--io <list>', 'compare device attach modes: emulated,paravirtual,passthrough (every VM\'s block device and NIC; default scenario examples/io.yaml)')
     .option('--profile <list>', 'compare hypervisor profiles: xen-pv,xen-hvm,kvm-qemu,vmware-esxi,hyper-v,virtualbox')
+    .option('--memory <list>', 'compare how an overcommitted host reclaims memory: swap,sharing,ballooning,all (against a host with memory enough; default scenario examples/memory.yaml)')
     .option('--json', 'with --arch/--virt: print the comparison as JSON')
-    .action((path: string | undefined, options: CompareOptions & ArchCompareOptions) => {
+    .action((path: string | undefined, options: CompareOptions & ArchCompareOptions & { readonly memory?: string }) => {
+      if (options.memory !== undefined) {
+        memoryCompareCommand(path, options.memory, options.json === true, io.stdout);
+        return;
+      }
       if (options.arch !== undefined || options.virt !== undefined || options.paging !== undefined || options.profile !== undefined || options.io !== undefined || options.interrupts !== undefined) {
         archCompareCommand(path, options, io.stdout);
         return;

@@ -7,6 +7,7 @@ import { KERNEL_DEFAULTS, KERNEL_SOURCE } from './kernel.js';
 import { NET_DEFAULTS, NET_PING_PV_SOURCE, NET_PING_SOURCE, NET_PONG_PV_SOURCE, NET_PONG_SOURCE } from './net.js';
 import { KERNEL_PV_SOURCE } from './kernelPv.js';
 import { SMP_IPI_DEFAULTS, SMP_IPI_SOURCE } from './smp.js';
+import { MEM_HUNGRY_DEFAULTS, MEM_HUNGRY_SOURCE } from './memory.js';
 import { PT_HEAVY_DEFAULTS, PT_HEAVY_SOURCE, TLB_HEAVY_DEFAULTS, TLB_HEAVY_SOURCE } from './paging.js';
 import { ROGUE_MEMORY_DEFAULTS, ROGUE_MEMORY_SOURCE, ROGUE_PRIVILEGED_DEFAULTS, ROGUE_PRIVILEGED_SOURCE } from './rogue.js';
 import {
@@ -53,6 +54,7 @@ const guests: readonly BundledGuest[] = [
   { name: 'interactive', description: 'workload: sleeps about THINK_NS, wakes, answers with a BURST_NS burst', source: INTERACTIVE_SOURCE, defaults: INTERACTIVE_DEFAULTS },
   { name: 'periodic-rt', description: 'workload: a WCET_NS job every PERIOD_NS, due DEADLINE_NS after release', source: PERIODIC_RT_SOURCE, defaults: PERIODIC_RT_DEFAULTS },
   { name: 'smp-lock', description: 'workload: every vCPU takes a shared spin lock (lock-holder preemption)', source: SMP_LOCK_SOURCE, defaults: SMP_LOCK_DEFAULTS },
+  { name: 'mem-hungry', description: 'writes a word into PAGES pages twice, checks them, prints, powers off (memory overcommit)', source: MEM_HUNGRY_SOURCE, defaults: MEM_HUNGRY_DEFAULTS },
   { name: 'smp-ipi', description: "SMP: vCPU 0 wakes the others with inter-processor interrupts, each answers (set VCPUS to the VM's vcpus)", source: SMP_IPI_SOURCE, defaults: SMP_IPI_DEFAULTS },
   { name: 'blk-emulated', description: 'reads REQUESTS sectors through the emulated block device (three port writes and an interrupt each), checks them', source: BLK_EMULATED_SOURCE, defaults: BLK_DEFAULTS },
   { name: 'blk-virtio', description: 'reads REQUESTS sectors through the virtio-like block queue (one notification, one interrupt), checks them', source: BLK_VIRTIO_SOURCE, defaults: BLK_DEFAULTS },
