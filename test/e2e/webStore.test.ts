@@ -50,6 +50,10 @@ describe('the worker runs the simulation the CLI runs', () => {
     expect(await workerLog(EXAMPLE('demo'), 'demo.yaml')).toBe(cliLog(['run', 'examples/demo.yaml']));
   });
 
+  it('does the same for the memory (overcommit) and I/O (attach modes) examples', async () => {
+    for (const name of ['memory', 'io']) expect(await workerLog(EXAMPLE(name), `${name}.yaml`), name).toBe(cliLog(['run', `examples/${name}.yaml`]));
+  });
+
   it('applies the seed and the policy chosen in the page (demo, seed 11, credit)', async () => {
     const text = await workerLog(EXAMPLE('demo'), 'demo.yaml', { seed: 11, policy: 'credit' });
     const log = readLog(text);
