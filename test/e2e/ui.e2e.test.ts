@@ -120,6 +120,8 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
 
     for (let step = 0; step < 10; step++) await page.click('#step-back');
     expect(await seqShown(page)).toBe(paused - 10);
+    // The charts follow the cursor: they show the run up to the event shown.
+    await page.waitForFunction(`document.querySelector('.chart-note')?.textContent.includes('event ${paused - 10} ')`, undefined, { timeout: 5_000 });
     const shown = await stateShown(page);
     expect(shown.seq).toBe(paused - 10);
     expect(shown).toEqual(inspectAt(demoLog, paused - 10));

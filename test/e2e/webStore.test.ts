@@ -16,6 +16,7 @@ import { ALL_VMS, FilteredEvents, NO_VM, matchesType } from '../../web/src/store
 import { formatData, parsePoint } from '../../web/src/store/format.js';
 import { MARK_IRQ, RunData } from '../../web/src/store/runData.js';
 import { TimeTravel } from '../../web/src/store/timeTravel.js';
+import { chartsOf } from '../../web/src/views/chartData.js';
 import { resolveScenario, runScenario } from '../../web/src/worker/runScenario.js';
 import { detectLanguage, missingMessages, setLanguage, stateName, t } from '../../web/src/i18n.js';
 
@@ -82,6 +83,24 @@ describe('the worker runs the simulation the CLI runs', () => {
 });
 
 describe('RunData: the page index of a log', () => {
+  it('gives the run as it was at a seq (the charts at the cursor) as a log cut there would', async () => {
+    const text = await workerLog(EXAMPLE('demo'), 'demo.yaml');
+    const run = ingestAll(text);
+    const bars = (data: RunData) => chartsOf(data).map((chart) => ({ title: chart.title, series: chart.series, rows: chart.rows }));
+    for (const seq of [0, 250, 1_000, run.count - 2]) {
+      // The log's lines up to that event (the header, checkpoints and events before it).
+      const lines = text.split('\n');
+      const upTo = lines.findIndex((line) => line.startsWith(`{"seq":${seq},`));
+      const cut = new RunData('cut.jsonl');
+      cut.ingest(lines.slice(0, upTo + 1).join('\n') + '\n');
+      const partial = run.upTo(seq);
+      expect(partial.count).toBe(seq + 1);
+      expect(bars(partial), `seq ${seq}`).toEqual(bars(cut));
+    }
+    // Up to the last event is the whole run (but for the closing line's time).
+    expect(run.upTo(run.count - 1).count).toBe(run.count);
+  });
+
   it('reads a log in any pieces the same as whole', async () => {
     const text = await workerLog(EXAMPLE('demo'), 'demo.yaml');
     const whole = ingestAll(text);

@@ -499,6 +499,8 @@ class App {
     $('event-count').textContent = `${this.filtered?.length ?? 0} ${t('shown')}`;
     if (run === undefined) return;
     this.timeline.setCursor(this.cursorSeq, this.cursorTime);
+    // The charts show the run up to the cursor (or up to the last event read, when it is there).
+    this.charts.setCursor(this.cursorSeq >= 0 && this.cursorSeq < count - 1 ? this.cursorSeq : undefined);
     this.cards.render(run, this.state);
     const details = $<HTMLDetailsElement>('state-details');
     if (details.open) {

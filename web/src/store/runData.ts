@@ -126,6 +126,18 @@ export class RunData {
     this.pending = buffered + text.slice(position);
   }
 
+  /**
+   * The run as it was at `seq`: its events 0..seq indexed afresh (the charts at the cursor). Costs
+   * a pass over those events; callers keep the result while the cursor stays.
+   */
+  upTo(seq: number): RunData {
+    const partial = new RunData(this.name);
+    partial.header = this.header;
+    const last = Math.min(seq, this.count - 1);
+    for (let index = 0; index <= last; index++) partial.add(this.event(index));
+    return partial;
+  }
+
   /** Call when no more text will come: a cut-off last line becomes a warning. */
   close(): void {
     if (this.pending.length > 0) {

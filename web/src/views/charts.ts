@@ -10,29 +10,20 @@ import { EXIT_REASONS } from '../../../src/core/events.js';
 import { formatNs } from '../store/format.js';
 import { MARK_IRQ, type RunData } from '../store/runData.js';
 import { t, type MessageKey } from '../i18n.js';
-import { MARK_COLORS, vmColor } from './colors.js';
+import { MARK_COLORS } from './colors.js';
+import { chartsOf, type BarChart } from './chartData.js';
 
-interface BarRow {
-  readonly label: string;
-  readonly color?: string;
-  readonly values: readonly number[];
-}
-
-interface BarChart {
-  readonly title: MessageKey;
-  readonly rows: readonly BarRow[];
-  readonly series: readonly { readonly name: string; readonly color: string }[];
-  readonly format: (value: number) => string;
-  /** Stacked (sum per row) or grouped (each value its own thin bar). */
-  readonly stacked: boolean;
-  readonly max?: number;
-}
+/** Above this many events the charts do not follow the cursor (each move would re-index them). */
+export const CURSOR_CHARTS_LIMIT = 200_000;
 
 export class Charts {
   private scheduled = false;
   private run: RunData | undefined;
   private metrics: RunMetrics | null = null;
   private lastDrawnCount = -1;
+  /** The seq the page's cursor shows, or undefined to follow the run's end. */
+  private cursor: number | undefined;
+  private atCursor: { readonly seq: number; readonly count: number; readonly data: RunData } | undefined;
 
   constructor(
     private readonly container: HTMLElement,
@@ -44,7 +35,28 @@ export class Charts {
   set(run: RunData | undefined, metrics: RunMetrics | null): void {
     this.run = run;
     this.metrics = metrics;
+    this.atCursor = undefined;
     this.invalidate(true);
+  }
+
+  /** The charts show the run up to the cursor's event (undefined: up to the last event read). */
+  setCursor(seq: number | undefined): void {
+    if (seq === this.cursor) return;
+    this.cursor = seq;
+    this.invalidate(true);
+  }
+
+  /**
+   * The run as the charts show it: up to the cursor, when the cursor is before the last event
+   * (re-indexing that many events; a log longer than CURSOR_CHARTS_LIMIT shows its end instead).
+   */
+  private view(run: RunData): RunData {
+    const cursor = this.cursor;
+    if (cursor === undefined || cursor >= run.count - 1 || run.count > CURSOR_CHARTS_LIMIT) return run;
+    if (this.atCursor === undefined || this.atCursor.seq !== cursor || this.atCursor.count !== run.count) {
+      this.atCursor = { seq: cursor, count: run.count, data: run.upTo(cursor) };
+    }
+    return this.atCursor.data;
   }
 
   invalidate(force = false): void {
@@ -67,10 +79,15 @@ export class Charts {
     }
     if (this.lastDrawnCount === run.count && run.finished) return;
     this.lastDrawnCount = run.count;
-    const charts = chartsOf(run);
+    const shown = this.view(run);
+    const charts = chartsOf(shown);
     const canvases: HTMLElement[] = [];
+    const note = document.createElement('p');
+    note.className = 'chart-note';
+    note.textContent = shown === run ? t('chartsAtEnd') : `${t('chartsAtCursor')} ${shown.count - 1} (${formatNs(shown.lastTime)})`;
+    canvases.push(note);
     for (const chart of charts) canvases.push(this.drawBars(chart));
-    canvases.push(this.drawRate(run));
+    canvases.push(this.drawRate(shown));
     this.container.replaceChildren(...canvases);
     this.metricsBox.replaceChildren(this.metricsTable());
   }
@@ -233,60 +250,3 @@ function tableRow(cell: 'th' | 'td', values: readonly string[]): HTMLTableRowEle
   return row;
 }
 
-/** The bar charts' data, from the run's totals. Exported for tests. */
-export function chartsOf(run: RunData): BarChart[] {
-  const end = run.endTime;
-  const vmRows = run.vms.map((name, vm) => {
-    let cpu = 0;
-    let wait = 0;
-    const latencies: number[] = [];
-    run.vcpus.forEach((vcpu, index) => {
-      if (vcpu.vm !== vm) return;
-      cpu += run.cpuNsOf(index, end);
-      wait += run.totals[index].waitNs;
-      latencies.push(...run.totals[index].wakeLatenciesNs);
-    });
-    latencies.sort((a, b) => a - b);
-    const at = (fraction: number) => (latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.floor(fraction * latencies.length))]);
-    return { name, vm, cpu, wait, latency: [at(0.5), at(0.95), latencies.length === 0 ? 0 : latencies[latencies.length - 1]] };
-  });
-  const usedReasons = EXIT_REASONS.map((_, reason) => reason).filter((reason) => run.exitsByVm.some((counts) => counts[reason] > 0));
-  return [
-    {
-      title: 'chartCpu',
-      stacked: true,
-      series: [
-        { name: t('running'), color: '#4e79a7' },
-        { name: t('waiting'), color: '#e8a33d' },
-      ],
-      rows: vmRows.map((row) => ({ label: row.name, color: vmColor(row.vm), values: [row.cpu, row.wait] })),
-      format: formatNs,
-    },
-    {
-      title: 'chartExits',
-      stacked: true,
-      series: usedReasons.map((reason) => ({ name: EXIT_REASONS[reason], color: MARK_COLORS[reason] })),
-      rows: run.vms.map((name, vm) => ({ label: name, color: vmColor(vm), values: usedReasons.map((reason) => run.exitsByVm[vm][reason]) })),
-      format: (value) => String(value),
-    },
-    {
-      title: 'chartPcpu',
-      stacked: true,
-      series: [{ name: t('utilisation'), color: '#59a14f' }],
-      rows: run.lanes.map((_, pcpu) => ({ label: `pCPU ${pcpu}`, values: [end > 0 ? run.busyNsOf(pcpu, end) / end : 0] })),
-      format: (value) => `${(value * 100).toFixed(1)}%`,
-      max: 1,
-    },
-    {
-      title: 'chartLatency',
-      stacked: false,
-      series: [
-        { name: 'p50', color: '#76b7b2' },
-        { name: 'p95', color: '#f28e2b' },
-        { name: 'max', color: '#e15759' },
-      ],
-      rows: vmRows.map((row) => ({ label: row.name, color: vmColor(row.vm), values: row.latency })),
-      format: formatNs,
-    },
-  ];
-}
