@@ -125,12 +125,17 @@ export class Kernel {
     }
   }
 
-  /** Pending entries with their component names, for checkpoints. */
-  pending(): { time: number; seq: number; target: string; kind: number; arg: number }[] {
+  /**
+   * Pending entries with their component names, for checkpoints, in the order they will run. A
+   * physical CPU's entry shows its lane (the CPU) and its place in the counter, not the lane-coded
+   * seq the heap orders by.
+   */
+  pending(): { time: number; seq: number; lane?: number; target: string; kind: number; arg: number }[] {
     const all = [...this.queue.toSortedArray(), ...this.cpuQueue.toSortedArray()].sort((x, y) => x.time - y.time || x.seq - y.seq);
     return all.map((entry) => ({
       time: entry.time,
-      seq: entry.seq,
+      seq: entry.seq < LANE_SEQ ? entry.seq : entry.seq % LANE_SEQ,
+      ...(entry.seq < LANE_SEQ ? {} : { lane: Math.floor(entry.seq / LANE_SEQ) - 1 }),
       target: this.handlerNames[entry.target],
       kind: entry.kind,
       arg: entry.arg,
