@@ -241,6 +241,15 @@ function stateReport(file: LogFile, at: StateAt, last: number, registers: Regist
         (registers.seq !== state.seq ? ` (that step went on to seq ${registers.seq})` : '') +
         `; ${check}`,
     );
+    const memory = registers.memory;
+    if (memory !== undefined) {
+      lines.push(
+        `host memory (re-executed): ${formatCount(memory.framesUsed)} of ${formatCount(memory.frames)} frames in use; ` +
+          `${formatCount(memory.sharedPages)} guest pages on ${formatCount(memory.sharedFrames)} shared frames; ` +
+          `${formatCount(memory.demandPages)} pages backed on first touch, ${formatCount(memory.swappedPages)} swapped out now` +
+          (memory.balloonedFrames > 0 ? `, ${formatCount(memory.balloonedFrames)} frames back from balloons` : ''),
+      );
+    }
   } else {
     lines.push('', 'registers: not shown (--no-registers); they are not in the log, only a re-execution gives them');
   }

@@ -7,6 +7,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Simulation } from '../actors/simulation.js';
 import { CSR_NAMES, Mode } from '../core/isa/opcodes.js';
+import type { MemoryStats } from '../actors/monitor/hostMemory.js';
 import { projectSimulation } from './fold/project.js';
 import type { LogFile } from './logFile.js';
 import { lastSeq, stateAtSeq } from './seek.js';
@@ -35,6 +36,8 @@ export interface RegistersAt {
    * ends before `seq`, a truncated log).
    */
   readonly matchesLog: boolean | undefined;
+  /** The host's memory manager at that point (when the host shares pages or overcommits). */
+  readonly memory?: MemoryStats;
 }
 
 export function vcpuRegisters(simulation: Simulation): VcpuRegisters[] {
@@ -56,5 +59,6 @@ export function registersOf(simulation: Simulation, file: LogFile): RegistersAt 
   const seq = simulation.bus.count - 1;
   let matchesLog: boolean | undefined;
   if (seq <= lastSeq(file)) matchesLog = isDeepStrictEqual(JSON.parse(JSON.stringify(projectSimulation(simulation))), JSON.parse(JSON.stringify(stateAtSeq(file, seq).state)));
-  return { seq, t: simulation.kernel.now, vcpus: vcpuRegisters(simulation), matchesLog };
+  const memory = simulation.memory?.stats();
+  return { seq, t: simulation.kernel.now, vcpus: vcpuRegisters(simulation), matchesLog, ...(memory === undefined ? {} : { memory }) };
 }

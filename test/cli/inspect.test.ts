@@ -129,4 +129,20 @@ describe('vmmsim inspect', () => {
     }
     expect(cli(['inspect', join(dir, 'missing.jsonl')]).stderr).toContain('no such file');
   });
+
+  it("shows the host memory manager at the point, from the re-execution (overcommitted host)", () => {
+    const log = join(dir, 'memory.jsonl');
+    expect(cli(['run', 'examples/memory.yaml', '--quiet', '--log', log]).code).toBe(0);
+    const text = cli(['inspect', log, '--time', '6ms']);
+    expect(text.code).toBe(0);
+    const line = /^host memory \(re-executed\): ([\d,]+) of 256 frames in use; .* ([\d,]+) swapped out now/m.exec(text.stdout);
+    expect(line).not.toBeNull();
+    expect(Number(line?.[1])).toBe(256);
+    expect(Number(line?.[2])).toBeGreaterThan(0);
+    const json = JSON.parse(cli(['inspect', log, '--time', '6ms', '--json']).stdout) as { registers: { memory: { frames: number; swappedPages: number } } };
+    expect(json.registers.memory.frames).toBe(256);
+    expect(json.registers.memory.swappedPages).toBe(Number(line?.[2]));
+    // A host without sharing or overcommit has no such line.
+    expect(cli(['inspect', LOG, '--at', '100']).stdout).not.toContain('host memory');
+  });
 });
