@@ -370,7 +370,7 @@ export const determinism: IsolationProperty<RandomRun> = {
   name: 'determinism',
   description: 'any run replays identically from its log',
   arbitrary: scenarioArbitrary(),
-  numRuns: 25,
+  numRuns: 60,
   check(value, mutation) {
     const run = runChecked(value.scenario, { seed: value.seed, mutation, log: true });
     const result = replay(new LogFile(memorySource(run.log)));
