@@ -20,39 +20,6 @@ import { inline, scenario, vmSpec } from '../helpers.js';
 
 const KiB = 1024;
 
-/** Writes a word into pages 1..PAGES (SEED + page), WORK_NS apart, twice over, checks them all, powers off. */
-const HUNGRY = `
-    movi r7, 2
-  pass:
-    movi r1, 1
-  write:
-    movi r4, PAGE_WORDS
-    mul r2, r1, r4
-    movi r3, SEED
-    add r3, r3, r1
-    st r3, [r2 + 5]
-    work WORK_NS
-    addi r1, r1, 1
-    movi r4, PAGES + 1
-    blt r1, r4, write
-    movi r1, 1
-  check:
-    movi r4, PAGE_WORDS
-    mul r2, r1, r4
-    ld r3, [r2 + 5]
-    movi r5, SEED
-    add r5, r5, r1
-    bne r3, r5, wrong
-    addi r1, r1, 1
-    movi r4, PAGES + 1
-    blt r1, r4, check
-    addi r7, r7, -1
-    bne r7, r0, pass
-    out PORT_POWER, r0
-  wrong:
-    hlt
-`;
-
 const BALLOONING: BallooningSpec = { belowFraction: 0.1, stepPages: 32, intervalNs: 500_000 };
 
 /**
@@ -62,7 +29,7 @@ const BALLOONING: BallooningSpec = { belowFraction: 0.1, stepPages: 32, interval
  */
 function pressure(ballooning: BallooningSpec | undefined, extra: Scenario['vms'] = []): Scenario {
   const balloon = (name: string) => vmSpec(name, { kind: 'bundled', name: 'balloon-guest' }, { memoryBytes: 256 * KiB, params: { TOUCH: 1, TICKS: 16 } });
-  const hungry = vmSpec('hungry', inline(HUNGRY), { memoryBytes: 512 * KiB, params: { SEED: 7, PAGES: 120, WORK_NS: 20_000 }, startNs: 2_000_000 });
+  const hungry = vmSpec('hungry', { kind: 'bundled', name: 'mem-hungry' }, { memoryBytes: 512 * KiB, params: { SEED: 7, PAGES: 120, WORK_NS: 20_000 }, startNs: 2_000_000 });
   return scenario([balloon('b1'), balloon('b2'), balloon('b3'), hungry, ...extra], {
     host: { pcpus: 2, memoryBytes: 1 << 20, overcommit: true, ...(ballooning === undefined ? {} : { ballooning }) },
     run: { timeNs: 100_000_000, instructions: undefined, checkpointEvery: 2_000 },
