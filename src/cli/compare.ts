@@ -12,6 +12,7 @@ import { flattenMetrics, runWithMetrics, SYSTEM_METRICS, type RunInterval } from
 import type { Scenario } from '../core/scenario/schema.js';
 import { parseDuration } from '../core/scenario/units.js';
 import { InputError } from './errors.js';
+import { alignColumns } from './format.js';
 import { distributionSvg, timelineSvg } from './plots/svg.js';
 import { resolvePolicy, withPolicy } from './policyFile.js';
 import { loadScenarioFile, withGuestErrors } from './scenarioFile.js';
@@ -103,9 +104,8 @@ export function summaryText(result: CompareResult): string {
       return `${formatNumber(estimateOf.mean)} ± ${formatNumber(estimateOf.ci95)}`;
     }),
   ]);
-  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n') + '\n';
+  const table = alignColumns(header, rows);
+  return [table.header, table.rule, ...table.rows].join('\n') + '\n';
 }
 
 /** The same table in Markdown (for docs). */

@@ -38,7 +38,7 @@ import { BARE_MACHINE_COSTS } from '../actors/technique.js';
 import type { CostName } from '../core/costs.js';
 import { PROFILE_NAMES, PROFILES } from '../core/scenario/profiles.js';
 import { InputError } from './errors.js';
-import { formatNs } from './format.js';
+import { alignColumns, formatNs } from './format.js';
 import { PACKAGE_ROOT, loadScenarioFile, withGuestErrors } from './scenarioFile.js';
 
 export interface ArchCompareOptions {
@@ -311,10 +311,8 @@ export function archTable(rows: readonly ArchRow[]): string {
       vm.slowdown === null ? '1.00x' : `${vm.slowdown.toFixed(2)}x`,
     ]),
   );
-  const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column].length)));
-  const numeric = new Set([2, 3, 5, 6, 7, 8]);
-  const line = (cells: string[]) => cells.map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd();
-  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n');
+  const table = alignColumns(header, body, new Set([2, 3, 5, 6, 7, 8]));
+  return [table.header, table.rule, ...table.rows].join('\n');
 }
 
 /** The I/O table (`--io`): per VM, I/O operations and exits and busy time per operation. */
@@ -333,10 +331,8 @@ export function ioTable(rows: readonly ArchRow[]): string {
       vm.slowdown === null ? '1.00x' : `${vm.slowdown.toFixed(2)}x`,
     ]),
   );
-  const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column].length)));
-  const numeric = new Set([2, 3, 4, 5, 6, 7]);
-  const line = (cells: string[]) => cells.map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd();
-  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...body.map(line)].join('\n');
+  const table = alignColumns(header, body, new Set([2, 3, 4, 5, 6, 7]));
+  return [table.header, table.rule, ...table.rows].join('\n');
 }
 
 export function archCompareCommand(path: string | undefined, options: ArchCompareOptions, out: { write(text: string): void }): ArchRow[] {

@@ -15,7 +15,7 @@
 import { Simulation } from '../actors/simulation.js';
 import type { BallooningSpec, PageSharingSpec, Scenario } from '../core/scenario/schema.js';
 import { InputError } from './errors.js';
-import { formatCount, formatNs } from './format.js';
+import { alignColumns, formatCount, formatNs } from './format.js';
 import { PACKAGE_ROOT, loadScenarioFile, withGuestErrors } from './scenarioFile.js';
 import { join } from 'node:path';
 
@@ -107,10 +107,11 @@ export function compareMemory(path: string | undefined, modesList: string): Memo
   });
 }
 
+/** A table whose first column is left-aligned and the others right-aligned. */
 function table(rows: readonly string[][]): string {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  const line = (row: readonly string[]) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ').trimEnd();
-  return [line(rows[0]), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.slice(1).map(line)].join('\n');
+  const [header, ...body] = rows;
+  const aligned = alignColumns(header, body, new Set(header.map((_, column) => column).filter((column) => column > 0)));
+  return [aligned.header, aligned.rule, ...aligned.rows].join('\n');
 }
 
 export function memoryTable(rows: readonly MemoryRow[]): string {

@@ -51,6 +51,22 @@ const EXIT_ABBREVIATIONS: Readonly<Record<ExitReason, string>> = {
   interrupt: 'intr',
 };
 
+/**
+ * Columns of text two spaces apart, as wide as their widest cell (header included): left-aligned,
+ * or right-aligned for the `numeric` columns; trailing spaces trimmed. Returns the header line, the
+ * rule under it and the rows' lines.
+ */
+export function alignColumns(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  numeric: ReadonlySet<number> = new Set(),
+): { readonly header: string; readonly rule: string; readonly rows: string[] } {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd();
+  return { header: line(header), rule: widths.map((width) => '-'.repeat(width)).join('  '), rows: rows.map(line) };
+}
+
 /** The end-of-run table: one row per vCPU, grouped by VM. */
 export function summaryTable(summary: RunSummary, style: Style): string {
   const header = ['VM', 'vCPU', 'state', 'instructions', 'exits', 'exits by reason', 'CPU time', 'wait time', 'overhead'];
@@ -73,13 +89,10 @@ export function summaryTable(summary: RunSummary, style: Style): string {
       ]);
     }
   }
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const numeric = new Set([1, 3, 4, 6, 7, 8]);
-  const line = (cells: string[]): string =>
-    cells.map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ').trimEnd();
-  const out = [paint(style, 1, line(header)), widths.map((width) => '-'.repeat(width)).join('  ')];
+  const table = alignColumns(header, rows, new Set([1, 3, 4, 6, 7, 8]));
+  const out = [paint(style, 1, table.header), table.rule];
   rows.forEach((row, index) => {
-    const text = line(row);
+    const text = table.rows[index];
     const vm = summary.vms.find((candidate) => candidate.name === row[0]);
     out.push(vm !== undefined && index >= 0 ? text.replace(vm.state, paint(style, stateColor(vm.state), vm.state)) : text);
   });
