@@ -60,6 +60,22 @@ restore:                          ; r1 = save area of the task to run
         iret
 `;
 
+/**
+ * SYS_EXIT: the current task is dead; run the other one if it is alive, else fall through to
+ * `all_done` (each kernel's own end). Shared by kernel.ts and kernelPv.ts.
+ */
+export const TASK_EXIT = String.raw`sys_exit:
+        ld r1, [current]
+        movi r2, 0
+        st r2, [r1 + SAVE_ALIVE]
+        ld r1, [other]
+        ld r2, [r1 + SAVE_ALIVE]
+        jz r2, all_done
+        ld r2, [current]
+        st r2, [other]
+        jmp restore
+`;
+
 export const KERNEL_SOURCE = String.raw`
 ; ---------------------------------------------------------------------------------------------
 ; tiny kernel: two user tasks, switched on the timer interrupt
@@ -128,17 +144,7 @@ putc_done:
         ld r3, [kreg3]
         csrr r2, scratch
         iret
-sys_exit:
-        ld r1, [current]
-        movi r2, 0
-        st r2, [r1 + SAVE_ALIVE]
-        ld r1, [other]
-        ld r2, [r1 + SAVE_ALIVE]
-        jz r2, all_done
-        ld r2, [current]
-        st r2, [other]
-        jmp restore
-all_done:
+${TASK_EXIT}all_done:
         movi sp, kstack_top
         movi r1, msg_done
         call kputs

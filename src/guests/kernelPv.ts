@@ -1,4 +1,4 @@
-import { TASK_SWITCHING } from './kernel.js';
+import { TASK_EXIT, TASK_SWITCHING } from './kernel.js';
 
 /**
  * The tiny kernel, paravirtualized: the same two user tasks and timer-driven switching as
@@ -46,17 +46,7 @@ sys_write:
         pop r3
         hypercall HC_CONSOLE_WRITE
         iret
-sys_exit:
-        ld r1, [current]
-        movi r2, 0
-        st r2, [r1 + SAVE_ALIVE]
-        ld r1, [other]
-        ld r2, [r1 + SAVE_ALIVE]
-        jz r2, all_done
-        ld r2, [current]
-        st r2, [other]
-        jmp restore
-all_done:
+${TASK_EXIT}all_done:
         movi sp, kstack_top
         movi r6, kbuffer
         movi r1, msg_done
