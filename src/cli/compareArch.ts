@@ -113,11 +113,12 @@ function guestFor(guest: Scenario['vms'][number]['guest'], devices: DeviceAttach
 const DEVICE_PORTS: ReadonlySet<number> = new Set([...BLOCK_REGISTER_PORTS, ...BLOCK_VIRTIO_PORTS, ...NIC_REGISTER_PORTS, ...NIC_VIRTIO_PORTS]);
 
 
-function parseList<T extends string>(value: string | undefined, allowed: readonly T[], flag: string, fallback: readonly T[]): T[] {
+/** A comma-separated option value: each item one of `allowed` (`what` names them in the error, e.g. `mode `). */
+export function parseList<T extends string>(value: string | undefined, allowed: readonly T[], flag: string, fallback: readonly T[], what = ''): T[] {
   if (value === undefined) return [...fallback];
   const items = value.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
   for (const item of items) {
-    if (!(allowed as readonly string[]).includes(item)) throw new InputError(`${flag}: unknown '${item}' (expected a comma-separated list of: ${allowed.join(', ')})`);
+    if (!(allowed as readonly string[]).includes(item)) throw new InputError(`${flag}: unknown ${what}'${item}' (expected a comma-separated list of: ${allowed.join(', ')})`);
   }
   if (items.length === 0) throw new InputError(`${flag}: expected a comma-separated list of: ${allowed.join(', ')}`);
   return items as T[];

@@ -14,7 +14,7 @@
  */
 import { Simulation } from '../actors/simulation.js';
 import type { BallooningSpec, PageSharingSpec, Scenario } from '../core/scenario/schema.js';
-import { InputError } from './errors.js';
+import { parseList } from './compareArch.js';
 import { alignColumns, formatCount, formatNs } from './format.js';
 import { PACKAGE_ROOT, loadScenarioFile, withGuestErrors } from './scenarioFile.js';
 import { join } from 'node:path';
@@ -42,15 +42,6 @@ export interface MemoryRow {
   readonly states: Readonly<Record<string, string>>;
 }
 
-function parseModes(list: string): MemoryMode[] {
-  const items = list.split(',').map((item) => item.trim()).filter((item) => item !== '');
-  for (const item of items) {
-    if (!(MEMORY_MODES as readonly string[]).includes(item)) throw new InputError(`--memory: unknown mode '${item}' (expected a comma-separated list of: ${MEMORY_MODES.join(', ')})`);
-  }
-  if (items.length === 0) throw new InputError(`--memory: expected a comma-separated list of: ${MEMORY_MODES.join(', ')}`);
-  return items as MemoryMode[];
-}
-
 const MiB = 1024 * 1024;
 
 function configure(base: Scenario, mode: MemoryMode | 'reference'): Scenario {
@@ -73,7 +64,7 @@ function configure(base: Scenario, mode: MemoryMode | 'reference'): Scenario {
 }
 
 export function compareMemory(path: string | undefined, modesList: string): MemoryRow[] {
-  const modes = parseModes(modesList);
+  const modes = parseList(modesList, MEMORY_MODES, '--memory', [], 'mode ');
   const loaded = loadScenarioFile(path ?? join(PACKAGE_ROOT, 'examples', 'memory.yaml'));
   const configs: (MemoryMode | 'reference')[] = ['reference', ...modes];
   return configs.map((mode) => {
