@@ -113,13 +113,11 @@ export class Vcpu implements SchedEntity {
   publishExit(): void {
     const cpu = this.cpu;
     const pc = cpu.pc;
-    const counters = this.counters.exits;
-    this.lastExitReason = STOP_REASONS[cpu.stop] ?? '';
-    this.lastExitPc = pc;
-    this.lastExitMode = cpu.mode;
+    const reason = STOP_REASONS[cpu.stop];
+    if (reason === undefined || reason === '') throw new Error(`vCPU ${this.id} has no exit to publish (stop ${cpu.stop})`);
+    this.recordExit(reason);
     switch (cpu.stop) {
       case Stop.IO:
-        counters.io++;
         this.bus.publish(this.id, 'exit.io', {
           pc,
           port: cpu.stopA,
@@ -128,7 +126,6 @@ export class Vcpu implements SchedEntity {
         });
         return;
       case Stop.MMIO:
-        counters.mmio++;
         this.bus.publish(this.id, 'exit.mmio', {
           pc,
           addr: cpu.stopA,
@@ -137,15 +134,12 @@ export class Vcpu implements SchedEntity {
         });
         return;
       case Stop.HLT:
-        counters.hlt++;
         this.bus.publish(this.id, 'exit.hlt', { pc, ie: cpu.stopA !== 0 });
         return;
       case Stop.HYPERCALL:
-        counters.hypercall++;
         this.bus.publish(this.id, 'exit.hypercall', { pc, nr: cpu.stopA, args: [cpu.regs[1], cpu.regs[2], cpu.regs[3]] });
         return;
       case Stop.PRIVILEGED:
-        counters.privileged++;
         this.bus.publish(this.id, 'exit.privileged', {
           pc,
           op: OPCODE_INFO.get(cpu.stopA)?.mnemonic ?? String(cpu.stopA),
@@ -153,7 +147,6 @@ export class Vcpu implements SchedEntity {
         });
         return;
       case Stop.PAGE_FAULT:
-        counters['page-fault']++;
         this.bus.publish(this.id, 'exit.page-fault', {
           pc,
           addr: cpu.stopA,
@@ -161,19 +154,13 @@ export class Vcpu implements SchedEntity {
         });
         return;
       case Stop.EXCEPTION:
-        counters.exception++;
         this.bus.publish(this.id, 'exit.exception', { pc, vector: cpu.stopA, mode: cpu.mode === Mode.USER ? 'user' : 'kernel' });
         return;
-      default:
-        throw new Error(`vCPU ${this.id} has no exit to publish (stop ${cpu.stop})`);
     }
   }
 
   publishPreempt(pcpu: number, ranNs: number): void {
-    this.counters.exits.preempt++;
-    this.lastExitReason = 'preempt';
-    this.lastExitPc = this.cpu.pc;
-    this.lastExitMode = this.cpu.mode;
+    this.recordExit('preempt');
     this.bus.publish(this.id, 'exit.preempt', { pc: this.cpu.pc, pcpu, ranNs });
   }
 
@@ -184,8 +171,8 @@ export class Vcpu implements SchedEntity {
   }
 
   /**
-   * Counts an exit the monitor publishes itself (a paging guest's page faults, a triple fault's
-   * shutdown) and makes it the vCPU's last exit, as publishExit does for the others.
+   * Counts an exit and makes it the vCPU's last: for the exits the vCPU publishes, and for those
+   * the monitor publishes itself (a paging guest's page faults, a triple fault's shutdown).
    */
   recordExit(reason: ExitReason): void {
     this.counters.exits[reason]++;
