@@ -26,6 +26,12 @@ interface RtVcpu {
   readonly extratime: boolean;
   deadline: number;
   budgetLeft: number;
+  /**
+   * Xen's last_start: time before it is not charged to the current budget. Set when the vCPU is
+   * picked and when its budget is replenished (rt_update_deadline), so a batch that ends at a
+   * replenishment is charged to the period it ran in, not to the fresh budget.
+   */
+  lastStart: number;
   runningOn: number;
   /** In the run queue, the extra-time queue, or the depleted set (runnable but waiting). */
   queued: 'run' | 'extra' | 'depleted' | null;
@@ -59,7 +65,7 @@ export class RtdsPolicy implements SchedulingPolicy {
     if (vcpu === undefined) {
       const budgetNs = entity.params.budgetNs ?? RTDS_DEFAULTS.budgetNs;
       const periodNs = entity.params.periodNs ?? Math.max(RTDS_DEFAULTS.periodNs, budgetNs);
-      vcpu = { entity, budgetNs, periodNs, extratime: entity.params.extratime === 1, deadline: now + periodNs, budgetLeft: budgetNs, runningOn: -1, queued: null };
+      vcpu = { entity, budgetNs, periodNs, extratime: entity.params.extratime === 1, deadline: now + periodNs, budgetLeft: budgetNs, lastStart: now, runningOn: -1, queued: null };
       this.vcpus.set(entity.key, vcpu);
       this.replenish.set(entity, vcpu.deadline);
       this.host?.requestTick(vcpu.deadline);
@@ -91,6 +97,7 @@ export class RtdsPolicy implements SchedulingPolicy {
     const vcpu = this.state(entity, now);
     this.unqueue(vcpu);
     vcpu.runningOn = pcpu;
+    vcpu.lastStart = now;
     this.running[pcpu] = vcpu;
     return { entity, sliceNs: extra ? this.options.quantumNs : Math.max(1, vcpu.budgetLeft) };
   }
@@ -113,7 +120,10 @@ export class RtdsPolicy implements SchedulingPolicy {
 
   charge(entity: SchedEntity, ranNs: number, now: number): void {
     const vcpu = this.state(entity, now);
-    vcpu.budgetLeft = Math.max(0, vcpu.budgetLeft - ranNs);
+    // burn_budget burns now - last_start: the part of this stretch that ran before the last
+    // replenishment belonged to the previous period, whose budget is gone.
+    const burnNs = Math.min(ranNs, now - vcpu.lastStart);
+    if (burnNs > 0) vcpu.budgetLeft = Math.max(0, vcpu.budgetLeft - burnNs);
   }
 
   leave(pcpu: number): void {
@@ -161,6 +171,7 @@ export class RtdsPolicy implements SchedulingPolicy {
     const periods = Math.floor((now - vcpu.deadline) / vcpu.periodNs) + 1;
     vcpu.deadline += periods * vcpu.periodNs;
     vcpu.budgetLeft = vcpu.budgetNs;
+    vcpu.lastStart = now;
     this.replenish.set(vcpu.entity, vcpu.deadline);
   }
 
