@@ -88,3 +88,18 @@ describe('RTDS (xen/common/sched/rt.c)', () => {
     expect(busyNs / endNs).toBeCloseTo(utilisation, 9);
   });
 });
+
+describe('credit2 (xen/common/sched/credit2.c)', () => {
+  it('reset_credit / burn_credits: equal weights get equal shares (7 CPU-bound VMs, weights 128..1024, 2 pCPUs)', () => {
+    const weights = [128, 256, 256, 512, 512, 1024, 1024];
+    const endNs = 10_000 * MS;
+    const vms = weights.map((weight, index) => vm(`w${index}`, 'cpu-bound', { weight }));
+    const result = run(setup(vms, { policy: 'credit2', quantumNs: MS, ratelimitNs: MS, runqueueSize: 0 }, endNs, 2, {}));
+    const total = result.cpuNs.reduce((a, b) => a + b, 0);
+    const weightTotal = weights.reduce((a, b) => a + b, 0);
+    // Equal weights: equal CPU time within 0.2%.
+    for (const [a, b] of [[1, 2], [3, 4], [5, 6]]) expect(Math.abs(result.cpuNs[a] / result.cpuNs[b] - 1), `w${a} vs w${b}`).toBeLessThan(0.002);
+    // And every VM within 2% of its weight's part of what ran.
+    weights.forEach((weight, index) => expect(Math.abs(result.cpuNs[index] / total / (weight / weightTotal) - 1), `w${index}`).toBeLessThan(0.02));
+  });
+});
