@@ -22,7 +22,12 @@ describe('scheduling parameters in the scenario', () => {
       timesliceNs: 30_000_000,
       ratelimitNs: 1_000_000,
       tickNs: 10_000_000,
+      charge: 'held',
+      capEnforcement: 'park',
     });
+    // __csched_set_tslice: the tick is a third of the slice.
+    expect(load('name: x\nscheduler: { policy: credit, timeslice: 6ms }\nvms: [{ name: a, guest: cpu-bound }]').scheduler.tickNs).toBe(2_000_000);
+    expect(load('name: x\nscheduler: { policy: credit2, charge: guest }\nvms: [{ name: a, guest: cpu-bound }]').scheduler.charge).toBe('guest');
     const rt = load('name: x\nscheduler: { policy: rtds }\nvms: [{ name: a, guest: cpu-bound, sched: { budget: 1ms, extratime: true } }]');
     expect(rt.vms[0].sched).toEqual({ weight: 256, cap: 0, budgetNs: 1_000_000, periodNs: 10_000_000, extratime: 1 });
     const arinc = load('name: x\nscheduler: { policy: arinc653, quantum: 2ms }\nvms: [{ name: a, guest: cpu-bound }, { name: b, guest: cpu-bound }]');

@@ -89,6 +89,75 @@ describe('RTDS (xen/common/sched/rt.c)', () => {
   });
 });
 
+/** Wake-up latencies (ns) of one vCPU: from vcpu.runnable (wake) to its next vcpu.running, sorted. */
+function wakeLatencies(events: readonly SimEvent[], src: string): number[] {
+  const latencies: number[] = [];
+  let wokeAt = -1;
+  for (const event of events) {
+    if (event.src !== src) continue;
+    if (event.type === 'vcpu.runnable' && event.data.reason === 'wake') wokeAt = event.t;
+    else if (event.type === 'vcpu.running' && wokeAt >= 0) {
+      latencies.push(event.t - wokeAt);
+      wokeAt = -1;
+    }
+  }
+  return latencies.sort((a, b) => a - b);
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))];
+}
+
+describe('credit (xen/common/sched/credit.c)', () => {
+  const credit = (extra: Partial<SchedulerSpec> = {}): SchedulerSpec => ({ policy: 'credit', quantumNs: MS, timesliceNs: 30 * MS, ratelimitNs: MS, ...extra });
+
+  it('__csched_set_tslice: with a 6 ms slice the tick is 2 ms and accounting runs every 6 ms (a capped vCPU is parked and unparked only then)', () => {
+    const endNs = 600 * MS;
+    const result = run(setup([vm('capped', 'cpu-bound', { cap: 30 })], credit({ timesliceNs: 6 * MS }), endNs));
+    const boundaries = result.intervals.filter((i) => i.src === 'vm/capped/vcpu/0').flatMap((i) => [i.start, i.end]).filter((t) => t > 0 && t < endNs);
+    expect(boundaries.length).toBeGreaterThan(40);
+    // Parking and unparking happen at accounting instants only: multiples of the 6 ms slice, not of 30 ms.
+    expect(boundaries.filter((t) => t % (6 * MS) !== 0)).toEqual([]);
+    expect(boundaries.filter((t) => t % (30 * MS) !== 0).length).toBeGreaterThan(20);
+    expect(result.cpuNs[0] / endNs).toBeCloseTo(0.3, 2);
+  });
+
+  it('csched_acct: accounting turns every active vCPU UNDER or OVER, so a BOOSTed vCPU over its share does not keep BOOST', () => {
+    // An I/O-bound VM that computes 5 ms per 1 ms of I/O wants 83% of the CPU; a CPU hog of the
+    // same weight is next to it. Without the rule the I/O VM stayed BOOSTed through accounting and
+    // took more than its half, waking within a few ms; with it, it is OVER after accounting and
+    // waits for the hog's slice.
+    const vms = [vm('io', 'io-bound', {}, { params: { BURST_NS: 5 * MS, IO_NS: MS } }), vm('hog', 'cpu-bound')];
+    const result = run(setup(vms, credit(), 3_000 * MS, 1, {}));
+    expect(result.cpuNs[0] / (3_000 * MS)).toBeLessThan(0.5);
+    expect(quantile(wakeLatencies(result.events, 'vm/io/vcpu/0'), 0.9)).toBeGreaterThan(10 * MS);
+  });
+
+  it('csched_acct (credit_peak): credit a VM cannot use goes to the others (weights 1024, 256, 512 on 2 pCPUs: 1, 1/3, 2/3)', () => {
+    const vms = [vm('a', 'cpu-bound', { weight: 1024 }), vm('b', 'cpu-bound', { weight: 256 }), vm('c', 'cpu-bound', { weight: 512 })];
+    const endNs = 3_000 * MS;
+    const [a, b, c] = run(setup(vms, credit(), endNs, 2, {})).cpuNs.map((ns) => ns / endNs);
+    expect(a).toBeGreaterThan(0.98);
+    expect(Math.abs(c / b - 2)).toBeLessThan(0.1);
+  });
+
+  it('csched_acct (caps): parked at accounting by default, so a cap holds on average; `capEnforcement: period` holds it within every period', () => {
+    const endNs = 600 * MS;
+    const vms = [vm('capped', 'cpu-bound', { cap: 30 }), vm('hog', 'cpu-bound')];
+    const park = run(setup(vms, credit({ timesliceNs: 6 * MS }), endNs));
+    const period = run(setup(vms, credit({ timesliceNs: 6 * MS, capEnforcement: 'period' }), endNs));
+    expect(Math.abs(park.cpuNs[0] / endNs - 0.3)).toBeLessThan(0.01);
+    // period is an upper bound: a period in which the hog held the CPU is not made up for.
+    expect(period.cpuNs[0] / endNs).toBeLessThanOrEqual(0.3);
+    expect(period.cpuNs[0] / endNs).toBeGreaterThan(0.2);
+    const windows = (result: typeof park) => perWindow(result.intervals, 'vm/capped/vcpu/0', 6 * MS, endNs);
+    // Xen: a capped vCPU runs whole slices and is parked for the following ones.
+    expect(Math.max(...windows(park))).toBeGreaterThan(5 * MS);
+    // period: never more than the cap's worth (1.8 ms) of any 6 ms accounting period.
+    expect(Math.max(...windows(period))).toBeLessThanOrEqual(1.8 * MS);
+  });
+});
+
 describe('credit2 (xen/common/sched/credit2.c)', () => {
   it('reset_credit / burn_credits: equal weights get equal shares (7 CPU-bound VMs, weights 128..1024, 2 pCPUs)', () => {
     const weights = [128, 256, 256, 512, 512, 1024, 1024];

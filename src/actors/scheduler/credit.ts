@@ -1,28 +1,33 @@
 /**
  * Xen's credit scheduler (xen/common/sched/credit.c), the default of Xen up to 4.11.
+ * docs/scheduling.md has the rules with the Xen function each follows, and where it differs.
  *
  * - Each VM has a weight (1..65535, default 256) and a cap (percent of one physical CPU, 0 = none).
- * - Every vCPU holds credit (here in ns of CPU time). Running burns it, ns for ns (Xen's
- *   burn_credits). Every `tick` (10 ms) the running vCPUs lose BOOST; every 3 ticks (one
- *   accounting period of 30 ms, Xen's csched_acct) the period's CPU time, period × pCPUs, is
- *   shared among the active VMs in proportion to weight (capped by cap), and each VM's share is
- *   split among its active vCPUs. A vCPU whose credit exceeds one period's worth stops earning
- *   (it is marked inactive and its credit halved); credit is bounded below by minus one period.
- * - Priority: BOOST > UNDER (credit >= 0) > OVER (credit < 0); a physical CPU with nothing to
- *   run is IDLE. A vCPU that wakes from blocking while UNDER is BOOSTed and preempts a running
- *   vCPU of lower priority (Xen's __runq_tickle), but not before that one has run `ratelimit`
- *   (1 ms, Xen's sched_ratelimit_us).
+ * - Every vCPU holds credit (here in ns of CPU time). Running burns it, ns for ns (burn_credits;
+ *   what counts as running is `scheduler.charge`, charging.ts). The time slice is `timeslice`
+ *   (30 ms); every `tick` (a third of the slice, __csched_set_tslice) a vCPU found running loses
+ *   BOOST and starts earning (csched_tick, csched_unit_acct). Every slice (csched_acct) the
+ *   slice's CPU time, slice × pCPUs, is shared among the active VMs by weight; what a VM cannot
+ *   use (its active vCPUs' worth, or its cap) goes to the VMs after it (credit_peak). Accounting
+ *   sets every active vCPU to UNDER (credit >= 0) or OVER (< 0), BOOST included; credit above one
+ *   slice's worth stops the vCPU earning and is halved; credit is floored at minus one slice.
+ * - Priority: BOOST > UNDER > OVER; a physical CPU with nothing to run is IDLE. A vCPU that wakes
+ *   from blocking while UNDER is BOOSTed (csched_unit_wake). __runq_tickle: if a CPU is idle it
+ *   takes the waker; otherwise the waker preempts the vCPU on its own CPU (the one it last ran
+ *   on) if that one has a lower priority, but not before it has run `ratelimit` (1 ms) since it
+ *   got the CPU (csched_schedule's rate limiting).
  * - Run queues are per physical CPU, ordered by priority, FIFO within a priority; a vCPU goes
  *   back to the queue of the CPU it last ran on. A CPU whose best local vCPU is OVER (or that has
  *   none) steals a better one from the other CPUs' queues (csched_load_balance).
- * - A slice lasts `timeslice` (30 ms, Xen's tslice_ms); at its end the vCPU keeps the CPU only if
- *   nobody of its priority or better waits.
- * - Cap: a capped VM's vCPUs are parked when their credit is used up and unparked by the
- *   accounting that gives them credit again. Deviation from Xen, which parks only below
- *   -cap's worth of credit: we park at 0 and cut a capped vCPU's slice at its remaining credit,
- *   so a cap holds within each accounting period instead of on average (docs/scheduling.md).
+ * - At the end of its slice the vCPU keeps the CPU only if nobody of its priority or better waits.
+ * - Caps (`scheduler.capEnforcement`): `park` (Xen's, the default) parks a capped vCPU at
+ *   accounting when its credit is below minus its share of the cap, and unparks it when an
+ *   accounting brings it back to 0 or more, so a cap holds on average over a few slices;
+ *   `period` cuts a capped vCPU's slice at its remaining credit and parks it at 0, so a cap
+ *   holds within every accounting period (vmmsim's rule before).
  */
-import type { SchedulerSpec } from '../../core/scenario/schema.js';
+import { defaultTick, type CapEnforcement, type ChargeMode, type SchedulerSpec } from '../../core/scenario/schema.js';
+import { chargeable, settle, type Meter } from './charging.js';
 import { EntityFifo } from './fifo.js';
 import type { EnqueueReason, Pick, PolicyHost, PolicyOptions, SchedEntity, SchedulingPolicy } from './policy.js';
 
@@ -33,22 +38,21 @@ export const enum Priority {
 }
 const PRIORITY_NAMES = ['BOOST', 'UNDER', 'OVER'];
 const PRIORITIES = 3;
-/** Ticks per accounting period (Xen: CSCHED_TICKS_PER_ACCT). */
-const TICKS_PER_ACCOUNTING = 3;
 
-export const CREDIT_DEFAULTS = { timesliceNs: 30_000_000, ratelimitNs: 1_000_000, tickNs: 10_000_000 } as const;
+export const CREDIT_DEFAULTS = { timesliceNs: 30_000_000, ratelimitNs: 1_000_000 } as const;
 
 export interface CreditTuning {
   /** Whether waking vCPUs are BOOSTed (true in Xen; off to measure what BOOST buys). */
   readonly boost?: boolean;
 }
 
-interface CreditVcpu {
+interface CreditVcpu extends Meter {
   readonly entity: SchedEntity;
   readonly weight: number;
   readonly capPercent: number;
   credit: number;
   priority: Priority;
+  /** On its VM's active list: earns credit at accounting. */
   active: boolean;
   parked: boolean;
   /** The physical CPU whose run queue it joins (the one it last ran on). */
@@ -63,7 +67,17 @@ interface CreditVcpu {
 
 interface Running {
   vcpu: CreditVcpu;
+  /** When it got the CPU (Xen's state_entry_time): the rate limit counts from here. */
   since: number;
+}
+
+/** A VM on the accounting's active list (Xen's csched_dom). */
+interface ActiveVm {
+  readonly name: string;
+  readonly weight: number;
+  readonly capPercent: number;
+  /** Its active vCPUs, most recently activated first (Xen's sdom->active_unit). */
+  readonly vcpus: CreditVcpu[];
 }
 
 export class CreditPolicy implements SchedulingPolicy {
@@ -71,6 +85,8 @@ export class CreditPolicy implements SchedulingPolicy {
   private readonly timesliceNs: number;
   private readonly ratelimitNs: number;
   private readonly tickNs: number;
+  private readonly chargeMode: ChargeMode;
+  private readonly capEnforcement: CapEnforcement;
   private readonly boost: boolean;
   private readonly vcpus = new Map<number, CreditVcpu>();
   /** runqs[pcpu][priority]. */
@@ -79,8 +95,13 @@ export class CreditPolicy implements SchedulingPolicy {
   private readonly running: (Running | null)[] = [];
   /** A wake-up preemption waiting for the ratelimit to pass, per physical CPU (time or Infinity). */
   private readonly preemptAt: number[] = [];
+  /** Xen's prv->active_sdom, in its order: VMs with at least one active vCPU. */
+  private readonly activeVms: ActiveVm[] = [];
+  /** Xen's prv->credit_balance: the active vCPUs' credit after the last accounting. */
+  private creditBalance = 0;
   private host: PolicyHost | undefined;
   private nextTickNs: number;
+  private nextAccountNs: number;
   private ticks = 0;
 
   constructor(
@@ -90,7 +111,9 @@ export class CreditPolicy implements SchedulingPolicy {
     const scheduler: Partial<SchedulerSpec> = options.scheduler ?? {};
     this.timesliceNs = scheduler.timesliceNs ?? CREDIT_DEFAULTS.timesliceNs;
     this.ratelimitNs = scheduler.ratelimitNs ?? CREDIT_DEFAULTS.ratelimitNs;
-    this.tickNs = scheduler.tickNs ?? CREDIT_DEFAULTS.tickNs;
+    this.tickNs = scheduler.tickNs ?? defaultTick(this.timesliceNs);
+    this.chargeMode = scheduler.charge ?? 'held';
+    this.capEnforcement = scheduler.capEnforcement ?? 'park';
     this.boost = tuning.boost ?? true;
     if (!(this.timesliceNs > 0 && this.tickNs > 0 && this.ratelimitNs >= 0)) throw new RangeError('credit needs a positive timeslice and tick');
     for (let pcpu = 0; pcpu < options.pcpus; pcpu++) {
@@ -99,20 +122,21 @@ export class CreditPolicy implements SchedulingPolicy {
       this.preemptAt.push(Number.POSITIVE_INFINITY);
     }
     this.nextTickNs = this.tickNs;
+    this.nextAccountNs = this.timesliceNs;
   }
 
   get waiting(): number {
     return this.waitingByPriority[0] + this.waitingByPriority[1] + this.waitingByPriority[2];
   }
 
-  /** The accounting period (Xen: tick × CSCHED_TICKS_PER_ACCT = 30 ms). */
+  /** The accounting period: one time slice (csched_acct re-arms its timer every prv->tslice). */
   get periodNs(): number {
-    return this.tickNs * TICKS_PER_ACCOUNTING;
+    return this.timesliceNs;
   }
 
   attach(host: PolicyHost): void {
     this.host = host;
-    host.requestTick(this.nextTickNs);
+    host.requestTick(Math.min(this.nextTickNs, this.nextAccountNs));
   }
 
   private state(entity: SchedEntity): CreditVcpu {
@@ -130,6 +154,7 @@ export class CreditPolicy implements SchedulingPolicy {
         queuedOn: -1,
         runnable: false,
         runningOn: -1,
+        startTime: 0,
       };
       this.vcpus.set(entity.key, vcpu);
     }
@@ -159,6 +184,7 @@ export class CreditPolicy implements SchedulingPolicy {
     vcpu.runnable = false;
     vcpu.runningOn = pcpu;
     vcpu.home = pcpu;
+    vcpu.startTime = now;
     this.running[pcpu] = { vcpu, since: now };
     this.preemptAt[pcpu] = Number.POSITIVE_INFINITY;
     return { entity: vcpu.entity, sliceNs: this.sliceFor(vcpu) };
@@ -171,25 +197,21 @@ export class CreditPolicy implements SchedulingPolicy {
     return false;
   }
 
-  extend(pcpu: number, current: SchedEntity, now: number): number {
-    const running = this.running[pcpu];
-    if (running !== null) running.since = now;
+  extend(_pcpu: number, current: SchedEntity): number {
     return this.sliceFor(this.state(current));
   }
 
-  charge(entity: SchedEntity, ranNs: number): void {
+  charge(entity: SchedEntity, ranNs: number, now: number): void {
     const vcpu = this.state(entity);
-    vcpu.credit -= ranNs;
-    if (vcpu.capPercent > 0 && vcpu.credit <= 0) {
-      // Parked vCPUs stay on the active list, so the accounting gives them credit again.
-      vcpu.parked = true;
-      vcpu.active = true;
-    }
+    this.burn(vcpu, vcpu.runningOn >= 0 ? chargeable(this.chargeMode, vcpu, ranNs, now) : ranNs);
   }
 
-  leave(pcpu: number): void {
+  leave(pcpu: number, _entity: SchedEntity, now: number): void {
     const running = this.running[pcpu];
-    if (running !== null) running.vcpu.runningOn = -1;
+    if (running !== null) {
+      if (this.chargeMode === 'held') this.burn(running.vcpu, settle(running.vcpu, now));
+      running.vcpu.runningOn = -1;
+    }
     this.running[pcpu] = null;
     this.preemptAt[pcpu] = Number.POSITIVE_INFINITY;
   }
@@ -198,16 +220,20 @@ export class CreditPolicy implements SchedulingPolicy {
     const host = this.host as PolicyHost;
     if (now >= this.nextTickNs) {
       this.ticks++;
-      this.nextTickNs += this.tickNs;
-      // csched_tick: a vCPU that is still running at a tick has had its boost.
-      // csched_vcpu_acct: a vCPU found running at a tick has had its boost, and starts earning
-      // credit if it was not (a vCPU that runs only briefly between ticks is rarely seen here).
+      while (this.nextTickNs <= now) this.nextTickNs += this.tickNs;
+      // csched_tick -> csched_unit_acct: a vCPU found running at a tick has had its boost, its
+      // credit is burnt up to now, and it starts earning if it was not.
       for (const running of this.running) {
         if (running === null) continue;
-        if (running.vcpu.priority === Priority.BOOST) running.vcpu.priority = Priority.UNDER;
-        running.vcpu.active = true;
+        const vcpu = running.vcpu;
+        if (vcpu.priority === Priority.BOOST) vcpu.priority = Priority.UNDER;
+        this.burn(vcpu, settle(vcpu, now));
+        this.activate(vcpu);
       }
-      if (this.ticks % TICKS_PER_ACCOUNTING === 0) this.account(now);
+    }
+    if (now >= this.nextAccountNs) {
+      while (this.nextAccountNs <= now) this.nextAccountNs += this.timesliceNs;
+      this.account();
     }
     for (let pcpu = 0; pcpu < this.preemptAt.length; pcpu++) {
       if (this.preemptAt[pcpu] <= now) {
@@ -215,13 +241,14 @@ export class CreditPolicy implements SchedulingPolicy {
         host.preempt(pcpu);
       }
     }
-    host.requestTick(Math.min(this.nextTickNs, ...this.preemptAt));
+    host.requestTick(Math.min(this.nextTickNs, this.nextAccountNs, ...this.preemptAt));
   }
 
   snapshot(): unknown {
     return {
       policy: this.name,
       ticks: this.ticks,
+      creditBalance: this.creditBalance,
       runQueues: this.runqs.map((queues) => queues.map((queue) => queue.ids())),
       vcpus: [...this.vcpus.values()]
         .sort((a, b) => a.entity.key - b.entity.key)
@@ -231,8 +258,31 @@ export class CreditPolicy implements SchedulingPolicy {
 
   // ------------------------------------------------------------------------------------------
 
+  /** burn_credits. Under `period` cap enforcement a capped vCPU is parked the moment its credit is gone. */
+  private burn(vcpu: CreditVcpu, ns: number): void {
+    if (ns <= 0) return;
+    vcpu.credit -= ns;
+    if (this.capEnforcement === 'period' && vcpu.capPercent > 0 && vcpu.credit <= 0) {
+      // Parked vCPUs stay on the active list, so the accounting gives them credit again.
+      vcpu.parked = true;
+      this.activate(vcpu);
+    }
+  }
+
+  /** __csched_unit_acct_start: onto its VM's active list, the VM onto the head of the active VMs. */
+  private activate(vcpu: CreditVcpu): void {
+    if (vcpu.active) return;
+    vcpu.active = true;
+    let vm = this.activeVms.find((candidate) => candidate.name === vcpu.entity.vm);
+    if (vm === undefined) {
+      vm = { name: vcpu.entity.vm, weight: vcpu.weight, capPercent: vcpu.capPercent, vcpus: [] };
+      this.activeVms.unshift(vm);
+    }
+    vm.vcpus.unshift(vcpu);
+  }
+
   private sliceFor(vcpu: CreditVcpu): number {
-    if (vcpu.capPercent > 0) return Math.max(1, Math.min(this.timesliceNs, vcpu.credit));
+    if (this.capEnforcement === 'period' && vcpu.capPercent > 0) return Math.max(1, Math.min(this.timesliceNs, vcpu.credit));
     return this.timesliceNs;
   }
 
@@ -272,22 +322,21 @@ export class CreditPolicy implements SchedulingPolicy {
     return localPriority < PRIORITIES ? this.state(local[localPriority].peek() as SchedEntity) : undefined;
   }
 
-  /** __runq_tickle: preempt the CPU running the least important vCPU, if it is less important. */
+  /**
+   * __runq_tickle: an idle CPU takes the waker (the monitor kicks idle CPUs). Otherwise only the
+   * waker's own CPU (the one whose queue it joined) is a preemption target, and only if the vCPU
+   * running there has a lower priority. Xen does not look for the least important vCPU on the
+   * other CPUs; they find the waker by stealing when their own work is OVER.
+   */
   private tickle(vcpu: CreditVcpu, now: number): void {
     const host = this.host;
     if (host === undefined) return;
-    let target = -1;
-    let targetPriority: number = vcpu.priority;
-    for (let pcpu = 0; pcpu < this.running.length; pcpu++) {
-      const running = this.running[pcpu];
-      if (running === null) return; // An idle CPU will take it (the monitor kicks idle CPUs).
-      if (running.vcpu.priority > targetPriority || (running.vcpu.priority === targetPriority && target >= 0 && pcpu === vcpu.home)) {
-        target = pcpu;
-        targetPriority = running.vcpu.priority;
-      }
-    }
-    if (target < 0) return;
-    const allowedAt = (this.running[target] as Running).since + this.ratelimitNs;
+    for (const running of this.running) if (running === null) return;
+    const target = vcpu.home;
+    const running = this.running[target] as Running;
+    if (running.vcpu.priority <= vcpu.priority) return;
+    // csched_schedule's rate limiting: the runner keeps the CPU until it has run `ratelimit`.
+    const allowedAt = running.since + this.ratelimitNs;
     if (allowedAt <= now) {
       host.preempt(target);
       return;
@@ -298,56 +347,75 @@ export class CreditPolicy implements SchedulingPolicy {
     }
   }
 
-  /** csched_acct: share the period's CPU time among the active VMs by weight, capped. */
-  private account(now: number): void {
-    const periodNs = this.periodNs;
-    const totalNs = periodNs * this.options.pcpus;
-    interface VmShare {
-      weight: number;
-      capPercent: number;
-      active: CreditVcpu[];
-    }
-    const vms = new Map<string, VmShare>();
-    for (const vcpu of this.vcpus.values()) {
-      if (!vcpu.active) continue;
-      let vm = vms.get(vcpu.entity.vm);
-      if (vm === undefined) {
-        vm = { weight: vcpu.weight, capPercent: vcpu.capPercent, active: [] };
-        vms.set(vcpu.entity.vm, vm);
-      }
-      vm.active.push(vcpu);
-    }
-    let weightTotal = 0;
-    for (const vm of vms.values()) weightTotal += vm.weight * vm.active.length;
+  /**
+   * csched_acct: the slice's CPU time, slice × pCPUs (plus what the last accounting left
+   * overdrawn), shared among the active VMs by weight. A VM gets at most its peak, its active
+   * vCPUs' worth of one slice (credit_peak), lowered by its cap; what it cannot take goes to the
+   * VMs after it in the list, and the VM moves to the list's head. Every active vCPU becomes
+   * UNDER or OVER by the sign of its credit (BOOST ends here too).
+   */
+  private account(): void {
+    const sliceNs = this.timesliceNs;
     const host = this.host as PolicyHost;
+    let weightTotal = 0;
+    for (const vm of this.activeVms) weightTotal += vm.weight * vm.vcpus.length;
+    if (weightTotal === 0) {
+      this.creditBalance = 0;
+      return;
+    }
+    const previousBalance = this.creditBalance;
+    let creditTotal = sliceNs * this.options.pcpus;
+    if (previousBalance < 0) creditTotal -= previousBalance;
+    let weightLeft = weightTotal;
+    let balance = 0;
+    let extra = false;
     const requeue: CreditVcpu[] = [];
-    for (const vm of vms.values()) {
-      let fair = Math.ceil((totalNs * vm.weight * vm.active.length) / weightTotal);
-      if (vm.capPercent > 0) fair = Math.min(fair, Math.ceil((vm.capPercent * periodNs) / 100));
-      // A VM cannot use more than its active vCPUs' worth of CPU time.
-      fair = Math.min(fair, periodNs * vm.active.length);
-      const perVcpu = Math.ceil(fair / vm.active.length);
-      for (const vcpu of vm.active) {
+    for (const vm of [...this.activeVms]) {
+      const count = vm.vcpus.length;
+      weightLeft -= vm.weight * count;
+      let peak = count * sliceNs;
+      if (previousBalance < 0) peak += Math.ceil((-previousBalance * vm.weight * count) / weightTotal);
+      let capShare = 0;
+      if (vm.capPercent > 0) {
+        capShare = Math.ceil((vm.capPercent * sliceNs) / 100);
+        if (capShare < peak) peak = capShare;
+        capShare = Math.ceil(capShare / count);
+      }
+      let fair = Math.ceil((creditTotal * vm.weight * count) / weightTotal);
+      if (fair < peak) {
+        extra = true;
+      } else {
+        // Give the other VMs a chance at the credit this one cannot use.
+        if (weightLeft !== 0) creditTotal += Math.ceil(((fair - peak) * weightTotal) / weightLeft);
+        if (extra) this.activeVms.unshift(...this.activeVms.splice(this.activeVms.indexOf(vm), 1));
+        fair = peak;
+      }
+      const perVcpu = Math.ceil(fair / count);
+      for (const vcpu of [...vm.vcpus]) {
         // Out of its queue while its priority changes; back in below (csched_runq_sort).
         this.unqueue(vcpu);
         vcpu.credit += perVcpu;
-        if (vcpu.credit < -periodNs) vcpu.credit = -periodNs;
+        // period: no credit carried over, so no period can hold more than the cap's worth.
+        if (this.capEnforcement === 'period' && vcpu.capPercent > 0 && vcpu.credit > capShare) vcpu.credit = capShare;
         if (vcpu.credit < 0) {
-          if (vcpu.priority !== Priority.BOOST) vcpu.priority = Priority.OVER;
-          if (vcpu.capPercent > 0) vcpu.parked = true;
+          vcpu.priority = Priority.OVER;
+          if (vcpu.capPercent > 0 && (this.capEnforcement === 'period' || vcpu.credit < -capShare)) vcpu.parked = true;
+          if (vcpu.credit < -sliceNs) vcpu.credit = -sliceNs;
         } else {
-          if (vcpu.priority === Priority.OVER) vcpu.priority = Priority.UNDER;
-          vcpu.parked = vcpu.capPercent > 0 && vcpu.credit === 0;
-          if (vcpu.credit > periodNs) {
-            // It is not using its share: it stops earning until it runs again.
-            vcpu.active = false;
+          vcpu.priority = Priority.UNDER;
+          vcpu.parked = this.capEnforcement === 'period' && vcpu.capPercent > 0 && vcpu.credit === 0;
+          if (vcpu.credit > sliceNs) {
+            // It is not using its share: it stops earning until it is found running again.
+            this.deactivate(vm, vcpu);
             vcpu.credit = Math.floor(vcpu.credit / 2);
           }
         }
+        balance += vcpu.credit;
         if (vcpu.runnable) requeue.push(vcpu);
         else if (vcpu.parked && vcpu.runningOn >= 0) host.preempt(vcpu.runningOn);
       }
     }
+    this.creditBalance = balance;
     for (const vcpu of requeue) this.insert(vcpu);
     for (let pcpu = 0, wake = this.waiting; pcpu < this.running.length && wake > 0; pcpu++) {
       if (this.running[pcpu] === null) {
@@ -355,6 +423,12 @@ export class CreditPolicy implements SchedulingPolicy {
         wake--;
       }
     }
-    void now;
+  }
+
+  /** __csched_unit_acct_stop_locked: off the active list; the VM too once it has none. */
+  private deactivate(vm: ActiveVm, vcpu: CreditVcpu): void {
+    vcpu.active = false;
+    vm.vcpus.splice(vm.vcpus.indexOf(vcpu), 1);
+    if (vm.vcpus.length === 0) this.activeVms.splice(this.activeVms.indexOf(vm), 1);
   }
 }

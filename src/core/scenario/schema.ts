@@ -96,6 +96,13 @@ export type HypervisorType = (typeof HYPERVISOR_TYPES)[number];
 export const VIRT_TECHNIQUES = ['full', 'para', 'hw', 'bt'] as const;
 export type VirtTechnique = (typeof VIRT_TECHNIQUES)[number];
 
+/** What burns a vCPU's credit or budget (docs/scheduling.md): the time it holds the CPU (Xen) or its guest time only. */
+export const CHARGE_MODES = ['held', 'guest'] as const;
+export type ChargeMode = (typeof CHARGE_MODES)[number];
+/** credit: caps parked at accounting, as Xen does, or held within every accounting period. */
+export const CAP_ENFORCEMENTS = ['park', 'period'] as const;
+export type CapEnforcement = (typeof CAP_ENFORCEMENTS)[number];
+
 export interface SchedulerSpec {
   readonly policy: PolicyName;
   readonly quantumNs: number;
@@ -113,6 +120,10 @@ export interface SchedulerSpec {
   readonly minGranularityNs?: number;
   /** arinc653: the major frame, slot by slot (vm null: an idle slot). */
   readonly frame?: readonly FrameSlot[];
+  /** credit, credit2, rtds, cfs: what burns credit or budget (default held, Xen's). */
+  readonly charge?: ChargeMode;
+  /** credit: how a cap is enforced (default park, Xen's). */
+  readonly capEnforcement?: CapEnforcement;
 }
 
 export interface FrameSlot {
@@ -876,12 +887,40 @@ export function scenarioSourceSchema(guests: readonly string[]) {
             ),
           timeslice: policyDuration('Time slice', 'credit: the time slice (Xen tslice_ms)', L.timesliceNs),
           ratelimit: policyDuration('Rate limit', 'credit, credit2: least time a vCPU runs before a waking vCPU may preempt it (Xen ratelimit_us)', L.ratelimitNs),
-          tick: policyDuration('Tick', 'credit: the accounting tick; credits are recomputed every 3 ticks', L.tickNs),
+          tick: duration(L.tickNs.min, L.tickNs.max)
+            .meta(
+              meta({
+                title: 'Tick',
+                description: `credit: the tick, at which a running vCPU loses BOOST and starts earning credit (credits are recomputed every timeslice): integer ns or a duration; from ${formatDuration(L.tickNs.min)} to ${formatDuration(L.tickNs.max)}; default a third of the timeslice (Xen's __csched_set_tslice), 10ms for the default 30ms.`,
+                sourceDefault: formatDuration(L.tickNs.default),
+              }),
+            )
+            .optional(),
           runqueueSize: integer(L.runqueueSize.min, L.runqueueSize.max)
             .meta(meta({ title: 'Run queue size', description: 'credit2: physical CPUs per run queue; 0 (the default) puts them all in one.' }))
             .optional(),
           latency: policyDuration('Latency target', 'cfs: the period within which every runnable vCPU runs once (sched_latency)', L.latencyNs),
           minGranularity: policyDuration('Minimum granularity', 'cfs: the shortest slice (sched_min_granularity)', L.minGranularityNs),
+          charge: z
+            .enum(CHARGE_MODES, { error: expecting(CHARGE_MODES.join(' or ')) })
+            .meta(
+              meta({
+                title: 'Charge',
+                description:
+                  "credit, credit2, rtds, cfs: what burns a vCPU's credit or budget: held (default, Xen's: all the time it holds the CPU, exits and monitor work included) or guest (its guest instructions only).",
+              }),
+            )
+            .optional(),
+          capEnforcement: z
+            .enum(CAP_ENFORCEMENTS, { error: expecting(CAP_ENFORCEMENTS.join(' or ')) })
+            .meta(
+              meta({
+                title: 'Cap enforcement',
+                description:
+                  "credit: park (default, Xen's: a capped vCPU is parked at accounting once its credit is below minus its cap's worth, so a cap holds on average) or period (its slice is cut at its credit, so the cap holds within every accounting period).",
+              }),
+            )
+            .optional(),
           frame: z
             .array(
               strictObject(
@@ -1239,6 +1278,8 @@ const POLICY_PARAMETERS = {
   runqueueSize: ['credit2'],
   latencyNs: ['cfs'],
   minGranularityNs: ['cfs'],
+  charge: ['credit', 'credit2', 'rtds', 'cfs'],
+  capEnforcement: ['credit'],
 } as const satisfies Record<string, readonly PolicyName[]>;
 
 function usesParameter(policy: PolicyName, parameter: keyof typeof POLICY_PARAMETERS): boolean {
@@ -1251,13 +1292,20 @@ function resolveScheduler(s: ParsedScheduler, vmNames: readonly string[]): Sched
   const uses = (parameter: keyof typeof POLICY_PARAMETERS): boolean => usesParameter(s.policy, parameter);
   if (s.timeslice !== undefined || uses('timesliceNs')) spec.timesliceNs = s.timeslice ?? L.timesliceNs.default;
   if (s.ratelimit !== undefined || uses('ratelimitNs')) spec.ratelimitNs = s.ratelimit ?? L.ratelimitNs.default;
-  if (s.tick !== undefined || uses('tickNs')) spec.tickNs = s.tick ?? L.tickNs.default;
+  if (s.tick !== undefined || uses('tickNs')) spec.tickNs = s.tick ?? defaultTick(spec.timesliceNs ?? L.timesliceNs.default);
   if (s.runqueueSize !== undefined || uses('runqueueSize')) spec.runqueueSize = s.runqueueSize ?? L.runqueueSize.default;
   if (s.latency !== undefined || uses('latencyNs')) spec.latencyNs = s.latency ?? L.latencyNs.default;
   if (s.minGranularity !== undefined || uses('minGranularityNs')) spec.minGranularityNs = s.minGranularity ?? L.minGranularityNs.default;
+  if (s.charge !== undefined || uses('charge')) spec.charge = s.charge ?? 'held';
+  if (s.capEnforcement !== undefined || uses('capEnforcement')) spec.capEnforcement = s.capEnforcement ?? 'park';
   if (s.frame !== undefined) spec.frame = s.frame.map((slot) => ({ vm: slot.vm ?? null, durationNs: slot.duration }));
   else if (s.policy === 'arinc653') spec.frame = defaultFrame(vmNames, s.quantum);
   return spec;
+}
+
+/** credit's tick: a third of the time slice, or the slice itself below 3 ms (Xen's __csched_set_tslice). */
+export function defaultTick(timesliceNs: number): number {
+  return timesliceNs < 3 * MS ? timesliceNs : Math.floor(timesliceNs / 3);
 }
 
 /** arinc653's default major frame: one slot of a quantum per VM, in order. */
@@ -1287,10 +1335,12 @@ export function withPolicy(scenario: Scenario, policy: PolicyName): Scenario {
     quantum: old.quantumNs,
     timeslice: given(old.timesliceNs, 'timesliceNs', L.timesliceNs.default),
     ratelimit: given(old.ratelimitNs, 'ratelimitNs', L.ratelimitNs.default),
-    tick: given(old.tickNs, 'tickNs', L.tickNs.default),
+    tick: given(old.tickNs, 'tickNs', defaultTick(old.timesliceNs ?? L.timesliceNs.default)),
     runqueueSize: given(old.runqueueSize, 'runqueueSize', L.runqueueSize.default),
     latency: given(old.latencyNs, 'latencyNs', L.latencyNs.default),
     minGranularity: given(old.minGranularityNs, 'minGranularityNs', L.minGranularityNs.default),
+    charge: given(old.charge, 'charge', 'held'),
+    capEnforcement: given(old.capEnforcement, 'capEnforcement', 'park'),
     frame: frameGiven ? old.frame?.map((slot) => ({ ...(slot.vm === null ? {} : { vm: slot.vm }), duration: slot.durationNs })) : undefined,
   };
   return deepFreeze({
@@ -1352,6 +1402,8 @@ function schedulerToSource(s: SchedulerSpec): Record<string, unknown> {
     ...(s.runqueueSize === undefined ? {} : { runqueueSize: s.runqueueSize }),
     ...(s.latencyNs === undefined ? {} : { latency: s.latencyNs }),
     ...(s.minGranularityNs === undefined ? {} : { minGranularity: s.minGranularityNs }),
+    ...(s.charge === undefined ? {} : { charge: s.charge }),
+    ...(s.capEnforcement === undefined ? {} : { capEnforcement: s.capEnforcement }),
     ...(s.frame === undefined ? {} : { frame: s.frame.map((slot) => ({ ...(slot.vm === null ? {} : { vm: slot.vm }), duration: slot.durationNs })) }),
   };
 }
