@@ -12,6 +12,7 @@ import type { Scenario, SchedulerSpec, VmSchedSpec, VmSpec } from '../../src/cor
 import { scenario, vmSpec } from '../helpers.js';
 
 const MS = 1_000_000;
+const US = 1_000;
 /** Every mechanism free, so CPU time is exactly what the scheduler hands out. */
 const FREE = { contextSwitchNs: 0, scheduleNs: 0, exitNs: 0, entryNs: 0, timerJitterNs: 0, startJitterNs: 0, interruptInjectNs: 0, ioEmulateNs: 0 };
 
@@ -159,6 +160,66 @@ describe('credit (xen/common/sched/credit.c)', () => {
 });
 
 describe('credit2 (xen/common/sched/credit2.c)', () => {
+  const credit2 = (extra: Partial<SchedulerSpec> = {}): SchedulerSpec => ({ policy: 'credit2', quantumNs: MS, ratelimitNs: MS, runqueueSize: 0, ...extra });
+  /** Start jitter off, so that the order in which vCPUs are placed on run queues is the VMs' order. */
+  const placed = { startJitterNs: 0 };
+  /** A VM that computes 50 ms and then blocks for good (hlt, no timer armed). */
+  const finite = (name: string) => vmSpec(name, { kind: 'inline', source: '_start:\n        work 50000000\n        hlt\n', line: 1 }, { sched: { weight: 256, cap: 0 } });
+  function migrations(events: readonly SimEvent[]): { migrations: number; dispatches: number } {
+    const last = new Map<string, number>();
+    let count = 0;
+    let dispatches = 0;
+    for (const event of events) {
+      if (event.type !== 'vcpu.running') continue;
+      dispatches++;
+      const previous = last.get(event.src);
+      if (previous !== undefined && previous !== event.data.pcpu) count++;
+      last.set(event.src, event.data.pcpu);
+    }
+    return { migrations: count, dispatches };
+  }
+
+  it('is_preemptable / tickle_score / runq_candidate: a runner that has run less than the ratelimit keeps its CPU on a wake-up, and no preemption is deferred', () => {
+    const vms = [vm('io', 'io-bound', {}, { params: { BURST_NS: 20_000, IO_NS: 2 * MS } }), vm('a', 'cpu-bound'), vm('b', 'cpu-bound')];
+    const latencies = wakeLatencies(run(setup(vms, credit2(), 1_500 * MS, 1, {})).events, 'vm/io/vcpu/0');
+    expect(latencies.length).toBeGreaterThan(400);
+    // The waker waits for the end of the runner's slice (at least the 1 ms ratelimit): a deferred
+    // preemption at the end of the ratelimit woke it within 10 us at the 95th percentile.
+    expect(quantile(latencies, 0.5)).toBeGreaterThan(300 * US);
+    expect(quantile(latencies, 0.95)).toBeGreaterThan(400 * US);
+  });
+
+  it('t2c_update: credit is floored at CREDIT_MIN (-10 ms), so a weight-1 VM next to a weight-65535 one still runs at every reset', () => {
+    const endNs = 1_000 * MS;
+    const [light] = run(setup([vm('light', 'cpu-bound', { weight: 1 }), vm('heavy', 'cpu-bound', { weight: 65_535 })], credit2(), endNs, 1, {})).cpuNs;
+    // Without the floor its credit fell to minus seconds after one 500 us slice: 0.1% of the CPU.
+    expect(light / endNs).toBeGreaterThan(0.03);
+  });
+
+  it('update_max_weight: each run queue burns credit by its own max weight (weights 256 and 512 keep 1:2 next to a run queue of weight 65535)', () => {
+    const endNs = 1_000 * MS;
+    const vms = [vm('a', 'cpu-bound', { weight: 256 }), vm('h', 'cpu-bound', { weight: 65_535 }), vm('b', 'cpu-bound', { weight: 512 }), vm('d', 'cpu-bound', { weight: 65_535 })];
+    const [a, , b] = run(setup(vms, credit2({ runqueueSize: 1 }), endNs, 2, placed)).cpuNs;
+    expect(Math.abs(b / a - 2)).toBeLessThan(0.03);
+  });
+
+  it('runq_candidate (CSCHED2_MIGRATE_RESIST): a vCPU from another CPU needs 500 us more credit to be picked, which halves migrations', () => {
+    const events = run(setup([vm('a', 'cpu-bound'), vm('b', 'cpu-bound'), vm('c', 'cpu-bound')], credit2(), 1_000 * MS, 2, placed)).events;
+    const { migrations: count, dispatches } = migrations(events);
+    expect(dispatches).toBeGreaterThan(1_000);
+    // Without the resistance nearly every dispatch (99.7%) is a migration.
+    expect(count / dispatches).toBeLessThan(0.6);
+  });
+
+  it('balance_load: at a reset a run queue with two more vCPUs than another pushes one there (no stealing on idle)', () => {
+    // Run queues per CPU: h1 and h3 share CPU 0's, f2 and f4 CPU 1's; f2 and f4 stop at about 100 ms.
+    const endNs = 1_000 * MS;
+    const result = run(setup([vm('h1', 'cpu-bound'), finite('f2'), vm('h3', 'cpu-bound'), finite('f4')], credit2({ runqueueSize: 1 }), endNs, 2, placed));
+    // Without balancing, h1 and h3 share CPU 0 for the whole run (0.5 each) while CPU 1 idles.
+    expect(result.cpuNs[0] / endNs).toBeGreaterThan(0.85);
+    expect(result.cpuNs[2] / endNs).toBeGreaterThan(0.85);
+  });
+
   it('reset_credit / burn_credits: equal weights get equal shares (7 CPU-bound VMs, weights 128..1024, 2 pCPUs)', () => {
     const weights = [128, 256, 256, 512, 512, 1024, 1024];
     const endNs = 10_000 * MS;

@@ -1,41 +1,70 @@
 /**
- * Xen's credit2 scheduler (xen/common/sched/credit2.c), Xen's default since 4.12.
+ * Xen's credit2 scheduler (xen/common/sched/credit2.c), Xen's default since 4.12. The rules
+ * below name the Xen function each follows; docs/scheduling.md ("Fidelity to Xen") lists what
+ * is the same, simplified or different.
  *
- * - Every vCPU starts with CREDIT_INIT (10 ms) of credit. Running burns credit scaled by weight:
- *   a vCPU of weight w burns ran × maxWeight / w, so heavier vCPUs burn slower (Xen's t2c).
- * - Each run queue (a group of `runqueueSize` physical CPUs; Xen groups by socket) runs the
- *   vCPU with the most credit. When the vCPU about to be picked has no credit left, every vCPU
- *   of that run queue gets CREDIT_INIT more, at most CREDIT_INIT in all (reset_credit).
- * - A slice lasts until the running vCPU's credit would fall to the next one's, within
- *   [500 us, 10 ms] (csched2_runtime), and at least `ratelimit` (1 ms).
- * - A waking vCPU preempts the vCPU with the least credit on its run queue's CPUs if it has more
- *   credit (runq_tickle), once that one has run `ratelimit`.
- * - Cap by budget: a capped VM gets cap% of 10 ms of CPU time per 10 ms period
- *   (CSCHED2_BDGT_REPL_PERIOD); its vCPUs are parked when the budget is spent and unparked at
- *   the replenishment.
- * - A CPU whose run queue is empty takes work from the other run queues (a simplification of
- *   credit2's periodic load balancing).
+ * - Run queues: groups of `runqueueSize` physical CPUs (0 = one for all; Xen groups by core,
+ *   socket or node, `credit2_runqueue`). Each holds its vCPUs sorted by credit (runq_insert:
+ *   FIFO among equal credit) and has its own max weight (update_max_weight).
+ * - Credit: every vCPU starts with CREDIT_INIT (10 ms). Running burns `t × maxWeight / weight`
+ *   of its run queue, with the remainder carried (t2c_update), floored at CREDIT_MIN (-10 ms).
+ *   What counts as running is `scheduler.charge` (charging.ts).
+ * - reset_credit: when the vCPU to run and the run queue's head have no credit left (top credit
+ *   <= 0), every vCPU of the run queue, running ones burnt first, gets CREDIT_INIT more (twice
+ *   that if the one to run is at CREDIT_MIN), clipped at CREDIT_INIT + CARRYOVER_MAX (10.5 ms);
+ *   then balance_load evens out the run queues' loads.
+ * - Picking (runq_candidate): a runner that has run less than `ratelimit` since it got the CPU
+ *   keeps it. Otherwise the first queued vCPU with more credit wins, but one that last ran on
+ *   another CPU needs CSCHED2_MIGRATE_RESIST (500 us) more than the runner; a vCPU picked on
+ *   another CPU than its last gets CSCHED2_MIGRATE_COMPENSATION (50 us).
+ * - Slice (csched2_runtime): until its credit falls to the next waiting one's, in
+ *   [max(500 us, what is left of the ratelimit), 10 ms], at most the cap's budget.
+ * - Wake-up (csched2_unit_wake -> csched2_res_pick, runq_tickle): the vCPU joins the least
+ *   loaded run queue, then an idle CPU of it is tickled, else the busy CPU with the best
+ *   tickle_score (the waker's credit minus the runner's, minus MIGRATE_RESIST on another CPU
+ *   than the waker's), if positive. A runner that has run no more than ratelimit - 50 us is not
+ *   a candidate (is_preemptable), and no preemption is deferred to the end of its ratelimit.
+ * - Cap by budget: a capped VM gets cap% of 10 ms per 10 ms period; its vCPUs are parked when
+ *   it is spent and unparked at the replenishment (simplified: Xen hands the budget to vCPUs in
+ *   quanta, unit_grab_budget).
+ * - No stealing: a CPU whose run queue is empty idles (loads move at resets and wake-ups only).
  */
-import type { SchedulerSpec } from '../../core/scenario/schema.js';
-import { EntityHeap } from './heap.js';
+import type { ChargeMode, SchedulerSpec } from '../../core/scenario/schema.js';
+import { chargeable, settle, type Meter } from './charging.js';
 import type { EnqueueReason, Pick, PolicyHost, PolicyOptions, SchedEntity, SchedulingPolicy } from './policy.js';
 
 const CREDIT_INIT_NS = 10_000_000;
+/** CSCHED2_CREDIT_MIN: the lowest credit a vCPU can have (t2c_update). */
+const CREDIT_MIN_NS = -CREDIT_INIT_NS;
+/** CSCHED2_IDLE_CREDIT: what an idle CPU's "vCPU" has, when the candidate scan starts from idle. */
+const IDLE_CREDIT_NS = CREDIT_MIN_NS - 1;
 const MIN_SLICE_NS = 500_000;
 /** CSCHED2_CARRYOVER_MAX: the most credit a vCPU keeps over a reset (CSCHED2_MIN_TIMER). */
 const CARRYOVER_MAX_NS = MIN_SLICE_NS;
-const MAX_SLICE_NS = 10_000_000;
+const MAX_SLICE_NS = CREDIT_INIT_NS;
+/** CSCHED2_MIGRATE_RESIST (sched_credit2_migrate_resist, 500 us). */
+export const MIGRATE_RESIST_NS = 500_000;
+/** CSCHED2_MIGRATE_COMPENSATION. */
+const MIGRATE_COMPENSATION_NS = 50_000;
+/** CSCHED2_RATELIMIT_TICKLE_TOLERANCE. */
+const RATELIMIT_TOLERANCE_NS = 50_000;
 const BUDGET_PERIOD_NS = 10_000_000;
 
-interface Credit2Vcpu {
+interface Credit2Vcpu extends Meter {
   readonly entity: SchedEntity;
   readonly weight: number;
   credit: number;
+  /** t2c_update's remainder. */
+  residual: number;
+  /** Its run queue (Xen's svc->rqd). */
   runq: number;
+  /** The CPU it last ran on, or is placed on (Xen's sched_unit_master), -1 before. */
+  pcpu: number;
   queued: boolean;
   runnable: boolean;
   runningOn: number;
-  startTime: number;
+  /** The CPU tickled to pick it, or -1 (Xen's tickled_cpu). */
+  tickledCpu: number;
 }
 
 interface Budget {
@@ -44,31 +73,57 @@ interface Budget {
   readonly parked: Credit2Vcpu[];
 }
 
+interface Runqueue {
+  readonly index: number;
+  readonly pcpus: number[];
+  /** Queued vCPUs, most credit first, FIFO among equal credit (runq_insert). */
+  readonly queue: Credit2Vcpu[];
+  /** Every vCPU assigned to it, in assignment order (Xen's rqd->svc). */
+  readonly members: Credit2Vcpu[];
+  maxWeight: number;
+  /** Round-robin start for placing vCPUs on its CPUs (Xen's pick_bias). */
+  bias: number;
+}
+
+interface Running {
+  readonly vcpu: Credit2Vcpu;
+  /** When it got the CPU (Xen's state_entry_time). */
+  readonly since: number;
+}
+
 export class Credit2Policy implements SchedulingPolicy {
   readonly name: string = 'credit2';
   private readonly ratelimitNs: number;
+  private readonly chargeMode: ChargeMode;
   private readonly runqOf: number[] = [];
-  private readonly runqs: EntityHeap[] = [];
+  private readonly runqs: Runqueue[] = [];
   private readonly vcpus = new Map<number, Credit2Vcpu>();
   private readonly budgets = new Map<string, Budget>();
-  private readonly running: ({ vcpu: Credit2Vcpu; since: number } | null)[] = [];
-  private readonly preemptAt: number[] = [];
-  private maxWeight = 1;
+  private readonly running: (Running | null)[] = [];
+  /** Tickled and not yet through pick (Xen's rqd->tickled). */
+  private readonly tickled: boolean[] = [];
+  /** What shouldPreempt chose for a CPU, for the pick that follows. */
+  private readonly chosen: (Credit2Vcpu | null)[] = [];
   private count = 0;
   private host: PolicyHost | undefined;
   private nextReplenishNs = BUDGET_PERIOD_NS;
   resets = 0;
+  migrations = 0;
 
   constructor(private readonly options: PolicyOptions) {
     const scheduler: Partial<SchedulerSpec> = options.scheduler ?? {};
     this.ratelimitNs = scheduler.ratelimitNs ?? 1_000_000;
+    this.chargeMode = scheduler.charge ?? 'held';
     const size = scheduler.runqueueSize === undefined || scheduler.runqueueSize === 0 ? options.pcpus : scheduler.runqueueSize;
     for (let pcpu = 0; pcpu < options.pcpus; pcpu++) {
-      this.runqOf.push(Math.floor(pcpu / size));
+      const index = Math.floor(pcpu / size);
+      if (this.runqs[index] === undefined) this.runqs.push({ index, pcpus: [], queue: [], members: [], maxWeight: 1, bias: 0 });
+      this.runqs[index].pcpus.push(pcpu);
+      this.runqOf.push(index);
       this.running.push(null);
-      this.preemptAt.push(Number.POSITIVE_INFINITY);
+      this.tickled.push(false);
+      this.chosen.push(null);
     }
-    for (let index = 0; index <= this.runqOf[options.pcpus - 1]; index++) this.runqs.push(new EntityHeap());
   }
 
   get waiting(): number {
@@ -83,9 +138,8 @@ export class Credit2Policy implements SchedulingPolicy {
     let vcpu = this.vcpus.get(entity.key);
     if (vcpu === undefined) {
       const weight = entity.params.weight ?? 256;
-      vcpu = { entity, weight, credit: CREDIT_INIT_NS, runq: this.runqOf[entity.key % this.options.pcpus], queued: false, runnable: false, runningOn: -1, startTime: 0 };
+      vcpu = { entity, weight, credit: CREDIT_INIT_NS, residual: 0, runq: -1, pcpu: -1, queued: false, runnable: false, runningOn: -1, tickledCpu: -1, startTime: 0 };
       this.vcpus.set(entity.key, vcpu);
-      this.maxWeight = Math.max(this.maxWeight, weight);
       const cap = entity.params.cap ?? 0;
       if (cap > 0 && !this.budgets.has(entity.vm)) {
         const capNs = Math.max(1, Math.floor((cap * BUDGET_PERIOD_NS) / 100));
@@ -100,6 +154,8 @@ export class Credit2Policy implements SchedulingPolicy {
     const vcpu = this.state(entity);
     if (vcpu.queued) return;
     vcpu.runnable = true;
+    // csched2_unit_wake / csched2_unit_insert: a vCPU that (re)joins goes to the least loaded run queue.
+    if (reason !== 'preempt' && reason !== 'yield') this.resPick(vcpu);
     const budget = this.budgets.get(entity.vm);
     if (budget !== undefined && budget.leftNs <= 0) {
       if (!budget.parked.includes(vcpu)) budget.parked.push(vcpu);
@@ -122,68 +178,57 @@ export class Credit2Policy implements SchedulingPolicy {
   }
 
   pick(pcpu: number, now: number): Pick | undefined {
-    let runq = this.runqOf[pcpu];
-    if (this.runqs[runq].size === 0) {
-      // Nothing local: take work from the busiest other run queue.
-      let best = -1;
-      for (let index = 0; index < this.runqs.length; index++) if (this.runqs[index].size > 0 && (best < 0 || this.runqs[index].size > this.runqs[best].size)) best = index;
-      if (best < 0) return undefined;
-      runq = best;
-    }
-    const heap = this.runqs[runq];
-    let vcpu = this.state(heap.peek() as SchedEntity);
-    if (vcpu.credit <= 0) {
-      this.resetCredit(runq, now);
-      vcpu = this.state(heap.peek() as SchedEntity);
-    }
+    this.tickled[pcpu] = false;
+    const runq = this.runqs[this.runqOf[pcpu]];
+    let vcpu = this.chosen[pcpu];
+    this.chosen[pcpu] = null;
+    if (vcpu === null || !vcpu.queued || vcpu.runq !== runq.index) vcpu = this.candidate(runq, pcpu, IDLE_CREDIT_NS);
+    if (vcpu === null) return undefined;
     this.unqueue(vcpu);
     vcpu.runnable = false;
     vcpu.runningOn = pcpu;
     vcpu.startTime = now;
-    vcpu.runq = this.runqOf[pcpu];
+    vcpu.tickledCpu = -1;
+    if (vcpu.pcpu >= 0 && vcpu.pcpu !== pcpu) vcpu.credit += MIGRATE_COMPENSATION_NS;
+    vcpu.pcpu = pcpu;
     this.running[pcpu] = { vcpu, since: now };
-    this.preemptAt[pcpu] = Number.POSITIVE_INFINITY;
-    return { entity: vcpu.entity, sliceNs: this.sliceFor(vcpu) };
+    this.checkReset(runq, vcpu, now);
+    return { entity: vcpu.entity, sliceNs: this.runtime(vcpu, now, now) };
   }
 
-  shouldPreempt(pcpu: number, current: SchedEntity): boolean {
+  /** runq_candidate, for a runner at the end of its slice: is there a better vCPU for this CPU? */
+  shouldPreempt(pcpu: number, current: SchedEntity, now: number): boolean {
     const vcpu = this.state(current);
+    this.chosen[pcpu] = null;
     const budget = this.budgets.get(current.vm);
     if (budget !== undefined && budget.leftNs <= 0) return true;
-    const heap = this.runqs[this.runqOf[pcpu]];
-    if (heap.size === 0) return false;
-    const next = this.state(heap.peek() as SchedEntity);
-    return next.credit > vcpu.credit || vcpu.credit <= 0;
+    const running = this.running[pcpu];
+    if (this.ratelimitNs > 0 && running !== null && now - running.since < this.ratelimitNs) return false;
+    const candidate = this.candidate(this.runqs[this.runqOf[pcpu]], pcpu, vcpu.credit);
+    this.chosen[pcpu] = candidate;
+    return candidate !== null;
   }
 
   extend(pcpu: number, current: SchedEntity, now: number): number {
-    const running = this.running[pcpu];
-    if (running !== null) running.since = now;
+    this.tickled[pcpu] = false;
     const vcpu = this.state(current);
-    if (vcpu.credit <= 0) this.resetCredit(this.runqOf[pcpu], now);
-    return this.sliceFor(vcpu);
+    const running = this.running[pcpu];
+    this.checkReset(this.runqs[vcpu.runq], vcpu, now);
+    return this.runtime(vcpu, now, running === null ? now : running.since);
   }
 
   charge(entity: SchedEntity, ranNs: number, now: number): void {
     const vcpu = this.state(entity);
-    // Only what ran since the last charge (start_time): a reset may have charged part of it.
-    this.burn(vcpu, vcpu.runningOn >= 0 ? Math.min(ranNs, now - vcpu.startTime) : ranNs, now);
+    this.burn(vcpu, vcpu.runningOn >= 0 ? chargeable(this.chargeMode, vcpu, ranNs, now) : ranNs);
   }
 
-  /** burn_credits: charges `ranNs` ending at `now` to the vCPU's credit and its VM's budget. */
-  private burn(vcpu: Credit2Vcpu, ranNs: number, now: number): void {
-    vcpu.startTime = now;
-    if (ranNs <= 0) return;
-    vcpu.credit -= Math.ceil((ranNs * this.maxWeight) / vcpu.weight);
-    const budget = this.budgets.get(vcpu.entity.vm);
-    if (budget !== undefined) budget.leftNs -= ranNs;
-  }
-
-  leave(pcpu: number): void {
+  leave(pcpu: number, _entity: SchedEntity, now: number): void {
     const running = this.running[pcpu];
-    if (running !== null) running.vcpu.runningOn = -1;
+    if (running !== null) {
+      if (this.chargeMode === 'held') this.burn(running.vcpu, settle(running.vcpu, now));
+      running.vcpu.runningOn = -1;
+    }
     this.running[pcpu] = null;
-    this.preemptAt[pcpu] = Number.POSITIVE_INFINITY;
   }
 
   tick(now: number): void {
@@ -200,94 +245,223 @@ export class Credit2Policy implements SchedulingPolicy {
         }
       }
     }
-    for (let pcpu = 0; pcpu < this.preemptAt.length; pcpu++) {
-      if (this.preemptAt[pcpu] <= now) {
-        this.preemptAt[pcpu] = Number.POSITIVE_INFINITY;
-        host.preempt(pcpu);
-      }
-    }
-    const next = Math.min(this.budgets.size > 0 ? this.nextReplenishNs : Number.POSITIVE_INFINITY, ...this.preemptAt);
-    if (next < Number.POSITIVE_INFINITY) host.requestTick(next);
+    if (this.budgets.size > 0) host.requestTick(this.nextReplenishNs);
   }
 
   snapshot(): unknown {
     return {
       policy: this.name,
       resets: this.resets,
-      runQueues: this.runqs.map((heap) => heap.sorted().map((item) => item.entity.id)),
-      vcpus: [...this.vcpus.values()].sort((a, b) => a.entity.key - b.entity.key).map((vcpu) => ({ id: vcpu.entity.id, credit: vcpu.credit })),
+      runQueues: this.runqs.map((runq) => ({ maxWeight: runq.maxWeight, queue: runq.queue.map((vcpu) => vcpu.entity.id) })),
+      vcpus: [...this.vcpus.values()].sort((a, b) => a.entity.key - b.entity.key).map((vcpu) => ({ id: vcpu.entity.id, credit: vcpu.credit, runq: vcpu.runq })),
       budgets: Object.fromEntries([...this.budgets.entries()].map(([vm, budget]) => [vm, budget.leftNs])),
     };
   }
 
   // ------------------------------------------------------------------------------------------
 
-  private sliceFor(vcpu: Credit2Vcpu): number {
-    const heap = this.runqs[vcpu.runq];
-    const next = heap.size > 0 ? this.state(heap.peek() as SchedEntity).credit : 0;
-    let slice = Math.floor(((vcpu.credit - next) * vcpu.weight) / this.maxWeight);
-    slice = Math.min(MAX_SLICE_NS, Math.max(MIN_SLICE_NS, this.ratelimitNs, slice));
+  /** burn_credits / t2c_update: credit scaled by the run queue's max weight, remainder kept, floored at CREDIT_MIN. */
+  private burn(vcpu: Credit2Vcpu, ns: number): void {
+    if (ns <= 0) return;
+    const scaled = ns * this.runqs[vcpu.runq].maxWeight + vcpu.residual;
+    const credit = Math.floor(scaled / vcpu.weight);
+    vcpu.residual = scaled - credit * vcpu.weight;
+    vcpu.credit = Math.max(CREDIT_MIN_NS, vcpu.credit - credit);
     const budget = this.budgets.get(vcpu.entity.vm);
+    if (budget !== undefined) budget.leftNs -= ns;
+  }
+
+  /**
+   * runq_candidate: the first queued vCPU, in credit order, with more credit than `baseline`
+   * (the runner's, or IDLE_CREDIT for an idle CPU), skipping one tickled for another CPU and
+   * one from another CPU that does not beat the baseline by MIGRATE_RESIST.
+   */
+  private candidate(runq: Runqueue, pcpu: number, baseline: number): Credit2Vcpu | null {
+    for (const vcpu of runq.queue) {
+      if (vcpu.credit <= baseline) break;
+      if (vcpu.tickledCpu >= 0 && vcpu.tickledCpu !== pcpu && this.tickled[vcpu.tickledCpu]) continue;
+      if (vcpu.pcpu >= 0 && vcpu.pcpu !== pcpu && baseline + MIGRATE_RESIST_NS > vcpu.credit) continue;
+      return vcpu;
+    }
+    return null;
+  }
+
+  /** csched2_schedule: the epoch ends when the vCPU to run and the head of the queue have no credit. */
+  private checkReset(runq: Runqueue, next: Credit2Vcpu, now: number): void {
+    const head = runq.queue[0];
+    const top = head === undefined ? next.credit : Math.max(next.credit, head.credit);
+    if (top > 0) return;
+    this.resetCredit(runq, next, now);
+    this.balanceLoad(runq, now);
+  }
+
+  /**
+   * reset_credit: every vCPU of the run queue gets CREDIT_INIT more (twice that if the one about
+   * to run is at CREDIT_MIN), clipped at CREDIT_INIT + CARRYOVER_MAX. Running vCPUs are burnt
+   * first (burn_credits), so what they ran before the reset is not charged after it. The
+   * carryover matters: clipped at CREDIT_INIT, the vCPU just picked on another CPU when the reset
+   * came lost the credit it held (up to a slice), and as CPU-bound runs fall into a cycle it was
+   * the same vCPU at every reset (two weight-1024 VMs got 5.62 s and 5.20 s of 10 s).
+   */
+  private resetCredit(runq: Runqueue, next: Credit2Vcpu, now: number): void {
+    this.resets++;
+    const reset = next.credit <= CREDIT_MIN_NS ? 2 * CREDIT_INIT_NS : CREDIT_INIT_NS;
+    for (const vcpu of runq.members) {
+      if (vcpu.runningOn >= 0) this.burn(vcpu, settle(vcpu, now));
+      vcpu.credit = Math.min(CREDIT_INIT_NS + CARRYOVER_MAX_NS, vcpu.credit + reset);
+    }
+    // Xen does not re-sort ("everyone's order should be the same"); the clip can only make equal.
+  }
+
+  /** csched2_runtime. `since` is when the vCPU got the CPU (the ratelimit counts from there). */
+  private runtime(vcpu: Credit2Vcpu, now: number, since: number): number {
+    let minimum = MIN_SLICE_NS;
+    if (this.ratelimitNs > 0) minimum = Math.max(minimum, since + this.ratelimitNs - now);
+    const head = this.runqs[vcpu.runq].queue[0];
+    const waiting = head !== undefined && head.credit > 0 ? head.credit : 0;
+    const credit = waiting > 0 ? vcpu.credit - waiting : vcpu.credit;
+    let slice = credit > 0 ? Math.floor((credit * vcpu.weight) / this.runqs[vcpu.runq].maxWeight) : 0;
+    const budget = this.budgets.get(vcpu.entity.vm);
+    if (budget !== undefined) slice = Math.min(slice, budget.leftNs);
+    if (slice < minimum) slice = minimum;
+    else if (slice > MAX_SLICE_NS) slice = MAX_SLICE_NS;
     if (budget !== undefined) slice = Math.max(1, Math.min(slice, budget.leftNs));
     return slice;
   }
 
+  /** runq_insert: after every vCPU with at least its credit. */
   private insert(vcpu: Credit2Vcpu): void {
-    this.runqs[vcpu.runq].set(vcpu.entity, -vcpu.credit);
+    const queue = this.runqs[vcpu.runq].queue;
+    let index = queue.length;
+    while (index > 0 && queue[index - 1].credit < vcpu.credit) index--;
+    queue.splice(index, 0, vcpu);
     vcpu.queued = true;
     this.count++;
   }
 
   private unqueue(vcpu: Credit2Vcpu): void {
     if (!vcpu.queued) return;
-    this.runqs[vcpu.runq].remove(vcpu.entity.key);
+    const queue = this.runqs[vcpu.runq].queue;
+    queue.splice(queue.indexOf(vcpu), 1);
     vcpu.queued = false;
     this.count--;
   }
 
-  /**
-   * reset_credit: every vCPU of the run queue (queued or running there) gets CREDIT_INIT more,
-   * clipped at CREDIT_INIT + CARRYOVER_MAX. The carryover matters: clipped at CREDIT_INIT, the
-   * vCPU that had just been picked on another CPU when the reset came lost the credit it held
-   * (up to a slice), and as CPU-bound runs fall into a cycle it was the same vCPU at every reset
-   * (two weight-1024 VMs got 5.62 s and 5.20 s of 10 s).
-   */
-  private resetCredit(runq: number, now: number): void {
-    this.resets++;
-    for (const vcpu of this.vcpus.values()) {
-      if (vcpu.runq !== runq) continue;
-      // burn_credits: a running vCPU's time since its last charge is charged before the reset,
-      // or it would be charged after it, to the new credit (and a clipped vCPU would lose it).
-      if (vcpu.runningOn >= 0) this.burn(vcpu, now - vcpu.startTime, now);
-      vcpu.credit = Math.min(CREDIT_INIT_NS + CARRYOVER_MAX_NS, vcpu.credit + CREDIT_INIT_NS);
-      if (vcpu.queued) this.runqs[runq].set(vcpu.entity, -vcpu.credit);
+  /** _runq_assign / _runq_deassign with update_max_weight. */
+  private assign(vcpu: Credit2Vcpu, runq: Runqueue): void {
+    if (vcpu.runq === runq.index) return;
+    if (vcpu.runq >= 0) {
+      const old = this.runqs[vcpu.runq];
+      old.members.splice(old.members.indexOf(vcpu), 1);
+      old.maxWeight = old.members.reduce((max, member) => Math.max(max, member.weight), 1);
+    }
+    vcpu.runq = runq.index;
+    runq.members.push(vcpu);
+    runq.maxWeight = Math.max(runq.maxWeight, vcpu.weight);
+    if (vcpu.pcpu < 0 || this.runqOf[vcpu.pcpu] !== runq.index) {
+      vcpu.pcpu = runq.pcpus[runq.bias % runq.pcpus.length];
+      runq.bias++;
     }
   }
 
-  /** runq_tickle: preempt the CPU of this run queue whose vCPU has the least credit, if less than the waker's. */
+  /** A run queue's load: its vCPUs running or runnable (Xen: a decaying average of the same). */
+  private load(runq: Runqueue): number {
+    let load = 0;
+    for (const vcpu of runq.members) if (vcpu.runnable || vcpu.runningOn >= 0) load++;
+    return load;
+  }
+
+  /** csched2_res_pick: the least loaded run queue (its own on a tie). */
+  private resPick(vcpu: Credit2Vcpu): void {
+    let best = vcpu.runq >= 0 ? this.runqs[vcpu.runq] : this.runqs[0];
+    if (this.runqs.length > 1) {
+      // The waking vCPU is already counted as runnable where it is assigned.
+      let bestLoad = this.load(best) - (vcpu.runq === best.index ? 1 : 0);
+      for (const runq of this.runqs) {
+        const load = this.load(runq) - (vcpu.runq === runq.index ? 1 : 0);
+        if (load < bestLoad) {
+          best = runq;
+          bestLoad = load;
+        }
+      }
+    }
+    if (vcpu.runq >= 0 && vcpu.runq !== best.index) this.migrations++;
+    this.assign(vcpu, best);
+  }
+
+  /**
+   * balance_load, at a reset of `local`: with the run queue whose load differs most, move the
+   * queued vCPU (push or pull) that brings the loads closest, if it brings them closer.
+   */
+  private balanceLoad(local: Runqueue, now: number): void {
+    if (this.runqs.length < 2) return;
+    const localLoad = this.load(local);
+    let other: Runqueue | null = null;
+    let delta = 0;
+    for (const runq of this.runqs) {
+      if (runq === local) continue;
+      const difference = Math.abs(localLoad - this.load(runq));
+      if (difference > delta) {
+        delta = difference;
+        other = runq;
+      }
+    }
+    // Moving one vCPU changes the difference by 2: only worth it from a difference of 2.
+    if (other === null || delta < 2) return;
+    const [from, to] = localLoad > this.load(other) ? [local, other] : [other, local];
+    const mover = from.members.find((vcpu) => vcpu.queued);
+    if (mover === undefined) return;
+    this.unqueue(mover);
+    this.assign(mover, to);
+    this.migrations++;
+    this.insert(mover);
+    this.tickle(mover, now);
+  }
+
+  /** is_preemptable: a runner that has run no more than ratelimit - 50 us is left alone. */
+  private preemptable(running: Running, now: number): boolean {
+    if (this.ratelimitNs <= RATELIMIT_TOLERANCE_NS) return true;
+    return now - running.since > this.ratelimitNs - RATELIMIT_TOLERANCE_NS;
+  }
+
+  /**
+   * runq_tickle: an idle, untickled CPU of the waker's run queue (its own CPU first); else the
+   * busy one with the best tickle_score, if positive. Nothing is deferred: a runner protected by
+   * the ratelimit is simply not a candidate.
+   */
   private tickle(vcpu: Credit2Vcpu, now: number): void {
     const host = this.host;
     if (host === undefined) return;
-    let target = -1;
-    let least = vcpu.credit;
-    for (let pcpu = 0; pcpu < this.running.length; pcpu++) {
-      if (this.runqOf[pcpu] !== vcpu.runq) continue;
-      const running = this.running[pcpu];
-      if (running === null) {
+    const runq = this.runqs[vcpu.runq];
+    const cpus = runq.pcpus;
+    const start = Math.max(0, cpus.indexOf(vcpu.pcpu));
+    for (let step = 0; step < cpus.length; step++) {
+      const pcpu = cpus[(start + step) % cpus.length];
+      if (this.running[pcpu] === null && !this.tickled[pcpu]) {
+        this.tickled[pcpu] = true;
+        vcpu.tickledCpu = pcpu;
         host.wakeIdle(pcpu);
         return;
       }
-      if (running.vcpu.credit < least) {
-        least = running.vcpu.credit;
+    }
+    let target = -1;
+    let best = 0;
+    for (let step = 0; step < cpus.length; step++) {
+      const pcpu = cpus[(start + step) % cpus.length];
+      const running = this.running[pcpu];
+      if (running === null || this.tickled[pcpu] || !this.preemptable(running, now)) continue;
+      // tickle_score: burn the runner's credit up to now first.
+      this.burn(running.vcpu, settle(running.vcpu, now));
+      let score = vcpu.credit - running.vcpu.credit;
+      if (pcpu !== vcpu.pcpu) score -= MIGRATE_RESIST_NS;
+      if (score > best) {
+        best = score;
         target = pcpu;
       }
     }
     if (target < 0) return;
-    const allowedAt = (this.running[target] as { since: number }).since + this.ratelimitNs;
-    if (allowedAt <= now) host.preempt(target);
-    else if (allowedAt < this.preemptAt[target]) {
-      this.preemptAt[target] = allowedAt;
-      host.requestTick(allowedAt);
-    }
+    this.tickled[target] = true;
+    vcpu.tickledCpu = target;
+    host.preempt(target);
   }
 }
