@@ -31,16 +31,18 @@ describe('withPolicy', () => {
   it("fills in the new policy's defaults: credit's slice, rate limit and tick; rtds's budget and period; arinc653's frame", () => {
     const base = scenarioWith('{ policy: round-robin }');
     expect(base.scheduler).toEqual({ policy: 'round-robin', quantumNs: 1_000_000 });
-    expect(withPolicy(base, 'credit').scheduler).toEqual({ policy: 'credit', quantumNs: 1_000_000, timesliceNs: 30_000_000, ratelimitNs: 1_000_000, tickNs: 10_000_000 });
-    expect(withPolicy(base, 'credit2').scheduler).toEqual({ policy: 'credit2', quantumNs: 1_000_000, ratelimitNs: 1_000_000, runqueueSize: 0 });
-    expect(withPolicy(base, 'cfs').scheduler).toEqual({ policy: 'cfs', quantumNs: 1_000_000, latencyNs: 6_000_000, minGranularityNs: 750_000 });
+    expect(withPolicy(base, 'credit').scheduler).toEqual({ policy: 'credit', quantumNs: 1_000_000, timesliceNs: 30_000_000, ratelimitNs: 1_000_000, tickNs: 10_000_000, charge: 'held', capEnforcement: 'park' });
+    expect(withPolicy(base, 'credit2').scheduler).toEqual({ policy: 'credit2', quantumNs: 1_000_000, ratelimitNs: 1_000_000, runqueueSize: 0, charge: 'held' });
+    expect(withPolicy(base, 'cfs').scheduler).toEqual({ policy: 'cfs', quantumNs: 1_000_000, latencyNs: 6_000_000, minGranularityNs: 750_000, charge: 'held' });
     expect(withPolicy(base, 'rtds').vms.map((vm) => vm.sched)).toEqual([
       { weight: 256, cap: 0, budgetNs: 4_000_000, periodNs: 10_000_000, extratime: 0 },
       { weight: 256, cap: 0, budgetNs: 4_000_000, periodNs: 10_000_000, extratime: 0 },
     ]);
+    // One slot per vCPU: Xen's schedule entries name one vCPU each (b has two).
     expect(withPolicy(base, 'arinc653').scheduler.frame).toEqual([
       { vm: 'a', durationNs: 1_000_000 },
       { vm: 'b', durationNs: 1_000_000 },
+      { vm: 'b', durationNs: 1_000_000, vcpu: 1 },
     ]);
     // And the old policy's filled-in defaults go.
     expect(withPolicy(withPolicy(base, 'rtds'), 'credit').vms[0].sched).toEqual({ weight: 256, cap: 0 });
@@ -50,7 +52,7 @@ describe('withPolicy', () => {
   it('keeps what the scenario gave: parameters, a frame, budgets, weights, pinning', () => {
     const credit = scenarioWith('{ policy: credit, timeslice: 5ms, ratelimit: 2ms }', ', sched: { weight: 512, pcpu: 1 }');
     const cfs = withPolicy(credit, 'cfs');
-    expect(cfs.scheduler).toEqual({ policy: 'cfs', quantumNs: 1_000_000, timesliceNs: 5_000_000, ratelimitNs: 2_000_000, latencyNs: 6_000_000, minGranularityNs: 750_000 });
+    expect(cfs.scheduler).toEqual({ policy: 'cfs', quantumNs: 1_000_000, timesliceNs: 5_000_000, ratelimitNs: 2_000_000, latencyNs: 6_000_000, minGranularityNs: 750_000, charge: 'held' });
     expect(cfs.vms[0].sched).toEqual({ weight: 512, cap: 0, pcpu: 1 });
     expect(withPolicy(cfs, 'credit')).toEqual(credit);
 

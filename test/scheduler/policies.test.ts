@@ -112,7 +112,7 @@ describe('rtds (Xen, global EDF)', () => {
 
   it('misses deadlines when the set is infeasible (utilisation above 1)', () => {
     const s = scenario(
-      [rt('rt-a', 5 * MS, 6 * MS, 10 * MS), rt('rt-b', 5 * MS, 6 * MS, 10 * MS)],
+      [rt('rt-a', 6 * MS, 6 * MS, 10 * MS), rt('rt-b', 6 * MS, 6 * MS, 10 * MS)],
       host({ policy: 'rtds', quantumNs: MS }, 500 * MS),
     );
     const { metrics } = eventsOf(s);

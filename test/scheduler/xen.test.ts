@@ -68,6 +68,28 @@ function perWindow(intervals: readonly Interval[], src: string, windowNs: number
 describe('RTDS (xen/common/sched/rt.c)', () => {
   const server = (name: string, budgetMs: number, periodMs: number) => vm(name, 'cpu-bound', { budgetNs: budgetMs * MS, periodNs: periodMs * MS, extratime: 0 });
 
+  it('rt_update_deadline: periods are aligned to multiples of the period, whenever the vCPU starts', () => {
+    const late = vm('late', 'cpu-bound', { budgetNs: 2 * MS, periodNs: 10 * MS, extratime: 0 }, { startNs: 3_300_000 });
+    const result = run(setup([late], { policy: 'rtds', quantumNs: MS }, 200 * MS));
+    const starts = result.intervals.map((interval) => interval.start);
+    expect(starts.length).toBeGreaterThanOrEqual(20);
+    // The first period is [0, 10 ms): it starts at 3.3 ms with a full budget; every other
+    // replenishment is at a multiple of 10 ms (not at 13.3, 23.3, ... ms).
+    expect(starts[0]).toBe(3_300_000);
+    expect(starts.slice(1).filter((t) => t % (10 * MS) !== 0)).toEqual([]);
+  });
+
+  it('burn_budget (extratime): a spent budget is refilled at the next priority level, so slack goes round the extratime vCPUs a budget at a time', () => {
+    // 1/10 and 4/10 ms, both with extratime and CPU-bound: after their budgets they take the
+    // remaining half budget for budget (level 1, 2, ...): 1 + 1 and 4 + 4 ms per period.
+    const vms = [vm('small', 'cpu-bound', { budgetNs: MS, periodNs: 10 * MS, extratime: 1 }), vm('large', 'cpu-bound', { budgetNs: 4 * MS, periodNs: 10 * MS, extratime: 1 })];
+    const endNs = 1_000 * MS;
+    const [small, large] = run(setup(vms, { policy: 'rtds', quantumNs: MS }, endNs)).cpuNs.map((ns) => ns / endNs);
+    expect(small + large).toBeCloseTo(1, 6);
+    expect(small).toBeCloseTo(0.2, 2);
+    expect(large).toBeCloseTo(0.8, 2);
+  });
+
   it.each([
     ['utilisation 0.95', [[2, 10], [5, 20], [20, 40]]],
     ['utilisation 1.0', [[2, 10], [6, 20], [20, 40]]],
@@ -156,6 +178,29 @@ describe('credit (xen/common/sched/credit.c)', () => {
     expect(Math.max(...windows(park))).toBeGreaterThan(5 * MS);
     // period: never more than the cap's worth (1.8 ms) of any 6 ms accounting period.
     expect(Math.max(...windows(period))).toBeLessThanOrEqual(1.8 * MS);
+  });
+});
+
+describe('ARINC 653 (xen/common/sched/arinc653.c)', () => {
+  it('a653sched_do_schedule: a schedule entry names one vCPU, which runs only on its own CPU', () => {
+    const frame = [
+      { vm: 'x', vcpu: 1, durationNs: 4 * MS },
+      { vm: 'y', durationNs: 2 * MS },
+      { vm: null, durationNs: 4 * MS },
+    ];
+    const vms = [vm('x', 'cpu-bound', {}, { vcpus: 2 }), vm('y', 'cpu-bound', { pcpu: 1 })];
+    const endNs = 100 * MS;
+    const result = run(setup(vms, { policy: 'arinc653', quantumNs: MS, frame }, endNs, 2));
+    const by = (src: string) => result.intervals.filter((interval) => interval.src === src);
+    // x's vCPU 0 has no entry: it never runs, although CPU 1 is free during x's slots.
+    expect(by('vm/x/vcpu/0')).toEqual([]);
+    // x's vCPU 1 on CPU 0 (the pool's first), y on CPU 1 (its sched.pcpu), each in its slots only.
+    expect(new Set(by('vm/x/vcpu/1').map((interval) => interval.pcpu))).toEqual(new Set([0]));
+    expect(new Set(by('vm/y/vcpu/0').map((interval) => interval.pcpu))).toEqual(new Set([1]));
+    for (const interval of by('vm/x/vcpu/1')) expect(interval.start % (10 * MS)).toBeLessThan(4 * MS);
+    for (const interval of by('vm/y/vcpu/0')) expect(interval.start % (10 * MS)).toBeGreaterThanOrEqual(4 * MS);
+    expect(result.cpuNs[0] / endNs).toBeCloseTo(0.4, 2);
+    expect(result.cpuNs[1] / endNs).toBeCloseTo(0.2, 2);
   });
 });
 

@@ -1,19 +1,20 @@
 /**
  * ARINC 653 partition scheduling, as Xen's arinc653 scheduler does it
  * (xen/common/sched/arinc653.c; ARINC Specification 653, "Avionics Application Software Standard
- * Interface"): a static major frame, repeated for ever, made of time slots (minor frames), each
- * owned by one VM (a partition) or idle. During a slot only the owner's vCPUs run; when the slot
- * ends they are preempted at that instant, whatever they are doing. Time a partition does not use
- * is not given to anyone else.
+ * Interface"): a static major frame, repeated for ever, made of time slots (minor frames). Each
+ * slot names one vCPU of one VM (Xen's schedule entries: domain handle, unit id, runtime) or is
+ * idle. During a slot only that vCPU runs, and only on its own CPU (a653sched_do_schedule refuses
+ * a unit whose processor is another CPU; a653sched_pick_resource puts every unit on the first CPU
+ * of the pool): here the VM's `sched.pcpu`, else CPU 0. When the slot ends it is preempted at
+ * that instant, whatever it is doing. Time a slot's vCPU does not use is not given to anyone.
  *
- * The frame comes from `scheduler.frame` (default: one slot of `quantum` per VM, in order).
- * Within a slot the owner's runnable vCPUs share the physical CPUs round-robin with the quantum.
+ * The frame comes from `scheduler.frame` (default: one slot of `quantum` per vCPU, VM by VM).
  */
-import { EntityFifo } from './fifo.js';
 import type { Pick, PolicyHost, PolicyOptions, SchedEntity, SchedulingPolicy } from './policy.js';
 
 interface Slot {
   readonly vm: string | null;
+  readonly vcpu?: number;
   readonly durationNs: number;
 }
 
@@ -21,16 +22,16 @@ export class Arinc653Policy implements SchedulingPolicy {
   readonly name: string = 'arinc653';
   private readonly frame: readonly Slot[];
   private readonly majorFrameNs: number;
-  private readonly queues = new Map<string, EntityFifo>();
+  /** Runnable vCPUs waiting, by `vm/index`. */
+  private readonly runnable = new Map<string, SchedEntity>();
   private readonly running: (SchedEntity | null)[] = [];
   private slot = 0;
   private slotStart = 0;
   private slotEnd: number;
   private host: PolicyHost | undefined;
-  private count = 0;
 
-  constructor(private readonly options: PolicyOptions) {
-    const frame = options.scheduler?.frame ?? (options.vms ?? []).map((vm) => ({ vm: vm.name, durationNs: options.quantumNs }));
+  constructor(options: PolicyOptions) {
+    const frame = options.scheduler?.frame ?? (options.vms ?? []).flatMap((vm) => Array.from({ length: vm.vcpus }, (_, vcpu) => ({ vm: vm.name, vcpu, durationNs: options.quantumNs })));
     if (frame.length === 0) throw new RangeError('arinc653 needs a frame of at least one slot');
     this.frame = frame;
     this.majorFrameNs = frame.reduce((sum, slot) => sum + slot.durationNs, 0);
@@ -39,17 +40,22 @@ export class Arinc653Policy implements SchedulingPolicy {
   }
 
   get waiting(): number {
-    return this.count;
+    return this.runnable.size;
   }
 
   /** The VM owning the slot at virtual time `time` (for checks: the frame is a pure function of time). */
   ownerAt(time: number): string | null {
+    return this.slotAt(time).vm;
+  }
+
+  /** The slot at virtual time `time`. */
+  slotAt(time: number): Slot {
     let offset = time % this.majorFrameNs;
     for (const slot of this.frame) {
-      if (offset < slot.durationNs) return slot.vm;
+      if (offset < slot.durationNs) return slot;
       offset -= slot.durationNs;
     }
-    return null;
+    return this.frame[this.frame.length - 1];
   }
 
   attach(host: PolicyHost): void {
@@ -57,44 +63,31 @@ export class Arinc653Policy implements SchedulingPolicy {
     host.requestTick(this.slotEnd);
   }
 
-  private queueOf(vm: string): EntityFifo {
-    let queue = this.queues.get(vm);
-    if (queue === undefined) {
-      queue = new EntityFifo();
-      this.queues.set(vm, queue);
-    }
-    return queue;
-  }
-
   enqueue(entity: SchedEntity): void {
-    const queue = this.queueOf(entity.vm);
-    if (queue.has(entity.key)) return;
-    queue.push(entity);
-    this.count++;
-    if (entity.vm === this.frame[this.slot].vm) this.wakeIdle();
+    this.runnable.set(nameOf(entity), entity);
+    if (this.owns(entity)) this.host?.wakeIdle(cpuOf(entity));
   }
 
   remove(entity: SchedEntity): void {
-    if (this.queueOf(entity.vm).remove(entity.key)) this.count--;
+    this.runnable.delete(nameOf(entity));
   }
 
   pick(pcpu: number, now: number): Pick | undefined {
-    const owner = this.frame[this.slot].vm;
-    if (owner === null || now >= this.slotEnd) return undefined;
-    const entity = this.queueOf(owner).shift();
-    if (entity === undefined) return undefined;
-    this.count--;
+    const slot = this.frame[this.slot];
+    if (slot.vm === null || now >= this.slotEnd) return undefined;
+    const entity = this.runnable.get(`${slot.vm}/${slot.vcpu ?? 0}`);
+    if (entity === undefined || cpuOf(entity) !== pcpu) return undefined;
+    this.runnable.delete(nameOf(entity));
     this.running[pcpu] = entity;
-    return { entity, sliceNs: Math.min(this.options.quantumNs, this.slotEnd - now) };
+    return { entity, sliceNs: this.slotEnd - now };
   }
 
   shouldPreempt(_pcpu: number, current: SchedEntity, now: number): boolean {
-    if (current.vm !== this.frame[this.slot].vm || now >= this.slotEnd) return true;
-    return this.queueOf(current.vm).size > 0;
+    return !this.owns(current) || now >= this.slotEnd;
   }
 
   extend(_pcpu: number, _current: SchedEntity, now: number): number {
-    return Math.max(1, Math.min(this.options.quantumNs, this.slotEnd - now));
+    return Math.max(1, this.slotEnd - now);
   }
 
   charge(): void {}
@@ -103,7 +96,7 @@ export class Arinc653Policy implements SchedulingPolicy {
     this.running[pcpu] = null;
   }
 
-  /** A slot boundary: the next slot's owner takes the CPUs at this instant. */
+  /** A slot boundary: the next slot's vCPU takes its CPU at this instant. */
   tick(now: number): void {
     const host = this.host as PolicyHost;
     while (now >= this.slotEnd) {
@@ -111,22 +104,33 @@ export class Arinc653Policy implements SchedulingPolicy {
       this.slotStart = this.slotEnd;
       this.slotEnd = this.slotStart + this.frame[this.slot].durationNs;
     }
-    const owner = this.frame[this.slot].vm;
     for (let pcpu = 0; pcpu < this.running.length; pcpu++) {
       const running = this.running[pcpu];
-      if (running !== null && running.vm !== owner) host.preempt(pcpu);
+      if (running !== null && !this.owns(running)) host.preempt(pcpu);
     }
-    this.wakeIdle();
+    const slot = this.frame[this.slot];
+    const next = slot.vm === null ? undefined : this.runnable.get(`${slot.vm}/${slot.vcpu ?? 0}`);
+    if (next !== undefined) host.wakeIdle(cpuOf(next));
     host.requestTick(this.slotEnd);
   }
 
   snapshot(): unknown {
-    return { policy: this.name, slot: this.slot, slotStart: this.slotStart, slotEnd: this.slotEnd, owner: this.frame[this.slot].vm };
+    const slot = this.frame[this.slot];
+    return { policy: this.name, slot: this.slot, slotStart: this.slotStart, slotEnd: this.slotEnd, owner: slot.vm, vcpu: slot.vcpu ?? 0 };
   }
 
-  private wakeIdle(): void {
-    const host = this.host;
-    if (host === undefined) return;
-    for (let pcpu = 0; pcpu < this.running.length; pcpu++) if (this.running[pcpu] === null) host.wakeIdle(pcpu);
+  private owns(entity: SchedEntity): boolean {
+    const slot = this.frame[this.slot];
+    return slot.vm === entity.vm && (slot.vcpu ?? 0) === (entity.index ?? 0);
   }
+}
+
+function nameOf(entity: SchedEntity): string {
+  return `${entity.vm}/${entity.index ?? 0}`;
+}
+
+/** The one CPU a vCPU runs on under arinc653: its VM's sched.pcpu, else the pool's first CPU. */
+function cpuOf(entity: SchedEntity): number {
+  const pcpu = entity.params.pcpu;
+  return pcpu !== undefined && pcpu >= 0 ? pcpu : 0;
 }

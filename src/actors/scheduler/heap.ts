@@ -8,6 +8,8 @@ import type { SchedEntity } from './policy.js';
 interface Item {
   readonly entity: SchedEntity;
   rank: number;
+  /** Compared after rank, before the key (RTDS: rank = priority level, then = deadline). */
+  then: number;
   index: number;
 }
 
@@ -28,15 +30,16 @@ export class EntityHeap {
   }
 
   /** Inserts the entity, or moves it to its new rank if present. */
-  set(entity: SchedEntity, rank: number): void {
+  set(entity: SchedEntity, rank: number, then = 0): void {
     const existing = this.byKey.get(entity.key);
     if (existing !== undefined) {
       existing.rank = rank;
+      existing.then = then;
       this.up(existing.index);
       this.down(existing.index);
       return;
     }
-    const item: Item = { entity, rank, index: this.items.length };
+    const item: Item = { entity, rank, then, index: this.items.length };
     this.items.push(item);
     this.byKey.set(entity.key, item);
     this.up(item.index);
@@ -48,6 +51,11 @@ export class EntityHeap {
 
   peekRank(): number {
     return this.items.length === 0 ? Number.POSITIVE_INFINITY : this.items[0].rank;
+  }
+
+  /** The second rank of the first entity (Infinity when empty). */
+  peekThen(): number {
+    return this.items.length === 0 ? Number.POSITIVE_INFINITY : this.items[0].then;
   }
 
   pop(): SchedEntity | undefined {
@@ -85,7 +93,7 @@ export class EntityHeap {
   }
 
   private less(a: Item, b: Item): boolean {
-    return a.rank < b.rank || (a.rank === b.rank && a.entity.key < b.entity.key);
+    return a.rank < b.rank || (a.rank === b.rank && (a.then < b.then || (a.then === b.then && a.entity.key < b.entity.key)));
   }
 
   private up(index: number): void {

@@ -4,43 +4,49 @@
  * "Real-Time Multi-Core Virtual Machine Scheduling in Xen", EMSOFT 2014).
  *
  * - Every vCPU is a server with a budget and a period (per VM: `sched.budget`, `sched.period`;
- *   Xen's defaults 4 ms and 10 ms). At each period boundary its budget is refilled and its
- *   deadline moves to the end of the new period.
+ *   Xen's defaults 4 ms and 10 ms). Its periods are aligned to multiples of the period from time
+ *   0 (rt_update_deadline, from a deadline of 0): at each boundary its budget is refilled, its
+ *   priority level reset to 0 and its deadline moved to the end of the new period.
  * - Global EDF: all physical CPUs take from one queue ordered by deadline; a vCPU runs until
  *   its budget is spent (the slice is the budget left), then waits in the depleted queue for its
  *   replenishment.
  * - A vCPU that becomes runnable with an earlier deadline than a running one preempts the
  *   running vCPU with the latest deadline; replenishments do the same.
- * - extratime: a depleted vCPU with extratime may run, after every vCPU with budget, on time
- *   nobody else needs (in deadline order, one quantum at a time).
+ * - extratime (burn_budget): a vCPU with extratime that spends its budget gets a full budget
+ *   again at the next priority level; the run queue is ordered by level, then deadline
+ *   (compare_unit_priority), so extra time goes round the extratime vCPUs a budget at a time.
+ * - Budget burnt: `scheduler.charge` (charging.ts), from Xen's last_start.
  */
+import type { ChargeMode } from '../../core/scenario/schema.js';
+import { chargeable, settle, type Meter } from './charging.js';
 import { EntityHeap } from './heap.js';
 import type { EnqueueReason, Pick, PolicyHost, PolicyOptions, SchedEntity, SchedulingPolicy } from './policy.js';
 
 export const RTDS_DEFAULTS = { budgetNs: 4_000_000, periodNs: 10_000_000 } as const;
 
-interface RtVcpu {
+/**
+ * `startTime` is Xen's last_start: time before it is not charged to the current budget. Set when
+ * the vCPU is picked and when its budget is replenished (rt_update_deadline), so a batch that
+ * ends at a replenishment is charged to the period it ran in, not to the fresh budget.
+ */
+interface RtVcpu extends Meter {
   readonly entity: SchedEntity;
   readonly budgetNs: number;
   readonly periodNs: number;
   readonly extratime: boolean;
+  /** Xen's priority_level: 0 with the period's own budget, +1 for each extra budget. */
+  level: number;
   deadline: number;
   budgetLeft: number;
-  /**
-   * Xen's last_start: time before it is not charged to the current budget. Set when the vCPU is
-   * picked and when its budget is replenished (rt_update_deadline), so a batch that ends at a
-   * replenishment is charged to the period it ran in, not to the fresh budget.
-   */
-  lastStart: number;
   runningOn: number;
-  /** In the run queue, the extra-time queue, or the depleted set (runnable but waiting). */
-  queued: 'run' | 'extra' | 'depleted' | null;
+  /** In the run queue, or the depleted set (runnable but waiting). */
+  queued: 'run' | 'depleted' | null;
 }
 
 export class RtdsPolicy implements SchedulingPolicy {
   readonly name: string = 'rtds';
+  /** By priority level, then deadline. */
   private readonly runq = new EntityHeap();
-  private readonly extraq = new EntityHeap();
   private depleted = 0;
   /** Every known vCPU by its next replenishment (its current deadline). */
   private readonly replenish = new EntityHeap();
@@ -48,12 +54,15 @@ export class RtdsPolicy implements SchedulingPolicy {
   private readonly running: (RtVcpu | null)[] = [];
   private host: PolicyHost | undefined;
 
-  constructor(private readonly options: PolicyOptions) {
+  private readonly chargeMode: ChargeMode;
+
+  constructor(options: PolicyOptions) {
+    this.chargeMode = options.scheduler?.charge ?? 'held';
     for (let pcpu = 0; pcpu < options.pcpus; pcpu++) this.running.push(null);
   }
 
   get waiting(): number {
-    return this.runq.size + this.extraq.size;
+    return this.runq.size;
   }
 
   attach(host: PolicyHost): void {
@@ -65,9 +74,10 @@ export class RtdsPolicy implements SchedulingPolicy {
     if (vcpu === undefined) {
       const budgetNs = entity.params.budgetNs ?? RTDS_DEFAULTS.budgetNs;
       const periodNs = entity.params.periodNs ?? Math.max(RTDS_DEFAULTS.periodNs, budgetNs);
-      vcpu = { entity, budgetNs, periodNs, extratime: entity.params.extratime === 1, deadline: now + periodNs, budgetLeft: budgetNs, lastStart: now, runningOn: -1, queued: null };
+      // Xen's cur_deadline starts at 0: the first rt_update_deadline aligns it to the period.
+      vcpu = { entity, budgetNs, periodNs, extratime: entity.params.extratime === 1, level: 0, deadline: 0, budgetLeft: budgetNs, startTime: now, runningOn: -1, queued: null };
       this.vcpus.set(entity.key, vcpu);
-      this.replenish.set(entity, vcpu.deadline);
+      this.catchUp(vcpu, now);
       this.host?.requestTick(vcpu.deadline);
     }
     return vcpu;
@@ -87,48 +97,40 @@ export class RtdsPolicy implements SchedulingPolicy {
   }
 
   pick(pcpu: number, now: number): Pick | undefined {
-    let entity = this.runq.peek();
-    let extra = false;
-    if (entity === undefined) {
-      entity = this.extraq.peek();
-      extra = true;
-    }
+    const entity = this.runq.peek();
     if (entity === undefined) return undefined;
     const vcpu = this.state(entity, now);
     this.unqueue(vcpu);
     vcpu.runningOn = pcpu;
-    vcpu.lastStart = now;
+    vcpu.startTime = now;
     this.running[pcpu] = vcpu;
-    return { entity, sliceNs: extra ? this.options.quantumNs : Math.max(1, vcpu.budgetLeft) };
+    return { entity, sliceNs: Math.max(1, vcpu.budgetLeft) };
   }
 
+  /** rt_schedule: the runner keeps the CPU if it has budget and nobody queued ranks before it. */
   shouldPreempt(_pcpu: number, current: SchedEntity, now: number): boolean {
     const vcpu = this.state(current, now);
-    if (vcpu.budgetLeft > 0) {
-      const head = this.runq.peek();
-      return head !== undefined && this.runq.peekRank() < vcpu.deadline;
-    }
-    // Depleted: only extra time is left for it, behind everyone with budget.
-    if (!vcpu.extratime) return true;
-    return this.runq.size > 0 || this.extraq.size > 0;
+    if (vcpu.budgetLeft <= 0) return true;
+    return this.runq.size > 0 && this.before(this.runq.peekRank(), this.runq.peekThen(), vcpu);
   }
 
   extend(_pcpu: number, current: SchedEntity, now: number): number {
-    const vcpu = this.state(current, now);
-    return vcpu.budgetLeft > 0 ? vcpu.budgetLeft : this.options.quantumNs;
+    return Math.max(1, this.state(current, now).budgetLeft);
   }
 
   charge(entity: SchedEntity, ranNs: number, now: number): void {
     const vcpu = this.state(entity, now);
     // burn_budget burns now - last_start: the part of this stretch that ran before the last
     // replenishment belonged to the previous period, whose budget is gone.
-    const burnNs = Math.min(ranNs, now - vcpu.lastStart);
-    if (burnNs > 0) vcpu.budgetLeft = Math.max(0, vcpu.budgetLeft - burnNs);
+    this.burn(vcpu, vcpu.runningOn >= 0 ? chargeable(this.chargeMode, vcpu, ranNs, now) : 0);
   }
 
-  leave(pcpu: number): void {
+  leave(pcpu: number, _entity: SchedEntity, now: number): void {
     const vcpu = this.running[pcpu];
-    if (vcpu !== null) vcpu.runningOn = -1;
+    if (vcpu !== null) {
+      if (this.chargeMode === 'held') this.burn(vcpu, settle(vcpu, now));
+      vcpu.runningOn = -1;
+    }
     this.running[pcpu] = null;
   }
 
@@ -158,30 +160,49 @@ export class RtdsPolicy implements SchedulingPolicy {
   snapshot(): unknown {
     return {
       policy: this.name,
-      runQueue: this.runq.sorted().map((item) => ({ id: item.entity.id, deadline: item.rank })),
+      runQueue: this.runq.sorted().map((item) => item.entity.id),
       vcpus: [...this.vcpus.values()]
         .sort((a, b) => a.entity.key - b.entity.key)
-        .map((vcpu) => ({ id: vcpu.entity.id, deadline: vcpu.deadline, budgetLeft: vcpu.budgetLeft })),
+        .map((vcpu) => ({ id: vcpu.entity.id, level: vcpu.level, deadline: vcpu.deadline, budgetLeft: vcpu.budgetLeft })),
     };
   }
 
-  /** rt_update_deadline: move to the period that contains now, with a full budget. */
+  /**
+   * burn_budget: a vCPU that spends its budget is depleted, unless it has extratime: then it
+   * gets a full budget again, one priority level lower.
+   */
+  private burn(vcpu: RtVcpu, ns: number): void {
+    if (ns <= 0) return;
+    vcpu.budgetLeft -= ns;
+    if (vcpu.budgetLeft > 0) return;
+    if (vcpu.extratime) {
+      vcpu.level++;
+      vcpu.budgetLeft = vcpu.budgetNs;
+    } else {
+      vcpu.budgetLeft = 0;
+    }
+  }
+
+  /** compare_unit_priority: does (level, deadline) rank before the vCPU's own? */
+  private before(level: number, deadline: number, vcpu: RtVcpu): boolean {
+    return level < vcpu.level || (level === vcpu.level && deadline < vcpu.deadline);
+  }
+
+  /** rt_update_deadline: move to the period that contains now, with a full budget, at level 0. */
   private catchUp(vcpu: RtVcpu, now: number): void {
     if (now < vcpu.deadline) return;
     const periods = Math.floor((now - vcpu.deadline) / vcpu.periodNs) + 1;
     vcpu.deadline += periods * vcpu.periodNs;
     vcpu.budgetLeft = vcpu.budgetNs;
-    vcpu.lastStart = now;
+    vcpu.level = 0;
+    vcpu.startTime = now;
     this.replenish.set(vcpu.entity, vcpu.deadline);
   }
 
   private insert(vcpu: RtVcpu): void {
     if (vcpu.budgetLeft > 0) {
-      this.runq.set(vcpu.entity, vcpu.deadline);
+      this.runq.set(vcpu.entity, vcpu.level, vcpu.deadline);
       vcpu.queued = 'run';
-    } else if (vcpu.extratime) {
-      this.extraq.set(vcpu.entity, vcpu.deadline);
-      vcpu.queued = 'extra';
     } else {
       this.depleted++;
       vcpu.queued = 'depleted';
@@ -190,30 +211,24 @@ export class RtdsPolicy implements SchedulingPolicy {
 
   private unqueue(vcpu: RtVcpu): void {
     if (vcpu.queued === 'run') this.runq.remove(vcpu.entity.key);
-    else if (vcpu.queued === 'extra') this.extraq.remove(vcpu.entity.key);
     else if (vcpu.queued === 'depleted') this.depleted--;
     vcpu.queued = null;
   }
 
-  /** runq_tickle: an idle CPU takes it; else preempt the latest deadline running, if later than its own. */
+  /** runq_tickle: an idle CPU takes it; else preempt the lowest-priority runner, if below it. */
   private preemptFor(vcpu: RtVcpu): void {
     const host = this.host;
-    if (host === undefined || vcpu.queued === null || vcpu.queued === 'depleted') return;
-    let target = -1;
-    let latest = vcpu.queued === 'run' ? vcpu.deadline : Number.POSITIVE_INFINITY;
+    if (host === undefined || vcpu.queued !== 'run') return;
+    let target: RtVcpu | null = null;
     for (let pcpu = 0; pcpu < this.running.length; pcpu++) {
       const running = this.running[pcpu];
       if (running === null) {
         host.wakeIdle(pcpu);
         return;
       }
-      // A vCPU on extra time ranks after every vCPU with budget.
-      const rank = running.budgetLeft > 0 ? running.deadline : Number.POSITIVE_INFINITY;
-      if (rank > latest || (rank === Number.POSITIVE_INFINITY && vcpu.queued === 'run' && target < 0)) {
-        latest = rank;
-        target = pcpu;
-      }
+      if (target === null || this.before(target.level, target.deadline, running)) target = running;
     }
-    if (target >= 0) host.preempt(target);
+    // target is now the runner that ranks last; preempt it if the new vCPU ranks before it.
+    if (target !== null && this.before(vcpu.level, vcpu.deadline, target)) host.preempt(target.runningOn);
   }
 }

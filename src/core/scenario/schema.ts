@@ -129,6 +129,8 @@ export interface SchedulerSpec {
 export interface FrameSlot {
   readonly vm: string | null;
   readonly durationNs: number;
+  /** The owner's vCPU that runs in the slot (absent: 0). */
+  readonly vcpu?: number;
 }
 
 export interface RunSpec {
@@ -929,6 +931,9 @@ export function scenarioSourceSchema(guests: readonly string[]) {
                     .string({ error: expecting('a VM name') })
                     .meta(meta({ title: 'VM', description: 'The VM that owns the slot; leave it out for an idle slot.' }))
                     .optional(),
+                  vcpu: integer(0, L.vcpus.max - 1)
+                    .meta(meta({ title: 'vCPU', description: "The owner's vCPU that runs in the slot (Xen's schedule entries name one vCPU); default 0." }))
+                    .optional(),
                   duration: duration(L.frameSlotNs.min, L.frameSlotNs.max).meta(meta({ title: 'Duration', description: 'Length of the slot.' })),
                 },
                 'frame slot settings',
@@ -1158,6 +1163,10 @@ function checkParsed(parsed: Parsed): ScenarioIssue[] {
         at: 'value',
       });
     }
+    const owner = parsed.vms.find((vm) => vm.name === slot.vm);
+    if (slot.vcpu !== undefined && owner !== undefined && slot.vcpu >= owner.vcpus) {
+      issues.push({ path: ['scheduler', 'frame', i, 'vcpu'], message: `VM ${quote(owner.name)} has ${owner.vcpus} vCPU(s): vcpu must be below ${owner.vcpus}`, at: 'value' });
+    }
   });
   const budgetDefault = L.rtBudgetNs.default;
   parsed.vms.forEach((vm, i) => {
@@ -1237,7 +1246,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         ? {}
         : { ballooning: { belowFraction: p.host.ballooning.below, stepPages: p.host.ballooning.step, intervalNs: p.host.ballooning.interval } }),
     },
-    scheduler: resolveScheduler(p.scheduler, p.vms.map((vm) => vm.name)),
+    scheduler: resolveScheduler(p.scheduler, p.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus }))),
     run: { timeNs: p.run.time, instructions: p.run.instructions, checkpointEvery: p.run.checkpointEvery, smpQuantumNs: p.run.smpQuantum },
     costs,
     vms: p.vms.map((vm, i): VmSpec => {
@@ -1287,7 +1296,7 @@ function usesParameter(policy: PolicyName, parameter: keyof typeof POLICY_PARAME
 }
 
 /** The scheduler section with the defaults of the chosen policy's parameters written out. */
-function resolveScheduler(s: ParsedScheduler, vmNames: readonly string[]): SchedulerSpec {
+function resolveScheduler(s: ParsedScheduler, vms: readonly FrameVm[]): SchedulerSpec {
   const spec: { -readonly [K in keyof SchedulerSpec]: SchedulerSpec[K] } = { policy: s.policy, quantumNs: s.quantum };
   const uses = (parameter: keyof typeof POLICY_PARAMETERS): boolean => usesParameter(s.policy, parameter);
   if (s.timeslice !== undefined || uses('timesliceNs')) spec.timesliceNs = s.timeslice ?? L.timesliceNs.default;
@@ -1298,8 +1307,8 @@ function resolveScheduler(s: ParsedScheduler, vmNames: readonly string[]): Sched
   if (s.minGranularity !== undefined || uses('minGranularityNs')) spec.minGranularityNs = s.minGranularity ?? L.minGranularityNs.default;
   if (s.charge !== undefined || uses('charge')) spec.charge = s.charge ?? 'held';
   if (s.capEnforcement !== undefined || uses('capEnforcement')) spec.capEnforcement = s.capEnforcement ?? 'park';
-  if (s.frame !== undefined) spec.frame = s.frame.map((slot) => ({ vm: slot.vm ?? null, durationNs: slot.duration }));
-  else if (s.policy === 'arinc653') spec.frame = defaultFrame(vmNames, s.quantum);
+  if (s.frame !== undefined) spec.frame = s.frame.map((slot) => ({ vm: slot.vm ?? null, durationNs: slot.duration, ...(slot.vcpu === undefined ? {} : { vcpu: slot.vcpu }) }));
+  else if (s.policy === 'arinc653') spec.frame = defaultFrame(vms, s.quantum);
   return spec;
 }
 
@@ -1308,9 +1317,14 @@ export function defaultTick(timesliceNs: number): number {
   return timesliceNs < 3 * MS ? timesliceNs : Math.floor(timesliceNs / 3);
 }
 
-/** arinc653's default major frame: one slot of a quantum per VM, in order. */
-function defaultFrame(vmNames: readonly string[], quantumNs: number): FrameSlot[] {
-  return vmNames.map((name) => ({ vm: name, durationNs: quantumNs }));
+interface FrameVm {
+  readonly name: string;
+  readonly vcpus: number;
+}
+
+/** arinc653's default major frame: one slot of a quantum per vCPU, VM by VM, in order. */
+function defaultFrame(vms: readonly FrameVm[], quantumNs: number): FrameSlot[] {
+  return vms.flatMap((vm) => Array.from({ length: vm.vcpus }, (_, vcpu) => ({ vm: vm.name, durationNs: quantumNs, ...(vcpu === 0 ? {} : { vcpu }) })));
 }
 
 /**
@@ -1326,7 +1340,7 @@ export function withPolicy(scenario: Scenario, policy: PolicyName): Scenario {
   const old = scenario.scheduler;
   const given = <T>(value: T | undefined, parameter: keyof typeof POLICY_PARAMETERS, fallback: T): T | undefined =>
     value === undefined || (usesParameter(old.policy, parameter) && value === fallback) ? undefined : value;
-  const names = scenario.vms.map((vm) => vm.name);
+  const names = scenario.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus }));
   const frameGiven =
     old.frame !== undefined &&
     !(old.policy === 'arinc653' && JSON.stringify(old.frame) === JSON.stringify(defaultFrame(names, old.quantumNs)));
@@ -1341,7 +1355,7 @@ export function withPolicy(scenario: Scenario, policy: PolicyName): Scenario {
     minGranularity: given(old.minGranularityNs, 'minGranularityNs', L.minGranularityNs.default),
     charge: given(old.charge, 'charge', 'held'),
     capEnforcement: given(old.capEnforcement, 'capEnforcement', 'park'),
-    frame: frameGiven ? old.frame?.map((slot) => ({ ...(slot.vm === null ? {} : { vm: slot.vm }), duration: slot.durationNs })) : undefined,
+    frame: frameGiven ? old.frame?.map((slot) => ({ ...(slot.vm === null ? {} : { vm: slot.vm }), duration: slot.durationNs, ...(slot.vcpu === undefined ? {} : { vcpu: slot.vcpu }) })) : undefined,
   };
   return deepFreeze({
     ...scenario,
@@ -1404,7 +1418,7 @@ function schedulerToSource(s: SchedulerSpec): Record<string, unknown> {
     ...(s.minGranularityNs === undefined ? {} : { minGranularity: s.minGranularityNs }),
     ...(s.charge === undefined ? {} : { charge: s.charge }),
     ...(s.capEnforcement === undefined ? {} : { capEnforcement: s.capEnforcement }),
-    ...(s.frame === undefined ? {} : { frame: s.frame.map((slot) => ({ ...(slot.vm === null ? {} : { vm: slot.vm }), duration: slot.durationNs })) }),
+    ...(s.frame === undefined ? {} : { frame: s.frame.map((slot) => ({ ...(slot.vm === null ? {} : { vm: slot.vm }), duration: slot.durationNs, ...(slot.vcpu === undefined ? {} : { vcpu: slot.vcpu }) })) }),
   };
 }
 
