@@ -278,3 +278,33 @@ describe('credit2 (xen/common/sched/credit2.c)', () => {
     weights.forEach((weight, index) => expect(Math.abs(result.cpuNs[index] / total / (weight / weightTotal) - 1), `w${index}`).toBeLessThan(0.02));
   });
 });
+
+describe('what burns credit or budget (scheduler.charge)', () => {
+  /** A guest that exits every 2 us of work (a port write: exit, 2 us of emulation, entry). */
+  const exiting = () => vmSpec('exits', { kind: 'inline', source: '_start:\n        movi r1, 2\nloop:\n        work 2000\n        out 0x80, r1\n        jmp loop\n', line: 1 }, { sched: { weight: 256, cap: 0 } });
+  /** Each VM's time holding the CPU (from dispatch to leaving it), over the run. */
+  const held = (result: ReturnType<typeof run>, endNs: number) => ['exits', 'hog'].map((name) => result.intervals.filter((i) => i.src === `vm/${name}/vcpu/0`).reduce((sum, i) => sum + i.end - i.start, 0) / endNs);
+
+  it.each(['credit', 'credit2', 'cfs'] as const)('burn_credits (now - start_time), %s: the time a vCPU holds the CPU burns its credit, exits included; `charge: guest` counts guest instructions only', (policy) => {
+    // Weights 1:3. Held time charged: the exiting VM holds the CPU a quarter of the time. Guest
+    // time charged: its exits (more than half its time) are free, and it holds the CPU longer.
+    const endNs = 1_000 * MS;
+    const scheduler = (charge: 'held' | 'guest'): SchedulerSpec => ({ policy, quantumNs: MS, timesliceNs: 30 * MS, ratelimitNs: MS, runqueueSize: 0, latencyNs: 6 * MS, minGranularityNs: 750 * US, charge });
+    const vms = () => [exiting(), vm('hog', 'cpu-bound', { weight: 768 })];
+    const [exitsHeld, hogHeld] = held(run(setup(vms(), scheduler('held'), endNs, 1, {})), endNs);
+    expect(Math.abs(exitsHeld / (exitsHeld + hogHeld) - 0.25)).toBeLessThan(0.03);
+    const [exitsGuest] = held(run(setup(vms(), scheduler('guest'), endNs, 1, {})), endNs);
+    expect(exitsGuest).toBeGreaterThan(0.35);
+  });
+
+  it('burn_budget, rtds: a 3/10 ms server holds the CPU 3 ms per period, exits included', () => {
+    const endNs = 1_000 * MS;
+    const server = { budgetNs: 3 * MS, periodNs: 10 * MS, extratime: 0 };
+    const vms = [vmSpec('exits', exiting().guest, { sched: { weight: 256, cap: 0, ...server } }), vm('hog', 'cpu-bound', server)];
+    const [exitsHeld] = held(run(setup(vms, { policy: 'rtds', quantumNs: MS }, endNs, 1, {})), endNs);
+    expect(exitsHeld).toBeLessThanOrEqual(0.301);
+    expect(exitsHeld).toBeGreaterThan(0.29);
+    const [exitsGuest] = held(run(setup(vms, { policy: 'rtds', quantumNs: MS, charge: 'guest' }, endNs, 1, {})), endNs);
+    expect(exitsGuest).toBeGreaterThan(0.5);
+  });
+});

@@ -14,15 +14,18 @@
  *   (1 ms scaled by weight; EEVDF's eligibility plays the same part).
  * - One run queue shared by all physical CPUs (Linux has one per CPU plus load balancing; a
  *   single queue is the ideal those balance towards).
+ * - What counts as running is `scheduler.charge` (charging.ts): by default all the time the vCPU
+ *   holds the CPU, as update_curr charges everything since exec_start.
  */
-import type { SchedulerSpec } from '../../core/scenario/schema.js';
+import type { ChargeMode, SchedulerSpec } from '../../core/scenario/schema.js';
+import { chargeable, settle, type Meter } from './charging.js';
 import { EntityHeap } from './heap.js';
 import type { EnqueueReason, Pick, PolicyHost, PolicyOptions, SchedEntity, SchedulingPolicy } from './policy.js';
 
 const NICE_0_WEIGHT = 256;
 const WAKEUP_GRANULARITY_NS = 1_000_000;
 
-interface CfsVcpu {
+interface CfsVcpu extends Meter {
   readonly entity: SchedEntity;
   readonly weight: number;
   /** Virtual runtime, in weighted ns (fractions kept). */
@@ -34,6 +37,7 @@ export class CfsPolicy implements SchedulingPolicy {
   readonly name: string = 'cfs';
   private readonly latencyNs: number;
   private readonly minGranularityNs: number;
+  private readonly chargeMode: ChargeMode;
   private readonly queue = new EntityHeap();
   private readonly vcpus = new Map<number, CfsVcpu>();
   private readonly running: (CfsVcpu | null)[] = [];
@@ -45,6 +49,7 @@ export class CfsPolicy implements SchedulingPolicy {
     const scheduler: Partial<SchedulerSpec> = options.scheduler ?? {};
     this.latencyNs = scheduler.latencyNs ?? 6_000_000;
     this.minGranularityNs = scheduler.minGranularityNs ?? 750_000;
+    this.chargeMode = scheduler.charge ?? 'held';
     for (let pcpu = 0; pcpu < options.pcpus; pcpu++) this.running.push(null);
   }
 
@@ -59,7 +64,7 @@ export class CfsPolicy implements SchedulingPolicy {
   private state(entity: SchedEntity): CfsVcpu {
     let vcpu = this.vcpus.get(entity.key);
     if (vcpu === undefined) {
-      vcpu = { entity, weight: entity.params.weight ?? NICE_0_WEIGHT, vruntime: this.minVruntime, runningOn: -1 };
+      vcpu = { entity, weight: entity.params.weight ?? NICE_0_WEIGHT, vruntime: this.minVruntime, runningOn: -1, startTime: 0 };
       this.vcpus.set(entity.key, vcpu);
     }
     return vcpu;
@@ -81,10 +86,11 @@ export class CfsPolicy implements SchedulingPolicy {
     if (vcpu !== undefined && this.queue.remove(entity.key)) this.queuedWeight -= vcpu.weight;
   }
 
-  pick(pcpu: number): Pick | undefined {
+  pick(pcpu: number, now: number): Pick | undefined {
     const entity = this.queue.pop();
     if (entity === undefined) return undefined;
     const vcpu = this.state(entity);
+    vcpu.startTime = now;
     this.queuedWeight -= vcpu.weight;
     vcpu.runningOn = pcpu;
     this.running[pcpu] = vcpu;
@@ -101,15 +107,23 @@ export class CfsPolicy implements SchedulingPolicy {
     return this.sliceFor(this.state(current));
   }
 
-  charge(entity: SchedEntity, ranNs: number): void {
+  charge(entity: SchedEntity, ranNs: number, now: number): void {
     const vcpu = this.state(entity);
-    vcpu.vruntime += (ranNs * NICE_0_WEIGHT) / vcpu.weight;
+    this.advance(vcpu, vcpu.runningOn >= 0 ? chargeable(this.chargeMode, vcpu, ranNs, now) : ranNs);
+  }
+
+  private advance(vcpu: CfsVcpu, ns: number): void {
+    if (ns <= 0) return;
+    vcpu.vruntime += (ns * NICE_0_WEIGHT) / vcpu.weight;
     this.updateMin();
   }
 
-  leave(pcpu: number): void {
+  leave(pcpu: number, _entity: SchedEntity, now: number): void {
     const vcpu = this.running[pcpu];
-    if (vcpu !== null) vcpu.runningOn = -1;
+    if (vcpu !== null) {
+      if (this.chargeMode === 'held') this.advance(vcpu, settle(vcpu, now));
+      vcpu.runningOn = -1;
+    }
     this.running[pcpu] = null;
   }
 
