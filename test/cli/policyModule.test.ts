@@ -145,7 +145,7 @@ describe('a run with a policy module', () => {
     expect(eventLines(cfsText).slice(0, at + 1)).toEqual(eventLines(original).slice(0, at + 1));
     expect(eventLines(cfsText)).not.toEqual(eventLines(original));
     const forkHeader = readLog(cfsText).header.fork as { scenario: { scheduler: Record<string, unknown> } };
-    expect(forkHeader.scenario.scheduler).toEqual({ policy: 'cfs', quantum: 500_000, latency: 6_000_000, minGranularity: 750_000 });
+    expect(forkHeader.scenario.scheduler).toEqual({ policy: 'cfs', quantum: 500_000, latency: 6_000_000, minGranularity: 750_000, charge: 'held' });
     expect(cli(['replay', cfs]).code).toBe(0);
     // Inspect's re-execution (restore) makes the fork's change at the fork's point too.
     const after = eventLines(cfsText).length - 5;
@@ -237,7 +237,7 @@ describe('a run with a policy module', () => {
     expect(cli(['run', scenario, '--policy', 'cfs', '--quiet', '--log', log]).code).toBe(0);
     const header = readLog(readFileSync(log, 'utf8')).header;
     expect(header.policy).toBeUndefined();
-    expect((header.scenario as { scheduler: Record<string, unknown> }).scheduler).toEqual({ policy: 'cfs', quantum: 500_000, latency: 6_000_000, minGranularity: 750_000 });
+    expect((header.scenario as { scheduler: Record<string, unknown> }).scheduler).toEqual({ policy: 'cfs', quantum: 500_000, latency: 6_000_000, minGranularity: 750_000, charge: 'held' });
     expect(cli(['replay', log])).toMatchObject({ code: 0, stderr: '' });
     expect(cli(['inspect', log, '--at', '50']).code).toBe(0);
   });
