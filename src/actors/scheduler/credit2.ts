@@ -81,6 +81,8 @@ interface Runqueue {
   /** Every vCPU assigned to it, in assignment order (Xen's rqd->svc). */
   readonly members: Credit2Vcpu[];
   maxWeight: number;
+  /** Its vCPUs running or runnable (kept as they change: read at every wake-up). */
+  load: number;
   /** Round-robin start for placing vCPUs on its CPUs (Xen's pick_bias). */
   bias: number;
 }
@@ -117,7 +119,7 @@ export class Credit2Policy implements SchedulingPolicy {
     const size = scheduler.runqueueSize === undefined || scheduler.runqueueSize === 0 ? options.pcpus : scheduler.runqueueSize;
     for (let pcpu = 0; pcpu < options.pcpus; pcpu++) {
       const index = Math.floor(pcpu / size);
-      if (this.runqs[index] === undefined) this.runqs.push({ index, pcpus: [], queue: [], members: [], maxWeight: 1, bias: 0 });
+      if (this.runqs[index] === undefined) this.runqs.push({ index, pcpus: [], queue: [], members: [], maxWeight: 1, load: 0, bias: 0 });
       this.runqs[index].pcpus.push(pcpu);
       this.runqOf.push(index);
       this.running.push(null);
@@ -153,7 +155,7 @@ export class Credit2Policy implements SchedulingPolicy {
   enqueue(entity: SchedEntity, now: number, reason: EnqueueReason = 'wake'): void {
     const vcpu = this.state(entity);
     if (vcpu.queued) return;
-    vcpu.runnable = true;
+    this.setActivity(vcpu, true, vcpu.runningOn);
     // csched2_unit_wake / csched2_unit_insert: a vCPU that (re)joins goes to the least loaded run queue.
     if (reason !== 'preempt' && reason !== 'yield') this.resPick(vcpu);
     const budget = this.budgets.get(entity.vm);
@@ -169,7 +171,7 @@ export class Credit2Policy implements SchedulingPolicy {
     const vcpu = this.vcpus.get(entity.key);
     if (vcpu === undefined) return;
     this.unqueue(vcpu);
-    vcpu.runnable = false;
+    this.setActivity(vcpu, false, vcpu.runningOn);
     const budget = this.budgets.get(entity.vm);
     if (budget !== undefined) {
       const index = budget.parked.indexOf(vcpu);
@@ -185,8 +187,7 @@ export class Credit2Policy implements SchedulingPolicy {
     if (vcpu === null || !vcpu.queued || vcpu.runq !== runq.index) vcpu = this.candidate(runq, pcpu, IDLE_CREDIT_NS);
     if (vcpu === null) return undefined;
     this.unqueue(vcpu);
-    vcpu.runnable = false;
-    vcpu.runningOn = pcpu;
+    this.setActivity(vcpu, false, pcpu);
     vcpu.startTime = now;
     vcpu.tickledCpu = -1;
     if (vcpu.pcpu >= 0 && vcpu.pcpu !== pcpu) vcpu.credit += MIGRATE_COMPENSATION_NS;
@@ -226,7 +227,7 @@ export class Credit2Policy implements SchedulingPolicy {
     const running = this.running[pcpu];
     if (running !== null) {
       if (this.chargeMode === 'held') this.burn(running.vcpu, settle(running.vcpu, now));
-      running.vcpu.runningOn = -1;
+      this.setActivity(running.vcpu, running.vcpu.runnable, -1);
     }
     this.running[pcpu] = null;
   }
@@ -347,15 +348,27 @@ export class Credit2Policy implements SchedulingPolicy {
     this.count--;
   }
 
+  /** Sets whether the vCPU is runnable and where it runs, keeping its run queue's load. */
+  private setActivity(vcpu: Credit2Vcpu, runnable: boolean, runningOn: number): void {
+    const before = vcpu.runnable || vcpu.runningOn >= 0;
+    vcpu.runnable = runnable;
+    vcpu.runningOn = runningOn;
+    const after = runnable || runningOn >= 0;
+    if (before !== after && vcpu.runq >= 0) this.runqs[vcpu.runq].load += after ? 1 : -1;
+  }
+
   /** _runq_assign / _runq_deassign with update_max_weight. */
   private assign(vcpu: Credit2Vcpu, runq: Runqueue): void {
     if (vcpu.runq === runq.index) return;
+    const active = vcpu.runnable || vcpu.runningOn >= 0 ? 1 : 0;
     if (vcpu.runq >= 0) {
       const old = this.runqs[vcpu.runq];
       old.members.splice(old.members.indexOf(vcpu), 1);
       old.maxWeight = old.members.reduce((max, member) => Math.max(max, member.weight), 1);
+      old.load -= active;
     }
     vcpu.runq = runq.index;
+    runq.load += active;
     runq.members.push(vcpu);
     runq.maxWeight = Math.max(runq.maxWeight, vcpu.weight);
     if (vcpu.pcpu < 0 || this.runqOf[vcpu.pcpu] !== runq.index) {
@@ -366,9 +379,7 @@ export class Credit2Policy implements SchedulingPolicy {
 
   /** A run queue's load: its vCPUs running or runnable (Xen: a decaying average of the same). */
   private load(runq: Runqueue): number {
-    let load = 0;
-    for (const vcpu of runq.members) if (vcpu.runnable || vcpu.runningOn >= 0) load++;
-    return load;
+    return runq.load;
   }
 
   /** csched2_res_pick: the least loaded run queue (its own on a tie). */
