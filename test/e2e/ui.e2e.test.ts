@@ -103,6 +103,39 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
     await ui?.close();
   });
 
+  it('opens on the demo paused at its first trapped instruction, explained in English and Portuguese', async () => {
+    await page.goto(ui.url);
+    await page.waitForSelector('body[data-intro="trap"]', { timeout: 20_000 });
+    const events = readLog(readFileSync(demoLog, 'utf8')).events;
+    const firstTrap = events.find((event) => event.type === 'exit.privileged' || event.type === 'exit.io');
+    expect(firstTrap?.type).toBe('exit.privileged');
+    expect(await seqShown(page)).toBe(firstTrap?.seq);
+    expect(await page.getAttribute('body', 'data-playing')).not.toBe('true');
+    expect(await page.textContent('#intro')).toMatch(/first trapped instruction.*Press space/);
+    expect(await page.getAttribute('#explain-text', 'data-type')).toBe('exit.privileged');
+    expect(await page.textContent('#explain-text')).toMatch(/privileged instruction csrw in kernel mode.*trap and emulate/);
+    expect(await page.getAttribute('#explain-concept', 'href')).toBe('docs/concepts.md#3-trap-and-emulate-full-virtualization');
+    await page.click('#explain-concept');
+    await page.waitForSelector('#concept-dialog[open]');
+    expect(await page.textContent('#concept-body')).toMatch(/^## 3\. Trap-and-emulate/);
+    await page.click('#concept-dialog button');
+    await page.selectOption('#lang', 'pt-BR');
+    expect(await page.textContent('#intro')).toMatch(/primeira instrução interceptada.*Tecle espaço/);
+    expect(await page.textContent('#explain-text')).toMatch(/instrução privilegiada csrw em modo núcleo.*trap-and-emulate/);
+    expect(await page.textContent('#explain-concept')).toBe('Trap-and-emulate (virtualização total)');
+    await page.screenshot({ path: join(OUT, 'ui-intro-pt-BR.png') });
+    await page.selectOption('#lang', 'en');
+    // Play is one key; n jumps to the next exit.
+    await page.keyboard.press('n');
+    const nextExit = events.find((event) => event.seq > (firstTrap?.seq ?? 0) && event.type.startsWith('exit.'));
+    expect(await seqShown(page)).toBe(nextExit?.seq);
+    await page.keyboard.press(' ');
+    expect(await page.getAttribute('body', 'data-playing')).toBe('true');
+    await page.keyboard.press(' ');
+    expect(await page.getAttribute('body', 'data-playing')).toBe('false');
+    await page.screenshot({ path: join(OUT, 'ui-intro.png') });
+  }, 60_000);
+
   it('runs the demo in the page, shows every console, pauses, steps back ten events to the state inspect gives', async () => {
     await page.goto(ui.url);
     await page.selectOption('#scenario', 'demo');

@@ -94,6 +94,23 @@ const en = {
   vm: 'virtual machine',
   defaultSeed: "scenario's",
   defaultPolicy: "scenario's",
+  whatHappened: 'What just happened',
+  concept: 'Concept',
+  keysHelp: 'Keys: space play/pause, ← → step one event, n next exit.',
+  tours: 'Guided tours',
+  tourPrev: 'Back',
+  tourNext: 'Next',
+  tourClose: 'End the tour',
+  tourStep: 'step',
+  conceptFrom: 'From docs/concepts.md',
+  close: 'Close',
+  nextExit: 'next exit',
+  nextExitTitle: 'Jump to the next VM exit (n)',
+  introTrap:
+    'A VM running: the demo is paused at its first trapped instruction. The guest kernel of VM {vm} ran a privileged instruction and the CPU left the guest for the monitor. Press space (or ▶) to play, and watch the physical CPUs: each coloured bar is a vCPU running, each tick on top an exit to the monitor.',
+  noEvent: 'Nothing yet: the cursor is before the first event.',
+  noData: 'no data',
+  seqLabel: 'event',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -187,6 +204,23 @@ const ptBR: Record<MessageKey, string> = {
   vm: 'máquina virtual',
   defaultSeed: 'do cenário',
   defaultPolicy: 'do cenário',
+  whatHappened: 'O que acabou de acontecer',
+  concept: 'Conceito',
+  keysHelp: 'Teclas: espaço reproduz/pausa, ← → um evento, n próxima saída.',
+  tours: 'Visitas guiadas',
+  tourPrev: 'Voltar',
+  tourNext: 'Próximo',
+  tourClose: 'Encerrar a visita',
+  tourStep: 'passo',
+  conceptFrom: 'De docs/concepts.md',
+  close: 'Fechar',
+  nextExit: 'próxima saída',
+  nextExitTitle: 'Ir para a próxima saída de VM (n)',
+  introTrap:
+    'Uma VM executando: a demonstração está pausada na primeira instrução interceptada. O núcleo do convidado da VM {vm} executou uma instrução privilegiada e a CPU saiu do convidado para o monitor. Tecle espaço (ou ▶) para reproduzir e observe os processadores físicos: cada barra colorida é um vCPU executando, cada marca em cima uma saída para o monitor.',
+  noEvent: 'Nada ainda: o cursor está antes do primeiro evento.',
+  noData: 'sem dados',
+  seqLabel: 'evento',
 };
 
 /** Lifecycle state names (libvirt's vocabulary for VMs) as the page shows them. */
@@ -246,8 +280,8 @@ export function onLanguage(listener: () => void): void {
   listeners.push(listener);
 }
 
-export function t(key: MessageKey): string {
-  return MESSAGES[current][key];
+export function t(key: MessageKey, params: Readonly<Record<string, string | number>> = {}): string {
+  return MESSAGES[current][key].replace(/\{(\w+)\}/g, (all, name: string) => (name in params ? String(params[name]) : all));
 }
 
 export function stateName(state: string, of: 'vm' | 'vcpu' | 'device' = 'vm'): string {

@@ -18,6 +18,9 @@ import { EventList } from './views/eventList.js';
 import { Charts } from './views/charts.js';
 import type { WorkerReply, WorkerRequest } from './worker/protocol.js';
 import { EMPTY_STATE } from '../../src/replay/fold/state.js';
+import { explain } from './learn/explain.js';
+import { CONCEPTS, sectionText, type ConceptId } from './learn/concepts.js';
+import CONCEPTS_MD from '../../docs/concepts.md?raw';
 
 const EXAMPLES = import.meta.glob('../../examples/*.yaml', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 
@@ -57,6 +60,11 @@ class App {
   private lastFrame = 0;
   private status: { key: MessageKey; detail: string } = { key: 'statusIdle', detail: '' };
   private readonly scenarios = new Map<string, string>();
+  /** The first run of the page: pause at the first trapped instruction and say what to watch. */
+  private intro: { pending: boolean; scannedTo: number; vm: string } | null = null;
+  /** What the explanation panel shows now (seq and language), to redraw it only when it changes. */
+  private explained = '';
+  private concept: ConceptId = 'hypervisor';
 
   private readonly timeline = new Timeline($('timeline'), (timeNs) => this.goToTime(timeNs));
   private readonly cards = new VmCards($('vms'));
@@ -76,6 +84,11 @@ class App {
     const scenario = params.get('scenario');
     if (log !== null) void this.loadUrl(log);
     else if (scenario !== null) void this.addScenarioUrl(scenario);
+    else {
+      // No file named: a VM running at once (the demo, paused at its first trap).
+      this.intro = { pending: true, scannedTo: 0, vm: '' };
+      this.startRun(false);
+    }
     requestAnimationFrame((now) => this.frame(now));
   }
 
@@ -133,6 +146,11 @@ class App {
     $('step-forward').addEventListener('click', () => this.pause(() => this.goTo(this.cursorSeq + 1)));
     $('to-start').addEventListener('click', () => this.pause(() => this.goTo(0)));
     $('to-end').addEventListener('click', () => this.pause(() => this.goTo((this.run?.count ?? 0) - 1)));
+    $('next-exit').addEventListener('click', () => this.pause(() => this.nextExit()));
+    $('explain-concept').addEventListener('click', (event) => {
+      event.preventDefault();
+      this.openConcept();
+    });
     $<HTMLSelectElement>('speed').addEventListener('change', () => {
       this.speedNs = Number($<HTMLSelectElement>('speed').value);
     });
@@ -189,6 +207,75 @@ class App {
       else this.play();
     } else if (event.key === 'ArrowLeft') this.pause(() => this.goTo(this.cursorSeq - 1));
     else if (event.key === 'ArrowRight') this.pause(() => this.goTo(this.cursorSeq + 1));
+    else if (event.key === 'n' && !event.ctrlKey && !event.metaKey && !event.altKey) this.pause(() => this.nextExit());
+  }
+
+  /** Moves the cursor to the next VM exit after it (the end when there is none yet). */
+  private nextExit(): void {
+    const run = this.run;
+    if (run === undefined) return;
+    for (let seq = this.cursorSeq + 1; seq < run.count; seq++) {
+      if (run.typeOf(seq).startsWith('exit.')) return this.goTo(seq);
+    }
+    this.goTo(run.count - 1);
+  }
+
+  private openConcept(): void {
+    const concept = CONCEPTS[this.concept];
+    $('concept-title').textContent = concept.title[language()];
+    $('concept-anchor').textContent = `docs/concepts.md#${concept.slug}`;
+    $('concept-body').textContent = sectionText(CONCEPTS_MD, concept.slug);
+    const dialog = $<HTMLDialogElement>('concept-dialog');
+    if (!dialog.open) dialog.showModal();
+  }
+
+  /** The first run: once the first trapped instruction (a privileged instruction or port I/O) is read, stop there. */
+  private watchForIntro(run: RunData): void {
+    const intro = this.intro;
+    if (intro === null || !intro.pending) return;
+    for (let seq = intro.scannedTo; seq < run.count; seq++) {
+      const type = run.typeOf(seq);
+      if (type === 'exit.privileged' || type === 'exit.io') {
+        intro.pending = false;
+        intro.vm = run.vms[run.vmOf(seq)] ?? '';
+        this.goTo(seq);
+        this.showIntro();
+        return;
+      }
+    }
+    intro.scannedTo = run.count;
+  }
+
+  private showIntro(): void {
+    const node = $('intro');
+    const intro = this.intro;
+    node.hidden = intro === null || intro.pending;
+    if (intro !== null && !intro.pending) node.textContent = t('introTrap', { vm: intro.vm });
+    document.body.dataset.intro = intro !== null && !intro.pending ? 'trap' : '';
+  }
+
+  private renderExplanation(): void {
+    const run = this.run;
+    const key = `${run?.name ?? ''}:${this.cursorSeq}:${language()}`;
+    if (key === this.explained) return;
+    this.explained = key;
+    const node = $('explain-text');
+    const link = $<HTMLAnchorElement>('explain-concept');
+    if (run === undefined || this.cursorSeq < 0 || this.cursorSeq >= run.count) {
+      node.textContent = t('noEvent');
+      this.concept = 'hypervisor';
+    } else {
+      const event = run.event(this.cursorSeq);
+      const explained = explain(event, language());
+      node.textContent = explained.text;
+      node.dataset.seq = String(this.cursorSeq);
+      node.dataset.type = event.type;
+      this.concept = explained.concept;
+    }
+    const concept = CONCEPTS[this.concept];
+    link.textContent = concept.title[language()];
+    link.href = `docs/concepts.md#${concept.slug}`;
+    link.dataset.concept = this.concept;
   }
 
   private translate(): void {
@@ -207,6 +294,8 @@ class App {
     this.charts.invalidate(true);
     this.timeline.redraw();
     this.showStatus();
+    this.showIntro();
+    this.explained = '';
     this.invalidate();
   }
 
@@ -257,6 +346,7 @@ class App {
     }
     this.travel?.update();
     this.filtered?.update();
+    this.watchForIntro(run);
     if (run.vms.length !== $<HTMLSelectElement>('filter-vm').options.length - 2) this.fillVmFilter();
     this.list.invalidate();
     this.timeline.invalidate();
@@ -276,13 +366,15 @@ class App {
     this.invalidate();
   }
 
-  private startRun(): void {
+  private startRun(autoplay = true): void {
     const name = $<HTMLSelectElement>('scenario').value;
     const text = this.scenarios.get(name);
     if (text === undefined) return;
     const seedText = $<HTMLInputElement>('seed').value.trim();
     const policy = $<HTMLSelectElement>('policy').value;
+    if (autoplay) this.intro = null;
     const run = this.reset(`${name}.yaml`, true);
+    this.showIntro();
     const worker = new Worker(new URL('./worker/simWorker.ts', import.meta.url), { type: 'module' });
     this.worker = worker;
     this.running = true;
@@ -313,7 +405,7 @@ class App {
       ...(policy === '' ? {} : { policy }),
     };
     worker.postMessage(request);
-    this.play();
+    if (autoplay) this.play();
   }
 
   private workerDone(): void {
@@ -344,7 +436,9 @@ class App {
   }
 
   private async loadStream(name: string, stream: ReadableStream<Uint8Array>): Promise<void> {
+    this.intro = null;
     const run = this.reset(name, false);
+    this.showIntro();
     this.setStatus('statusLoading', name);
     const decoder = new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>;
     const reader = stream.pipeThrough(decoder).getReader();
@@ -496,6 +590,7 @@ class App {
     const seqText = this.cursorSeq < 0 ? '—' : String(this.cursorSeq);
     $('position').textContent = `${t('position')} ${seqText} ${t('of')} ${count} · ${t('time')} ${formatNs(Math.round(this.cursorTime))}${this.state.ended !== null ? ` · ${t('ended')} (${this.state.ended})` : ''}`;
     document.body.dataset.count = String(count);
+    this.renderExplanation();
     $('event-count').textContent = `${this.filtered?.length ?? 0} ${t('shown')}`;
     if (run === undefined) return;
     this.timeline.setCursor(this.cursorSeq, this.cursorTime);

@@ -8,7 +8,8 @@ import { EXIT_REASONS, type VmState } from '../../../src/core/events.js';
 import type { InspectState, VmView } from '../../../src/replay/fold/state.js';
 import type { RunData } from '../store/runData.js';
 import { formatNs } from '../store/format.js';
-import { modeName, stateName, t } from '../i18n.js';
+import { language, modeName, stateName, t } from '../i18n.js';
+import { translateReason } from '../learn/reasons.js';
 import { vmColor } from './colors.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -130,7 +131,7 @@ export class VmCards {
   private update(card: Card, run: RunData, index: number, vm: VmView | undefined, state: InspectState): void {
     const vmState: VmState = vm?.state ?? 'defined';
     card.root.dataset.state = vm === undefined ? '' : vmState;
-    card.stateBadge.textContent = vm === undefined ? '—' : stateName(vmState, 'vm') + (vm.endReason !== null ? `: ${vm.endReason}` : '');
+    card.stateBadge.textContent = vm === undefined ? '—' : stateName(vmState, 'vm') + (vm.endReason !== null ? `: ${translateReason(vm.endReason, language())}` : '');
     card.stateBadge.className = `badge state-${vm === undefined ? 'none' : vmState}`;
     card.meta.textContent = vm === undefined ? '' : `${t('guest')} ${vm.guest} · ${t('memory')} ${vm.memoryBytes / 1024} KiB`;
     for (const [nodeState, group] of card.nodes) {

@@ -1,0 +1,121 @@
+/**
+ * The learner's texts, under Node: every event type of src/core/events.ts has a "what just
+ * happened" text in English and Brazilian Portuguese, linked to a section that exists in
+ * docs/concepts.md; every reason sentence in src/ has a translation key, and every reason the
+ * bundled scenarios produce is translated.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Simulation } from '../../src/actors/simulation.js';
+import { EVENT_TYPES, type SimEvent } from '../../src/core/events.js';
+import { loadScenario } from '../../src/core/scenario/load.js';
+import { BUNDLED_GUEST_NAMES } from '../../src/guests/index.js';
+import { CONCEPTS, headingSlugs, sectionText } from '../../web/src/learn/concepts.js';
+import { explain, explainedTypes } from '../../web/src/learn/explain.js';
+import { matchReason, REASON_TEMPLATES, templateFor, translateReason } from '../../web/src/learn/reasons.js';
+import { reasonSkeletons } from './reasonSources.js';
+
+const CONCEPTS_MD = readFileSync('docs/concepts.md', 'utf8');
+/** The bundled examples a test can run in a second or so each (the long sweeps left out). */
+const QUICK_EXAMPLES = readdirSync('examples')
+  .filter((name) => name.endsWith('.yaml') && !['mixed.yaml', 'overhead.yaml'].includes(name))
+  .sort();
+
+function runEvents(name: string): SimEvent[] {
+  const events: SimEvent[] = [];
+  const scenario = loadScenario(readFileSync(join('examples', name), 'utf8'), { file: name, guests: BUNDLED_GUEST_NAMES });
+  new Simulation({ scenario, sink: (event) => events.push(event) }).run();
+  return events;
+}
+
+const EVENTS = QUICK_EXAMPLES.flatMap(runEvents);
+
+/** Any field of the data reads as 0: renders a type no bundled run produced, without a hand-written sample. */
+const ZEROS = new Proxy({}, { get: (_target, key) => (key === Symbol.toPrimitive ? () => 0 : 0) });
+
+describe('"what just happened"', () => {
+  it('has a text for every event type in both languages (types from src/core/events.ts)', () => {
+    expect(EVENT_TYPES.length).toBeGreaterThan(50);
+    for (const lang of ['en', 'pt-BR'] as const) expect(EVENT_TYPES.filter((type) => !explainedTypes(lang).includes(type)), lang).toEqual([]);
+    // The event log's documentation lists the same types (docs/event-log.md), so none is explained from a stale list.
+    const documented = new Set([...readFileSync('docs/event-log.md', 'utf8').matchAll(/`([a-z]+\.[a-z-]+)`/g)].map((match) => match[1]));
+    expect(EVENT_TYPES.filter((type) => !documented.has(type))).toEqual([]);
+  });
+
+  it('renders every type: from the bundled runs where they occur, from empty data otherwise', () => {
+    const seen = new Map<string, SimEvent>();
+    for (const event of EVENTS) if (!seen.has(event.type)) seen.set(event.type, event);
+    expect(seen.size).toBeGreaterThan(35);
+    for (const type of EVENT_TYPES) {
+      const event = seen.get(type) ?? ({ seq: 0, t: 0, src: 'vm/x/vcpu/0', type, data: ZEROS } as unknown as SimEvent);
+      const en = explain(event, 'en');
+      const pt = explain(event, 'pt-BR');
+      for (const text of [en.text, pt.text]) {
+        expect(text.length, type).toBeGreaterThan(20);
+        expect(text, type).not.toMatch(/undefined|NaN|\[object/);
+      }
+      expect(pt.text, type).not.toBe(en.text);
+      expect(pt.concept).toBe(en.concept);
+    }
+  });
+
+  it('tells the first trap of the demo in the words of the issue, in both languages', () => {
+    const demo = runEvents('demo.yaml');
+    const io = demo.find((event) => event.type === 'exit.io' && event.data.port === 0x3f8) as SimEvent;
+    expect(explain(io, 'en').text).toMatch(/wrote the character '.' to its console with out\. In a VM this instruction is privileged, so the CPU left the guest \(a VM exit, reason io\).*trap and emulate/);
+    expect(explain(io, 'pt-BR').text).toMatch(/escreveu o caractere '.' em seu console com out\. .*saída de VM, motivo io.*trap-and-emulate/);
+    expect(explain(io, 'en').concept).toBe('trap');
+  });
+
+  it('links every concept to a section that exists in docs/concepts.md', () => {
+    const slugs = headingSlugs(CONCEPTS_MD);
+    for (const [id, concept] of Object.entries(CONCEPTS)) {
+      expect(slugs.has(concept.slug), `${id}: #${concept.slug}`).toBe(true);
+      expect(sectionText(CONCEPTS_MD, concept.slug).length, id).toBeGreaterThan(200);
+    }
+    expect(headingSlugs('## 7. I/O and interrupts\n### `hlt`: blocking and waking')).toEqual(new Set(['7-io-and-interrupts', 'hlt-blocking-and-waking']));
+  });
+});
+
+describe('every reason translated', () => {
+  it('has a key for every reason sentence written in src/ (read from the source)', () => {
+    const sources = reasonSkeletons(process.cwd());
+    expect(sources.length).toBeGreaterThan(30);
+    const missing = sources.filter((source) => templateFor(source.skeleton) === undefined).map((source) => `${source.where}: ${source.skeleton}`);
+    expect(missing).toEqual([]);
+    // Each template is matched back from an instance of it, and its Portuguese is not the English.
+    for (const source of sources) {
+      const instance = source.skeleton.replace(/\{\}/g, '7');
+      expect(matchReason(instance)?.key, instance).toBe(templateFor(source.skeleton)?.key);
+      expect(translateReason(instance, 'pt-BR'), instance).not.toBe(instance);
+    }
+  });
+
+  it('translates every reason the bundled scenarios produce, parameters included', () => {
+    const reasons = new Set<string>();
+    for (const event of EVENTS) {
+      const data = event.data as { reason?: unknown };
+      if (typeof data.reason === 'string' && !['wake', 'start', 'preempt', 'resume', 'idle', 'time', 'instructions', 'stopped'].includes(data.reason)) reasons.add(data.reason);
+    }
+    expect(reasons.size).toBeGreaterThan(3);
+    for (const reason of reasons) {
+      expect(matchReason(reason), reason).not.toBeNull();
+      expect(translateReason(reason, 'pt-BR'), reason).not.toBe(reason);
+      expect(translateReason(reason, 'en')).toBe(reason);
+    }
+    expect(translateReason("read of guest-physical address 0x3fff0000 outside the VM's memory (EPT violation)", 'pt-BR')).toBe(
+      'leitura do endereço físico do convidado 0x3fff0000 fora da memória da VM (violação de EPT)',
+    );
+    expect(translateReason('a VM that is shutoff cannot shutdown', 'pt-BR')).toBe('uma VM que está desligada não pode desligar');
+    expect(translateReason('triple fault: #GP in user mode with no handler installed', 'pt-BR')).toBe('falta tripla: #GP em modo usuário sem tratador instalado');
+    expect(translateReason("transmit buffer: guest-physical address 0x10 is outside the VM's memory", 'pt-BR')).toBe(
+      'buffer de transmissão: o endereço físico do convidado 0x10 está fora da memória da VM',
+    );
+  });
+
+  it('has one template per key', () => {
+    expect(new Set(REASON_TEMPLATES.map((template) => template.key)).size).toBe(REASON_TEMPLATES.length);
+    expect(new Set(REASON_TEMPLATES.map((template) => template.en)).size).toBe(REASON_TEMPLATES.length);
+  });
+});
