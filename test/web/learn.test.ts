@@ -15,6 +15,10 @@ import { CONCEPTS, headingSlugs, sectionText } from '../../web/src/learn/concept
 import { explain, explainedTypes } from '../../web/src/learn/explain.js';
 import { matchReason, REASON_TEMPLATES, templateFor, translateReason } from '../../web/src/learn/reasons.js';
 import { reasonSkeletons } from './reasonSources.js';
+import { RunData } from '../../web/src/store/runData.js';
+import { chartsOf, type BarChart } from '../../web/src/views/chartData.js';
+import { resolveScenario, runScenario } from '../../web/src/worker/runScenario.js';
+import { setLanguage } from '../../web/src/i18n.js';
 
 const CONCEPTS_MD = readFileSync('docs/concepts.md', 'utf8');
 /** The bundled examples a test can run in a second or so each (the long sweeps left out). */
@@ -117,5 +121,33 @@ describe('every reason translated', () => {
   it('has one template per key', () => {
     expect(new Set(REASON_TEMPLATES.map((template) => template.key)).size).toBe(REASON_TEMPLATES.length);
     expect(new Set(REASON_TEMPLATES.map((template) => template.en)).size).toBe(REASON_TEMPLATES.length);
+  });
+});
+
+async function indexedRun(name: string): Promise<RunData> {
+  const chunks: string[] = [];
+  await runScenario(resolveScenario(readFileSync(`examples/${name}.yaml`, 'utf8'), `${name}.yaml`), undefined, { log: (text) => chunks.push(text), yieldNow: async () => true });
+  const run = new RunData(`${name}.jsonl`);
+  run.ingest(chunks.join(''));
+  run.close();
+  return run;
+}
+
+describe('empty data', () => {
+  it('shows "no data" / "sem dados" for the wake-up latency of a VM that never woke, never 0', async () => {
+    // In the demo no vCPU ever sleeps (they are preempted, never woken); in the smp example some do.
+    const demo = await indexedRun('demo');
+    const smp = await indexedRun('smp');
+    for (const lang of ['en', 'pt-BR'] as const) {
+      setLanguage(lang);
+      const latency = (run: RunData) => chartsOf(run).find((chart) => chart.title === 'chartLatency') as BarChart;
+      const never = latency(demo);
+      expect(never.rows.length).toBe(4);
+      expect(never.rows.map((row) => row.values.map(never.format))).toEqual(never.rows.map(() => Array(3).fill(lang === 'en' ? 'no data' : 'sem dados')));
+      const woke = latency(smp).rows.filter((row) => row.values.some((value) => !Number.isNaN(value)));
+      expect(woke.length).toBeGreaterThan(0);
+      for (const row of woke) for (const value of row.values) expect(latency(smp).format(value)).toMatch(/^\d[\d.,]* [nµm]?s$/);
+    }
+    setLanguage('en');
   });
 });

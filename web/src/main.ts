@@ -360,7 +360,7 @@ class App {
     run.close();
     document.body.dataset.count = String(run.count);
     document.body.dataset.finished = 'true';
-    this.setStatus(key, `${run.header === undefined ? '' : (run.header.scenario as { name?: string }).name ?? ''} · ${run.count} events · ${formatNs(run.endTime)}${run.warnings.length > 0 ? ' · ' + run.warnings.join('; ') : ''}`);
+    this.setStatus(key, `${run.header === undefined ? '' : (run.header.scenario as { name?: string }).name ?? ''} · ${run.count} ${t('eventsWord')} · ${formatNs(run.endTime)}${run.warnings.length > 0 ? ' · ' + run.warnings.join('; ') : ''}`);
     this.charts.set(run, this.metrics);
     this.timeline.invalidate();
     this.invalidate();
