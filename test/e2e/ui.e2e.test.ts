@@ -17,10 +17,14 @@ import { readLog } from '../../src/core/log/reader.js';
 import { openLog } from '../../src/replay/index.js';
 import type { InspectState } from '../../src/replay/fold/state.js';
 import { startUi, type UiServer } from '../../src/cli/ui.js';
+import { RunData } from '../../web/src/store/runData.js';
+import { TOURS } from '../../web/src/learn/tours.js';
 
 const CHROMIUM = process.env.VMMSIM_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const OUT = resolve('test-output/e2e');
+/** The tours' screenshots: docs/images/tours with VMMSIM_DOCS_SCREENSHOTS=1 (to refresh docs/ui.md's), else beside the others. */
+const TOUR_SHOTS = process.env.VMMSIM_DOCS_SCREENSHOTS === '1' ? resolve('docs/images/tours') : join(OUT, 'tours');
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -57,6 +61,13 @@ function inspectAt(log: string, seq: number): InspectState {
   if (result.code === 0) return (JSON.parse(result.stdout) as { state: InspectState }).state;
   expect(result.stderr).toMatch(/unknown command/);
   return openLog(log).stateAt(seq);
+}
+
+/** The top of the page (controls, the tour and explanation, the physical CPUs): what a tour step is about, in a small PNG. */
+async function shootTop(page: Page, path: string): Promise<void> {
+  await page.evaluate('window.scrollTo(0, 0)');
+  const bottom = await page.evaluate("Math.ceil(document.querySelector('#timeline').getBoundingClientRect().bottom) + 8");
+  await page.screenshot({ path, clip: { x: 0, y: 0, width: 1280, height: Number(bottom) } });
 }
 
 async function seqShown(page: Page): Promise<number> {
@@ -135,6 +146,49 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
     expect(await page.getAttribute('body', 'data-playing')).toBe('false');
     await page.screenshot({ path: join(OUT, 'ui-intro.png') });
   }, 60_000);
+
+  it('takes every guided tour to its end, each step at the event the tour names, in English and Portuguese', async () => {
+    mkdirSync(TOUR_SHOTS, { recursive: true });
+    await page.setViewportSize({ width: 1280, height: 760 });
+    await page.goto(ui.url);
+    const logs = new Map<string, RunData>();
+    const runOf = (scenario: string) => {
+      const cached = logs.get(scenario);
+      if (cached !== undefined) return cached;
+      const path = scenario.startsWith('tour-') ? `web/tours/${scenario.slice(5)}.yaml` : `examples/${scenario}.yaml`;
+      const run = new RunData(`${scenario}.jsonl`);
+      run.ingest(readFileSync(logRun(path, scenario), 'utf8'));
+      run.close();
+      logs.set(scenario, run);
+      return run;
+    };
+    for (const tour of TOURS) {
+      await page.click(`.tour-start[data-tour="${tour.id}"]`);
+      const seen = new Map<string, RunData>();
+      for (const [index, step] of tour.steps.entries()) {
+        if (index > 0) await page.click('#tour-next');
+        await page.waitForSelector(`body[data-tour-step="${index}"][data-tour-ready="true"]`, { timeout: 20_000 });
+        // The page moved the cursor to the event the tour names in the CLI's log of the same scenario.
+        seen.set(step.scenario, runOf(step.scenario));
+        const expected = step.at({ run: runOf(step.scenario), runs: seen });
+        expect(await seqShown(page), `${tour.id} step ${index + 1}`).toBe(expected);
+        expect(await page.getAttribute('#explain-text', 'data-seq')).toBe(String(expected));
+        expect(await page.textContent('#tour-progress')).toBe(`step ${index + 1} of ${tour.steps.length}`);
+        expect(await page.textContent('#tour-text')).toBe(step.text.en({ run: runOf(step.scenario), runs: seen }, expected));
+        await shootTop(page, join(TOUR_SHOTS, `${tour.id}-${index + 1}-en.png`));
+        await page.selectOption('#lang', 'pt-BR');
+        expect(await page.textContent('#tour-text')).toBe(step.text['pt-BR']({ run: runOf(step.scenario), runs: seen }, expected));
+        expect(await page.textContent('#tour-progress')).toBe(`passo ${index + 1} de ${tour.steps.length}`);
+        await shootTop(page, join(TOUR_SHOTS, `${tour.id}-${index + 1}-pt-BR.png`));
+        await page.selectOption('#lang', 'en');
+      }
+      expect(await page.isDisabled('#tour-next')).toBe(true);
+      await page.click('#tour-close');
+      expect(await page.isHidden('#tour')).toBe(true);
+    }
+    await page.setViewportSize({ width: 1440, height: 1000 });
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
 
   it('runs the demo in the page, shows every console, pauses, steps back ten events to the state inspect gives', async () => {
     await page.goto(ui.url);

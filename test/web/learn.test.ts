@@ -19,6 +19,7 @@ import { RunData } from '../../web/src/store/runData.js';
 import { chartsOf, type BarChart } from '../../web/src/views/chartData.js';
 import { resolveScenario, runScenario } from '../../web/src/worker/runScenario.js';
 import { setLanguage } from '../../web/src/i18n.js';
+import { TOURS } from '../../web/src/learn/tours.js';
 
 const CONCEPTS_MD = readFileSync('docs/concepts.md', 'utf8');
 /** The bundled examples a test can run in a second or so each (the long sweeps left out). */
@@ -60,6 +61,8 @@ describe('"what just happened"', () => {
         expect(text, type).not.toMatch(/undefined|NaN|\[object/);
       }
       expect(pt.text, type).not.toBe(en.text);
+      // Portuguese contracts "em o", "de o", "a o" before the vCPU's name.
+      expect(pt.text, type).not.toMatch(/\b(em|de|a) o vCPU/);
       expect(pt.concept).toBe(en.concept);
     }
   });
@@ -149,5 +152,50 @@ describe('empty data', () => {
       for (const row of woke) for (const value of row.values) expect(latency(smp).format(value)).toMatch(/^\d[\d.,]* [nµm]?s$/);
     }
     setLanguage('en');
+  });
+});
+
+describe('guided tours', () => {
+  it('finds the event of every step of every tour in its scenario, and tells it in both languages', async () => {
+    const runs = new Map<string, RunData>();
+    const load = async (name: string) => {
+      const cached = runs.get(name);
+      if (cached !== undefined) return cached;
+      const path = name.startsWith('tour-') ? `web/tours/${name.slice(5)}.yaml` : `examples/${name}.yaml`;
+      const chunks: string[] = [];
+      await runScenario(resolveScenario(readFileSync(path, 'utf8'), `${name}.yaml`), undefined, { log: (text) => chunks.push(text), yieldNow: async () => true });
+      const run = new RunData(`${name}.jsonl`);
+      run.ingest(chunks.join(''));
+      run.close();
+      runs.set(name, run);
+      return run;
+    };
+    expect(TOURS.map((tour) => tour.id)).toEqual(['trap', 'para', 'isolation', 'types', 'scheduling']);
+    for (const tour of TOURS) {
+      const seen = new Map<string, RunData>();
+      let previous = -1;
+      for (const [index, step] of tour.steps.entries()) {
+        const run = await load(step.scenario);
+        seen.set(step.scenario, run);
+        const seq = step.at({ run, runs: seen });
+        expect(seq, `${tour.id} step ${index + 1}`).toBeGreaterThanOrEqual(0);
+        // Steps over one scenario go forward in it.
+        if (index > 0 && tour.steps[index - 1].scenario === step.scenario) expect(seq, `${tour.id} step ${index + 1}`).toBeGreaterThan(previous);
+        previous = seq;
+        for (const lang of ['en', 'pt-BR'] as const) {
+          const text = step.text[lang]({ run, runs: seen }, seq);
+          expect(text.length).toBeGreaterThan(40);
+          expect(text, `${tour.id} ${index + 1} ${lang}`).not.toMatch(/undefined|NaN|\?|""/);
+        }
+      }
+    }
+    // The paravirtualization tour compares two VMs with the same output and far fewer exits.
+    const paraRun = await load('tour-para');
+    const lines = (vm: string) => paraRun.consoleSeqs[paraRun.vms.indexOf(vm)].map((seq) => paraRun.consoleText(seq)).filter((line) => line.startsWith('task'));
+    // The same lines; their order depends on where the timer ticks fall, which differs with the exits' costs.
+    expect(lines('para').sort()).toEqual(lines('full').sort());
+    expect(lines('para').length).toBe(4);
+    const exits = (vm: string) => paraRun.exitsByVm[paraRun.vms.indexOf(vm)].reduce((a, b) => a + b, 0);
+    expect(exits('para') * 5).toBeLessThan(exits('full'));
   });
 });

@@ -20,9 +20,12 @@ import type { WorkerReply, WorkerRequest } from './worker/protocol.js';
 import { EMPTY_STATE } from '../../src/replay/fold/state.js';
 import { explain } from './learn/explain.js';
 import { CONCEPTS, sectionText, type ConceptId } from './learn/concepts.js';
+import { TOURS, type Tour } from './learn/tours.js';
 import CONCEPTS_MD from '../../docs/concepts.md?raw';
 
 const EXAMPLES = import.meta.glob('../../examples/*.yaml', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+/** The guided tours' own scenarios (web/tours/NAME.yaml, listed as tour-NAME). */
+const TOUR_SCENARIOS = import.meta.glob('../tours/*.yaml', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 
 /** Playback speeds: virtual ns per wall-clock second. */
 const SPEEDS: readonly { readonly ns: number; readonly label: string }[] = [
@@ -58,13 +61,18 @@ class App {
   private logChars = 0;
   private renderScheduled = false;
   private lastFrame = 0;
-  private status: { key: MessageKey; detail: string } = { key: 'statusIdle', detail: '' };
+  private status: { key: MessageKey; detail: string | (() => string) } = { key: 'statusIdle', detail: '' };
   private readonly scenarios = new Map<string, string>();
   /** The first run of the page: pause at the first trapped instruction and say what to watch. */
   private intro: { pending: boolean; scannedTo: number; vm: string } | null = null;
   /** What the explanation panel shows now (seq and language), to redraw it only when it changes. */
   private explained = '';
   private concept: ConceptId = 'hypervisor';
+  /** The scenario the run shown was made from (a tour re-runs its scenario only when another is shown). */
+  private runScenario: string | undefined;
+  /** Resolved when the run in the worker completes (tours wait for it). */
+  private finished: { run: RunData; resolve: (run: RunData) => void }[] = [];
+  private tour: { tour: Tour; step: number; seq: number; runs: Map<string, RunData> } | null = null;
 
   private readonly timeline = new Timeline($('timeline'), (timeNs) => this.goToTime(timeNs));
   private readonly cards = new VmCards($('vms'));
@@ -87,7 +95,7 @@ class App {
     else {
       // No file named: a VM running at once (the demo, paused at its first trap).
       this.intro = { pending: true, scannedTo: 0, vm: '' };
-      this.startRun(false);
+      this.startRun({ autoplay: false });
     }
     requestAnimationFrame((now) => this.frame(now));
   }
@@ -95,7 +103,7 @@ class App {
   // ---- setup ---------------------------------------------------------------------------------
 
   private fillScenarios(): void {
-    const entries = Object.entries(EXAMPLES)
+    const entries = [...Object.entries(EXAMPLES), ...Object.entries(TOUR_SCENARIOS).map(([path, text]) => [path.replace(/([^/]*)$/, 'tour-$1'), text] as const)]
       .map(([path, text]) => [path.replace(/^.*\//, '').replace(/\.yaml$/, ''), text] as const)
       .sort(([a], [b]) => (a === 'demo' ? -1 : b === 'demo' ? 1 : a.localeCompare(b)));
     for (const [name, text] of entries) this.scenarios.set(name, text);
@@ -129,6 +137,9 @@ class App {
   private bind(): void {
     $('scenario').addEventListener('change', () => this.scenarioChanged());
     $('run').addEventListener('click', () => (this.running ? this.stopWorker() : this.startRun()));
+    $('tour-next').addEventListener('click', () => void this.tourStep(+1));
+    $('tour-prev').addEventListener('click', () => void this.tourStep(-1));
+    $('tour-close').addEventListener('click', () => this.endTour());
     $('open-log').addEventListener('click', () => $<HTMLInputElement>('log-file').click());
     $<HTMLInputElement>('log-file').addEventListener('change', () => {
       const file = $<HTMLInputElement>('log-file').files?.[0];
@@ -295,6 +306,8 @@ class App {
     this.timeline.redraw();
     this.showStatus();
     this.showIntro();
+    this.fillTours();
+    this.renderTour();
     this.explained = '';
     this.invalidate();
   }
@@ -360,20 +373,30 @@ class App {
     run.close();
     document.body.dataset.count = String(run.count);
     document.body.dataset.finished = 'true';
-    this.setStatus(key, `${run.header === undefined ? '' : (run.header.scenario as { name?: string }).name ?? ''} · ${run.count} ${t('eventsWord')} · ${formatNs(run.endTime)}${run.warnings.length > 0 ? ' · ' + run.warnings.join('; ') : ''}`);
+    // A function, so a change of language re-words it.
+    this.setStatus(key, () => `${run.header === undefined ? '' : (run.header.scenario as { name?: string }).name ?? ''} · ${run.count} ${t('eventsWord')} · ${formatNs(run.endTime)}${run.warnings.length > 0 ? ' · ' + run.warnings.join('; ') : ''}`);
     this.charts.set(run, this.metrics);
     this.timeline.invalidate();
     this.invalidate();
+    const waiting = this.finished.filter((entry) => entry.run === run);
+    this.finished = this.finished.filter((entry) => entry.run !== run);
+    for (const entry of waiting) entry.resolve(run);
   }
 
-  private startRun(autoplay = true): void {
+  private startRun(options: { autoplay?: boolean; name?: string } = {}): RunData | undefined {
+    const autoplay = options.autoplay ?? true;
+    if (options.name !== undefined) {
+      $<HTMLSelectElement>('scenario').value = options.name;
+      this.scenarioChanged();
+    }
     const name = $<HTMLSelectElement>('scenario').value;
     const text = this.scenarios.get(name);
-    if (text === undefined) return;
+    if (text === undefined) return undefined;
     const seedText = $<HTMLInputElement>('seed').value.trim();
     const policy = $<HTMLSelectElement>('policy').value;
     if (autoplay) this.intro = null;
     const run = this.reset(`${name}.yaml`, true);
+    this.runScenario = seedText === '' && policy === '' ? name : undefined;
     this.showIntro();
     const worker = new Worker(new URL('./worker/simWorker.ts', import.meta.url), { type: 'module' });
     this.worker = worker;
@@ -406,6 +429,80 @@ class App {
     };
     worker.postMessage(request);
     if (autoplay) this.play();
+    return run;
+  }
+
+  /** Resolves once `run` is complete (at once if it is). */
+  private whenFinished(run: RunData): Promise<RunData> {
+    if (run.finished) return Promise.resolve(run);
+    return new Promise((resolve) => this.finished.push({ run, resolve }));
+  }
+
+  // ---- guided tours --------------------------------------------------------------------------
+
+  private fillTours(): void {
+    const list = $('tour-list');
+    list.replaceChildren(
+      ...TOURS.map((tour) => {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'tour-start';
+        button.dataset.tour = tour.id;
+        button.textContent = tour.title[language()];
+        button.addEventListener('click', () => void this.startTour(tour));
+        return button;
+      }),
+    );
+  }
+
+  private async startTour(tour: Tour): Promise<void> {
+    this.intro = null;
+    this.showIntro();
+    this.tour = { tour, step: -1, seq: -1, runs: new Map() };
+    await this.tourStep(+1);
+  }
+
+  /** Moves the tour a step (+1 or -1): runs the step's scenario if another run is shown, then moves the cursor. */
+  private async tourStep(delta: number): Promise<void> {
+    const current = this.tour;
+    if (current === null) return;
+    const index = Math.max(0, Math.min(current.tour.steps.length - 1, current.step + delta));
+    const step = current.tour.steps[index];
+    current.step = index;
+    document.body.dataset.tourReady = 'false';
+    this.renderTour();
+    let run = this.run;
+    if (run === undefined || this.runScenario !== step.scenario) run = this.startRun({ autoplay: false, name: step.scenario });
+    if (run === undefined) return;
+    run = await this.whenFinished(run);
+    if (this.tour !== current || current.step !== index) return;
+    current.runs.set(step.scenario, run);
+    current.seq = step.at({ run, runs: current.runs });
+    this.pause(() => this.goTo(current.seq < 0 ? run.count - 1 : current.seq));
+    document.body.dataset.tourReady = 'true';
+    this.renderTour();
+  }
+
+  private endTour(): void {
+    this.tour = null;
+    this.renderTour();
+  }
+
+  private renderTour(): void {
+    const current = this.tour;
+    const panel = $('tour');
+    panel.hidden = current === null;
+    document.body.dataset.tour = current?.tour.id ?? '';
+    document.body.dataset.tourStep = String(current?.step ?? -1);
+    if (current === null) return;
+    const step = current.tour.steps[current.step];
+    const run = current.runs.get(step.scenario);
+    $('tour-title').textContent = current.tour.title[language()];
+    $('tour-progress').textContent = `${t('tourStep')} ${current.step + 1} ${t('of')} ${current.tour.steps.length}`;
+    const ready = document.body.dataset.tourReady === 'true';
+    $('tour-text').textContent = run === undefined || !ready ? '…' : step.text[language()]({ run, runs: current.runs }, current.seq);
+    $<HTMLButtonElement>('tour-prev').disabled = current.step === 0;
+    $<HTMLButtonElement>('tour-next').disabled = current.step === current.tour.steps.length - 1;
   }
 
   private workerDone(): void {
@@ -437,6 +534,7 @@ class App {
 
   private async loadStream(name: string, stream: ReadableStream<Uint8Array>): Promise<void> {
     this.intro = null;
+    this.runScenario = undefined;
     const run = this.reset(name, false);
     this.showIntro();
     this.setStatus('statusLoading', name);
@@ -486,14 +584,15 @@ class App {
     this.setStatus('statusError', message);
   }
 
-  private setStatus(key: MessageKey, detail: string): void {
+  private setStatus(key: MessageKey, detail: string | (() => string)): void {
     this.status = { key, detail };
     this.showStatus();
   }
 
   private showStatus(): void {
     const node = $('status');
-    node.textContent = `${t(this.status.key)}${this.status.detail === '' ? '' : ': ' + this.status.detail}`;
+    const detail = typeof this.status.detail === 'function' ? this.status.detail() : this.status.detail;
+    node.textContent = `${t(this.status.key)}${detail === '' ? '' : ': ' + detail}`;
     node.dataset.kind = this.status.key;
   }
 

@@ -408,7 +408,9 @@ export interface Explained {
 export function explain(event: SimEvent, lang: Lang): Explained {
   const entry = TABLE[event.type] as Explanation<EventType> | undefined;
   if (entry === undefined) throw new RangeError(`no explanation for event type '${event.type}'`);
-  const text = entry[lang](event.data as never, whoOf(event.src, lang));
+  let text = entry[lang](event.data as never, whoOf(event.src, lang));
+  // Portuguese contracts a preposition with the article of the vCPU's name: "em o vCPU" is "no vCPU".
+  if (lang === 'pt-BR') text = text.replace(/\b(em|de|a) o (vCPU)/g, (_all, preposition: string, noun: string) => `${{ em: 'no', de: 'do', a: 'ao' }[preposition]} ${noun}`);
   // A sentence starts with a capital letter even when it starts with a vCPU's name.
   return { text: text.charAt(0).toUpperCase() + text.slice(1), concept: entry.concept };
 }
