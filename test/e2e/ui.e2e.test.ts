@@ -8,7 +8,7 @@
  * Skipped, saying so, where /usr/bin/chromium is absent (apt-get install -y chromium); CI
  * installs it (.ci/run).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,18 @@ async function shootTop(page: Page, path: string): Promise<void> {
   await page.evaluate('window.scrollTo(0, 0)');
   const bottom = await page.evaluate("Math.ceil(document.querySelector('#timeline').getBoundingClientRect().bottom) + 8");
   await page.screenshot({ path, clip: { x: 0, y: 0, width: 1280, height: Number(bottom) } });
+}
+
+/** The editor's text (CodeMirror's document, through its view). */
+async function editorText(page: Page): Promise<string> {
+  return (await page.evaluate("document.querySelector('#editor').editorView.state.doc.toString()")) as string;
+}
+
+/** Replaces the editor's text as typing would (select all, insert). */
+async function setEditorText(page: Page, text: string): Promise<void> {
+  await page.click('#editor .cm-content');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(text);
 }
 
 async function seqShown(page: Page): Promise<number> {
@@ -189,6 +201,53 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
     await page.setViewportSize({ width: 1440, height: 1000 });
     expect(pageErrors).toEqual([]);
   }, 120_000);
+
+  it("edits a VM's guest in the editor and re-runs it in the worker; broken YAML shows its error at its line", async () => {
+    await page.goto(ui.url);
+    await page.waitForSelector('body[data-intro="trap"]', { timeout: 20_000 });
+    await page.click('#editor-details summary');
+    await page.waitForSelector('#editor .cm-content');
+    const original = readFileSync('examples/demo.yaml', 'utf8');
+    expect(await editorText(page)).toBe(original);
+    // The pv VM runs the ticker guest instead of hello-pv.
+    const edited = original.replace('guest: hello-pv', 'guest: ticker');
+    await setEditorText(page, edited);
+    expect(await editorText(page)).toBe(edited);
+    await page.click('#run-edited');
+    await page.waitForSelector('body[data-finished="true"]', { timeout: 20_000 });
+    await page.click('#to-end');
+    const pvConsole = (await page.locator('.vm-card[data-vm="pv"] .console').textContent()) ?? '';
+    expect(pvConsole).toContain('ticker: idle in hlt, woken by the timer');
+    expect(pvConsole).not.toContain('hello-pv');
+    // The same run as the CLI's of the edited file.
+    const path = join(OUT, 'demo-ticker.yaml');
+    writeFileSync(path, edited);
+    const cliEvents = readLog(readFileSync(logRun(path, 'demo-ticker'), 'utf8')).events;
+    expect(Number(await page.getAttribute('body', 'data-count'))).toBe(cliEvents.length);
+    await page.screenshot({ path: join(OUT, 'ui-editor-run.png') });
+
+    // Broken YAML (an unclosed flow mapping on line 25) and a bad value (line 31): each at its line, as vmmsim run reports them.
+    const lines = original.split('\n');
+    const paramsLine = lines.findIndex((line) => line.includes('ROUNDS: 3')) + 1;
+    const broken = original.replace('params: { ROUNDS: 3,', 'params: { ROUNDS: 3,,,').replace('memory: 16KiB\n    guest: rogue-memory', 'memory: lots\n    guest: rogue-memory');
+    writeFileSync(path, broken);
+    const cliError = cli(['run', path, '--quiet']);
+    expect(cliError.code).toBe(2);
+    await setEditorText(page, broken);
+    await page.waitForSelector('#editor-errors li', { timeout: 5_000 });
+    const errorLines = await page.locator('#editor-errors li').evaluateAll((items) => items.map((item) => Number((item as unknown as { dataset: { line: string } }).dataset.line)));
+    const cliLines = [...cliError.stderr.matchAll(/demo-ticker\.yaml:(\d+):\d+:/g)].map((match) => Number(match[1]));
+    expect(errorLines.length).toBeGreaterThan(0);
+    expect(errorLines).toEqual(cliLines);
+    expect(errorLines[0]).toBe(paramsLine);
+    // CodeMirror marks the line in its gutter and underlines it.
+    await page.waitForSelector('.cm-lint-marker-error');
+    expect(await page.locator('.cm-lintRange-error').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(OUT, 'ui-editor-error.png') });
+    await setEditorText(page, original);
+    await page.waitForFunction("document.querySelectorAll('#editor-errors li').length === 0");
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 
   it('runs the demo in the page, shows every console, pauses, steps back ten events to the state inspect gives', async () => {
     await page.goto(ui.url);

@@ -110,6 +110,11 @@ const en = {
     'A VM running: the demo is paused at its first trapped instruction. The guest kernel of VM {vm} ran a privileged instruction and the CPU left the guest for the monitor. Press space (or ▶) to play, and watch the physical CPUs: each coloured bar is a vCPU running, each tick on top an exit to the monitor.',
   noEvent: 'Nothing yet: the cursor is before the first event.',
   noData: 'no data',
+  editScenario: 'Edit the scenario (YAML)',
+  editorHelp: "Edit, then Run (or Ctrl-Enter). Completion: Ctrl-Space. Errors show at their line, checked as vmmsim run checks them and against the scenario's JSON Schema.",
+  editorLabel: 'Scenario YAML',
+  runEdited: 'Run this scenario',
+  line: 'line',
   eventsWord: 'events',
   seqLabel: 'event',
 } as const;
@@ -221,6 +226,11 @@ const ptBR: Record<MessageKey, string> = {
     'Uma VM executando: a demonstração está pausada na primeira instrução interceptada. O núcleo do convidado da VM {vm} executou uma instrução privilegiada e a CPU saiu do convidado para o monitor. Tecle espaço (ou ▶) para reproduzir e observe os processadores físicos: cada barra colorida é um vCPU executando, cada marca em cima uma saída para o monitor.',
   noEvent: 'Nada ainda: o cursor está antes do primeiro evento.',
   noData: 'sem dados',
+  editScenario: 'Editar o cenário (YAML)',
+  editorHelp: 'Edite e depois Executar (ou Ctrl-Enter). Completar: Ctrl-Espaço. Os erros aparecem na sua linha, verificados como o vmmsim run verifica e pelo JSON Schema do cenário.',
+  editorLabel: 'YAML do cenário',
+  runEdited: 'Executar este cenário',
+  line: 'linha',
   eventsWord: 'eventos',
   seqLabel: 'evento',
 };

@@ -21,6 +21,8 @@ import { EMPTY_STATE } from '../../src/replay/fold/state.js';
 import { explain } from './learn/explain.js';
 import { CONCEPTS, sectionText, type ConceptId } from './learn/concepts.js';
 import { TOURS, type Tour } from './learn/tours.js';
+import { ScenarioEditor } from './views/editor.js';
+import type { ScenarioDiagnostic } from '../../src/core/scenario/load.js';
 import CONCEPTS_MD from '../../docs/concepts.md?raw';
 
 const EXAMPLES = import.meta.glob('../../examples/*.yaml', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
@@ -78,6 +80,7 @@ class App {
   private readonly cards = new VmCards($('vms'));
   private readonly list = new EventList($('events'), (seq) => this.pause(() => this.goTo(seq)));
   private readonly charts = new Charts($('charts'), $('metrics'));
+  private readonly editor = new ScenarioEditor($('editor'), 'Scenario YAML', (diagnostics) => this.showDiagnostics(diagnostics));
 
   start(): void {
     const lang = detectLanguage(location.search, localStorage.getItem('vmmsim.lang'), navigator.languages ?? [navigator.language]);
@@ -125,7 +128,9 @@ class App {
   }
 
   private scenarioChanged(): void {
-    const text = this.scenarios.get($<HTMLSelectElement>('scenario').value) ?? '';
+    const name = $<HTMLSelectElement>('scenario').value;
+    const text = this.scenarios.get(name) ?? '';
+    if (this.editor.text !== text) this.editor.set(text, `${name}.yaml`);
     const seed = /^seed:\s*(\d+)/m.exec(text);
     const policy = /^\s+policy:\s*([a-z0-9-]+)/m.exec(text);
     $<HTMLInputElement>('seed').placeholder = seed?.[1] ?? '0';
@@ -137,6 +142,14 @@ class App {
   private bind(): void {
     $('scenario').addEventListener('change', () => this.scenarioChanged());
     $('run').addEventListener('click', () => (this.running ? this.stopWorker() : this.startRun()));
+    $('run-edited').addEventListener('click', () => this.startRun());
+    $('editor').addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        this.startRun();
+      }
+    });
+    $('editor-details').addEventListener('toggle', () => this.editor.view.requestMeasure());
     $('tour-next').addEventListener('click', () => void this.tourStep(+1));
     $('tour-prev').addEventListener('click', () => void this.tourStep(-1));
     $('tour-close').addEventListener('click', () => this.endTour());
@@ -296,6 +309,7 @@ class App {
     for (const node of document.querySelectorAll<HTMLElement>('[data-i18n-title]')) node.title = t(node.dataset.i18nTitle as MessageKey);
     for (const node of document.querySelectorAll<HTMLInputElement>('[data-i18n-placeholder]')) node.placeholder = t(node.dataset.i18nPlaceholder as MessageKey);
     document.title = t('title');
+    this.editor.setLabel(t('editorLabel'));
     $('run').textContent = this.running ? t('stop') : t('run');
     $('play').textContent = this.playing ? '❚❚' : '▶';
     $('play').title = this.playing ? t('pause') : t('play');
@@ -383,20 +397,22 @@ class App {
     for (const entry of waiting) entry.resolve(run);
   }
 
-  private startRun(options: { autoplay?: boolean; name?: string } = {}): RunData | undefined {
+  private startRun(options: { autoplay?: boolean; name?: string; edited?: boolean } = {}): RunData | undefined {
     const autoplay = options.autoplay ?? true;
     if (options.name !== undefined) {
       $<HTMLSelectElement>('scenario').value = options.name;
       this.scenarioChanged();
     }
     const name = $<HTMLSelectElement>('scenario').value;
-    const text = this.scenarios.get(name);
+    // A tour runs its bundled scenario; Run runs what the editor holds (the selected scenario, edited or not).
+    const text = options.name !== undefined ? this.scenarios.get(name) : this.editor.text;
     if (text === undefined) return undefined;
+    if (options.name === undefined && text !== this.scenarios.get(name)) options = { ...options, edited: true };
     const seedText = $<HTMLInputElement>('seed').value.trim();
     const policy = $<HTMLSelectElement>('policy').value;
     if (autoplay) this.intro = null;
     const run = this.reset(`${name}.yaml`, true);
-    this.runScenario = seedText === '' && policy === '' ? name : undefined;
+    this.runScenario = seedText === '' && policy === '' && options.edited !== true ? name : undefined;
     this.showIntro();
     const worker = new Worker(new URL('./worker/simWorker.ts', import.meta.url), { type: 'module' });
     this.worker = worker;
@@ -430,6 +446,19 @@ class App {
     worker.postMessage(request);
     if (autoplay) this.play();
     return run;
+  }
+
+  /** The loader's errors for the editor's text, listed under it with their line. */
+  private showDiagnostics(diagnostics: readonly ScenarioDiagnostic[]): void {
+    const list = $('editor-errors');
+    list.replaceChildren(
+      ...diagnostics.map((diagnostic) => {
+        const item = document.createElement('li');
+        item.dataset.line = String(diagnostic.line);
+        item.textContent = `${t('line')} ${diagnostic.line}:${diagnostic.column} · ${diagnostic.path === '' ? '' : diagnostic.path + ': '}${diagnostic.message}`;
+        return item;
+      }),
+    );
   }
 
   /** Resolves once `run` is complete (at once if it is). */
