@@ -249,6 +249,29 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 60_000);
 
+  it('compares Type 1 / Type 2 x full / para / hw in the page: the rows of vmmsim compare --json, as a table and a chart', async () => {
+    await page.goto(ui.url);
+    await page.waitForSelector('body[data-intro="trap"]', { timeout: 20_000 });
+    // The demo (its seed, 42), the page's default for comparisons.
+    const cliRows = JSON.parse(cli(['compare', 'examples/demo.yaml', '--arch', 'type1,type2', '--virt', 'full,para,hw', '--json']).stdout) as { config: string; vms: { vm: string; exits: number; completionNs: number | null }[] }[];
+    expect(await page.inputValue('#compare-scenario')).toBe('demo');
+    const started = Date.now();
+    await page.click('#compare-run');
+    await page.waitForSelector('body[data-compared="true"]', { timeout: 60_000 });
+    console.log(`compare (demo, 7 runs) in the page: ${Date.now() - started} ms`);
+    const pageRows = JSON.parse((await page.getAttribute('#compare-table', 'data-rows')) ?? '[]') as unknown;
+    expect(pageRows).toEqual(cliRows);
+    expect(cliRows.map((row) => row.config)).toEqual(['bare machine', 'type1/full', 'type1/para', 'type1/hw', 'type2/full', 'type2/para', 'type2/hw']);
+    // The table shows those numbers: one line per configuration and VM.
+    const cells = await page.locator('#compare-table tr').evaluateAll((rows) => rows.slice(1).map((row) => Array.from((row as unknown as { cells: ArrayLike<{ textContent: string }> }).cells, (cell) => cell.textContent)));
+    const expected = cliRows.flatMap((row) => row.vms.map((vm) => [vm.vm, String(vm.exits)]));
+    expect(cells.map((row) => [row[1].split(' ')[0], row[2]])).toEqual(expected);
+    expect(await page.locator('.compare-bars').count()).toBe(6);
+    await page.locator('#compare-table').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(OUT, 'ui-compare.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
+
   it('runs the demo in the page, shows every console, pauses, steps back ten events to the state inspect gives', async () => {
     await page.goto(ui.url);
     await page.selectOption('#scenario', 'demo');

@@ -17,7 +17,8 @@ import { matchReason, REASON_TEMPLATES, templateFor, translateReason } from '../
 import { reasonSkeletons } from './reasonSources.js';
 import { RunData } from '../../web/src/store/runData.js';
 import { chartsOf, type BarChart } from '../../web/src/views/chartData.js';
-import { resolveScenario, runScenario } from '../../web/src/worker/runScenario.js';
+import { compareScenario, resolveScenario, runScenario } from '../../web/src/worker/runScenario.js';
+import { compareArchitectures } from '../../src/cli/compareArch.js';
 import { setLanguage } from '../../web/src/i18n.js';
 import { TOURS } from '../../web/src/learn/tours.js';
 
@@ -197,5 +198,17 @@ describe('guided tours', () => {
     expect(lines('para').length).toBe(4);
     const exits = (vm: string) => paraRun.exitsByVm[paraRun.vms.indexOf(vm)].reduce((a, b) => a + b, 0);
     expect(exits('para') * 5).toBeLessThan(exits('full'));
+  });
+});
+
+describe('compare in the page', () => {
+  it("gives the CLI's rows of vmmsim compare --arch type1,type2 --virt full,para,hw (demo)", () => {
+    const text = readFileSync('examples/demo.yaml', 'utf8');
+    const rows = compareScenario(text, 'demo.yaml', ['type1', 'type2'], ['full', 'para', 'hw']);
+    expect(JSON.parse(JSON.stringify(rows))).toEqual(JSON.parse(JSON.stringify(compareArchitectures('examples/demo.yaml', { arch: 'type1,type2', virt: 'full,para,hw' }))));
+    expect(rows.map((row) => row.config)).toEqual(['bare machine', 'type1/full', 'type1/para', 'type1/hw', 'type2/full', 'type2/para', 'type2/hw']);
+    // Paravirtualization takes fewer exits than trap and emulate for the kernel VMs.
+    const exits = (config: string, vm: string) => rows.find((row) => row.config === config)?.vms.find((entry) => entry.vm === vm)?.exits ?? Number.NaN;
+    expect(exits('type1/para', 'alpha')).toBeLessThan(exits('type1/full', 'alpha'));
   });
 });

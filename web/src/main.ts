@@ -22,6 +22,7 @@ import { explain } from './learn/explain.js';
 import { CONCEPTS, sectionText, type ConceptId } from './learn/concepts.js';
 import { TOURS, type Tour } from './learn/tours.js';
 import { ScenarioEditor } from './views/editor.js';
+import { CompareView } from './views/compare.js';
 import type { ScenarioDiagnostic } from '../../src/core/scenario/load.js';
 import CONCEPTS_MD from '../../docs/concepts.md?raw';
 
@@ -80,6 +81,8 @@ class App {
   private readonly cards = new VmCards($('vms'));
   private readonly list = new EventList($('events'), (seq) => this.pause(() => this.goTo(seq)));
   private readonly charts = new Charts($('charts'), $('metrics'));
+  private readonly compare = new CompareView($<HTMLTableElement>('compare-table'), $('compare-chart'));
+  private compareWorker: Worker | undefined;
   private readonly editor = new ScenarioEditor($('editor'), 'Scenario YAML', (diagnostics) => this.showDiagnostics(diagnostics));
 
   start(): void {
@@ -114,6 +117,11 @@ class App {
     select.replaceChildren(...[...this.scenarios.keys()].map((name) => new Option(name, name)));
     select.value = 'demo';
     this.scenarioChanged();
+    const compare = $<HTMLSelectElement>('compare-scenario');
+    compare.replaceChildren(...[...this.scenarios.keys()].map((name) => new Option(name, name)));
+    // The demo: seven runs of it take about a second in the page (examples/overhead.yaml, vmmsim compare --arch's
+    // default, takes about a minute in headless Chromium on a shared 2-core machine).
+    compare.value = 'demo';
   }
 
   private fillSelects(): void {
@@ -143,6 +151,7 @@ class App {
     $('scenario').addEventListener('change', () => this.scenarioChanged());
     $('run').addEventListener('click', () => (this.running ? this.stopWorker() : this.startRun()));
     $('run-edited').addEventListener('click', () => this.startRun());
+    $('compare-run').addEventListener('click', () => this.runCompare());
     $('editor').addEventListener('keydown', (event) => {
       if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
         event.preventDefault();
@@ -310,6 +319,7 @@ class App {
     for (const node of document.querySelectorAll<HTMLInputElement>('[data-i18n-placeholder]')) node.placeholder = t(node.dataset.i18nPlaceholder as MessageKey);
     document.title = t('title');
     this.editor.setLabel(t('editorLabel'));
+    this.compare.render();
     $('run').textContent = this.running ? t('stop') : t('run');
     $('play').textContent = this.playing ? '❚❚' : '▶';
     $('play').title = this.playing ? t('pause') : t('play');
@@ -427,7 +437,7 @@ class App {
         this.workerDone();
         $<HTMLButtonElement>('download-log').disabled = this.logText === null;
         this.finishLoading(run, 'statusDone');
-      } else {
+      } else if (reply.kind === 'error') {
         this.workerDone();
         this.setStatus('statusError', reply.message);
       }
@@ -446,6 +456,31 @@ class App {
     worker.postMessage(request);
     if (autoplay) this.play();
     return run;
+  }
+
+  /** Runs the comparison in a worker of its own (the run shown is left as it is). */
+  private runCompare(): void {
+    const name = $<HTMLSelectElement>('compare-scenario').value;
+    const text = this.scenarios.get(name);
+    if (text === undefined) return;
+    this.compareWorker?.terminate();
+    const worker = new Worker(new URL('./worker/simWorker.ts', import.meta.url), { type: 'module' });
+    this.compareWorker = worker;
+    const status = $('compare-status');
+    status.textContent = t('compareRunning');
+    document.body.dataset.compared = 'false';
+    worker.onmessage = (message: MessageEvent<WorkerReply>) => {
+      const reply = message.data;
+      if (reply.kind === 'compared') {
+        this.compare.set(reply.rows);
+        status.textContent = `${t('compareDone')}: ${name}`;
+        document.body.dataset.compared = 'true';
+      } else if (reply.kind === 'error') status.textContent = `${t('statusError')}: ${reply.message}`;
+      worker.terminate();
+      this.compareWorker = undefined;
+    };
+    const request: WorkerRequest = { kind: 'compare', scenarioText: text, file: `${name}.yaml`, archs: ['type1', 'type2'], virts: ['full', 'para', 'hw'] };
+    worker.postMessage(request);
   }
 
   /** The loader's errors for the editor's text, listed under it with their line. */
