@@ -209,6 +209,14 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
     await page.waitForSelector('#editor .cm-content');
     const original = readFileSync('examples/demo.yaml', 'utf8');
     expect(await editorText(page)).toBe(original);
+    // Keys typed in the editor are the editor's: a space and an n do not play or jump.
+    const seqBefore = await seqShown(page);
+    await page.click('#editor .cm-content');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('# n ');
+    expect(await editorText(page)).toBe(original + '# n ');
+    expect(await seqShown(page)).toBe(seqBefore);
+    expect(await page.getAttribute('body', 'data-playing')).not.toBe('true');
     // The pv VM runs the ticker guest instead of hello-pv.
     const edited = original.replace('guest: hello-pv', 'guest: ticker');
     await setEditorText(page, edited);
@@ -272,8 +280,30 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
   }, 90_000);
 
+  it('has no serious or critical accessibility violation (axe-core), in either language, with the tour, editor and comparison open', async () => {
+    await page.goto(ui.url);
+    await page.waitForSelector('body[data-intro="trap"]', { timeout: 20_000 });
+    await page.click('.tour-start[data-tour="trap"]');
+    await page.waitForSelector('body[data-tour-ready="true"]');
+    await page.click('#editor-details summary');
+    await page.click('#state-details summary');
+    await page.click('#compare-run');
+    await page.waitForSelector('body[data-compared="true"]', { timeout: 60_000 });
+    await page.addScriptTag({ path: resolve('node_modules/axe-core/axe.min.js') });
+    for (const lang of ['en', 'pt-BR']) {
+      await page.selectOption('#lang', lang);
+      const violations = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] }).then((result) => result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 12).map((n) => n.target.join(' ')) })))")) as { id: string; impact: string; help: string; nodes: string[] }[];
+      const severe = violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+      expect(severe, JSON.stringify(severe, null, 1)).toEqual([]);
+    }
+    await page.selectOption('#lang', 'en');
+    await page.click('#tour-close');
+  }, 90_000);
+
   it('runs the demo in the page, shows every console, pauses, steps back ten events to the state inspect gives', async () => {
     await page.goto(ui.url);
+    // The page opened on the demo, paused at its first trap, simulating the rest; Run starts it again, playing.
+    await page.waitForSelector('body[data-finished="true"]', { timeout: 20_000 });
     await page.selectOption('#scenario', 'demo');
     await page.selectOption('#speed', String(2_000_000));
     await page.click('#run');

@@ -78,8 +78,11 @@ export class VmCards {
     root.style.borderTopColor = vmColor(index);
     const header = element('header');
     const title = element('h3');
-    title.textContent = name;
-    title.style.color = vmColor(index);
+    // The VM's colour marks the card (its top border and a dot); the name stays dark, for contrast.
+    const dot = element('span', 'vm-dot');
+    dot.style.background = vmColor(index);
+    dot.setAttribute('aria-hidden', 'true');
+    title.append(dot, name);
     const stateBadge = element('span', 'badge');
     stateBadge.dataset.role = 'vm-state';
     const meta = element('span', 'meta');
