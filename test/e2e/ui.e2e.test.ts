@@ -63,11 +63,16 @@ function inspectAt(log: string, seq: number): InspectState {
   return openLog(log).stateAt(seq);
 }
 
-/** The top of the page (controls, the tour and explanation, the physical CPUs): what a tour step is about, in a small PNG. */
+/** A tour step in a small PNG: the tour and its explanation, and the physical CPUs under them. */
 async function shootTop(page: Page, path: string): Promise<void> {
+  // The list of tours and the closed editor between them are left out of the picture (smaller files).
+  await page.evaluate("document.body.classList.add('shooting')");
   await page.evaluate('window.scrollTo(0, 0)');
-  const bottom = await page.evaluate("Math.ceil(document.querySelector('#timeline').getBoundingClientRect().bottom) + 8");
-  await page.screenshot({ path, clip: { x: 0, y: 0, width: 1280, height: Number(bottom) } });
+  const box = (await page.evaluate(
+    "(() => { const learn = document.querySelector('#learn').getBoundingClientRect(); const lanes = document.querySelector('#timeline').getBoundingClientRect(); return [Math.floor(learn.top) - 4, Math.ceil(lanes.bottom) + 6]; })()",
+  )) as [number, number];
+  await page.screenshot({ path, clip: { x: 0, y: box[0], width: 1100, height: box[1] - box[0] } });
+  await page.evaluate("document.body.classList.remove('shooting')");
 }
 
 /** The editor's text (CodeMirror's document, through its view). */
@@ -161,8 +166,9 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
 
   it('takes every guided tour to its end, each step at the event the tour names, in English and Portuguese', async () => {
     mkdirSync(TOUR_SHOTS, { recursive: true });
-    await page.setViewportSize({ width: 1280, height: 760 });
+    await page.setViewportSize({ width: 1100, height: 800 });
     await page.goto(ui.url);
+    await page.addStyleTag({ content: 'body.shooting .learn .tours, body.shooting .learn .explain-concept .keys, body.shooting section:has(#editor-details), body.shooting .timeline + .help { display: none; }' });
     const logs = new Map<string, RunData>();
     const runOf = (scenario: string) => {
       const cached = logs.get(scenario);
