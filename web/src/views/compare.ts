@@ -85,15 +85,18 @@ export class CompareView {
       const bars = document.createElement('span');
       bars.className = 'compare-bar-group';
       row.vms.forEach((vm, index) => {
+        // One line per VM: its bar, then its name and figure right after it.
+        const item = document.createElement('span');
+        item.className = 'compare-bar-line';
         const bar = document.createElement('span');
         bar.className = 'compare-bar';
-        bar.style.width = `${(((vm.slowdown ?? 1) / max) * 100).toFixed(1)}%`;
+        bar.style.width = `${(((vm.slowdown ?? 1) / max) * 80).toFixed(1)}%`;
         bar.style.background = vmColor(index);
-        bar.title = `${vm.vm}: ${(vm.slowdown ?? 1).toFixed(2)}×`;
         const text = document.createElement('span');
         text.className = 'compare-bar-text';
         text.textContent = `${vm.vm} ${(vm.slowdown ?? 1).toFixed(2)}×`;
-        bars.append(bar, text);
+        item.append(bar, text);
+        bars.append(item);
       });
       line.append(bars);
       figure.append(line);
