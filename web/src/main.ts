@@ -119,9 +119,8 @@ class App {
     this.scenarioChanged();
     const compare = $<HTMLSelectElement>('compare-scenario');
     compare.replaceChildren(...[...this.scenarios.keys()].map((name) => new Option(name, name)));
-    // The demo: seven runs of it take about a second in the page (examples/overhead.yaml, vmmsim compare --arch's
-    // default, takes about a minute in headless Chromium on a shared 2-core machine).
-    compare.value = 'demo';
+    // vmmsim compare --arch's own default (seven runs of it take about 7 s in headless Chromium here, as in the CLI).
+    compare.value = 'overhead';
   }
 
   private fillSelects(): void {
