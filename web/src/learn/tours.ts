@@ -61,6 +61,12 @@ function stoppedAt(run: RunData | undefined, vm: string): string {
   return seq < 0 ? '?' : formatNs(run.time.get(seq));
 }
 
+/** The scheduler's quantum, from the log's header (the resolved scenario). */
+function quantumOf(run: RunData): string {
+  const quantum = (run.header?.scenario as { scheduler?: { quantum?: number } } | undefined)?.scheduler?.quantum;
+  return quantum === undefined ? '?' : formatNs(quantum);
+}
+
 const consoleLine = (run: RunData, seq: number) => (seq < 0 ? '' : run.consoleText(seq));
 
 const trap: Tour = {
@@ -171,8 +177,8 @@ const isolation: Tour = {
       scenario: 'demo',
       at: ({ run }) => find(run, (e) => e.type === 'console.output' && e.data.text.includes('another VM') && of('rogue')(e)),
       text: {
-        en: ({ run }, seq) => `VM rogue behaved for 2 ms. Now it announces: "${consoleLine(run, seq)}".`,
-        'pt-BR': ({ run }, seq) => `A VM rogue se comportou por 2 ms. Agora ela anuncia: "${consoleLine(run, seq)}".`,
+        en: ({ run }, seq) => `VM rogue behaved until ${formatNs(run.time.get(seq))}. Now it announces: "${consoleLine(run, seq)}".`,
+        'pt-BR': ({ run }, seq) => `A VM rogue se comportou até ${formatNs(run.time.get(seq))}. Agora ela anuncia: "${consoleLine(run, seq)}".`,
       },
     },
     {
@@ -254,8 +260,8 @@ const scheduling: Tour = {
       scenario: 'demo',
       at: ({ run }) => find(run, (e) => e.type === 'exit.preempt'),
       text: {
-        en: ({ run }, seq) => `After its quantum (500 µs here) a vCPU is preempted: ${run.srcOf(seq)} leaves pCPU ${(run.event(seq).data as { pcpu: number }).pcpu} though it still has work, because another vCPU is waiting.`,
-        'pt-BR': ({ run }, seq) => `Depois do seu quantum (500 µs aqui) um vCPU é preemptado: ${run.srcOf(seq)} deixa o pCPU ${(run.event(seq).data as { pcpu: number }).pcpu} embora ainda tenha trabalho, porque outro vCPU está esperando.`,
+        en: ({ run }, seq) => `After its quantum (${quantumOf(run)} here) a vCPU is preempted: ${run.srcOf(seq)} leaves pCPU ${(run.event(seq).data as { pcpu: number }).pcpu} though it still has work, because another vCPU is waiting.`,
+        'pt-BR': ({ run }, seq) => `Depois do seu quantum (${quantumOf(run)} aqui) um vCPU é preemptado: ${run.srcOf(seq)} deixa o pCPU ${(run.event(seq).data as { pcpu: number }).pcpu} embora ainda tenha trabalho, porque outro vCPU está esperando.`,
       },
     },
     {
