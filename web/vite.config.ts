@@ -27,5 +27,9 @@ export default defineConfig({
     },
   },
   worker: { format: 'es' },
+  resolve: {
+    // codemirror-json-schema renders hover Markdown with Shiki (about 1 MB); the schema's texts are plain.
+    alias: [{ find: /^\.\.\/utils\/markdown(\.js)?$/, replacement: fileURLToPath(new URL('src/vendor/plainMarkdown.ts', import.meta.url)) }],
+  },
   server: { fs: { allow: [fileURLToPath(new URL('..', import.meta.url))] } },
 });

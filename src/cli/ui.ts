@@ -88,7 +88,8 @@ export function buildIsStale(): boolean {
   const root = resolve(WEB_DIR, '..');
   // The page bundles the simulation (not the CLI) and the examples.
   const bundled = ['core', 'machines', 'actors', 'guests', 'replay'].map((folder) => join(root, 'src', folder));
-  const inputs = [sources, join(WEB_DIR, 'index.html'), join(WEB_DIR, 'vite.config.ts'), ...bundled, join(root, 'examples')];
+  // It also bundles the concepts it links to (docs/concepts.md) and the scenario schema its editor validates with.
+  const inputs = [sources, join(WEB_DIR, 'tours'), join(WEB_DIR, 'index.html'), join(WEB_DIR, 'vite.config.ts'), ...bundled, join(root, 'examples'), join(root, 'docs', 'concepts.md'), join(root, 'schema')];
   return newestMtime(inputs) > statSync(built).mtimeMs;
 }
 

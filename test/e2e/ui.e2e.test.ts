@@ -8,7 +8,7 @@
  * Skipped, saying so, where /usr/bin/chromium is absent (apt-get install -y chromium); CI
  * installs it (.ci/run).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,10 +17,15 @@ import { readLog } from '../../src/core/log/reader.js';
 import { openLog } from '../../src/replay/index.js';
 import type { InspectState } from '../../src/replay/fold/state.js';
 import { startUi, type UiServer } from '../../src/cli/ui.js';
+import { RunData } from '../../web/src/store/runData.js';
+import { TOURS } from '../../web/src/learn/tours.js';
 
 const CHROMIUM = process.env.VMMSIM_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const OUT = resolve('test-output/e2e');
+/** The tours' screenshots: docs/images/tours with VMMSIM_DOCS_SCREENSHOTS=1 (to refresh docs/ui.md's), else beside the others. */
+const DOCS_SHOTS = process.env.VMMSIM_DOCS_SCREENSHOTS === '1';
+const TOUR_SHOTS = DOCS_SHOTS ? resolve('docs/images/tours') : join(OUT, 'tours');
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -57,6 +62,30 @@ function inspectAt(log: string, seq: number): InspectState {
   if (result.code === 0) return (JSON.parse(result.stdout) as { state: InspectState }).state;
   expect(result.stderr).toMatch(/unknown command/);
   return openLog(log).stateAt(seq);
+}
+
+/** A tour step in a small PNG: the tour and its explanation, and the physical CPUs under them. */
+async function shootTop(page: Page, path: string): Promise<void> {
+  // The list of tours and the closed editor between them are left out of the picture (smaller files).
+  await page.evaluate("document.body.classList.add('shooting')");
+  await page.evaluate('window.scrollTo(0, 0)');
+  const box = (await page.evaluate(
+    "(() => { const learn = document.querySelector('#learn').getBoundingClientRect(); const lanes = document.querySelector('#timeline').getBoundingClientRect(); return [Math.floor(learn.top) - 4, Math.ceil(lanes.bottom) + 6]; })()",
+  )) as [number, number];
+  await page.screenshot({ path, clip: { x: 0, y: box[0], width: 1100, height: box[1] - box[0] } });
+  await page.evaluate("document.body.classList.remove('shooting')");
+}
+
+/** The editor's text (CodeMirror's document, through its view). */
+async function editorText(page: Page): Promise<string> {
+  return (await page.evaluate("document.querySelector('#editor').editorView.state.doc.toString()")) as string;
+}
+
+/** Replaces the editor's text as typing would (select all, insert). */
+async function setEditorText(page: Page, text: string): Promise<void> {
+  await page.click('#editor .cm-content');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(text);
 }
 
 async function seqShown(page: Page): Promise<number> {
@@ -103,8 +132,190 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
     await ui?.close();
   });
 
+  it('opens on the demo paused at its first trapped instruction, explained in English and Portuguese', async () => {
+    await page.goto(ui.url);
+    await page.waitForSelector('body[data-intro="trap"]', { timeout: 20_000 });
+    const events = readLog(readFileSync(demoLog, 'utf8')).events;
+    const firstTrap = events.find((event) => event.type === 'exit.privileged' || event.type === 'exit.io');
+    expect(firstTrap?.type).toBe('exit.privileged');
+    expect(await seqShown(page)).toBe(firstTrap?.seq);
+    expect(await page.getAttribute('body', 'data-playing')).not.toBe('true');
+    expect(await page.textContent('#intro')).toMatch(/first trapped instruction.*Press space/);
+    expect(await page.getAttribute('#explain-text', 'data-type')).toBe('exit.privileged');
+    expect(await page.textContent('#explain-text')).toMatch(/privileged instruction csrw in kernel mode.*trap and emulate/);
+    expect(await page.getAttribute('#explain-concept', 'href')).toBe('docs/concepts.md#3-trap-and-emulate-full-virtualization');
+    await page.click('#explain-concept');
+    await page.waitForSelector('#concept-dialog[open]');
+    expect(await page.textContent('#concept-body')).toMatch(/^## 3\. Trap-and-emulate/);
+    await page.click('#concept-dialog button');
+    await page.selectOption('#lang', 'pt-BR');
+    expect(await page.textContent('#intro')).toMatch(/primeira instrução interceptada.*Tecle espaço/);
+    expect(await page.textContent('#explain-text')).toMatch(/instrução privilegiada csrw em modo núcleo.*trap-and-emulate/);
+    expect(await page.textContent('#explain-concept')).toBe('Trap-and-emulate (virtualização total)');
+    await page.screenshot({ path: join(OUT, 'ui-intro-pt-BR.png') });
+    await page.selectOption('#lang', 'en');
+    // Play is one key; n jumps to the next exit.
+    await page.keyboard.press('n');
+    const nextExit = events.find((event) => event.seq > (firstTrap?.seq ?? 0) && event.type.startsWith('exit.'));
+    expect(await seqShown(page)).toBe(nextExit?.seq);
+    await page.keyboard.press(' ');
+    expect(await page.getAttribute('body', 'data-playing')).toBe('true');
+    await page.keyboard.press(' ');
+    expect(await page.getAttribute('body', 'data-playing')).toBe('false');
+    await page.screenshot({ path: join(OUT, 'ui-intro.png') });
+  }, 60_000);
+
+  it('takes every guided tour to its end, each step at the event the tour names, in English and Portuguese', async () => {
+    mkdirSync(TOUR_SHOTS, { recursive: true });
+    await page.setViewportSize({ width: 1100, height: 800 });
+    await page.goto(ui.url);
+    await page.addStyleTag({ content: 'body.shooting .learn .tours, body.shooting .learn .explain-concept .keys, body.shooting section:has(#editor-details), body.shooting .timeline + .help { display: none; }' });
+    const logs = new Map<string, RunData>();
+    const runOf = (scenario: string) => {
+      const cached = logs.get(scenario);
+      if (cached !== undefined) return cached;
+      const path = scenario.startsWith('tour-') ? `web/tours/${scenario.slice(5)}.yaml` : `examples/${scenario}.yaml`;
+      const run = new RunData(`${scenario}.jsonl`);
+      run.ingest(readFileSync(logRun(path, scenario), 'utf8'));
+      run.close();
+      logs.set(scenario, run);
+      return run;
+    };
+    for (const tour of TOURS) {
+      await page.click(`.tour-start[data-tour="${tour.id}"]`);
+      const seen = new Map<string, RunData>();
+      for (const [index, step] of tour.steps.entries()) {
+        if (index > 0) await page.click('#tour-next');
+        await page.waitForSelector(`body[data-tour-step="${index}"][data-tour-ready="true"]`, { timeout: 20_000 });
+        // The page moved the cursor to the event the tour names in the CLI's log of the same scenario.
+        seen.set(step.scenario, runOf(step.scenario));
+        const expected = step.at({ run: runOf(step.scenario), runs: seen });
+        expect(await seqShown(page), `${tour.id} step ${index + 1}`).toBe(expected);
+        expect(await page.getAttribute('#explain-text', 'data-seq')).toBe(String(expected));
+        expect(await page.textContent('#tour-progress')).toBe(`step ${index + 1} of ${tour.steps.length}`);
+        expect(await page.textContent('#tour-text')).toBe(step.text.en({ run: runOf(step.scenario), runs: seen }, expected));
+        // Every step's picture for the docs; in an ordinary run the trap-and-emulate tour's only (they take time).
+        const shoot = DOCS_SHOTS || tour.id === 'trap';
+        if (shoot) await shootTop(page, join(TOUR_SHOTS, `${tour.id}-${index + 1}-en.png`));
+        await page.selectOption('#lang', 'pt-BR');
+        expect(await page.textContent('#tour-text')).toBe(step.text['pt-BR']({ run: runOf(step.scenario), runs: seen }, expected));
+        expect(await page.textContent('#tour-progress')).toBe(`passo ${index + 1} de ${tour.steps.length}`);
+        if (shoot) await shootTop(page, join(TOUR_SHOTS, `${tour.id}-${index + 1}-pt-BR.png`));
+        await page.selectOption('#lang', 'en');
+      }
+      expect(await page.isDisabled('#tour-next')).toBe(true);
+      await page.click('#tour-close');
+      expect(await page.isHidden('#tour')).toBe(true);
+    }
+    await page.setViewportSize({ width: 1440, height: 1000 });
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+
+  it("edits a VM's guest in the editor and re-runs it in the worker; broken YAML shows its error at its line", async () => {
+    await page.goto(ui.url);
+    await page.waitForSelector('body[data-intro="trap"]', { timeout: 20_000 });
+    await page.click('#editor-details summary');
+    await page.waitForSelector('#editor .cm-content');
+    const original = readFileSync('examples/demo.yaml', 'utf8');
+    expect(await editorText(page)).toBe(original);
+    // Keys typed in the editor are the editor's: a space and an n do not play or jump.
+    const seqBefore = await seqShown(page);
+    await page.click('#editor .cm-content');
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('# n ');
+    expect(await editorText(page)).toBe(original + '# n ');
+    expect(await seqShown(page)).toBe(seqBefore);
+    expect(await page.getAttribute('body', 'data-playing')).not.toBe('true');
+    // The pv VM runs the ticker guest instead of hello-pv.
+    const edited = original.replace('guest: hello-pv', 'guest: ticker');
+    await setEditorText(page, edited);
+    expect(await editorText(page)).toBe(edited);
+    await page.click('#run-edited');
+    await page.waitForSelector('body[data-finished="true"]', { timeout: 20_000 });
+    await page.click('#to-end');
+    const pvConsole = (await page.locator('.vm-card[data-vm="pv"] .console').textContent()) ?? '';
+    expect(pvConsole).toContain('ticker: idle in hlt, woken by the timer');
+    expect(pvConsole).not.toContain('hello-pv');
+    // The same run as the CLI's of the edited file.
+    const path = join(OUT, 'demo-ticker.yaml');
+    writeFileSync(path, edited);
+    const cliEvents = readLog(readFileSync(logRun(path, 'demo-ticker'), 'utf8')).events;
+    expect(Number(await page.getAttribute('body', 'data-count'))).toBe(cliEvents.length);
+    await page.screenshot({ path: join(OUT, 'ui-editor-run.png') });
+
+    // Broken YAML (an unclosed flow mapping on line 25) and a bad value (line 31): each at its line, as vmmsim run reports them.
+    const lines = original.split('\n');
+    const paramsLine = lines.findIndex((line) => line.includes('ROUNDS: 3')) + 1;
+    const broken = original.replace('params: { ROUNDS: 3,', 'params: { ROUNDS: 3,,,').replace('memory: 16KiB\n    guest: rogue-memory', 'memory: lots\n    guest: rogue-memory');
+    writeFileSync(path, broken);
+    const cliError = cli(['run', path, '--quiet']);
+    expect(cliError.code).toBe(2);
+    await setEditorText(page, broken);
+    await page.waitForSelector('#editor-errors li', { timeout: 5_000 });
+    const errorLines = await page.locator('#editor-errors li').evaluateAll((items) => items.map((item) => Number((item as unknown as { dataset: { line: string } }).dataset.line)));
+    const cliLines = [...cliError.stderr.matchAll(/demo-ticker\.yaml:(\d+):\d+:/g)].map((match) => Number(match[1]));
+    expect(errorLines.length).toBeGreaterThan(0);
+    expect(errorLines).toEqual(cliLines);
+    expect(errorLines[0]).toBe(paramsLine);
+    // CodeMirror marks the line in its gutter and underlines it.
+    await page.waitForSelector('.cm-lint-marker-error');
+    expect(await page.locator('.cm-lintRange-error').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(OUT, 'ui-editor-error.png') });
+    await setEditorText(page, original);
+    await page.waitForFunction("document.querySelectorAll('#editor-errors li').length === 0");
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('compares Type 1 / Type 2 x full / para / hw in the page: the rows of vmmsim compare --json, as a table and a chart', async () => {
+    await page.goto(ui.url);
+    await page.waitForSelector('body[data-intro="trap"]', { timeout: 20_000 });
+    // The demo, with its seed (42).
+    const cliRows = JSON.parse(cli(['compare', 'examples/demo.yaml', '--arch', 'type1,type2', '--virt', 'full,para,hw', '--json']).stdout) as { config: string; vms: { vm: string; exits: number; completionNs: number | null }[] }[];
+    // The page offers the CLI's default (overhead.yaml); the demo is compared here, in a second rather than seven.
+    expect(await page.inputValue('#compare-scenario')).toBe('overhead');
+    await page.selectOption('#compare-scenario', 'demo');
+    const started = Date.now();
+    await page.click('#compare-run');
+    await page.waitForSelector('body[data-compared="true"]', { timeout: 60_000 });
+    console.log(`compare (demo, 7 runs) in the page: ${Date.now() - started} ms`);
+    const pageRows = JSON.parse((await page.getAttribute('#compare-table', 'data-rows')) ?? '[]') as unknown;
+    expect(pageRows).toEqual(cliRows);
+    expect(cliRows.map((row) => row.config)).toEqual(['bare machine', 'type1/full', 'type1/para', 'type1/hw', 'type2/full', 'type2/para', 'type2/hw']);
+    // The table shows those numbers: one line per configuration and VM.
+    const cells = await page.locator('#compare-table tr').evaluateAll((rows) => rows.slice(1).map((row) => Array.from((row as unknown as { cells: ArrayLike<{ textContent: string }> }).cells, (cell) => cell.textContent)));
+    const expected = cliRows.flatMap((row) => row.vms.map((vm) => [vm.vm, String(vm.exits)]));
+    expect(cells.map((row) => [row[1].split(' ')[0], row[2]])).toEqual(expected);
+    expect(await page.locator('.compare-bars').count()).toBe(6);
+    await page.locator('#compare-table').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(OUT, 'ui-compare.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
+
+  it('has no serious or critical accessibility violation (axe-core), in either language, with the tour, editor and comparison open', async () => {
+    await page.goto(ui.url);
+    await page.waitForSelector('body[data-intro="trap"]', { timeout: 20_000 });
+    await page.click('.tour-start[data-tour="trap"]');
+    await page.waitForSelector('body[data-tour-ready="true"]');
+    await page.click('#editor-details summary');
+    await page.click('#state-details summary');
+    await page.selectOption('#compare-scenario', 'demo');
+    await page.click('#compare-run');
+    await page.waitForSelector('body[data-compared="true"]', { timeout: 60_000 });
+    await page.addScriptTag({ path: resolve('node_modules/axe-core/axe.min.js') });
+    for (const lang of ['en', 'pt-BR']) {
+      await page.selectOption('#lang', lang);
+      const violations = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] }).then((result) => result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 12).map((n) => n.target.join(' ')) })))")) as { id: string; impact: string; help: string; nodes: string[] }[];
+      const severe = violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+      expect(severe, JSON.stringify(severe, null, 1)).toEqual([]);
+    }
+    await page.selectOption('#lang', 'en');
+    await page.click('#tour-close');
+  }, 90_000);
+
   it('runs the demo in the page, shows every console, pauses, steps back ten events to the state inspect gives', async () => {
     await page.goto(ui.url);
+    // The page opened on the demo, paused at its first trap, simulating the rest; Run starts it again, playing.
+    await page.waitForSelector('body[data-finished="true"]', { timeout: 20_000 });
     await page.selectOption('#scenario', 'demo');
     await page.selectOption('#speed', String(2_000_000));
     await page.click('#run');

@@ -94,6 +94,44 @@ const en = {
   vm: 'virtual machine',
   defaultSeed: "scenario's",
   defaultPolicy: "scenario's",
+  whatHappened: 'What just happened',
+  concept: 'Concept',
+  keysHelp: 'Keys: space play/pause, ← → step one event, n next exit.',
+  tours: 'Guided tours',
+  tourPrev: 'Back',
+  tourNext: 'Next',
+  tourClose: 'End the tour',
+  tourStep: 'step',
+  conceptFrom: 'From docs/concepts.md',
+  close: 'Close',
+  nextExit: 'next exit',
+  nextExitTitle: 'Jump to the next VM exit (n)',
+  introTrap:
+    'A VM running: the demo is paused at its first trapped instruction. The guest kernel of VM {vm} ran a privileged instruction and the CPU left the guest for the monitor. Press space (or ▶) to play, and watch the physical CPUs: each coloured bar is a vCPU running, each tick on top an exit to the monitor.',
+  noEvent: 'Nothing yet: the cursor is before the first event.',
+  noData: 'no data',
+  sliderLabel: 'Event at the cursor',
+  stillRunning: 'running',
+  compareTitle: 'Compare: Type 1 and Type 2, full, para and hardware-assisted',
+  compareHelp: 'Runs the scenario on the bare machine and under each architecture and technique (seven runs, in your browser): the numbers of vmmsim compare examples/SCENARIO.yaml --arch type1,type2 --virt full,para,hw --json.',
+  compareRun: 'Compare',
+  compareRunning: 'running 7 simulations…',
+  compareDone: 'done',
+  compareConfig: 'configuration',
+  compareExitsPerK: 'exits/1k instr.',
+  compareByReason: 'exits by reason',
+  comparePerChar: 'per console char',
+  compareInstrPerUs: 'instr./µs',
+  compareCompleted: 'completed',
+  compareVsBare: 'vs bare machine',
+  compareChart: 'Completion time against the bare machine (1.00× = no overhead), per VM',
+  editScenario: 'Edit the scenario (YAML)',
+  editorHelp: "Edit, then Run (or Ctrl-Enter). Completion: Ctrl-Space. Errors show at their line, checked as vmmsim run checks them and against the scenario's JSON Schema.",
+  editorLabel: 'Scenario YAML',
+  runEdited: 'Run this scenario',
+  line: 'line',
+  eventsWord: 'events',
+  seqLabel: 'event',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -187,6 +225,44 @@ const ptBR: Record<MessageKey, string> = {
   vm: 'máquina virtual',
   defaultSeed: 'do cenário',
   defaultPolicy: 'do cenário',
+  whatHappened: 'O que acabou de acontecer',
+  concept: 'Conceito',
+  keysHelp: 'Teclas: espaço reproduz/pausa, ← → um evento, n próxima saída.',
+  tours: 'Visitas guiadas',
+  tourPrev: 'Voltar',
+  tourNext: 'Próximo',
+  tourClose: 'Encerrar a visita',
+  tourStep: 'passo',
+  conceptFrom: 'De docs/concepts.md',
+  close: 'Fechar',
+  nextExit: 'próxima saída',
+  nextExitTitle: 'Ir para a próxima saída de VM (n)',
+  introTrap:
+    'Uma VM executando: a demonstração está pausada na primeira instrução interceptada. O núcleo do convidado da VM {vm} executou uma instrução privilegiada e a CPU saiu do convidado para o monitor. Tecle espaço (ou ▶) para reproduzir e observe os processadores físicos: cada barra colorida é um vCPU executando, cada marca em cima uma saída para o monitor.',
+  noEvent: 'Nada ainda: o cursor está antes do primeiro evento.',
+  noData: 'sem dados',
+  sliderLabel: 'Evento no cursor',
+  stillRunning: 'executando',
+  compareTitle: 'Comparar: Tipo 1 e Tipo 2, total, para e assistida por hardware',
+  compareHelp: 'Executa o cenário na máquina nua e sob cada arquitetura e técnica (sete execuções, no seu navegador): os números de vmmsim compare examples/CENÁRIO.yaml --arch type1,type2 --virt full,para,hw --json.',
+  compareRun: 'Comparar',
+  compareRunning: 'executando 7 simulações…',
+  compareDone: 'pronto',
+  compareConfig: 'configuração',
+  compareExitsPerK: 'saídas/1k instr.',
+  compareByReason: 'saídas por motivo',
+  comparePerChar: 'por caractere no console',
+  compareInstrPerUs: 'instr./µs',
+  compareCompleted: 'concluída em',
+  compareVsBare: 'vs. máquina nua',
+  compareChart: 'Tempo de conclusão contra a máquina nua (1,00× = sem sobrecarga), por VM',
+  editScenario: 'Editar o cenário (YAML)',
+  editorHelp: 'Edite e depois Executar (ou Ctrl-Enter). Completar: Ctrl-Espaço. Os erros aparecem na sua linha, verificados como o vmmsim run verifica e pelo JSON Schema do cenário.',
+  editorLabel: 'YAML do cenário',
+  runEdited: 'Executar este cenário',
+  line: 'linha',
+  eventsWord: 'eventos',
+  seqLabel: 'evento',
 };
 
 /** Lifecycle state names (libvirt's vocabulary for VMs) as the page shows them. */
@@ -246,8 +322,8 @@ export function onLanguage(listener: () => void): void {
   listeners.push(listener);
 }
 
-export function t(key: MessageKey): string {
-  return MESSAGES[current][key];
+export function t(key: MessageKey, params: Readonly<Record<string, string | number>> = {}): string {
+  return MESSAGES[current][key].replace(/\{(\w+)\}/g, (all, name: string) => (name in params ? String(params[name]) : all));
 }
 
 export function stateName(state: string, of: 'vm' | 'vcpu' | 'device' = 'vm'): string {

@@ -18,8 +18,17 @@ import { EventList } from './views/eventList.js';
 import { Charts } from './views/charts.js';
 import type { WorkerReply, WorkerRequest } from './worker/protocol.js';
 import { EMPTY_STATE } from '../../src/replay/fold/state.js';
+import { explain } from './learn/explain.js';
+import { CONCEPTS, sectionText, type ConceptId } from './learn/concepts.js';
+import { TOURS, type Tour } from './learn/tours.js';
+import { ScenarioEditor } from './views/editor.js';
+import { CompareView } from './views/compare.js';
+import type { ScenarioDiagnostic } from '../../src/core/scenario/load.js';
+import CONCEPTS_MD from '../../docs/concepts.md?raw';
 
 const EXAMPLES = import.meta.glob('../../examples/*.yaml', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
+/** The guided tours' own scenarios (web/tours/NAME.yaml, listed as tour-NAME). */
+const TOUR_SCENARIOS = import.meta.glob('../tours/*.yaml', { query: '?raw', import: 'default', eager: true }) as Record<string, string>;
 
 /** Playback speeds: virtual ns per wall-clock second. */
 const SPEEDS: readonly { readonly ns: number; readonly label: string }[] = [
@@ -55,13 +64,26 @@ class App {
   private logChars = 0;
   private renderScheduled = false;
   private lastFrame = 0;
-  private status: { key: MessageKey; detail: string } = { key: 'statusIdle', detail: '' };
+  private status: { key: MessageKey; detail: string | (() => string) } = { key: 'statusIdle', detail: '' };
   private readonly scenarios = new Map<string, string>();
+  /** The first run of the page: pause at the first trapped instruction and say what to watch. */
+  private intro: { pending: boolean; scannedTo: number; vm: string } | null = null;
+  /** What the explanation panel shows now (seq and language), to redraw it only when it changes. */
+  private explained = '';
+  private concept: ConceptId = 'hypervisor';
+  /** The scenario the run shown was made from (a tour re-runs its scenario only when another is shown). */
+  private runScenario: string | undefined;
+  /** Resolved when the run in the worker completes (tours wait for it). */
+  private finished: { run: RunData; resolve: (run: RunData) => void }[] = [];
+  private tour: { tour: Tour; step: number; seq: number; runs: Map<string, RunData> } | null = null;
 
   private readonly timeline = new Timeline($('timeline'), (timeNs) => this.goToTime(timeNs));
   private readonly cards = new VmCards($('vms'));
   private readonly list = new EventList($('events'), (seq) => this.pause(() => this.goTo(seq)));
   private readonly charts = new Charts($('charts'), $('metrics'));
+  private readonly compare = new CompareView($<HTMLTableElement>('compare-table'), $('compare-chart'));
+  private compareWorker: Worker | undefined;
+  private readonly editor = new ScenarioEditor($('editor'), 'Scenario YAML', (diagnostics) => this.showDiagnostics(diagnostics));
 
   start(): void {
     const lang = detectLanguage(location.search, localStorage.getItem('vmmsim.lang'), navigator.languages ?? [navigator.language]);
@@ -76,13 +98,18 @@ class App {
     const scenario = params.get('scenario');
     if (log !== null) void this.loadUrl(log);
     else if (scenario !== null) void this.addScenarioUrl(scenario);
+    else {
+      // No file named: a VM running at once (the demo, paused at its first trap).
+      this.intro = { pending: true, scannedTo: 0, vm: '' };
+      this.startRun({ autoplay: false });
+    }
     requestAnimationFrame((now) => this.frame(now));
   }
 
   // ---- setup ---------------------------------------------------------------------------------
 
   private fillScenarios(): void {
-    const entries = Object.entries(EXAMPLES)
+    const entries = [...Object.entries(EXAMPLES), ...Object.entries(TOUR_SCENARIOS).map(([path, text]) => [path.replace(/([^/]*)$/, 'tour-$1'), text] as const)]
       .map(([path, text]) => [path.replace(/^.*\//, '').replace(/\.yaml$/, ''), text] as const)
       .sort(([a], [b]) => (a === 'demo' ? -1 : b === 'demo' ? 1 : a.localeCompare(b)));
     for (const [name, text] of entries) this.scenarios.set(name, text);
@@ -90,6 +117,10 @@ class App {
     select.replaceChildren(...[...this.scenarios.keys()].map((name) => new Option(name, name)));
     select.value = 'demo';
     this.scenarioChanged();
+    const compare = $<HTMLSelectElement>('compare-scenario');
+    compare.replaceChildren(...[...this.scenarios.keys()].map((name) => new Option(name, name)));
+    // vmmsim compare --arch's own default (seven runs of it take about 7 s in headless Chromium here, as in the CLI).
+    compare.value = 'overhead';
   }
 
   private fillSelects(): void {
@@ -104,7 +135,9 @@ class App {
   }
 
   private scenarioChanged(): void {
-    const text = this.scenarios.get($<HTMLSelectElement>('scenario').value) ?? '';
+    const name = $<HTMLSelectElement>('scenario').value;
+    const text = this.scenarios.get(name) ?? '';
+    if (this.editor.text !== text) this.editor.set(text, `${name}.yaml`);
     const seed = /^seed:\s*(\d+)/m.exec(text);
     const policy = /^\s+policy:\s*([a-z0-9-]+)/m.exec(text);
     $<HTMLInputElement>('seed').placeholder = seed?.[1] ?? '0';
@@ -116,6 +149,18 @@ class App {
   private bind(): void {
     $('scenario').addEventListener('change', () => this.scenarioChanged());
     $('run').addEventListener('click', () => (this.running ? this.stopWorker() : this.startRun()));
+    $('run-edited').addEventListener('click', () => this.startRun());
+    $('compare-run').addEventListener('click', () => this.runCompare());
+    $('editor').addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        this.startRun();
+      }
+    });
+    $('editor-details').addEventListener('toggle', () => this.editor.view.requestMeasure());
+    $('tour-next').addEventListener('click', () => void this.tourStep(+1));
+    $('tour-prev').addEventListener('click', () => void this.tourStep(-1));
+    $('tour-close').addEventListener('click', () => this.endTour());
     $('open-log').addEventListener('click', () => $<HTMLInputElement>('log-file').click());
     $<HTMLInputElement>('log-file').addEventListener('change', () => {
       const file = $<HTMLInputElement>('log-file').files?.[0];
@@ -133,6 +178,11 @@ class App {
     $('step-forward').addEventListener('click', () => this.pause(() => this.goTo(this.cursorSeq + 1)));
     $('to-start').addEventListener('click', () => this.pause(() => this.goTo(0)));
     $('to-end').addEventListener('click', () => this.pause(() => this.goTo((this.run?.count ?? 0) - 1)));
+    $('next-exit').addEventListener('click', () => this.pause(() => this.nextExit()));
+    $('explain-concept').addEventListener('click', (event) => {
+      event.preventDefault();
+      this.openConcept();
+    });
     $<HTMLSelectElement>('speed').addEventListener('change', () => {
       this.speedNs = Number($<HTMLSelectElement>('speed').value);
     });
@@ -182,13 +232,83 @@ class App {
 
   private key(event: KeyboardEvent): void {
     const target = event.target as HTMLElement;
-    if (target.tagName === 'INPUT' || target.tagName === 'SELECT' || target.tagName === 'TEXTAREA') return;
+    // Keys typed into a field or the editor (a contenteditable) are the field's.
+    if (target.tagName === 'INPUT' || target.tagName === 'SELECT' || target.tagName === 'TEXTAREA' || target.isContentEditable || target.closest('.cm-editor, dialog') !== null) return;
     if (event.key === ' ') {
       event.preventDefault();
       if (this.playing) this.pause();
       else this.play();
     } else if (event.key === 'ArrowLeft') this.pause(() => this.goTo(this.cursorSeq - 1));
     else if (event.key === 'ArrowRight') this.pause(() => this.goTo(this.cursorSeq + 1));
+    else if (event.key === 'n' && !event.ctrlKey && !event.metaKey && !event.altKey) this.pause(() => this.nextExit());
+  }
+
+  /** Moves the cursor to the next VM exit after it (the end when there is none yet). */
+  private nextExit(): void {
+    const run = this.run;
+    if (run === undefined) return;
+    for (let seq = this.cursorSeq + 1; seq < run.count; seq++) {
+      if (run.typeOf(seq).startsWith('exit.')) return this.goTo(seq);
+    }
+    this.goTo(run.count - 1);
+  }
+
+  private openConcept(): void {
+    const concept = CONCEPTS[this.concept];
+    $('concept-title').textContent = concept.title[language()];
+    $('concept-anchor').textContent = `docs/concepts.md#${concept.slug}`;
+    $('concept-body').textContent = sectionText(CONCEPTS_MD, concept.slug);
+    const dialog = $<HTMLDialogElement>('concept-dialog');
+    if (!dialog.open) dialog.showModal();
+  }
+
+  /** The first run: once the first trapped instruction (a privileged instruction or port I/O) is read, stop there. */
+  private watchForIntro(run: RunData): void {
+    const intro = this.intro;
+    if (intro === null || !intro.pending) return;
+    for (let seq = intro.scannedTo; seq < run.count; seq++) {
+      const type = run.typeOf(seq);
+      if (type === 'exit.privileged' || type === 'exit.io') {
+        intro.pending = false;
+        intro.vm = run.vms[run.vmOf(seq)] ?? '';
+        this.goTo(seq);
+        this.showIntro();
+        return;
+      }
+    }
+    intro.scannedTo = run.count;
+  }
+
+  private showIntro(): void {
+    const node = $('intro');
+    const intro = this.intro;
+    node.hidden = intro === null || intro.pending;
+    if (intro !== null && !intro.pending) node.textContent = t('introTrap', { vm: intro.vm });
+    document.body.dataset.intro = intro !== null && !intro.pending ? 'trap' : '';
+  }
+
+  private renderExplanation(): void {
+    const run = this.run;
+    const key = `${run?.name ?? ''}:${this.cursorSeq}:${language()}`;
+    if (key === this.explained) return;
+    this.explained = key;
+    const node = $('explain-text');
+    const link = $<HTMLAnchorElement>('explain-concept');
+    if (run === undefined || this.cursorSeq < 0 || this.cursorSeq >= run.count) {
+      node.textContent = t('noEvent');
+      this.concept = 'hypervisor';
+    } else {
+      const event = run.event(this.cursorSeq);
+      const explained = explain(event, language());
+      node.textContent = explained.text;
+      node.dataset.seq = String(this.cursorSeq);
+      node.dataset.type = event.type;
+      this.concept = explained.concept;
+    }
+    const concept = CONCEPTS[this.concept];
+    link.textContent = concept.title[language()];
+    link.href = `docs/concepts.md#${concept.slug}`;
+    link.dataset.concept = this.concept;
   }
 
   private translate(): void {
@@ -197,7 +317,10 @@ class App {
     for (const node of document.querySelectorAll<HTMLElement>('[data-i18n]')) node.textContent = t(node.dataset.i18n as MessageKey);
     for (const node of document.querySelectorAll<HTMLElement>('[data-i18n-title]')) node.title = t(node.dataset.i18nTitle as MessageKey);
     for (const node of document.querySelectorAll<HTMLInputElement>('[data-i18n-placeholder]')) node.placeholder = t(node.dataset.i18nPlaceholder as MessageKey);
+    for (const node of document.querySelectorAll<HTMLElement>('[data-i18n-aria]')) node.setAttribute('aria-label', t(node.dataset.i18nAria as MessageKey));
     document.title = t('title');
+    this.editor.setLabel(t('editorLabel'));
+    this.compare.render();
     $('run').textContent = this.running ? t('stop') : t('run');
     $('play').textContent = this.playing ? '❚❚' : '▶';
     $('play').title = this.playing ? t('pause') : t('play');
@@ -207,6 +330,10 @@ class App {
     this.charts.invalidate(true);
     this.timeline.redraw();
     this.showStatus();
+    this.showIntro();
+    this.fillTours();
+    this.renderTour();
+    this.explained = '';
     this.invalidate();
   }
 
@@ -257,6 +384,7 @@ class App {
     }
     this.travel?.update();
     this.filtered?.update();
+    this.watchForIntro(run);
     if (run.vms.length !== $<HTMLSelectElement>('filter-vm').options.length - 2) this.fillVmFilter();
     this.list.invalidate();
     this.timeline.invalidate();
@@ -270,19 +398,33 @@ class App {
     run.close();
     document.body.dataset.count = String(run.count);
     document.body.dataset.finished = 'true';
-    this.setStatus(key, `${run.header === undefined ? '' : (run.header.scenario as { name?: string }).name ?? ''} · ${run.count} events · ${formatNs(run.endTime)}${run.warnings.length > 0 ? ' · ' + run.warnings.join('; ') : ''}`);
+    // A function, so a change of language re-words it.
+    this.setStatus(key, () => `${run.header === undefined ? '' : (run.header.scenario as { name?: string }).name ?? ''} · ${run.count} ${t('eventsWord')} · ${formatNs(run.endTime)}${run.warnings.length > 0 ? ' · ' + run.warnings.join('; ') : ''}`);
     this.charts.set(run, this.metrics);
     this.timeline.invalidate();
     this.invalidate();
+    const waiting = this.finished.filter((entry) => entry.run === run);
+    this.finished = this.finished.filter((entry) => entry.run !== run);
+    for (const entry of waiting) entry.resolve(run);
   }
 
-  private startRun(): void {
+  private startRun(options: { autoplay?: boolean; name?: string; edited?: boolean } = {}): RunData | undefined {
+    const autoplay = options.autoplay ?? true;
+    if (options.name !== undefined) {
+      $<HTMLSelectElement>('scenario').value = options.name;
+      this.scenarioChanged();
+    }
     const name = $<HTMLSelectElement>('scenario').value;
-    const text = this.scenarios.get(name);
-    if (text === undefined) return;
+    // A tour runs its bundled scenario; Run runs what the editor holds (the selected scenario, edited or not).
+    const text = options.name !== undefined ? this.scenarios.get(name) : this.editor.text;
+    if (text === undefined) return undefined;
+    if (options.name === undefined && text !== this.scenarios.get(name)) options = { ...options, edited: true };
     const seedText = $<HTMLInputElement>('seed').value.trim();
     const policy = $<HTMLSelectElement>('policy').value;
+    if (autoplay) this.intro = null;
     const run = this.reset(`${name}.yaml`, true);
+    this.runScenario = seedText === '' && policy === '' && options.edited !== true ? name : undefined;
+    this.showIntro();
     const worker = new Worker(new URL('./worker/simWorker.ts', import.meta.url), { type: 'module' });
     this.worker = worker;
     this.running = true;
@@ -296,7 +438,7 @@ class App {
         this.workerDone();
         $<HTMLButtonElement>('download-log').disabled = this.logText === null;
         this.finishLoading(run, 'statusDone');
-      } else {
+      } else if (reply.kind === 'error') {
         this.workerDone();
         this.setStatus('statusError', reply.message);
       }
@@ -313,7 +455,119 @@ class App {
       ...(policy === '' ? {} : { policy }),
     };
     worker.postMessage(request);
-    this.play();
+    if (autoplay) this.play();
+    return run;
+  }
+
+  /** Runs the comparison in a worker of its own (the run shown is left as it is). */
+  private runCompare(): void {
+    const name = $<HTMLSelectElement>('compare-scenario').value;
+    const text = this.scenarios.get(name);
+    if (text === undefined) return;
+    this.compareWorker?.terminate();
+    const worker = new Worker(new URL('./worker/simWorker.ts', import.meta.url), { type: 'module' });
+    this.compareWorker = worker;
+    const status = $('compare-status');
+    status.textContent = t('compareRunning');
+    document.body.dataset.compared = 'false';
+    worker.onmessage = (message: MessageEvent<WorkerReply>) => {
+      const reply = message.data;
+      if (reply.kind === 'compared') {
+        this.compare.set(reply.rows);
+        status.textContent = `${t('compareDone')}: ${name}`;
+        document.body.dataset.compared = 'true';
+      } else if (reply.kind === 'error') status.textContent = `${t('statusError')}: ${reply.message}`;
+      worker.terminate();
+      this.compareWorker = undefined;
+    };
+    const request: WorkerRequest = { kind: 'compare', scenarioText: text, file: `${name}.yaml`, archs: ['type1', 'type2'], virts: ['full', 'para', 'hw'] };
+    worker.postMessage(request);
+  }
+
+  /** The loader's errors for the editor's text, listed under it with their line. */
+  private showDiagnostics(diagnostics: readonly ScenarioDiagnostic[]): void {
+    const list = $('editor-errors');
+    list.replaceChildren(
+      ...diagnostics.map((diagnostic) => {
+        const item = document.createElement('li');
+        item.dataset.line = String(diagnostic.line);
+        item.textContent = `${t('line')} ${diagnostic.line}:${diagnostic.column} · ${diagnostic.path === '' ? '' : diagnostic.path + ': '}${diagnostic.message}`;
+        return item;
+      }),
+    );
+  }
+
+  /** Resolves once `run` is complete (at once if it is). */
+  private whenFinished(run: RunData): Promise<RunData> {
+    if (run.finished) return Promise.resolve(run);
+    return new Promise((resolve) => this.finished.push({ run, resolve }));
+  }
+
+  // ---- guided tours --------------------------------------------------------------------------
+
+  private fillTours(): void {
+    const list = $('tour-list');
+    list.replaceChildren(
+      ...TOURS.map((tour) => {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'tour-start';
+        button.dataset.tour = tour.id;
+        button.textContent = tour.title[language()];
+        button.addEventListener('click', () => void this.startTour(tour));
+        return button;
+      }),
+    );
+  }
+
+  private async startTour(tour: Tour): Promise<void> {
+    this.intro = null;
+    this.showIntro();
+    this.tour = { tour, step: -1, seq: -1, runs: new Map() };
+    await this.tourStep(+1);
+  }
+
+  /** Moves the tour a step (+1 or -1): runs the step's scenario if another run is shown, then moves the cursor. */
+  private async tourStep(delta: number): Promise<void> {
+    const current = this.tour;
+    if (current === null) return;
+    const index = Math.max(0, Math.min(current.tour.steps.length - 1, current.step + delta));
+    const step = current.tour.steps[index];
+    current.step = index;
+    document.body.dataset.tourReady = 'false';
+    this.renderTour();
+    let run = this.run;
+    if (run === undefined || this.runScenario !== step.scenario) run = this.startRun({ autoplay: false, name: step.scenario });
+    if (run === undefined) return;
+    run = await this.whenFinished(run);
+    if (this.tour !== current || current.step !== index) return;
+    current.runs.set(step.scenario, run);
+    current.seq = step.at({ run, runs: current.runs });
+    this.pause(() => this.goTo(current.seq < 0 ? run.count - 1 : current.seq));
+    document.body.dataset.tourReady = 'true';
+    this.renderTour();
+  }
+
+  private endTour(): void {
+    this.tour = null;
+    this.renderTour();
+  }
+
+  private renderTour(): void {
+    const current = this.tour;
+    const panel = $('tour');
+    panel.hidden = current === null;
+    document.body.dataset.tour = current?.tour.id ?? '';
+    document.body.dataset.tourStep = String(current?.step ?? -1);
+    if (current === null) return;
+    const step = current.tour.steps[current.step];
+    const run = current.runs.get(step.scenario);
+    $('tour-title').textContent = current.tour.title[language()];
+    $('tour-progress').textContent = `${t('tourStep')} ${current.step + 1} ${t('of')} ${current.tour.steps.length}`;
+    const ready = document.body.dataset.tourReady === 'true';
+    $('tour-text').textContent = run === undefined || !ready ? '…' : step.text[language()]({ run, runs: current.runs }, current.seq);
+    $<HTMLButtonElement>('tour-prev').disabled = current.step === 0;
+    $<HTMLButtonElement>('tour-next').disabled = current.step === current.tour.steps.length - 1;
   }
 
   private workerDone(): void {
@@ -344,7 +598,10 @@ class App {
   }
 
   private async loadStream(name: string, stream: ReadableStream<Uint8Array>): Promise<void> {
+    this.intro = null;
+    this.runScenario = undefined;
     const run = this.reset(name, false);
+    this.showIntro();
     this.setStatus('statusLoading', name);
     const decoder = new TextDecoderStream() as unknown as ReadableWritablePair<string, Uint8Array>;
     const reader = stream.pipeThrough(decoder).getReader();
@@ -392,14 +649,15 @@ class App {
     this.setStatus('statusError', message);
   }
 
-  private setStatus(key: MessageKey, detail: string): void {
+  private setStatus(key: MessageKey, detail: string | (() => string)): void {
     this.status = { key, detail };
     this.showStatus();
   }
 
   private showStatus(): void {
     const node = $('status');
-    node.textContent = `${t(this.status.key)}${this.status.detail === '' ? '' : ': ' + this.status.detail}`;
+    const detail = typeof this.status.detail === 'function' ? this.status.detail() : this.status.detail;
+    node.textContent = `${t(this.status.key)}${detail === '' ? '' : ': ' + detail}`;
     node.dataset.kind = this.status.key;
   }
 
@@ -496,6 +754,7 @@ class App {
     const seqText = this.cursorSeq < 0 ? '—' : String(this.cursorSeq);
     $('position').textContent = `${t('position')} ${seqText} ${t('of')} ${count} · ${t('time')} ${formatNs(Math.round(this.cursorTime))}${this.state.ended !== null ? ` · ${t('ended')} (${this.state.ended})` : ''}`;
     document.body.dataset.count = String(count);
+    this.renderExplanation();
     $('event-count').textContent = `${this.filtered?.length ?? 0} ${t('shown')}`;
     if (run === undefined) return;
     this.timeline.setCursor(this.cursorSeq, this.cursorTime);

@@ -11,6 +11,7 @@ import { MARK_COLORS, vmColor } from './colors.js';
 export interface BarRow {
   readonly label: string;
   readonly color?: string;
+  /** NaN where there is no data (a VM that never woke has no wake-up latency): shown as "no data", never as 0. */
   readonly values: readonly number[];
 }
 
@@ -38,8 +39,8 @@ export function chartsOf(run: RunData): BarChart[] {
       latencies.push(...run.totals[index].wakeLatenciesNs);
     });
     latencies.sort((a, b) => a - b);
-    const at = (fraction: number) => (latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.floor(fraction * latencies.length))]);
-    return { name, vm, cpu, wait, latency: [at(0.5), at(0.95), latencies.length === 0 ? 0 : latencies[latencies.length - 1]] };
+    const at = (fraction: number) => (latencies.length === 0 ? Number.NaN : latencies[Math.min(latencies.length - 1, Math.floor(fraction * latencies.length))]);
+    return { name, vm, cpu, wait, latency: [at(0.5), at(0.95), latencies.length === 0 ? Number.NaN : latencies[latencies.length - 1]] };
   });
   const usedReasons = EXIT_REASONS.map((_, reason) => reason).filter((reason) => run.exitsByVm.some((counts) => counts[reason] > 0));
   return [
@@ -77,7 +78,19 @@ export function chartsOf(run: RunData): BarChart[] {
         { name: 'max', color: '#e15759' },
       ],
       rows: vmRows.map((row) => ({ label: row.name, color: vmColor(row.vm), values: row.latency })),
-      format: formatNs,
+      format: orNoData(formatNs),
     },
   ];
+}
+
+/** A formatter that shows "no data" (in the page's language) for NaN, the charts' mark for a figure that does not exist. */
+export function orNoData(format: (value: number) => string): (value: number) => string {
+  return (value) => (Number.isNaN(value) ? t('noData') : format(value));
+}
+
+/** The largest value of a chart that has data (NaN ignored); 0 when none has. */
+export function maxOf(values: readonly number[]): number {
+  let max = 0;
+  for (const value of values) if (value > max) max = value;
+  return max;
 }

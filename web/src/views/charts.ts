@@ -11,7 +11,7 @@ import { formatNs } from '../store/format.js';
 import { MARK_IRQ, type RunData } from '../store/runData.js';
 import { t, type MessageKey } from '../i18n.js';
 import { MARK_COLORS } from './colors.js';
-import { chartsOf, type BarChart } from './chartData.js';
+import { chartsOf, maxOf, type BarChart } from './chartData.js';
 
 /** Above this many events the charts do not follow the cursor (each move would re-index them). */
 export const CURSOR_CHARTS_LIMIT = 200_000;
@@ -120,7 +120,7 @@ export class Charts {
     const labelPx = 80;
     const valuePx = 70;
     const plot = width - labelPx - valuePx;
-    const max = chart.max ?? Math.max(1e-9, ...chart.rows.map((row) => (chart.stacked ? row.values.reduce((a, b) => a + b, 0) : Math.max(...row.values))));
+    const max = chart.max ?? Math.max(1e-9, ...chart.rows.map((row) => (chart.stacked ? row.values.reduce((a, b) => a + b, 0) : maxOf(row.values))));
     chart.rows.forEach((row, index) => {
       const top = 8 + index * rowPx;
       context.fillStyle = row.color ?? '#333';
@@ -139,12 +139,15 @@ export class Charts {
         row.values.forEach((value, series) => {
           const y = top + series * 8;
           context.fillStyle = chart.series[series]?.color ?? '#888';
-          context.fillRect(labelPx, y, (value / max) * plot, 6);
+          if (!Number.isNaN(value)) context.fillRect(labelPx, y, (value / max) * plot, 6);
         });
         context.fillStyle = '#333';
-        context.fillText(row.values.map(chart.format).join(' / '), labelPx + 4 + (Math.max(...row.values) / max) * plot, top + 4, valuePx + plot / 2);
+        // A row without data says so once ("no data"), not once per series.
+        const text = row.values.every((value) => Number.isNaN(value)) ? chart.format(Number.NaN) : row.values.map(chart.format).join(' / ');
+        context.fillText(text, labelPx + 4 + (maxOf(row.values) / max) * plot, top + 4, valuePx + plot / 2);
       }
     });
+    figure.append(dataTable(chart));
     if (legendPx > 0) {
       const top = 12 + chart.rows.length * rowPx;
       chart.series.forEach((series, index) => {
@@ -227,9 +230,8 @@ export class Charts {
           vm.name,
           vm.share.toFixed(3),
           `${(vm.stealFraction * 100).toFixed(1)}%`,
-          `${vm.wakeLatency.p50Us.toFixed(1)} µs`,
-          `${vm.wakeLatency.p95Us.toFixed(1)} µs`,
-          `${vm.wakeLatency.p99Us.toFixed(1)} µs`,
+          // A VM that never woke has no wake-up latency: "no data", not 0.
+          ...[vm.wakeLatency.p50Us, vm.wakeLatency.p95Us, vm.wakeLatency.p99Us].map((us) => (vm.wakeLatency.count === 0 ? t('noData') : `${us.toFixed(1)} µs`)),
           String(vm.contextSwitches),
           String(vm.migrations),
         ]),
@@ -238,6 +240,16 @@ export class Charts {
     box.append(title, summary, table);
     return box;
   }
+}
+
+/** The chart's figures as a table for screen readers (and tests): the canvas alone says nothing to them. */
+function dataTable(chart: BarChart): HTMLTableElement {
+  const table = document.createElement('table');
+  table.className = 'sr-only chart-data';
+  table.dataset.chart = chart.title;
+  table.append(tableRow('th', ['', ...chart.series.map((series) => series.name)]));
+  for (const row of chart.rows) table.append(tableRow('td', [row.label, ...row.values.map(chart.format)]));
+  return table;
 }
 
 function tableRow(cell: 'th' | 'td', values: readonly string[]): HTMLTableRowElement {

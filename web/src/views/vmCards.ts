@@ -8,7 +8,8 @@ import { EXIT_REASONS, type VmState } from '../../../src/core/events.js';
 import type { InspectState, VmView } from '../../../src/replay/fold/state.js';
 import type { RunData } from '../store/runData.js';
 import { formatNs } from '../store/format.js';
-import { modeName, stateName, t } from '../i18n.js';
+import { language, modeName, stateName, t } from '../i18n.js';
+import { translateReason } from '../learn/reasons.js';
 import { vmColor } from './colors.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -77,8 +78,11 @@ export class VmCards {
     root.style.borderTopColor = vmColor(index);
     const header = element('header');
     const title = element('h3');
-    title.textContent = name;
-    title.style.color = vmColor(index);
+    // The VM's colour marks the card (its top border and a dot); the name stays dark, for contrast.
+    const dot = element('span', 'vm-dot');
+    dot.style.background = vmColor(index);
+    dot.setAttribute('aria-hidden', 'true');
+    title.append(dot, name);
     const stateBadge = element('span', 'badge');
     stateBadge.dataset.role = 'vm-state';
     const meta = element('span', 'meta');
@@ -130,7 +134,7 @@ export class VmCards {
   private update(card: Card, run: RunData, index: number, vm: VmView | undefined, state: InspectState): void {
     const vmState: VmState = vm?.state ?? 'defined';
     card.root.dataset.state = vm === undefined ? '' : vmState;
-    card.stateBadge.textContent = vm === undefined ? '—' : stateName(vmState, 'vm') + (vm.endReason !== null ? `: ${vm.endReason}` : '');
+    card.stateBadge.textContent = vm === undefined ? '—' : stateName(vmState, 'vm') + (vm.endReason !== null ? `: ${translateReason(vm.endReason, language())}` : '');
     card.stateBadge.className = `badge state-${vm === undefined ? 'none' : vmState}`;
     card.meta.textContent = vm === undefined ? '' : `${t('guest')} ${vm.guest} · ${t('memory')} ${vm.memoryBytes / 1024} KiB`;
     for (const [nodeState, group] of card.nodes) {

@@ -10,6 +10,7 @@ import { LogWriter } from '../../../src/core/log/writer.js';
 import { loadScenario } from '../../../src/core/scenario/load.js';
 import { POLICY_NAMES, withPolicy, type PolicyName, type Scenario } from '../../../src/core/scenario/schema.js';
 import { BUNDLED_GUEST_NAMES } from '../../../src/guests/index.js';
+import { archConfigs, archRows, type ArchRow } from '../../../src/cli/archRuns.js';
 
 /** Events simulated between two yields. */
 export const SLICE_EVENTS = 20_000;
@@ -60,4 +61,17 @@ function metricsOf(collector: MetricsCollector, simulation: Simulation): RunMetr
   } catch {
     return null;
   }
+}
+
+/**
+ * `vmmsim compare SCENARIO --arch ARCHS --virt VIRTS --json`: the same configurations, runs and
+ * rows (src/cli/archRuns.ts), for a scenario given as text. Guest programs from files cannot be
+ * read here (the bundled guests can).
+ */
+export function compareScenario(text: string, file: string, archs: readonly ('type1' | 'type2')[], virts: readonly ('full' | 'para' | 'hw')[]): ArchRow[] {
+  const scenario = resolveScenario(text, file);
+  const configs = archConfigs({ archs, archGiven: true, virts, pagings: undefined, ios: undefined, interrupts: undefined, profiles: [] });
+  return archRows(scenario, configs, (path) => {
+    throw new Error(`${file}: the page cannot read the guest program ${path} (use vmmsim compare)`);
+  }, file);
 }

@@ -4,7 +4,7 @@
  * as the CLI: the core is pure TypeScript) and streams the event log back. No server is involved.
  */
 import type { WorkerReply, WorkerRequest } from './protocol.js';
-import { resolveScenario, runScenario } from './runScenario.js';
+import { compareScenario, resolveScenario, runScenario } from './runScenario.js';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 let stopRequested = false;
@@ -20,6 +20,14 @@ scope.onmessage = (message: MessageEvent<WorkerRequest>) => {
     return;
   }
   stopRequested = false;
+  if (request.kind === 'compare') {
+    try {
+      reply({ kind: 'compared', rows: compareScenario(request.scenarioText, request.file, request.archs, request.virts) });
+    } catch (error) {
+      reply({ kind: 'error', message: error instanceof Error ? error.message : String(error) });
+    }
+    return;
+  }
   void start(request);
 };
 
