@@ -25,7 +25,8 @@ import { createPolicy } from './scheduler/index.js';
 import type { PolicyFactory, SchedulingPolicy } from './scheduler/policy.js';
 import { Vm } from './vm.js';
 import { VirtualSwitch } from './vswitch.js';
-import { guestMap, isMutation, linkMutants, MUTATIONS, type Mutation } from './mutations.js';
+import { GuestPhysicalMap } from '../core/memory.js';
+import type { SimulationParts } from './parts.js';
 import { summarize, type RunSummary } from './summary.js';
 import { MemoryManager } from './monitor/hostMemory.js';
 
@@ -61,10 +62,10 @@ export interface SimulationOptions {
   /** Recorded in the log's header when this run is a fork of another. */
   readonly fork?: LogFork;
   /**
-   * Builds a deliberately broken monitor (a mutant, src/actors/mutations.ts) to show that the
-   * property suite catches the bug. Recorded in the log's header, so replay rebuilds it.
+   * Parts to build the run with instead of the standard ones (parts.ts): the testing layer's
+   * mutants come in this way. Their name is recorded in the log's header, so replay rebuilds them.
    */
-  readonly mutation?: Mutation;
+  readonly parts?: SimulationParts;
 }
 
 const DEFAULT_MAX_BATCH_NS = 100_000;
@@ -90,9 +91,6 @@ export class Simulation {
 
   constructor(private readonly options: SimulationOptions) {
     const scenario = options.scenario;
-    if (options.mutation !== undefined && !isMutation(options.mutation)) {
-      throw new RangeError(`unknown mutation '${String(options.mutation)}' (expected one of: ${MUTATIONS.join(', ')})`);
-    }
     this.seed = options.seed ?? scenario.seed;
     this.random = new RandomSource(this.seed);
     this.costs = resolveCosts(scenario.costs);
@@ -120,7 +118,7 @@ export class Simulation {
     this.vms = this.buildVms(scenario.vms);
     this.vswitch = new VirtualSwitch(this.kernel, this.bus, () => ({ latencyNs: this.costs.netLatencyNs, wordNs: this.costs.netWordNs }));
     this.vms.forEach((vm, index) => this.vswitch.connect(vm.nic, index + 1));
-    linkMutants(options.mutation, this.vms);
+    options.parts?.wire?.(this.vms);
     this.monitor = new Monitor(this.kernel, this.bus, policy, this.costs, this.vms, {
       pcpus: scenario.host.pcpus,
       runEndNs: scenario.run.timeNs,
@@ -129,7 +127,7 @@ export class Simulation {
       instructionLimit: scenario.run.instructions,
       maxBatchNs: options.maxBatchNs ?? DEFAULT_MAX_BATCH_NS,
       smpQuantumNs: scenario.run.smpQuantumNs ?? SCENARIO_LIMITS.smpQuantumNs.default,
-      mutation: options.mutation,
+      parts: options.parts,
       memory: this.memory,
     });
     this.target = this.kernel.register('simulation', (kind, arg) => {
@@ -192,7 +190,8 @@ export class Simulation {
   /** The scenario's policy, or the one from outside the registry while it is in force. */
   private createPolicy(scenario: Scenario): SchedulingPolicy {
     const options = this.policyOptions(scenario);
-    return this.policyFactory !== undefined ? this.policyFactory(options) : createPolicy(scenario.scheduler.policy, options);
+    const policy = this.policyFactory !== undefined ? this.policyFactory(options) : createPolicy(scenario.scheduler.policy, options);
+    return this.options.parts?.policy?.(policy) ?? policy;
   }
 
   private policyOptions(scenario: Scenario) {
@@ -217,7 +216,7 @@ export class Simulation {
       seed: this.seed,
       scenario: scenarioToSource(resolved),
       fork: this.options.fork,
-      mutation: this.options.mutation,
+      mutation: this.options.parts?.name,
       policy: module === undefined ? undefined : { module: module.module, sha256: module.sha256, label: policy.name },
     });
     this.bus.addSink(log.append);
@@ -230,7 +229,7 @@ export class Simulation {
       const pages = spec.memoryBytes / PAGE_BYTES;
       // Under overcommit a VM's pages are backed on first touch (loading the image touches its own).
       const frames = this.memory?.options.overcommit === true ? new Array<number>(pages).fill(-1) : this.host.memory.allocate(pages, `vm/${spec.name}`);
-      const memory = guestMap(this.options.mutation, this.host.memory, frames);
+      const memory = this.options.parts?.guestMap?.(this.host.memory, frames) ?? new GuestPhysicalMap(this.host.memory, frames);
       this.memory?.register(`vm/${spec.name}`, memory);
       memory.load(image.words);
       const vm = new Vm(

@@ -10,7 +10,7 @@ import type { RandomSource } from '../core/prng.js';
 import type { Kernel } from '../core/kernel.js';
 import type { CostModel } from '../core/costs.js';
 import { Lifecycle } from '../machines/lifecycle.js';
-import { vmMachine, type VmCommand } from '../machines/vmMachine.js';
+import { VM_RUN_COMMANDS, vmMachine, type VmCommand, type VmLifecycleCommand, type VmLifecycleState } from '../machines/vmMachine.js';
 import { Balloon } from './devices/balloon.js';
 import { BlockDevice } from './devices/block.js';
 import { Console } from './devices/console.js';
@@ -46,7 +46,10 @@ export interface VmOptions {
 
 export class Vm {
   readonly id: string;
-  readonly lifecycle = new Lifecycle<VmState, VmCommand>(vmMachine);
+  /** Its lifecycle (libvirt's states but `blocked`): an xstate machine. */
+  readonly lifecycle = new Lifecycle<VmLifecycleState, VmLifecycleCommand>(vmMachine);
+  /** While running: whether every vCPU waits for an interrupt (libvirt's `blocked`), plain data (vmMachine.ts). */
+  blocked = false;
   readonly vcpus: Vcpu[] = [];
   readonly io = new IoBus();
   readonly pic: InterruptController;
@@ -113,7 +116,8 @@ export class Vm {
   }
 
   get state(): VmState {
-    return this.lifecycle.state;
+    const lifecycle = this.lifecycle.state;
+    return lifecycle === 'running' && this.blocked ? 'blocked' : lifecycle;
   }
 
   /** Whether the VM has ended for good (shut off or crashed). */
@@ -131,8 +135,20 @@ export class Vm {
    * otherwise publishes `vm.not-allowed` with the reason and returns false.
    */
   command(type: VmCommand['type'], fact: () => void): boolean {
-    const state = this.lifecycle.state;
-    if (this.lifecycle.send({ type }) === undefined) {
+    const state = this.state;
+    if (type === 'BLOCK' || type === 'UNBLOCK') {
+      const allowed = this.lifecycle.state === 'running' && this.blocked === VM_RUN_COMMANDS[type].blocked;
+      if (allowed) this.blocked = !this.blocked;
+      return this.answer(allowed, type, state, fact);
+    }
+    const allowed = this.lifecycle.send({ type }) !== undefined;
+    // Leaving `running` (or coming back to it) ends a blocked stretch.
+    if (allowed) this.blocked = false;
+    return this.answer(allowed, type, state, fact);
+  }
+
+  private answer(allowed: boolean, type: VmCommand['type'], state: VmState, fact: () => void): boolean {
+    if (!allowed) {
       const command = type.toLowerCase();
       this.bus.publish(this.id, 'vm.not-allowed', { command, state, reason: `a VM that is ${state} cannot ${command}` });
       return false;

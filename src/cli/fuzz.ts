@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
-import { isMutation, MUTATION_INFO, MUTATIONS, type Mutation } from '../actors/mutations.js';
+import { isMutation, MUTATION_INFO, MUTATIONS, type Mutation } from '../testing/mutants/index.js';
 import { PROPERTIES, propertyNamed, runChecked, scenarioYaml, type AnyIsolationProperty } from '../testing/index.js';
 import { EXIT_FAILURE, EXIT_OK, InputError } from './errors.js';
 import type { Output } from './run.js';

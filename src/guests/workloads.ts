@@ -19,8 +19,8 @@ export const PROBE_MET = 0;
 export const PROBE_MISSED = 1;
 export const PROBE_DONE = 2;
 
-/** The interrupt handler and vector table shared by the blocking workloads. */
-const WAKE_HANDLER = String.raw`
+/** The interrupt handler and vector table shared by the blocking workloads (and the scale bench). */
+export const WAKE_HANDLER = String.raw`
 irq:
         push r1
         push r2
@@ -45,7 +45,7 @@ ivt:    .space VEC_IRQ_BASE
 stack_top:
 `;
 
-const SETUP = String.raw`
+export const SETUP = String.raw`
         movi sp, stack_top
         movi r1, ivt
         csrw ivt, r1

@@ -13,6 +13,7 @@ import { withChangedPolicy, type Scenario } from '../core/scenario/schema.js';
 import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import type { LogFile } from './logFile.js';
 import { inputRecords, mutationOf, scenarioOf } from './replay.js';
+import { partsOf } from '../testing/mutants/index.js';
 import { policyModuleOf } from './policyModule.js';
 
 export class ForkError extends Error {
@@ -105,7 +106,7 @@ export function fork(file: LogFile, options: ForkOptions): Fork {
     readProgram: options.readProgram,
     log: options.log,
     inputs: inputRecords(file),
-    mutation: mutationOf(file),
+    parts: partsOf(mutationOf(file)),
     policy: module?.factory,
     policyModule: module?.record,
     fork: changed || options.log !== undefined ? { from: file.name, at: options.at, scenario: scenarioToSource(next) } : undefined,

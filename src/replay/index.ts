@@ -13,6 +13,7 @@ import type { InspectState } from './fold/state.js';
 import { LogFile } from './logFile.js';
 import { eventStats, queryEvents, type EventFilter, type EventStats } from './query.js';
 import { inputRecords, mutationOf, replay, scenarioOf, type ReplayOptions, type ReplayResult } from './replay.js';
+import { partsOf } from '../testing/mutants/index.js';
 import { PointError, lastSeq, stateAtSeq, stateAtTime } from './seek.js';
 import { fileSource, memorySource } from './source.js';
 import { policyModuleOf } from './policyModule.js';
@@ -125,7 +126,7 @@ export function restore(log: ReplayLog | LogFile, seq: number, options: RestoreO
     scenario: scenarioOf(file),
     seed: file.header.seed,
     inputs: inputRecords(file),
-    mutation: mutationOf(file),
+    parts: partsOf(mutationOf(file)),
     policy: module?.factory,
     policyModule: module?.record,
     ...simulationOptions,

@@ -17,7 +17,7 @@ import { RunningHash } from '../core/hash.js';
 import { CHECK_SUFFIX_LENGTH } from '../core/log/format.js';
 import { LineChecker, LogError } from '../core/log/reader.js';
 import { LogWriter } from '../core/log/writer.js';
-import { isMutation, MUTATIONS, type Mutation } from '../actors/mutations.js';
+import { isMutation, MUTATIONS, partsOf, type Mutation } from '../testing/mutants/index.js';
 import { policyModuleOf } from './policyModule.js';
 
 const CONTEXT = 4;
@@ -218,7 +218,7 @@ function replayByLines(file: LogFile, options: ReplayOptions = {}): ReplayResult
     readProgram: options.readProgram,
     sink,
     inputs: [],
-    mutation: mutationOf(file),
+    parts: partsOf(mutationOf(file)),
     policy: module?.factory,
     policyModule: module?.record,
   });
@@ -396,7 +396,7 @@ export function replay(file: LogFile, options: ReplayOptions = {}): ReplayResult
     readProgram: options.readProgram,
     log: writer,
     inputs: inputRecords(file),
-    mutation: mutationOf(file),
+    parts: partsOf(mutationOf(file)),
     fork: file.header.fork,
     policy: module?.factory,
     policyModule: module?.record,

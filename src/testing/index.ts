@@ -27,4 +27,4 @@ export {
   type TrapCase,
 } from './properties.js';
 export { lifecycleCommands, lifecycleProperty, runLifecycle, type LifecycleModel, type LifecycleReal } from './lifecycle.js';
-export { isMutation, MUTATION_INFO, MUTATIONS, type Mutation } from '../actors/mutations.js';
+export { isMutation, MUTATION_INFO, MUTATIONS, mutantParts, partsOf, type Mutant, type Mutation } from './mutants/index.js';

@@ -7,7 +7,7 @@
  */
 import { BARE_MACHINE_COSTS } from '../actors/technique.js';
 import fc from 'fast-check';
-import type { Mutation } from '../actors/mutations.js';
+import { partsOf, type Mutation } from './mutants/index.js';
 import { hashWords } from '../core/hash.js';
 import { Vector } from '../core/isa/opcodes.js';
 import { PAGE_BYTES, PAGE_WORDS } from '../core/platform.js';
@@ -102,7 +102,7 @@ export const memoryIsolation: IsolationProperty<MemoryCase> = {
   }),
   numRuns: 100,
   check(value, mutation) {
-    const simulation = new Simulation({ scenario: memoryScenario(value), seed: value.seed, mutation });
+    const simulation = new Simulation({ scenario: memoryScenario(value), seed: value.seed, parts: partsOf(mutation) });
     const host = simulation.host.memory;
     const before = Int32Array.from(host.words);
     simulation.run();

@@ -5,7 +5,7 @@
  */
 import { stringify } from 'yaml';
 import { Simulation } from '../actors/simulation.js';
-import type { Mutation } from '../actors/mutations.js';
+import { partsOf, type Mutation } from './mutants/index.js';
 import type { RunSummary } from '../actors/summary.js';
 import type { SimEvent } from '../core/events.js';
 import { LogWriter } from '../core/log/writer.js';
@@ -73,7 +73,7 @@ export function runChecked(scenario: Scenario, options: RunOptions = {}): Checke
   const simulation: Simulation = new Simulation({
     scenario,
     seed: options.seed,
-    mutation: options.mutation,
+    parts: partsOf(options.mutation),
     log: options.log === true ? new LogWriter((chunk) => (log += chunk)) : undefined,
     sink: (event) => {
       events.push(event);

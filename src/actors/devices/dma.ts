@@ -21,11 +21,6 @@ export class DmaEngine extends Device {
   private status: number = DmaStatus.IDLE;
   transfers = 0;
   blocked = 0;
-  /**
-   * Whether the IOMMU checks each address. Only a mutant (src/actors/mutations.ts) turns it off,
-   * to show that the isolation properties catch a device that writes where it should not.
-   */
-  iommu = true;
 
   constructor(
     id: string,
@@ -61,8 +56,8 @@ export class DmaEngine extends Device {
     const from = new Int32Array(words);
     const to = new Int32Array(words);
     for (let offset = 0; offset < words; offset++) {
-      const read = this.hostIndex((source + offset) | 0);
-      const written = this.hostIndex((destination + offset) | 0, true);
+      const read = this.translate((source + offset) | 0);
+      const written = this.translate((destination + offset) | 0, true);
       if (read < 0 || written < 0) {
         const address = read < 0 ? source + offset : destination + offset;
         this.refuse(`guest-physical address 0x${(address >>> 0).toString(16)} is outside the VM's memory`);
@@ -80,13 +75,13 @@ export class DmaEngine extends Device {
     this.bus.publish(this.id, 'dma.done', { src: source, dst: destination, words });
   }
 
-  /** The host word an address reaches: through the IOMMU, or (a mutant) as a raw bus address. */
-  private hostIndex(address: number, write = false): number {
+  /**
+   * The IOMMU: the host word a guest-physical address reaches, or -1 outside the VM. A component
+   * seam (parts.ts): the testing layer's mutants may wrap it on an instance.
+   */
+  translate(address: number, write = false): number {
     // A write to a page shared with other VMs (read-only) gives this VM its own copy first.
-    const index = write ? this.memory.translateWrite(address) : this.memory.translateRead(address);
-    if (index >= 0 || this.iommu) return index;
-    // Without the IOMMU check the device puts the address on the bus as it is: host memory.
-    return address >= 0 && address < this.memory.host.words.length ? address : -1;
+    return write ? this.memory.translateWrite(address) : this.memory.translateRead(address);
   }
 
   private refuse(reason: string): void {

@@ -28,12 +28,6 @@ export class IoBus {
     this.devices.push(device);
   }
 
-  /**
-   * Where an access goes when no device of this VM answers. Always null, except under the
-   * io-owner mutant (src/actors/mutations.ts), which skips the owner check this way.
-   */
-  fallback: IoBus | null = null;
-
   /** Whether a port belongs to a passthrough device (an access to it is not an exit). */
   isDirect(port: number): boolean {
     return this.direct.size > 0 && this.direct.has(port);
@@ -42,35 +36,31 @@ export class IoBus {
   /** Reads a port; an address no ready device claims reads as the open bus. */
   readPort(port: number): number {
     const device = this.ports.get(port);
-    if (device !== undefined && device.ready) return device.read(port);
-    return this.fallback !== null ? this.fallback.own(this.fallback.ports, port)?.read(port) ?? OPEN_BUS : OPEN_BUS;
+    return device !== undefined && device.ready ? device.read(port) : OPEN_BUS;
   }
 
   writePort(port: number, value: number): boolean {
-    const device = this.ports.get(port) ?? null;
-    const target = device !== null && device.ready ? device : this.fallback?.own(this.fallback.ports, port);
-    if (target === undefined) return false;
-    target.write(port, value);
+    const device = this.ports.get(port);
+    if (device === undefined || !device.ready) return false;
+    device.write(port, value);
     return true;
   }
 
   readMmio(address: number): number {
     const device = this.mmio.get(address);
-    if (device !== undefined && device.ready) return device.read(address);
-    return this.fallback !== null ? this.fallback.own(this.fallback.mmio, address)?.read(address) ?? OPEN_BUS : OPEN_BUS;
+    return device !== undefined && device.ready ? device.read(address) : OPEN_BUS;
   }
 
   writeMmio(address: number, value: number): boolean {
-    const device = this.mmio.get(address) ?? null;
-    const target = device !== null && device.ready ? device : this.fallback?.own(this.fallback.mmio, address);
-    if (target === undefined) return false;
-    target.write(address, value);
+    const device = this.mmio.get(address);
+    if (device === undefined || !device.ready) return false;
+    device.write(address, value);
     return true;
   }
 
-  /** This bus's own ready device at an address (never its fallback). */
-  private own(table: ReadonlyMap<number, Device>, address: number): Device | undefined {
-    const device = table.get(address);
-    return device !== undefined && device.ready ? device : undefined;
+  /** Whether a ready device of this bus answers a port (`mmio`: an MMIO address). */
+  answers(address: number, mmio = false): boolean {
+    const device = (mmio ? this.mmio : this.ports).get(address);
+    return device !== undefined && device.ready;
   }
 }

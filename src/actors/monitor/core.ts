@@ -19,7 +19,7 @@ import { Vector } from '../../core/isa/opcodes.js';
 import type { SchedulingPolicy } from '../scheduler/policy.js';
 import type { Vcpu } from '../vcpu/vcpu.js';
 import type { Vm } from '../vm.js';
-import type { Mutation } from '../mutations.js';
+import type { MonitorParts } from '../parts.js';
 import type { MemoryManager } from './hostMemory.js';
 
 /** The kinds of the monitor's kernel queue entries: one table, so no two parts take the same number. */
@@ -77,8 +77,8 @@ export interface MonitorOptions {
   readonly maxBatchNs: number;
   /** The longest batch of a vCPU while another vCPU of its VM runs (default 1 us; see enter). */
   readonly smpQuantumNs?: number;
-  /** A deliberately broken monitor (src/actors/mutations.ts); undefined for the real one. */
-  readonly mutation?: Mutation | undefined;
+  /** Parts the monitor is built with instead of the standard ones (parts.ts); undefined normally. */
+  readonly parts?: MonitorParts | undefined;
   /** The host's memory manager when it shares pages or overcommits (hostMemory.ts). */
   readonly memory?: MemoryManager | undefined;
 }

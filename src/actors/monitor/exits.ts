@@ -219,6 +219,7 @@ export class ExitHandlers {
 
   onException(event: EventOf<'exit.exception'>): void {
     const core = this.core;
+    if (core.options.parts?.exits?.exception?.(core, event) === true) return;
     const vcpu = core.vcpuOf(event.src);
     const vm = core.vmOf(vcpu);
     const cpu = vcpu.cpu;
@@ -229,16 +230,6 @@ export class ExitHandlers {
     if (event.data.mode === 'kernel' && vector !== Vector.SYSCALL) {
       core.crash(vm, vcpu, `${name} in kernel mode at pc 0x${(event.data.pc >>> 0).toString(16)}`);
       return;
-    }
-    if (core.options.mutation === 'privileged' && vector === Vector.GP) {
-      // The privileged mutant: a sensitive instruction from user mode is emulated as if the
-      // guest kernel had run it, instead of being reflected to the guest as #GP.
-      const a = core.readGuest(vm, cpu.pc + 1) ?? 0;
-      const b = core.readGuest(vm, cpu.pc + 2) ?? 0;
-      if (executePrivileged(cpu, cpu.stopB, a, b)) {
-        core.resumeAfterExit(vcpu, core.costs.privilegedEmulateNs);
-        return;
-      }
     }
     if (!enterHandler(cpu, vector, cpu.stopC, cpu.stopB, (address) => core.readGuest(vm, address))) {
       core.crash(vm, vcpu, `${name} in ${event.data.mode} mode with no handler installed`);

@@ -18,7 +18,6 @@ import { Irq } from '../../core/platform.js';
 import { enterHandler } from '../vcpu/interpreter.js';
 import type { Vcpu } from '../vcpu/vcpu.js';
 import type { Vm } from '../vm.js';
-import { neighbourOf } from '../mutations.js';
 import { Entry, type MonitorCore } from './core.js';
 
 export class Interrupts {
@@ -27,15 +26,10 @@ export class Interrupts {
   /** A device raised a line of its VM's controller (`irq.raise`). */
   onIrq(event: EventOf<'irq.raise'>): void {
     const core = this.core;
-    let vm = core.vmOfDevice(event.src);
-    if (vm === undefined) return;
-    if (core.options.mutation === 'irq-route' && core.vms.length > 1) {
-      // The irq-route mutant: the line is taken off the raising VM and raised on the next one.
-      const line = event.data.line;
-      vm.pic.pending &= ~(1 << line);
-      vm = neighbourOf(core.vms, vm);
-      vm.pic.raise(line);
-    }
+    const from = core.vmOfDevice(event.src);
+    if (from === undefined) return;
+    const route = core.options.parts?.routeInterrupt;
+    const vm = route === undefined ? from : route(core.vms, from, event.data.line);
     // The line goes to the vCPU it is routed to (vCPU 0 unless the guest routed it).
     this.signal(vm, vm.vcpus[vm.pic.routeOf(event.data.line)] ?? vm.bsp, event.data.line);
   }

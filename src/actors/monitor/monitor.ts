@@ -291,10 +291,7 @@ export class Monitor implements MonitorCore {
       this.dispatch(pcpu);
       return;
     }
-    if (this.options.mutation === 'register-leak' && pcpu.last !== null && pcpu.last.vm !== vcpu.vm) {
-      // The register-leak mutant: the world switch forgets to load the incoming vCPU's registers.
-      vcpu.cpu.regs.set(pcpu.last.cpu.regs);
-    }
+    this.options.parts?.worldSwitch?.(vcpu, pcpu.last);
     pcpu.idle = false;
     pcpu.current = vcpu;
     pcpu.interruptLine = -1;

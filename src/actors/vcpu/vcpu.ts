@@ -7,7 +7,7 @@ import type { EventBus } from '../../core/bus.js';
 import { EXIT_REASONS, type ExitReason, type VcpuState } from '../../core/events.js';
 import { Csr, Mode, OPCODE_INFO } from '../../core/isa/opcodes.js';
 import { Lifecycle } from '../../machines/lifecycle.js';
-import { vcpuMachine, type VcpuCommand } from '../../machines/vcpuMachine.js';
+import { RUN_TRANSITIONS, vcpuMachine, type VcpuCommand, type VcpuLifecycleCommand, type VcpuLifecycleState, type VcpuRunCommand, type VcpuRunState } from '../../machines/vcpuMachine.js';
 import type { SchedEntity } from '../scheduler/policy.js';
 import type { Mmu } from '../paging.js';
 import { CpuState, Stop } from './cpuState.js';
@@ -33,7 +33,13 @@ const STOP_REASONS: readonly (ExitReason | '')[] = ['', 'io', 'mmio', 'hlt', 'hy
 
 export class Vcpu implements SchedEntity {
   readonly cpu = new CpuState();
-  readonly lifecycle = new Lifecycle<VcpuState, VcpuCommand>(vcpuMachine);
+  /** Its lifecycle (created, online, paused, halted, crashed): an xstate machine. */
+  readonly lifecycle = new Lifecycle<VcpuLifecycleState, VcpuLifecycleCommand>(vcpuMachine);
+  /**
+   * Its run state while online (runnable, running, blocked): plain data, as Xen's runstate, since
+   * it changes at every dispatch, preemption, block and wake (vcpuMachine.ts says why).
+   */
+  runState: VcpuRunState = 'runnable';
   readonly id: string;
   /** Physical CPU it runs on, or -1. */
   pcpu = -1;
@@ -79,8 +85,10 @@ export class Vcpu implements SchedEntity {
     this.writeTranslation = memory.writeBase;
   }
 
+  /** What it is doing: its lifecycle state, or its run state while online. */
   get state(): VcpuState {
-    return this.lifecycle.state;
+    const lifecycle = this.lifecycle.state;
+    return lifecycle === 'online' ? this.runState : lifecycle;
   }
 
   /** Sets the reset state: entry point, kernel mode, interrupts off, sp at the top of memory. */
@@ -185,6 +193,7 @@ export class Vcpu implements SchedEntity {
 
   start(now: number): boolean {
     if (!this.command('START')) return false;
+    this.runState = 'runnable';
     this.runnableSince = now;
     this.runnableSeq = this.bus.count;
     this.bus.publish(this.id, 'vcpu.runnable', { reason: 'start' });
@@ -192,7 +201,7 @@ export class Vcpu implements SchedEntity {
   }
 
   dispatch(pcpu: number, now: number): boolean {
-    if (!this.command('DISPATCH')) return false;
+    if (!this.runCommand('DISPATCH')) return false;
     this.counters.waitNs += now - this.runnableSince;
     this.counters.dispatches++;
     this.pcpu = pcpu;
@@ -201,7 +210,7 @@ export class Vcpu implements SchedEntity {
   }
 
   preempt(now: number): boolean {
-    if (!this.command('PREEMPT')) return false;
+    if (!this.runCommand('PREEMPT')) return false;
     this.pcpu = -1;
     this.runnableSince = now;
     this.runnableSeq = this.bus.count;
@@ -210,14 +219,14 @@ export class Vcpu implements SchedEntity {
   }
 
   block(): boolean {
-    if (!this.command('BLOCK')) return false;
+    if (!this.runCommand('BLOCK')) return false;
     this.pcpu = -1;
     this.bus.publish(this.id, 'vcpu.blocked', { pc: this.cpu.pc });
     return true;
   }
 
   wake(now: number): boolean {
-    if (!this.command('WAKE')) return false;
+    if (!this.runCommand('WAKE')) return false;
     this.runnableSince = now;
     this.runnableSeq = this.bus.count;
     this.bus.publish(this.id, 'vcpu.runnable', { reason: 'wake' });
@@ -235,6 +244,7 @@ export class Vcpu implements SchedEntity {
 
   resume(now: number): boolean {
     if (!this.command('RESUME')) return false;
+    this.runState = 'runnable';
     this.runnableSince = now;
     this.runnableSeq = this.bus.count;
     this.bus.publish(this.id, 'vcpu.runnable', { reason: 'resume' });
@@ -260,22 +270,38 @@ export class Vcpu implements SchedEntity {
     return true;
   }
 
-  private command(type: VcpuCommand['type']): boolean {
-    const state = this.lifecycle.state;
+  /** A lifecycle command, through the machine. */
+  private command(type: VcpuLifecycleCommand['type']): boolean {
+    const state = this.state;
     if (this.lifecycle.send({ type }) !== undefined) return true;
+    this.refuse(type, state);
+    return false;
+  }
+
+  /** A run-state command: allowed only online, from the run state it needs (RUN_TRANSITIONS). */
+  private runCommand(type: VcpuRunCommand['type']): boolean {
+    const transition = RUN_TRANSITIONS[type];
+    if (this.lifecycle.state === 'online' && this.runState === transition.from) {
+      this.runState = transition.to;
+      return true;
+    }
+    this.refuse(type, this.state);
+    return false;
+  }
+
+  private refuse(type: VcpuCommand['type'], state: VcpuState): void {
     this.bus.publish(this.id, 'vcpu.not-allowed', {
       command: type.toLowerCase(),
       state,
       reason: `a vCPU that is ${state} cannot ${type.toLowerCase()}`,
     });
-    return false;
   }
 
   /** State for checkpoints. */
   snapshot(): Record<string, unknown> {
     const cpu = this.cpu;
     return {
-      state: this.lifecycle.state,
+      state: this.state,
       machine: this.lifecycle.persisted(),
       pcpu: this.pcpu,
       pc: cpu.pc,
