@@ -22,7 +22,19 @@ describe('metric arithmetic', () => {
     const sorted = Array.from({ length: 100 }, (_, index) => index + 1);
     expect(percentile(sorted, 0.5)).toBe(50);
     expect(percentile(sorted, 0.99)).toBe(99);
-    expect(latencyStats([3000, 1000, 2000])).toEqual({ count: 3, p50Us: 2, p95Us: 3, p99Us: 3, maxUs: 3 });
+    expect(latencyStats([3000, 1000, 2000])).toEqual({ count: 3, p50Us: 2, p90Us: 3, p95Us: 3, p99Us: 3, p999Us: 3, maxUs: 3 });
+  });
+
+  it('streamed percentiles are within 0.1% of nearest-rank and never above the exact maximum', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 2_000_000_000 }), { minLength: 1, maxLength: 300 }), (values) => {
+        const sorted = [...values].sort((a, b) => a - b);
+        const stats = latencyStats(values);
+        const close = (us: number, fraction: number) => Math.abs(us * 1000 - percentile(sorted, fraction)) <= percentile(sorted, fraction) * 0.001 + 1;
+        return stats.count === values.length && stats.maxUs * 1000 === sorted[sorted.length - 1] && close(stats.p50Us, 0.5) && close(stats.p90Us, 0.9) && close(stats.p99Us, 0.99) && close(stats.p999Us, 0.999) && stats.p999Us <= stats.maxUs;
+      }),
+      { verbose: true },
+    );
   });
 
   it('water-filling gives by weight, never above a limit, and hands the rest on', () => {

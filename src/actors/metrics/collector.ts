@@ -9,12 +9,15 @@
  *   gets more than its vCPUs, its cap or its demand (the time its vCPUs were running or
  *   runnable) and what it leaves goes to the others by weight (max-min fairness);
  * - fairness: Jain's index over the VMs of share / entitlement (1 = perfectly proportional);
- * - wake-up latency: from `vcpu.runnable` (reason wake) to the next `vcpu.running` of that vCPU;
+ * - wake-up latency: from `vcpu.runnable` (reason wake) to the next `vcpu.running` of that vCPU,
+ *   streamed into an HDR histogram per VM (3 significant digits: percentiles within 0.1%, the
+ *   maximum exact), so a run ten times longer keeps the same memory (no sample arrays);
  * - steal time: time runnable but not running (the vCPU's wait counter), as Linux guests report it;
  * - context switches: dispatches; migrations: dispatches on another CPU than the previous one;
  * - deadline misses and work units: probe writes of the workloads (src/guests/workloads.ts);
  * - work completed: ns of `work` the guests retired.
  */
+import { build, type Histogram } from 'hdr-histogram-js';
 import type { EventBus } from '../../core/bus.js';
 import { PROBE_DONE, PROBE_MET, PROBE_MISSED, PROBE_PORT } from '../../guests/workloads.js';
 import type { Simulation } from '../simulation.js';
@@ -25,7 +28,7 @@ interface VcpuTrack {
 }
 
 interface VmTrack {
-  readonly latencies: number[];
+  readonly latencies: Histogram;
   switches: number;
   migrations: number;
   jobs: number;
@@ -36,9 +39,20 @@ interface VmTrack {
 export interface LatencyStats {
   readonly count: number;
   readonly p50Us: number;
+  readonly p90Us: number;
   readonly p95Us: number;
   readonly p99Us: number;
+  readonly p999Us: number;
   readonly maxUs: number;
+}
+
+/**
+ * A streaming latency histogram (ns): HDR, 3 significant digits, 32-bit counts, resized to the
+ * largest value seen. Its size depends on the range of the values (a few tens of KiB up to
+ * seconds), never on how many were recorded.
+ */
+export function latencyHistogram(): Histogram {
+  return build({ lowestDiscernibleValue: 1, highestTrackableValue: 2, numberOfSignificantValueDigits: 3, autoResize: true, bitBucketSize: 32, useWebAssembly: false });
 }
 
 export interface VmMetrics {
@@ -89,7 +103,7 @@ export class MetricsCollector {
   private readonly vmOfVcpu = new Map<string, VmTrack>();
 
   constructor(bus: EventBus, vmNames: readonly string[]) {
-    for (const name of vmNames) this.vms.set(name, { latencies: [], switches: 0, migrations: 0, jobs: 0, misses: 0, units: 0 });
+    for (const name of vmNames) this.vms.set(name, { latencies: latencyHistogram(), switches: 0, migrations: 0, jobs: 0, misses: 0, units: 0 });
     bus.on('vcpu.runnable', (event) => {
       if (event.data.reason === 'wake') this.track(event.src).wokeAt = event.t;
     });
@@ -97,7 +111,7 @@ export class MetricsCollector {
       const track = this.track(event.src);
       const vm = this.vmOf(event.src);
       if (track.wokeAt >= 0) {
-        vm.latencies.push(event.t - track.wokeAt);
+        vm.latencies.recordValue(event.t - track.wokeAt);
         track.wokeAt = -1;
       }
       vm.switches++;
@@ -167,7 +181,7 @@ export class MetricsCollector {
         cap: spec.sched.cap,
         share: timeNs > 0 ? cpuNs / timeNs : 0,
         entitlement: entitlements[index],
-        wakeLatency: latencyStats(track.latencies),
+        wakeLatency: histogramStats(track.latencies),
         stealNs: waitNs,
         stealFraction: timeNs > 0 ? waitNs / (timeNs * spec.vcpus) : 0,
         contextSwitches: track.switches,
@@ -179,8 +193,8 @@ export class MetricsCollector {
       };
     });
     const busyNs = simulation.monitor.pcpus.reduce((sum, pcpu) => sum + pcpu.busyNs, 0);
-    const all: number[] = [];
-    for (const track of this.vms.values()) for (const latency of track.latencies) all.push(latency);
+    const all = latencyHistogram();
+    for (const track of this.vms.values()) all.add(track.latencies);
     const sum = (pick: (vm: VmMetrics) => number): number => vms.reduce((total, vm) => total + pick(vm), 0);
     const jobs = sum((vm) => vm.deadlineJobs);
     const misses = sum((vm) => vm.deadlineMisses);
@@ -193,7 +207,7 @@ export class MetricsCollector {
         pcpus,
         utilisation: timeNs > 0 ? busyNs / (timeNs * pcpus) : 0,
         jainIndex: jain(vms.map((vm) => (vm.entitlement > 0 ? vm.share / vm.entitlement : 0))),
-        wakeLatency: latencyStats(all),
+        wakeLatency: histogramStats(all),
         contextSwitches: sum((vm) => vm.contextSwitches),
         migrations: sum((vm) => vm.migrations),
         deadlineJobs: jobs,
@@ -227,16 +241,22 @@ export function percentile(sorted: readonly number[], fraction: number): number 
   return sorted[Math.min(sorted.length, rank) - 1];
 }
 
+/** The statistics of a set of latencies (ns), through the same histogram the collector streams into. */
 export function latencyStats(latenciesNs: readonly number[]): LatencyStats {
-  const sorted = [...latenciesNs].sort((a, b) => a - b);
-  const us = (ns: number): number => ns / 1000;
-  return {
-    count: sorted.length,
-    p50Us: us(percentile(sorted, 0.5)),
-    p95Us: us(percentile(sorted, 0.95)),
-    p99Us: us(percentile(sorted, 0.99)),
-    maxUs: us(sorted.length === 0 ? 0 : sorted[sorted.length - 1]),
-  };
+  const histogram = latencyHistogram();
+  for (const latency of latenciesNs) histogram.recordValue(latency);
+  return histogramStats(histogram);
+}
+
+/**
+ * Percentiles of a latency histogram in µs. HDR reports the highest value equivalent to the
+ * percentile's bucket; it is clamped to the exact maximum, so a percentile never exceeds max.
+ */
+export function histogramStats(histogram: Histogram): LatencyStats {
+  const count = histogram.totalCount;
+  const max = count === 0 ? 0 : histogram.maxValue;
+  const at = (percent: number): number => (count === 0 ? 0 : Math.min(histogram.getValueAtPercentile(percent), max) / 1000);
+  return { count, p50Us: at(50), p90Us: at(90), p95Us: at(95), p99Us: at(99), p999Us: at(99.9), maxUs: max / 1000 };
 }
 
 /**
