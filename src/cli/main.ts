@@ -22,6 +22,7 @@ import { loadScenarioFile, readText } from './scenarioFile.js';
 import { uiCommand, type UiOptions } from './ui.js';
 import { fuzzCommand, type FuzzOptions } from './fuzz.js';
 import { exportCommand, type ExportOptions } from './export.js';
+import { debugCommand, type DebugOptions } from './debug.js';
 import type { Style } from './format.js';
 
 export interface Io {
@@ -91,6 +92,14 @@ export function buildProgram(io: Io): Command {
     .option('--policy <file>', "a moved copy of the policy module the log's run used (for the re-execution that shows registers)")
     .action((path: string, options: InspectOptions) => {
       exitCode = inspectCommand(path, options, io.stdout, io.stderr, style);
+    });
+
+  program
+    .command('debug')
+    .description('serve the Debug Adapter Protocol (VS Code and other editors): breakpoints, stepping forwards and backwards in a run')
+    .option('--port <n>', 'listen on this TCP port of 127.0.0.1 instead of standard input and output')
+    .action((options: DebugOptions) => {
+      debugCommand(options, io.stderr);
     });
 
   program
