@@ -3,6 +3,7 @@
  * talks DAP over a socket to the real adapter (served in this process, as `--port` serves it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -174,6 +175,30 @@ describe('vmmsim debug (DAP)', () => {
     const threadId = stopped.body.threadId as number;
     const vars = await variables(dc, threadId);
     expect(vars['VM.lifecycle']).toBe('crashed');
+    await dc.stop();
+  });
+});
+
+describe('the worked example of docs/debugging.md', () => {
+  it('runs backwards from the crash to the bad store: the fill loop writes a fifth word over the pointer', async () => {
+    const { dc, stopped } = await launch({ scenario: 'examples/debug/overrun.yaml', stopOnEntry: false }, async (client) => {
+      await client.setExceptionBreakpointsRequest({ filters: ['vm.crashed'] });
+    });
+    expect(stopped.body.reason).toBe('exception');
+    const frame = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
+    expect(frame.source?.path).toMatch(/examples\/debug\/overrun\.asm$/);
+    const text = readFileSync('examples/debug/overrun.asm', 'utf8').split('\n');
+    expect(text[frame.line - 1]).toMatch(/ld r4, \[r3\]/);
+    expect((await dc.evaluateRequest({ expression: 'r3', frameId: 1 })).body.result).toBe('1073676288 (0x3fff0000)');
+    const info = await dc.dataBreakpointInfoRequest({ name: 'buggy:target' });
+    await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId as string, accessType: 'write' }] });
+    const back = await expectStop(dc, () => dc.reverseContinueRequest({ threadId: 1 }));
+    expect(back.body.reason).toBe('data breakpoint');
+    const vars = await variables(dc, 1);
+    const writer = numberOf(vars['Simulation.written by pc']);
+    const disassembly = await dc.disassembleRequest({ memoryReference: `buggy:${writer}`, instructionCount: 1 });
+    expect(text[(disassembly.body?.instructions[0].line ?? 0) - 1]).toMatch(/st r5, \[r1 \+ table\]/);
+    expect(numberOf(vars['Registers.r1'])).toBe(4);
     await dc.stop();
   });
 });
