@@ -163,6 +163,21 @@ describe('vmmsim debug (DAP)', () => {
     const state = JSON.parse((await dc.evaluateRequest({ expression: 'state at 1500' })).body.result) as { seq: number; vms: Record<string, unknown> };
     expect(state.seq).toBe(1500);
     expect(Object.keys(state.vms)).toEqual(['alpha', 'beta', 'pv', 'rogue']);
+  });
+
+  it('stops at an instruction breakpoint (VM:LABEL) and at a function breakpoint on an event type', async () => {
+    const { dc } = session;
+    const set = await dc.customRequest('setInstructionBreakpoints', { breakpoints: [{ instructionReference: 'beta:timer_handler' }] });
+    expect((set.body as { breakpoints: { verified: boolean }[] }).breakpoints[0].verified).toBe(true);
+    const hit = await expectStop(dc, () => dc.continueRequest({ threadId: 1 }));
+    expect(hit.body.reason).toBe('instruction breakpoint');
+    expect(hit.body.threadId).toBe(2);
+    expect((await dc.stackTraceRequest({ threadId: 2 })).body.stackFrames[0].name).toMatch(/^csrw scratch, r1/);
+    await dc.customRequest('setInstructionBreakpoints', { breakpoints: [] });
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'exit.hyper*' }] });
+    const halt = await expectStop(dc, () => dc.continueRequest({ threadId: 1 }));
+    expect(halt.body.reason).toBe('function breakpoint');
+    expect(halt.body.description).toMatch(/^exit\.hypercall \(seq \d+, vm\/pv\/vcpu\/0\)/);
     await dc.stop();
   });
 
