@@ -21,6 +21,8 @@ import { inspectCommand, type InspectOptions } from './inspect.js';
 import { loadScenarioFile, readText } from './scenarioFile.js';
 import { uiCommand, type UiOptions } from './ui.js';
 import { fuzzCommand, type FuzzOptions } from './fuzz.js';
+import { exportCommand, type ExportOptions } from './export.js';
+import { debugCommand, type DebugOptions } from './debug.js';
 import type { Style } from './format.js';
 
 export interface Io {
@@ -90,6 +92,25 @@ export function buildProgram(io: Io): Command {
     .option('--policy <file>', "a moved copy of the policy module the log's run used (for the re-execution that shows registers)")
     .action((path: string, options: InspectOptions) => {
       exitCode = inspectCommand(path, options, io.stdout, io.stderr, style);
+    });
+
+  program
+    .command('debug')
+    .description('serve the Debug Adapter Protocol (VS Code and other editors): breakpoints, stepping forwards and backwards in a run')
+    .option('--port <n>', 'listen on this TCP port of 127.0.0.1 instead of standard input and output')
+    .action((options: DebugOptions) => {
+      debugCommand(options, io.stderr);
+    });
+
+  program
+    .command('export')
+    .description('write a logged run as a trace that Perfetto and chrome://tracing open (Trace Event Format JSON)')
+    .argument('<log>', 'event log (JSON Lines) written by run --log')
+    .option('--format <format>', 'chrome (Trace Event Format JSON)', 'chrome')
+    .option('--out <file>', 'write to this file (default: standard output)')
+    .option('--no-guest-time', 'read the log only: no re-execution for the guest-time slices')
+    .action((path: string, options: ExportOptions) => {
+      exitCode = exportCommand(path, options, io.stdout, io.stderr);
     });
 
   program

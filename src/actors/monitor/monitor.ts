@@ -49,6 +49,13 @@ export class Monitor implements MonitorCore {
   private readonly vmsByName = new Map<string, Vm>();
   /** Which privileged instructions exit in virtual kernel mode: all of them (trap-and-emulate). */
   retiredTotal = 0;
+  /**
+   * A debugger's cap on a batch's length (virtual ns from its start), asked once per batch; unset,
+   * it costs one check per batch. Where batches are cut changes no event (see truncate, and the
+   * property test that long and 7 ns batches give the same log), so `vmmsim debug` cuts them after
+   * every instruction to stop anywhere.
+   */
+  batchCapNs: ((vcpu: Vcpu) => number) | undefined = undefined;
   private currentPolicy: SchedulingPolicy;
 
   get policy(): SchedulingPolicy {
@@ -318,6 +325,7 @@ export class Monitor implements MonitorCore {
     this.memoryVirtualization.selectTranslation(vcpu, vm);
     let end = Math.min(this.kernel.queue.peekTime(), pcpu.sliceEnd, this.options.runEndNs, start + this.options.maxBatchNs);
     if (vm.vcpus.length > 1) end = Math.min(end, this.smpBound(vm, vcpu, start));
+    if (this.batchCapNs !== undefined) end = Math.min(end, start + this.batchCapNs(vcpu));
     const limit = this.options.instructionLimit;
     if (limit !== undefined) end = Math.min(end, start + Math.max(0, limit - this.retiredTotal) * this.costs.instructionNs);
     const budget = end > start ? end - start : 0;
