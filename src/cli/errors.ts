@@ -45,3 +45,15 @@ export function badInputOf(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * A log whose every line checks (verified first) can still hold events rewritten with their
+ * checksums recomputed: an event of a VM that was never defined, a renamed key. Folding such
+ * events fails with a TypeError or RangeError from inside; that is bad input, not a bug.
+ */
+export function foldError(path: string, error: unknown): unknown {
+  if (error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError) {
+    return new InputError(`${path}: the log's events are inconsistent (rewritten with their checksums recomputed): ${cutValue(error.message, 120)}`);
+  }
+  return error;
+}
