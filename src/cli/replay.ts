@@ -46,6 +46,8 @@ export function replayCommand(path: string, out: Output, err: Output, style: Sty
     const started = performance.now();
     let result;
     try {
+      // Damage is named at its line before anything is re-executed (a damaged line is not a divergence).
+      file.verify();
       result = replay(file, { readProgram: (program) => readText(resolve(dirname(path), program), 'the guest program'), policy: options.policy });
     } catch (error) {
       if (error instanceof LogError || error instanceof PolicyModuleError) throw new InputError(error.message);

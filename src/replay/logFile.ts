@@ -119,28 +119,27 @@ export class LogFile {
     if (pending.length > 0 && (lastWasEnd || parsing?.finished === true)) {
       throw new LogError(name, line, 'content after the closing line (the log was appended to)');
     }
+    // A log read twice (verify, then a fold) warns once.
+    const warn = (warning: string): void => {
+      if (!this.warnings.includes(warning)) this.warnings.push(warning);
+    };
     if (pending.length > 0) {
-      this.warnings.push(`${name}:${line}: the log ends inside line ${line} (truncated); read up to line ${line - 1}`);
+      warn(`${name}:${line}: the log ends inside line ${line} (truncated); read up to line ${line - 1}`);
     } else if (parsing !== undefined && !parsing.finished) {
-      this.warnings.push(`${name}:${line - 1}: no closing line (the writer stopped early); read ${parsing.eventsSeen} events`);
+      warn(`${name}:${line - 1}: no closing line (the writer stopped early); read ${parsing.eventsSeen} events`);
     }
   }
 
   /**
-   * Checks the whole log from the top: every line's checksum (cheap: no JSON parsing), the
-   * `line` field of every checkpoint against its real line, and nothing after the closing line.
-   * Seeking trusts checkpoints; a reader that seeks calls this first so that damage anywhere is
-   * named at its first line, not only damage inside the interval it folds.
+   * Checks the whole log from the top, as sequential reading does: every line's checksum, event
+   * seqs in order and times that never go back, every checkpoint's fields (its `line` its own)
+   * and hash, the closing line, nothing after it. Seeking trusts checkpoints; a reader that seeks
+   * calls this first so that damage anywhere is named at its first line, not only damage inside
+   * the interval it folds.
    * @throws LogError at the first damaged line
    */
   verify(): void {
-    for (const { line, text } of this.lines()) {
-      if (text.startsWith('{"checkpoint":')) {
-        const base = text.slice(0, text.length - 1 - CHECK_SUFFIX_LENGTH) + '}';
-        const checkpoint = (JSON.parse(base) as { checkpoint: Record<string, unknown> }).checkpoint;
-        checkCheckpoint(checkpoint, this.source.name, line);
-      }
-    }
+    for (const record of this.records()) void record;
   }
 
   /** After a full read: whether the file ended inside a line, and its last whole line. */

@@ -7,6 +7,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
+import { CHECK_SUFFIX_LENGTH } from '../../src/core/log/format.js';
+import { RunningHash } from '../../src/core/hash.js';
+import { inputsScenario, rehash } from './logTools.js';
 
 function cli(args: string[]) {
   let stdout = '';
@@ -102,3 +105,99 @@ describe('issue 12: damaged logs named where they are damaged', () => {
     expect(stderr.split('\n').filter(Boolean)).toHaveLength(1);
   });
 });
+
+describe('issue 12: semantic damage (checksums recomputed)', () => {
+  const source = inputsScenario(dir, join(import.meta.dirname, '..', '..'));
+  const INPUTS_LOG = join(dir, 'inputs.jsonl');
+  expect(cli(['run', source, '--quiet', '--log', INPUTS_LOG]).code).toBe(0);
+  const INPUTS = readFileSync(INPUTS_LOG, 'utf8');
+  const lines = INPUTS.split('\n');
+  const indexOf = (prefix: string, from = 0) => lines.findIndex((line, index) => index >= from && line.includes(prefix));
+  const damaged = (name: string, change: (copy: string[]) => void, cutAfter?: number): string => {
+    const copy = [...lines];
+    change(copy);
+    const text = rehash(copy.join('\n'));
+    return file(name, cutAfter === undefined ? text : text.split('\n').slice(0, cutAfter).join('\n') + '\n');
+  };
+
+  it('the log is real: it has checkpoints and input records, and rehash leaves it unchanged', () => {
+    expect(indexOf('{"checkpoint":')).toBeGreaterThan(0);
+    expect(indexOf('"type":"input.console"')).toBeGreaterThan(0);
+    expect(rehash(INPUTS)).toBe(INPUTS);
+  });
+
+  it('a checkpoint whose hash is not 16 hex digits', () => {
+    const at = indexOf('{"checkpoint":');
+    const path = damaged('cphash.jsonl', (copy) => (copy[at] = copy[at].replace(/"hash":"[0-9a-f]{16}"/, '"hash":"xyz"')));
+    // rehash rewrites checkpoint hashes: put the bad one back after it.
+    const text = readFileSync(path, 'utf8').split('\n');
+    text[at] = text[at].replace(/"hash":"[0-9a-f]{16}"/, '"hash":"xyz"');
+    const bad = file('cphash2.jsonl', rehashLinesOnly(text.join('\n')));
+    for (const args of [['inspect', bad], ['inspect', bad, '--at', '5'], ['inspect', bad, '--stats'], ['replay', bad]]) {
+      refused(args, new RegExp(`cphash2\\.jsonl:${at + 1}:`), /checkpoint|hash/);
+    }
+  });
+
+  it("a checkpoint's line field changed: named at its real line", () => {
+    const at = indexOf('{"checkpoint":');
+    const path = damaged('cpline.jsonl', (copy) => (copy[at] = copy[at].replace(/"line":\d+/, '"line":3')));
+    refused(['inspect', path, '--at', '5'], new RegExp(`cpline\\.jsonl:${at + 1}:`), /checkpoint says it is on line 3/);
+  });
+
+  it('a damaged input record (a key renamed): replay and inspect --at refuse it', () => {
+    const at = indexOf('"type":"input.console"');
+    const path = damaged('inputkey.jsonl', (copy) => (copy[at] = copy[at].replace('"text":', '"txet":')));
+    for (const args of [['replay', path], ['inspect', path, '--at', String(at + 5)]]) {
+      const { code, stderr } = cli(args);
+      expect(code, stderr).toBe(2);
+      expect(stderr).toMatch(/inputkey\.jsonl/);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('a log cut short after a damaged input record', () => {
+    const at = indexOf('"type":"input.console"');
+    const path = damaged('inputcut.jsonl', (copy) => (copy[at] = copy[at].replace('"text":', '"txet":')), at + 3);
+    const { code, stderr } = cli(['replay', path]);
+    expect(code, stderr).toBe(2);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an input record made earlier than the event before it: a damaged record (exit 2), not a divergence', () => {
+    const at = indexOf('"type":"input.console"');
+    const path = damaged('inputearly.jsonl', (copy) => (copy[at] = copy[at].replace(/"t":\d+/, (match) => `"t":${Number(match.slice(4)) - 1000}`)));
+    for (const args of [['replay', path], ['inspect', path], ['inspect', path, '--at', '3'], ['inspect', path, '--stats']]) {
+      refused(args, new RegExp(`inputearly\\.jsonl:${at + 1}:`), /time goes back/);
+    }
+  });
+
+  it('an event from an unknown VM, or with a changed type', () => {
+    const at = indexOf('"src":"vm/echo/');
+    for (const [name, change] of [
+      ['unknownvm.jsonl', (line: string) => line.replace('"src":"vm/echo/', '"src":"vm/nobody/')],
+      ['changedtype.jsonl', (line: string) => line.replace(/"type":"[a-z.]+"/, '"type":"vcpu.halted"')],
+    ] as const) {
+      const path = damaged(name, (copy) => (copy[at] = change(copy[at])));
+      for (const args of [['inspect', path], ['inspect', path, '--stats']]) {
+        const { code, stderr } = cli(args);
+        expect([0, 2], stderr).toContain(code);
+        expect(stderr).not.toMatch(/internal error/);
+      }
+    }
+  });
+});
+
+/** Recomputes line checksums only, keeping checkpoint and closing hashes as they are. */
+function rehashLinesOnly(text: string): string {
+  const hash = new RunningHash();
+  return text
+    .split('\n')
+    .map((line) => {
+      if (line === '') return line;
+      const base = line.slice(0, line.length - 1 - CHECK_SUFFIX_LENGTH) + '}';
+      hash.update(base);
+      hash.update('\n');
+      return `${base.slice(0, -1)},"h":"${hash.lineCheck()}"}`;
+    })
+    .join('\n');
+}
