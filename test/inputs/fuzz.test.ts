@@ -114,7 +114,7 @@ function contract(work: () => unknown, type: new (...args: never[]) => Error, lo
     work();
   } catch (error) {
     const ms = performance.now() - started;
-    if (!(error instanceof type)) throw new Error(`expected a ${type.name}, got ${(error as Error).name}: ${String((error as Error).message).slice(0, 200)}`);
+    if (!(error instanceof type)) throw new Error(`expected a ${type.name}, got ${(error as Error).name}: ${String((error as Error).message).slice(0, 200)}`, { cause: error });
     expect(location(error), error.message.slice(0, 200)).toBe(true);
     expect(ms, error.message.slice(0, 200)).toBeLessThan(REFUSAL_MS_MAX);
   }
