@@ -14,7 +14,7 @@ export { RandomSource, RandomStream } from './core/prng.js';
 export { DEFAULT_COSTS, COST_NAMES, resolveCosts, type CostModel, type CostName } from './core/costs.js';
 export { EVENT_TYPES, EXIT_REASONS, type SimEvent, type EventType, type EventOf, type EventDataMap, type ExitReason, type VmState, type VcpuState } from './core/events.js';
 export { LogWriter, readLog, LogError, LOG_FORMAT, LOG_VERSION, type ParsedLog, type LogHeader, type LogPolicyModule, type LogCheckpoint, type LogEnd } from './core/log/index.js';
-export { assemble, AssemblyError, disassemble, disassembleInstruction } from './core/isa/index.js';
+export { assemble, AssemblyError, AsmError, disassemble, disassembleInstruction } from './core/isa/index.js';
 export { loadScenario, resolveScenarioObject, scenarioToSource, withPolicy, POLICY_NAMES, ScenarioError, type Scenario, type VmSpec, type PolicyName } from './core/scenario/index.js';
 export { BUNDLED_GUESTS, BUNDLED_GUEST_NAMES, bundledGuest, type BundledGuest } from './guests/index.js';
 export { ENGINE_VERSION } from './core/version.js';

@@ -18,7 +18,7 @@ import type { LogFile } from '../replay/logFile.js';
 import { eventStats, FilterError, queryEvents, type EventFilter, type EventStats, type Point } from '../replay/query.js';
 import { registersOf, type RegistersAt } from '../replay/registers.js';
 import { lastSeq, PointError, stateAtSeq, stateAtTime, type StateAt } from '../replay/seek.js';
-import { EXIT_OK, InputError } from './errors.js';
+import { EXIT_OK, InputError, foldError } from './errors.js';
 import { formatCount, formatNs, paint, stateColor, type Style } from './format.js';
 import { openLog } from './replay.js';
 import type { Output } from './run.js';
@@ -50,6 +50,7 @@ export function inspectCommand(path: string, options: InspectOptions, out: Outpu
   };
   try {
     try {
+      file.verify();
       const last = lastSeq(file);
       note();
       const listing = options.type !== undefined || options.from !== undefined || options.to !== undefined || options.limit !== undefined;
@@ -86,7 +87,7 @@ export function inspectCommand(path: string, options: InspectOptions, out: Outpu
     } catch (error) {
       if (error instanceof LogError || error instanceof PointError || error instanceof FilterError) throw new InputError(error.message);
       if (error instanceof ScenarioError) throw new InputError(`${path}: the header's scenario does not load: ${error.message}`);
-      throw error;
+      throw foldError(path, error);
     }
     return EXIT_OK;
   } finally {

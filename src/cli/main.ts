@@ -10,7 +10,7 @@ import { assemble, AssemblyError } from '../core/isa/assembler.js';
 import { disassemble } from '../core/isa/disassembler.js';
 import { scenarioJsonSchema } from '../core/scenario/jsonSchema.js';
 import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
-import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError } from './errors.js';
+import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError, badInputOf, cutValue, oneLine } from './errors.js';
 import { compareCommand, type CompareOptions } from './compare.js';
 import { archCompareCommand, type ArchCompareOptions } from './compareArch.js';
 import { memoryCompareCommand } from './compareMemory.js';
@@ -44,6 +44,7 @@ export function buildProgram(io: Io): Command {
     .description('A deterministic, event-sourced simulation of a hypervisor: VMs, vCPUs, traps, interrupts, devices.')
     .version(ENGINE_VERSION)
     .showHelpAfterError()
+    .option('--debug', 'print the stack trace of an internal error')
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
 
@@ -131,7 +132,8 @@ export function buildProgram(io: Io): Command {
       const symbols: Record<string, number> = {};
       for (const definition of options.define ?? []) {
         const match = /^([A-Za-z_][A-Za-z0-9_]*)=(-?(?:0x[0-9a-fA-F]+|\d+))$/.exec(definition);
-        if (match === null) throw new InputError(`--define: expected NAME=integer, got '${definition}'`);
+        if (match === null) throw new InputError(`--define: expected NAME=integer, got '${cutValue(definition)}'`);
+        if (Object.hasOwn(symbols, match[1])) throw new InputError(`--define: ${match[1]} is defined twice (${match[1]}=${symbols[match[1]]} and ${cutValue(definition)})`);
         symbols[match[1]] = Number(match[2]);
       }
       try {
@@ -246,7 +248,7 @@ export async function mainAsync(argv: readonly string[], io: Io): Promise<number
     await program.parseAsync(argv as string[], { from: 'user' });
     return exitCode;
   } catch (error) {
-    return failure(error, io);
+    return failure(error, io, argv);
   }
 }
 
@@ -258,19 +260,30 @@ export function main(argv: readonly string[], io: Io): number {
     program.parse(argv as string[], { from: 'user' });
     return exitCode;
   } catch (error) {
-    return failure(error, io);
+    return failure(error, io, argv);
   }
 }
 
-function failure(error: unknown, io: Io): number {
+/**
+ * The exit contract (docs/cli.md): bad input of any kind (an InputError, or a library error that
+ * carries a location: ScenarioError, AssemblyError, LogError) is exit 2 with its message, cut to a
+ * few lines; anything else is a bug: exit 1, one line, the stack only with --debug.
+ */
+function failure(error: unknown, io: Io, argv: readonly string[]): number {
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT_OK;
     return EXIT_BAD_INPUT;
   }
-  if (error instanceof InputError) {
-    io.stderr.write(`vmmsim: ${error.message}\n`);
+  const bad = badInputOf(error);
+  if (bad !== undefined) {
+    io.stderr.write(`vmmsim: ${bad}\n`);
     return EXIT_BAD_INPUT;
   }
-  io.stderr.write(`vmmsim: internal error: ${(error as Error).stack ?? String(error)}\n`);
+  if (argv.includes('--debug')) {
+    io.stderr.write(`vmmsim: internal error: ${(error as Error).stack ?? String(error)}\n`);
+  } else {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    io.stderr.write(`vmmsim: internal error (a bug; run again with --debug for the stack): ${oneLine(text)}\n`);
+  }
   return EXIT_FAILURE;
 }

@@ -10,7 +10,7 @@ import { replay, type Divergence } from '../replay/replay.js';
 import { fileSource } from '../replay/source.js';
 import { PolicyModuleError } from '../replay/policyModule.js';
 import { ScenarioError } from '../core/scenario/load.js';
-import { EXIT_FAILURE, EXIT_OK, InputError } from './errors.js';
+import { EXIT_FAILURE, EXIT_OK, InputError, foldError } from './errors.js';
 import { formatCount, formatNs, paint, type Style } from './format.js';
 import type { Output } from './run.js';
 import { dirname, resolve } from 'node:path';
@@ -46,11 +46,13 @@ export function replayCommand(path: string, out: Output, err: Output, style: Sty
     const started = performance.now();
     let result;
     try {
+      // Damage is named at its line before anything is re-executed (a damaged line is not a divergence).
+      file.verify();
       result = replay(file, { readProgram: (program) => readText(resolve(dirname(path), program), 'the guest program'), policy: options.policy });
     } catch (error) {
       if (error instanceof LogError || error instanceof PolicyModuleError) throw new InputError(error.message);
       if (error instanceof ScenarioError) throw new InputError(`${path}: the header's scenario does not load: ${error.message}`);
-      throw error;
+      throw foldError(path, error);
     }
     const seconds = (performance.now() - started) / 1000;
     if (result.engineNote !== undefined) err.write(paint(style, 33, `note: ${result.engineNote}`) + '\n');

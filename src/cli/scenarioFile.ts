@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AssemblyError } from '../core/isa/assembler.js';
-import { loadScenario, ScenarioError } from '../core/scenario/load.js';
+import { assemble, AssemblyError } from '../core/isa/assembler.js';
+import { loadScenario, scenarioPosition, ScenarioError } from '../core/scenario/load.js';
+import { bundledGuest } from '../guests/index.js';
 import type { Scenario } from '../core/scenario/schema.js';
 import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import { InputError } from './errors.js';
@@ -41,11 +42,57 @@ export function loadScenarioFile(path: string | undefined): LoadedScenario {
     throw error;
   }
   const folder = dirname(file);
-  return {
-    scenario,
-    file,
-    readProgram: (program) => readText(resolve(folder, program), 'the guest program'),
-  };
+  const readProgram = (program: string): string => readText(resolve(folder, program), 'the guest program');
+  checkGuests(scenario, text, file, readProgram);
+  return { scenario, file, readProgram };
+}
+
+/**
+ * What loading alone cannot see, checked before anything runs so that `validate` refuses it too,
+ * at the scenario's line: a program file that cannot be read, a guest that does not assemble with
+ * the VM's params, an image larger than the VM's memory.
+ */
+function checkGuests(scenario: Scenario, text: string, file: string, readProgram: (path: string) => string): void {
+  const sizes = new Map<string, number>();
+  scenario.vms.forEach((vm, index) => {
+    const guest = vm.guest;
+    const where = (key: string): string => {
+      const { line, column } = scenarioPosition(text, ['vms', index, key]);
+      return `${file}:${line}:${column}: vms[${index}].${key}`;
+    };
+    let words: number;
+    if (guest.kind === 'file') {
+      let source: string;
+      try {
+        source = readProgram(guest.path);
+      } catch (error) {
+        if (error instanceof InputError) throw new InputError(`${where('program')}: ${error.message}`);
+        throw error;
+      }
+      words = withGuestErrors(() => assemble(source, { file: guest.path, symbols: vm.params })).words.length;
+    } else if (guest.kind === 'bundled') {
+      const bundled = bundledGuest(guest.name);
+      const key = `${guest.name} ${JSON.stringify(vm.params)}`;
+      const known = sizes.get(key);
+      if (known !== undefined) words = known;
+      else try {
+        words = assemble(bundled.source, { file: `guest:${guest.name}`, symbols: { ...bundled.defaults, ...vm.params } }).words.length;
+        sizes.set(key, words);
+      } catch (error) {
+        if (error instanceof AssemblyError) throw new InputError(`${where('params')}: the bundled guest '${guest.name}' does not assemble with these params: ${error.diagnostics[0]?.message ?? ''}`);
+        throw error;
+      }
+    } else if (guest.kind === 'inline') {
+      const source = '\n'.repeat(Math.max(0, guest.line - 1)) + guest.source;
+      words = withGuestErrors(() => assemble(source, { file, symbols: vm.params })).words.length;
+    } else {
+      return;
+    }
+    const memoryWords = Math.floor(vm.memoryBytes / 4);
+    if (words > memoryWords) {
+      throw new InputError(`${where('memory')}: the guest image is ${words} words (${words * 4} bytes), larger than the VM's memory of ${vm.memoryBytes} bytes`);
+    }
+  });
 }
 
 /** Runs `build` and turns assembly errors in guest programs into InputErrors. */

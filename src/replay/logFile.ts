@@ -5,7 +5,7 @@
  * checkpoint interval, whatever the log's length.
  */
 import { CHECK_SUFFIX_LENGTH, type LogCheckpoint, type LogHeader } from '../core/log/format.js';
-import { LineChecker, LogError, type LogRecord } from '../core/log/reader.js';
+import { checkCheckpoint, LineChecker, LogError, type LogRecord } from '../core/log/reader.js';
 import type { SimEvent } from '../core/events.js';
 import type { ByteSource } from './source.js';
 
@@ -46,6 +46,10 @@ export class LogFile {
   private readonly headerEnd: number;
 
   constructor(readonly source: ByteSource) {
+    const start = source.read(0, 3);
+    if (start.length === 3 && start[0] === 0xef && start[1] === 0xbb && start[2] === 0xbf) {
+      throw new LogError(source.name, 1, 'the log starts with a byte order mark (U+FEFF): vmmsim never writes one; the file was changed');
+    }
     const first = this.lineAt(0);
     if (first === undefined) throw new LogError(source.name, 1, 'empty log: expected a header line');
     const record = new LineChecker(source.name).parse(first.text, 1);
@@ -83,6 +87,7 @@ export class LogFile {
     let line = fromTop ? 1 : (start as ReadStart).line;
     let pending = '';
     let pendingAscii = true;
+    let lastWasEnd = false;
     let lineOffset = offset;
     const size = this.source.size;
     const decoder = new TextDecoder();
@@ -100,6 +105,7 @@ export class LogFile {
         const newline = text.indexOf('\n', cursor);
         if (newline < 0) break;
         const lineText = text.slice(cursor, newline);
+        lastWasEnd = lineText.startsWith('{"end":');
         const base = checking ? checker.check(lineText, line) : '';
         yield { line, offset: lineOffset, text: lineText, base };
         lineOffset += (ascii ? lineText.length : byteLength(lineText)) + 1;
@@ -110,11 +116,30 @@ export class LogFile {
       pendingAscii = ascii || byteLength(pending) === pending.length;
     }
     this.ended = { truncated: pending.length > 0, lastLine: line - 1 };
-    if (pending.length > 0) {
-      this.warnings.push(`${name}:${line}: the log ends inside line ${line} (truncated); read up to line ${line - 1}`);
-    } else if (parsing !== undefined && !parsing.finished) {
-      this.warnings.push(`${name}:${line - 1}: no closing line (the writer stopped early); read ${parsing.eventsSeen} events`);
+    if (pending.length > 0 && (lastWasEnd || parsing?.finished === true)) {
+      throw new LogError(name, line, 'content after the closing line (the log was appended to)');
     }
+    // A log read twice (verify, then a fold) warns once.
+    const warn = (warning: string): void => {
+      if (!this.warnings.includes(warning)) this.warnings.push(warning);
+    };
+    if (pending.length > 0) {
+      warn(`${name}:${line}: the log ends inside line ${line} (truncated); read up to line ${line - 1}`);
+    } else if (parsing !== undefined && !parsing.finished) {
+      warn(`${name}:${line - 1}: no closing line (the writer stopped early); read ${parsing.eventsSeen} events`);
+    }
+  }
+
+  /**
+   * Checks the whole log from the top, as sequential reading does: every line's checksum, event
+   * seqs in order and times that never go back, every checkpoint's fields (its `line` its own)
+   * and hash, the closing line, nothing after it. Seeking trusts checkpoints; a reader that seeks
+   * calls this first so that damage anywhere is named at its first line, not only damage inside
+   * the interval it folds.
+   * @throws LogError at the first damaged line
+   */
+  verify(): void {
+    for (const record of this.records()) void record;
   }
 
   /** After a full read: whether the file ended inside a line, and its last whole line. */
@@ -175,6 +200,7 @@ export class LogFile {
         const base = line.text.slice(0, line.text.length - 1 - CHECK_SUFFIX_LENGTH) + '}';
         try {
           const checkpoint = (JSON.parse(base) as { checkpoint: LogCheckpoint }).checkpoint;
+          checkCheckpoint(checkpoint as unknown as Record<string, unknown>, this.source.name, checkpoint.line);
           return { offset: start, line: checkpoint.line, hash: checkpoint.hash, seq: checkpoint.seq, checkpoint };
         } catch {
           // A damaged checkpoint line: look further; the sequential reader reports the damage.

@@ -3,6 +3,7 @@
  * log is never read whole to seek in it) or bytes in memory (tests, the browser).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { LogError } from '../core/log/reader.js';
 
 export interface ByteSource {
   readonly name: string;
@@ -24,7 +25,12 @@ export function memorySource(bytes: Uint8Array | string, name = '<log>'): ByteSo
 
 export function fileSource(path: string): ByteSource {
   const fd = openSync(path, 'r');
-  const size = fstatSync(fd).size;
+  const stat = fstatSync(fd);
+  if (!stat.isFile()) {
+    closeSync(fd);
+    throw new LogError(path, 1, `not a log file: ${stat.isDirectory() ? 'a directory' : 'not a regular file'}`);
+  }
+  const size = stat.size;
   let open = true;
   return {
     name: path,

@@ -32,6 +32,7 @@ export interface AsmDiagnostic extends SourceLocation {
   readonly message: string;
 }
 
+/** A guest program that cannot be assembled; `diagnostics` hold each problem's file, line and column. */
 export class AssemblyError extends Error {
   readonly diagnostics: readonly AsmDiagnostic[];
 
@@ -42,7 +43,23 @@ export class AssemblyError extends Error {
     this.name = 'AssemblyError';
     this.diagnostics = diagnostics;
   }
+
+  /** The first problem's position. */
+  get file(): string {
+    return this.diagnostics[0]?.file ?? '';
+  }
+
+  get line(): number {
+    return this.diagnostics[0]?.line ?? 0;
+  }
+
+  get column(): number {
+    return this.diagnostics[0]?.column ?? 0;
+  }
 }
+
+/** The name the library documents for assembly errors. */
+export { AssemblyError as AsmError };
 
 export interface AssembledImage {
   /** The image, loaded at guest-physical address 0. */
@@ -66,6 +83,17 @@ export interface AssembleOptions {
 export const MAX_DIAGNOSTICS = 50;
 /** The largest image the assembler produces, in words (16 MiB). */
 export const MAX_IMAGE_WORDS = 1 << 22;
+/** `text` up to `length` characters, longer ones cut with an ellipsis. */
+function cut(text: string, length: number): string {
+  return text.length <= length ? text : `${text.slice(0, length)}…`;
+}
+
+/** Longest source the assembler reads, in characters (a whole guest is a few KiB). */
+export const MAX_SOURCE_CHARS = 1 << 22;
+/** Longest line, in characters: longer lines are refused before they are tokenized. */
+export const MAX_LINE_CHARS = 4096;
+/** Longest number literal (0b and 32 binary digits). */
+export const MAX_NUMBER_CHARS = 34;
 /** How deeply expressions may nest (parentheses and unary minus). */
 const MAX_EXPRESSION_DEPTH = 64;
 
@@ -162,6 +190,9 @@ function tokenize(line: string): Token[] {
       let j = i + 1;
       while (j < n && isIdentPart(line.charCodeAt(j))) j++;
       const text = line.slice(i, j);
+      if (text.length > MAX_NUMBER_CHARS) {
+        throw new LineError(col, `number too long: ${text.length} characters (at most ${MAX_NUMBER_CHARS}): '${text.slice(0, 12)}…'`);
+      }
       let value: bigint;
       if (/^0[xX][0-9a-fA-F]+$/.test(text) || /^0[bB][01]+$/.test(text) || /^[0-9]+$/.test(text)) {
         value = BigInt(text);
@@ -702,18 +733,24 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
       }
     }
   };
+  if (source.length > MAX_SOURCE_CHARS) {
+    throw new AssemblyError([{ file, line: 1, column: 1, message: `the source is too large: ${source.length} characters (at most ${MAX_SOURCE_CHARS})` }]);
+  }
   const sourceLines = source.split('\n');
   for (let index = 0; index < sourceLines.length && !full(); index++) {
     const line = index + 1;
     let parsed: ParsedLine;
     try {
+      if (sourceLines[index].length > MAX_LINE_CHARS) {
+        throw new LineError(MAX_LINE_CHARS + 1, `line too long: ${sourceLines[index].length} characters (at most ${MAX_LINE_CHARS})`);
+      }
       parsed = parseLine(sourceLines[index], line);
     } catch (error) {
       if (!(error instanceof LineError)) throw error;
       report(line, error.column, error.message);
       // Still declare the line's labels and constant, as already failed, so that their uses do
       // not add "undefined symbol" errors on top of this one.
-      const text = sourceLines[index];
+      const text = sourceLines[index].slice(0, MAX_LINE_CHARS);
       let rest = 0;
       for (;;) {
         const match = LEADING_LABEL.exec(text.slice(rest));
@@ -836,7 +873,7 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
   };
   const checkRange = (value: bigint, line: number, column: number): bigint => {
     if (value < MIN_VALUE || value > MAX_VALUE) {
-      throw new EvalFailure({ line, column, message: `value ${value} does not fit in 32 bits` });
+      throw new EvalFailure({ line, column, message: `value ${cut(String(value), 24)} does not fit in 32 bits` });
     }
     return value;
   };
@@ -946,6 +983,8 @@ export function assemble(source: string, options: AssembleOptions = {}): Assembl
     }
   }
   if (!overflow) bind(loc);
+  // An image past the limit has no words to encode into: stop with what layout found.
+  if (overflow) throw new AssemblyError(diagnostics, truncated);
 
   // Pass 2: evaluate and encode.
   for (const def of defs.values()) {

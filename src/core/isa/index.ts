@@ -17,7 +17,7 @@ export {
   Vector,
 } from './opcodes.js';
 export type { Opcode, OpcodeInfo, OperandKind } from './opcodes.js';
-export { AssemblyError, DIRECTIVES, MAX_DIAGNOSTICS, MAX_IMAGE_WORDS, PREDEFINED_SYMBOLS, assemble } from './assembler.js';
+export { AsmError, AssemblyError, DIRECTIVES, MAX_DIAGNOSTICS, MAX_IMAGE_WORDS, PREDEFINED_SYMBOLS, assemble } from './assembler.js';
 export type { AsmDiagnostic, AssembledImage, AssembleOptions, SourceLocation } from './assembler.js';
 export { disassemble, disassembleInstruction } from './disassembler.js';
 export type { DisassembleOptions } from './disassembler.js';

@@ -104,13 +104,16 @@ export class LineChecker {
       return { kind: 'event', event };
     }
     if ('checkpoint' in record) {
-      const checkpoint = record.checkpoint as LogCheckpoint;
+      const checkpoint = checkCheckpoint(record.checkpoint, this.file, lineNumber);
       if (checkpoint.hash !== this.lastDigest) throw new LogError(this.file, lineNumber, 'checkpoint hash does not match the lines before it');
       if (checkpoint.seq !== this.nextSeq) throw new LogError(this.file, lineNumber, `checkpoint at seq ${checkpoint.seq}, expected ${this.nextSeq}`);
       return { kind: 'checkpoint', checkpoint };
     }
     if ('end' in record) {
       const end = record.end as LogEnd;
+      if (typeof end !== 'object' || end === null || !Number.isSafeInteger(end.events) || !Number.isSafeInteger(end.t) || typeof end.hash !== 'string' || !HASH_RE.test(end.hash)) {
+        throw new LogError(this.file, lineNumber, 'closing line must be { events, t: integers, hash: 16 hex digits }');
+      }
       if (end.hash !== this.lastDigest) throw new LogError(this.file, lineNumber, 'closing hash does not match the lines before it');
       if (end.events !== this.nextSeq) throw new LogError(this.file, lineNumber, `closing line counts ${end.events} events, the log has ${this.nextSeq}`);
       this.ended = true;
@@ -130,6 +133,7 @@ export interface ParsedLog {
 
 /** Reads a whole log held in memory. */
 export function readLog(text: string, file = '<log>'): ParsedLog {
+  if (text.charCodeAt(0) === 0xfeff) throw new LogError(file, 1, 'the log starts with a byte order mark (U+FEFF): vmmsim never writes one; the file was changed');
   const checker = new LineChecker(file);
   const events: SimEvent[] = [];
   const checkpoints: LogCheckpoint[] = [];
@@ -142,6 +146,7 @@ export function readLog(text: string, file = '<log>'): ParsedLog {
     const newline = text.indexOf('\n', position);
     lineNumber++;
     if (newline < 0) {
+      if (end !== undefined) throw new LogError(file, lineNumber, 'content after the closing line (the log was appended to)');
       warnings.push(`${file}:${lineNumber}: the log ends inside line ${lineNumber} (truncated); read up to line ${lineNumber - 1}`);
       break;
     }
@@ -157,6 +162,31 @@ export function readLog(text: string, file = '<log>'): ParsedLog {
     warnings.push(`${file}:${lineNumber}: no closing line (the writer stopped early); read ${events.length} events`);
   }
   return { header, events, checkpoints, end, warnings };
+}
+
+const HASH_RE = /^[0-9a-f]{16}$/;
+
+/**
+ * A checkpoint's fields: seq, t and line integers (line its own line number in the file), hash
+ * 16 hex digits, state an object.
+ * @throws LogError
+ */
+export function checkCheckpoint(value: unknown, file: string, line: number): LogCheckpoint {
+  const checkpoint = value as Record<string, unknown> | null;
+  if (
+    typeof checkpoint !== 'object' ||
+    checkpoint === null ||
+    !Number.isSafeInteger(checkpoint.seq) ||
+    !Number.isSafeInteger(checkpoint.t) ||
+    typeof checkpoint.hash !== 'string' ||
+    !HASH_RE.test(checkpoint.hash) ||
+    typeof checkpoint.state !== 'object' ||
+    checkpoint.state === null
+  ) {
+    throw new LogError(file, line, 'checkpoint must be { seq, t, line: integers, hash: 16 hex digits, state: an object }');
+  }
+  if (checkpoint.line !== line) throw new LogError(file, line, `checkpoint says it is on line ${String(checkpoint.line)}, it is on line ${line}`);
+  return checkpoint as unknown as LogCheckpoint;
 }
 
 export function checkHeader(record: Record<string, unknown>, file: string, line: number): LogHeader {

@@ -76,6 +76,12 @@ export function resolveScenarioObject(obj: unknown, options: ScenarioOptions): S
 export function loadScenario(text: string, options: ScenarioOptions): Scenario {
   const { file } = options;
   const at = (line: number, column: number, message: string, path = ''): ScenarioDiagnostic => ({ file, line, column, path, message });
+  const limit = checkTextLimits(text);
+  if (limit !== undefined) {
+    const before = text.slice(0, limit.offset);
+    const line = before.split('\n').length;
+    throw new ScenarioError([at(line, limit.offset - before.lastIndexOf('\n'), limit.message)]);
+  }
   const lineCounter = new LineCounter();
   let doc: Document.Parsed;
   try {
@@ -88,9 +94,11 @@ export function loadScenario(text: string, options: ScenarioOptions): Scenario {
     return { line, column: col };
   };
 
-  if (doc.errors.length > 0) {
+  // Warnings are refusals too: an unknown tag (`!foo`) would otherwise pass as a plain string.
+  const yamlProblems = [...doc.errors, ...doc.warnings];
+  if (yamlProblems.length > 0) {
     throw new ScenarioError(
-      doc.errors.map((error) => {
+      yamlProblems.map((error) => {
         const { line, column } = position(error.pos[0]);
         return at(line, column, yamlErrorMessage(error.code, error.message, keyAt(doc, error.pos[0])));
       }),
@@ -98,6 +106,11 @@ export function loadScenario(text: string, options: ScenarioOptions): Scenario {
   }
   if (doc.contents === null) {
     throw new ScenarioError([at(1, 1, "the file is empty: expected a map of scenario settings with at least the keys 'name' and 'vms'")]);
+  }
+  const vmCount = vmListLength(doc);
+  if (vmCount !== undefined && vmCount.length > MAX_VMS) {
+    const { line, column } = position(vmCount.offset);
+    throw new ScenarioError([at(line, column, `expected a list of 1 to ${MAX_VMS} VMs, got a list of ${vmCount.length} items`, 'vms')]);
   }
   const { problems, aliases } = analyse(doc);
   if (problems.length > 0) {
@@ -113,7 +126,10 @@ export function loadScenario(text: string, options: ScenarioOptions): Scenario {
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
-    throw new ScenarioError([at(1, 1, `could not read the YAML: ${errorMessage(error)}`)]);
+    // The alias-expansion guard: point at the first alias, where the expansion starts.
+    const firstAlias = aliases.keys().next().value;
+    const { line, column } = position(firstAlias === undefined ? 0 : (offsetOf(firstAlias) ?? 0));
+    throw new ScenarioError([at(line, column, `could not read the YAML: ${errorMessage(error)}`)]);
   }
 
   const sourceLineOf = (vmIndex: number): number => {
@@ -137,6 +153,79 @@ export function loadScenario(text: string, options: ScenarioOptions): Scenario {
   });
   diagnostics.sort((a, b) => a.diagnostic.line - b.diagnostic.line || a.diagnostic.column - b.diagnostic.column || a.index - b.index);
   throw new ScenarioError(diagnostics.map((d) => d.diagnostic));
+}
+
+/** Scenario files larger than this are refused before parsing (the bundled examples are a few KiB). */
+export const MAX_SCENARIO_BYTES = 1 << 20;
+/** Flow collections (`[`, `{`) nested deeper than this are refused before parsing. */
+export const MAX_NESTING_DEPTH = 64;
+/** Alias nodes (`*name`) in one file; each expands its anchor's whole subtree. */
+export const MAX_ALIASES = 4096;
+/** The schema's VM limit, checked on the parsed list before anything is built from it. */
+const MAX_VMS = 4096;
+/** Keys that would rewrite an object's prototype instead of making a property. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** Tags of YAML 1.1 types the scenario format has no use for (a set, an ordered map, ...). */
+const ALLOWED_TAGS = new Set(['tag:yaml.org,2002:str', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:null', 'tag:yaml.org,2002:map', 'tag:yaml.org,2002:seq']);
+
+/**
+ * Limits checked on the raw text in one linear pass, before the YAML parser (which recurses on
+ * nesting) sees it: the size, and the depth of flow collections outside quoted strings. Block
+ * nesting needs two more columns of indentation per level, so the size limit bounds it.
+ */
+function checkTextLimits(text: string): { offset: number; message: string } | undefined {
+  const bytes = text.length;
+  if (bytes > MAX_SCENARIO_BYTES) {
+    return { offset: 0, message: `the file is too large: ${bytes} characters, at most ${MAX_SCENARIO_BYTES} (1 MiB) are read` };
+  }
+  let depth = 0;
+  let quote = 0;
+  let comment = false;
+  let previous = 10;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code === 10) {
+      comment = false;
+    } else if (comment) {
+      // inside a comment
+    } else if (quote !== 0) {
+      if (code === quote) quote = 0;
+      else if (code === 92 && quote === 34) index++;
+    } else if (code === 35 && (previous === 32 || previous === 9 || previous === 10)) {
+      comment = true;
+    } else if ((code === 34 || code === 39) && (previous === 32 || previous === 9 || previous === 10 || previous === 91 || previous === 123 || previous === 44 || previous === 58)) {
+      quote = code;
+    } else if (code === 91 || code === 123) {
+      depth++;
+      if (depth > MAX_NESTING_DEPTH) return { offset: index, message: `nested too deep: more than ${MAX_NESTING_DEPTH} levels of [ ] or { }` };
+    } else if ((code === 93 || code === 125) && depth > 0) {
+      depth--;
+    }
+    previous = code;
+  }
+  return undefined;
+}
+
+/** The length and position of the top-level `vms` list, when there is one. */
+function vmListLength(doc: Document.Parsed): { length: number; offset: number } | undefined {
+  if (!isMap(doc.contents)) return undefined;
+  for (const pair of doc.contents.items) {
+    if (keyText(pair.key) === 'vms' && isSeq(pair.value)) return { length: pair.value.items.length, offset: offsetOf(pair.value) ?? 0 };
+  }
+  return undefined;
+}
+
+/**
+ * The line and column of the node at `path` in a scenario's text (for checks made after loading,
+ * e.g. a guest image that does not fit its VM's memory); 1:1 when not found.
+ */
+export function scenarioPosition(text: string, path: IssuePath): { line: number; column: number } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, merge: true, logLevel: 'silent' });
+  const { aliases } = analyse(doc);
+  const offset = issueOffset({ root: doc.contents, aliases }, { path, message: '', at: 'value' } as unknown as ScenarioIssue);
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
 }
 
 function errorMessage(error: unknown): string {
@@ -165,6 +254,7 @@ function analyse(doc: Document.Parsed): { problems: { message: string; offset: n
   const anchors = new Map<string, AnyNode>();
   const aliases = new Map<Alias, AnyNode>();
   const problems: { message: string; offset: number }[] = [];
+  let aliasCount = 0;
   visit(doc, {
     Pair(_, pair) {
       if (isMap(pair.key) || isSeq(pair.key)) {
@@ -173,9 +263,28 @@ function analyse(doc: Document.Parsed): { problems: { message: string; offset: n
           offset: offsetOf(pair.key) ?? 0,
         });
       }
+      const key = keyText(pair.key);
+      if (key !== undefined && FORBIDDEN_KEYS.has(key)) {
+        problems.push({ message: `key ${quote(key)} is not allowed (it names a property of every object)`, offset: offsetOf(pair.key) ?? 0 });
+      }
+      if (isMergeKey(pair.key)) {
+        const value = isAlias(pair.value) ? anchors.get(pair.value.source) : pair.value;
+        const sources = isSeq(value) ? value.items.map((item) => (isAlias(item) ? anchors.get(item.source) : item)) : [value];
+        if (!sources.every((source) => isMap(source))) {
+          problems.push({ message: "a merge key '<<' takes a map or an alias of one (e.g. <<: *base), or a list of them", offset: offsetOf(pair.value) ?? offsetOf(pair.key) ?? 0 });
+        }
+      }
     },
     Node(_, node) {
+      const tag = (node as { tag?: unknown }).tag;
+      if (typeof tag === 'string' && !ALLOWED_TAGS.has(tag)) {
+        problems.push({ message: `unsupported tag ${quote(tag.replace('tag:yaml.org,2002:', '!!'))}: a scenario holds only maps, lists, strings, numbers and booleans`, offset: offsetOf(node) ?? 0 });
+      }
       if (isAlias(node)) {
+        aliasCount++;
+        if (aliasCount === MAX_ALIASES + 1) {
+          problems.push({ message: `too many aliases: more than ${MAX_ALIASES} (*name) in one file`, offset: offsetOf(node) ?? 0 });
+        }
         const target = anchors.get(node.source);
         if (target !== undefined) {
           aliases.set(node, target);

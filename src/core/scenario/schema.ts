@@ -253,7 +253,7 @@ export const SCENARIO_LIMITS = Object.freeze({
 });
 
 export const VM_NAME_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
-export const PARAM_NAME_PATTERN = '^[A-Z_][A-Z0-9_]*$';
+export const PARAM_NAME_PATTERN = '^(?!(?:R[0-7]|SP)$)[A-Z_][A-Z0-9_]*$';
 const VM_NAME_RE = new RegExp(VM_NAME_PATTERN);
 const PARAM_NAME_RE = new RegExp(PARAM_NAME_PATTERN);
 
@@ -566,7 +566,7 @@ function guestNameSchema(guests: readonly string[]) {
 function vmSchema(guests: readonly string[]) {
   const paramsError: ErrorFn = (issue) =>
     issue.code === 'invalid_key'
-      ? `invalid parameter name ${describeValue(issue.input)}: expected upper-case letters, digits and '_', not starting with a digit`
+      ? `invalid parameter name ${describeValue(issue.input)}: expected upper-case letters, digits and '_', not starting with a digit, and not a register name (R0..R7, SP)`
       : `expected a map of parameters (NAME: integer), got ${describeValue(issue.input)}`;
   return strictObject(
     {
