@@ -234,7 +234,7 @@ export class Simulation {
       this.memory?.register(`vm/${spec.name}`, memory);
       memory.load(image.words);
       const vm = new Vm(
-        { name: spec.name, virt: spec.virt, postedInterrupts: spec.postedInterrupts ?? false, paging: spec.paging, tlbEntries: spec.tlbEntries, tlbTagged: spec.tlbTagged, devices: spec.devices, vcpus: spec.vcpus, guest: guestLabel(spec), entry: image.entry, params: { ...spec.sched }, firstKey: key },
+        { name: spec.name, virt: spec.virt, postedInterrupts: spec.postedInterrupts ?? false, paging: spec.paging, tlbEntries: spec.tlbEntries, tlbTagged: spec.tlbTagged, devices: spec.devices, blockQueue: spec.devices?.blockQueue, vcpus: spec.vcpus, guest: guestLabel(spec), entry: image.entry, params: { ...spec.sched }, firstKey: key },
         memory,
         this.bus,
         this.kernel,

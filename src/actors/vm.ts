@@ -35,6 +35,8 @@ export interface VmOptions {
   readonly tlbEntries?: number;
   /** How the block device and the NIC are attached (default: both emulated). */
   readonly devices?: DeviceAttachments;
+  /** The emulated block device's request queue depth (default BLOCK_QUEUE_DEPTH). */
+  readonly blockQueue?: number;
   /** Tagged TLBs (VPID/ASID): kept across switches of the physical CPU between vCPUs. */
   readonly tlbTagged?: boolean | undefined;
   readonly vcpus: number;
@@ -93,7 +95,7 @@ export class Vm {
     this.dma = new DmaEngine(`${this.id}/dma`, bus, memory);
     const attach = options.devices ?? { block: 'emulated', nic: 'emulated' };
     this.iommu = new Iommu(this.id, bus, memory);
-    this.block = new BlockDevice(`${this.id}/block`, bus, kernel, this.pic, memory, { get latencyNs() { return costs().diskLatencyNs; }, get sectorNs() { return costs().diskSectorNs; } }, attach.block, this.iommu);
+    this.block = new BlockDevice(`${this.id}/block`, bus, kernel, this.pic, memory, { get latencyNs() { return costs().diskLatencyNs; }, get sectorNs() { return costs().diskSectorNs; }, get seekNs() { return costs().diskSeekNs; } }, attach.block, this.iommu, options.blockQueue);
     this.balloon = new Balloon(`${this.id}/balloon`, bus, this.pic);
     this.nic = new Nic(`${this.id}/nic`, bus, this.pic, memory, attach.nic, this.iommu, kernel);
     // Attached in this order (it is the order devices are realized and appear in checkpoints).

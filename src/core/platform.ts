@@ -67,6 +67,8 @@ export const BlkStatus = {
   DONE: 2,
   /** Refused: a bad command, a sector beyond the disk, or a buffer outside the VM's memory. */
   ERROR: 3,
+  /** The last command was refused because the request queue was full (emulated and passthrough; until a command is accepted or a request completes). */
+  FULL: 4,
 } as const;
 /**
  * The virtio-like queue, at the guest-physical address written to Port.VIRTIO_QUEUE (word offsets):

@@ -190,6 +190,8 @@ export type AttachMode = (typeof ATTACH_MODES)[number];
 export interface DeviceAttachments {
   readonly block: AttachMode;
   readonly nic: AttachMode;
+  /** The emulated block device's request queue depth, the one in service included (absent: 32). */
+  readonly blockQueue?: number;
 }
 
 export const DEFAULT_DEVICE_ATTACHMENTS: DeviceAttachments = Object.freeze({ block: 'emulated', nic: 'emulated' });
@@ -517,7 +519,22 @@ function attachMode(device: string) {
     );
 }
 
-const DEVICES_SCHEMA = strictObject({ block: attachMode('block device'), nic: attachMode('NIC') }, 'device attach modes')
+const DEVICES_SCHEMA = strictObject(
+  {
+    block: attachMode('block device'),
+    nic: attachMode('NIC'),
+    blockQueue: integer(1, 4096)
+      .meta(
+        meta({
+          title: 'Block request queue depth',
+          description:
+            'Requests the emulated (and passthrough) block device queues, the one in service included, served FIFO; a command written while it is full is refused (status FULL, a blk.refused event). 1 to 4096, default 32.',
+        }),
+      )
+      .optional(),
+  },
+  'device attach modes',
+)
   .prefault({})
   .meta(
     meta({
@@ -1221,7 +1238,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         paging: vm.paging ?? (vm.virt === 'hw' ? 'nested' : 'shadow'),
         tlbEntries: vm.tlbEntries,
         ...(vm.tlbTagged ? { tlbTagged: true } : {}),
-        devices: { block: vm.devices.block, nic: vm.devices.nic },
+        devices: { block: vm.devices.block, nic: vm.devices.nic, ...(vm.devices.blockQueue === undefined ? {} : { blockQueue: vm.devices.blockQueue }) },
       };
     }),
     inputs: resolveInputs(p.inputs as ParsedInput[]),
