@@ -5,6 +5,7 @@
  * two forms. Positions in a file are the business of load.ts; everything here works on plain data
  * and reports problems by path.
  */
+import { workloadSchema, workloadToSource, type WorkloadSpec } from './workload.js';
 import { z } from 'zod';
 import { applyProfile, PROFILE_NAMES } from './profiles.js';
 import { checkInputs, inputsSchema, inputsToSource, resolveInputs, type InputSpec, type ParsedInput } from './inputs.js';
@@ -176,6 +177,8 @@ export interface VmSpec {
   readonly tlbTagged?: boolean;
   /** How its block device and NIC are attached (default both emulated). A resolved scenario always has it. */
   readonly devices?: DeviceAttachments;
+  /** Open arrivals of requests (docs/workloads.md); absent: none. */
+  readonly workload?: WorkloadSpec;
 }
 
 /**
@@ -705,6 +708,7 @@ function vmSchema(guests: readonly string[]) {
           }),
         ),
       devices: DEVICES_SCHEMA,
+      workload: workloadSchema({ duration, maxTimeNs: L.runTimeNs.max }).optional(),
     },
     'VM settings',
   ).meta(meta({ title: 'VM', description: 'One virtual machine.' }));
@@ -1239,6 +1243,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         tlbEntries: vm.tlbEntries,
         ...(vm.tlbTagged ? { tlbTagged: true } : {}),
         devices: { block: vm.devices.block, nic: vm.devices.nic, ...(vm.devices.blockQueue === undefined ? {} : { blockQueue: vm.devices.blockQueue }) },
+        ...(vm.workload === undefined ? {} : { workload: vm.workload as WorkloadSpec }),
       };
     }),
     inputs: resolveInputs(p.inputs as ParsedInput[]),
@@ -1432,6 +1437,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       tlbEntries: vm.tlbEntries ?? 64,
       ...(vm.tlbTagged === true ? { tlbTagged: true } : {}),
       devices: { ...(vm.devices ?? DEFAULT_DEVICE_ATTACHMENTS) },
+      ...(vm.workload === undefined ? {} : { workload: workloadToSource(vm.workload) }),
     })),
     ...(s.inputs.length === 0 ? {} : { inputs: inputsToSource(s.inputs) }),
   };
