@@ -8,7 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { flattenMetrics, runWithMetrics, SYSTEM_METRICS, type RunInterval } from '../actors/metrics/index.js';
+import { flattenMetrics, flattenRequestMetrics, runWithMetrics, SYSTEM_METRICS, type RunInterval } from '../actors/metrics/index.js';
 import type { Scenario } from '../core/scenario/schema.js';
 import { parseDuration } from '../core/scenario/units.js';
 import { InputError } from './errors.js';
@@ -39,7 +39,7 @@ export interface CompareResult {
 
 const MAX_SEEDS = 10_000;
 /** Metrics that get a distribution plot. */
-const PLOTTED = ['jain', 'wake_p99_us', 'wake_p50_us', 'deadline_miss_ratio', 'utilisation', 'steal', 'work_units', 'context_switches', 'migrations'];
+const PLOTTED = ['req_response_p99_us', 'req_response_mean_us', 'jain', 'wake_p99_us', 'wake_p50_us', 'deadline_miss_ratio', 'utilisation', 'steal', 'work_units', 'context_switches', 'migrations'];
 
 export function parseCount(value: string | undefined, flag: string, fallback: number, max: number): number {
   if (value === undefined) return fallback;
@@ -66,7 +66,8 @@ export function compare(path: string, options: CompareOptions): CompareResult & 
   const count = parseCount(options.seeds, '--seeds', 10, MAX_SEEDS);
   const timeNs = options.time === undefined ? undefined : parseTime(options.time, '--time');
   const timelineNs = options.timeline === undefined ? Math.min(100_000_000, timeNs ?? loaded.scenario.run.timeNs) : parseTime(options.timeline, '--timeline');
-  const seeds = Array.from({ length: count }, (_, index) => deriveSeed(loaded.scenario.seed, `seed/${index}`));
+  // The scenario's own seed is the first run (what `vmmsim run` shows); the others derive from it.
+  const seeds = Array.from({ length: count }, (_, index) => (index === 0 ? loaded.scenario.seed : deriveSeed(loaded.scenario.seed, `seed/${index}`)));
   const runs: { policy: string; seed: number; metrics: Record<string, number> }[] = [];
   const timelines = new Map<string, readonly RunInterval[]>();
   for (const policy of policies) {
@@ -82,7 +83,7 @@ export function compare(path: string, options: CompareOptions): CompareResult & 
         }),
       );
       if (index === 0) timelines.set(policy.label, measured.timeline);
-      runs.push({ policy: policy.label, seed, metrics: flattenMetrics(measured.metrics) });
+      runs.push({ policy: policy.label, seed, metrics: { ...flattenMetrics(measured.metrics), ...flattenRequestMetrics(measured.requests) } });
     });
   }
   const metricNames = Object.keys(runs[0].metrics);
