@@ -96,17 +96,17 @@ export function workloadSchema(helpers: {
     { error: `expected an arrival process: process one of ${ARRIVAL_PROCESSES.join(', ')}` },
   );
   const request = z.strictObject({
-    kind: z.enum(REQUEST_KINDS, { error: `expected a request kind: one of ${REQUEST_KINDS.join(', ')}` }),
-    size,
-    share: positive().default(1),
-  });
+    kind: z.enum(REQUEST_KINDS, { error: `expected a request kind: one of ${REQUEST_KINDS.join(', ')}` }).meta({ title: 'Request kind', description: 'cpu (a job of work served by the guest), disk-read or disk-write (at the block device).' }),
+    size: size.meta({ title: 'Size distribution', description: 'dist: deterministic (value), exponential (mean), uniform (min, max), lognormal (mean, sigma), pareto (shape, scale) or empirical (file); ns of work for cpu, bytes for disk.' }),
+    share: positive().default(1).meta({ title: 'Share', description: 'Weight of this kind in the mix (default 1).' }),
+  }).meta({ title: 'Request', description: 'One kind of request with its size distribution.' });
   return z
     .strictObject({
-      arrivals,
-      requests: z.array(request).min(1).max(16),
-      queue: z.int().min(1).max(1 << 20).default(WORKLOAD_QUEUE_DEFAULT),
-      limit: z.int().min(1).max(1e9).optional(),
-      start: helpers.duration(0, helpers.maxTimeNs).default(0),
+      arrivals: arrivals.meta({ title: 'Arrival process', description: 'process: poisson (rate per second), deterministic (rate), mmpp (rates, holds) or trace (file of arrival times).' }),
+      requests: z.array(request).min(1).max(16).meta({ title: 'Requests', description: 'The kinds of request that arrive (1 to 16).' }),
+      queue: z.int().min(1).max(1 << 20).default(WORKLOAD_QUEUE_DEFAULT).meta({ title: 'Request queue depth', description: 'Requests the request queue holds before refusing (default 1024).' }),
+      limit: z.int().min(1).max(1e9).optional().meta({ title: 'Limit', description: 'Stop after this many arrivals (default: the whole run).' }),
+      start: helpers.duration(0, helpers.maxTimeNs).default(0).meta({ title: 'Start', description: 'Virtual time of the first arrivals (default 0).' }),
     })
     .superRefine((workload, ctx) => {
       workload.requests.forEach((request, index) => {
