@@ -29,6 +29,7 @@ import { GuestPhysicalMap } from '../core/memory.js';
 import type { SimulationParts } from './parts.js';
 import { summarize, type RunSummary } from './summary.js';
 import { MemoryManager } from './monitor/hostMemory.js';
+import { startWorkloads, type WorkloadDriver } from './workload/index.js';
 
 export interface GuestImage {
   readonly words: Int32Array;
@@ -85,6 +86,8 @@ export class Simulation {
   /** The host's memory manager, when the host shares pages or overcommits memory. */
   readonly memory: MemoryManager | undefined;
   readonly inputs: InputDriver;
+  /** The arrival drivers of the VMs that have a workload (src/actors/workload/). */
+  readonly workloads: readonly WorkloadDriver[];
   private readonly target: number;
   private lastCheckpointSeq = 0;
   private ended: EndReason | undefined;
@@ -134,6 +137,7 @@ export class Simulation {
       if (kind === START) this.monitor.start(this.vms[arg]);
     });
     this.scheduleStarts(scenario.vms);
+    this.workloads = startWorkloads(this.kernel, this.bus, this.vms, scenario.vms, this.random, options.readProgram);
     this.monitor.startHostLoad();
     this.inputs = new InputDriver(
       this.kernel,
@@ -233,7 +237,7 @@ export class Simulation {
       this.memory?.register(`vm/${spec.name}`, memory);
       memory.load(image.words);
       const vm = new Vm(
-        { name: spec.name, virt: spec.virt, postedInterrupts: spec.postedInterrupts ?? false, paging: spec.paging, tlbEntries: spec.tlbEntries, tlbTagged: spec.tlbTagged, devices: spec.devices, vcpus: spec.vcpus, guest: guestLabel(spec), entry: image.entry, params: { ...spec.sched }, firstKey: key },
+        { name: spec.name, virt: spec.virt, postedInterrupts: spec.postedInterrupts ?? false, paging: spec.paging, tlbEntries: spec.tlbEntries, tlbTagged: spec.tlbTagged, devices: spec.devices, blockQueue: spec.devices?.blockQueue, requestQueue: spec.workload?.queue, vcpus: spec.vcpus, guest: guestLabel(spec), entry: image.entry, params: { ...spec.sched }, firstKey: key },
         memory,
         this.bus,
         this.kernel,
@@ -384,6 +388,7 @@ export class Simulation {
       monitor: this.monitor.snapshot(),
       vms: Object.fromEntries(this.vms.map((vm) => [vm.name, vm.snapshot()])),
       network: this.vswitch.snapshot(),
+      ...(this.workloads.length === 0 ? {} : { workloads: Object.fromEntries(this.workloads.map((driver) => [driver.id, driver.snapshot()])) }),
       random: this.random.states(),
       queue: this.kernel.pending(),
     };

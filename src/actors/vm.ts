@@ -25,6 +25,7 @@ import { TECHNIQUES, type Technique } from './technique.js';
 import { ShadowTables, type PagingMode } from './paging.js';
 import type { DeviceAttachments, VirtTechnique } from '../core/scenario/schema.js';
 import { Iommu } from './devices/iommu.js';
+import { RequestQueue } from './devices/requests.js';
 
 export interface VmOptions {
   readonly name: string;
@@ -35,6 +36,10 @@ export interface VmOptions {
   readonly tlbEntries?: number;
   /** How the block device and the NIC are attached (default: both emulated). */
   readonly devices?: DeviceAttachments;
+  /** The emulated block device's request queue depth (default BLOCK_QUEUE_DEPTH). */
+  readonly blockQueue?: number;
+  /** The depth of the request queue a workload fills (absent: the VM has no request queue). */
+  readonly requestQueue?: number;
   /** Tagged TLBs (VPID/ASID): kept across switches of the physical CPU between vCPUs. */
   readonly tlbTagged?: boolean | undefined;
   readonly vcpus: number;
@@ -62,6 +67,8 @@ export class Vm {
   readonly balloon: Balloon;
   /** The NIC (connected to the simulation's virtual switch by the builder). */
   readonly nic: Nic;
+  /** The request queue a workload fills and the guest serves (only when the VM has a workload). */
+  readonly requests: RequestQueue | null;
   /** The IOMMU that passthrough devices' DMA goes through (the VM's guest-physical map). */
   readonly iommu: Iommu;
   /** Why it stopped or crashed, once it has. */
@@ -96,7 +103,7 @@ export class Vm {
     this.dma = new DmaEngine(`${this.id}/dma`, bus, memory);
     const attach = options.devices ?? { block: 'emulated', nic: 'emulated' };
     this.iommu = new Iommu(this.id, bus, memory);
-    this.block = new BlockDevice(`${this.id}/block`, bus, kernel, this.pic, memory, { get latencyNs() { return costs().diskLatencyNs; }, get sectorNs() { return costs().diskSectorNs; } }, attach.block, this.iommu);
+    this.block = new BlockDevice(`${this.id}/block`, bus, kernel, this.pic, memory, { get latencyNs() { return costs().diskLatencyNs; }, get sectorNs() { return costs().diskSectorNs; }, get seekNs() { return costs().diskSeekNs; } }, attach.block, this.iommu, options.blockQueue);
     this.balloon = new Balloon(`${this.id}/balloon`, bus, this.pic);
     this.nic = new Nic(`${this.id}/nic`, bus, this.pic, memory, attach.nic, this.iommu, kernel);
     // Attached in this order (it is the order devices are realized and appear in checkpoints).
@@ -104,6 +111,8 @@ export class Vm {
     this.io.attach(this.block, attach.block === 'passthrough');
     this.io.attach(this.balloon);
     this.io.attach(this.nic, attach.nic === 'passthrough');
+    this.requests = options.requestQueue === undefined ? null : new RequestQueue(`${this.id}/requests`, bus, this.pic, options.requestQueue);
+    if (this.requests !== null) this.io.attach(this.requests);
     for (let index = 0; index < options.vcpus; index++) {
       const vcpu = new Vcpu(options.name, index, options.firstKey + index, options.params, memory, bus);
       vcpu.reset(options.entry);

@@ -8,7 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { flattenMetrics, runWithMetrics, SYSTEM_METRICS, type RunInterval } from '../actors/metrics/index.js';
+import { flattenMetrics, flattenRequestMetrics, runWithMetrics, SYSTEM_METRICS, type RunInterval } from '../actors/metrics/index.js';
 import type { Scenario } from '../core/scenario/schema.js';
 import { parseDuration } from '../core/scenario/units.js';
 import { InputError } from './errors.js';
@@ -39,7 +39,7 @@ export interface CompareResult {
 
 const MAX_SEEDS = 10_000;
 /** Metrics that get a distribution plot. */
-const PLOTTED = ['jain', 'wake_p99_us', 'wake_p50_us', 'deadline_miss_ratio', 'utilisation', 'steal', 'work_units', 'context_switches', 'migrations'];
+const PLOTTED = ['req_response_p99_us', 'req_response_mean_us', 'jain', 'wake_p99_us', 'wake_p50_us', 'deadline_miss_ratio', 'utilisation', 'steal', 'work_units', 'context_switches', 'migrations'];
 
 export function parseCount(value: string | undefined, flag: string, fallback: number, max: number): number {
   if (value === undefined) return fallback;
@@ -82,7 +82,7 @@ export function compare(path: string, options: CompareOptions): CompareResult & 
         }),
       );
       if (index === 0) timelines.set(policy.label, measured.timeline);
-      runs.push({ policy: policy.label, seed, metrics: flattenMetrics(measured.metrics) });
+      runs.push({ policy: policy.label, seed, metrics: { ...flattenMetrics(measured.metrics), ...flattenRequestMetrics(measured.requests) } });
     });
   }
   const metricNames = Object.keys(runs[0].metrics);

@@ -20,6 +20,8 @@ import { asInputError, moduleCopyOf, resolvePolicy, withPolicy } from './policyF
 import { parseDuration } from '../core/scenario/units.js';
 import { formatCount, formatNs, paint, summaryTable, vmColor, type Style } from './format.js';
 import { openLog } from './replay.js';
+import { MetricsCollector } from '../actors/metrics/collector.js';
+import { RequestMetrics, scenarioServers } from '../actors/metrics/requests.js';
 import { loadScenarioFile, readText, withGuestErrors } from './scenarioFile.js';
 
 export interface RunOptions {
@@ -106,6 +108,9 @@ export function runCommand(path: string | undefined, options: RunOptions, out: O
       );
     }
     if (streaming) printer = consolePrinter(simulation.vms.map((vm) => vm.name), out, style);
+    // --json carries every metric: the scheduling metrics and the request metrics, measured from the bus.
+    const measuring = options.json === true ? { collector: new MetricsCollector(simulation.bus, simulation.vms.map((vm) => vm.name)), requests: new RequestMetrics(simulation.bus, scenarioServers(simulation.scenario.vms)) } : undefined;
+    const reportRun = (summary: RunSummary) => report(simulation, summary, options, out, style, streaming, measuring);
     if (options.interactive) {
       if (terminal === undefined) throw new InputError('--interactive needs a terminal to read from');
       let pace = 10_000_000;
@@ -120,21 +125,30 @@ export function runCommand(path: string | undefined, options: RunOptions, out: O
       const keepFd = fd;
       fd = undefined;
       return runInteractive(simulation, pace, terminal.input, out, terminal.err, style)
-        .then(() => report(simulation, simulation.finishRun(), options, out, style, streaming))
+        .then(() => reportRun(simulation.finishRun()))
         .finally(() => {
           if (keepFd !== undefined) closeSync(keepFd);
         });
     }
-    return report(simulation, simulation.run(), options, out, style, streaming);
+    return reportRun(simulation.run());
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
 }
 
-function report(simulation: Simulation, summary: RunSummary, options: RunOptions, out: Output, style: Style, streaming: boolean): RunSummary {
+function report(
+  simulation: Simulation,
+  summary: RunSummary,
+  options: RunOptions,
+  out: Output,
+  style: Style,
+  streaming: boolean,
+  measuring: { readonly collector: MetricsCollector; readonly requests: RequestMetrics } | undefined,
+): RunSummary {
   if (options.json) {
     const consoles = Object.fromEntries(simulation.vms.map((vm) => [vm.name, vm.console.transcript.split('\n').slice(0, -1)]));
-    out.write(JSON.stringify({ ...summary, console: consoles, log: options.log ?? null }, null, 2) + '\n');
+    const metrics = measuring === undefined ? undefined : { scheduling: measuring.collector.finish(simulation), requests: measuring.requests.finish(simulation.kernel.now) };
+    out.write(JSON.stringify({ ...summary, ...(metrics === undefined ? {} : { metrics }), console: consoles, log: options.log ?? null }, null, 2) + '\n');
   } else {
     if (streaming) out.write('\n');
     out.write(summaryTable(summary, style) + '\n');

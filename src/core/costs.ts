@@ -57,6 +57,8 @@ export interface CostModel {
   readonly diskLatencyNs: number;
   /** Block device: transferring one sector (512 bytes); the bandwidth is 512 bytes per diskSectorNs. */
   readonly diskSectorNs: number;
+  /** Block device: a full-stroke seek (sector 0 to the last); a request seeks the fraction of it it moves. 0: fixed service. */
+  readonly diskSeekNs: number;
   /** Balloon: unmapping one page given back and releasing its host frame. */
   readonly balloonPageNs: number;
   /** Network: the virtual switch's latency from a NIC's send to the packet in the receiver's queue. */
@@ -104,6 +106,7 @@ export const DEFAULT_COSTS: CostModel = Object.freeze({
   ptEmulateNs: 500,
   diskLatencyNs: 50_000,
   diskSectorNs: 1_000,
+  diskSeekNs: 0,
   balloonPageNs: 1_000,
   netLatencyNs: 10_000,
   netWordNs: 3,
@@ -146,6 +149,7 @@ export const COST_DESCRIPTIONS: Readonly<Record<CostName, string>> = {
   ptEmulateNs: "shadow paging: emulating a guest access to its page table",
   diskLatencyNs: 'block device: access latency of one request (emulated) or one batch (virtio)',
   diskSectorNs: 'block device: transferring one 512-byte sector (the bandwidth)',
+  diskSeekNs: 'block device: a full-stroke seek (0: a fixed service time)',
   balloonPageNs: 'balloon: unmapping one page given back and releasing its frame',
   netLatencyNs: "network: the virtual switch's latency from send to the receiver's queue",
   netWordNs: 'network: transmitting one 4-byte word through the switch (the bandwidth)',

@@ -143,6 +143,20 @@ export interface EventDataMap {
   /** A packet not sent or not delivered: a refused transmit, an unknown destination, a full queue... */
   'net.dropped': { readonly src: number; readonly dst: number; readonly length: number; readonly reason: string };
 
+  /**
+   * Workload requests (src/actors/workload/, docs/workloads.md). `id` numbers a VM's requests from 0;
+   * the arrival itself is the input record `input.request`. Published by the device that serves
+   * the request: the request queue (`vm/NAME/requests`, CPU jobs) or the block device (disk requests).
+   */
+  /** Service began: a worker took the request, or the disk started it; `serviceNs` is its demand (work, or disk time). */
+  'req.started': { readonly id: number; readonly worker: number; readonly serviceNs: number };
+  /** The request completed. */
+  'req.done': { readonly id: number };
+  /** The request was refused on arrival (a full queue, a stopped device): it never ran. */
+  'req.refused': { readonly id: number; readonly reason: string };
+  /** The guest completed a tag that is not in service: nothing changed. */
+  'req.invalid': { readonly tag: number; readonly reason: string };
+
   'device.ready': { readonly kind: string };
   'device.stopped': { readonly kind: string };
   'device.failed': { readonly kind: string };
@@ -154,6 +168,12 @@ export interface EventDataMap {
   'input.stop': Record<string, never>;
   /** The operator set the VM's balloon target (pages the guest is asked to give back in all). */
   'input.balloon': { readonly pages: number };
+  /**
+   * A workload's arrival (published by `vm/NAME/workload`): request `id` of `kind` and `size`
+   * (ns of work for cpu, bytes for disk-read/disk-write). Generated from the VM's seeded stream or
+   * read from a trace file, and recorded here so the log holds every arrival.
+   */
+  'input.request': { readonly id: number; readonly kind: 'cpu' | 'disk-read' | 'disk-write'; readonly size: number };
 }
 
 export type EventType = keyof EventDataMap;
@@ -224,6 +244,10 @@ export const EVENT_TYPES: readonly EventType[] = [
   'net.sent',
   'net.delivered',
   'net.dropped',
+  'req.started',
+  'req.done',
+  'req.refused',
+  'req.invalid',
   'device.ready',
   'device.stopped',
   'device.failed',
@@ -232,6 +256,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'input.fault',
   'input.stop',
   'input.balloon',
+  'input.request',
 ];
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);

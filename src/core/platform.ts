@@ -49,7 +49,20 @@ export const Port = {
   VIRTIO_NET_RX_QUEUE: 0x310, // read/write: paravirtual NIC: guest-physical address of its receive queue
   VIRTIO_NET_TX_QUEUE: 0x311, // read/write: paravirtual NIC: guest-physical address of its transmit queue
   VIRTIO_NET_NOTIFY: 0x312, // write: the queue index (VirtioNetQueue) that has new available descriptors
+  REQ_TAKE: 0x340, // read (port REQ_TAKE + worker, worker < REQ_WORKERS): take the next request: its tag, or -1 when none waits
+  REQ_SIZE: 0x360, // read (port REQ_SIZE + worker): the size (ns of work) of the request that worker took last
+  REQ_DONE: 0x380, // write: the request with the tag written is complete
+  REQ_NOTIFY: 0x381, // write 1: interrupt on every arrival (a processor-sharing server); 0: only to wake an idle worker
+  REQ_QUEUED: 0x382, // read: requests waiting in the queue
 } as const;
+
+/**
+ * The request queue (src/actors/devices/requests.ts): a paravirtual device the monitor fills with
+ * a workload's arrivals (scenario `workload:`). Worker w (< REQ_WORKERS) reads Port.REQ_TAKE + w;
+ * at most REQ_TAGS requests are taken and not yet done at once.
+ */
+export const REQ_WORKERS = 32;
+export const REQ_TAGS = 128;
 
 /** The block device's disk: DISK_SECTORS sectors of SECTOR_WORDS words (512 bytes), 64 KiB in all. */
 export const SECTOR_WORDS = 128;
@@ -67,6 +80,8 @@ export const BlkStatus = {
   DONE: 2,
   /** Refused: a bad command, a sector beyond the disk, or a buffer outside the VM's memory. */
   ERROR: 3,
+  /** The last command was refused because the request queue was full (emulated and passthrough; until a command is accepted or a request completes). */
+  FULL: 4,
 } as const;
 /**
  * The virtio-like queue, at the guest-physical address written to Port.VIRTIO_QUEUE (word offsets):
@@ -130,6 +145,7 @@ export const Irq = {
   NET: 5, // the NIC queued a received packet
   BLOCK: 6, // the block device (emulated or virtio) completed a request or a batch
   BALLOON: 7, // the balloon's target changed
+  REQUEST: 3, // the request queue has a request for an idle worker (routed to that worker's vCPU)
 } as const;
 
 /** What a read from a port or MMIO address that no device claims returns (an open bus). */

@@ -23,6 +23,7 @@ import {
   SMP_LOCK_SOURCE,
   TRACE_SOURCE,
 } from './workloads.js';
+import { SERVER_DEFAULTS, SERVER_SOURCE } from './server.js';
 import { COMPUTE_SOURCE, ECHO_SOURCE, HELLO_PV_DEFAULTS, HELLO_PV_SOURCE, IO_LOOP_SOURCE, TICKER_DEFAULTS, TICKER_SOURCE } from './small.js';
 
 export interface BundledGuest {
@@ -53,6 +54,12 @@ const guests: readonly BundledGuest[] = [
   { name: 'io-bound', description: 'workload: BURST_NS of work, then an I/O of IO_NS (blocks, wakes on the interrupt)', source: IO_BOUND_SOURCE, defaults: IO_BOUND_DEFAULTS },
   { name: 'interactive', description: 'workload: sleeps about THINK_NS, wakes, answers with a BURST_NS burst', source: INTERACTIVE_SOURCE, defaults: INTERACTIVE_DEFAULTS },
   { name: 'periodic-rt', description: 'workload: a WCET_NS job every PERIOD_NS, due DEADLINE_NS after release', source: PERIODIC_RT_SOURCE, defaults: PERIODIC_RT_DEFAULTS },
+  {
+    name: 'server',
+    description: 'workload server: WORKERS vCPUs take requests from the request queue (scenario workload:), run them to completion (QUANTUM_NS 0) or share vCPU 0 among them in QUANTUM_NS slices, complete them',
+    source: SERVER_SOURCE,
+    defaults: SERVER_DEFAULTS,
+  },
   { name: 'smp-lock', description: 'workload: every vCPU takes a shared spin lock (lock-holder preemption)', source: SMP_LOCK_SOURCE, defaults: SMP_LOCK_DEFAULTS },
   { name: 'mem-hungry', description: 'writes a word into PAGES pages twice, checks them, prints, powers off (memory overcommit)', source: MEM_HUNGRY_SOURCE, defaults: MEM_HUNGRY_DEFAULTS },
   { name: 'smp-ipi', description: "SMP: vCPU 0 wakes the others with inter-processor interrupts, each answers (set VCPUS to the VM's vcpus)", source: SMP_IPI_SOURCE, defaults: SMP_IPI_DEFAULTS },

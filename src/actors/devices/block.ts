@@ -3,10 +3,16 @@
  * attached to the VM in one of three modes (the scenario's `devices.block`), which decides the
  * interface the guest sees; ports of the other interface are not claimed and read as the open bus.
  *
- * - **Emulated** (an IDE-like register file): the guest writes the sector, the guest-physical
- *   buffer and the command to three ports, each write an exit emulated by the monitor; the request
- *   completes after `diskLatencyNs + diskSectorNs` and raises IRQ_BLOCK; the status port then
- *   reads DONE or ERROR.
+ * - **Emulated** (an IDE-like register file with a request queue, as NCQ gives a SATA disk): the
+ *   guest writes the sector, the guest-physical buffer and the command to three ports, each write
+ *   an exit emulated by the monitor. The command joins the device's FIFO queue of `queueDepth`
+ *   requests (the one in service included; the scenario's `devices.blockQueue`, default 32); the
+ *   disk serves them one at a time, each for its service time (`serviceNs`: `diskLatencyNs`, plus
+ *   a seek of `diskSeekNs` x |sector - head| / (DISK_SECTORS - 1), plus the transfer at
+ *   `diskSectorNs` per 512 bytes), and raises IRQ_BLOCK as each completes. The status port reads
+ *   BUSY while requests are queued, then DONE or ERROR of the last completed. A command written
+ *   while the queue is full is refused, never lost: `blk.refused` with the reason, and the status
+ *   port reads FULL until a command is accepted or a request completes.
  * - **Paravirtual** (virtio-like, virtqueue.ts): the guest writes its queue's address once, then
  *   puts requests in guest memory (descriptor table and available ring) and notifies the device
  *   with one port write per batch. The device takes every available descriptor, completes the
@@ -43,6 +49,29 @@ const VIRTIO = 1;
 export interface DiskTiming {
   readonly latencyNs: number;
   readonly sectorNs: number;
+  /** A full-stroke seek (from sector 0 to the last); 0: every request costs the same (fixed service). */
+  readonly seekNs: number;
+}
+
+/** The default depth of the emulated register file's request queue (the one in service included). */
+export const BLOCK_QUEUE_DEPTH = 32;
+/** The largest queue depth a scenario may ask for. */
+export const BLOCK_QUEUE_LIMIT = 4096;
+
+/** One request in the emulated queue: from the guest's registers, or from a workload's arrival (tag >= 0). */
+interface QueuedRequest {
+  readonly command: number;
+  readonly sector: number;
+  readonly buffer: number;
+  readonly bytes: number;
+  /** The workload request's id, or -1 for the guest's own command. */
+  readonly tag: number;
+}
+
+/** What the device tells a workload about the requests it queued (src/actors/workload/). */
+export interface BlockRequestListener {
+  started(tag: number, serviceNs: number): void;
+  done(tag: number): void;
 }
 
 /** The ports of the register file (emulated and passthrough) and of the paravirtual queue. */
@@ -60,8 +89,18 @@ export class BlockDevice extends Device {
   // Emulated registers.
   private sector = 0;
   private buffer = 0;
-  private command = 0;
   private status: number = BlkStatus.IDLE;
+  /** A command was refused because the queue was full: the status port reads FULL until one is accepted or a request completes. */
+  private full = false;
+  /** The emulated queue, FIFO; its head is in service while `inService`. */
+  private readonly pending: QueuedRequest[] = [];
+  private inService = false;
+  /** The guest's own commands in the queue (its status port reads BUSY while there are any). */
+  private guestQueued = 0;
+  /** Where the disk's head is (the last sector served), for the seek time. */
+  private head = 0;
+  /** Told when a workload's request starts and completes. */
+  listener: BlockRequestListener | null = null;
   // The virtio queue.
   private readonly queue: Virtqueue;
   private batch: number[] | null = null;
@@ -72,6 +111,10 @@ export class BlockDevice extends Device {
   batches = 0;
   notifications = 0;
   refused = 0;
+  /** Commands refused because the queue was full. */
+  queueFull = 0;
+  /** The most requests the emulated queue has held at once. */
+  queueMax = 0;
   /** Called before the device writes guest memory (the monitor cuts this VM's running batches). */
   quiesce: () => void = () => {};
 
@@ -84,7 +127,9 @@ export class BlockDevice extends Device {
     private readonly timing: DiskTiming,
     readonly mode: AttachMode = 'emulated',
     private readonly iommu: Iommu | null = null,
+    readonly queueDepth: number = BLOCK_QUEUE_DEPTH,
   ) {
+    if (!Number.isInteger(queueDepth) || queueDepth < 1 || queueDepth > BLOCK_QUEUE_LIMIT) throw new RangeError(`block queue depth must be an integer from 1 to ${BLOCK_QUEUE_LIMIT}, got ${queueDepth}`);
     super(id, 'block', bus);
     this.ports = mode === 'paravirtual' ? BLOCK_VIRTIO_PORTS : BLOCK_REGISTER_PORTS;
     this.queue = new Virtqueue(memory);
@@ -100,7 +145,7 @@ export class BlockDevice extends Device {
   read(port: number): number {
     if (port === Port.BLK_SECTOR) return this.sector;
     if (port === Port.BLK_BUFFER) return this.buffer;
-    if (port === Port.BLK_COMMAND) return this.status;
+    if (port === Port.BLK_COMMAND) return this.full ? BlkStatus.FULL : this.status;
     if (port === Port.VIRTIO_QUEUE) return this.queue.address;
     return 0;
   }
@@ -115,11 +160,63 @@ export class BlockDevice extends Device {
 
   // ------------------------------------------------------------------ emulated
 
+  /** The guest's command (a write of Port.BLK_COMMAND): queued with the sector and buffer written before it. */
   private submit(command: number): void {
-    if (this.status === BlkStatus.BUSY) return;
-    this.command = command;
+    const mode = this.mode === 'passthrough' ? 'passthrough' : 'emulated';
+    if (!this.enqueue({ command, sector: this.sector, buffer: this.buffer, bytes: SECTOR_WORDS * 4, tag: -1 })) {
+      this.full = true;
+      this.refuse(mode, this.sector, this.buffer, `the request queue is full (${this.queueDepth} requests)`);
+      return;
+    }
+    this.full = false;
+    this.guestQueued++;
     this.status = BlkStatus.BUSY;
-    this.kernel.schedule(this.kernel.now + this.timing.latencyNs + this.timing.sectorNs, this.target, EMULATED, this.generation);
+  }
+
+  /**
+   * A workload's request arriving at the disk (not through the guest): `bytes` from `sector`,
+   * served in turn with the guest's; no guest memory moves. False when the queue is full.
+   */
+  submitRequest(tag: number, write: boolean, sector: number, bytes: number): boolean {
+    if (!this.ready) return false;
+    return this.enqueue({ command: write ? BlkCommand.WRITE : BlkCommand.READ, sector: ((sector % DISK_SECTORS) + DISK_SECTORS) % DISK_SECTORS, buffer: 0, bytes, tag });
+  }
+
+  /** Requests in the emulated queue, the one in service included. */
+  get queued(): number {
+    return this.pending.length;
+  }
+
+  private enqueue(request: QueuedRequest): boolean {
+    if (this.pending.length >= this.queueDepth) {
+      this.queueFull++;
+      return false;
+    }
+    this.pending.push(request);
+    if (this.pending.length > this.queueMax) this.queueMax = this.pending.length;
+    if (!this.inService) this.serveNext();
+    return true;
+  }
+
+  /** The service time of a request: access latency, seek from the head's sector, transfer. */
+  serviceNs(sector: number, bytes: number): number {
+    const timing = this.timing;
+    const distance = Math.abs(sector - this.head);
+    const seek = timing.seekNs === 0 ? 0 : Math.round((timing.seekNs * distance) / (DISK_SECTORS - 1));
+    return timing.latencyNs + seek + Math.round((timing.sectorNs * bytes) / (SECTOR_WORDS * 4));
+  }
+
+  private serveNext(): void {
+    const request = this.pending[0];
+    if (request === undefined) {
+      this.inService = false;
+      return;
+    }
+    this.inService = true;
+    const serviceNs = this.serviceNs(request.sector, request.bytes);
+    if (request.sector >= 0 && request.sector < DISK_SECTORS) this.head = request.sector;
+    if (request.tag >= 0) this.listener?.started(request.tag, serviceNs);
+    this.kernel.schedule(this.kernel.now + serviceNs, this.target, EMULATED, this.generation);
   }
 
   // ------------------------------------------------------------------ virtio
@@ -161,13 +258,22 @@ export class BlockDevice extends Device {
     if (arg !== current || !this.ready) return;
     this.quiesce();
     if (kind === EMULATED) {
-      const mode = this.mode === 'passthrough' ? 'passthrough' : 'emulated';
-      const ok = this.transfer(mode, this.command, this.sector, this.buffer);
-      this.status = ok ? BlkStatus.DONE : BlkStatus.ERROR;
-      if (mode === 'passthrough') this.passthroughRequests++;
-      else this.emulatedRequests++;
-      this.bus.publish(this.id, 'blk.done', { mode, requests: 1, refused: ok ? 0 : 1 });
-      this.raise();
+      const request = this.pending.shift() as QueuedRequest;
+      // A place is free again: the refusal has been seen or is moot.
+      this.full = false;
+      if (request.tag >= 0) {
+        this.listener?.done(request.tag);
+      } else {
+        const mode = this.mode === 'passthrough' ? 'passthrough' : 'emulated';
+        const ok = this.transfer(mode, request.command, request.sector, request.buffer);
+        if (mode === 'passthrough') this.passthroughRequests++;
+        else this.emulatedRequests++;
+        this.guestQueued--;
+        this.status = this.guestQueued > 0 ? BlkStatus.BUSY : ok ? BlkStatus.DONE : BlkStatus.ERROR;
+        this.bus.publish(this.id, 'blk.done', { mode, requests: 1, refused: ok ? 0 : 1 });
+        this.raise();
+      }
+      this.serveNext();
       return;
     }
     const batch = this.batch ?? [];
@@ -250,17 +356,28 @@ export class BlockDevice extends Device {
 
   protected override onStop(): void {
     this.generation++;
+    this.dropQueue();
   }
 
   protected override onFail(): void {
     this.generation++;
+    this.dropQueue();
+  }
+
+  /** A stopped, failed or reset device forgets its queue (a workload's requests in it are refused). */
+  private dropQueue(): void {
+    const lost = this.pending.splice(0);
+    this.inService = false;
+    this.guestQueued = 0;
+    for (const request of lost) if (request.tag >= 0) this.listener?.done(-1 - request.tag);
   }
 
   protected override onReset(): void {
     this.generation++;
+    this.dropQueue();
     this.sector = 0;
     this.buffer = 0;
-    this.command = 0;
+    this.full = false;
     this.status = BlkStatus.IDLE;
     this.queue.reset(0);
     this.batch = null;
@@ -273,6 +390,10 @@ export class BlockDevice extends Device {
       sector: this.sector,
       buffer: this.buffer,
       status: this.status,
+      full: this.full,
+      queued: this.pending.length,
+      queueDepth: this.queueDepth,
+      head: this.head,
       queue: this.queue.address,
       lastAvail: this.queue.lastAvail,
       usedIdx: this.queue.usedIdx,
@@ -283,6 +404,7 @@ export class BlockDevice extends Device {
       batches: this.batches,
       notifications: this.notifications,
       refused: this.refused,
+      queueFull: this.queueFull,
       disk: this.image === undefined ? freshDiskDigest() : hashWords(this.image),
     };
   }

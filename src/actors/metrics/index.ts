@@ -4,3 +4,5 @@ export type { LatencyStats, RunMetrics, SystemMetrics, VmMetrics } from './colle
 export { flattenMetrics, SYSTEM_METRICS, VM_METRICS, type MetricInfo } from './flatten.js';
 export { runWithMetrics, type MeasuredRun } from './run.js';
 export { TimelineRecorder, type RunInterval } from './timeline.js';
+export { flattenRequestMetrics, RequestMetrics, scenarioServers } from './requests.js';
+export type { Distribution, RequestMetricsReport, RequestStats, VmRequestStats } from './requests.js';

@@ -7,7 +7,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { threadId, workerData } from 'node:worker_threads';
-import { flattenMetrics, runWithMetrics } from '../../actors/metrics/index.js';
+import { flattenMetrics, flattenRequestMetrics, runWithMetrics } from '../../actors/metrics/index.js';
 import type { Scenario } from '../../core/scenario/schema.js';
 import { SLOT_DONE, SLOT_FAILED, SLOT_NEXT, SLOT_STARTED, SLOT_WORKERS_DONE, type WorkerTask } from './protocol.js';
 
@@ -33,7 +33,7 @@ for (;;) {
   let line: string;
   try {
     const measured = runWithMetrics(input.scenarios[task.scenario], { seed: task.seed, scenarioFile: input.scenarioFile, readProgram });
-    line = JSON.stringify({ key: task.key, index: task.index, seed: task.seed, point: task.point, replication: task.replication, worker: threadId, metrics: flattenMetrics(measured.metrics) });
+    line = JSON.stringify({ key: task.key, index: task.index, seed: task.seed, point: task.point, replication: task.replication, worker: threadId, metrics: { ...flattenMetrics(measured.metrics), ...flattenRequestMetrics(measured.requests) } });
   } catch (error) {
     line = JSON.stringify({ key: task.key, index: task.index, seed: task.seed, point: task.point, replication: task.replication, worker: threadId, error: (error as Error).message });
     Atomics.add(counters, SLOT_FAILED, 1);

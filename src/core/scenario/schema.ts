@@ -5,6 +5,7 @@
  * two forms. Positions in a file are the business of load.ts; everything here works on plain data
  * and reports problems by path.
  */
+import { workloadSchema, workloadToSource, type WorkloadSpec } from './workload.js';
 import { z } from 'zod';
 import { applyProfile, PROFILE_NAMES } from './profiles.js';
 import { checkInputs, inputsSchema, inputsToSource, resolveInputs, type InputSpec, type ParsedInput } from './inputs.js';
@@ -189,6 +190,8 @@ export interface VmSpec {
   readonly tlbTagged?: boolean;
   /** How its block device and NIC are attached (default both emulated). A resolved scenario always has it. */
   readonly devices?: DeviceAttachments;
+  /** Open arrivals of requests (docs/workloads.md); absent: none. */
+  readonly workload?: WorkloadSpec;
 }
 
 /**
@@ -203,6 +206,8 @@ export type AttachMode = (typeof ATTACH_MODES)[number];
 export interface DeviceAttachments {
   readonly block: AttachMode;
   readonly nic: AttachMode;
+  /** The emulated block device's request queue depth, the one in service included (absent: 32). */
+  readonly blockQueue?: number;
 }
 
 export const DEFAULT_DEVICE_ATTACHMENTS: DeviceAttachments = Object.freeze({ block: 'emulated', nic: 'emulated' });
@@ -530,7 +535,22 @@ function attachMode(device: string) {
     );
 }
 
-const DEVICES_SCHEMA = strictObject({ block: attachMode('block device'), nic: attachMode('NIC') }, 'device attach modes')
+const DEVICES_SCHEMA = strictObject(
+  {
+    block: attachMode('block device'),
+    nic: attachMode('NIC'),
+    blockQueue: integer(1, 4096)
+      .meta(
+        meta({
+          title: 'Block request queue depth',
+          description:
+            'Requests the emulated (and passthrough) block device queues, the one in service included, served FIFO; a command written while it is full is refused (status FULL, a blk.refused event). 1 to 4096, default 32.',
+        }),
+      )
+      .optional(),
+  },
+  'device attach modes',
+)
   .prefault({})
   .meta(
     meta({
@@ -701,6 +721,7 @@ function vmSchema(guests: readonly string[]) {
           }),
         ),
       devices: DEVICES_SCHEMA,
+      workload: workloadSchema({ duration, maxTimeNs: L.runTimeNs.max }).optional(),
     },
     'VM settings',
   ).meta(meta({ title: 'VM', description: 'One virtual machine.' }));
@@ -1269,7 +1290,8 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         paging: vm.paging ?? (vm.virt === 'hw' ? 'nested' : 'shadow'),
         tlbEntries: vm.tlbEntries,
         ...(vm.tlbTagged ? { tlbTagged: true } : {}),
-        devices: { block: vm.devices.block, nic: vm.devices.nic },
+        devices: { block: vm.devices.block, nic: vm.devices.nic, ...(vm.devices.blockQueue === undefined ? {} : { blockQueue: vm.devices.blockQueue }) },
+        ...(vm.workload === undefined ? {} : { workload: vm.workload as WorkloadSpec }),
       };
     }),
     inputs: resolveInputs(p.inputs as ParsedInput[]),
@@ -1481,6 +1503,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       tlbEntries: vm.tlbEntries ?? 64,
       ...(vm.tlbTagged === true ? { tlbTagged: true } : {}),
       devices: { ...(vm.devices ?? DEFAULT_DEVICE_ATTACHMENTS) },
+      ...(vm.workload === undefined ? {} : { workload: workloadToSource(vm.workload) }),
     })),
     ...(s.inputs.length === 0 ? {} : { inputs: inputsToSource(s.inputs) }),
   };

@@ -190,6 +190,10 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'net.sent':
     case 'net.delivered':
     case 'net.dropped':
+    case 'req.started':
+    case 'req.done':
+    case 'req.refused':
+    case 'req.invalid':
       // The DMA engine, the IOMMU, the block device, the balloon, the NIC and the host's memory
       // manager are not part of the folded view (their effect is on memory, by digest).
       return;
@@ -198,6 +202,7 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'input.fault':
     case 'input.stop':
     case 'input.balloon':
+    case 'input.request':
       // Input records: their effects arrive as their own events (irq.raise, device.failed...).
       return;
     default: {
