@@ -21,7 +21,7 @@ if (SKIP) console.warn('\n*** VMMSIM_NO_REDIS=1 and no redis-server: SKIPPING th
 
 const SCENARIO = `name: small
 host: { pcpus: 2 }
-run: { time: 10ms }
+run: { time: 3ms }
 vms:
   - { name: a, guest: cpu-bound, sched: { weight: 512 } }
   - { name: b, guest: io-bound }
@@ -105,13 +105,18 @@ function cli(args: readonly string[]): { child: ChildProcess; done: Promise<Outc
 const url = (db: number): string => `redis://127.0.0.1:${port}/${db}`;
 const worker = (db: number, concurrency = 1) => cli(['worker', '--queue', url(db), '--concurrency', String(concurrency)]);
 
-function localSweep(dir: string): void {
+/** The local sweep's files, the reference (every test's sweep is the same file). */
+const local = new Map<string, string>();
+
+function localSweep(): void {
+  const dir = sweepFolder();
   const result = spawnSync(process.execPath, [BIN, 'sweep', join(dir, 'sweep.yaml'), '--workers', '2', '--out', join(dir, 'local')], { encoding: 'utf8' });
   expect(result.status, result.stderr).toBe(0);
+  for (const name of FILES) local.set(name, readFileSync(join(dir, 'local', name), 'utf8'));
 }
 
 function expectSameFiles(dir: string, out: string): void {
-  for (const name of FILES) expect(readFileSync(join(dir, out, name), 'utf8'), name).toBe(readFileSync(join(dir, 'local', name), 'utf8'));
+  for (const name of FILES) expect(readFileSync(join(dir, out, name), 'utf8'), name).toBe(local.get(name));
 }
 
 function queueLines(dir: string, out: string): { key: string; error?: string }[] {
@@ -140,7 +145,8 @@ describe.skipIf(SKIP)('vmmsim sweep --queue (real Redis)', () => {
     port = await freePort();
     redisDir = mkdtempSync(join(tmpdir(), 'vmmsim-redis-'));
     await startRedis();
-  });
+    localSweep();
+  }, 30_000);
 
   afterAll(async () => {
     await stopAll(children);
@@ -149,7 +155,6 @@ describe.skipIf(SKIP)('vmmsim sweep --queue (real Redis)', () => {
 
   it('two worker processes give the local sweep byte for byte; a second sweep enqueues nothing and writes the same files', async () => {
     const dir = sweepFolder();
-    localSweep(dir);
     const workers = [worker(1), worker(1)];
     const first = await cli(['sweep', join(dir, 'sweep.yaml'), '--queue', url(1), '--out', join(dir, 'q')]).done;
     expect(first.status, first.stderr).toBe(0);
@@ -170,7 +175,6 @@ describe.skipIf(SKIP)('vmmsim sweep --queue (real Redis)', () => {
 
   it('a worker kill -9ed mid-sweep loses no run and counts none twice', async () => {
     const dir = sweepFolder();
-    localSweep(dir);
     const victim = worker(2);
     const survivor = worker(2);
     const sweep = cli(['sweep', join(dir, 'sweep.yaml'), '--queue', url(2), '--out', join(dir, 'q')]);
@@ -187,7 +191,6 @@ describe.skipIf(SKIP)('vmmsim sweep --queue (real Redis)', () => {
 
   it('Redis stopped mid-sweep: workers and the sweep say so and exit 1, keeping finished runs; restarted, the sweep completes', async () => {
     const dir = sweepFolder();
-    localSweep(dir);
     const first = worker(3);
     const sweep = cli(['sweep', join(dir, 'sweep.yaml'), '--queue', url(3), '--out', join(dir, 'q')]);
     while ((await doneCount(3, dir)) < 8) await sleep(100);
