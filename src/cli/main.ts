@@ -14,7 +14,8 @@ import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError, badInputOf, cutValue
 import { compareCommand, type CompareOptions } from './compare.js';
 import { archCompareCommand, type ArchCompareOptions } from './compareArch.js';
 import { memoryCompareCommand } from './compareMemory.js';
-import { sweepCommand, type SweepOptions } from './sweep.js';
+import { sweepCommand, type SweepOptions, type SweepOutcome } from './sweep.js';
+import { workerCommand, type WorkerOptions } from './worker.js';
 import { runCommand, type RunOptions } from './run.js';
 import { replayCommand, type ReplayCommandOptions } from './replay.js';
 import { inspectCommand, type InspectOptions } from './inspect.js';
@@ -201,10 +202,21 @@ export function buildProgram(io: Io): Command {
     .option('--shard <I/N>', 'run only slice I of N (1-based)')
     .option('--merge', 'join the results of every slice in the output folder')
     .option('--out <dir>', "output folder (default: the sweep file's out, or <sweep>.out next to it)")
+    .option('--queue <url>', 'run on a work queue, redis://HOST:PORT[/DB], taken by `vmmsim worker`s (docs/sweeps.md)')
+    .option('--status', 'with --queue: count the runs waiting, active, done and failed')
+    .option('--collect', 'with --queue: write the results now from the runs done')
     .action((path: string, options: SweepOptions) => {
+      const report = (outcome: SweepOutcome): void => void (outcome.failed > 0 || outcome.missing > 0 ? (exitCode = EXIT_FAILURE) : undefined);
       const outcome = sweepCommand(path, options, { stdout: io.stdout, stderr: io.stderr, tty: process.stderr.isTTY === true });
-      if (outcome.failed > 0 || outcome.missing > 0) exitCode = EXIT_FAILURE;
+      return outcome instanceof Promise ? outcome.then(report) : report(outcome);
     });
+
+  program
+    .command('worker')
+    .description('take sweep runs from a work queue and run them, one per core (docs/sweeps.md)')
+    .requiredOption('--queue <url>', 'the queue: redis://HOST:PORT[/DB]')
+    .option('--concurrency <n>', 'runs at a time (default: one per core)')
+    .action((options: WorkerOptions) => workerCommand(options, io).then((code) => void (exitCode = code)));
 
   program
     .command('ui')

@@ -16,6 +16,7 @@ import { formatNumber, estimate } from './stats.js';
 import { runPool, type PoolProgress } from './sweep/pool.js';
 import type { WorkerTask } from './sweep/protocol.js';
 import { readResults, resultFiles, type ResultLine } from './sweep/results.js';
+import { queueSweep } from './sweep/queueSweep.js';
 import { loadSweep, type Sweep } from './sweep/spec.js';
 
 export interface SweepOptions {
@@ -23,6 +24,10 @@ export interface SweepOptions {
   readonly shard?: string;
   readonly merge?: boolean;
   readonly out?: string;
+  /** redis://HOST:PORT[/DB]: run on the work queue (sweep/queueSweep.ts) instead of here. */
+  readonly queue?: string;
+  readonly status?: boolean;
+  readonly collect?: boolean;
 }
 
 export interface SweepIo {
@@ -61,7 +66,8 @@ function formatSeconds(seconds: number): string {
   return `${Math.floor(seconds / 60)}m${String(Math.ceil(seconds % 60)).padStart(2, '0')}s`;
 }
 
-function progressBar(io: SweepIo, workers: number): (progress: PoolProgress) => void {
+/** The progress bar: `workers` is a count of local workers, or 'queue'. */
+export function progressBar(io: SweepIo, workers: number | 'queue'): (progress: PoolProgress) => void {
   const started = Date.now();
   return (progress) => {
     if (!io.tty) return;
@@ -71,12 +77,12 @@ function progressBar(io: SweepIo, workers: number): (progress: PoolProgress) => 
     const elapsed = (Date.now() - started) / 1000;
     const eta = progress.done === 0 ? Number.NaN : (elapsed / progress.done) * (progress.total - progress.done);
     io.stderr.write(
-      `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${progress.done}/${progress.total} ${String(Math.floor(fraction * 100)).padStart(3)}%  ${workers} workers  ETA ${formatSeconds(eta)}${progress.failed > 0 ? `  ${progress.failed} failed` : ''}   `,
+      `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${progress.done}/${progress.total} ${String(Math.floor(fraction * 100)).padStart(3)}%  ${workers === 'queue' ? 'on the queue' : `${workers} workers`}  ETA ${formatSeconds(eta)}${progress.failed > 0 ? `  ${progress.failed} failed` : ''}   `,
     );
   };
 }
 
-export function sweepCommand(path: string, options: SweepOptions, io: SweepIo): SweepOutcome {
+export function sweepCommand(path: string, options: SweepOptions, io: SweepIo): SweepOutcome | Promise<SweepOutcome> {
   const sweep = loadSweep(path);
   const out = options.out ?? sweep.out;
   try {
@@ -84,6 +90,12 @@ export function sweepCommand(path: string, options: SweepOptions, io: SweepIo): 
   } catch (error) {
     throw new InputError(`--out ${out}: cannot create the folder: ${(error as Error).message}`);
   }
+  if (options.queue !== undefined) {
+    if (options.shard !== undefined || options.merge === true || options.workers !== undefined) throw new InputError('--queue does not go with --shard, --merge or --workers (workers run `vmmsim worker`)');
+    if (options.status === true && options.collect === true) throw new InputError('--status and --collect do not go together');
+    return queueSweep(sweep, out, { queue: options.queue, status: options.status, collect: options.collect }, io);
+  }
+  if (options.status === true || options.collect === true) throw new InputError('--status and --collect go with --queue');
   if (options.merge === true) {
     if (options.shard !== undefined) throw new InputError('--merge and --shard do not go together');
     return merge(sweep, out, io);
@@ -129,7 +141,7 @@ function csvCell(value: unknown): string {
 }
 
 /** Joins every results file of the folder: results.csv, summary.csv, summary.json. */
-function merge(sweep: Sweep, out: string, io: SweepIo): SweepOutcome {
+export function merge(sweep: Sweep, out: string, io: SweepIo): SweepOutcome {
   const byKey = new Map<string, ResultLine>();
   for (const file of resultFiles(out)) for (const line of readResults(file, false)) if (line.error === undefined && !byKey.has(line.key)) byKey.set(line.key, line);
   const known = new Set(sweep.runs.map((run) => run.key));

@@ -7,9 +7,9 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { threadId, workerData } from 'node:worker_threads';
-import { flattenMetrics, flattenRequestMetrics, runWithMetrics } from '../../actors/metrics/index.js';
 import type { Scenario } from '../../core/scenario/schema.js';
 import { SLOT_DONE, SLOT_FAILED, SLOT_NEXT, SLOT_STARTED, SLOT_WORKERS_DONE, type WorkerTask } from './protocol.js';
+import { runOne } from './runOne.js';
 
 interface WorkerInput {
   readonly tasks: readonly WorkerTask[];
@@ -30,14 +30,9 @@ for (;;) {
   const next = Atomics.add(counters, SLOT_NEXT, 1);
   if (next >= input.tasks.length) break;
   const task = input.tasks[next];
-  let line: string;
-  try {
-    const measured = runWithMetrics(input.scenarios[task.scenario], { seed: task.seed, scenarioFile: input.scenarioFile, readProgram });
-    line = JSON.stringify({ key: task.key, index: task.index, seed: task.seed, point: task.point, replication: task.replication, worker: threadId, metrics: { ...flattenMetrics(measured.metrics), ...flattenRequestMetrics(measured.requests) } });
-  } catch (error) {
-    line = JSON.stringify({ key: task.key, index: task.index, seed: task.seed, point: task.point, replication: task.replication, worker: threadId, error: (error as Error).message });
-    Atomics.add(counters, SLOT_FAILED, 1);
-  }
+  const result = runOne(task, input.scenarios[task.scenario], input.scenarioFile, readProgram, threadId);
+  if (result.error !== undefined) Atomics.add(counters, SLOT_FAILED, 1);
+  const line = JSON.stringify(result);
   appendFileSync(input.results, line + '\n');
   Atomics.add(counters, SLOT_DONE, 1);
   Atomics.notify(counters, SLOT_DONE);
