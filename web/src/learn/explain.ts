@@ -385,6 +385,31 @@ const TABLE: Table = {
     en: () => 'The operator stopped the run here.',
     'pt-BR': () => 'O operador parou a execução aqui.',
   },
+  'req.started': {
+    concept: 'io',
+    en: (d, w) => `VM ${w.vm} started serving request ${d.id}${d.worker >= 0 ? ` on worker ${d.worker}` : ''} (${d.serviceNs} ns of service asked for).`,
+    'pt-BR': (d, w) => `A VM ${w.vm} começou a atender a requisição ${d.id}${d.worker >= 0 ? ` no trabalhador ${d.worker}` : ''} (${d.serviceNs} ns de serviço pedidos).`,
+  },
+  'req.done': {
+    concept: 'io',
+    en: (d, w) => `VM ${w.vm} completed request ${d.id}: its response time runs from its arrival to now.`,
+    'pt-BR': (d, w) => `A VM ${w.vm} concluiu a requisição ${d.id}: seu tempo de resposta vai da chegada até agora.`,
+  },
+  'req.refused': {
+    concept: 'io',
+    en: (d, w) => `VM ${w.vm} refused request ${d.id} on arrival: ${translateReason(d.reason, 'en')}.`,
+    'pt-BR': (d, w) => `A VM ${w.vm} recusou a requisição ${d.id} na chegada: ${translateReason(d.reason, 'pt-BR')}.`,
+  },
+  'req.invalid': {
+    concept: 'io',
+    en: (d, w) => `VM ${w.vm}'s guest completed tag ${d.tag}, which is not in service; nothing changed (${translateReason(d.reason, 'en')}).`,
+    'pt-BR': (d, w) => `O convidado da VM ${w.vm} concluiu a etiqueta ${d.tag}, que não está em atendimento; nada mudou (${translateReason(d.reason, 'pt-BR')}).`,
+  },
+  'input.request': {
+    concept: 'determinism',
+    en: (d, w) => `A request arrived from outside for VM ${w.vm}: #${d.id}, ${d.kind} of size ${d.size}. Arrivals are inputs, drawn from the VM's seeded stream and logged, so the run replays.`,
+    'pt-BR': (d, w) => `Chegou de fora uma requisição para a VM ${w.vm}: #${d.id}, ${d.kind} de tamanho ${d.size}. Chegadas são entradas, sorteadas do fluxo semeado da VM e registradas no log, então a execução se repete igual.`,
+  },
   'input.balloon': {
     concept: 'memory',
     en: (d, w) => `The operator set VM ${w.vm}'s balloon target to ${d.pages} pages.`,

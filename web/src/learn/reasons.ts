@@ -67,6 +67,12 @@ export const REASON_TEMPLATES: readonly ReasonTemplate[] = [
   { key: 'rxDescriptor', en: 'receive descriptor index {} is not a descriptor', pt: 'o índice de descritor de recepção {0} não é um descritor' },
   { key: 'rxTooSmall', en: 'the receive buffer holds {} words, the packet has {}', pt: 'o buffer de recepção comporta {0} palavras, o pacote tem {1}' },
   { key: 'unknownMac', en: 'unknown destination MAC {}', pt: 'MAC de destino desconhecido {0}' },
+  { key: 'requestQueueFull', en: 'the request queue is full ({} requests)', pt: 'a fila de requisições está cheia ({0} requisições)' },
+  { key: 'requestQueueState', en: 'the request queue is {}', pt: 'a fila de requisições está {0}' },
+  { key: 'tagNotInService', en: 'tag {} is not a request in service', pt: 'a etiqueta {0} não é uma requisição em atendimento' },
+  { key: 'blockDeviceWas', en: 'the block device was {}', pt: 'o dispositivo de bloco estava {0}' },
+  { key: 'blockQueueFull', en: 'the block request queue is full ({} requests)', pt: 'a fila de requisições do disco está cheia ({0} requisições)' },
+  { key: 'blockDeviceIs', en: 'the block device is {}', pt: 'o dispositivo de bloco está {0}' },
 ];
 
 /** Words that appear as parameters: access kinds, modes, suffixes, queue names. */
