@@ -121,14 +121,16 @@ function interferenceScenario(value: InterferenceCase, neighbour: string): Scena
   });
 }
 
-/** What another party can see of the victim: its end, console, memory and the I/O it issued. */
+/** What another party can see of the victim: its end, console, memory, the I/O it issued and the state of its devices. */
 function observe(run: CheckedRun): Record<string, unknown> {
   const vm = run.simulation.vms.find((candidate) => candidate.name === 'victim');
   if (vm === undefined) throw new Error('no victim VM');
   const io = run.events
     .filter((event) => event.type === 'exit.io' && event.src.startsWith('vm/victim/'))
     .map((event) => (event.type === 'exit.io' ? `${event.data.dir} ${event.data.port} ${String(event.data.value)}` : ''));
-  return { state: vm.state, reason: vm.endReason, console: vm.console.transcript, memory: vm.memoryDigest(), io: io.join(', ') };
+  // Integrity of its device state too: disk, NIC queues, interrupt controller, timer, console...
+  const devices = vm.io.devices.map((device) => `${device.id} ${JSON.stringify(device.snapshot())}`).join('; ');
+  return { state: vm.state, reason: vm.endReason, console: vm.console.transcript, memory: vm.memoryDigest(), io: io.join(', '), devices };
 }
 
 /**
