@@ -31,6 +31,11 @@ export interface MonitorParts {
    * (the standard routing: `from` itself). A part that reroutes moves the pending line itself.
    */
   readonly routeInterrupt?: (vms: readonly Vm[], from: Vm, line: number) => Vm;
+  /**
+   * Reads word `offset` of a hypercall's guest buffer at guest-physical `address` (undefined:
+   * outside the VM). Standard: the word at address + offset, through the VM's map.
+   */
+  readonly hypercallBufferWord?: (vm: Vm, address: number, offset: number) => number | undefined;
   /** Exit handler overrides, by exit type: each returns true when it handled the exit. */
   readonly exits?: {
     readonly exception?: (core: MonitorCore, event: EventOf<'exit.exception'>) => boolean;

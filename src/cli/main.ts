@@ -232,7 +232,8 @@ export function buildProgram(io: Io): Command {
     .description('run the isolation properties on random guests, scenarios and inputs; write a shrunk counterexample on failure')
     .option('--runs <n>', 'runs in all, shared among the properties (default 1000)')
     .option('--seed <n>', 'seed for the generated cases (default: from the clock; printed)')
-    .option('--property <name>', 'only this property (memory-isolation, non-interference, equivalence, trap-completeness, resource-control, determinism)')
+    .option('--property <names>', 'only these properties, comma-separated (memory-isolation, confidentiality, non-interference, equivalence, trap-completeness, resource-control, cap-window, determinism)')
+    .option('--time-budget <seconds>', 'share this many seconds among the properties (for CI); each stops drawing cases when its share is spent')
     .option('--out <dir>', 'where a counterexample goes (default fuzz-out)')
     .option('--mutation <name>', 'run against a deliberately broken monitor (docs/testing.md)')
     .action((options: FuzzOptions) => {

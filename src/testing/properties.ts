@@ -22,33 +22,11 @@ import { inputSchedule, scenarioArbitrary, type RandomRun } from './arbitraries.
 import { adversarialGuest, blockProber, GUEST_WORDS, hammerGuest, memoryProber, quietGuest, trapGuest, victimGuest } from './guests.js';
 import { referenceRun } from './reference.js';
 import { guestVm, runChecked, testScenario, type CheckedRun } from './scenario.js';
+import { capWindow } from './capWindow.js';
+import { confidentiality } from './confidentiality.js';
+import { PropertyViolation, type AnyIsolationProperty, type IsolationProperty } from './property.js';
 
-/** A property does not hold for a case: the message says what was seen. */
-export class PropertyViolation extends Error {
-  constructor(
-    readonly property: string,
-    message: string,
-  ) {
-    super(`${property}: ${message}`);
-    this.name = 'PropertyViolation';
-  }
-}
-
-export interface IsolationProperty<Case> {
-  readonly name: string;
-  readonly description: string;
-  readonly arbitrary: fc.Arbitrary<Case>;
-  /** Runs that find every mutant this property is expected to catch (docs/testing.md). */
-  readonly numRuns: number;
-  /** Throws a PropertyViolation when `value` breaks the property under `mutation`. */
-  check(value: Case, mutation?: Mutation): void;
-  /** The one run that shows a failure (what the fuzzer writes out as a scenario and a log). */
-  reproduce(value: Case): { readonly scenario: Scenario; readonly seed: number };
-}
-
-/** A property of any case type (the registry and the fuzzer handle them alike). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyIsolationProperty = IsolationProperty<any>;
+export { PropertyViolation, type AnyIsolationProperty, type IsolationProperty } from './property.js';
 
 /** A fast-check property (for fc.assert / fc.check) from an isolation property. */
 export function toFastCheck<Case>(property: IsolationProperty<Case>, mutation?: Mutation): fc.IPropertyWithHooks<[Case]> {
@@ -143,14 +121,16 @@ function interferenceScenario(value: InterferenceCase, neighbour: string): Scena
   });
 }
 
-/** What another party can see of the victim: its end, console, memory and the I/O it issued. */
+/** What another party can see of the victim: its end, console, memory, the I/O it issued and the state of its devices. */
 function observe(run: CheckedRun): Record<string, unknown> {
   const vm = run.simulation.vms.find((candidate) => candidate.name === 'victim');
   if (vm === undefined) throw new Error('no victim VM');
   const io = run.events
     .filter((event) => event.type === 'exit.io' && event.src.startsWith('vm/victim/'))
     .map((event) => (event.type === 'exit.io' ? `${event.data.dir} ${event.data.port} ${String(event.data.value)}` : ''));
-  return { state: vm.state, reason: vm.endReason, console: vm.console.transcript, memory: vm.memoryDigest(), io: io.join(', ') };
+  // Integrity of its device state too: disk, NIC queues, interrupt controller, timer, console...
+  const devices = vm.io.devices.map((device) => `${device.id} ${JSON.stringify(device.snapshot())}`).join('; ');
+  return { state: vm.state, reason: vm.endReason, console: vm.console.transcript, memory: vm.memoryDigest(), io: io.join(', '), devices };
 }
 
 /**
@@ -384,7 +364,7 @@ export const determinism: IsolationProperty<RandomRun> = {
 };
 
 /** Every ready-made property, in the order the fuzzer runs them. */
-export const PROPERTIES: readonly AnyIsolationProperty[] = [memoryIsolation, nonInterference, equivalence, trapCompleteness, resourceControl, determinism];
+export const PROPERTIES: readonly AnyIsolationProperty[] = [memoryIsolation, confidentiality, nonInterference, equivalence, trapCompleteness, resourceControl, capWindow, determinism];
 
 export function propertyNamed(name: string): AnyIsolationProperty | undefined {
   return PROPERTIES.find((property) => property.name === name);

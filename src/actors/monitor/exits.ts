@@ -161,9 +161,10 @@ export class ExitHandlers {
         // A paravirtual console: the whole string in one exit, read from guest memory.
         const [address, length] = event.data.args;
         const count = Math.max(0, Math.min(length, CONSOLE_WRITE_LIMIT));
+        const bufferWord = core.options.parts?.hypercallBufferWord;
         let written = 0;
         for (; written < count; written++) {
-          const value = core.readGuest(vm, address + written);
+          const value = bufferWord === undefined ? core.readGuest(vm, address + written) : bufferWord(vm, address, written);
           if (value === undefined) break;
           vm.io.writePort(Port.CONSOLE_DATA, value);
         }

@@ -28,7 +28,10 @@ class OverrunningMap extends GuestPhysicalMap {
   }
 
   override snapshotWords(): Int32Array {
-    return super.snapshotWords().subarray(0, this.sizeWords);
+    // The declared pages only, as a map of them alone would copy them.
+    const declared = new GuestPhysicalMap(this.host, Array.from(this.pageBase.subarray(0, this.declaredPages), (base) => (base < 0 ? -1 : base / PAGE_WORDS)));
+    declared.swappedWords = this.swappedWords;
+    return declared.snapshotWords();
   }
 }
 

@@ -7,6 +7,11 @@
  */
 import type { SimulationParts } from '../../actors/parts.js';
 import { cap } from './cap.js';
+import { capWakeUncharged } from './capWake.js';
+import { csrLeak } from './csrLeak.js';
+import { dmaRead } from './dmaRead.js';
+import { hypercallOverread } from './hypercallOverread.js';
+import { unscrubbedFrames } from './unscrubbedFrames.js';
 import { dmaIommu } from './dmaIommu.js';
 import { gpaBounds } from './gpaBounds.js';
 import { ioOwner } from './ioOwner.js';
@@ -17,7 +22,7 @@ import type { Mutant } from './shared.js';
 
 export type { Mutant } from './shared.js';
 
-const ALL: readonly Mutant[] = [gpaBounds, ioOwner, registerLeak, dmaIommu, irqRoute, cap, privileged];
+const ALL: readonly Mutant[] = [gpaBounds, ioOwner, registerLeak, dmaIommu, irqRoute, cap, privileged, unscrubbedFrames, hypercallOverread, dmaRead, csrLeak, capWakeUncharged];
 
 export const MUTATIONS: readonly string[] = ALL.map((mutant) => mutant.name);
 export type Mutation = string;
