@@ -22,6 +22,13 @@ export class EventBus {
   private delivering = false;
   private readonly pending: SimEvent[] = [];
   private pendingHead = 0;
+  /**
+   * An error a handler threw during delivery. RxJS does not let an error thrown by a subscriber's
+   * `next` reach the caller of `Subject.next`: it reports it later from a timer, where no caller
+   * sees it and the run goes on. The routing subscription catches it here instead, and `publish`
+   * throws it to its caller, so a bug in a handler stops the run where it happened.
+   */
+  private failure: { readonly error: unknown } | undefined;
 
   /** Every event, in seq order, for observers outside the simulation (CLI, UI, tests). */
   readonly events$: Observable<SimEvent> = this.subject.asObservable();
@@ -30,7 +37,11 @@ export class EventBus {
     this.subject.subscribe((event) => {
       const list = this.handlers.get(event.type);
       if (list === undefined) return;
-      for (let index = 0; index < list.length; index++) list[index](event);
+      try {
+        for (let index = 0; index < list.length; index++) list[index](event);
+      } catch (error) {
+        this.failure ??= { error };
+      }
     });
   }
 
@@ -70,7 +81,7 @@ export class EventBus {
     this.delivering = true;
     try {
       this.subject.next(event as SimEvent);
-      while (this.pendingHead < this.pending.length) {
+      while (this.failure === undefined && this.pendingHead < this.pending.length) {
         const next = this.pending[this.pendingHead++];
         this.subject.next(next);
       }
@@ -78,6 +89,11 @@ export class EventBus {
       if (this.pending.length !== 0) this.pending.length = 0;
       this.pendingHead = 0;
       this.delivering = false;
+    }
+    const failure = this.failure;
+    if (failure !== undefined) {
+      this.failure = undefined;
+      throw failure.error;
     }
     return event;
   }

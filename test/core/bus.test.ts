@@ -31,4 +31,16 @@ describe('EventBus', () => {
     expect(logged).toEqual([0, 1, 2, 3]);
     expect(observed).toEqual([0, 1, 2, 3]);
   });
+
+  it('a handler that throws makes publish throw to its caller (RxJS alone would report it later from a timer), and the bus goes on', () => {
+    const bus = new EventBus({ now: 0 });
+    bus.on('vm.started', () => {
+      throw new Error('a bug in a handler');
+    });
+    const later: number[] = [];
+    bus.on('vm.suspended', (event) => later.push(event.seq));
+    expect(() => bus.publish('vm/a', 'vm.started', {})).toThrow('a bug in a handler');
+    bus.publish('vm/a', 'vm.suspended', {});
+    expect(later).toEqual([1]);
+  });
 });
