@@ -100,7 +100,7 @@ export function policyModuleOf(header: LogHeader, logName: string, copy?: string
     return undefined;
   }
   const path = copy ?? recorded.module;
-  const what = `${logName} was run with the policy module ${recorded.module} (policy '${recorded.label}', sha256 ${recorded.sha256})`;
+  const what = `${logName} was run with the policy module ${recorded.module}\n(policy '${recorded.label}', sha256 ${recorded.sha256})`;
   let bytes: Buffer;
   try {
     bytes = readFileSync(resolve(path));
@@ -108,12 +108,12 @@ export function policyModuleOf(header: LogHeader, logName: string, copy?: string
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'there is no such file' : `it cannot be read: ${(error as Error).message}`;
     const where = copy === undefined ? `at ${resolve(path)}` : `given with ${flag} ${copy}`;
-    throw new PolicyModuleError(`${what}; ${reason} ${where}: pass ${flag} PATH naming a copy of that module`);
+    throw new PolicyModuleError(`${what};\n${reason} ${where}: pass ${flag} PATH naming a copy of that module`);
   }
   const sha256 = policyModuleDigest(bytes);
   if (sha256 !== recorded.sha256) {
     const where = copy === undefined ? `${recorded.module} (${resolve(path)})` : `${flag} ${copy}`;
-    throw new PolicyModuleError(`${what}; ${where} is a different module (sha256 ${sha256}): pass ${flag} PATH naming a copy of the module the run used, or put it back`);
+    throw new PolicyModuleError(`${what};\n${where} is a different module (sha256 ${sha256}):\npass ${flag} PATH naming a copy of the module the run used, or put it back`);
   }
   const loaded = loadPolicyModule(path, { flag, expectedSha256: recorded.sha256 });
   return { factory: loaded.factory, record: { module: copy !== undefined && options.recordCopy === true ? copy : recorded.module, sha256: recorded.sha256 } };

@@ -168,7 +168,7 @@ describe('a run with a policy module', () => {
 
     const replayed = cli(['replay', log]);
     expect(replayed.code).toBe(2);
-    expect(replayed.stderr).toContain(`${log} was run with the policy module ${policy} (policy 'fcfs', sha256 `);
+    expect(replayed.stderr).toContain(`${log} was run with the policy module ${policy}\n(policy 'fcfs', sha256 `);
     expect(replayed.stderr).toContain(`there is no such file at ${policy}: pass --policy PATH naming a copy of that module`);
     const inspected = cli(['inspect', log, '--at', '10']);
     expect(inspected.code).toBe(2);
@@ -207,7 +207,7 @@ describe('a run with a policy module', () => {
     const replayed = cli(['replay', log]);
     expect(replayed.code).toBe(2);
     expect(replayed.stderr).toContain(`sha256 ${expected}`);
-    expect(replayed.stderr).toContain(`${policy} (${policy}) is a different module (sha256 ${changed}): pass --policy PATH naming a copy of the module the run used, or put it back`);
+    expect(replayed.stderr).toContain(`${policy} (${policy}) is a different module (sha256 ${changed}):\npass --policy PATH naming a copy of the module the run used, or put it back`);
     expect(cli(['inspect', log, '--at', '10']).code).toBe(2);
     expect(cli(['run', '--from', log, '--at', '10', '--quiet']).code).toBe(2);
     const wrongCopy = cli(['replay', log, '--policy', policy]);
