@@ -34,8 +34,14 @@ export function oneLine(text: string): string {
 /** A message of a few lines: each cut to MAX_LINE_CHARS, at most MAX_MESSAGE_LINES of them. */
 export function fewLines(text: string): string {
   const lines = text.split('\n').map((line) => cutValue(line, MAX_LINE_CHARS));
-  if (lines.length <= MAX_MESSAGE_LINES) return lines.join('\n');
-  return [...lines.slice(0, MAX_MESSAGE_LINES - 1), `… and ${lines.length - MAX_MESSAGE_LINES + 1} more problems`].join('\n');
+  // A ScenarioError's last line counts the problems it did not locate (`(N more problems not
+  // shown)`), and may have travelled inside another error's message: fold it into our count.
+  const omitted = /^\((\d+) more problems? not shown\)$/.exec(lines[lines.length - 1] ?? '');
+  if (omitted !== null) lines.pop();
+  const notInText = omitted === null ? 0 : Number(omitted[1]);
+  if (lines.length <= MAX_MESSAGE_LINES && notInText === 0) return lines.join('\n');
+  const shown = Math.min(lines.length, MAX_MESSAGE_LINES - 1);
+  return [...lines.slice(0, shown), `… and ${lines.length - shown + notInText} more problems`].join('\n');
 }
 
 /** The message to print when `error` is bad input (exit 2), undefined when it is a bug. */

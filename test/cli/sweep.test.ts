@@ -123,7 +123,7 @@ describe('vmmsim sweep', () => {
     writeFileSync(join(dir, 'sweep.yaml'), 'scenario: small.yaml\ngrid:\n  scheduler.policy: [credit, credt]\n');
     const result = sweep(dir);
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/sweep\.yaml:3:3: grid\.scheduler\.policy: .*scheduler\.policy: expected a scheduling policy.*'credt'/);
+    expect(result.stderr).toMatch(/sweep\.yaml:3:3: grid\.scheduler\.policy: .*\n\s+scheduler\.policy: expected a scheduling policy.*'credt'/);
     writeFileSync(join(dir, 'sweep.yaml'), 'scenario: small.yaml\ngrid:\n  vms.zz.params.X: [1]\n');
     expect(sweep(dir).stderr).toMatch(/sweep\.yaml:3:3: grid\.vms\.zz\.params\.X: no VM named 'zz'/);
     expect(sweep(dir, '--shard', '0/2').status).toBe(2);

@@ -141,6 +141,7 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
     expect(await seqShown(page)).toBe(firstTrap?.seq);
     expect(await page.getAttribute('body', 'data-playing')).not.toBe('true');
     expect(await page.textContent('#intro')).toMatch(/first trapped instruction.*Press space/);
+    await page.waitForSelector(`#explain-text[data-seq="${firstTrap?.seq}"]`, { state: 'attached', timeout: 10_000 });
     expect(await page.getAttribute('#explain-text', 'data-type')).toBe('exit.privileged');
     expect(await page.textContent('#explain-text')).toMatch(/privileged instruction csrw in kernel mode.*trap and emulate/);
     expect(await page.getAttribute('#explain-concept', 'href')).toBe('docs/concepts.md#3-trap-and-emulate-full-virtualization');
@@ -191,7 +192,8 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
         seen.set(step.scenario, runOf(step.scenario));
         const expected = step.at({ run: runOf(step.scenario), runs: seen });
         expect(await seqShown(page), `${tour.id} step ${index + 1}`).toBe(expected);
-        expect(await page.getAttribute('#explain-text', 'data-seq')).toBe(String(expected));
+        // The panel is drawn at the next animation frame, which a loaded machine can delay.
+        await page.waitForSelector(`#explain-text[data-seq="${expected}"]`, { state: 'attached', timeout: 10_000 });
         expect(await page.textContent('#tour-progress')).toBe(`step ${index + 1} of ${tour.steps.length}`);
         expect(await page.textContent('#tour-text')).toBe(step.text.en({ run: runOf(step.scenario), runs: seen }, expected));
         // Every step's picture for the docs; in an ordinary run the trap-and-emulate tour's only (they take time).

@@ -7,7 +7,7 @@
  * Seeded and bounded: FUZZ_INPUTS_CASES cases in all (default 40, about 1 s here);
  * `npm run fuzz:inputs` runs 10,000. A failure prints fast-check's seed and path.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,8 +22,15 @@ import { inputsScenario, rehash } from './logTools.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 const CASES = Number(process.env.FUZZ_INPUTS_CASES ?? 40);
 const SEED = Number(process.env.FUZZ_INPUTS_SEED ?? 12);
-/** A refusal must come this fast (the contract says a second; leave room for a loaded machine). */
+/**
+ * In the campaign (`npm run fuzz:inputs`), a refusal must come this fast: a hang detector, since
+ * the contract says a second. In `npm test` the slowest refusal is printed, not asserted: a timed
+ * check fails on a slow CI machine, not on a bug.
+ */
+const CAMPAIGN = process.env.FUZZ_INPUTS_CASES !== undefined;
 const REFUSAL_MS_MAX = 1000;
+let slowest = 0;
+afterAll(() => console.log(`input fuzzing: ${CASES} cases per kind, seed ${SEED}, slowest refusal ${Math.round(slowest)} ms`));
 const MESSAGE_CHARS_MAX = 2000;
 
 const dir = mkdtempSync(join(tmpdir(), 'vmmsim-fuzz-inputs-'));
@@ -116,7 +123,8 @@ function contract(work: () => unknown, type: new (...args: never[]) => Error, lo
     const ms = performance.now() - started;
     if (!(error instanceof type)) throw new Error(`expected a ${type.name}, got ${(error as Error).name}: ${String((error as Error).message).slice(0, 200)}`, { cause: error });
     expect(location(error), error.message.slice(0, 200)).toBe(true);
-    expect(ms, error.message.slice(0, 200)).toBeLessThan(REFUSAL_MS_MAX);
+    slowest = Math.max(slowest, ms);
+    if (CAMPAIGN) expect(ms, error.message.slice(0, 200)).toBeLessThan(REFUSAL_MS_MAX);
   }
 }
 
@@ -178,7 +186,8 @@ describe('input fuzzing: the command line', () => {
     if (code !== 0) {
       expect(code, stderr.slice(0, 300)).toBe(2);
       expect(stderr, stderr.slice(0, 300)).toContain(`${file}:`);
-      expect(ms, stderr.slice(0, 300)).toBeLessThan(REFUSAL_MS_MAX);
+      slowest = Math.max(slowest, ms);
+      if (CAMPAIGN) expect(ms, stderr.slice(0, 300)).toBeLessThan(REFUSAL_MS_MAX);
     }
   }
 

@@ -201,7 +201,8 @@ function buildPoint(base: Scenario, point: Readonly<Record<string, GridValue>>, 
     if (error instanceof ScenarioError) {
       const first = error.diagnostics[0];
       const path = Object.keys(point).find((candidate) => first.path.startsWith(candidate.split('.')[0])) ?? Object.keys(point)[0];
-      throw new InputError(`${at(path)}: the grid point ${JSON.stringify(point)} gives an invalid scenario: ${first.path}: ${first.message}`);
+      // The reason on a line of its own: the message contract cuts each line at 200 characters.
+      throw new InputError(`${at(path)}: the grid point ${JSON.stringify(point)} gives an invalid scenario:\n  ${first.path}: ${first.message}`);
     }
     throw error;
   }

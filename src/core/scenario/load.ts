@@ -35,13 +35,29 @@ export function formatDiagnostic(d: ScenarioDiagnostic): string {
 }
 
 /** A scenario that cannot be loaded; `message` holds every diagnostic, one per line. */
+/**
+ * At most this many problems are located and reported: a file with thousands of duplicate keys
+ * is refused as fast as one with a single one, and the message stays readable.
+ */
+export const MAX_DIAGNOSTICS = 20;
+
+/** Locates the first {@link MAX_DIAGNOSTICS} problems only, and counts the rest. */
+function refuse<T>(problems: readonly T[], locate: (problem: T) => ScenarioDiagnostic): ScenarioError {
+  return new ScenarioError(problems.slice(0, MAX_DIAGNOSTICS).map(locate), Math.max(0, problems.length - MAX_DIAGNOSTICS));
+}
+
 export class ScenarioError extends Error {
   override readonly name = 'ScenarioError';
   readonly diagnostics: readonly ScenarioDiagnostic[];
+  /** Problems found beyond the first {@link MAX_DIAGNOSTICS}, counted but not located. */
+  readonly omitted: number;
 
-  constructor(diagnostics: readonly ScenarioDiagnostic[]) {
-    super(diagnostics.map(formatDiagnostic).join('\n'));
+  constructor(diagnostics: readonly ScenarioDiagnostic[], omitted = 0) {
+    const lines = diagnostics.map(formatDiagnostic);
+    if (omitted > 0) lines.push(`(${omitted} more problem${omitted === 1 ? '' : 's'} not shown)`);
+    super(lines.join('\n'));
     this.diagnostics = Object.freeze(diagnostics.map((d) => Object.freeze({ ...d })));
+    this.omitted = omitted;
   }
 }
 
@@ -97,12 +113,10 @@ export function loadScenario(text: string, options: ScenarioOptions): Scenario {
   // Warnings are refusals too: an unknown tag (`!foo`) would otherwise pass as a plain string.
   const yamlProblems = [...doc.errors, ...doc.warnings];
   if (yamlProblems.length > 0) {
-    throw new ScenarioError(
-      yamlProblems.map((error) => {
-        const { line, column } = position(error.pos[0]);
-        return at(line, column, yamlErrorMessage(error.code, error.message, keyAt(doc, error.pos[0])));
-      }),
-    );
+    throw refuse(yamlProblems, (error) => {
+      const { line, column } = position(error.pos[0]);
+      return at(line, column, yamlErrorMessage(error.code, error.message, keyAt(doc, error.pos[0])));
+    });
   }
   if (doc.contents === null) {
     throw new ScenarioError([at(1, 1, "the file is empty: expected a map of scenario settings with at least the keys 'name' and 'vms'")]);
@@ -114,12 +128,10 @@ export function loadScenario(text: string, options: ScenarioOptions): Scenario {
   }
   const { problems, aliases } = analyse(doc);
   if (problems.length > 0) {
-    throw new ScenarioError(
-      problems.map((problem) => {
-        const { line, column } = position(problem.offset);
-        return at(line, column, problem.message);
-      }),
-    );
+    throw refuse(problems, (problem) => {
+      const { line, column } = position(problem.offset);
+      return at(line, column, problem.message);
+    });
   }
   const tree: Tree = { root: doc.contents, aliases };
   let data: unknown;
@@ -147,12 +159,24 @@ export function loadScenario(text: string, options: ScenarioOptions): Scenario {
 
   const result = validateScenarioSource(data, options.guests, sourceLineOf);
   if (result.ok) return result.scenario;
-  const diagnostics = result.issues.map((issue, index) => {
+  // One problem reported twice (by a union's branches, say) is shown once.
+  const seen = new Set<string>();
+  const issues = result.issues.filter((issue) => {
+    const key = `${formatPath(issue.path)}\u0000${issue.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  // Issues come in path order, close to text order: locate a few more than are shown, then sort.
+  const distinct = issues.slice(0, 10 * MAX_DIAGNOSTICS).map((issue, index) => {
     const { line, column } = position(issueOffset(tree, issue));
     return { index, diagnostic: at(line, column, issue.message, formatPath(issue.path)) };
   });
-  diagnostics.sort((a, b) => a.diagnostic.line - b.diagnostic.line || a.diagnostic.column - b.diagnostic.column || a.index - b.index);
-  throw new ScenarioError(diagnostics.map((d) => d.diagnostic));
+  distinct.sort((a, b) => a.diagnostic.line - b.diagnostic.line || a.diagnostic.column - b.diagnostic.column || a.index - b.index);
+  throw new ScenarioError(
+    distinct.slice(0, MAX_DIAGNOSTICS).map((d) => d.diagnostic),
+    Math.max(0, issues.length - MAX_DIAGNOSTICS),
+  );
 }
 
 /** Scenario files larger than this are refused before parsing (the bundled examples are a few KiB). */
