@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { assemble, AssemblyError } from '../core/isa/assembler.js';
 import { loadScenario, scenarioPosition, ScenarioError } from '../core/scenario/load.js';
 import { bundledGuest } from '../guests/index.js';
+import { parseTrace, traceGuestSource, TraceError } from '../guests/workloads.js';
+import { parseColumn, WorkloadFileError } from '../actors/workload/driver.js';
 import type { Scenario } from '../core/scenario/schema.js';
 import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import { InputError } from './errors.js';
@@ -86,13 +88,56 @@ function checkGuests(scenario: Scenario, text: string, file: string, readProgram
       const source = '\n'.repeat(Math.max(0, guest.line - 1)) + guest.source;
       words = withGuestErrors(() => assemble(source, { file, symbols: vm.params })).words.length;
     } else {
-      return;
+      // A trace of (burst, sleep) pairs: read and parsed here, so validate refuses a bad one at
+      // its line, as run would.
+      let csv: string;
+      try {
+        csv = readProgram(guest.path);
+      } catch (error) {
+        if (error instanceof InputError) throw new InputError(`${where('trace')}: ${error.message}`);
+        throw error;
+      }
+      let source: string;
+      try {
+        source = traceGuestSource(parseTrace(csv));
+      } catch (error) {
+        if (error instanceof TraceError) throw new InputError(`${guest.path}:${error.line}:${error.column}: ${error.message} (the trace of ${where('trace')})`);
+        throw error;
+      }
+      words = withGuestErrors(() => assemble(source, { file: `trace:${guest.path}`, symbols: vm.params })).words.length;
     }
+    checkWorkloadFiles(vm, where, readProgram);
     const memoryWords = Math.floor(vm.memoryBytes / 4);
     if (words > memoryWords) {
       throw new InputError(`${where('memory')}: the guest image is ${words} words (${words * 4} bytes), larger than the VM's memory of ${vm.memoryBytes} bytes`);
     }
   });
+}
+
+/** The CSV files a VM's workload names (arrival times, empirical sizes), read and parsed as run will. */
+function checkWorkloadFiles(vm: Scenario['vms'][number], where: (key: string) => string, readProgram: (path: string) => string): void {
+  const workload = vm.workload;
+  if (workload === undefined) return;
+  const files: { path: string; unit: 'duration' | 'size' }[] = [];
+  if (workload.arrivals.process === 'trace') files.push({ path: workload.arrivals.file, unit: 'duration' });
+  for (const request of workload.requests) {
+    if (request.size.dist === 'empirical') files.push({ path: request.size.file, unit: request.kind === 'cpu' ? 'duration' : 'size' });
+  }
+  for (const { path, unit } of files) {
+    let text: string;
+    try {
+      text = readProgram(path);
+    } catch (error) {
+      if (error instanceof InputError) throw new InputError(`${where('workload')}: ${error.message}`);
+      throw error;
+    }
+    try {
+      parseColumn(text, path, unit);
+    } catch (error) {
+      if (error instanceof WorkloadFileError) throw new InputError(`${error.message} (named by ${where('workload')})`);
+      throw error;
+    }
+  }
 }
 
 /** Runs `build` and turns assembly errors in guest programs into InputErrors. */

@@ -110,9 +110,18 @@ export async function workerCommand(options: WorkerOptions, io: WorkerIo): Promi
   let failed = 0;
   const processor = async (job: Job<QueueJobData, ResultLine>): Promise<ResultLine> => {
     const data = job.data;
-    const scenario = await fetchBlob(data.scenario);
+    let scenario: Buffer;
     const files: Record<string, string> = {};
-    for (const [path, hash] of Object.entries(data.files)) files[path] = (await fetchBlob(hash)).toString('utf8');
+    try {
+      scenario = await fetchBlob(data.scenario);
+      for (const [path, hash] of Object.entries(data.files)) files[path] = (await fetchBlob(hash)).toString('utf8');
+    } catch (error) {
+      // A missing or damaged blob fails the same way on every worker: once, counted, no retry.
+      if (lost) throw error;
+      ran++;
+      failed++;
+      throw new UnrecoverableError(`${data.key}: ${(error as Error).message}`);
+    }
     const line = await pool.run({ data, scenario, files });
     ran++;
     if (line.error !== undefined) {

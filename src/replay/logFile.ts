@@ -5,7 +5,7 @@
  * checkpoint interval, whatever the log's length.
  */
 import { CHECK_SUFFIX_LENGTH, type LogCheckpoint, type LogHeader } from '../core/log/format.js';
-import { checkCheckpoint, LineChecker, LogError, type LogRecord } from '../core/log/reader.js';
+import { checkCheckpoint, LineChecker, LogError, withLineOffset, type LogRecord } from '../core/log/reader.js';
 import type { SimEvent } from '../core/events.js';
 import type { ByteSource } from './source.js';
 
@@ -70,7 +70,7 @@ export class LogFile {
   *records(start?: ReadStart): Generator<LineRecord> {
     const checker = this.checkerFor(start);
     for (const line of this.lines(start, checker)) {
-      yield { line: line.line, offset: line.offset, record: checker.parse(line.text, line.line) };
+      yield { line: line.line, offset: line.offset, record: withLineOffset(line.offset, () => checker.parse(line.text, line.line)) };
     }
   }
 
@@ -106,7 +106,7 @@ export class LogFile {
         if (newline < 0) break;
         const lineText = text.slice(cursor, newline);
         lastWasEnd = lineText.startsWith('{"end":');
-        const base = checking ? checker.check(lineText, line) : '';
+        const base = checking ? withLineOffset(lineOffset, () => checker.check(lineText, line)) : '';
         yield { line, offset: lineOffset, text: lineText, base };
         lineOffset += (ascii ? lineText.length : byteLength(lineText)) + 1;
         line++;

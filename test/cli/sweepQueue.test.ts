@@ -7,6 +7,7 @@
  * Without redis-server this file FAILS, unless VMMSIM_NO_REDIS=1 (then it skips, loudly).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -215,18 +216,28 @@ describe.skipIf(SKIP)('vmmsim sweep --queue (real Redis)', () => {
 
   it('a run that fails deterministically fails once, its error in the results', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vmmsim-queue-'));
-    // A program that does not assemble is now refused before anything is enqueued (validation
-    // assembles every guest); a trace with no bursts still fails only when the run builds its guest.
-    writeFileSync(join(dir, 'bad.yaml'), 'name: bad\nhost: { pcpus: 1 }\nrun: { time: 1ms }\nvms:\n  - { name: a, trace: bad.csv }\n');
-    writeFileSync(join(dir, 'bad.csv'), 'burst_ns,sleep_ns\nabc,def\n');
+    // Validation now reads every file a scenario names (programs, traces, workload CSVs), so a bad
+    // file is refused before anything is enqueued. What fails on every worker alike is a damaged
+    // job: here the trace's blob is overwritten in Redis after enqueuing, before any worker runs.
+    const csv = 'burst_ns,sleep_ns\n100000,100000\n';
+    writeFileSync(join(dir, 'bad.yaml'), 'name: bad\nhost: { pcpus: 1 }\nrun: { time: 1ms }\nvms:\n  - { name: a, trace: t.csv }\n');
+    writeFileSync(join(dir, 't.csv'), csv);
     writeFileSync(join(dir, 'sweep.yaml'), 'scenario: bad.yaml\ngrid:\n  costs.contextSwitch: [1us]\n');
+    const blob = `vmmsim:blob:${createHash('sha256').update(csv).digest('hex')}`;
+    const sweeping = cli(['sweep', join(dir, 'sweep.yaml'), '--queue', url(4), '--out', join(dir, 'q')]).done;
+    const { Redis } = await import('ioredis');
+    const client = new Redis(port, '127.0.0.1', { db: 4 });
+    for (let attempt = 0; attempt < 200 && (await client.exists(blob)) === 0; attempt++) await sleep(50);
+    expect(await client.exists(blob)).toBe(1);
+    await client.set(blob, 'burst_ns,sleep_ns\n1,1\n');
+    await client.quit();
     const one = worker(4);
-    const outcome = await cli(['sweep', join(dir, 'sweep.yaml'), '--queue', url(4), '--out', join(dir, 'q')]).done;
+    const outcome = await sweeping;
     expect(outcome.status).toBe(1);
     expect(outcome.stderr).toMatch(/1 runs failed/);
     const lines = queueLines(dir, 'q');
     expect(lines).toHaveLength(1);
-    expect(lines[0].error).toMatch(/bad\.csv/);
+    expect(lines[0].error).toMatch(/content does not match its hash/);
     await stopAll([one.child]);
     expect((await one.done).stdout).toMatch(/1 runs done, 1 failed/);
   }, 30_000);

@@ -89,12 +89,16 @@ export function client(url: string, onLost: (reason: string) => void): Redis {
 
 export const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
-/** The files a scenario reads (programs and traces), relative to its file. */
+/** The files a scenario reads (programs, traces, a workload's CSVs), relative to its file. */
 export function scenarioFiles(scenario: Scenario): string[] {
   const paths = new Set<string>();
   for (const vm of scenario.vms) {
     const guest = vm.guest as { readonly kind: string; readonly path?: string };
     if ((guest.kind === 'file' || guest.kind === 'trace') && guest.path !== undefined) paths.add(guest.path);
+    const workload = vm.workload;
+    if (workload === undefined) continue;
+    if (workload.arrivals.process === 'trace') paths.add(workload.arrivals.file);
+    for (const request of workload.requests) if (request.size.dist === 'empirical') paths.add(request.size.file);
   }
   return [...paths].sort();
 }

@@ -15,11 +15,28 @@ export class LogError extends Error {
     readonly file: string,
     readonly line: number,
     readonly detail: string,
+    /** Byte offset of the damaged line's start in the file, where the reader knows it. */
+    readonly offset?: number,
   ) {
     super(`${file}:${line}: ${detail}`);
     this.name = 'LogError';
   }
+
+  /** The same error, with the byte offset of its line (kept if it already has one). */
+  at(offset: number): LogError {
+    return this.offset !== undefined ? this : new LogError(this.file, this.line, this.detail, offset);
+  }
 }
+
+/** Runs `read`; a LogError it throws gets the byte offset of the line being read. */
+function locating<T>(offset: number | (() => number), read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw error instanceof LogError ? error.at(typeof offset === 'number' ? offset : offset()) : error;
+  }
+}
+export { locating as withLineOffset };
 
 export type LogRecord =
   | { readonly kind: 'header'; readonly header: LogHeader }
@@ -37,6 +54,8 @@ export class LineChecker {
   private headerSeen: boolean;
   private ended = false;
   private lastTime = 0;
+  /** The VMs the header's scenario defines: an event of any other VM is damage. */
+  private vmNames: ReadonlySet<string> | undefined;
 
   constructor(
     readonly file: string,
@@ -93,12 +112,19 @@ export class LineChecker {
     const record = value as Record<string, unknown>;
     if (!this.headerSeen) {
       this.headerSeen = true;
-      return { kind: 'header', header: checkHeader(record, this.file, lineNumber) };
+      const header = checkHeader(record, this.file, lineNumber);
+      this.vmNames = vmNamesOf(header);
+      return { kind: 'header', header };
     }
     if ('seq' in record) {
       const event = checkEvent(record, this.file, lineNumber);
       if (event.seq !== this.nextSeq) throw new LogError(this.file, lineNumber, `expected event seq ${this.nextSeq}, found ${event.seq}`);
       if (event.t < this.lastTime) throw new LogError(this.file, lineNumber, `time goes back: ${event.t} after ${this.lastTime}`);
+      if (this.vmNames !== undefined && event.src.startsWith('vm/')) {
+        const slash = event.src.indexOf('/', 3);
+        const vm = event.src.slice(3, slash < 0 ? undefined : slash);
+        if (!this.vmNames.has(vm)) throw new LogError(this.file, lineNumber, `an event of VM ${JSON.stringify(vm)}, which the header's scenario does not define`);
+      }
       this.nextSeq++;
       this.lastTime = event.t;
       return { kind: 'event', event };
@@ -150,7 +176,11 @@ export function readLog(text: string, file = '<log>'): ParsedLog {
       warnings.push(`${file}:${lineNumber}: the log ends inside line ${lineNumber} (truncated); read up to line ${lineNumber - 1}`);
       break;
     }
-    const record = checker.parse(text.slice(position, newline), lineNumber);
+    const start = position;
+    const record = locating(
+      () => new TextEncoder().encode(text.slice(0, start)).length,
+      () => checker.parse(text.slice(start, newline), lineNumber),
+    );
     position = newline + 1;
     if (record.kind === 'header') header = record.header;
     else if (record.kind === 'event') events.push(record.event);
@@ -165,6 +195,19 @@ export function readLog(text: string, file = '<log>'): ParsedLog {
 }
 
 const HASH_RE = /^[0-9a-f]{16}$/;
+
+/** The VM names of a header's resolved scenario, or undefined where they cannot be listed. */
+function vmNamesOf(header: LogHeader): ReadonlySet<string> | undefined {
+  const vms = (header.scenario as { vms?: unknown } | undefined)?.vms;
+  if (!Array.isArray(vms)) return undefined;
+  const names = new Set<string>();
+  for (const vm of vms as unknown[]) {
+    const name = (vm as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string') return undefined;
+    names.add(name);
+  }
+  return names;
+}
 
 /**
  * A checkpoint's fields: seq, t and line integers (line its own line number in the file), hash

@@ -59,6 +59,19 @@ export class ScenarioError extends Error {
     this.diagnostics = Object.freeze(diagnostics.map((d) => Object.freeze({ ...d })));
     this.omitted = omitted;
   }
+
+  /** The first problem's file, line and column (line and column 0 where the text is unknown). */
+  get file(): string {
+    return this.diagnostics[0]?.file ?? '';
+  }
+
+  get line(): number {
+    return this.diagnostics[0]?.line ?? 0;
+  }
+
+  get column(): number {
+    return this.diagnostics[0]?.column ?? 0;
+  }
 }
 
 /** `vms[1].memory`, `vms[0].params.TICKS`; keys that are not identifiers in brackets: `params['a b']`. */
