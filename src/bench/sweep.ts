@@ -5,7 +5,7 @@
  * busy machine slows each alike. The queue part needs redis-server (started here on a free port
  * with a temporary folder, and stopped); without it that part is skipped, saying so.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { createServer, connect } from 'node:net';
@@ -41,12 +41,19 @@ async function timed(dir: string, options: Record<string, string>): Promise<numb
   return ms;
 }
 
-/** The CLI as a user runs it (process start included, alike for both variants). */
-function timedCli(dir: string, args: readonly string[]): number {
+/**
+ * The CLI as a user runs it (process start included, alike for both variants). Asynchronous: the
+ * event loop keeps reading the worker's output meanwhile (with spawnSync, the worker filled its
+ * stdout pipe, blocked on a write, and the sweep waited for ever: the hang this bench had).
+ */
+async function timedCli(dir: string, args: readonly string[]): Promise<number> {
   const started = performance.now();
-  const result = spawnSync(process.execPath, [BIN, 'sweep', join(dir, 'sweep.yaml'), '--out', join(dir, `out-${outs++}`), ...args], { encoding: 'utf8', timeout: 300_000 });
+  const child = spawn(process.execPath, [BIN, 'sweep', join(dir, 'sweep.yaml'), '--out', join(dir, `out-${outs++}`), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const status = await new Promise<number | null>((done) => child.once('exit', done));
   const ms = performance.now() - started;
-  if (result.status !== 0) throw new Error(`bench sweep: ${args.join(' ')}: exit ${result.status}: ${result.stderr}`);
+  if (status !== 0) throw new Error(`bench sweep: ${args.join(' ')}: exit ${status}: ${stderr}`);
   return ms;
 }
 
@@ -91,11 +98,6 @@ async function main(): Promise<void> {
   console.log(`local sweep, 2 workers: ${best2.toFixed(0)} ms; speed-up ${(best1 / best2).toFixed(2)}x (aim >= 1.8x on 2 idle cores)`);
 
   const redisServer = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((path) => existsSync(path));
-  if (process.env.BENCH_SWEEP_QUEUE !== '1') {
-    // KNOWN PROBLEM: this part hangs on the shared machine (not diagnosed before the deadline); opt in.
-    console.log('queue overhead: not measured (set BENCH_SWEEP_QUEUE=1; this part is known to hang, see docs/sweeps.md)');
-    return;
-  }
   if (redisServer === undefined) {
     console.log('queue overhead: SKIPPED, no redis-server (apt-get install redis-server)');
     return;
@@ -106,15 +108,23 @@ async function main(): Promise<void> {
   let worker: ChildProcess | undefined;
   try {
     await until(() => listening(port));
-    // One worker, one run at a time: the same work as the local sweep on one thread, plus the queue.
-    worker = spawn(process.execPath, [BIN, 'worker', '--queue', `redis://127.0.0.1:${port}`, '--concurrency', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((done) => worker?.stdout?.once('data', () => done()));
     const local: number[] = [];
     const queued: number[] = [];
     for (let round = 0; round < REPEAT; round++) {
-      local.push(timedCli(dir, ['--workers', '1']));
-      // A fresh database each round: a sweep already in the queue would run nothing.
-      queued.push(timedCli(dir, ['--queue', `redis://127.0.0.1:${port}/${round + 1}`]));
+      local.push(await timedCli(dir, ['--workers', '1']));
+      // A fresh database each round (a sweep already in the queue would run nothing), and a worker
+      // on that database, started before the clock: one run at a time, the same work as the local
+      // sweep on one thread, plus the queue. (The worker must watch the sweep's database: this
+      // bench once started it on database 0 while the sweeps used 1, 2, 3, and waited for ever.)
+      const queue = `redis://127.0.0.1:${port}/${round + 1}`;
+      worker = spawn(process.execPath, [BIN, 'worker', '--queue', queue, '--concurrency', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((done) => worker?.stdout?.once('data', () => done()));
+      worker.stdout?.resume(); // keep draining its output
+      queued.push(await timedCli(dir, ['--queue', queue]));
+      const exited = new Promise((done) => worker?.once('exit', done));
+      worker.kill('SIGTERM');
+      await exited;
+      worker = undefined;
     }
     const bestLocal = Math.min(...local);
     const bestQueue = Math.min(...queued);
