@@ -116,7 +116,15 @@ export function sweepCommand(path: string, options: SweepOptions, io: SweepIo): 
       scenarios.push(run.scenario);
       scenarioIndex.set(run.scenario, index);
     }
-    return { index: run.index, key: run.key, seed: run.seed, replication: run.replication, point: run.point, scenario: index };
+    return {
+      index: run.index,
+      key: run.key,
+      seed: run.seed,
+      replication: run.replication,
+      point: run.point,
+      scenario: index,
+      ...(run.policyModule === undefined ? {} : { policyModule: { file: run.policyModule.file, path: run.policyModule.path, sha256: run.policyModule.sha256 } }),
+    };
   });
   io.stdout.write(
     `${sweep.name}: ${sweep.runs.length} runs${shard === undefined ? '' : `, shard ${shard.index}/${shard.count}: ${mine.length}`}; ${mine.length - todo.length} already done, ${todo.length} to run on ${Math.min(workers, Math.max(1, todo.length))} workers\n`,

@@ -112,9 +112,11 @@ export async function workerCommand(options: WorkerOptions, io: WorkerIo): Promi
     const data = job.data;
     let scenario: Buffer;
     const files: Record<string, string> = {};
+    let policy: Buffer | undefined;
     try {
       scenario = await fetchBlob(data.scenario);
       for (const [path, hash] of Object.entries(data.files)) files[path] = (await fetchBlob(hash)).toString('utf8');
+      if (data.policy !== undefined) policy = await fetchBlob(data.policy.sha256);
     } catch (error) {
       // A missing or damaged blob fails the same way on every worker: once, counted, no retry.
       if (lost) throw error;
@@ -122,7 +124,7 @@ export async function workerCommand(options: WorkerOptions, io: WorkerIo): Promi
       failed++;
       throw new UnrecoverableError(`${data.key}: ${(error as Error).message}`);
     }
-    const line = await pool.run({ data, scenario, files });
+    const line = await pool.run({ data, scenario, files, ...(policy === undefined ? {} : { policy }) });
     ran++;
     if (line.error !== undefined) {
       failed++;

@@ -21,6 +21,23 @@ vms:
   - { name: c, guest: interactive }
 `;
 
+/** The first-come-first-served policy of docs/scheduling.md, "Writing a policy". */
+const FCFS = `export default function createPolicy(options) {
+  const queue = [];
+  return {
+    name: 'fcfs',
+    get waiting() { return queue.length; },
+    enqueue(entity) { if (!queue.includes(entity)) queue.push(entity); },
+    remove(entity) { const i = queue.indexOf(entity); if (i >= 0) queue.splice(i, 1); },
+    pick() { const entity = queue.shift(); return entity && { entity, sliceNs: 1e9 }; },
+    shouldPreempt() { return false; },
+    extend() { return 1e9; },
+    charge() {},
+    snapshot() { return { queue: queue.map((entity) => entity.id) }; },
+  };
+}
+`;
+
 function sweepFolder(seeds: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'vmmsim-sweep-'));
   writeFileSync(join(dir, 'small.yaml'), SCENARIO);
@@ -116,6 +133,30 @@ describe('vmmsim sweep', () => {
     expect(merged.status).toBe(0);
     expect(merged.stdout).toContain('24/24 runs');
     expect(lines(dir, 'runs-shard-1-of-2.jsonl')).toHaveLength(12);
+  }, 60_000);
+
+  it('runs a policy module of the grid as vmmsim run --policy does, and refuses one that does not load at its grid entry', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmmsim-sweep-'));
+    writeFileSync(join(dir, 'small.yaml'), SCENARIO);
+    writeFileSync(join(dir, 'fcfs.js'), FCFS);
+    writeFileSync(join(dir, 'sweep.yaml'), 'scenario: small.yaml\nseed: 11\nseeds: 2\ngrid:\n  scheduler.policy: [round-robin, ./fcfs.js]\n');
+    const result = sweep(dir, '--workers', '2');
+    expect(result.status, result.stderr).toBe(0);
+    const done = lines(dir);
+    expect(done.map((line) => line.key).sort()).toEqual(['scheduler.policy=./fcfs.js#0', 'scheduler.policy=./fcfs.js#1', 'scheduler.policy=round-robin#0', 'scheduler.policy=round-robin#1']);
+    for (const line of done.filter((candidate) => candidate.key.includes('fcfs'))) {
+      const alone = spawnSync(process.execPath, [BIN, 'run', join(dir, 'small.yaml'), '--policy', join(dir, 'fcfs.js'), '--seed', String(line.seed), '--json'], { encoding: 'utf8' });
+      const system = (JSON.parse(alone.stdout) as { metrics: { scheduling: { policy: string; system: { contextSwitches: number; utilisation: number } } } }).metrics.scheduling;
+      expect(system.policy).toBe('fcfs');
+      expect([line.metrics.context_switches, line.metrics.utilisation]).toEqual([system.system.contextSwitches, system.system.utilisation]);
+    }
+    // The policy does change the runs: round-robin's 1 ms quantum switches more often than FCFS.
+    expect(done.find((line) => line.key === 'scheduler.policy=round-robin#0')?.metrics).not.toEqual(done.find((line) => line.key === 'scheduler.policy=./fcfs.js#0')?.metrics);
+    writeFileSync(join(dir, 'broken.js'), 'export default function (options) { return { name: "x" ;\n');
+    writeFileSync(join(dir, 'sweep.yaml'), 'scenario: small.yaml\ngrid:\n  scheduler.policy:\n    - credit\n    - ./broken.js\n');
+    const refused = sweep(dir);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/sweep\.yaml:5:7: grid\.scheduler\.policy .*broken\.js/);
   }, 60_000);
 
   it('reports a bad sweep file with file:line:col and exit code 2', () => {

@@ -29,6 +29,22 @@ vms:
   - { name: c, guest: interactive }
 `;
 const FILES = ['results.csv', 'summary.csv', 'summary.json'];
+/** A first-in-first-out policy module (docs/scheduling.md, "Writing a policy"). */
+const FIFO = `export default function createPolicy(options) {
+  const queue = [];
+  return {
+    name: 'fifo',
+    get waiting() { return queue.length; },
+    enqueue(entity) { if (!queue.includes(entity)) queue.push(entity); },
+    remove(entity) { const i = queue.indexOf(entity); if (i >= 0) queue.splice(i, 1); },
+    pick() { const entity = queue.shift(); return entity && { entity, sliceNs: 1e9 }; },
+    shouldPreempt() { return false; },
+    extend() { return 1e9; },
+    charge() {},
+    snapshot() { return { queue: queue.map((entity) => entity.id) }; },
+  };
+}
+`;
 // Quick to give up on a lost Redis and to hand a dead worker's run to another.
 const ENV = { ...process.env, VMMSIM_QUEUE_GRACE_MS: '1500', VMMSIM_QUEUE_LOCK_MS: '1500' };
 
@@ -213,6 +229,32 @@ describe.skipIf(SKIP)('vmmsim sweep --queue (real Redis)', () => {
     expect(new Set(queueLines(dir, 'q').map((line) => line.key)).size).toBe(60);
     await stopAll([second.child]);
   }, 60_000);
+
+  it('policy modules travel with their jobs: a good one gives the local sweep\'s results, one that throws fails once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmmsim-queue-'));
+    writeFileSync(join(dir, 'small.yaml'), SCENARIO);
+    writeFileSync(join(dir, 'fifo.js'), FIFO);
+    // Loads, then throws on its first pick: a deterministic failure of every run that uses it.
+    writeFileSync(join(dir, 'explodes.js'), FIFO.replace("name: 'fifo',", "name: 'explodes',").replace('pick() {', "pick() { throw new Error('explodes.js: pick is broken');"));
+    writeFileSync(join(dir, 'sweep.yaml'), 'scenario: small.yaml\nseed: 3\nseeds: 2\ngrid:\n  scheduler.policy: [./fifo.js, ./explodes.js]\n');
+    const localRun = spawnSync(process.execPath, [BIN, 'sweep', join(dir, 'sweep.yaml'), '--out', join(dir, 'local'), '--workers', '1'], { encoding: 'utf8' });
+    expect(localRun.status, localRun.stderr).toBe(1);
+    // The worker runs in another folder: the modules can only come through Redis.
+    const elsewhere = mkdtempSync(join(tmpdir(), 'vmmsim-queue-worker-'));
+    const one = spawn(process.execPath, [BIN, 'worker', '--queue', url(5), '--concurrency', '1'], { env: ENV, cwd: elsewhere });
+    children.push(one);
+    let workerOut = '';
+    one.stdout?.on('data', (chunk: Buffer) => (workerOut += chunk.toString()));
+    const outcome = await cli(['sweep', join(dir, 'sweep.yaml'), '--queue', url(5), '--out', join(dir, 'q')]).done;
+    expect(outcome.status, outcome.stderr).toBe(1);
+    expect(outcome.stderr).toMatch(/2 runs failed/);
+    const failed = queueLines(dir, 'q').filter((line) => line.error !== undefined);
+    expect(failed.map((line) => line.key).sort()).toEqual(['scheduler.policy=./explodes.js#0', 'scheduler.policy=./explodes.js#1']);
+    for (const line of failed) expect(line.error).toMatch(/explodes\.js: pick is broken/);
+    for (const name of FILES) expect(readFileSync(join(dir, 'q', name), 'utf8'), name).toBe(readFileSync(join(dir, 'local', name), 'utf8'));
+    await stopAll([one]);
+    expect(workerOut).toMatch(/4 runs done, 2 failed/);
+  }, 30_000);
 
   it('a run that fails deterministically fails once, its error in the results', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vmmsim-queue-'));

@@ -102,8 +102,11 @@ function mutate(text: string, mutation: Mutation): string {
     case 'insert':
       return text.slice(0, at) + mutation.text + text.slice(at);
     case 'huge': {
-      // Built by concatenation: a spread of 100,000 arguments overflows the stack.
-      const copies = Array<string>(mutation.times).fill(lines[line]);
+      // Built by concatenation: a spread of 100,000 arguments overflows the stack. At most about
+      // 64 MB in all: a long line (after a 'deep' mutation) copied 40,000 times passed V8's
+      // string limit, and the campaign failed in its own harness.
+      const times = Math.min(mutation.times, Math.max(1, Math.floor((64 << 20) / (lines[line].length + 1))));
+      const copies = Array<string>(times).fill(lines[line]);
       return lines.slice(0, line).concat(copies, lines.slice(line)).join('\n');
     }
     case 'deep':

@@ -9,6 +9,8 @@ export interface WorkerTask {
   readonly point: Readonly<Record<string, GridValue>>;
   /** Index into the distinct scenarios passed alongside (one per grid point). */
   readonly scenario: number;
+  /** The run's policy module, if its grid point names one: loaded from `file`, checked by hash. */
+  readonly policyModule?: { readonly file: string; readonly path: string; readonly sha256: string };
 }
 
 /** Int32 slots of the shared counters. */

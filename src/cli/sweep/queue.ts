@@ -39,6 +39,8 @@ export interface QueueJobData {
   readonly scenario: string;
   /** Each file the scenario reads (path as the scenario gives it) to its sha256. */
   readonly files: Readonly<Record<string, string>>;
+  /** The run's policy module (path as the grid gives it; its bytes are the blob of that sha256). */
+  readonly policy?: { readonly path: string; readonly sha256: string };
 }
 
 export function checkQueueUrl(url: string): string {
@@ -136,10 +138,27 @@ export function prepareRuns(runs: readonly SweepRun[], scenarioFile: string): { 
       entry = { hash, files };
       byScenario.set(run.scenario, entry);
     }
-    const identity = sha256(JSON.stringify([entry.hash, run.seed, entry.files]));
+    let policy: { path: string; sha256: string } | undefined;
+    if (run.policyModule !== undefined) {
+      const bytes = readFileSync(run.policyModule.file);
+      const hash = sha256(bytes);
+      blobs.set(hash, bytes);
+      policy = { path: run.policyModule.path, sha256: hash };
+    }
+    const identity = sha256(JSON.stringify(policy === undefined ? [entry.hash, run.seed, entry.files] : [entry.hash, run.seed, entry.files, policy.sha256]));
     return {
       id: `${run.key}@${identity.slice(0, 16)}`,
-      data: { key: run.key, index: run.index, seed: run.seed, replication: run.replication, point: run.point, scenarioFile, scenario: entry.hash, files: entry.files },
+      data: {
+        key: run.key,
+        index: run.index,
+        seed: run.seed,
+        replication: run.replication,
+        point: run.point,
+        scenarioFile,
+        scenario: entry.hash,
+        files: entry.files,
+        ...(policy === undefined ? {} : { policy }),
+      },
     };
   });
   return { runs: prepared, blobs };

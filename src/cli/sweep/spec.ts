@@ -27,6 +27,8 @@ import { BUNDLED_GUEST_NAMES } from '../../guests/index.js';
 import { InputError } from '../errors.js';
 import { loadScenarioFile, readText } from '../scenarioFile.js';
 import { deriveSeed } from '../seeds.js';
+import { asInputError, isPolicyPath } from '../policyFile.js';
+import { loadPolicyModule } from '../../replay/policyModule.js';
 
 export type GridValue = string | number | boolean;
 
@@ -37,6 +39,16 @@ export interface SweepRun {
   readonly replication: number;
   readonly seed: number;
   readonly scenario: Scenario;
+  /** A policy from a JavaScript module (`scheduler.policy: ./fcfs.js` in the grid), checked by hash. */
+  readonly policyModule?: SweepPolicyModule;
+}
+
+export interface SweepPolicyModule {
+  /** The path as the grid gives it (relative to the sweep file): the value in keys and results. */
+  readonly path: string;
+  /** Its absolute path where the sweep was loaded. */
+  readonly file: string;
+  readonly sha256: string;
 }
 
 export interface Sweep {
@@ -109,6 +121,7 @@ export function loadSweep(file: string): Sweep {
     throw new InputError(`${where(gridNode ?? root)}: grid: expected a map of parameter paths to lists of values`);
   }
   const axes: { path: string; values: GridValue[]; node: Node }[] = [];
+  const modules = new Map<string, SweepPolicyModule>();
   for (const pair of gridNode.items) {
     const path = isScalar(pair.key) ? String(pair.key.value) : '';
     const valueNode = pair.value as Node | null;
@@ -121,6 +134,17 @@ export function loadSweep(file: string): Sweep {
       return value;
     });
     checkPath(path, base, `${where(pair.key as Node)}: grid.${path}`);
+    if (path === 'scheduler.policy') {
+      // A value that is a path names a policy module: loaded now (so a module that does not load
+      // is refused at its grid entry before anything runs), and run by hash wherever the run goes.
+      valueNode.items.forEach((item, itemIndex) => {
+        const value = values[itemIndex];
+        if (typeof value !== 'string' || !isPolicyPath(value) || modules.has(value)) return;
+        const moduleFile = resolve(folder, value);
+        const loaded = asInputError(() => loadPolicyModule(moduleFile, { flag: `${where(item as Node)}: grid.scheduler.policy`, recordAs: value }));
+        modules.set(value, { path: value, file: moduleFile, sha256: loaded.record.sha256 });
+      });
+    }
     axes.push({ path, values, node: pair.key as Node });
   }
   const points = axes.reduce((total, axis) => total * axis.values.length, 1);
@@ -131,11 +155,15 @@ export function loadSweep(file: string): Sweep {
   for (let pointIndex = 0; pointIndex < points; pointIndex++) {
     const point: Record<string, GridValue> = {};
     axes.forEach((axis, axisIndex) => (point[axis.path] = axis.values[counters[axisIndex]]));
-    const scenario = buildPoint(base, point, timeNs, (path) => `${where(axes.find((axis) => axis.path === path)?.node)}: grid.${path}`, file);
+    const policyValue = point['scheduler.policy'];
+    const policyModule = typeof policyValue === 'string' ? modules.get(policyValue) : undefined;
+    // A module's scenario keeps the base scenario's policy settings; the factory replaces the policy.
+    const scenarioPoint = policyModule === undefined ? point : Object.fromEntries(Object.entries(point).filter(([path]) => path !== 'scheduler.policy'));
+    const scenario = buildPoint(base, scenarioPoint, timeNs, (path) => `${where(axes.find((axis) => axis.path === path)?.node)}: grid.${path}`, file);
     const pointKey = axes.map((axis) => `${axis.path}=${String(point[axis.path])}`).join(',');
     for (let replication = 0; replication < seeds; replication++) {
       const key = `${pointKey}#${replication}`;
-      runs.push({ index: runs.length, key, point, replication, seed: deriveSeed(seed, key), scenario });
+      runs.push({ index: runs.length, key, point, replication, seed: deriveSeed(seed, key), scenario, ...(policyModule === undefined ? {} : { policyModule }) });
     }
     for (let axisIndex = axes.length - 1; axisIndex >= 0; axisIndex--) {
       counters[axisIndex]++;

@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { threadId, workerData } from 'node:worker_threads';
 import type { Scenario } from '../../core/scenario/schema.js';
 import { SLOT_DONE, SLOT_FAILED, SLOT_NEXT, SLOT_STARTED, SLOT_WORKERS_DONE, type WorkerTask } from './protocol.js';
-import { runOne } from './runOne.js';
+import { policyLoader, runOne } from './runOne.js';
 
 interface WorkerInput {
   readonly tasks: readonly WorkerTask[];
@@ -23,6 +23,7 @@ const input = workerData as WorkerInput;
 const counters = new Int32Array(input.shared);
 const folder = dirname(input.scenarioFile);
 const readProgram = (path: string): string => readFileSync(resolve(folder, path), 'utf8');
+const loadPolicy = policyLoader();
 Atomics.add(counters, SLOT_STARTED, 1);
 
 try {
@@ -30,7 +31,8 @@ for (;;) {
   const next = Atomics.add(counters, SLOT_NEXT, 1);
   if (next >= input.tasks.length) break;
   const task = input.tasks[next];
-  const result = runOne(task, input.scenarios[task.scenario], input.scenarioFile, readProgram, threadId);
+  const module = task.policyModule;
+  const result = runOne(task, input.scenarios[task.scenario], input.scenarioFile, readProgram, threadId, module === undefined ? undefined : () => loadPolicy(module.file, module.sha256));
   if (result.error !== undefined) Atomics.add(counters, SLOT_FAILED, 1);
   const line = JSON.stringify(result);
   appendFileSync(input.results, line + '\n');
