@@ -196,6 +196,13 @@ export function loadScenario(text: string, options: ScenarioOptions): Scenario {
 
 /** Scenario files larger than this are refused before parsing (the bundled examples are a few KiB). */
 export const MAX_SCENARIO_BYTES = 1 << 20;
+/**
+ * Scenario files with more lines, keys and list items than this (counted as newlines, colons and
+ * commas outside quotes and comments: an upper bound) are refused before parsing. The YAML parser
+ * costs 6 to 13 us a node here, so a file of 1 MiB of short lines took 1.4 s to parse; this keeps
+ * the worst case near half a second, and fits 4,096 VMs of a dozen keys each.
+ */
+export const MAX_SCENARIO_ITEMS = 64_000;
 /** Flow collections (`[`, `{`) nested deeper than this are refused before parsing. */
 export const MAX_NESTING_DEPTH = 64;
 /** Alias nodes (`*name`) in one file; each expands its anchor's whole subtree. */
@@ -221,8 +228,13 @@ function checkTextLimits(text: string): { offset: number; message: string } | un
   let quote = 0;
   let comment = false;
   let previous = 10;
+  let items = 0;
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
+    if (code === 10 || ((code === 44 || code === 58) && quote === 0 && !comment)) {
+      items++;
+      if (items > MAX_SCENARIO_ITEMS) return { offset: index, message: `too many entries: more than ${MAX_SCENARIO_ITEMS} lines, keys and list items are read` };
+    }
     if (code === 10) {
       comment = false;
     } else if (comment) {
