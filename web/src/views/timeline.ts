@@ -160,6 +160,9 @@ export class Timeline {
       this.canvas.style.width = `${width}px`;
       this.canvas.style.height = `${height}px`;
     }
+    // A hidden or not yet laid out container has no width: nothing to draw, and drawImage of a
+    // canvas of width 0 throws (seen in CI when a frame came before the layout).
+    if (this.canvas.width === 0 || this.canvas.height === 0) return;
     const context = this.canvas.getContext('2d');
     if (context === null) return;
     // The lanes are drawn into a layer kept until the window, the size or the data change; a
