@@ -66,7 +66,8 @@ export function compare(path: string, options: CompareOptions): CompareResult & 
   const count = parseCount(options.seeds, '--seeds', 10, MAX_SEEDS);
   const timeNs = options.time === undefined ? undefined : parseTime(options.time, '--time');
   const timelineNs = options.timeline === undefined ? Math.min(100_000_000, timeNs ?? loaded.scenario.run.timeNs) : parseTime(options.timeline, '--timeline');
-  const seeds = Array.from({ length: count }, (_, index) => deriveSeed(loaded.scenario.seed, `seed/${index}`));
+  // The scenario's own seed first (the run `vmmsim run` makes), then seeds derived from it.
+  const seeds = Array.from({ length: count }, (_, index) => (index === 0 ? loaded.scenario.seed : deriveSeed(loaded.scenario.seed, `seed/${index}`)));
   const runs: { policy: string; seed: number; metrics: Record<string, number> }[] = [];
   const timelines = new Map<string, readonly RunInterval[]>();
   for (const policy of policies) {

@@ -60,6 +60,27 @@ describe('vmmsim compare', () => {
     expect(readFileSync(join(again, 'summary.json'), 'utf8')).toBe(readFileSync(join(out, 'summary.json'), 'utf8'));
   });
 
+  it("takes the scenario's own seed as its first run: that run's numbers are vmmsim run's", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmmsim-compare-seed-'));
+    writeFileSync(join(dir, 'pair.yaml'), SCENARIO.replace('run: { time: 60ms }', 'seed: 77\nscheduler: { policy: credit }\nrun: { time: 60ms }'));
+    const out = join(dir, 'out');
+    expect(cli(['compare', join(dir, 'pair.yaml'), '--policies', 'credit', '--seeds', '3', '--out', out]).code).toBe(0);
+    const json = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { seeds: number[] };
+    expect(json.seeds[0]).toBe(77);
+    expect(new Set(json.seeds).size).toBe(3);
+    const [header, first] = readFileSync(join(out, 'runs.csv'), 'utf8').trim().split('\n');
+    const columns = header.split(',');
+    const row = first.split(',');
+    const run = cli(['run', join(dir, 'pair.yaml'), '--json']);
+    expect(run.code).toBe(0);
+    const measured = JSON.parse(run.stdout) as { metrics: { scheduling: { vms: { name: string; share: number; workUnits: number }[] } } };
+    const io = measured.metrics.scheduling.vms.find((vm) => vm.name === 'io');
+    const heavy = measured.metrics.scheduling.vms.find((vm) => vm.name === 'heavy');
+    expect(Number(row[columns.indexOf('seed')])).toBe(77);
+    expect(Number(row[columns.indexOf('heavy.share')])).toBeCloseTo(heavy?.share ?? NaN, 9);
+    expect(Number(row[columns.indexOf('io.work_units')])).toBe(io?.workUnits);
+  });
+
   it('loads a user policy from a .js file, and rejects bad input with exit code 2', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vmmsim-compare-'));
     writeFileSync(join(dir, 'pair.yaml'), SCENARIO);
@@ -85,12 +106,17 @@ describe('vmmsim compare', () => {
     const result = cli(['compare', join(dir, 'pair.yaml'), '--policies', `credit,${join(dir, 'fifo.mjs')}`, '--seeds', '2', '--out', out]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const json = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { summary: Record<string, Record<string, { mean: number }>> };
-    // Run to completion: the CPU-bound VM that starts first never gives the CPU up.
+    // Run to completion: in each run, the CPU-bound VM that starts first never gives the CPU up
+    // (which one that is depends on the seed).
     const fifo = join(dir, 'fifo.mjs');
-    const shares = [json.summary['heavy.share'][fifo].mean, json.summary['light.share'][fifo].mean, json.summary['io.share'][fifo].mean];
-    expect(Math.max(...shares)).toBeGreaterThan(0.99);
-    expect(shares.reduce((sum, share) => sum + share, 0)).toBeLessThan(1.001);
+    const [header, ...rows] = readFileSync(join(out, 'runs.csv'), 'utf8').trim().split('\n').map((line) => line.split(','));
+    const fifoRows = rows.filter((row) => row[0] === fifo);
+    expect(fifoRows).toHaveLength(2);
+    for (const row of fifoRows) {
+      const shares = ['heavy.share', 'light.share', 'io.share'].map((name) => Number(row[header.indexOf(name)]));
+      expect(Math.max(...shares)).toBeGreaterThan(0.99);
+      expect(shares.reduce((sum, share) => sum + share, 0)).toBeLessThan(1.001);
+    }
     expect(cli(['compare', join(dir, 'pair.yaml'), '--policies', 'credit,bogus', '--out', out])).toMatchObject({ code: 2 });
     expect(cli(['compare', join(dir, 'pair.yaml'), '--policies', 'credit', '--seeds', '0', '--out', out]).stderr).toContain("--seeds: expected an integer from 1 to 10000, got '0'");
     writeFileSync(join(dir, 'bad.mjs'), 'export default 42;\n');

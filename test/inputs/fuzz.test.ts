@@ -29,8 +29,20 @@ const SEED = Number(process.env.FUZZ_INPUTS_SEED ?? 12);
  */
 const CAMPAIGN = process.env.FUZZ_INPUTS_CASES !== undefined;
 const REFUSAL_MS_MAX = 1000;
+/**
+ * The campaign bounds a refusal's CPU time (this process's user + system time), not its wall time:
+ * on a loaded machine (the first 10,000-case campaigns ran beside other work) a 0.5 s refusal took
+ * over a second of wall time, a failure of the machine, not of the parser. Both are printed.
+ */
 let slowest = 0;
-afterAll(() => console.log(`input fuzzing: ${CASES} cases per kind, seed ${SEED}, slowest refusal ${Math.round(slowest)} ms`));
+let slowestCpu = 0;
+afterAll(() => console.log(`input fuzzing: ${CASES} cases per kind, seed ${SEED}, slowest refusal ${Math.round(slowest)} ms wall, ${Math.round(slowestCpu)} ms CPU`));
+/** A test's time limit: vitest's default in npm test, none for the campaign's thousands of cases. */
+const LIMIT = CAMPAIGN ? 3_600_000 : undefined;
+const cpuMs = (since: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+};
 const MESSAGE_CHARS_MAX = 2000;
 
 const dir = mkdtempSync(join(tmpdir(), 'vmmsim-fuzz-inputs-'));
@@ -120,14 +132,17 @@ const apply = (text: string, mutations: readonly Mutation[]) => mutations.reduce
 /** Runs `work`, expects success or an error of `type` with a location; checks the time. */
 function contract(work: () => unknown, type: new (...args: never[]) => Error, location: (error: Error) => boolean): void {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   try {
     work();
   } catch (error) {
     const ms = performance.now() - started;
+    const used = cpuMs(cpu);
     if (!(error instanceof type)) throw new Error(`expected a ${type.name}, got ${(error as Error).name}: ${String((error as Error).message).slice(0, 200)}`, { cause: error });
     expect(location(error), error.message.slice(0, 200)).toBe(true);
     slowest = Math.max(slowest, ms);
-    if (CAMPAIGN) expect(ms, error.message.slice(0, 200)).toBeLessThan(REFUSAL_MS_MAX);
+    slowestCpu = Math.max(slowestCpu, used);
+    if (CAMPAIGN) expect(used, error.message.slice(0, 200)).toBeLessThan(REFUSAL_MS_MAX);
   }
 }
 
@@ -146,7 +161,7 @@ describe('input fuzzing: the library', () => {
       }),
       { seed: SEED, numRuns: share(0.3) },
     );
-  });
+  }, LIMIT);
 
   it('mutated guest programs assemble or raise an AssemblyError with file:line:col', () => {
     fc.assert(
@@ -160,7 +175,7 @@ describe('input fuzzing: the library', () => {
       }),
       { seed: SEED + 1, numRuns: share(0.3) },
     );
-  });
+  }, LIMIT);
 
   it('mutated logs, raw or re-hashed, read or raise a LogError with file:line', () => {
     fc.assert(
@@ -175,22 +190,25 @@ describe('input fuzzing: the library', () => {
       }),
       { seed: SEED + 2, numRuns: share(0.25) },
     );
-  });
+  }, LIMIT);
 });
 
 describe('input fuzzing: the command line', () => {
   /** Exit 0, or exit 2 with `file:line` and a short message, never a stack or an internal error. */
   function cliContract(args: string[], file: string): void {
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const { code, stderr } = cli(args);
     const ms = performance.now() - started;
+    const used = cpuMs(cpu);
     expect(stderr, stderr.slice(0, 300)).not.toMatch(/internal error|\n\s+at /);
     expect(stderr.length, stderr.slice(0, 300)).toBeLessThan(MESSAGE_CHARS_MAX);
     if (code !== 0) {
       expect(code, stderr.slice(0, 300)).toBe(2);
       expect(stderr, stderr.slice(0, 300)).toContain(`${file}:`);
       slowest = Math.max(slowest, ms);
-      if (CAMPAIGN) expect(ms, stderr.slice(0, 300)).toBeLessThan(REFUSAL_MS_MAX);
+      slowestCpu = Math.max(slowestCpu, used);
+      if (CAMPAIGN) expect(used, stderr.slice(0, 300)).toBeLessThan(REFUSAL_MS_MAX);
     }
   }
 
@@ -210,5 +228,5 @@ describe('input fuzzing: the command line', () => {
       }),
       { seed: SEED + 3, numRuns: share(0.15) },
     );
-  });
+  }, LIMIT);
 });
