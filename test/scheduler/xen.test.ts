@@ -9,6 +9,7 @@ import { Simulation } from '../../src/actors/simulation.js';
 import type { PolicyFactory } from '../../src/actors/scheduler/policy.js';
 import type { SimEvent } from '../../src/core/events.js';
 import type { Scenario, SchedulerSpec, VmSchedSpec, VmSpec } from '../../src/core/scenario/schema.js';
+import { runWithMetrics } from '../../src/actors/metrics/index.js';
 import { scenario, vmSpec } from '../helpers.js';
 
 const MS = 1_000_000;
@@ -109,6 +110,30 @@ describe('RTDS (xen/common/sched/rt.c)', () => {
     });
     const busyNs = result.cpuNs.reduce((a, b) => a + b, 0);
     expect(busyNs / endNs).toBeCloseTo(utilisation, 9);
+  });
+
+  it.each([
+    ['utilisation 1.0', [[2, 10], [5, 20], [20, 40]], 0],
+    ['utilisation 1.5, equal periods', [[5, 10], [5, 10], [5, 10]], -1],
+    ['utilisation 1.2, mixed periods', [[4, 10], [8, 20], [16, 40]], -1],
+  ])('missed vCPU deadlines (rtds_misses): each period a CPU-bound server ends short of its budget, as the log shows, %s', (_label, set, expected) => {
+    const endNs = 1_000 * MS;
+    const vms = set.map(([budget, period], index) => server(`rt${index}`, budget, period));
+    const s = setup(vms, { policy: 'rtds', quantumNs: MS }, endNs);
+    const result = run(s);
+    const { metrics } = runWithMetrics(s);
+    let total = 0;
+    set.forEach(([budget, period], index) => {
+      // From the log: periods that ended before the server had its budget (the last one ends at
+      // the run's end, where the replenishment tick still runs).
+      const windows = perWindow(result.intervals, `vm/rt${index}/vcpu/0`, period * MS, endNs);
+      const short = windows.filter((ns) => ns < budget * MS).length;
+      expect(metrics.vms[index].serverMisses, `rt${index}`).toBe(short);
+      total += short;
+    });
+    expect(metrics.system.serverMisses).toBe(total);
+    if (expected >= 0) expect(total).toBe(expected);
+    else expect(total).toBeGreaterThan(0);
   });
 });
 

@@ -70,6 +70,8 @@ export interface VmMetrics {
   readonly migrations: number;
   readonly deadlineJobs: number;
   readonly deadlineMisses: number;
+  /** RTDS: the periods of the VM's vCPUs that ended before they had their budget (0 under other policies). */
+  readonly serverMisses: number;
   readonly workUnits: number;
   readonly workNs: number;
 }
@@ -85,6 +87,8 @@ export interface SystemMetrics {
   readonly deadlineJobs: number;
   readonly deadlineMisses: number;
   readonly deadlineMissRatio: number;
+  /** RTDS: missed vCPU deadlines (periods that ended before the vCPU had its budget), all VMs. */
+  readonly serverMisses: number;
   readonly stealFraction: number;
   readonly workUnits: number;
   readonly workNs: number;
@@ -154,6 +158,7 @@ export class MetricsCollector {
     const timeNs = simulation.kernel.now;
     const pcpus = simulation.scenario.host.pcpus;
     const specs = simulation.scenario.vms;
+    const policy = simulation.monitor.policy;
     // Demand: the time the VM's vCPUs wanted a CPU (running or runnable), in physical CPUs.
     const demands = simulation.vms.map((vm) => (timeNs > 0 ? vm.vcpus.reduce((sum, vcpu) => sum + vcpu.counters.cpuNs + vcpu.counters.waitNs, 0) / timeNs : 0));
     const entitlements = waterFill(
@@ -169,7 +174,9 @@ export class MetricsCollector {
       let cpuNs = 0;
       let waitNs = 0;
       let workNs = 0;
+      let serverMisses = 0;
       for (const vcpu of vm.vcpus) {
+        serverMisses += policy.deadlineMisses?.(vcpu) ?? 0;
         cpuNs += vcpu.counters.cpuNs;
         waitNs += vcpu.counters.waitNs;
         workNs += vcpu.cpu.workNs;
@@ -188,6 +195,7 @@ export class MetricsCollector {
         migrations: track.migrations,
         deadlineJobs: track.jobs,
         deadlineMisses: track.misses,
+        serverMisses,
         workUnits: track.units,
         workNs,
       };
@@ -213,6 +221,7 @@ export class MetricsCollector {
         deadlineJobs: jobs,
         deadlineMisses: misses,
         deadlineMissRatio: jobs > 0 ? misses / jobs : 0,
+        serverMisses: sum((vm) => vm.serverMisses),
         stealFraction: timeNs > 0 && vcpuCount > 0 ? sum((vm) => vm.stealNs) / (timeNs * vcpuCount) : 0,
         workUnits: sum((vm) => vm.workUnits),
         workNs: sum((vm) => vm.workNs),

@@ -20,6 +20,7 @@ export const SYSTEM_METRICS: readonly MetricInfo[] = [
   { name: 'wake_max_us', description: 'wake-up latency, maximum (us)', higherIsBetter: false },
   { name: 'deadline_misses', description: 'real-time jobs that missed their deadline', higherIsBetter: false },
   { name: 'deadline_miss_ratio', description: 'missed / all real-time jobs', higherIsBetter: false },
+  { name: 'rtds_misses', description: 'RTDS: vCPU periods that ended before the vCPU had its budget', higherIsBetter: false },
   { name: 'steal', description: 'time runnable but not running, over vCPU time', higherIsBetter: false },
   { name: 'context_switches', description: 'dispatches of vCPUs', higherIsBetter: undefined },
   { name: 'migrations', description: 'dispatches on another physical CPU than the last', higherIsBetter: false },
@@ -33,6 +34,7 @@ export const VM_METRICS: readonly MetricInfo[] = [
   { name: 'wake_p99_us', description: 'wake-up latency, 99th percentile (us)', higherIsBetter: false },
   { name: 'steal', description: 'time runnable but not running, over the VM vCPU time', higherIsBetter: false },
   { name: 'deadline_misses', description: 'missed real-time jobs', higherIsBetter: false },
+  { name: 'rtds_misses', description: 'RTDS: periods of its vCPUs that ended before they had their budget', higherIsBetter: false },
   { name: 'work_units', description: 'units of work reported', higherIsBetter: true },
   { name: 'work_ms', description: "guest 'work' retired (ms)", higherIsBetter: true },
 ];
@@ -48,6 +50,7 @@ export function flattenMetrics(metrics: RunMetrics): Record<string, number> {
     wake_max_us: system.wakeLatency.maxUs,
     deadline_misses: system.deadlineMisses,
     deadline_miss_ratio: system.deadlineMissRatio,
+    rtds_misses: system.serverMisses,
     steal: system.stealFraction,
     context_switches: system.contextSwitches,
     migrations: system.migrations,
@@ -60,6 +63,7 @@ export function flattenMetrics(metrics: RunMetrics): Record<string, number> {
     out[`${vm.name}.wake_p99_us`] = vm.wakeLatency.p99Us;
     out[`${vm.name}.steal`] = vm.stealFraction;
     out[`${vm.name}.deadline_misses`] = vm.deadlineMisses;
+    out[`${vm.name}.rtds_misses`] = vm.serverMisses;
     out[`${vm.name}.work_units`] = vm.workUnits;
     out[`${vm.name}.work_ms`] = vm.workNs / 1e6;
   }

@@ -80,6 +80,8 @@ export interface SchedulingPolicy {
   tick?(now: number): void;
   /** Number of runnable entities waiting. */
   readonly waiting: number;
+  /** Real-time policies (RTDS): the periods of `entity` that ended before it had its budget. */
+  deadlineMisses?(entity: SchedEntity): number;
   /** The policy's state for checkpoints (plain data). */
   snapshot(): unknown;
 }

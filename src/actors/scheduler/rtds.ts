@@ -41,6 +41,8 @@ interface RtVcpu extends Meter {
   runningOn: number;
   /** In the run queue, or the depleted set (runnable but waiting). */
   queued: 'run' | 'depleted' | null;
+  /** Periods that ended while the vCPU wanted its budget and had not had it all (see catchUp). */
+  misses: number;
 }
 
 export class RtdsPolicy implements SchedulingPolicy {
@@ -75,7 +77,7 @@ export class RtdsPolicy implements SchedulingPolicy {
       const budgetNs = entity.params.budgetNs ?? RTDS_DEFAULTS.budgetNs;
       const periodNs = entity.params.periodNs ?? Math.max(RTDS_DEFAULTS.periodNs, budgetNs);
       // Xen's cur_deadline starts at 0: the first rt_update_deadline aligns it to the period.
-      vcpu = { entity, budgetNs, periodNs, extratime: entity.params.extratime === 1, level: 0, deadline: 0, budgetLeft: budgetNs, startTime: now, runningOn: -1, queued: null };
+      vcpu = { entity, budgetNs, periodNs, extratime: entity.params.extratime === 1, level: 0, deadline: 0, budgetLeft: budgetNs, startTime: now, runningOn: -1, queued: null, misses: 0 };
       this.vcpus.set(entity.key, vcpu);
       this.catchUp(vcpu, now);
       this.host?.requestTick(vcpu.deadline);
@@ -142,7 +144,7 @@ export class RtdsPolicy implements SchedulingPolicy {
       const vcpu = this.state(this.replenish.peek() as SchedEntity, now);
       const queued = vcpu.queued;
       if (queued !== null) this.unqueue(vcpu);
-      this.catchUp(vcpu, now);
+      this.catchUp(vcpu, now, queued);
       if (queued !== null) {
         this.insert(vcpu);
         refilled.push(vcpu);
@@ -155,6 +157,11 @@ export class RtdsPolicy implements SchedulingPolicy {
       else this.preemptFor(vcpu);
     }
     if (this.replenish.size > 0) host.requestTick(this.replenish.peekRank());
+  }
+
+  /** Periods of `entity` that ended before it had its budget while it wanted it (see catchUp). */
+  deadlineMisses(entity: SchedEntity): number {
+    return this.vcpus.get(entity.key)?.misses ?? 0;
   }
 
   snapshot(): unknown {
@@ -188,9 +195,20 @@ export class RtdsPolicy implements SchedulingPolicy {
     return level < vcpu.level || (level === vcpu.level && deadline < vcpu.deadline);
   }
 
-  /** rt_update_deadline: move to the period that contains now, with a full budget, at level 0. */
-  private catchUp(vcpu: RtVcpu, now: number): void {
+  /**
+   * rt_update_deadline: move to the period that contains now, with a full budget, at level 0.
+   *
+   * A missed deadline is counted first (Xen's RTDS counts none; the RT-Xen papers measure it
+   * this way): the period ends while the vCPU wants to run (queued with budget, or running with
+   * budget it has not yet burned) at its own level. A vCPU that spent its budget, or was blocked,
+   * missed nothing; one blocked across several periods counts none of them.
+   */
+  private catchUp(vcpu: RtVcpu, now: number, queued: RtVcpu['queued'] = vcpu.queued): void {
     if (now < vcpu.deadline) return;
+    if (vcpu.deadline > 0 && vcpu.level === 0) {
+      const unburned = vcpu.runningOn >= 0 ? vcpu.budgetLeft - (now - vcpu.startTime) : queued === 'run' ? vcpu.budgetLeft : 0;
+      if (unburned > 0) vcpu.misses++;
+    }
     const periods = Math.floor((now - vcpu.deadline) / vcpu.periodNs) + 1;
     vcpu.deadline += periods * vcpu.periodNs;
     vcpu.budgetLeft = vcpu.budgetNs;
