@@ -59,6 +59,20 @@ describe('CPU jobs through the server guest (request queue, guest workers)', () 
     expect(Math.abs(relativeError(run.report.total.responseUs.mean, 2000))).toBeLessThan(0.03);
   });
 
+  it('M/M/1 processor sharing (QUANTUM_NS 100 us), rho = 0.5: mean sojourn within 3% of E[S]/(1 - rho); small and large jobs alike slowed by 1/(1 - rho) within 5%', () => {
+    const run = runRecorded(queueScenario({ rate: 500, request: CPU_EXP, requests: 100_000, quantumNs: 100_000, seed: 1 }));
+    expect(run.path.responses).toHaveLength(100_000);
+    expect(Math.abs(relativeError(run.report.total.responseUs.mean, 2000))).toBeLessThan(0.03);
+    // What tells processor sharing from FCFS: a job's expected sojourn is its size / (1 - rho),
+    // whatever its size (under FCFS a 0.2 ms job waits as long as a 3 ms one: slowdown >> 2).
+    const slowdown = (keep: (sizeNs: number) => boolean) => {
+      const picked = run.path.sizes.map((size, index) => [size, run.path.responses[index]] as const).filter(([size]) => keep(size));
+      return mean(picked.map(([, response]) => response)) / mean(picked.map(([size]) => size));
+    };
+    expect(Math.abs(relativeError(slowdown((size) => size < 500_000), 2))).toBeLessThan(0.05);
+    expect(Math.abs(relativeError(slowdown((size) => size > 2_000_000), 2))).toBeLessThan(0.05);
+  });
+
   for (const [workers, rho, requests] of [[2, 0.7, 60_000]] as const) {
     it(`M/M/${workers} with ${workers} worker vCPUs, rho = ${rho}: exact against the ${workers}-server FCFS recursion; mean within 3% of Erlang C`, () => {
       const lambda = workers * 1000 * rho;
