@@ -66,7 +66,7 @@ export function summarize(simulation: Simulation, endReason: EndReason): RunSumm
         return {
           index: vcpu.index,
           state: vcpu.state,
-          instructions: vcpu.cpu.retired,
+          instructions: vcpu.cpu.retired + vcpu.counters.completed,
           workNs: vcpu.cpu.workNs,
           exits,
           exitsTotal: Object.values(exits).reduce((sum, count) => sum + count, 0),

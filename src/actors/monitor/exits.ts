@@ -43,6 +43,7 @@ export class ExitHandlers {
       // is handled by the CPU on the virtual controller, without an exit.
       vm.io.writePort(Port.PIC_EOI, cpu.stopC);
       cpu.pc += 4;
+      vcpu.counters.completed++;
       vcpu.counters.cpuNs += costs.postedInterruptNs;
       core.schedule(pcpu, Entry.ENTER, now + costs.postedInterruptNs);
       return true;
@@ -76,6 +77,7 @@ export class ExitHandlers {
     const inKernel = cpu.mode === Mode.KERNEL && vector !== Vector.SYSCALL;
     if (!inKernel && enterHandler(cpu, vector, cpu.stopC, cpu.stopB, (address) => core.readGuest(vm, address))) {
       vm.nativeExceptions++;
+      if (vector === Vector.SYSCALL) vcpu.counters.completed++;
       core.schedule(pcpu, Entry.ENTER, core.kernel.now);
       return;
     }
@@ -92,6 +94,7 @@ export class ExitHandlers {
     const vm = core.vmOf(vcpu);
     const cpu = vcpu.cpu;
     cpu.pc += 4;
+    vcpu.counters.completed++;
     if (event.data.dir === 'in') {
       cpu.regs[cpu.stopC] = vm.io.readPort(event.data.port);
     } else if (event.data.port === Port.IPI_SEND) {
@@ -111,6 +114,7 @@ export class ExitHandlers {
     const vm = core.vmOf(vcpu);
     const cpu = vcpu.cpu;
     cpu.pc += 4;
+    vcpu.counters.completed++;
     if (event.data.dir === 'read') cpu.regs[cpu.stopC] = vm.io.readMmio(event.data.addr);
     else vm.io.writeMmio(event.data.addr, event.data.value as number);
     if (vcpu.state === 'running') core.resumeAfterExit(vcpu, core.costs.mmioEmulateNs + this.host.ioNs());
@@ -124,6 +128,7 @@ export class ExitHandlers {
     const now = core.kernel.now;
     const pcpu = core.pcpus[vcpu.pcpu];
     vcpu.cpu.pc += 4;
+    vcpu.counters.completed++;
     if (event.data.ie) {
       if (this.interrupts.deliverable(vm, vcpu) >= 0) {
         // An interrupt is already waiting: hlt returns at once, and entry injects it.
@@ -148,6 +153,7 @@ export class ExitHandlers {
     const vm = core.vmOf(vcpu);
     const cpu = vcpu.cpu;
     cpu.pc += 4;
+    vcpu.counters.completed++;
     let handlingNs = costs.hypercallNs;
     switch (event.data.nr) {
       case Hypercall.VERSION:
@@ -206,6 +212,7 @@ export class ExitHandlers {
       core.crash(vm, vcpu, `cannot emulate privileged opcode ${cpu.stopA}`);
       return;
     }
+    vcpu.counters.completed++;
     core.resumeAfterExit(vcpu, core.costs.privilegedEmulateNs);
   }
 
@@ -237,6 +244,7 @@ export class ExitHandlers {
       return;
     }
     vcpu.counters.exceptions++;
+    if (vector === Vector.SYSCALL) vcpu.counters.completed++;
     core.bus.publish(vcpu.id, 'exception.inject', { vector, pc: cpu.pc });
     core.resumeAfterExit(vcpu, core.costs.exceptionReflectNs);
   }

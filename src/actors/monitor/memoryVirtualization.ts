@@ -188,6 +188,7 @@ export class MemoryVirtualization {
       return;
     }
     cpu.pc += 4;
+    vcpu.counters.completed++;
     this.publishPageFault(vcpu, address, access, 'pt-write');
     core.resumeAfterExit(vcpu, core.costs.ptEmulateNs);
   }

@@ -26,6 +26,7 @@ export function accessDirectly(vm: Vm, vcpu: Vcpu, costs: CostModel): number {
   if (cpu.stopB === 0) cpu.regs[cpu.stopC] = vm.io.readPort(port);
   else vm.io.writePort(port, cpu.stopC);
   cpu.pc += 4;
+  vcpu.counters.completed++;
   vm.io.directAccesses++;
   const accessNs = costs.passthroughAccessNs;
   vcpu.counters.cpuNs += accessNs;

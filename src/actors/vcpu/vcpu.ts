@@ -26,6 +26,14 @@ export interface VcpuCounters {
   dispatches: number;
   /** Exceptions (faults, syscalls) the monitor reflected into the guest (`exception.inject`). */
   exceptions: number;
+  /**
+   * Guest instructions completed outside the batch loop: emulated by the monitor after an exit
+   * (io, mmio, hlt, hypercall, privileged, a page-table write), done by the CPU on an assigned
+   * device or APIC, or a syscall delivered to the guest's handler. With `cpu.retired` (the
+   * instructions the vCPU ran itself) they make the count a bare machine would retire, the same
+   * whatever the technique.
+   */
+  completed: number;
 }
 
 /** The exit reason of each interpreter stop code (Stop.*), for `lastExitReason`. */
@@ -59,6 +67,7 @@ export class Vcpu implements SchedEntity {
     interrupts: 0,
     dispatches: 0,
     exceptions: 0,
+    completed: 0,
   };
   /** The last exit: its reason ('' before any), the pc the exit event reports and the mode then. */
   /**
