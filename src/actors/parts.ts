@@ -52,4 +52,9 @@ export interface SimulationParts extends MonitorParts {
   readonly wire?: (vms: readonly Vm[]) => void;
   /** Wraps the scheduling policy (the scenario's, or one from outside the registry). */
   readonly policy?: (policy: SchedulingPolicy) => SchedulingPolicy;
+  /**
+   * A VM writes guest page `page`, mapped read-only on shared host `frame` (page sharing):
+   * called before copy on write; returns true when it handled the write itself.
+   */
+  readonly sharedWrite?: (map: GuestPhysicalMap, page: number, frame: number) => boolean;
 }

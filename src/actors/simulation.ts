@@ -116,6 +116,7 @@ export class Simulation {
         sharing: scenario.host.pageSharing,
         overcommit,
         ballooning: scenario.host.ballooning,
+        sharedWrite: options.parts?.sharedWrite,
       });
     }
     this.vms = this.buildVms(scenario.vms);

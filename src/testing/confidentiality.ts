@@ -106,6 +106,13 @@ function readerStatement(ownWords: number): fc.Arbitrary<string> {
     { weight: 3, arbitrary: edge.map((at) => `  movi r1, ${at}\n  ld r4, [r1]\n${record}`) },
     { weight: 2, arbitrary: fresh.map((at) => `  movi r1, ${at}\n  ld r4, [r1]\n${record}`) },
     { weight: 2, arbitrary: fc.oneof(fc.constant(0x3f8), adversaryPort).map((port) => `  in r4, ${port}\n${record}`) },
+    // A port polled over time, 10 us apart, while the victim does its own I/O (@ makes the label unique).
+    {
+      weight: 2,
+      arbitrary: fc.tuple(adversaryPort, fc.integer({ min: 2, max: 8 })).map(
+        ([port, times]) => `  movi r5, ${times}\npoll@:\n  work 10000\n  in r4, ${port}\n${record}\n  addi r5, r5, -1\n  jnz r5, poll@`,
+      ),
+    },
     // DMA from a foreign address into its own buffer at 0x3800.
     {
       weight: 2,
@@ -129,7 +136,7 @@ function readerStatement(ownWords: number): fc.Arbitrary<string> {
 export function readerGuest(ownWords = GUEST_WORDS): fc.Arbitrary<string> {
   return fc
     .array(readerStatement(ownWords), { minLength: 1, maxLength: 10 })
-    .map((statements) => ['_start:', '  movi r7, 0', ...statements, 'forever:\n  work 2000\n  jmp forever', ''].join('\n'));
+    .map((statements) => ['_start:', '  movi r7, 0', ...statements.map((statement, index) => statement.replaceAll('@', `_${index}`)), 'forever:\n  work 2000\n  jmp forever', ''].join('\n'));
 }
 
 /** Distinct secrets, never zero (a zero page would be shared with every other zero page). */

@@ -49,9 +49,10 @@ export const adversaryPort: fc.Arbitrary<number> = fc.oneof(
 
 const SENSITIVE = ['cli', 'sti', 'iret', 'hlt', 'in r4, PORT_TIMER_NOW', 'out PORT_PIC_MASK, r0', 'csrr r4, cause', 'csrw scratch, r2', 'inr r4, r2', 'outr r2, r2'];
 
-/** The emulated block device's read of `sector` into guest-physical `buffer` (its three registers). */
-const blockRead = (sector: number, buffer: number): string =>
-  `  movi r1, ${sector}\n  out PORT_BLK_SECTOR, r1\n  movi r1, ${buffer}\n  out PORT_BLK_BUFFER, r1\n  movi r1, 1\n  out PORT_BLK_COMMAND, r1`;
+/** The emulated block device's read (command 1) or write (2) of `sector` from or to guest-physical `buffer` (its three registers). */
+const blockCommand = (sector: number, buffer: number, command = 1): string =>
+  `  movi r1, ${sector}\n  out PORT_BLK_SECTOR, r1\n  movi r1, ${buffer}\n  out PORT_BLK_BUFFER, r1\n  movi r1, ${command}\n  out PORT_BLK_COMMAND, r1`;
+const blockRead = (sector: number, buffer: number): string => blockCommand(sector, buffer, 1);
 
 /** One adversarial statement (a few lines of assembly). `label` makes its labels unique. */
 function adversaryStatement(ownWords: number): fc.Arbitrary<(label: string) => string> {
@@ -67,8 +68,14 @@ function adversaryStatement(ownWords: number): fc.Arbitrary<(label: string) => s
   const blockDma = fc.tuple(fc.integer({ min: 0, max: 130 }), fc.oneof(address, foreignAddress(ownWords))).map(
     ([sector, buffer]) => () => blockRead(sector, buffer),
   );
+  // ... and writes a sector of its own disk from a buffer anywhere (which must change no other
+  // VM's disk, and read no memory it does not own).
+  const blockWrite = fc.tuple(fc.integer({ min: 0, max: 130 }), fc.oneof(address, foreignAddress(ownWords))).map(
+    ([sector, buffer]) => () => blockCommand(sector, buffer, 2),
+  );
   return fc.oneof(
     { weight: 2, arbitrary: blockDma },
+    blockWrite,
     fc.tuple(address, fc.integer()).map(([at, value]) => () => `  movi r1, ${at}\n  movi r2, ${value}\n  st r2, [r1]`),
     address.map((at) => () => `  movi r1, ${at}\n  ld r3, [r1]`),
     address.map((at) => () => `  movi r5, ${at}\n  movi r6, ${at + 1}\n  st r6, [r5 + 1]`),
@@ -108,8 +115,11 @@ export const hammerGuest: fc.Arbitrary<string> = fc
  */
 export function blockProber(ownWords = GUEST_WORDS): fc.Arbitrary<string> {
   const target = fc.oneof(fc.integer({ min: ownWords - 64, max: ownWords + 4 * PAGE_WORDS - 1 }), fc.integer({ min: -(1 << 20), max: 1 << 20 }));
-  const read = fc.tuple(fc.integer({ min: 0, max: 127 }), target).map(
-    ([sector, buffer]) => `${blockRead(sector, buffer)}\n  work 150000`,
+  // Reads into buffers anywhere; writes of its own disk's sectors from its own memory (which must
+  // change no other VM's disk).
+  const read = fc.oneof(
+    { weight: 3, arbitrary: fc.tuple(fc.integer({ min: 0, max: 127 }), target).map(([sector, buffer]) => `${blockRead(sector, buffer)}\n  work 150000`) },
+    { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 0, max: 127 }), fc.integer({ min: 0, max: ownWords - 64 })).map(([sector, buffer]) => `${blockCommand(sector, buffer, 2)}\n  work 150000`) },
   );
   return fc.array(read, { minLength: 1, maxLength: 5 }).map((lines) => ['_start:', ...lines, 'forever:\n  work 1000\n  jmp forever', ''].join('\n'));
 }

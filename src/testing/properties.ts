@@ -48,14 +48,23 @@ export interface MemoryCase {
   readonly pcpus: number;
   /** How the adversary's block device is attached: emulated (the monitor's model checks its DMA) or passthrough (the IOMMU does). */
   readonly block?: 'emulated' | 'passthrough';
+  /**
+   * Page sharing on the host: identical pages of every VM (the zero pages first) are merged
+   * before the adversary starts, so its stores to its own memory meet shared frames, which copy
+   * on write must give it its own copy of.
+   */
+  readonly sharing?: boolean;
   readonly seed: number;
 }
 
+/** When the adversary starts under page sharing: after a few scans have merged the VMs' pages. */
+const SHARED_START_NS = 300_000;
+
 function memoryScenario(value: MemoryCase): Scenario {
   const vms = value.bystanders.map((kind, index) => guestVm(`b${index}`, quietGuest, { autostart: kind === 'quiet' }));
-  vms.splice(Math.min(value.position, vms.length), 0, guestVm('adversary', value.adversary, { devices: { block: value.block ?? 'emulated', nic: 'emulated' } }));
+  vms.splice(Math.min(value.position, vms.length), 0, guestVm('adversary', value.adversary, { devices: { block: value.block ?? 'emulated', nic: 'emulated' }, ...(value.sharing === true ? { startNs: SHARED_START_NS } : {}) }));
   return testScenario(vms, {
-    host: { pcpus: value.pcpus, memoryBytes: 2 * 1024 * 1024 },
+    host: { pcpus: value.pcpus, memoryBytes: 2 * 1024 * 1024, ...(value.sharing === true ? { pageSharing: { intervalNs: 50_000, pagesPerScan: 64 } } : {}) },
     scheduler: { policy: 'round-robin', quantumNs: 50_000 },
     run: { timeNs: 1_000_000, instructions: undefined, checkpointEvery: 10_000 },
   });
@@ -76,11 +85,26 @@ export const memoryIsolation: IsolationProperty<MemoryCase> = {
     bystanders: fc.array(fc.constantFrom('defined' as const, 'quiet' as const), { minLength: 1, maxLength: 2 }),
     pcpus: fc.integer({ min: 1, max: 2 }),
     block: fc.constantFrom('emulated' as const, 'passthrough' as const),
+    sharing: fc.constantFrom(false, false, true),
     seed: fc.nat(),
   }),
   numRuns: 100,
   check(value, mutation) {
     const simulation = new Simulation({ scenario: memoryScenario(value), seed: value.seed, parts: partsOf(mutation) });
+    if (value.sharing === true) {
+      // Merging moves pages between frames and scrubs the frames it frees, so what must not
+      // change is what every other VM sees: its guest-physical memory, word for word.
+      const others = simulation.vms.filter((vm) => vm.name !== 'adversary');
+      const before = others.map((vm) => vm.memory.snapshotWords());
+      simulation.run();
+      others.forEach((vm, index) => {
+        const now = vm.memory.snapshotWords();
+        for (let word = 0; word < now.length; word++) {
+          violation(this.name, now[word] === before[index][word], () => `${vm.name}'s guest-physical word ${word} changed from ${before[index][word]} to ${now[word]} (page sharing on)`);
+        }
+      });
+      return;
+    }
     const host = simulation.host.memory;
     const before = Int32Array.from(host.words);
     simulation.run();

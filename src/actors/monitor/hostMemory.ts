@@ -84,6 +84,11 @@ export interface MemoryManagerOptions {
   readonly overcommit: boolean;
   /** Host-driven ballooning (overcommit only): absent, off. */
   readonly ballooning?: BallooningSpec | undefined;
+  /**
+   * A part (src/actors/parts.ts) called when a VM writes a shared frame, before copy on write:
+   * returns true when it handled the write itself. Absent in every normal run.
+   */
+  readonly sharedWrite?: ((map: GuestPhysicalMap, page: number, frame: number) => boolean) | undefined;
 }
 
 /** What the manager needs from the monitor once it exists. */
@@ -298,6 +303,10 @@ export class MemoryManager {
   /** Copy on write: the VM gets its own writable copy of a shared page (or the frame itself when it is the last sharer). */
   private breakSharing(space: Space, page: number, frame: number, costs: CostModel): HostFault {
     this.quiesce(space);
+    if (this.options.sharedWrite?.(space.map, page, frame) === true) {
+      this.invalidate(space, frame * PAGE_WORDS);
+      return { kind: 'handled', cause: 'cow', ns: costs.cowBreakNs };
+    }
     const oldBase = frame * PAGE_WORDS;
     if (this.host.readersOf(frame).length === 1) {
       this.host.unshare(frame);

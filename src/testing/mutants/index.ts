@@ -8,6 +8,7 @@
 import type { SimulationParts } from '../../actors/parts.js';
 import { cap } from './cap.js';
 import { capWakeUncharged } from './capWake.js';
+import { cowMissing } from './cowMissing.js';
 import { csrLeak } from './csrLeak.js';
 import { dmaRead } from './dmaRead.js';
 import { hypercallOverread } from './hypercallOverread.js';
@@ -16,13 +17,15 @@ import { dmaIommu } from './dmaIommu.js';
 import { gpaBounds } from './gpaBounds.js';
 import { ioOwner } from './ioOwner.js';
 import { irqRoute } from './irqRoute.js';
+import { openBusLatch } from './openBusLatch.js';
 import { privileged } from './privileged.js';
 import { registerLeak } from './registerLeak.js';
+import { sharedDisk } from './sharedDisk.js';
 import type { Mutant } from './shared.js';
 
 export type { Mutant } from './shared.js';
 
-const ALL: readonly Mutant[] = [gpaBounds, ioOwner, registerLeak, dmaIommu, irqRoute, cap, privileged, unscrubbedFrames, hypercallOverread, dmaRead, csrLeak, capWakeUncharged];
+const ALL: readonly Mutant[] = [gpaBounds, ioOwner, registerLeak, dmaIommu, irqRoute, cap, privileged, unscrubbedFrames, hypercallOverread, dmaRead, csrLeak, capWakeUncharged, sharedDisk, cowMissing, openBusLatch];
 
 export const MUTATIONS: readonly string[] = ALL.map((mutant) => mutant.name);
 export type Mutation = string;
