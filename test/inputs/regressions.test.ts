@@ -70,6 +70,9 @@ describe('issue 12: slow inputs refused before the work', () => {
       // 360 KB of short lines, under the size limit: 1.4 s in the YAML parser before this limit.
       refused(['validate', file('lines.yaml', 'name: t\n' + 'seed: 11\n'.repeat(40_000))], /lines\.yaml:16001:5:/, /too many entries: more than 32000 lines, keys and list items/),
       refused(['validate', file('deep.yaml', `name: t\nvms: ${'['.repeat(300_000)}${']'.repeat(300_000)}\n`)], /deep\.yaml:2:70:/, /nested too deep/),
+      // Found by the input campaign (seed 29): a block list 59,087 deep on one line, no colon or
+      // comma for the item count to see, took 1.7 s of CPU in the YAML parser.
+      refused(['validate', file('dashes.yaml', `name: t\nvms:\n${'- '.repeat(59_087)}x\n`)], /dashes\.yaml:3:129:/, /nested too deep: more than 64 levels of block list items/),
     ];
     // Measured on a loaded 2-core machine: each about 1 to 300 ms (before: 1.6 s to 72 s). Times are
     // reported, not asserted (a timed test fails on a slow machine, not on a bug); the limits above

@@ -231,13 +231,31 @@ function checkTextLimits(text: string): { offset: number; message: string } | un
   let comment = false;
   let previous = 10;
   let items = 0;
+  // Block indicators (`- `, `? `, `: `) before anything else on a line: each opens one more level
+  // of block nesting on that line (`- - - x` is a list in a list in a list).
+  let lineStart = true;
+  let lineDepth = 0;
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
     if (code === 10 || ((code === 44 || code === 58) && quote === 0 && !comment)) {
       items++;
       if (items > MAX_SCENARIO_ITEMS) return { offset: index, message: `too many entries: more than ${MAX_SCENARIO_ITEMS} lines, keys and list items are read` };
     }
+    if (lineStart && code !== 10 && code !== 32 && code !== 9) {
+      const next = index + 1 < text.length ? text.charCodeAt(index + 1) : 10;
+      if ((code === 45 || code === 63 || code === 58) && (next === 32 || next === 9 || next === 10 || next === 13)) {
+        lineDepth++;
+        if (code !== 58) items++;
+        if (lineDepth > MAX_NESTING_DEPTH) return { offset: index, message: `nested too deep: more than ${MAX_NESTING_DEPTH} levels of block list items on one line` };
+        if (items > MAX_SCENARIO_ITEMS) return { offset: index, message: `too many entries: more than ${MAX_SCENARIO_ITEMS} lines, keys and list items are read` };
+        previous = code;
+        continue;
+      }
+      lineStart = false;
+    }
     if (code === 10) {
+      lineStart = true;
+      lineDepth = 0;
       comment = false;
     } else if (comment) {
       // inside a comment
