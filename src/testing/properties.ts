@@ -96,7 +96,15 @@ export const memoryIsolation: IsolationProperty<MemoryCase> = {
       // change is what every other VM sees: its guest-physical memory, word for word.
       const others = simulation.vms.filter((vm) => vm.name !== 'adversary');
       const before = others.map((vm) => vm.memory.snapshotWords());
-      simulation.run();
+      try {
+        simulation.run();
+      } catch (error) {
+        // The host's frame accounting (who maps which frame) is checked as pages are merged and
+        // copied: a map that reaches frames it does not own breaks it, which is this property's
+        // failure too (the standard monitor never throws here).
+        if (error instanceof PropertyViolation) throw error;
+        violation(this.name, false, () => `the host's frame accounting broke (page sharing on): ${error instanceof Error ? error.message : String(error)}`);
+      }
       others.forEach((vm, index) => {
         const now = vm.memory.snapshotWords();
         for (let word = 0; word < now.length; word++) {
