@@ -5,7 +5,7 @@
  * position. Message positions are the arguments that carry a message or a piece of one
  * (`expecting(what)`, `oneOfMessage(noun, ...)`, `nonEmptyString(what)`, `integer(min, max, what)`,
  * `strictObject(shape, what)`, `at(line, column, message)`, the message argument of UnitError,
- * TraceError, WorkloadFileError, LogError, RangeError and Error), properties named `message` and
+ * TraceError, WorkloadFileError, LogError, RangeError and Error, a text pushed on a list of them), properties named `message` and
  * `error`, the texts returned by the functions that build messages (`...Message`, `...Problem`,
  * `describeValue`, `didYouMean`, `rangeText`), and the constants that name what a value should
  * be (`..._WHAT`, `..._EXPECTED`). A conditional gives both its branches; a literal inside a
@@ -28,6 +28,7 @@ export const LOADER_SOURCE_FILES = [
   'src/actors/workload/driver.ts',
   'src/core/log/reader.ts',
   'web/src/worker/runScenario.ts',
+  'web/src/store/runData.ts',
 ] as const;
 
 /** Callee name → the index of the argument that holds the message (or what was expected). */
@@ -44,6 +45,7 @@ const MESSAGE_ARGUMENT: Readonly<Record<string, number>> = {
   LogError: 2,
   RangeError: 0,
   Error: 0,
+  push: 0,
 };
 
 const MESSAGE_FUNCTION = /(Message|Problem)$|^(describeValue|didYouMean|rangeText|integer)$/;

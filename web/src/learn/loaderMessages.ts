@@ -245,6 +245,11 @@ export const LOADER_TEMPLATES: readonly LoaderTemplate[] = [
   T('event src must be a string', 'o src do evento deve ser um texto'),
   T('unknown event type {}', 'tipo de evento desconhecido {0}'),
   T('event data must be an object', 'o data do evento deve ser um objeto'),
+  // Warnings about a log cut short (the log reader's and the page's, web/src/store/runData.ts).
+  T('{}:{}: the log ends inside line {} (truncated); read up to line {}', '{0}:{1}: o log termina no meio da linha {2} (cortado); lido até a linha {3}'),
+  T('{}:{}: no closing line (the writer stopped early); read {} events', '{0}:{1}: sem linha de fechamento (quem escrevia parou antes); lidos {2} eventos'),
+  T('{}:{}: the log ends inside a line (truncated); read {} events', '{0}:{1}: o log termina no meio de uma linha (cortado); lidos {2} eventos'),
+  T('empty line', 'linha vazia'),
 
   // zod's own messages (node_modules/zod/v4/locales/en.js), for the workload checks that have none of ours.
   T('Invalid input: expected {}, received {}', 'Entrada inválida: esperava-se {0}, recebido {1}', 'tt'),
@@ -292,10 +297,10 @@ export const LOADER_TEMPLATES: readonly LoaderTemplate[] = [
   T('Block scalars with more-indented leading empty lines must use an explicit indentation indicator', 'escalares em bloco com linhas vazias iniciais mais indentadas devem usar um indicador explícito de indentação'),
   T('Missing closing "quote', 'falta fechar as aspas "'),
   T("Missing closing 'quote", "falta fechar as aspas '"),
-  T('Missing , between {} items', 'falta , entre os itens de {0}', 't'),
-  T('Missing , or : between {} items', 'falta , ou : entre os itens de {0}', 't'),
+  T('Missing , between {} items', 'falta uma vírgula (,) entre itens de {0}', 't'),
+  T('Missing , or : between {} items', 'falta , ou : entre itens de {0}', 't'),
   T('Missing space after : in {}', 'falta espaço depois de : em {0}', 't'),
-  T('Unexpected , in {}', ', inesperada em {0}', 't'),
+  T('Unexpected , in {}', 'vírgula (,) inesperada em {0}', 't'),
   T('Unexpected empty item in {}', 'item vazio inesperado em {0}', 't'),
   T('Unexpected {} in {}', '{0} inesperado em {1}', 'kt'),
   T('Unexpected {} token', 'token {0} inesperado'),
