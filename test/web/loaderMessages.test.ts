@@ -12,7 +12,7 @@ import { parseTrace } from '../../src/guests/workloads.js';
 import { parseColumn } from '../../src/actors/workload/driver.js';
 import { readLog } from '../../src/core/log/reader.js';
 import { LOADER_TEMPLATES, loaderTemplateFor, translateLoaderMessage, translateLoaderText } from '../../web/src/learn/loaderMessages.js';
-import { loaderSkeletons } from './loaderSources.js';
+import { loaderSkeletons, yamlLibrarySkeletons, zodLocaleSkeletons } from './loaderSources.js';
 
 /** The numbers and quoted names of a message: what its translation must carry over. */
 function carried(text: string): string[] {
@@ -51,6 +51,8 @@ function instance(skeleton: string, holes = ''): string {
     if (kind === 'v') return `'v${index}'`;
     if (kind === 's') return `; did you mean 'w${index}'?`;
     if (kind === 'p') return 's';
+    if (kind === 'c') return '>=';
+    if (kind === 'w') return `w${index}`;
     return String(70 + index);
   });
 }
@@ -60,6 +62,15 @@ describe('every loader message translated', () => {
     const sources = loaderSkeletons(process.cwd());
     expect(sources.length).toBeGreaterThan(150);
     const missing = sources.filter((source) => loaderTemplateFor(source.skeleton) === undefined).map((source) => `${source.where}: ${source.skeleton}`);
+    expect(missing).toEqual([]);
+  });
+
+  it("has a template for every message of the yaml library and of zod's English locale (read from node_modules)", () => {
+    const yaml = yamlLibrarySkeletons(process.cwd());
+    const zod = zodLocaleSkeletons(process.cwd());
+    expect(yaml.length).toBeGreaterThan(50);
+    expect(zod.length).toBeGreaterThan(15);
+    const missing = [...yaml, ...zod].filter((source) => loaderTemplateFor(source.skeleton) === undefined).map((source) => `${source.where}: ${source.skeleton}`);
     expect(missing).toEqual([]);
   });
 

@@ -12,7 +12,7 @@
  * template's hole (`${key === undefined ? 'duplicate key' : ...}`) is a skeleton of its own.
  * One-word literals are names or enumerated values (`burst_ns`, `s`), not text to translate.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 
@@ -116,5 +116,70 @@ export function loaderSkeletons(root: string): LoaderSource[] {
     };
     visit(source, false);
   }
+  return out;
+}
+
+/** The JavaScript files of a package folder under node_modules, recursively. */
+function scriptsIn(folder: string): string[] {
+  return readdirSync(folder).flatMap((entry) => {
+    const path = join(folder, entry);
+    return statSync(path).isDirectory() ? scriptsIn(path) : path.endsWith('.js') ? [path] : [];
+  });
+}
+
+/** Names of variables that hold a message in the yaml library (`const msg = ...`). */
+const YAML_MESSAGE_VARIABLE = /^(msg|message|startColMsg|blockMsg)$/;
+
+/**
+ * The messages the yaml library reports for a document (what the loader shows after "invalid
+ * YAML: "), read from its source in node_modules: the message argument of `onError(at, CODE,
+ * message)`, `message:` properties of its lexer's and parser's error tokens, and the variables
+ * that hold a message.
+ */
+export function yamlLibrarySkeletons(root: string): LoaderSource[] {
+  const out: LoaderSource[] = [];
+  const folder = join(root, 'node_modules/yaml/dist');
+  for (const path of scriptsIn(folder)) {
+    const text = readFileSync(path, 'utf8');
+    const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
+    const add = (node: ts.Node | undefined): void => {
+      if (node === undefined) return;
+      const nested: string[] = [];
+      const { line } = source.getLineAndCharacterOfPosition(node.getStart());
+      for (const skeleton of [...skeletonsOf(node, nested), ...nested]) {
+        if (!skeleton.trim().includes(' ')) continue;
+        out.push({ skeleton, where: `${path.slice(root.length + 1)}:${line + 1}` });
+      }
+    };
+    const visit = (node: ts.Node): void => {
+      if (ts.isCallExpression(node) && calleeName(node.expression) === 'onError') add(node.arguments[2]);
+      else if (ts.isPropertyAssignment(node) && ts.isIdentifier(node.name) && node.name.text === 'message') add(node.initializer);
+      else if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && YAML_MESSAGE_VARIABLE.test(node.name.text)) add(node.initializer);
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+  }
+  return out;
+}
+
+/**
+ * zod's English messages (node_modules/zod/v4/locales/en.js), which the workload checks with no
+ * message of ours give: the texts its error function returns.
+ */
+export function zodLocaleSkeletons(root: string): LoaderSource[] {
+  const path = join(root, 'node_modules/zod/v4/locales/en.js');
+  const source = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
+  const out: LoaderSource[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isReturnStatement(node) && node.expression !== undefined) {
+      const nested: string[] = [];
+      const { line } = source.getLineAndCharacterOfPosition(node.getStart());
+      for (const skeleton of [...skeletonsOf(node.expression, nested), ...nested]) {
+        if (skeleton.trim().includes(' ')) out.push({ skeleton, where: `node_modules/zod/v4/locales/en.js:${line + 1}` });
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
   return out;
 }

@@ -10,7 +10,8 @@
  * as written (names, numbers, lists of keys, quoted values); `t` translates it with this same
  * table (what was expected, a nested message) and fails when it cannot; `v` is a value as
  * describeValue wrote it (quoted text and numbers kept, "an empty list" translated); `s` is the
- * optional "; did you mean 'x'?"; `p` the plural "s"; `w` one name kept as written. When any part cannot be translated the
+ * optional "; did you mean 'x'?"; `p` the plural "s"; `w` one name kept as written; `c` zod's
+ * comparison before a bound (`>=`, `exactly `). When any part cannot be translated the
  * whole message stays in English: never half of each.
  *
  * The templates are the skeletons of the literals in the source (`${...}` written `{}`):
@@ -22,7 +23,7 @@
 import type { Lang } from '../i18n.js';
 
 /** How a hole's text is carried into the translation (see the module's comment). */
-type HoleKind = 'k' | 't' | 'v' | 's' | 'p' | 'w';
+type HoleKind = 'k' | 't' | 'v' | 's' | 'p' | 'w' | 'c';
 
 export interface LoaderTemplate {
   /** The English skeleton, as in the source: `{}` for each hole. */
@@ -255,28 +256,41 @@ export const LOADER_TEMPLATES: readonly LoaderTemplate[] = [
   T('Invalid input: expected {}, received {}', 'Entrada inválida: esperava-se {0}, recebido {1}', 'tt'),
   T('Invalid input: expected {}', 'Entrada inválida: esperava-se {0}'),
   T('Invalid option: expected one of {}', 'Opção inválida: esperava-se uma de {0}'),
-  T('Too big: expected {} to have <={} {}', 'Grande demais: esperava-se {0} com <={1} {2}', 'tkt'),
-  T('Too big: expected {} to be <={}', 'Grande demais: esperava-se {0} <={1}', 't'),
-  T('Too small: expected {} to have >={} {}', 'Pequeno demais: esperava-se {0} com >={1} {2}', 'tkt'),
-  T('Too small: expected {} to be >={}', 'Pequeno demais: esperava-se {0} >={1}', 't'),
-  T('Too small: expected {} to be >{}', 'Pequeno demais: esperava-se {0} >{1}', 't'),
-  // zod's type names, as those messages write them.
+  T('Too big: expected {} to have {}{} {}', 'Grande demais: esperava-se {0} com {1}{2} {3}', 'tckt'),
+  T('Too big: expected {} to be {}{}', 'Grande demais: esperava-se {0} {1}{2}', 'tck'),
+  T('Too small: expected {} to have {}{} {}', 'Pequeno demais: esperava-se {0} com {1}{2} {3}', 'tckt'),
+  T('Too small: expected {} to be {}{}', 'Pequeno demais: esperava-se {0} {1}{2}', 'tck'),
+  T('Invalid string: must start with "{}"', 'Texto inválido: deve começar com "{0}"'),
+  T('Invalid string: must end with "{}"', 'Texto inválido: deve terminar com "{0}"'),
+  T('Invalid string: must include "{}"', 'Texto inválido: deve conter "{0}"'),
+  T('Invalid string: must match pattern {}', 'Texto inválido: deve seguir o padrão {0}'),
+  T('Invalid {}', 'Inválido: {0}', 't'),
+  T('Invalid number: must be a multiple of {}', 'Número inválido: deve ser múltiplo de {0}'),
+  T('Unrecognized key{}: {}', (p) => `${p[0] === 's' ? 'Chaves não reconhecidas' : 'Chave não reconhecida'}: ${p[1]}`, 'pk'),
+  T('Invalid key in {}', 'Chave inválida em {0}', 't'),
+  T('Invalid discriminator value. Expected {}', 'Valor discriminante inválido. Esperava-se {0}'),
+  T('Invalid input: more than one option matched', 'Entrada inválida: mais de uma opção serve'),
+  T('Invalid input', 'Entrada inválida'),
+  T('Invalid value in {}', 'Valor inválido em {0}', 't'),
+  // zod's type names and units, as those messages write them.
   T('number', 'número'),
   T('int', 'inteiro'),
   T('string', 'texto'),
   T('array', 'lista'),
   T('object', 'mapa'),
+  T('record', 'mapa'),
+  T('map', 'mapa'),
+  T('set', 'conjunto'),
   T('boolean', 'booleano'),
   T('undefined', 'nada'),
   T('null', 'nulo'),
   T('value', 'valor'),
   T('tuple', 'tupla'),
-  T('Unrecognized key: {}', 'Chave não reconhecida: {0}'),
-  T('Unrecognized keys: {}', 'Chaves não reconhecidas: {0}'),
-  T('Invalid discriminator value. Expected {}', 'Valor discriminante inválido. Esperava-se {0}'),
-  T('Invalid input', 'Entrada inválida'),
+  T('input', 'entrada'),
   T('characters', 'caracteres'),
   T('items', 'itens'),
+  T('entries', 'entradas'),
+  T('elements', 'elementos'),
 
   // The yaml library's messages (node_modules/yaml/dist), after "invalid YAML: ".
   T('Implicit map keys need to be followed by map values', 'chaves implícitas de mapa precisam ser seguidas de valores'),
@@ -342,6 +356,18 @@ export const LOADER_TEMPLATES: readonly LoaderTemplate[] = [
   T('Missing directives-end/doc-start indicator line', 'falta a linha do indicador de fim de diretivas/início de documento'),
   T('Excessive alias count indicates a resource exhaustion attack', 'o excesso de aliases indica um ataque de esgotamento de recursos'),
   T('Value may be parsed as either {} or {}', 'o valor pode ser lido como {0} ou como {1}'),
+  T('{} used for {} collection, but expects {}', '{0} usada para uma coleção {1}, mas espera {2}'),
+  T('Unsupported token (type: {})', 'token não suportado (tipo: {0})'),
+  T('With stringKeys, all keys must be strings', 'com stringKeys, todas as chaves devem ser textos'),
+  T('With simple keys, collection cannot be used as a key value', 'com chaves simples, uma coleção não pode ser usada como chave'),
+  T('Map comment with trailing content', 'comentário de mapa com conteúdo depois dele'),
+  T('The : indicator must be at most 1024 chars after the start of an implicit block mapping key', 'o indicador : deve estar a no máximo 1024 caracteres do início de uma chave implícita de mapa em bloco'),
+  T('The : indicator must be at most 1024 chars after the start of an implicit flow sequence key', 'o indicador : deve estar a no máximo 1024 caracteres do início de uma chave implícita de sequência em fluxo'),
+  T('Unexpected token in block scalar header: {}', 'token inesperado no cabeçalho do escalar em bloco: {0}'),
+  T('This should not happen: Alias anchor was not resolved?', 'isto não deveria acontecer: a âncora do alias não foi resolvida?'),
+  T('Tried to pop an empty stack', 'tentou-se desempilhar uma pilha vazia'),
+  // A lexer's error and the text it is about (`${token.message}: ${JSON.stringify(token.source)}`).
+  T('{}: {}', '{0}: {1}', 'tk'),
 ];
 
 interface Compiled {
@@ -365,6 +391,8 @@ const HOLE_PATTERN: Readonly<Record<HoleKind, string>> = {
   p: '(s?)',
   // One name (an enumerated value: `held or guest`), so that "such as 1ms or 1s" is not taken for one.
   w: '([A-Za-z0-9_-]+)',
+  // zod's comparison before a bound (`to be >=1`, `to have exactly 2 items`).
+  c: '(exactly |<=|>=|<|>)',
 };
 
 function compile(template: LoaderTemplate): Compiled {
@@ -400,6 +428,8 @@ function translatePart(part: string, kind: HoleKind, depth: number): string | nu
     case 'p':
     case 'w':
       return part;
+    case 'c':
+      return part === 'exactly ' ? 'exatamente ' : part;
     case 's':
       if (part === '') return '';
       return translatePortuguese(part, depth + 1);
