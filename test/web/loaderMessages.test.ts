@@ -11,6 +11,7 @@ import { BUNDLED_GUEST_NAMES } from '../../src/guests/index.js';
 import { parseTrace } from '../../src/guests/workloads.js';
 import { parseColumn } from '../../src/actors/workload/driver.js';
 import { readLog } from '../../src/core/log/reader.js';
+import { assemble, AssemblyError } from '../../src/core/isa/assembler.js';
 import { LOADER_TEMPLATES, loaderTemplateFor, translateLoaderMessage, translateLoaderText } from '../../web/src/learn/loaderMessages.js';
 import { loaderSkeletons, yamlLibrarySkeletons, zodLocaleSkeletons } from './loaderSources.js';
 
@@ -53,6 +54,7 @@ function instance(skeleton: string, holes = ''): string {
     if (kind === 'p') return 's';
     if (kind === 'c') return '>=';
     if (kind === 'w') return `w${index}`;
+    if (kind === 'l') return 'register, memory';
     return String(70 + index);
   });
 }
@@ -186,6 +188,58 @@ describe('every loader message translated', () => {
       expect(portuguese, message).not.toBe(message);
       for (const part of carried(message)) expect(portuguese, `${message}\n  lost ${part}`).toContain(part);
     }
+  });
+
+  it("translates what the assembler says about a guest's broken source (a VM's inline source: or program:)", () => {
+    const PROGRAMS = [
+      'mvo r1, 3',
+      'movi r9, 1',
+      'movi r1',
+      'ld r1, r2',
+      'movi r1, 0xZZ',
+      '.foo 3',
+      'jmp nowhere',
+      "movi r1, 'ab'",
+      "movi r1, ''",
+      '.string 5',
+      'a:\na:\nhlt',
+      'movi r1, (1 + 2',
+      'movi r1, 1 2',
+      '.word',
+      'r1:\nhlt',
+      'movi r1, 99999999999',
+      'movi r1, "abc',
+      'movi r1, \'\\q\'',
+      'csrw nocsr, r1',
+      '.equ X X\nmovi r1, X',
+      '.org 16\n.org 0',
+      'ld r1, []',
+      'ld r1, [r2',
+      'movi r1, $',
+      'hlt ,',
+    ];
+    const seen = new Set<string>();
+    for (const program of PROGRAMS) {
+      let error: unknown;
+      try {
+        assemble(program, { file: 'guest.s' });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, program).toBeInstanceOf(AssemblyError);
+      for (const diagnostic of (error as AssemblyError).diagnostics) {
+        seen.add(diagnostic.message);
+        expectTranslated(diagnostic.message);
+      }
+      // The status line's text after Run: each line keeps its guest.s:line:col.
+      const text = (error as AssemblyError).message;
+      const lines = translateLoaderText(text, 'pt-BR').split('\n');
+      text.split('\n').forEach((line, index) => {
+        expect(lines[index], line).not.toBe(line);
+        expect(lines[index].startsWith(/^guest\.s:\d+:\d+: /.exec(line)?.[0] ?? '-'), lines[index]).toBe(true);
+      });
+    }
+    expect(seen.size).toBeGreaterThan(18);
   });
 
   it('keeps the English of a message no template renders whole, never half of each', () => {

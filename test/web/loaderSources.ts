@@ -7,8 +7,9 @@
  * `strictObject(shape, what)`, `at(line, column, message)`, the message argument of UnitError,
  * TraceError, WorkloadFileError, LogError, RangeError and Error, a text pushed on a list of them), properties named `message` and
  * `error`, the texts returned by the functions that build messages (`...Message`, `...Problem`,
- * `describeValue`, `didYouMean`, `rangeText`), and the constants that name what a value should
- * be (`..._WHAT`, `..._EXPECTED`). A conditional gives both its branches; a literal inside a
+ * `describeValue`, `didYouMean`, `rangeText`, the assembler's `describe` and `suggest`), and the
+ * constants and variables that name what a value should be (`..._WHAT`, `..._EXPECTED`, `what`,
+ * `expected`, `got`; a table indexed at once gives each of its values). A conditional gives both its branches; a literal inside a
  * template's hole (`${key === undefined ? 'duplicate key' : ...}`) is a skeleton of its own.
  * One-word literals are names or enumerated values (`burst_ns`, `s`), not text to translate.
  */
@@ -29,6 +30,7 @@ export const LOADER_SOURCE_FILES = [
   'src/core/log/reader.ts',
   'web/src/worker/runScenario.ts',
   'web/src/store/runData.ts',
+  'src/core/isa/assembler.ts',
 ] as const;
 
 /** Callee name → the index of the argument that holds the message (or what was expected). */
@@ -46,10 +48,16 @@ const MESSAGE_ARGUMENT: Readonly<Record<string, number>> = {
   RangeError: 0,
   Error: 0,
   push: 0,
+  // The assembler (a VM's inline `source:`, its `program:` file).
+  LineError: 1,
+  report: 2,
+  expectEnd: 0,
+  parseValue: 1,
+  expectCount: 1,
 };
 
-const MESSAGE_FUNCTION = /(Message|Problem)$|^(describeValue|didYouMean|rangeText|integer)$/;
-const MESSAGE_CONSTANT = /_(WHAT|EXPECTED)$/;
+const MESSAGE_FUNCTION = /(Message|Problem)$|^(describeValue|didYouMean|rangeText|integer|suggest|describe)$/;
+const MESSAGE_CONSTANT = /_(WHAT|EXPECTED)$|^(what|expected|got)$/;
 
 export interface LoaderSource {
   readonly skeleton: string;
@@ -67,6 +75,12 @@ function skeletonsOf(node: ts.Node, nested: string[]): string[] {
   if (ts.isParenthesizedExpression(node)) return skeletonsOf(node.expression, nested);
   if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return [node.text];
   if (ts.isConditionalExpression(node)) return [...skeletonsOf(node.whenTrue, nested), ...skeletonsOf(node.whenFalse, nested)];
+  // `{ '.org': 'an address', ... }[name]`: every value the table can give.
+  if (ts.isElementAccessExpression(node) && ts.isObjectLiteralExpression(node.expression)) {
+    return node.expression.properties.flatMap((property) => (ts.isPropertyAssignment(property) ? skeletonsOf(property.initializer, nested) : []));
+  }
+  // `const describe = (token) => ...`: the texts the arrow returns.
+  if (ts.isArrowFunction(node) && !ts.isBlock(node.body)) return skeletonsOf(node.body, nested);
   if (ts.isTemplateExpression(node)) {
     let text = node.head.text;
     for (const span of node.templateSpans) {
@@ -103,7 +117,7 @@ export function loaderSkeletons(root: string): LoaderSource[] {
         add(node.initializer);
       } else if (ts.isArrowFunction(node) && !ts.isBlock(node.body) && ts.isVariableDeclaration(node.parent) && node.parent.type?.getText() === 'ErrorFn') {
         add(node.body);
-      } else if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && MESSAGE_CONSTANT.test(node.name.text)) {
+      } else if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && (MESSAGE_CONSTANT.test(node.name.text) || MESSAGE_FUNCTION.test(node.name.text))) {
         add(node.initializer);
       } else if (ts.isReturnStatement(node) && inMessageFunction) {
         add(node.expression);

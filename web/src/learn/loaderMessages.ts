@@ -23,7 +23,7 @@
 import type { Lang } from '../i18n.js';
 
 /** How a hole's text is carried into the translation (see the module's comment). */
-type HoleKind = 'k' | 't' | 'v' | 's' | 'p' | 'w' | 'c';
+type HoleKind = 'k' | 't' | 'v' | 's' | 'p' | 'w' | 'c' | 'l';
 
 export interface LoaderTemplate {
   /** The English skeleton, as in the source: `{}` for each hole. */
@@ -216,6 +216,92 @@ export const LOADER_TEMPLATES: readonly LoaderTemplate[] = [
   T("unknown scheduling policy '{}' (expected one of: {})", "política de escalonamento desconhecida '{0}' (esperava-se uma de: {1})"),
   T('{}: the page cannot read the guest program {} (use vmmsim compare)', '{0}: a página não consegue ler o programa do convidado {1} (use vmmsim compare)'),
 
+  // The assembler (src/core/isa/assembler.ts): a VM's inline `source:` or `program:` file, refused when the page runs it.
+  T('too many errors; stopped after {}', 'erros demais; parou depois de {0}'),
+  T('unterminated escape sequence', 'sequência de escape sem fim'),
+  T("unknown escape sequence '\\{}' (expected \\n, \\t, \\r, \\0, \\\\, \\' or \\\")", "sequência de escape desconhecida '\\{0}' (esperava-se \\n, \\t, \\r, \\0, \\\\, \\' ou \\\")"),
+  T("number too long: {} characters (at most {}): '{}…'", "número longo demais: {0} caracteres (no máximo {1}): '{2}…'"),
+  T("invalid number '{}' (expected decimal, 0x hexadecimal or 0b binary)", "número inválido '{0}' (esperava-se decimal, hexadecimal 0x ou binário 0b)"),
+  T('unterminated character literal', 'literal de caractere sem fim'),
+  T('empty character literal', 'literal de caractere vazio'),
+  T('character literal must contain exactly one character', 'um literal de caractere deve conter exatamente um caractere'),
+  T('unterminated string', 'texto entre aspas sem fim'),
+  T("unexpected character '{}'", "caractere inesperado '{0}'"),
+  T('end of line', 'o fim da linha'),
+  T('unexpected {} after {}', '{0} inesperado após {1}', 'vt'),
+  T('the register', 'o registrador'),
+  T('the expression', 'a expressão'),
+  T('the memory operand', 'o operando de memória'),
+  T('the symbol name', 'o nome do símbolo'),
+  T('the string', 'o texto'),
+  T('expression nested too deeply', 'expressão aninhada fundo demais'),
+  T('expected an expression, got end of line', `esperava-se uma expressão; ${GOT} o fim da linha`),
+  T("unexpected register '{}' in an expression", "registrador '{0}' inesperado numa expressão"),
+  T("expected ')', got {}", `esperava-se ')'; ${GOT} {0}`, 'v'),
+  T('expected an expression, got {}', `esperava-se uma expressão; ${GOT} {0}`, 'v'),
+  T('expected a register (r0..r7 or sp), got nothing', `esperava-se um registrador (r0..r7 ou sp); ${GOT} nada`),
+  T("unknown register '{}' (expected r0..r7 or sp)", "registrador desconhecido '{0}' (esperava-se r0..r7 ou sp)"),
+  T('expected a register (r0..r7 or sp), got {}', `esperava-se um registrador (r0..r7 ou sp); ${GOT} {0}`, 'v'),
+  T('expected {}, got nothing', `esperava-se {0}; ${GOT} nada`, 't'),
+  T("'{}' expects a memory operand ([rs], [rs + offset] or [address]) as operand {}, got {}", `'{0}' espera um operando de memória ([rs], [rs + offset] ou [address]) como operando {1}; ${GOT} {2}`, 'kkv'),
+  T('empty memory operand (expected [rs + offset] or [address])', 'operando de memória vazio (esperava-se [rs + offset] ou [address])'),
+  T("expected ']' to close the memory operand, got {}", `esperava-se ']' para fechar o operando de memória; ${GOT} {0}`, 'v'),
+  T("unknown instruction '{}'{}", "instrução desconhecida '{0}'{1}", 'ks'),
+  T('no operands', 'nenhum operando'),
+  T('{} operand{} ({})', (p) => `${p[0]} operando${p[1]} (${p[2]})`, 'kpl'),
+  T("'{}' expects {}, got {}", `'{0}' espera {1}; ${GOT} {2}`, 'ktk'),
+  T("'{}' expects {}, got {} operand{}", (p) => `'${p[0]}' espera ${p[1]}; ${GOT} ${p[2]} operando${p[3]}`, 'ktkp'),
+  T('1 operand ({})', '1 operando ({0})', 't'),
+  T('an immediate', 'um imediato'),
+  T('a port number', 'um número de porta'),
+  T('a target address', 'um endereço de destino'),
+  T('a CSR ({} or 0..{})', 'um CSR ({0} ou 0..{1})'),
+  T('a name and a value', 'um nome e um valor'),
+  T('a value', 'um valor'),
+  T('an address', 'um endereço'),
+  T('a word count', 'uma contagem de palavras'),
+  T('an alignment', 'um alinhamento'),
+  T('a string literal', 'um literal de texto'),
+  T('register', 'registrador'),
+  T('immediate', 'imediato'),
+  T('target', 'destino'),
+  T('memory', 'memória'),
+  T('port', 'porta'),
+  T('csr', 'CSR'),
+  T('label', 'rótulo'),
+  T('constant', 'constante'),
+  T("'.equ' expects a symbol name, got {}", `'.equ' espera um nome de símbolo; ${GOT} {0}`, 'v'),
+  T("'.word' expects at least 1 value, got 0", `'.word' espera pelo menos 1 valor; ${GOT} 0`),
+  T('\'.string\' expects a string literal ("text"), got {}', `'.string' espera um literal de texto ("text"); ${GOT} {0}`, 'v'),
+  T("unknown directive '{}'{}", "diretiva desconhecida '{0}'{1}", 'ks'),
+  T('expected an instruction, a directive or a label, got {}', `esperava-se uma instrução, uma diretiva ou um rótulo; ${GOT} {0}`, 'v'),
+  T("options.symbols: invalid symbol name '{}'", "options.symbols: nome de símbolo inválido '{0}'"),
+  T("options.symbols: '{}' is a predefined platform symbol", "options.symbols: '{0}' é um símbolo predefinido da plataforma"),
+  T("options.symbols: value of '{}' ({}) is not an integer that fits in 32 bits", "options.symbols: o valor de '{0}' ({1}) não é um inteiro que caiba em 32 bits"),
+  T("'{}' is a register name and cannot be used as a {}", "'{0}' é nome de registrador e não pode ser usado como nome de {1}", 'kt'),
+  T("'{}' is already defined by the scenario's params", "'{0}' já está definido pelos params do cenário"),
+  T("'{}' is a predefined symbol and cannot be redefined", "'{0}' é um símbolo predefinido e não pode ser redefinido"),
+  T("duplicate label '{}' (first defined at line {})", "rótulo duplicado '{0}' (definido primeiro na linha {1})"),
+  T("'{}' is already defined as a {} at line {}", "'{0}' já está definido como {1} na linha {2}", 'ktk'),
+  T('the source is too large: {} characters (at most {})', 'o código-fonte é grande demais: {0} caracteres (no máximo {1})'),
+  T('line too long: {} characters (at most {})', 'linha longa demais: {0} caracteres (no máximo {1})'),
+  T("undefined symbol '{}'{}", "símbolo indefinido '{0}'{1}", 'ks'),
+  T("circular definition of '{}'", "definição circular de '{0}'"),
+  T('value {} does not fit in 32 bits', 'o valor {0} não cabe em 32 bits'),
+  T("{} uses label '{}' before it is defined (the layout must be known at this point)", "{0} usa o rótulo '{1}' antes de ele ser definido (a disposição na memória precisa ser conhecida neste ponto)"),
+  T('the image would exceed {} words (location {})', 'a imagem passaria de {0} palavras (posição {1})'),
+  T("'.space' needs a non-negative word count, got {}", `'.space' precisa de uma contagem de palavras maior ou igual a zero; ${GOT} {0}`),
+  T("'.align' needs a positive alignment, got {}", `'.align' precisa de um alinhamento positivo; ${GOT} {0}`),
+  T("'.org {}' would move the location counter backwards (it is at {})", "'.org {0}' faria o contador de posição voltar (ele está em {1})"),
+  T("unknown CSR '{}' (expected {} or 0..{})", "CSR desconhecido '{0}' (esperava-se {1} ou 0..{2})"),
+  T('CSR number {} is out of range (expected 0..{})', 'o número de CSR {0} está fora do intervalo (esperava-se 0..{1})'),
+  T('target {} is not a multiple of {}', 'o destino {0} não é múltiplo de {1}'),
+  T('offset -{} does not fit in 32 bits', 'o deslocamento -{0} não cabe em 32 bits'),
+  T("duplicate '.entry' (first at line {})", "'.entry' duplicado (o primeiro na linha {0})"),
+  T('entry point {} is not a valid address', 'o ponto de entrada {0} não é um endereço válido'),
+  T('entry point {} is not a multiple of {}', 'o ponto de entrada {0} não é múltiplo de {1}'),
+  T("entry point '_start' ({}) is not a multiple of {}", "o ponto de entrada '_start' ({0}) não é múltiplo de {1}"),
+
   // src/core/log/reader.ts: a log file that is not a vmmsim log, or was changed.
   T('not a JSON line', 'não é uma linha JSON'),
   T('line has no checksum "h" (not written by vmmsim, or cut)', 'a linha não tem a soma de verificação "h" (não foi escrita pelo vmmsim, ou foi cortada)'),
@@ -393,6 +479,7 @@ const HOLE_PATTERN: Readonly<Record<HoleKind, string>> = {
   w: '([A-Za-z0-9_-]+)',
   // zod's comparison before a bound (`to be >=1`, `to have exactly 2 items`).
   c: '(exactly |<=|>=|<|>)',
+  l: '(.*?)',
 };
 
 function compile(template: LoaderTemplate): Compiled {
@@ -438,6 +525,10 @@ function translatePart(part: string, kind: HoleKind, depth: number): string | nu
       return translatePortuguese(part, depth + 1);
     case 't':
       return translatePortuguese(part, depth + 1);
+    case 'l': {
+      const items = part.split(', ').map((item) => translatePortuguese(item, depth + 1));
+      return items.includes(null) ? null : items.join(', ');
+    }
   }
 }
 
