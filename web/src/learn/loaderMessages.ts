@@ -15,10 +15,12 @@
  * whole message stays in English: never half of each.
  *
  * The templates are the skeletons of the literals in the source (`${...}` written `{}`):
- * test/web/loaderMessages.test.ts reads them from src/ (test/web/loaderSources.ts) and fails when
- * one has no template here, and feeds a corpus of broken scenarios, traces and logs through the
- * real readers. The yaml library's and zod's own English messages (for the few checks that have no
- * message of ours) are in the table as their sources write them.
+ * test/web/loaderMessages.test.ts reads them from src/ (test/web/loaderSources.ts: the scenario
+ * loader, the trace, workload-file and log readers, the assembler a guest's source goes through,
+ * the page's worker) and fails when one has no template here, and feeds corpora of broken
+ * scenarios, programs, traces and logs through the real readers. The yaml library's and zod's own
+ * English messages (after "invalid YAML: ", and for the few workload checks that have no message
+ * of ours) are in the table as their sources write them, and read from node_modules by the test.
  */
 import type { Lang } from '../i18n.js';
 
@@ -211,6 +213,7 @@ export const LOADER_TEMPLATES: readonly LoaderTemplate[] = [
   T('at most {} values', 'no máximo {0} valores'),
   T('the file holds no values', 'o arquivo não tem valores'),
   T('arrival times must not decrease', 'os tempos de chegada não podem diminuir'),
+  T('VM {}: no way to read program file {}', 'VM {0}: não há como ler o arquivo de programa {1}'),
   T('VM {}: no way to read trace file {}', 'VM {0}: não há como ler o arquivo de trace {1}'),
   T('VM {}: no way to read workload file {}', 'VM {0}: não há como ler o arquivo de carga {1}'),
   T("unknown scheduling policy '{}' (expected one of: {})", "política de escalonamento desconhecida '{0}' (esperava-se uma de: {1})"),
