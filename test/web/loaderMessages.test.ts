@@ -55,6 +55,7 @@ function instance(skeleton: string, holes = ''): string {
     if (kind === 'c') return '>=';
     if (kind === 'w') return `w${index}`;
     if (kind === 'l') return 'register, memory';
+    if (kind === 'q') return `"q${index}"`;
     return String(70 + index);
   });
 }
@@ -248,6 +249,10 @@ describe('every loader message translated', () => {
     expect(translateLoaderMessage('expected a warp drive, got 5', 'pt-BR')).toBe('expected a warp drive, got 5');
     expect(translateLoaderMessage('invalid YAML: the parser is tired', 'pt-BR')).toBe('invalid YAML: the parser is tired');
     expect(translateLoaderText('broken.yaml:3:7: vms[0].memory: something new', 'pt-BR')).toBe('broken.yaml:3:7: vms[0].memory: something new');
+    // Only a location or a path in front is kept as written: not an English sentence.
+    expect(translateLoaderText('the moon is made of: Invalid input', 'pt-BR')).toBe('the moon is made of: Invalid input');
+    expect(translateLoaderText('broken.yaml:3:7: vms[0].memory: Invalid input', 'pt-BR')).toBe('broken.yaml:3:7: vms[0].memory: Entrada inválida');
+    expect(translateLoaderText('Flow map: unknown words', 'pt-BR')).toBe('Flow map: unknown words');
   });
 
   it('renders known messages as a reader would write them', () => {

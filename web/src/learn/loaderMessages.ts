@@ -25,7 +25,7 @@
 import type { Lang } from '../i18n.js';
 
 /** How a hole's text is carried into the translation (see the module's comment). */
-type HoleKind = 'k' | 't' | 'v' | 's' | 'p' | 'w' | 'c' | 'l';
+type HoleKind = 'k' | 't' | 'v' | 's' | 'p' | 'w' | 'c' | 'l' | 'q';
 
 export interface LoaderTemplate {
   /** The English skeleton, as in the source: `{}` for each hole. */
@@ -456,7 +456,7 @@ export const LOADER_TEMPLATES: readonly LoaderTemplate[] = [
   T('This should not happen: Alias anchor was not resolved?', 'isto não deveria acontecer: a âncora do alias não foi resolvida?'),
   T('Tried to pop an empty stack', 'tentou-se desempilhar uma pilha vazia'),
   // A lexer's error and the text it is about (`${token.message}: ${JSON.stringify(token.source)}`).
-  T('{}: {}', '{0}: {1}', 'tk'),
+  T('{}: {}', '{0}: {1}', 'tq'),
 ];
 
 interface Compiled {
@@ -483,6 +483,8 @@ const HOLE_PATTERN: Readonly<Record<HoleKind, string>> = {
   // zod's comparison before a bound (`to be >=1`, `to have exactly 2 items`).
   c: '(exactly |<=|>=|<|>)',
   l: '(.*?)',
+  // A JSON string (the text a yaml lexer error is about), kept.
+  q: '("(?:[^"\\\\]|\\\\.)*")',
 };
 
 function compile(template: LoaderTemplate): Compiled {
@@ -517,6 +519,7 @@ function translatePart(part: string, kind: HoleKind, depth: number): string | nu
     case 'k':
     case 'p':
     case 'w':
+    case 'q':
       return part;
     case 'c':
       return part === 'exactly ' ? 'exatamente ' : part;
@@ -569,23 +572,37 @@ export function translateLoaderMessage(message: string, lang: Lang): string {
   return translatePortuguese(message) ?? message;
 }
 
+/** A file with its line (and column), or a file name alone: `scenario.yaml:3:5: `, `run.jsonl:12: `, `guest.s: `. */
+const LOCATION = /^(?:.+?:\d+(?::\d+)?|[^\s:]+): /;
+/** A path in the scenario, as formatPath writes it: `vms[0].memory: `, `params['a b']: `. */
+const PATH = /^(?:[A-Za-z_$][\w$-]*|\[[^\]]*\])(?:\.[A-Za-z_$][\w$-]*|\[[^\]]*\])*: /;
+
+/** One line: a whole message, or a message behind a location and/or a path (kept as written). */
+function translateLine(line: string): string | null {
+  const whole = translatePortuguese(line);
+  if (whole !== null) return whole;
+  const location = LOCATION.exec(line)?.[0] ?? '';
+  const afterLocation = line.slice(location.length);
+  if (location !== '') {
+    const rest = translatePortuguese(afterLocation);
+    if (rest !== null) return location + rest;
+  }
+  const path = PATH.exec(afterLocation)?.[0];
+  if (path === undefined) return null;
+  const rest = translatePortuguese(afterLocation.slice(path.length));
+  return rest === null ? null : location + path + rest;
+}
+
 /**
  * Text the page shows in its status line: one message a line, each perhaps behind a location and a
- * path (`scenario.yaml:3:5: vms[0].memory: expected ...`, a log's `run.jsonl:12: ...`, a VM's
- * `VM web: ...`). The part before a ": " is kept as written when what follows is a whole message.
+ * path (`scenario.yaml:3:5: vms[0].memory: expected ...`, a log's `run.jsonl:12: ...`). Only a
+ * location or a path in front is kept as written, so no English sentence is left before a
+ * translated one; a line that is not a whole message behind them stays English.
  */
 export function translateLoaderText(text: string, lang: Lang): string {
   if (lang === 'en') return text;
   return text
     .split('\n')
-    .map((line) => {
-      const whole = translatePortuguese(line);
-      if (whole !== null) return whole;
-      for (let at = line.indexOf(': '); at >= 0; at = line.indexOf(': ', at + 1)) {
-        const rest = translatePortuguese(line.slice(at + 2));
-        if (rest !== null) return `${line.slice(0, at + 2)}${rest}`;
-      }
-      return line;
-    })
+    .map((line) => translateLine(line) ?? line)
     .join('\n');
 }
