@@ -19,6 +19,9 @@ import type { InspectState } from '../../src/replay/fold/state.js';
 import { startUi, type UiServer } from '../../src/cli/ui.js';
 import { RunData } from '../../web/src/store/runData.js';
 import { TOURS } from '../../web/src/learn/tours.js';
+import { translateLoaderMessage, translateLoaderText } from '../../web/src/learn/loaderMessages.js';
+import { loadScenario, ScenarioError } from '../../src/core/scenario/load.js';
+import { BUNDLED_GUEST_NAMES } from '../../src/guests/index.js';
 
 const CHROMIUM = process.env.VMMSIM_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -265,6 +268,56 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
     await page.screenshot({ path: join(OUT, 'ui-editor-error.png') });
     await setEditorText(page, original);
     await page.waitForFunction("document.querySelectorAll('#editor-errors li').length === 0");
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('shows the loader\'s errors in Portuguese: broken YAML at its line in the list, the lint panel and the status line', async () => {
+    await page.goto(ui.url);
+    await page.waitForSelector('body[data-intro="trap"]', { timeout: 20_000 });
+    await page.selectOption('#lang', 'pt-BR');
+    await page.click('#editor-details summary');
+    await page.waitForSelector('#editor .cm-content');
+    // A flow mapping left open and a key without its value (YAML syntax), as a learner's typo would.
+    const original = readFileSync('examples/demo.yaml', 'utf8');
+    const broken = original.replace('params: { ROUNDS: 3,', 'params: { ROUNDS: 3,,,');
+    let error: unknown;
+    try {
+      loadScenario(broken, { file: 'demo.yaml', guests: BUNDLED_GUEST_NAMES });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ScenarioError);
+    const diagnostics = (error as ScenarioError).diagnostics;
+    const first = diagnostics[0];
+    const portuguese = translateLoaderMessage(first.message, 'pt-BR');
+    expect(portuguese).not.toBe(first.message);
+    expect(portuguese).toMatch(/^YAML inválido: /);
+    await setEditorText(page, broken);
+    await page.waitForSelector('#editor-errors li', { timeout: 5_000 });
+    // The list under the editor: each error at its line, in Portuguese.
+    const items = await page.locator('#editor-errors li').evaluateAll((nodes) =>
+      nodes.map((node) => ({ line: Number((node as unknown as { dataset: { line: string } }).dataset.line), text: node.textContent ?? '' })),
+    );
+    expect(items.map((item) => item.line)).toEqual(diagnostics.map((diagnostic) => diagnostic.line));
+    expect(items[0].text).toBe(`linha ${first.line}:${first.column} · ${first.path === '' ? '' : first.path + ': '}${portuguese}`);
+    // The lint marks: CodeMirror's lint panel (Ctrl-Shift-M) lists the same message at that line.
+    await page.waitForSelector('.cm-lint-marker-error');
+    await page.click('#editor .cm-content');
+    await page.keyboard.press('Control+Shift+M');
+    await page.waitForSelector('.cm-panel-lint li');
+    const panel = await page.locator('.cm-panel-lint li').allTextContents();
+    expect(panel.some((text) => text.includes(portuguese))).toBe(true);
+    expect(panel.some((text) => text.includes(first.message))).toBe(false);
+    // Run it: the worker refuses it, and the status line says why in Portuguese.
+    await page.click('#run-edited');
+    await page.waitForSelector('#status[data-kind="statusError"]', { timeout: 10_000 });
+    const status = (await page.textContent('#status')) ?? '';
+    expect(status).toBe(`erro: ${translateLoaderText((error as ScenarioError).message, 'pt-BR')}`);
+    expect(status).toContain(`demo.yaml:${first.line}:${first.column}: ${portuguese}`);
+    await page.screenshot({ path: join(OUT, 'ui-editor-error-pt-BR.png') });
+    // Back in English, the same errors in English.
+    await page.selectOption('#lang', 'en');
+    expect(await page.locator('#editor-errors li').first().textContent()).toContain(first.message);
     expect(pageErrors).toEqual([]);
   }, 60_000);
 

@@ -257,7 +257,7 @@ const ptBR: Record<MessageKey, string> = {
   compareVsBare: 'vs. máquina nua',
   compareChart: 'Tempo de conclusão contra a máquina nua (1,00× = sem sobrecarga), por VM',
   editScenario: 'Editar o cenário (YAML)',
-  editorHelp: 'Edite e depois Executar (ou Ctrl-Enter). Completar: Ctrl-Espaço. Os erros aparecem na sua linha, verificados como o vmmsim run verifica e pelo JSON Schema do cenário.',
+  editorHelp: 'Edite e depois Executar (ou Ctrl-Enter). Completar: Ctrl-Espaço. Os erros aparecem na sua linha, verificados como o vmmsim run verifica (completar e as dicas vêm do JSON Schema do cenário, em inglês).',
   editorLabel: 'YAML do cenário',
   runEdited: 'Executar este cenário',
   line: 'linha',

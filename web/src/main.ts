@@ -22,6 +22,7 @@ import { explain } from './learn/explain.js';
 import { CONCEPTS, sectionText, type ConceptId } from './learn/concepts.js';
 import { TOURS, type Tour } from './learn/tours.js';
 import { ScenarioEditor } from './views/editor.js';
+import { translateLoaderMessage, translateLoaderText } from './learn/loaderMessages.js';
 import { CompareView } from './views/compare.js';
 import type { ScenarioDiagnostic } from '../../src/core/scenario/load.js';
 import CONCEPTS_MD from '../../docs/concepts.md?raw';
@@ -83,6 +84,8 @@ class App {
   private readonly charts = new Charts($('charts'), $('metrics'));
   private readonly compare = new CompareView($<HTMLTableElement>('compare-table'), $('compare-chart'));
   private compareWorker: Worker | undefined;
+  /** The loader's errors for the editor's text, as last linted (shown again when the language changes). */
+  private diagnostics: readonly ScenarioDiagnostic[] = [];
   private readonly editor = new ScenarioEditor($('editor'), 'Scenario YAML', (diagnostics) => this.showDiagnostics(diagnostics));
 
   start(): void {
@@ -320,6 +323,9 @@ class App {
     for (const node of document.querySelectorAll<HTMLElement>('[data-i18n-aria]')) node.setAttribute('aria-label', t(node.dataset.i18nAria as MessageKey));
     document.title = t('title');
     this.editor.setLabel(t('editorLabel'));
+    // The loader's errors in the new language: the list under the editor now, its marks when relinted.
+    this.showDiagnostics(this.diagnostics);
+    this.editor.relint();
     this.compare.render();
     $('run').textContent = this.running ? t('stop') : t('run');
     $('play').textContent = this.playing ? '❚❚' : '▶';
@@ -399,7 +405,7 @@ class App {
     document.body.dataset.count = String(run.count);
     document.body.dataset.finished = 'true';
     // A function, so a change of language re-words it.
-    this.setStatus(key, () => `${run.header === undefined ? '' : (run.header.scenario as { name?: string }).name ?? ''} · ${run.count} ${t('eventsWord')} · ${formatNs(run.endTime)}${run.warnings.length > 0 ? ' · ' + run.warnings.join('; ') : ''}`);
+    this.setStatus(key, () => `${run.header === undefined ? '' : (run.header.scenario as { name?: string }).name ?? ''} · ${run.count} ${t('eventsWord')} · ${formatNs(run.endTime)}${run.warnings.length > 0 ? ' · ' + run.warnings.map((warning) => translateLoaderText(warning, language())).join('; ') : ''}`);
     this.charts.set(run, this.metrics);
     this.timeline.invalidate();
     this.invalidate();
@@ -440,7 +446,7 @@ class App {
         this.finishLoading(run, 'statusDone');
       } else if (reply.kind === 'error') {
         this.workerDone();
-        this.setStatus('statusError', reply.message);
+        this.setStatus('statusError', () => translateLoaderText(reply.message, language()));
       }
     };
     worker.onerror = (event) => {
@@ -476,7 +482,7 @@ class App {
         this.compare.set(reply.rows);
         status.textContent = `${t('compareDone')}: ${name}`;
         document.body.dataset.compared = 'true';
-      } else if (reply.kind === 'error') status.textContent = `${t('statusError')}: ${reply.message}`;
+      } else if (reply.kind === 'error') status.textContent = `${t('statusError')}: ${translateLoaderText(reply.message, language())}`;
       worker.terminate();
       this.compareWorker = undefined;
     };
@@ -486,12 +492,13 @@ class App {
 
   /** The loader's errors for the editor's text, listed under it with their line. */
   private showDiagnostics(diagnostics: readonly ScenarioDiagnostic[]): void {
+    this.diagnostics = diagnostics;
     const list = $('editor-errors');
     list.replaceChildren(
       ...diagnostics.map((diagnostic) => {
         const item = document.createElement('li');
         item.dataset.line = String(diagnostic.line);
-        item.textContent = `${t('line')} ${diagnostic.line}:${diagnostic.column} · ${diagnostic.path === '' ? '' : diagnostic.path + ': '}${diagnostic.message}`;
+        item.textContent = `${t('line')} ${diagnostic.line}:${diagnostic.column} · ${diagnostic.path === '' ? '' : diagnostic.path + ': '}${translateLoaderMessage(diagnostic.message, language())}`;
         return item;
       }),
     );
@@ -646,7 +653,7 @@ class App {
     const message = error instanceof LogError || error instanceof Error ? error.message : String(error);
     this.stopWorker();
     this.playing = false;
-    this.setStatus('statusError', message);
+    this.setStatus('statusError', () => translateLoaderText(message, language()));
   }
 
   private setStatus(key: MessageKey, detail: string | (() => string)): void {
