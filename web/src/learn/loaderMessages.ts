@@ -49,6 +49,7 @@ export const LOADER_TEMPLATES: readonly LoaderTemplate[] = [
   T('the file is too large: {} characters, at most {} (1 MiB) are read', 'o arquivo é grande demais: {0} caracteres, são lidos no máximo {1} (1 MiB)'),
   T('too many entries: more than {} lines, keys and list items are read', 'entradas demais: são lidos no máximo {0} linhas, chaves e itens de lista'),
   T('nested too deep: more than {} levels of [ ] or { }', 'aninhamento profundo demais: mais de {0} níveis de [ ] ou { }'),
+  T('nested too deep: more than {} levels of block list items on one line', 'aninhamento profundo demais: mais de {0} níveis de itens de lista em bloco numa só linha'),
   T('expected a plain key (a name), got {} used as a key', `esperava-se uma chave simples (um nome); ${GOT} {0} no papel de chave`, 't'),
   T('key {} is not allowed (it names a property of every object)', 'a chave {0} não é permitida (ela nomeia uma propriedade de todo objeto)'),
   T("a merge key '<<' takes a map or an alias of one (e.g. <<: *base), or a list of them", "uma chave de mesclagem '<<' recebe um mapa ou um alias de um mapa (por exemplo <<: *base), ou uma lista deles"),
