@@ -28,6 +28,7 @@ import { VirtualSwitch } from './vswitch.js';
 import { GuestPhysicalMap } from '../core/memory.js';
 import type { SimulationParts } from './parts.js';
 import { summarize, type RunSummary } from './summary.js';
+import { bareMachine } from './technique.js';
 import { MemoryManager } from './monitor/hostMemory.js';
 import { startWorkloads, type WorkloadDriver } from './workload/index.js';
 
@@ -93,7 +94,8 @@ export class Simulation {
   private ended: EndReason | undefined;
 
   constructor(private readonly options: SimulationOptions) {
-    const scenario = options.scenario;
+    // A bare host runs the same scenario with no monitor in the way (technique.ts, bareMachine).
+    const scenario = options.scenario.host.type === 'bare' ? bareMachine(options.scenario) : options.scenario;
     this.seed = options.seed ?? scenario.seed;
     this.random = new RandomSource(this.seed);
     this.costs = resolveCosts(scenario.costs);
@@ -126,7 +128,7 @@ export class Simulation {
     this.monitor = new Monitor(this.kernel, this.bus, policy, this.costs, this.vms, {
       pcpus: scenario.host.pcpus,
       runEndNs: scenario.run.timeNs,
-      hostType: scenario.host.type ?? 'type1',
+      hostType: scenario.host.type === 'type2' ? 'type2' : 'type1',
       hostLoad: scenario.host.load ?? 0,
       instructionLimit: scenario.run.instructions,
       maxBatchNs: options.maxBatchNs ?? DEFAULT_MAX_BATCH_NS,

@@ -43,6 +43,9 @@ export interface RunSummary {
 
 export function summarize(simulation: Simulation, endReason: EndReason): RunSummary {
   const now = simulation.kernel.now;
+  // A bare host has no monitor to exit to: the engine's exit path there is the device access or
+  // the halt itself, at no cost (technique.ts, bareMachine), and counts as no exit.
+  const bare = simulation.scenario.host.type === 'bare';
   return {
     scenario: simulation.scenario.name,
     seed: simulation.seed,
@@ -63,6 +66,7 @@ export function summarize(simulation: Simulation, endReason: EndReason): RunSumm
       consoleLines: vm.console.transcript.split('\n').length - 1,
       vcpus: vm.vcpus.map((vcpu) => {
         const exits = { ...vcpu.counters.exits };
+        if (bare) for (const reason of Object.keys(exits) as (keyof typeof exits)[]) exits[reason] = 0;
         return {
           index: vcpu.index,
           state: vcpu.state,

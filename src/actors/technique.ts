@@ -14,7 +14,7 @@
  *         (btCallNs, no trap); exceptions still go through the monitor
  */
 import { PRIVILEGED } from '../core/isa/opcodes.js';
-import type { VirtTechnique } from '../core/scenario/schema.js';
+import type { Scenario, VirtTechnique } from '../core/scenario/schema.js';
 import type { CostName } from '../core/costs.js';
 
 export interface Technique {
@@ -49,3 +49,19 @@ export const BARE_MACHINE_COSTS: Readonly<Partial<Record<CostName, number>>> = O
   contextSwitchNs: 0,
   scheduleNs: 0,
 });
+
+/**
+ * A scenario as the bare machine runs it (`host.type: bare`, and compare --arch's reference row):
+ * no monitor, so no exit or emulation costs (BARE_MACHINE_COSTS over the scenario's own), the
+ * CPU's own exceptions and paging (hardware-assisted, native MMU), no host load, no posted
+ * interrupts (nothing to post to). Idempotent. The engine still routes a device access or a halt
+ * through its one exit path, at no cost; summaries count no exit on a bare host.
+ */
+export function bareMachine(scenario: Scenario): Scenario {
+  return {
+    ...scenario,
+    host: { ...scenario.host, type: 'bare', load: 0 },
+    costs: { ...scenario.costs, ...BARE_MACHINE_COSTS },
+    vms: scenario.vms.map((vm) => ({ ...vm, virt: 'hw', postedInterrupts: false, paging: 'native' })),
+  };
+}

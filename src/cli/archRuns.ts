@@ -142,7 +142,7 @@ function configure(
   const bare = arch === 'bare';
   return {
     ...base,
-    host: { ...base.host, type: bare ? 'type1' : arch, load: bare ? 0 : base.host.load ?? 0 },
+    host: { ...base.host, type: bare ? 'bare' : arch, load: bare ? 0 : base.host.load ?? 0 },
     costs: bare ? { ...base.costs, ...BARE_MACHINE_COSTS } : { ...profileCosts, ...base.costs },
     vms: base.vms.map((vm) => {
       const technique: VirtTechnique = bare ? 'hw' : (virt as VirtTechnique);

@@ -55,8 +55,11 @@ export interface Scenario {
 export interface HostSpec {
   readonly pcpus: number;
   readonly memoryBytes: number;
-  /** type1 (default): the monitor owns the hardware; type2: it runs as processes of a host OS. */
-  readonly type?: HypervisorType;
+  /**
+   * type1 (default): the monitor owns the hardware; type2: it runs as processes of a host OS;
+   * bare: no monitor, the guests on the simulated hardware (the reference for overheads).
+   */
+  readonly type?: HostType;
   /** Type 2 only: the share of each physical CPU the host's own processes take (0 to 0.9; default 0). */
   readonly load?: number;
   /** Page sharing (KSM, VMware TPS): absent, off. */
@@ -93,6 +96,9 @@ export interface PageSharingSpec {
 
 export const HYPERVISOR_TYPES = ['type1', 'type2'] as const;
 export type HypervisorType = (typeof HYPERVISOR_TYPES)[number];
+/** What `host.type` may say: a hypervisor type, or `bare` (the same guests with no monitor). */
+export const HOST_TYPES = [...HYPERVISOR_TYPES, 'bare'] as const;
+export type HostType = (typeof HOST_TYPES)[number];
 /** How a VM is virtualized: trap-and-emulate, paravirtualized, hardware-assisted, binary translation. */
 export const VIRT_TECHNIQUES = ['full', 'para', 'hw', 'bt'] as const;
 export type VirtTechnique = (typeof VIRT_TECHNIQUES)[number];
@@ -812,9 +818,15 @@ export function scenarioSourceSchema(guests: readonly string[]) {
               }),
             ),
           type: z
-            .enum(HYPERVISOR_TYPES, { error: (issue) => oneOfMessage('a hypervisor type', issue.input, HYPERVISOR_TYPES) })
+            .enum(HOST_TYPES, { error: (issue) => oneOfMessage('a hypervisor type', issue.input, HOST_TYPES) })
             .default('type1')
-            .meta(meta({ title: 'Hypervisor type', description: 'type1: the monitor owns the hardware (bare metal); type2: the monitor and its vCPUs are processes of a host OS (hosted). Default type1.' })),
+            .meta(
+              meta({
+                title: 'Hypervisor type',
+                description:
+                  "type1: the monitor owns the hardware (bare metal); type2: the monitor and its vCPUs are processes of a host OS (hosted); bare: no monitor at all, each VM's guest alone on the simulated hardware, as compare --arch's bare machine (no exit or emulation cost, native paging; the VMs' virt and paging are not used). Default type1.",
+              }),
+            ),
           load: z
             .number({ error: expecting('a number from 0 to 0.9') })
             .min(0, { error: expecting('a number from 0 to 0.9') })
