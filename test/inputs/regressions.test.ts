@@ -73,6 +73,9 @@ describe('issue 12: slow inputs refused before the work', () => {
       // Found by the input campaign (seed 29): a block list 59,087 deep on one line, no colon or
       // comma for the item count to see, took 1.7 s of CPU in the YAML parser.
       refused(['validate', file('dashes.yaml', `name: t\nvms:\n${'- '.repeat(59_087)}x\n`)], /dashes\.yaml:3:129:/, /nested too deep: more than 64 levels of block list items/),
+      // The same behind an alias indicator (seed 29 again): 64,782 misplaced '- ', one YAML error each.
+      refused(['validate', file('dashes2.yaml', `*${'- '.repeat(64_782)}\n`)], /dashes2\.yaml:1:64002:/, /too many entries/),
+      refused(['validate', file('anchors.yaml', `name: t\nx: ${'&a '.repeat(40_000)}\n`)], /anchors\.yaml:2:\d+:/, /too many entries/),
     ];
     // Measured on a loaded 2-core machine: each about 1 to 300 ms (before: 1.6 s to 72 s). Times are
     // reported, not asserted (a timed test fails on a slow machine, not on a bug); the limits above
