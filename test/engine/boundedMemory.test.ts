@@ -51,4 +51,43 @@ describe('memory is bounded by the model', () => {
     expect(bytes['100000'], JSON.stringify(bytes)).toBeGreaterThan(0);
     expect(bytes['1000000'], JSON.stringify(bytes)).toBeLessThan(1.1 * bytes['100000'] + 256 * 1024);
   }, 30_000);
+
+  it("the request metrics of a million requests retain what a hundred thousand's do (streaming histograms, issue 15)", () => {
+    const child = String.raw`
+const { RequestMetrics } = await import(process.argv[1] + '/dist/actors/metrics/requests.js');
+const { EventBus } = await import(process.argv[1] + '/dist/core/bus.js');
+const heap = () => { globalThis.gc(); globalThis.gc(); const usage = process.memoryUsage(); return usage.heapUsed + usage.arrayBuffers; };
+function feed(requests) {
+  const clock = { now: 0 };
+  const bus = new EventBus(clock);
+  const metrics = new RequestMetrics(bus);
+  for (let id = 0; id < requests; id++) {
+    const src = id % 2 === 0 ? 'vm/web' : 'vm/db';
+    clock.now += 1000;
+    bus.publish(src, 'input.request', { id, kind: id % 3 === 0 ? 'disk-read' : 'cpu', size: 500 + (id * 7919) % 100000 });
+    clock.now += 1 + ((id * 104729) % 50000);
+    bus.publish(src + '/requests', 'req.started', { id, worker: 0, serviceNs: 500 + (id * 7919) % 100000 });
+    clock.now += 500 + (id * 7919) % 100000;
+    bus.publish(src + '/requests', 'req.done', { id });
+  }
+  return { bus, metrics };
+}
+feed(10000);
+const result = {};
+for (const requests of [100000, 1000000]) {
+  let kept = feed(requests);
+  if (kept.bus.count !== 3 * requests) throw new Error('events lost');
+  const report = kept.metrics.finish(0);
+  if (report.total.completed !== requests) throw new Error('requests lost: ' + report.total.completed);
+  const alive = heap();
+  kept = null;
+  result[requests] = alive - heap();
+}
+process.stdout.write(JSON.stringify(result));
+`;
+    const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', child, ROOT], { encoding: 'utf8' });
+    const bytes = JSON.parse(out) as Record<string, number>;
+    expect(bytes['100000'], JSON.stringify(bytes)).toBeGreaterThan(0);
+    expect(bytes['1000000'], JSON.stringify(bytes)).toBeLessThan(1.1 * bytes['100000'] + 256 * 1024);
+  }, 60_000);
 });
