@@ -194,7 +194,7 @@ class App {
       event.preventDefault();
       const point = parsePoint($<HTMLInputElement>('goto').value);
       if (point === null) {
-        this.setStatus('statusError', t('badPoint'));
+        this.setStatus('statusError', () => t('badPoint'));
         return;
       }
       this.pause(() => ('seq' in point ? this.goTo(point.seq) : this.goToTime(point.timeNs)));
@@ -451,7 +451,7 @@ class App {
     };
     worker.onerror = (event) => {
       this.workerDone();
-      this.setStatus('statusError', event.message);
+      this.setStatus('statusError', () => translateLoaderText(event.message, language()));
     };
     const request: WorkerRequest = {
       kind: 'start',
