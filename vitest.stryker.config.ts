@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/testing/properties.test.ts', 'test/testing/mutants.test.ts', 'test/testing/dma.test.ts', 'test/devices/attach.test.ts', 'test/sim/inputs.test.ts'],
+    include: ['test/testing/properties.test.ts', 'test/testing/mutants.test.ts', 'test/testing/dma.test.ts', 'test/devices/attach.test.ts', 'test/sim/inputs.test.ts', 'test/devices/ioBus.test.ts'],
     testTimeout: 120_000,
   },
 });

@@ -30,7 +30,7 @@ export class IoBus {
 
   /** Whether a port belongs to a passthrough device (an access to it is not an exit). */
   isDirect(port: number): boolean {
-    return this.direct.size > 0 && this.direct.has(port);
+    return this.direct.has(port);
   }
 
   /** Reads a port; an address no ready device claims reads as the open bus. */
@@ -39,11 +39,10 @@ export class IoBus {
     return device !== undefined && device.ready ? device.read(port) : OPEN_BUS;
   }
 
-  writePort(port: number, value: number): boolean {
+  /** Writes a port; a write no ready device claims is ignored, as on real hardware. */
+  writePort(port: number, value: number): void {
     const device = this.ports.get(port);
-    if (device === undefined || !device.ready) return false;
-    device.write(port, value);
-    return true;
+    if (device !== undefined && device.ready) device.write(port, value);
   }
 
   readMmio(address: number): number {
@@ -51,11 +50,9 @@ export class IoBus {
     return device !== undefined && device.ready ? device.read(address) : OPEN_BUS;
   }
 
-  writeMmio(address: number, value: number): boolean {
+  writeMmio(address: number, value: number): void {
     const device = this.mmio.get(address);
-    if (device === undefined || !device.ready) return false;
-    device.write(address, value);
-    return true;
+    if (device !== undefined && device.ready) device.write(address, value);
   }
 
   /** Whether a ready device of this bus answers a port (`mmio`: an MMIO address). */

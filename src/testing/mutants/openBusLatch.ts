@@ -25,7 +25,7 @@ export const openBusLatch: Mutant = {
         };
         bus.writePort = (port, value) => {
           latch = value;
-          return standard.writePort.call(bus, port, value);
+          standard.writePort.call(bus, port, value);
         };
         bus.readMmio = (address) => {
           if (!bus.answers(address, true)) return latch ?? standard.readMmio.call(bus, address);
@@ -34,7 +34,7 @@ export const openBusLatch: Mutant = {
         };
         bus.writeMmio = (address, value) => {
           latch = value;
-          return standard.writeMmio.call(bus, address, value);
+          standard.writeMmio.call(bus, address, value);
         };
       }
     },
