@@ -76,6 +76,9 @@ describe('DMA engine', () => {
     expect(none.events.find((event) => event.type === 'dma.done')?.data).toEqual({ src: 0x2000, dst: 0x2800, words: 0 });
     const limit = runChecked(testScenario([guestVm('g', dma(0x1000, 0x2000, 4096))]));
     expect(limit.events.find((event) => event.type === 'dma.done')?.data).toEqual({ src: 0x1000, dst: 0x2000, words: 4096 });
+    // From host word 0 to outside: the refusal names the destination, not the source.
+    const zeroOut = runChecked(testScenario([guestVm('g', dma(0, 16_384, 1))]));
+    expect(zeroOut.events.find((event) => event.type === 'dma.blocked')?.data).toMatchObject({ reason: "guest-physical address 0x4000 is outside the VM's memory" });
     const negative = runChecked(testScenario([guestVm('g', dma(0x2000, 0x2800, -1))]));
     expect(negative.events.find((event) => event.type === 'dma.blocked')?.data).toMatchObject({ reason: 'length -1 is not in 0..4096' });
   });
