@@ -273,8 +273,8 @@ describe('loadScenario: errors', () => {
       'two unknown keys in one map',
       [...MINIMAL, '    sched: { wieght: 3, cpa: 1 }'],
       [
-        "demo.yaml:5:14: vms[0].sched.wieght: unknown key 'wieght' (expected one of: weight, cap, budget, period, extratime, pcpu); did you mean 'weight'?",
-        "demo.yaml:5:25: vms[0].sched.cpa: unknown key 'cpa' (expected one of: weight, cap, budget, period, extratime, pcpu); did you mean 'cap'?",
+        "demo.yaml:5:14: vms[0].sched.wieght: unknown key 'wieght' (expected one of: weight, cap, budget, period, extratime, pcpu, affinity); did you mean 'weight'?",
+        "demo.yaml:5:25: vms[0].sched.cpa: unknown key 'cpa' (expected one of: weight, cap, budget, period, extratime, pcpu, affinity); did you mean 'cap'?",
       ],
     ],
     [

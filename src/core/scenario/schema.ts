@@ -167,6 +167,16 @@ export interface VmSchedSpec {
   readonly extratime?: number;
   /** null: the physical CPU the vCPUs are pinned to (absent: the first free one). */
   readonly pcpu?: number;
+  /** Hard and soft affinity of every vCPU of the VM, as `xl vcpu-pin` sets them (absent: all pCPUs). */
+  readonly affinity?: AffinitySpec;
+}
+
+/** Physical CPU masks, ascending and without duplicates once resolved. */
+export interface AffinitySpec {
+  /** The pCPUs the vCPU may run on; never violated. Absent: all. */
+  readonly hard?: readonly number[];
+  /** The pCPUs the vCPU prefers, where the policy can honour it. Absent: no preference. */
+  readonly soft?: readonly number[];
 }
 
 export interface VmSpec {
@@ -517,11 +527,34 @@ export const VM_SCHED_SCHEMA = strictObject(
     pcpu: integer(0, L.pcpus.max - 1, 'a physical CPU index (an integer from 0 to host.pcpus - 1)')
       .meta(meta({ title: 'Pinned physical CPU', description: 'null: the physical CPU the VM\'s vCPU is pinned to (default: the first free one).' }))
       .optional(),
+    affinity: strictObject(
+      {
+        hard: z
+          .array(affinityCpu())
+          .min(1, { error: 'an empty hard affinity would leave the vCPU nowhere to run: name at least one physical CPU' })
+          .meta(meta({ title: 'Hard affinity', description: 'The physical CPUs the VM\'s vCPUs may run on (xl vcpu-pin hard); no policy ever dispatches them elsewhere. Default: all.' }))
+          .optional(),
+        soft: z
+          .array(affinityCpu())
+          .meta(meta({ title: 'Soft affinity', description: 'The physical CPUs the VM\'s vCPUs prefer (xl vcpu-pin soft), where the policy can honour it. Default: no preference.' }))
+          .optional(),
+      },
+      'affinity',
+    )
+      .meta(meta({ title: 'Affinity', description: 'Hard and soft affinity of the VM\'s vCPUs, as xl vcpu-pin sets them (docs/scheduling.md).' }))
+      .optional(),
   },
   'scheduling parameters',
 )
   .prefault({})
   .meta(meta({ title: 'Scheduling parameters', description: 'Scheduling parameters of the VM (all optional).' }));
+
+/** One physical CPU of an affinity mask. */
+function affinityCpu() {
+  return integer(0, L.pcpus.max - 1, 'a physical CPU index (an integer from 0 to host.pcpus - 1)').meta(
+    meta({ title: 'Physical CPU', description: 'A physical CPU index, 0..host.pcpus - 1.' }),
+  );
+}
 
 function attachMode(device: string) {
   return z
@@ -1207,6 +1240,17 @@ function checkParsed(parsed: Parsed): ScenarioIssue[] {
         at: 'value',
       });
     }
+    for (const kind of ['hard', 'soft'] as const) {
+      vm.sched.affinity?.[kind]?.forEach((cpu, j) => {
+        if (cpu >= parsed.host.pcpus) {
+          issues.push({
+            path: ['vms', i, 'sched', 'affinity', kind, j],
+            message: `the host has no physical CPU ${cpu}: expected an index from 0 to ${parsed.host.pcpus - 1} (host.pcpus - 1)`,
+            at: 'value',
+          });
+        }
+      });
+    }
     if (vm.sched.cap > maxCap) {
       issues.push({
         path: ['vms', i, 'sched', 'cap'],
@@ -1410,7 +1454,18 @@ function givenVmSched(oldPolicy: PolicyName, sched: VmSchedSpec): ParsedSched {
     cap: sched.cap,
     ...(budget === undefined || filled ? {} : { budget, period: sched.periodNs, extratime: sched.extratime === 1 }),
     ...(sched.pcpu === undefined ? {} : { pcpu: sched.pcpu }),
+    ...(sched.affinity === undefined ? {} : { affinity: affinityToSource(sched.affinity) }),
   };
+}
+
+/** A resolved affinity in its source form. */
+function affinityToSource(a: AffinitySpec): { hard?: number[]; soft?: number[] } {
+  return { ...(a.hard === undefined ? {} : { hard: [...a.hard] }), ...(a.soft === undefined ? {} : { soft: [...a.soft] }) };
+}
+
+/** A mask sorted ascending without duplicates, so that policies and logs see one order. */
+function normalMask(mask: readonly number[] | undefined): readonly number[] | undefined {
+  return mask === undefined ? undefined : [...new Set(mask)].sort((a, b) => a - b);
 }
 
 type ParsedSched = Parsed['vms'][number]['sched'];
@@ -1424,6 +1479,11 @@ function resolveVmSched(policy: PolicyName, sched: ParsedSched): VmSchedSpec {
     spec.extratime = sched.extratime === true ? 1 : 0;
   }
   if (sched.pcpu !== undefined) spec.pcpu = sched.pcpu;
+  if (sched.affinity !== undefined) {
+    const hard = normalMask(sched.affinity.hard);
+    const soft = normalMask(sched.affinity.soft);
+    spec.affinity = { ...(hard === undefined ? {} : { hard }), ...(soft === undefined ? {} : { soft }) };
+  }
   return spec;
 }
 
@@ -1452,6 +1512,7 @@ function vmSchedToSource(s: VmSchedSpec): Record<string, unknown> {
     ...(s.periodNs === undefined ? {} : { period: s.periodNs }),
     ...(s.extratime === undefined ? {} : { extratime: s.extratime === 1 }),
     ...(s.pcpu === undefined ? {} : { pcpu: s.pcpu }),
+    ...(s.affinity === undefined ? {} : { affinity: affinityToSource(s.affinity) }),
   };
 }
 
