@@ -90,3 +90,20 @@ describe('hard affinity holds under every policy (checked from the event log)', 
     });
   }
 });
+
+describe('soft affinity', () => {
+  /** The share of VM a's dispatches that land on pCPU 1. */
+  const onCpu1 = (policy: string, soft: string) => {
+    const s = load(
+      `name: soft\nhost: { pcpus: 2 }\nscheduler: { policy: ${policy} }\nrun: { time: 400ms }\nvms:\n  - { name: a, guest: io-bound${soft} }\n  - { name: b, guest: cpu-bound }\n  - { name: c, guest: io-bound }\n  - { name: d, guest: cpu-bound }`,
+    );
+    const runs = runScenario(s, 1).events.filter((e) => e.type === 'vcpu.running' && e.src.startsWith('vm/a/'));
+    return runs.filter((e) => (e.data as { pcpu: number }).pcpu === 1).length / runs.length;
+  };
+
+  it('credit: for_each_affinity_balance_step (soft, then hard) keeps a vCPU on its soft CPU', () => {
+    // Without soft affinity the vCPU lives on pCPU 0 (its home); with soft: [1] on pCPU 1.
+    expect(onCpu1('credit', '')).toBeLessThan(0.05);
+    expect(onCpu1('credit', ', sched: { affinity: { soft: [1] } }')).toBeGreaterThan(0.95);
+  });
+});

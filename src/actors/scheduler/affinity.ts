@@ -34,6 +34,16 @@ export function softPrefers(entity: SchedEntity, pcpu: number): boolean {
   return (soft === undefined || soft.includes(pcpu)) && hardAllows(entity, pcpu);
 }
 
+/**
+ * The soft balancing step of Xen (`has_soft_affinity` and the soft mask): true only for an entity
+ * that has a soft mask naming `pcpu` (and a hard mask allowing it). Entities without soft affinity
+ * are left to the hard step, as `for_each_affinity_balance_step` skips them in the soft one.
+ */
+export function softStep(entity: SchedEntity, pcpu: number): boolean {
+  const soft = entity.affinity?.soft;
+  return soft !== undefined && soft.includes(pcpu) && hardAllows(entity, pcpu);
+}
+
 /** Whether any VM of the scenario sets an affinity (only then is the wrapper used). */
 export function usesAffinity(vms: readonly { readonly sched: { readonly affinity?: AffinitySpec } }[]): boolean {
   return vms.some((vm) => vm.sched.affinity?.hard !== undefined || vm.sched.affinity?.soft !== undefined);
