@@ -52,8 +52,40 @@ export interface Scenario {
   readonly inputs: readonly InputSpec[];
 }
 
+/** credit2 run queue granularity (Xen's `credit2_runqueue` boot parameter). */
+export const RUNQUEUE_GRANULARITIES = ['cpu', 'core', 'socket', 'node', 'all'] as const;
+export type RunqueueGranularity = (typeof RUNQUEUE_GRANULARITIES)[number];
+
+/**
+ * Sockets x cores x SMT threads. pCPU numbering: pcpu = (socket * coresPerSocket + core) *
+ * threadsPerCore + thread, so the threads of a core, and the cores of a socket, are consecutive.
+ */
+export interface TopologySpec {
+  readonly sockets: number;
+  readonly coresPerSocket: number;
+  readonly threadsPerCore: number;
+}
+
+/** pCPUs per run queue for a granularity (no NUMA nodes yet: a node is a socket). */
+export function runqueueSizeOf(granularity: RunqueueGranularity, host: { readonly pcpus: number; readonly topology?: TopologySpec }): number {
+  const t = host.topology ?? { sockets: 1, coresPerSocket: host.pcpus, threadsPerCore: 1 };
+  switch (granularity) {
+    case 'cpu':
+      return 1;
+    case 'core':
+      return t.threadsPerCore;
+    case 'socket':
+    case 'node':
+      return t.coresPerSocket * t.threadsPerCore;
+    case 'all':
+      return host.pcpus;
+  }
+}
+
 export interface HostSpec {
   readonly pcpus: number;
+  /** Sockets, cores and threads (absent: one socket of single-thread cores). */
+  readonly topology?: TopologySpec;
   readonly memoryBytes: number;
   /** type1 (default): the monitor owns the hardware; type2: it runs as processes of a host OS. */
   readonly type?: HypervisorType;
@@ -115,6 +147,8 @@ export interface SchedulerSpec {
   readonly tickNs?: number;
   /** credit2: physical CPUs per run queue (0 = one run queue for all). */
   readonly runqueueSize?: number;
+  /** credit2: run queue granularity by topology (Xen's credit2_runqueue); sets runqueueSize. */
+  readonly runqueue?: RunqueueGranularity;
   /** cfs: the scheduling period within which every runnable vCPU runs once. */
   readonly latencyNs?: number;
   /** cfs: the shortest slice. */
@@ -835,6 +869,21 @@ export function scenarioSourceSchema(guests: readonly string[]) {
           pcpus: integer(L.pcpus.min, L.pcpus.max)
             .default(L.pcpus.default)
             .meta(meta({ title: 'Physical CPUs', description: `Physical CPUs of the host, ${L.pcpus.min}..${L.pcpus.max} (default ${L.pcpus.default}).` })),
+          topology: strictObject(
+            {
+              sockets: integer(1, L.pcpus.max).meta(meta({ title: 'Sockets', description: 'Processor sockets.' })),
+              coresPerSocket: integer(1, L.pcpus.max).meta(meta({ title: 'Cores per socket', description: 'Cores in each socket.' })),
+              threadsPerCore: integer(1, L.pcpus.max).meta(meta({ title: 'Threads per core', description: 'SMT threads in each core.' })),
+            },
+            'topology',
+          )
+            .meta(
+              meta({
+                title: 'Topology',
+                description: 'Sockets x cores per socket x threads per core; the product must equal host.pcpus. pCPU = (socket x coresPerSocket + core) x threadsPerCore + thread.',
+              }),
+            )
+            .optional(),
           memory: size(L.hostMemoryBytes.min, L.hostMemoryBytes.max)
             .default(L.hostMemoryBytes.default)
             .meta(
@@ -954,6 +1003,15 @@ export function scenarioSourceSchema(guests: readonly string[]) {
             .optional(),
           runqueueSize: integer(L.runqueueSize.min, L.runqueueSize.max)
             .meta(meta({ title: 'Run queue size', description: 'credit2: physical CPUs per run queue; 0 (the default) puts them all in one.' }))
+            .optional(),
+          runqueue: z
+            .enum(RUNQUEUE_GRANULARITIES, { error: (issue) => oneOfMessage('a run queue granularity', issue.input, RUNQUEUE_GRANULARITIES) })
+            .meta(
+              meta({
+                title: 'Run queue granularity',
+                description: "credit2: one run queue per cpu, core, socket, node (a socket: no NUMA nodes yet) or all (Xen's credit2_runqueue). Default: socket when host.topology is given (Xen's default), else runqueueSize. Not with runqueueSize.",
+              }),
+            )
             .optional(),
           latency: policyDuration('Latency target', 'cfs: the period within which every runnable vCPU runs once (sched_latency)', L.latencyNs),
           minGranularity: policyDuration('Minimum granularity', 'cfs: the shortest slice (sched_min_granularity)', L.minGranularityNs),
@@ -1205,6 +1263,17 @@ function checkParsed(parsed: Parsed): ScenarioIssue[] {
       at: 'key',
     });
   }
+  const topology = parsed.host.topology;
+  if (topology !== undefined && topology.sockets * topology.coresPerSocket * topology.threadsPerCore !== parsed.host.pcpus) {
+    issues.push({
+      path: ['host', 'topology'],
+      message: `sockets x coresPerSocket x threadsPerCore is ${topology.sockets} x ${topology.coresPerSocket} x ${topology.threadsPerCore} = ${topology.sockets * topology.coresPerSocket * topology.threadsPerCore}, but host.pcpus is ${parsed.host.pcpus}: they must be equal`,
+      at: 'key',
+    });
+  }
+  if (parsed.scheduler.runqueue !== undefined && parsed.scheduler.runqueueSize !== undefined) {
+    issues.push({ path: ['scheduler', 'runqueue'], message: 'give runqueue or runqueueSize, not both (runqueue sets the size from host.topology)', at: 'key' });
+  }
   const maxCap = L.capPerPcpu * parsed.host.pcpus;
   let total = 0;
   let overflowReported = false;
@@ -1302,6 +1371,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
     seed: p.seed,
     host: {
       pcpus: p.host.pcpus,
+      ...(p.host.topology === undefined ? {} : { topology: { ...p.host.topology } }),
       memoryBytes: p.host.memory,
       type: p.host.type,
       load: p.host.load,
@@ -1311,7 +1381,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         ? {}
         : { ballooning: { belowFraction: p.host.ballooning.below, stepPages: p.host.ballooning.step, intervalNs: p.host.ballooning.interval } }),
     },
-    scheduler: resolveScheduler(p.scheduler, p.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus }))),
+    scheduler: withRunqueue(resolveScheduler(p.scheduler, p.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus }))), p.host),
     run: { timeNs: p.run.time, instructions: p.run.instructions, checkpointEvery: p.run.checkpointEvery, smpQuantumNs: p.run.smpQuantum },
     costs,
     vms: p.vms.map((vm, i): VmSpec => {
@@ -1345,6 +1415,17 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
 
 type ParsedScheduler = Parsed['scheduler'];
 
+/**
+ * credit2's run queue granularity turned into runqueueSize: the given one, or socket (Xen's
+ * default) when the host has a topology and no runqueueSize is given. Hosts without a topology
+ * and without `runqueue` keep runqueueSize as it was (so their logs do not change).
+ */
+function withRunqueue(spec: SchedulerSpec, host: Parsed['host']): SchedulerSpec {
+  const granularity = spec.runqueue ?? (spec.policy === 'credit2' && host.topology !== undefined && spec.runqueueSize === L.runqueueSize.default ? 'socket' : undefined);
+  if (granularity === undefined) return spec;
+  return { ...spec, runqueue: granularity, runqueueSize: runqueueSizeOf(granularity, host) };
+}
+
 /** The policies that use each optional parameter of the scheduler section (its default is filled in for them). */
 const POLICY_PARAMETERS = {
   timesliceNs: ['credit'],
@@ -1369,6 +1450,7 @@ function resolveScheduler(s: ParsedScheduler, vms: readonly FrameVm[]): Schedule
   if (s.ratelimit !== undefined || uses('ratelimitNs')) spec.ratelimitNs = s.ratelimit ?? L.ratelimitNs.default;
   if (s.tick !== undefined || uses('tickNs')) spec.tickNs = s.tick ?? defaultTick(spec.timesliceNs ?? L.timesliceNs.default);
   if (s.runqueueSize !== undefined || uses('runqueueSize')) spec.runqueueSize = s.runqueueSize ?? L.runqueueSize.default;
+  if (s.runqueue !== undefined) spec.runqueue = s.runqueue;
   if (s.latency !== undefined || uses('latencyNs')) spec.latencyNs = s.latency ?? L.latencyNs.default;
   if (s.minGranularity !== undefined || uses('minGranularityNs')) spec.minGranularityNs = s.minGranularity ?? L.minGranularityNs.default;
   if (s.charge !== undefined || uses('charge')) spec.charge = s.charge ?? 'held';
@@ -1416,7 +1498,8 @@ export function withPolicy(scenario: Scenario, policy: PolicyName): Scenario {
     timeslice: given(old.timesliceNs, 'timesliceNs', L.timesliceNs.default),
     ratelimit: given(old.ratelimitNs, 'ratelimitNs', L.ratelimitNs.default),
     tick: given(old.tickNs, 'tickNs', defaultTick(old.timesliceNs ?? L.timesliceNs.default)),
-    runqueueSize: given(old.runqueueSize, 'runqueueSize', L.runqueueSize.default),
+    runqueueSize: old.runqueue === undefined ? given(old.runqueueSize, 'runqueueSize', L.runqueueSize.default) : undefined,
+    runqueue: old.runqueue,
     latency: given(old.latencyNs, 'latencyNs', L.latencyNs.default),
     minGranularity: given(old.minGranularityNs, 'minGranularityNs', L.minGranularityNs.default),
     charge: given(old.charge, 'charge', 'held'),
@@ -1495,7 +1578,8 @@ function schedulerToSource(s: SchedulerSpec): Record<string, unknown> {
     ...(s.timesliceNs === undefined ? {} : { timeslice: s.timesliceNs }),
     ...(s.ratelimitNs === undefined ? {} : { ratelimit: s.ratelimitNs }),
     ...(s.tickNs === undefined ? {} : { tick: s.tickNs }),
-    ...(s.runqueueSize === undefined ? {} : { runqueueSize: s.runqueueSize }),
+    ...(s.runqueueSize === undefined || s.runqueue !== undefined ? {} : { runqueueSize: s.runqueueSize }),
+    ...(s.runqueue === undefined ? {} : { runqueue: s.runqueue }),
     ...(s.latencyNs === undefined ? {} : { latency: s.latencyNs }),
     ...(s.minGranularityNs === undefined ? {} : { minGranularity: s.minGranularityNs }),
     ...(s.charge === undefined ? {} : { charge: s.charge }),
@@ -1532,6 +1616,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
     seed: s.seed,
     host: {
       pcpus: s.host.pcpus,
+      ...(s.host.topology === undefined ? {} : { topology: { ...s.host.topology } }),
       memory: s.host.memoryBytes,
       type: s.host.type ?? 'type1',
       load: s.host.load ?? 0,
