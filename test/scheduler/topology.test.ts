@@ -58,3 +58,14 @@ describe('credit2_runqueue: run queue granularity', () => {
     ]);
   });
 });
+
+describe('csched2_res_pick with affinity', () => {
+  it('places a vCPU only on run queues its hard affinity reaches (examples/topology.yaml: every VM runs)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { runScenario } = await import('../helpers.js');
+    const s = load(readFileSync('examples/topology.yaml', 'utf8'));
+    const ran = new Set(runScenario(s).events.filter((e) => e.type === 'vcpu.running').map((e) => e.src.split('/')[1]));
+    // Before: io-b, pinned to socket 0, was placed on socket 1's run queue and never ran.
+    expect(s.vms.filter((vm) => !ran.has(vm.name)).map((vm) => vm.name)).toEqual([]);
+  });
+});

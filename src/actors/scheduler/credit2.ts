@@ -29,7 +29,7 @@
  *   quanta, unit_grab_budget).
  * - No stealing: a CPU whose run queue is empty idles (loads move at resets and wake-ups only).
  */
-import { hardAllows, softPrefers } from './affinity.js';
+import { hardAllows, softPrefers, softStep } from './affinity.js';
 import type { ChargeMode, SchedulerSpec } from '../../core/scenario/schema.js';
 import { chargeable, settle, type Meter } from './charging.js';
 import type { EnqueueReason, Pick, PolicyHost, PolicyOptions, SchedEntity, SchedulingPolicy } from './policy.js';
@@ -390,13 +390,21 @@ export class Credit2Policy implements SchedulingPolicy {
     return runq.load;
   }
 
-  /** csched2_res_pick: the least loaded run queue (its own on a tie). */
+  /**
+   * csched2_res_pick: the least loaded run queue (its own on a tie), among those with a CPU of the
+   * vCPU's soft affinity if any has one, else among those with a CPU of its hard affinity (Xen's
+   * balance steps). Without affinity every run queue qualifies.
+   */
   private resPick(vcpu: Credit2Vcpu): void {
-    let best = vcpu.runq >= 0 ? this.runqs[vcpu.runq] : this.runqs[0];
+    const entity = vcpu.entity;
+    const soft = this.runqs.filter((runq) => runq.pcpus.some((pcpu) => softStep(entity, pcpu)));
+    const allowed = soft.length > 0 ? soft : entity.affinity === undefined ? this.runqs : this.runqs.filter((runq) => runq.pcpus.some((pcpu) => hardAllows(entity, pcpu)));
+    const own = vcpu.runq >= 0 ? this.runqs[vcpu.runq] : this.runqs[0];
+    let best = allowed.includes(own) ? own : allowed[0];
     if (this.runqs.length > 1) {
       // The waking vCPU is already counted as runnable where it is assigned.
       let bestLoad = this.load(best) - (vcpu.runq === best.index ? 1 : 0);
-      for (const runq of this.runqs) {
+      for (const runq of allowed) {
         const load = this.load(runq) - (vcpu.runq === runq.index ? 1 : 0);
         if (load < bestLoad) {
           best = runq;
@@ -428,7 +436,8 @@ export class Credit2Policy implements SchedulingPolicy {
     // Moving one vCPU changes the difference by 2: only worth it from a difference of 2.
     if (other === null || delta < 2) return;
     const [from, to] = localLoad > this.load(other) ? [local, other] : [other, local];
-    const mover = from.members.find((vcpu) => vcpu.queued);
+    // migrate: only a vCPU whose hard affinity allows a CPU of the destination.
+    const mover = from.members.find((vcpu) => vcpu.queued && (vcpu.entity.affinity === undefined || to.pcpus.some((pcpu) => hardAllows(vcpu.entity, pcpu))));
     if (mover === undefined) return;
     this.unqueue(mover);
     this.assign(mover, to);
