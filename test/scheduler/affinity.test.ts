@@ -66,18 +66,21 @@ describe('hard affinity holds under every policy (checked from the event log)', 
     });
   const caseArb = fc.integer({ min: 1, max: 4 }).chain((pcpus) => fc.record({ pcpus: fc.constant(pcpus), vms: fc.array(vmArb(pcpus), { minLength: 1, maxLength: 4 }) }));
 
+  // credit2 also with several run queues (runqueueSize 1 or 2), where placement must respect the mask.
+  const credit2Arb = caseArb.chain((c) => fc.integer({ min: 0, max: 2 }).map((runqueueSize) => ({ ...c, runqueueSize })));
+
   for (const policy of POLICY_NAMES) {
     it(`${policy}: no vCPU runs outside its hard mask (fast-check seed ${seed})`, () => {
       console.log(`affinity property: policy ${policy}, fast-check seed ${seed} (AFFINITY_SEED to repeat)`);
       fc.assert(
-        fc.property(caseArb, (c) => {
+        fc.property(policy === 'credit2' ? credit2Arb : caseArb.map((c) => ({ ...c, runqueueSize: 0 })), (c) => {
           const masks = new Map<string, readonly number[]>();
           const vms = c.vms.map((vm, i) => {
             if (vm.hard !== undefined) masks.set(`v${i}`, vm.hard);
             const affinity = vm.hard === undefined && vm.soft === undefined ? '' : `, affinity: { ${[vm.hard === undefined ? '' : `hard: [${vm.hard.join(', ')}]`, vm.soft === undefined ? '' : `soft: [${vm.soft.join(', ')}]`].filter((x) => x !== '').join(', ')} }`;
             return `  - { name: v${i}, vcpus: ${vm.vcpus}, guest: ${vm.guest}, sched: { weight: ${256 * (i + 1)}${affinity} } }`;
           });
-          const s = load(`name: affinity\nhost: { pcpus: ${c.pcpus} }\nscheduler: { policy: '${policy}' }\nrun: { time: 200ms }\nvms:\n${vms.join('\n')}`);
+          const s = load(`name: affinity\nhost: { pcpus: ${c.pcpus} }\nscheduler: { policy: '${policy}'${policy === 'credit2' ? `, runqueueSize: ${c.runqueueSize}` : ''} }\nrun: { time: 200ms }\nvms:\n${vms.join('\n')}`);
           const run = runScenario(s, 1);
           expect(violations(masks, run.events)).toEqual([]);
           // Every vCPU allowed somewhere ran at least once (hard affinity does not starve it).
