@@ -110,3 +110,13 @@ describe('soft affinity', () => {
     expect(onCpu1('credit', ', sched: { affinity: { soft: [1] } }')).toBeGreaterThan(0.95);
   });
 });
+
+describe('the wrapper hands held vCPUs over fairly', () => {
+  it.each(['round-robin', 'cfs'])('%s: two vCPUs pinned to one pCPU both run, whatever their soft masks (has_soft_affinity)', (policy) => {
+    const s = load(
+      `name: held\nhost: { pcpus: 3 }\nscheduler: { policy: ${policy} }\nrun: { time: 200ms }\nvms:\n  - { name: v0, guest: cpu-bound, sched: { affinity: { hard: [1], soft: [0] } } }\n  - { name: v1, guest: cpu-bound }\n  - { name: v2, guest: cpu-bound, sched: { affinity: { hard: [1] } } }`,
+    );
+    const ran = new Set(runScenario(s, 1).events.filter((e) => e.type === 'vcpu.running').map((e) => e.src.split('/')[1]));
+    expect([...ran].sort()).toEqual(['v0', 'v1', 'v2']);
+  });
+});

@@ -56,7 +56,10 @@ export function withAffinity(inner: SchedulingPolicy, pcpus: number): Scheduling
 
   const takeHeld = (pcpu: number): Pick | undefined => {
     // Step one: soft affinity; step two: hard affinity (for_each_affinity_balance_step).
-    let index = held.findIndex((h) => softPrefers(h.pick.entity, pcpu));
+    // The soft step counts only entities that have a soft mask naming this CPU (has_soft_affinity):
+    // counting those without one let a later held vCPU overtake one whose soft mask excludes this
+    // CPU at every hand-over, for ever (round-robin and cfs starved it).
+    let index = held.findIndex((h) => softStep(h.pick.entity, pcpu));
     if (index < 0) index = held.findIndex((h) => hardAllows(h.pick.entity, pcpu));
     if (index < 0) return undefined;
     return held.splice(index, 1)[0].pick;
