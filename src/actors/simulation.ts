@@ -23,6 +23,7 @@ import type { InputSpec, StopInput } from '../core/scenario/inputs.js';
 import { Monitor, type EndReason } from './monitor/monitor.js';
 import { createPolicy } from './scheduler/index.js';
 import type { PolicyFactory, SchedulingPolicy } from './scheduler/policy.js';
+import { usesAffinity, withAffinity } from './scheduler/affinity.js';
 import { Vm } from './vm.js';
 import { VirtualSwitch } from './vswitch.js';
 import { GuestPhysicalMap } from '../core/memory.js';
@@ -179,7 +180,7 @@ export class Simulation {
     const costs = resolveCosts(next.costs);
     const schedulerChanged = !same(current.scheduler, next.scheduler) || !same(current.vms.map((vm) => vm.sched), next.vms.map((vm) => vm.sched));
     if (schedulerChanged) {
-      this.vms.forEach((vm, index) => vm.setSchedParams({ ...next.vms[index].sched }));
+      this.vms.forEach((vm, index) => vm.setSchedParams(schedParams(next.vms[index].sched)));
       // A policy from a module stays in force under new parameters; naming another policy leaves it.
       if (next.scheduler.policy !== current.scheduler.policy) this.policyFactory = undefined;
     }
@@ -197,7 +198,9 @@ export class Simulation {
   /** The scenario's policy, or the one from outside the registry while it is in force. */
   private createPolicy(scenario: Scenario): SchedulingPolicy {
     const options = this.policyOptions(scenario);
-    const policy = this.policyFactory !== undefined ? this.policyFactory(options) : createPolicy(scenario.scheduler.policy, options);
+    const chosen = this.policyFactory !== undefined ? this.policyFactory(options) : createPolicy(scenario.scheduler.policy, options);
+    // Hard affinity is enforced around whatever policy runs; scenarios without it keep the policy bare.
+    const policy = usesAffinity(scenario.vms) ? withAffinity(chosen, scenario.host.pcpus) : chosen;
     return this.options.parts?.policy?.(policy) ?? policy;
   }
 
@@ -240,13 +243,14 @@ export class Simulation {
       this.memory?.register(`vm/${spec.name}`, memory);
       memory.load(image.words);
       const vm = new Vm(
-        { name: spec.name, virt: spec.virt, postedInterrupts: spec.postedInterrupts ?? false, paging: spec.paging, tlbEntries: spec.tlbEntries, tlbTagged: spec.tlbTagged, devices: spec.devices, blockQueue: spec.devices?.blockQueue, requestQueue: spec.workload?.queue, vcpus: spec.vcpus, guest: guestLabel(spec), entry: image.entry, params: { ...spec.sched }, firstKey: key },
+        { name: spec.name, virt: spec.virt, postedInterrupts: spec.postedInterrupts ?? false, paging: spec.paging, tlbEntries: spec.tlbEntries, tlbTagged: spec.tlbTagged, devices: spec.devices, blockQueue: spec.devices?.blockQueue, requestQueue: spec.workload?.queue, vcpus: spec.vcpus, guest: guestLabel(spec), entry: image.entry, params: schedParams(spec.sched), firstKey: key },
         memory,
         this.bus,
         this.kernel,
         this.random,
         () => this.costs,
       );
+      if (spec.sched.affinity !== undefined) for (const vcpu of vm.vcpus) vcpu.affinity = spec.sched.affinity;
       key += spec.vcpus;
       this.bus.publish(vm.id, 'vm.defined', { vcpus: spec.vcpus, memoryBytes: spec.memoryBytes, guest: guestLabel(spec) });
       return vm;
@@ -405,4 +409,11 @@ export class Simulation {
 function guestLabel(spec: VmSpec): string {
   const guest = spec.guest;
   return guest.kind === 'bundled' ? guest.name : guest.kind === 'file' || guest.kind === 'trace' ? guest.path : 'inline';
+}
+
+/** A VM's numeric scheduling parameters, as policies read them (affinity travels apart). */
+function schedParams(sched: VmSpec['sched']): Readonly<Record<string, number>> {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { affinity, ...numbers } = sched;
+  return numbers;
 }

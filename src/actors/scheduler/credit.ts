@@ -28,6 +28,7 @@
  */
 import { defaultTick, type CapEnforcement, type ChargeMode, type SchedulerSpec } from '../../core/scenario/schema.js';
 import { chargeable, settle, type Meter } from './charging.js';
+import { hardAllows, softPrefers, softStep } from './affinity.js';
 import { EntityFifo } from './fifo.js';
 import type { EnqueueReason, Pick, PolicyHost, PolicyOptions, SchedEntity, SchedulingPolicy } from './policy.js';
 
@@ -150,7 +151,7 @@ export class CreditPolicy implements SchedulingPolicy {
         priority: Priority.UNDER,
         active: false,
         parked: false,
-        home: entity.key % this.options.pcpus,
+        home: homeOf(entity, this.options.pcpus),
         queuedOn: -1,
         runnable: false,
         runningOn: -1,
@@ -303,23 +304,30 @@ export class CreditPolicy implements SchedulingPolicy {
   private best(pcpu: number): CreditVcpu | undefined {
     const local = this.runqs[pcpu];
     let localPriority = PRIORITIES;
+    let localBest: SchedEntity | undefined;
     for (let priority = 0; priority < PRIORITIES; priority++) {
-      if (local[priority].size > 0) {
+      localBest = firstAllowed(local[priority], pcpu, hardAllows);
+      if (localBest !== undefined) {
         localPriority = priority;
         break;
       }
     }
-    if (localPriority <= Priority.UNDER) return this.state(local[localPriority].peek() as SchedEntity);
-    // csched_load_balance: look for better work on the other CPUs, nearest first.
+    if (localPriority <= Priority.UNDER) return this.state(localBest as SchedEntity);
+    // csched_load_balance: look for better work on the other CPUs, nearest first; within a
+    // priority, csched_runq_steal's balance steps: a vCPU whose soft affinity names this CPU,
+    // then one whose hard affinity allows it (for_each_affinity_balance_step). Without affinity
+    // both steps see the head of the queue, as before.
     const count = this.runqs.length;
     for (let priority = 0; priority < localPriority; priority++) {
       if (this.waitingByPriority[priority] === 0) continue;
-      for (let step = 1; step < count; step++) {
-        const peer = this.runqs[(pcpu + step) % count][priority];
-        if (peer.size > 0) return this.state(peer.peek() as SchedEntity);
+      for (const allowed of [softStep, hardAllows]) {
+        for (let step = 1; step < count; step++) {
+          const found = firstAllowed(this.runqs[(pcpu + step) % count][priority], pcpu, allowed);
+          if (found !== undefined) return this.state(found);
+        }
       }
     }
-    return localPriority < PRIORITIES ? this.state(local[localPriority].peek() as SchedEntity) : undefined;
+    return localBest === undefined ? undefined : this.state(localBest);
   }
 
   /**
@@ -331,7 +339,20 @@ export class CreditPolicy implements SchedulingPolicy {
   private tickle(vcpu: CreditVcpu, now: number): void {
     const host = this.host;
     if (host === undefined) return;
-    for (const running of this.running) if (running === null) return;
+    if (vcpu.entity.affinity === undefined) {
+      for (const running of this.running) if (running === null) return;
+    } else {
+      // __runq_tickle's idlers, by balance step: an idle CPU of the soft affinity, then of the
+      // hard affinity. An idle CPU the vCPU may not use is no reason to wait.
+      for (const allowed of [softPrefers, hardAllows]) {
+        for (let pcpu = 0; pcpu < this.running.length; pcpu++) {
+          if (this.running[pcpu] === null && allowed(vcpu.entity, pcpu)) {
+            host.wakeIdle(pcpu);
+            return;
+          }
+        }
+      }
+    }
     const target = vcpu.home;
     const running = this.running[target] as Running;
     if (running.vcpu.priority <= vcpu.priority) return;
@@ -431,4 +452,25 @@ export class CreditPolicy implements SchedulingPolicy {
     vm.vcpus.splice(vm.vcpus.indexOf(vcpu), 1);
     if (vm.vcpus.length === 0) this.activeVms.splice(this.activeVms.indexOf(vm), 1);
   }
+}
+
+/** The first entity of `queue` that `allowed` lets run on `pcpu` (the head when no entity has affinity). */
+function firstAllowed(queue: EntityFifo, pcpu: number, allowed: (entity: SchedEntity, pcpu: number) => boolean): SchedEntity | undefined {
+  const head = queue.peek();
+  if (head === undefined || (head.affinity === undefined && allowed === hardAllows)) return head;
+  for (const entity of queue) if (allowed(entity, pcpu)) return entity;
+  return undefined;
+}
+
+/**
+ * A vCPU's first CPU: key modulo the CPUs, or with affinity the first CPU from there on of its soft
+ * affinity, else of its hard affinity (csched_cpu_pick's balance steps, without topology).
+ */
+function homeOf(entity: SchedEntity, pcpus: number): number {
+  const start = entity.key % pcpus;
+  if (entity.affinity === undefined) return start;
+  for (const allowed of [softPrefers, hardAllows]) {
+    for (let step = 0; step < pcpus; step++) if (allowed(entity, (start + step) % pcpus)) return (start + step) % pcpus;
+  }
+  return start;
 }

@@ -29,6 +29,7 @@
  *   quanta, unit_grab_budget).
  * - No stealing: a CPU whose run queue is empty idles (loads move at resets and wake-ups only).
  */
+import { hardAllows, softPrefers, softStep } from './affinity.js';
 import type { ChargeMode, SchedulerSpec } from '../../core/scenario/schema.js';
 import { chargeable, settle, type Meter } from './charging.js';
 import type { EnqueueReason, Pick, PolicyHost, PolicyOptions, SchedEntity, SchedulingPolicy } from './policy.js';
@@ -280,8 +281,11 @@ export class Credit2Policy implements SchedulingPolicy {
   private candidate(runq: Runqueue, pcpu: number, baseline: number): Credit2Vcpu | null {
     for (const vcpu of runq.queue) {
       if (vcpu.credit <= baseline) break;
+      // runq_candidate: a vCPU whose hard affinity excludes this CPU is skipped.
+      if (!hardAllows(vcpu.entity, pcpu)) continue;
       if (vcpu.tickledCpu >= 0 && vcpu.tickledCpu !== pcpu && this.tickled[vcpu.tickledCpu]) continue;
-      if (vcpu.pcpu >= 0 && vcpu.pcpu !== pcpu && baseline + MIGRATE_RESIST_NS > vcpu.credit) continue;
+      // Migration resistance keeps a vCPU on its CPU, not on one its hard affinity excludes.
+      if (vcpu.pcpu >= 0 && vcpu.pcpu !== pcpu && hardAllows(vcpu.entity, vcpu.pcpu) && baseline + MIGRATE_RESIST_NS > vcpu.credit) continue;
       return vcpu;
     }
     return null;
@@ -372,7 +376,11 @@ export class Credit2Policy implements SchedulingPolicy {
     runq.members.push(vcpu);
     runq.maxWeight = Math.max(runq.maxWeight, vcpu.weight);
     if (vcpu.pcpu < 0 || this.runqOf[vcpu.pcpu] !== runq.index) {
-      vcpu.pcpu = runq.pcpus[runq.bias % runq.pcpus.length];
+      // The first CPU of the run queue from the bias on that the hard affinity allows.
+      const count = runq.pcpus.length;
+      let offset = 0;
+      while (offset < count - 1 && !hardAllows(vcpu.entity, runq.pcpus[(runq.bias + offset) % count])) offset++;
+      vcpu.pcpu = runq.pcpus[(runq.bias + offset) % count];
       runq.bias++;
     }
   }
@@ -382,13 +390,21 @@ export class Credit2Policy implements SchedulingPolicy {
     return runq.load;
   }
 
-  /** csched2_res_pick: the least loaded run queue (its own on a tie). */
+  /**
+   * csched2_res_pick: the least loaded run queue (its own on a tie), among those with a CPU of the
+   * vCPU's soft affinity if any has one, else among those with a CPU of its hard affinity (Xen's
+   * balance steps). Without affinity every run queue qualifies.
+   */
   private resPick(vcpu: Credit2Vcpu): void {
-    let best = vcpu.runq >= 0 ? this.runqs[vcpu.runq] : this.runqs[0];
+    const entity = vcpu.entity;
+    const soft = this.runqs.filter((runq) => runq.pcpus.some((pcpu) => softStep(entity, pcpu)));
+    const allowed = soft.length > 0 ? soft : entity.affinity === undefined ? this.runqs : this.runqs.filter((runq) => runq.pcpus.some((pcpu) => hardAllows(entity, pcpu)));
+    const own = vcpu.runq >= 0 ? this.runqs[vcpu.runq] : this.runqs[0];
+    let best = allowed.includes(own) ? own : allowed[0];
     if (this.runqs.length > 1) {
       // The waking vCPU is already counted as runnable where it is assigned.
       let bestLoad = this.load(best) - (vcpu.runq === best.index ? 1 : 0);
-      for (const runq of this.runqs) {
+      for (const runq of allowed) {
         const load = this.load(runq) - (vcpu.runq === runq.index ? 1 : 0);
         if (load < bestLoad) {
           best = runq;
@@ -420,7 +436,8 @@ export class Credit2Policy implements SchedulingPolicy {
     // Moving one vCPU changes the difference by 2: only worth it from a difference of 2.
     if (other === null || delta < 2) return;
     const [from, to] = localLoad > this.load(other) ? [local, other] : [other, local];
-    const mover = from.members.find((vcpu) => vcpu.queued);
+    // migrate: only a vCPU whose hard affinity allows a CPU of the destination.
+    const mover = from.members.find((vcpu) => vcpu.queued && (vcpu.entity.affinity === undefined || to.pcpus.some((pcpu) => hardAllows(vcpu.entity, pcpu))));
     if (mover === undefined) return;
     this.unqueue(mover);
     this.assign(mover, to);
@@ -446,13 +463,17 @@ export class Credit2Policy implements SchedulingPolicy {
     const runq = this.runqs[vcpu.runq];
     const cpus = runq.pcpus;
     const start = Math.max(0, cpus.indexOf(vcpu.pcpu));
-    for (let step = 0; step < cpus.length; step++) {
-      const pcpu = cpus[(start + step) % cpus.length];
-      if (this.running[pcpu] === null && !this.tickled[pcpu]) {
-        this.tickled[pcpu] = true;
-        vcpu.tickledCpu = pcpu;
-        host.wakeIdle(pcpu);
-        return;
+    // runq_tickle's for_each_affinity_balance_step: an idle CPU of the soft affinity first, then
+    // one of the hard affinity (without affinity both steps see every CPU, and the first finds it).
+    for (const allowed of [softPrefers, hardAllows]) {
+      for (let step = 0; step < cpus.length; step++) {
+        const pcpu = cpus[(start + step) % cpus.length];
+        if (this.running[pcpu] === null && !this.tickled[pcpu] && allowed(vcpu.entity, pcpu)) {
+          this.tickled[pcpu] = true;
+          vcpu.tickledCpu = pcpu;
+          host.wakeIdle(pcpu);
+          return;
+        }
       }
     }
     let target = -1;
@@ -460,7 +481,7 @@ export class Credit2Policy implements SchedulingPolicy {
     for (let step = 0; step < cpus.length; step++) {
       const pcpu = cpus[(start + step) % cpus.length];
       const running = this.running[pcpu];
-      if (running === null || this.tickled[pcpu] || !this.preemptable(running, now)) continue;
+      if (running === null || this.tickled[pcpu] || !hardAllows(vcpu.entity, pcpu) || !this.preemptable(running, now)) continue;
       // tickle_score: burn the runner's credit up to now first.
       this.burn(running.vcpu, settle(running.vcpu, now));
       let score = vcpu.credit - running.vcpu.credit;

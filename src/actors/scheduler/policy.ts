@@ -9,7 +9,7 @@
  * Policies must be deterministic: no real time, no Math.random, ties broken by `key`.
  * docs/scheduling.md documents each policy and how to write a new one.
  */
-import type { SchedulerSpec } from '../../core/scenario/schema.js';
+import type { AffinitySpec, SchedulerSpec } from '../../core/scenario/schema.js';
 
 /** What a policy sees of a vCPU. */
 export interface SchedEntity {
@@ -25,6 +25,8 @@ export interface SchedEntity {
    * and for RTDS budgetNs, periodNs, extratime (1 or 0); for null, pcpu (-1 = any).
    */
   readonly params: Readonly<Record<string, number>>;
+  /** Hard and soft affinity (sorted pCPU masks); absent: anywhere, no preference. */
+  readonly affinity?: AffinitySpec;
 }
 
 export interface Pick {

@@ -9,6 +9,7 @@ import { Csr, Mode, OPCODE_INFO } from '../../core/isa/opcodes.js';
 import { Lifecycle } from '../../machines/lifecycle.js';
 import { RUN_TRANSITIONS, vcpuMachine, type VcpuCommand, type VcpuLifecycleCommand, type VcpuLifecycleState, type VcpuRunCommand, type VcpuRunState } from '../../machines/vcpuMachine.js';
 import type { SchedEntity } from '../scheduler/policy.js';
+import type { AffinitySpec } from '../../core/scenario/schema.js';
 import type { Mmu } from '../paging.js';
 import { CpuState, Stop } from './cpuState.js';
 import { execute } from './interpreter.js';
@@ -80,6 +81,8 @@ export class Vcpu implements SchedEntity {
   lastExitMode: number = Mode.KERNEL;
   /** The seq of the `vcpu.runnable` event that last made it runnable (run-queue order). */
   runnableSeq = -1;
+  /** Hard and soft affinity from the scenario (absent: anywhere). */
+  affinity: AffinitySpec | undefined = undefined;
 
   constructor(
     readonly vm: string,

@@ -52,8 +52,40 @@ export interface Scenario {
   readonly inputs: readonly InputSpec[];
 }
 
+/** credit2 run queue granularity (Xen's `credit2_runqueue` boot parameter). */
+export const RUNQUEUE_GRANULARITIES = ['cpu', 'core', 'socket', 'node', 'all'] as const;
+export type RunqueueGranularity = (typeof RUNQUEUE_GRANULARITIES)[number];
+
+/**
+ * Sockets x cores x SMT threads. pCPU numbering: pcpu = (socket * coresPerSocket + core) *
+ * threadsPerCore + thread, so the threads of a core, and the cores of a socket, are consecutive.
+ */
+export interface TopologySpec {
+  readonly sockets: number;
+  readonly coresPerSocket: number;
+  readonly threadsPerCore: number;
+}
+
+/** pCPUs per run queue for a granularity (no NUMA nodes yet: a node is a socket). */
+export function runqueueSizeOf(granularity: RunqueueGranularity, host: { readonly pcpus: number; readonly topology?: TopologySpec }): number {
+  const t = host.topology ?? { sockets: 1, coresPerSocket: host.pcpus, threadsPerCore: 1 };
+  switch (granularity) {
+    case 'cpu':
+      return 1;
+    case 'core':
+      return t.threadsPerCore;
+    case 'socket':
+    case 'node':
+      return t.coresPerSocket * t.threadsPerCore;
+    case 'all':
+      return host.pcpus;
+  }
+}
+
 export interface HostSpec {
   readonly pcpus: number;
+  /** Sockets, cores and threads (absent: one socket of single-thread cores). */
+  readonly topology?: TopologySpec;
   readonly memoryBytes: number;
   /**
    * type1 (default): the monitor owns the hardware; type2: it runs as processes of a host OS;
@@ -121,6 +153,8 @@ export interface SchedulerSpec {
   readonly tickNs?: number;
   /** credit2: physical CPUs per run queue (0 = one run queue for all). */
   readonly runqueueSize?: number;
+  /** credit2: run queue granularity by topology (Xen's credit2_runqueue); sets runqueueSize. */
+  readonly runqueue?: RunqueueGranularity;
   /** cfs: the scheduling period within which every runnable vCPU runs once. */
   readonly latencyNs?: number;
   /** cfs: the shortest slice. */
@@ -173,6 +207,16 @@ export interface VmSchedSpec {
   readonly extratime?: number;
   /** null: the physical CPU the vCPUs are pinned to (absent: the first free one). */
   readonly pcpu?: number;
+  /** Hard and soft affinity of every vCPU of the VM, as `xl vcpu-pin` sets them (absent: all pCPUs). */
+  readonly affinity?: AffinitySpec;
+}
+
+/** Physical CPU masks, ascending and without duplicates once resolved. */
+export interface AffinitySpec {
+  /** The pCPUs the vCPU may run on; never violated. Absent: all. */
+  readonly hard?: readonly number[];
+  /** The pCPUs the vCPU prefers, where the policy can honour it. Absent: no preference. */
+  readonly soft?: readonly number[];
 }
 
 export interface VmSpec {
@@ -523,11 +567,34 @@ export const VM_SCHED_SCHEMA = strictObject(
     pcpu: integer(0, L.pcpus.max - 1, 'a physical CPU index (an integer from 0 to host.pcpus - 1)')
       .meta(meta({ title: 'Pinned physical CPU', description: 'null: the physical CPU the VM\'s vCPU is pinned to (default: the first free one).' }))
       .optional(),
+    affinity: strictObject(
+      {
+        hard: z
+          .array(affinityCpu())
+          .min(1, { error: 'an empty hard affinity would leave the vCPU nowhere to run: name at least one physical CPU' })
+          .meta(meta({ title: 'Hard affinity', description: 'The physical CPUs the VM\'s vCPUs may run on (xl vcpu-pin hard); no policy ever dispatches them elsewhere. Default: all.' }))
+          .optional(),
+        soft: z
+          .array(affinityCpu())
+          .meta(meta({ title: 'Soft affinity', description: 'The physical CPUs the VM\'s vCPUs prefer (xl vcpu-pin soft), where the policy can honour it. Default: no preference.' }))
+          .optional(),
+      },
+      'affinity',
+    )
+      .meta(meta({ title: 'Affinity', description: 'Hard and soft affinity of the VM\'s vCPUs, as xl vcpu-pin sets them (docs/scheduling.md).' }))
+      .optional(),
   },
   'scheduling parameters',
 )
   .prefault({})
   .meta(meta({ title: 'Scheduling parameters', description: 'Scheduling parameters of the VM (all optional).' }));
+
+/** One physical CPU of an affinity mask. */
+function affinityCpu() {
+  return integer(0, L.pcpus.max - 1, 'a physical CPU index (an integer from 0 to host.pcpus - 1)').meta(
+    meta({ title: 'Physical CPU', description: 'A physical CPU index, 0..host.pcpus - 1.' }),
+  );
+}
 
 function attachMode(device: string) {
   return z
@@ -808,6 +875,21 @@ export function scenarioSourceSchema(guests: readonly string[]) {
           pcpus: integer(L.pcpus.min, L.pcpus.max)
             .default(L.pcpus.default)
             .meta(meta({ title: 'Physical CPUs', description: `Physical CPUs of the host, ${L.pcpus.min}..${L.pcpus.max} (default ${L.pcpus.default}).` })),
+          topology: strictObject(
+            {
+              sockets: integer(1, L.pcpus.max).meta(meta({ title: 'Sockets', description: 'Processor sockets.' })),
+              coresPerSocket: integer(1, L.pcpus.max).meta(meta({ title: 'Cores per socket', description: 'Cores in each socket.' })),
+              threadsPerCore: integer(1, L.pcpus.max).meta(meta({ title: 'Threads per core', description: 'SMT threads in each core.' })),
+            },
+            'topology',
+          )
+            .meta(
+              meta({
+                title: 'Topology',
+                description: 'Sockets x cores per socket x threads per core; the product must equal host.pcpus. pCPU = (socket x coresPerSocket + core) x threadsPerCore + thread.',
+              }),
+            )
+            .optional(),
           memory: size(L.hostMemoryBytes.min, L.hostMemoryBytes.max)
             .default(L.hostMemoryBytes.default)
             .meta(
@@ -933,6 +1015,15 @@ export function scenarioSourceSchema(guests: readonly string[]) {
             .optional(),
           runqueueSize: integer(L.runqueueSize.min, L.runqueueSize.max)
             .meta(meta({ title: 'Run queue size', description: 'credit2: physical CPUs per run queue; 0 (the default) puts them all in one.' }))
+            .optional(),
+          runqueue: z
+            .enum(RUNQUEUE_GRANULARITIES, { error: (issue) => oneOfMessage('a run queue granularity', issue.input, RUNQUEUE_GRANULARITIES) })
+            .meta(
+              meta({
+                title: 'Run queue granularity',
+                description: "credit2: one run queue per cpu, core, socket, node (a socket: no NUMA nodes yet) or all (Xen's credit2_runqueue). Default: socket when host.topology is given (Xen's default), else runqueueSize. Not with runqueueSize.",
+              }),
+            )
             .optional(),
           latency: policyDuration('Latency target', 'cfs: the period within which every runnable vCPU runs once (sched_latency)', L.latencyNs),
           minGranularity: policyDuration('Minimum granularity', 'cfs: the shortest slice (sched_min_granularity)', L.minGranularityNs),
@@ -1184,6 +1275,17 @@ function checkParsed(parsed: Parsed): ScenarioIssue[] {
       at: 'key',
     });
   }
+  const topology = parsed.host.topology;
+  if (topology !== undefined && topology.sockets * topology.coresPerSocket * topology.threadsPerCore !== parsed.host.pcpus) {
+    issues.push({
+      path: ['host', 'topology'],
+      message: `sockets x coresPerSocket x threadsPerCore is ${topology.sockets} x ${topology.coresPerSocket} x ${topology.threadsPerCore} = ${topology.sockets * topology.coresPerSocket * topology.threadsPerCore}, but host.pcpus is ${parsed.host.pcpus}: they must be equal`,
+      at: 'key',
+    });
+  }
+  if (parsed.scheduler.runqueue !== undefined && parsed.scheduler.runqueueSize !== undefined) {
+    issues.push({ path: ['scheduler', 'runqueue'], message: 'give runqueue or runqueueSize, not both (runqueue sets the size from host.topology)', at: 'key' });
+  }
   const maxCap = L.capPerPcpu * parsed.host.pcpus;
   let total = 0;
   let overflowReported = false;
@@ -1217,6 +1319,17 @@ function checkParsed(parsed: Parsed): ScenarioIssue[] {
         path: ['vms', i, 'sched', 'pcpu'],
         message: `expected a physical CPU index from 0 to ${parsed.host.pcpus - 1} (host.pcpus - 1), got ${vm.sched.pcpu}`,
         at: 'value',
+      });
+    }
+    for (const kind of ['hard', 'soft'] as const) {
+      vm.sched.affinity?.[kind]?.forEach((cpu, j) => {
+        if (cpu >= parsed.host.pcpus) {
+          issues.push({
+            path: ['vms', i, 'sched', 'affinity', kind, j],
+            message: `the host has no physical CPU ${cpu}: expected an index from 0 to ${parsed.host.pcpus - 1} (host.pcpus - 1)`,
+            at: 'value',
+          });
+        }
       });
     }
     if (vm.sched.cap > maxCap) {
@@ -1270,6 +1383,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
     seed: p.seed,
     host: {
       pcpus: p.host.pcpus,
+      ...(p.host.topology === undefined ? {} : { topology: { ...p.host.topology } }),
       memoryBytes: p.host.memory,
       type: p.host.type,
       load: p.host.load,
@@ -1279,7 +1393,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         ? {}
         : { ballooning: { belowFraction: p.host.ballooning.below, stepPages: p.host.ballooning.step, intervalNs: p.host.ballooning.interval } }),
     },
-    scheduler: resolveScheduler(p.scheduler, p.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus }))),
+    scheduler: withRunqueue(resolveScheduler(p.scheduler, p.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus }))), p.host),
     run: { timeNs: p.run.time, instructions: p.run.instructions, checkpointEvery: p.run.checkpointEvery, smpQuantumNs: p.run.smpQuantum },
     costs,
     vms: p.vms.map((vm, i): VmSpec => {
@@ -1313,6 +1427,17 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
 
 type ParsedScheduler = Parsed['scheduler'];
 
+/**
+ * credit2's run queue granularity turned into runqueueSize: the given one, or socket (Xen's
+ * default) when the host has a topology and no runqueueSize is given. Hosts without a topology
+ * and without `runqueue` keep runqueueSize as it was (so their logs do not change).
+ */
+function withRunqueue(spec: SchedulerSpec, host: Parsed['host']): SchedulerSpec {
+  const granularity = spec.runqueue ?? (spec.policy === 'credit2' && host.topology !== undefined && spec.runqueueSize === L.runqueueSize.default ? 'socket' : undefined);
+  if (granularity === undefined) return spec;
+  return { ...spec, runqueue: granularity, runqueueSize: runqueueSizeOf(granularity, host) };
+}
+
 /** The policies that use each optional parameter of the scheduler section (its default is filled in for them). */
 const POLICY_PARAMETERS = {
   timesliceNs: ['credit'],
@@ -1337,6 +1462,7 @@ function resolveScheduler(s: ParsedScheduler, vms: readonly FrameVm[]): Schedule
   if (s.ratelimit !== undefined || uses('ratelimitNs')) spec.ratelimitNs = s.ratelimit ?? L.ratelimitNs.default;
   if (s.tick !== undefined || uses('tickNs')) spec.tickNs = s.tick ?? defaultTick(spec.timesliceNs ?? L.timesliceNs.default);
   if (s.runqueueSize !== undefined || uses('runqueueSize')) spec.runqueueSize = s.runqueueSize ?? L.runqueueSize.default;
+  if (s.runqueue !== undefined) spec.runqueue = s.runqueue;
   if (s.latency !== undefined || uses('latencyNs')) spec.latencyNs = s.latency ?? L.latencyNs.default;
   if (s.minGranularity !== undefined || uses('minGranularityNs')) spec.minGranularityNs = s.minGranularity ?? L.minGranularityNs.default;
   if (s.charge !== undefined || uses('charge')) spec.charge = s.charge ?? 'held';
@@ -1384,7 +1510,8 @@ export function withPolicy(scenario: Scenario, policy: PolicyName): Scenario {
     timeslice: given(old.timesliceNs, 'timesliceNs', L.timesliceNs.default),
     ratelimit: given(old.ratelimitNs, 'ratelimitNs', L.ratelimitNs.default),
     tick: given(old.tickNs, 'tickNs', defaultTick(old.timesliceNs ?? L.timesliceNs.default)),
-    runqueueSize: given(old.runqueueSize, 'runqueueSize', L.runqueueSize.default),
+    runqueueSize: old.runqueue === undefined ? given(old.runqueueSize, 'runqueueSize', L.runqueueSize.default) : undefined,
+    runqueue: old.runqueue,
     latency: given(old.latencyNs, 'latencyNs', L.latencyNs.default),
     minGranularity: given(old.minGranularityNs, 'minGranularityNs', L.minGranularityNs.default),
     charge: given(old.charge, 'charge', 'held'),
@@ -1422,7 +1549,18 @@ function givenVmSched(oldPolicy: PolicyName, sched: VmSchedSpec): ParsedSched {
     cap: sched.cap,
     ...(budget === undefined || filled ? {} : { budget, period: sched.periodNs, extratime: sched.extratime === 1 }),
     ...(sched.pcpu === undefined ? {} : { pcpu: sched.pcpu }),
+    ...(sched.affinity === undefined ? {} : { affinity: affinityToSource(sched.affinity) }),
   };
+}
+
+/** A resolved affinity in its source form. */
+function affinityToSource(a: AffinitySpec): { hard?: number[]; soft?: number[] } {
+  return { ...(a.hard === undefined ? {} : { hard: [...a.hard] }), ...(a.soft === undefined ? {} : { soft: [...a.soft] }) };
+}
+
+/** A mask sorted ascending without duplicates, so that policies and logs see one order. */
+function normalMask(mask: readonly number[] | undefined): readonly number[] | undefined {
+  return mask === undefined ? undefined : [...new Set(mask)].sort((a, b) => a - b);
 }
 
 type ParsedSched = Parsed['vms'][number]['sched'];
@@ -1436,6 +1574,11 @@ function resolveVmSched(policy: PolicyName, sched: ParsedSched): VmSchedSpec {
     spec.extratime = sched.extratime === true ? 1 : 0;
   }
   if (sched.pcpu !== undefined) spec.pcpu = sched.pcpu;
+  if (sched.affinity !== undefined) {
+    const hard = normalMask(sched.affinity.hard);
+    const soft = normalMask(sched.affinity.soft);
+    spec.affinity = { ...(hard === undefined ? {} : { hard }), ...(soft === undefined ? {} : { soft }) };
+  }
   return spec;
 }
 
@@ -1447,7 +1590,8 @@ function schedulerToSource(s: SchedulerSpec): Record<string, unknown> {
     ...(s.timesliceNs === undefined ? {} : { timeslice: s.timesliceNs }),
     ...(s.ratelimitNs === undefined ? {} : { ratelimit: s.ratelimitNs }),
     ...(s.tickNs === undefined ? {} : { tick: s.tickNs }),
-    ...(s.runqueueSize === undefined ? {} : { runqueueSize: s.runqueueSize }),
+    ...(s.runqueueSize === undefined || s.runqueue !== undefined ? {} : { runqueueSize: s.runqueueSize }),
+    ...(s.runqueue === undefined ? {} : { runqueue: s.runqueue }),
     ...(s.latencyNs === undefined ? {} : { latency: s.latencyNs }),
     ...(s.minGranularityNs === undefined ? {} : { minGranularity: s.minGranularityNs }),
     ...(s.charge === undefined ? {} : { charge: s.charge }),
@@ -1464,6 +1608,7 @@ function vmSchedToSource(s: VmSchedSpec): Record<string, unknown> {
     ...(s.periodNs === undefined ? {} : { period: s.periodNs }),
     ...(s.extratime === undefined ? {} : { extratime: s.extratime === 1 }),
     ...(s.pcpu === undefined ? {} : { pcpu: s.pcpu }),
+    ...(s.affinity === undefined ? {} : { affinity: affinityToSource(s.affinity) }),
   };
 }
 
@@ -1483,6 +1628,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
     seed: s.seed,
     host: {
       pcpus: s.host.pcpus,
+      ...(s.host.topology === undefined ? {} : { topology: { ...s.host.topology } }),
       memory: s.host.memoryBytes,
       type: s.host.type ?? 'type1',
       load: s.host.load ?? 0,
