@@ -5,6 +5,8 @@ import { Simulation } from '../src/actors/simulation.js';
 import type { RunSummary } from '../src/actors/summary.js';
 import type { SimEvent } from '../src/core/events.js';
 import { LogWriter } from '../src/core/log/writer.js';
+import { loadScenario, ScenarioError } from '../src/core/scenario/load.js';
+import { BUNDLED_GUEST_NAMES } from '../src/guests/index.js';
 import type { Scenario, VmSpec } from '../src/core/scenario/schema.js';
 import { testScenario, vmSpec } from '../src/testing/scenario.js';
 
@@ -47,4 +49,15 @@ export function consoleOf(run: TestRun, vm: string): string[] {
 
 export function typesOf(run: TestRun): string[] {
   return run.events.map((event) => event.type);
+}
+
+/** Loads scenario text as `s.yaml`; returns the lines of its ScenarioError ([] when it loads). */
+export function scenarioErrors(text: string): string[] {
+  try {
+    loadScenario(text, { file: 's.yaml', guests: BUNDLED_GUEST_NAMES });
+    return [];
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
+    return error.message.split('\n');
+  }
 }

@@ -180,7 +180,7 @@ export class Simulation {
     const costs = resolveCosts(next.costs);
     const schedulerChanged = !same(current.scheduler, next.scheduler) || !same(current.vms.map((vm) => vm.sched), next.vms.map((vm) => vm.sched));
     if (schedulerChanged) {
-      this.vms.forEach((vm, index) => vm.setSchedParams(schedParams(next.vms[index].sched)));
+      this.vms.forEach((vm, index) => applySched(vm, next.vms[index].sched));
       // A policy from a module stays in force under new parameters; naming another policy leaves it.
       if (next.scheduler.policy !== current.scheduler.policy) this.policyFactory = undefined;
     }
@@ -250,7 +250,7 @@ export class Simulation {
         this.random,
         () => this.costs,
       );
-      if (spec.sched.affinity !== undefined) for (const vcpu of vm.vcpus) vcpu.affinity = spec.sched.affinity;
+      if (spec.sched.affinity !== undefined) applySched(vm, spec.sched);
       key += spec.vcpus;
       this.bus.publish(vm.id, 'vm.defined', { vcpus: spec.vcpus, memoryBytes: spec.memoryBytes, guest: guestLabel(spec) });
       return vm;
@@ -409,6 +409,12 @@ export class Simulation {
 function guestLabel(spec: VmSpec): string {
   const guest = spec.guest;
   return guest.kind === 'bundled' ? guest.name : guest.kind === 'file' || guest.kind === 'trace' ? guest.path : 'inline';
+}
+
+/** Sets a VM's scheduling parameters and its vCPUs' affinity (when built, and when a fork changes them). */
+function applySched(vm: Vm, sched: VmSpec['sched']): void {
+  vm.setSchedParams(schedParams(sched));
+  for (const vcpu of vm.vcpus) vcpu.affinity = sched.affinity;
 }
 
 /** A VM's numeric scheduling parameters, as policies read them (affinity travels apart). */

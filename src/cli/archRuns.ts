@@ -11,7 +11,6 @@ import type { AttachMode, DeviceAttachments, HypervisorType, PagingMode, Scenari
 import { Port } from '../core/platform.js';
 import { BLOCK_REGISTER_PORTS, BLOCK_VIRTIO_PORTS } from '../actors/devices/block.js';
 import { NIC_REGISTER_PORTS, NIC_VIRTIO_PORTS } from '../actors/devices/nic.js';
-import { BARE_MACHINE_COSTS } from '../actors/technique.js';
 import type { CostName } from '../core/costs.js';
 import { PROFILES } from '../core/scenario/profiles.js';
 
@@ -139,20 +138,23 @@ function configure(
   devices: DeviceAttachments | undefined = undefined,
   posted: boolean | undefined = undefined,
 ): Scenario {
-  const bare = arch === 'bare';
+  // The bare machine is the scenario with host.type bare: the Simulation applies bareMachine
+  // (technique.ts) itself, as for a scenario file that asks for it; only the devices are set here.
+  if (arch === 'bare') {
+    return { ...base, host: { ...base.host, type: 'bare' }, vms: devices === undefined ? base.vms : base.vms.map((vm) => ({ ...vm, devices, guest: guestFor(vm.guest, devices) })) };
+  }
   return {
     ...base,
-    host: { ...base.host, type: bare ? 'bare' : arch, load: bare ? 0 : base.host.load ?? 0 },
-    costs: bare ? { ...base.costs, ...BARE_MACHINE_COSTS } : { ...profileCosts, ...base.costs },
+    host: { ...base.host, type: arch, load: base.host.load ?? 0 },
+    costs: { ...profileCosts, ...base.costs },
     vms: base.vms.map((vm) => {
-      const technique: VirtTechnique = bare ? 'hw' : (virt as VirtTechnique);
+      const technique = virt as VirtTechnique;
       const usesKernel = vm.guest.kind === 'bundled' && vm.guest.name === 'kernel';
       const guest = technique === 'para' && usesKernel ? { kind: 'bundled' as const, name: 'kernel-pv' } : vm.guest;
       return {
         ...vm,
         virt: technique,
-        // Posted interrupts are a hardware-assisted feature; the bare machine has no monitor to exit to.
-        postedInterrupts: !bare && technique === 'hw' && (posted ?? vm.postedInterrupts ?? false),
+        postedInterrupts: technique === 'hw' && (posted ?? vm.postedInterrupts ?? false),
         paging,
         ...(devices === undefined ? { guest } : { devices, guest: guestFor(guest, devices) }),
       };

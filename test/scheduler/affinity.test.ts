@@ -6,21 +6,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { POLICY_NAMES } from '../../src/core/scenario/schema.js';
-import { loadScenario, ScenarioError } from '../../src/core/scenario/load.js';
+import { Simulation } from '../../src/actors/simulation.js';
+import { loadScenario } from '../../src/core/scenario/load.js';
 import { BUNDLED_GUEST_NAMES } from '../../src/guests/index.js';
-import { runScenario } from '../helpers.js';
+import { runScenario, scenarioErrors } from '../helpers.js';
 
 const load = (text: string) => loadScenario(text, { file: 's.yaml', guests: BUNDLED_GUEST_NAMES });
 
-function errors(text: string): string[] {
-  try {
-    load(text);
-    return [];
-  } catch (error) {
-    if (!(error instanceof ScenarioError)) throw error;
-    return error.message.split('\n');
-  }
-}
+const errors = scenarioErrors;
 
 /** Every `vcpu.running` outside the hard mask of its VM, as `src@t on pCPUn`. */
 function violations(masks: ReadonlyMap<string, readonly number[]>, events: readonly { src: string; t: number; type: string; data: unknown }[]): string[] {
@@ -118,5 +111,23 @@ describe('the wrapper hands held vCPUs over fairly', () => {
     );
     const ran = new Set(runScenario(s, 1).events.filter((e) => e.type === 'vcpu.running').map((e) => e.src.split('/')[1]));
     expect([...ran].sort()).toEqual(['v0', 'v1', 'v2']);
+  });
+});
+
+describe('a fork that changes affinity', () => {
+  it('pins the vCPUs from the fork on (reconfigure sets their masks with the new parameters)', () => {
+    const text = 'name: x\nhost: { pcpus: 2 }\nscheduler: { policy: round-robin, quantum: 200us }\nrun: { time: 20ms }\nvms:\n  - { name: a, guest: cpu-bound }\n  - { name: b, guest: cpu-bound }\n  - { name: c, guest: cpu-bound }\n';
+    const before = load(text);
+    const after = load(text.replace('{ name: a, guest: cpu-bound }', '{ name: a, guest: cpu-bound, sched: { affinity: { hard: [1] } } }'));
+    const simulation = new Simulation({ scenario: before });
+    const onZero = { before: 0, after: 0 };
+    simulation.bus.events$.subscribe((event) => {
+      if (event.type === 'vcpu.running' && event.src === 'vm/a/vcpu/0' && event.data.pcpu === 0) onZero[event.t < 10_000_000 ? 'before' : 'after']++;
+    });
+    simulation.runUntilTime(10_000_000);
+    simulation.reconfigure(after);
+    simulation.run();
+    expect(onZero.before).toBeGreaterThan(0);
+    expect(onZero.after).toBe(0);
   });
 });

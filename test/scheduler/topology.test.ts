@@ -3,7 +3,8 @@
  * (scheduler.runqueue, Xen's credit2_runqueue), docs/scheduling.md.
  */
 import { describe, expect, it } from 'vitest';
-import { loadScenario, ScenarioError } from '../../src/core/scenario/load.js';
+import { loadScenario } from '../../src/core/scenario/load.js';
+import { scenarioErrors } from '../helpers.js';
 import { scenarioToSource } from '../../src/core/scenario/schema.js';
 import { resolveScenarioObject } from '../../src/core/scenario/load.js';
 import { BUNDLED_GUEST_NAMES } from '../../src/guests/index.js';
@@ -12,15 +13,7 @@ const options = { file: 's.yaml', guests: BUNDLED_GUEST_NAMES };
 const load = (text: string) => loadScenario(text, options);
 const HOST = 'host: { pcpus: 16, topology: { sockets: 2, coresPerSocket: 4, threadsPerCore: 2 } }';
 
-function errors(text: string): string[] {
-  try {
-    load(text);
-    return [];
-  } catch (error) {
-    if (!(error instanceof ScenarioError)) throw error;
-    return error.message.split('\n');
-  }
-}
+const errors = scenarioErrors;
 
 describe('host.topology', () => {
   it('is kept in the resolved scenario and round-trips through its source form', () => {
