@@ -49,6 +49,13 @@ describe('host.type: bare', () => {
     const type1 = JSON.parse(cli(['run', 'examples/demo.yaml', '--json']).stdout) as RunJson;
     expect(type1.vms.some((vm) => vm.vcpus.some((vcpu) => vcpu.exitsTotal > 0))).toBe(true);
     expect(json.console).toEqual(expect.objectContaining({ pv: type1.console.pv }));
+    // Independent of compare (which takes the same path): no monitor means no monitor time. The
+    // bare run's vCPUs spend less overhead than under type1, and no privileged instruction traps.
+    const overhead = (run: RunJson) => run.vms.reduce((sum, vm) => sum + vm.vcpus.reduce((total, vcpu) => total + vcpu.overheadNs, 0), 0);
+    expect(overhead(json)).toBeLessThan(overhead(type1) / 2);
+    const log = join(dir, 'bare-events.jsonl');
+    expect(cli(['run', bareFile, '--log', log]).code).toBe(0);
+    expect(readFileSync(log, 'utf8')).not.toContain('"type":"exit.privileged"');
   });
 
   it('replays identically from its log, whose header keeps type: bare', () => {
