@@ -2,14 +2,22 @@
  * The time-travel machine behind `vmmsim debug`: a run rebuilt from its log's header (scenario,
  * seed, input records: the public `restore`), advanced one kernel step at a time with every batch
  * cut after one guest instruction (Monitor.batchCapNs; where batches are cut changes no event), so
- * it can stop at any instruction of any vCPU.
+ * it can stop at any instruction of any vCPU of a one-vCPU VM. The vCPUs of a VM with several step a
+ * batch at a time, as the run cut them (see rebuild: cutting them would change what they read).
  *
- * A position is the number of kernel steps run since the start. Going backwards re-executes: the
- * machine starts again from the header (the run's only restorable point: a checkpoint line's state
- * can be folded, not resumed) and runs forward to the earlier position, which determinism makes
- * exactly the same state. Reverse-continue runs forward once from the start to the current
- * position noting the last breakpoint hit, then once more to it. Nothing the debugger does changes
- * the run: it never writes guest memory or registers, and the events it sees equal the log's.
+ * A position is the number of kernel steps run since the start. Going backwards re-executes from
+ * the nearest checkpoint before the target: on its first pass the machine takes an in-process
+ * checkpoint every `checkpointEvery` steps (GraphSnapshot: every field of the simulation's
+ * objects, memory in shared 4 KiB chunks), and going back restores the latest one at or before the
+ * target and runs forward from there, which determinism makes exactly the same state. With no
+ * checkpoint before the target it starts again from the log's header. Checkpoints are bounded
+ * (`maxCheckpoints`; when full, every other one goes and the spacing doubles, as rr thins its
+ * own). Reverse-continue searches backwards one checkpoint interval at a time: it restores the
+ * interval's checkpoint, runs forward to the interval's end noting the last rule hit, and goes to
+ * the latest hit found. Every position re-run is checked against the first pass (the events
+ * published so far): a restored state that had drifted stops with an error, never a wrong answer.
+ * Nothing the debugger does changes the run: it never writes guest memory or registers, and the
+ * events it sees equal the log's.
  */
 import { createHash } from 'node:crypto';
 import type { Simulation } from '../actors/simulation.js';
@@ -19,6 +27,7 @@ import type { SimEvent } from '../core/events.js';
 import { Op } from '../core/isa/opcodes.js';
 import { restore } from '../replay/index.js';
 import type { LogFile } from '../replay/logFile.js';
+import { GraphSnapshot } from './graphSnapshot.js';
 
 /** Why the machine stopped. */
 export interface Hit {
@@ -61,6 +70,26 @@ function matches(pattern: string, type: string): boolean {
   return pattern === type;
 }
 
+/** A checkpoint: the simulation's objects and the machine's own view of them at `position`. */
+interface Checkpoint {
+  readonly position: number;
+  readonly graph: GraphSnapshot;
+  readonly ended: boolean;
+  readonly lastPc: Int32Array;
+  readonly lastRetired: Float64Array;
+  readonly lastRegs: Int32Array[];
+  readonly moved: Uint8Array;
+}
+
+export interface CheckpointOptions {
+  /** Steps between two checkpoints on the first pass (doubles when `maxCheckpoints` is reached). */
+  readonly checkpointEvery?: number;
+  readonly maxCheckpoints?: number;
+}
+
+/** Local checkpoints left on one long re-run (see goto). */
+const LOCAL_CHECKPOINTS = 8;
+
 const READS = new Set<number>([Op.LD, Op.LDA, Op.POP, Op.RET, Op.XCHG, Op.XCHGA]);
 
 export class TimeTravelMachine {
@@ -82,13 +111,42 @@ export class TimeTravelMachine {
   /** The last event published (seq), and the store a data breakpoint found. */
   lastStore: StoreInfo | undefined;
   rules: StopRules = NO_RULES;
+  /**
+   * Checkpoints taken while re-running a long way back to a target (eight per re-run, the last
+   * two re-runs' kept), so that the next steps back near there re-run little.
+   */
+  private recent: Checkpoint[] = [];
+  /** Checkpoints by ascending position, the first at position 0. */
+  private checkpoints: Checkpoint[] = [];
+  checkpointEvery: number;
+  readonly maxCheckpoints: number;
+  /** Per position of the first pass, the events published up to it (bus.count): the drift check. */
+  private countAt = new Float64Array(1024);
+  /** How many times a checkpoint was restored, and the steps re-run since the start (for tests and docs). */
+  readonly stats = { restores: 0, stepsRerun: 0 };
 
   constructor(
     readonly file: LogFile,
     private readonly readProgram?: (path: string) => string,
+    options: CheckpointOptions = {},
   ) {
     if (file.header.fork !== undefined) throw new RangeError(`${file.name} records a forked run (run --from): the debugger does not rebuild forks yet`);
+    this.checkpointEvery = options.checkpointEvery ?? 2000;
+    this.maxCheckpoints = options.maxCheckpoints ?? 32;
+    if (!Number.isSafeInteger(this.checkpointEvery) || this.checkpointEvery < 1) throw new RangeError(`checkpointEvery must be a positive integer, got ${this.checkpointEvery}`);
+    if (!Number.isSafeInteger(this.maxCheckpoints) || this.maxCheckpoints < 2) throw new RangeError(`maxCheckpoints must be an integer of at least 2, got ${this.maxCheckpoints}`);
     this.rebuild();
+    this.takeCheckpoint();
+  }
+
+  /** Bytes the checkpoints held now copy (memory chunks they share counted once). */
+  get checkpointBytes(): number {
+    return this.checkpoints.reduce((sum, checkpoint) => sum + checkpoint.graph.bytes, 0);
+  }
+
+  /** The positions of the checkpoints held now. */
+  get checkpointPositions(): readonly number[] {
+    return this.checkpoints.map((checkpoint) => checkpoint.position);
   }
 
   get sim(): Simulation {
@@ -125,7 +183,13 @@ export class TimeTravelMachine {
     const instructionNs = this.simulation.costs.instructionNs;
     const vmOfVcpu = new Map<Vcpu, Vm>();
     for (const vm of this.simulation.vms) for (const vcpu of vm.vcpus) vmOfVcpu.set(vcpu, vm);
+    const smp = new Set(this.simulation.vms.filter((vm) => vm.vcpus.length > 1).flatMap((vm) => vm.vcpus));
     this.simulation.monitor.batchCapNs = (vcpu) => {
+      // A VM with several vCPUs runs its batches as the run did: its vCPUs share memory, and
+      // where a batch ends decides which of a sibling's writes it sees (temporal decoupling, the
+      // SMP quantum: Monitor.smpBound), so cutting them would change the run. Its vCPUs step a
+      // batch at a time.
+      if (smp.has(vcpu)) return Number.POSITIVE_INFINITY;
       const cpu = vcpu.cpu;
       if (cpu.workLeftNs > 0) return Math.max(cpu.workLeftNs, instructionNs);
       const memory = (vmOfVcpu.get(vcpu) as Vm).memory;
@@ -176,9 +240,74 @@ export class TimeTravelMachine {
       this.ended = true;
     }
     this.position++;
+    this.checkFirstPass();
     const hit = this.observe(check);
     if (hit !== undefined) return hit;
     return this.ended ? { reason: 'end', text: 'end of the run' } : undefined;
+  }
+
+  /**
+   * On the first pass, notes the events published up to this position (and takes a checkpoint
+   * when one is due); on a later pass, checks the count is the same.
+   */
+  private checkFirstPass(): void {
+    const count = this.simulation.bus.count;
+    if (this.position > this.recordedUpTo) {
+      if (this.position >= this.countAt.length) {
+        const grown = new Float64Array(this.countAt.length * 2);
+        grown.set(this.countAt);
+        this.countAt = grown;
+      }
+      this.countAt[this.position] = count;
+      return;
+    }
+    this.stats.stepsRerun++;
+    if (this.countAt[this.position] !== count) {
+      throw new Error(`time travel diverged at step ${this.position}: ${count} events published, ${this.countAt[this.position]} on the first pass (a checkpoint did not restore some state)`);
+    }
+  }
+
+  /** Takes a checkpoint here when one is due (after a step of the first pass, see observe). */
+  private maybeCheckpoint(): void {
+    if (this.ended || this.position % this.checkpointEvery !== 0) return;
+    const last = this.checkpoints.at(-1);
+    if (last !== undefined && last.position >= this.position) return;
+    this.takeCheckpoint();
+    if (this.checkpoints.length > this.maxCheckpoints) {
+      // Thin out: keep the checkpoints at multiples of twice the spacing (position 0 among them).
+      this.checkpointEvery *= 2;
+      this.checkpoints = this.checkpoints.filter((checkpoint) => checkpoint.position % this.checkpointEvery === 0);
+    }
+  }
+
+  private takeCheckpoint(into: Checkpoint[] = this.checkpoints): void {
+    const last = into.at(-1) ?? this.checkpoints.at(-1);
+    into.push({
+      position: this.position,
+      graph: GraphSnapshot.take(this.simulation, { ...(last === undefined ? {} : { previous: last.graph }) }),
+      ended: this.ended,
+      lastPc: this.lastPc.slice(),
+      lastRetired: this.lastRetired.slice(),
+      lastRegs: this.lastRegs.map((regs) => regs.slice()),
+      moved: this.moved.slice(),
+    });
+  }
+
+  /** Back to the latest checkpoint at or before `target`, or to the start. */
+  private restoreBefore(target: number): void {
+    let found = this.checkpoints[0];
+    for (const checkpoint of this.checkpoints) if (checkpoint.position <= target) found = checkpoint;
+    for (const checkpoint of this.recent) if (checkpoint.position <= target && checkpoint.position > found.position) found = checkpoint;
+    this.stats.restores++;
+    found.graph.restore();
+    this.position = found.position;
+    this.ended = found.ended;
+    this.lastPc.set(found.lastPc);
+    this.lastRetired.set(found.lastRetired);
+    found.lastRegs.forEach((regs, index) => this.lastRegs[index].set(regs));
+    this.moved.set(found.moved);
+    this.stepEvents.length = 0;
+    this.refreshWatches();
   }
 
   /** Notes which vCPUs moved in the last step and checks the stop rules. */
@@ -202,6 +331,7 @@ export class TimeTravelMachine {
     if (check && hit === undefined) hit = this.checkWatchedValues();
     else if (this.rules.data.length > 0) this.refreshWatches();
     if (check && hit === undefined) hit = this.checkEvents();
+    if (record) this.maybeCheckpoint();
     return hit;
   }
 
@@ -280,9 +410,23 @@ export class TimeTravelMachine {
     return undefined;
   }
 
-  /** Goes to a position: forward by stepping, backward by re-executing from the start. */
+  /** Goes to a position: forward by stepping, backward by re-executing from the nearest checkpoint. */
   goto(target: number): void {
-    if (target < this.position) this.rebuild();
+    if (target < this.position) {
+      this.restoreBefore(target);
+      const distance = target - this.position;
+      if (distance > 2 * LOCAL_CHECKPOINTS) {
+        // A long re-run: leave local checkpoints on the way for the steps back that follow.
+        const spacing = Math.ceil(distance / LOCAL_CHECKPOINTS);
+        const local: Checkpoint[] = [];
+        const from = this.position;
+        while (this.position < target && !this.ended) {
+          this.stepOnce(false);
+          if ((this.position - from) % spacing === 0 && this.position < target && !this.ended) this.takeCheckpoint(local);
+        }
+        this.recent = [...this.recent.slice(-LOCAL_CHECKPOINTS), ...local];
+      }
+    }
     while (this.position < target && !this.ended) this.stepOnce(false);
     this.refreshWatches();
   }
@@ -324,23 +468,31 @@ export class TimeTravelMachine {
     return target === 0 ? { reason: 'entry', vcpu: index, text: 'the start of the run' } : { reason: 'step', vcpu: index, text: `step back: ${this.where(index)}` };
   }
 
-  /** The last position before this one where a rule hits; goes there (the start when none). */
+  /**
+   * The last position before this one where a rule hits; goes there (the start when none). Searches
+   * one checkpoint interval at a time, latest first.
+   */
   reverseContinue(): Hit {
     const here = this.position;
-    this.rebuild();
-    let last: { position: number; hit: Hit; store: StoreInfo | undefined } | undefined;
-    while (this.position < here - 1 && !this.ended) {
-      this.lastStore = undefined;
-      const hit = this.stepOnce(true);
-      if (hit !== undefined && hit.reason !== 'end') last = { position: this.position, hit, store: this.lastStore };
+    let end = here - 1;
+    while (end > 0) {
+      this.restoreBefore(end - 1);
+      const from = this.position;
+      let last: { position: number; hit: Hit; store: StoreInfo | undefined } | undefined;
+      while (this.position < end && !this.ended) {
+        this.lastStore = undefined;
+        const hit = this.stepOnce(true);
+        if (hit !== undefined && hit.reason !== 'end') last = { position: this.position, hit, store: this.lastStore };
+      }
+      if (last !== undefined) {
+        this.goto(last.position);
+        this.lastStore = last.store;
+        return last.hit;
+      }
+      end = from;
     }
-    if (last === undefined) {
-      this.goto(0);
-      return { reason: 'entry', text: 'reverse-continue reached the start of the run: no breakpoint hit before' };
-    }
-    this.goto(last.position);
-    this.lastStore = last.store;
-    return last.hit;
+    this.goto(0);
+    return { reason: 'entry', text: 'reverse-continue reached the start of the run: no breakpoint hit before' };
   }
 
   /** The events the last step published. */

@@ -108,7 +108,7 @@ export class VmmsimDebugSession extends DebugSession {
       this.machine = new TimeTravelMachine(file, readProgram);
       this.programs = guestPrograms(this.machine.sim.scenario, readProgram, folder);
       if (this.programs.some((_, index) => this.machine!.sim.vms[index].vcpus.length > 1)) {
-        this.output('console', 'note: a VM with several vCPUs runs with one-instruction batches here, which moves when its vCPUs see each other\'s stores (the SMP quantum); its run may differ from the log\n');
+        this.output('console', 'note: the vCPUs of a VM with several step a batch at a time (as the run cut them: cutting them would change when they see each other\'s stores); a breakpoint inside such a batch is seen at its end only if the pc is there\n');
       }
     } catch (error) {
       this.sendErrorResponse(response, 1, `cannot launch: ${(error as Error).message}`);
