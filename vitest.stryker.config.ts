@@ -1,9 +1,10 @@
-// The test set of `npm run mutate` (StrykerJS, stryker.config.json): the isolation property tests.
+// The test set of `npm run mutate` (StrykerJS, stryker.config.json): the isolation property tests,
+// and the contract tests of the modules mutated (I/O bus, DMA, attach, inputs, interrupt routing).
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/testing/properties.test.ts', 'test/testing/mutants.test.ts', 'test/testing/dma.test.ts', 'test/devices/attach.test.ts', 'test/sim/inputs.test.ts', 'test/devices/ioBus.test.ts'],
+    include: ['test/testing/properties.test.ts', 'test/testing/mutants.test.ts', 'test/testing/dma.test.ts', 'test/devices/attach.test.ts', 'test/sim/inputs.test.ts', 'test/devices/ioBus.test.ts', 'test/sim/interrupts.test.ts', 'test/sim/smp.test.ts', 'test/sim/monitor.test.ts'],
     testTimeout: 120_000,
   },
 });
