@@ -30,6 +30,20 @@ export const EXIT_REASONS: readonly ExitReason[] = [
   'interrupt',
 ];
 
+/** The event type of each exit reason. */
+export type ExitType = `exit.${ExitReason}`;
+
+/**
+ * An exit as the vCPU (or the CPU, for the exits it takes itself) records it: one variant per
+ * reason, discriminated on `type`, with every field its handler needs. It is the event the bus
+ * carries and the log holds; the monitor's handlers read nothing else about the exit.
+ */
+export type VmExit = { [R in ExitReason]: EventOf<`exit.${R}`> }[ExitReason];
+
+/** One handler per exit reason (ExitHandlers.table). */
+export type ExitTable = { readonly [R in ExitReason]: (exit: EventOf<`exit.${R}`>) => void };
+
+
 export type VmState = 'defined' | 'running' | 'blocked' | 'paused' | 'shutdown' | 'shutoff' | 'crashed';
 export type VcpuState = 'created' | 'runnable' | 'running' | 'blocked' | 'paused' | 'halted' | 'crashed';
 export type DeviceState = 'created' | 'ready' | 'failed' | 'stopped';
@@ -70,9 +84,9 @@ export interface EventDataMap {
   /** Type 2: the host OS's own processes take a physical CPU for `ns`. */
   'host.process': { readonly pcpu: number; readonly ns: number };
 
-  /** `value` is the value written, or null for a read. */
-  'exit.io': { readonly pc: number; readonly port: number; readonly dir: 'in' | 'out'; readonly value: number | null };
-  'exit.mmio': { readonly pc: number; readonly addr: number; readonly dir: 'read' | 'write'; readonly value: number | null };
+  /** `value` is the value written, or null for a read; `reg` the register a read loads, or null for a write. */
+  'exit.io': { readonly pc: number; readonly port: number; readonly dir: 'in' | 'out'; readonly value: number | null; readonly reg: number | null };
+  'exit.mmio': { readonly pc: number; readonly addr: number; readonly dir: 'read' | 'write'; readonly value: number | null; readonly reg: number | null };
   'exit.hlt': { readonly pc: number; readonly ie: boolean };
   'exit.hypercall': { readonly pc: number; readonly nr: number; readonly args: readonly number[] };
   'exit.privileged': { readonly pc: number; readonly op: string; readonly mode: PrivilegeMode };
@@ -83,9 +97,11 @@ export interface EventDataMap {
     readonly access: 'read' | 'write' | 'fetch';
     readonly cause?: PageFaultCause;
   };
-  'exit.exception': { readonly pc: number; readonly vector: number; readonly mode: PrivilegeMode };
+  /** `code`: the error code the handler gets (a syscall's number, a #GP's opcode...); `resumePc`: where it returns. */
+  'exit.exception': { readonly pc: number; readonly vector: number; readonly mode: PrivilegeMode; readonly code: number; readonly resumePc: number };
   'exit.shutdown': { readonly pc: number; readonly reason: string };
-  'exit.preempt': { readonly pc: number; readonly pcpu: number; readonly ranNs: number };
+  /** `by: host` (Type 2): the host OS's own process took the CPU, not the scheduler. */
+  'exit.preempt': { readonly pc: number; readonly pcpu: number; readonly ranNs: number; readonly by?: 'host' };
   /** An interrupt arrived while the vCPU ran guest code, without posted interrupts: an external-interrupt exit. */
   'exit.interrupt': { readonly pc: number; readonly line: number };
 

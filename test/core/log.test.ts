@@ -110,5 +110,13 @@ describe('hand-written serialisers', () => {
     }
     const covered = HAND_SERIALIZED_TYPES.filter((type) => seen.has(type));
     expect(covered.length).toBeGreaterThanOrEqual(9);
+    // The variants a short run does not make: a host process's preemption, an exception record.
+    const made = [
+      { type: 'exit.preempt', data: { pc: 4, pcpu: 1, ranNs: 300, by: 'host' } },
+      { type: 'exit.preempt', data: { pc: 4, pcpu: 1, ranNs: 300 } },
+      { type: 'exit.exception', data: { pc: 8, vector: 3, mode: 'user', code: 1, resumePc: 12 } },
+      { type: 'exit.mmio', data: { pc: 8, addr: 64, dir: 'read', value: null, reg: 2 } },
+    ];
+    for (const event of made) expect(serializeData({ seq: 0, t: 0, src: 'vm/a/vcpu/0', ...event } as never)).toBe(JSON.stringify(event.data));
   });
 });

@@ -35,8 +35,9 @@ describe('monitor: I/O exits', () => {
     expect(cpu.regs[5]).toBe(-1);
     expect(run.summary.vms[0].vcpus[0].exits.io).toBe(8 + 2 + 1);
     const io = run.events.filter((event) => event.type === 'exit.io');
-    expect(io[0].data).toEqual({ pc: expect.any(Number), port: 0x3f8, dir: 'out', value: 'p'.charCodeAt(0) });
-    expect(io[8].data).toMatchObject({ port: 0x3f9, dir: 'in', value: null });
+    expect(io[0].data).toEqual({ pc: expect.any(Number), port: 0x3f8, dir: 'out', value: 'p'.charCodeAt(0), reg: null });
+    // The record names the register an `in` loads: the handler reads nothing else.
+    expect(io[8].data).toMatchObject({ port: 0x3f9, dir: 'in', value: null, reg: 4 });
   });
 
   it('forwards MMIO accesses to the console by address', () => {

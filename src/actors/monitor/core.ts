@@ -64,6 +64,12 @@ export interface Pcpu {
    * batch was cut there and its stop is an external-interrupt exit. -1: none.
    */
   interruptLine: number;
+  /**
+   * An external-interrupt exit due at the next entry of generation `exitAtEntryGeneration` (the
+   * interrupt arrived during a passthrough access, which the vCPU finishes first). -1: none.
+   */
+  exitAtEntry: number;
+  exitAtEntryGeneration: number;
 }
 
 export interface MonitorOptions {

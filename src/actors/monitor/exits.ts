@@ -5,8 +5,8 @@
  * end of interrupt under APIC virtualization, a passthrough device's registers). Each handler
  * emulates, then resumes the vCPU (resumeAfterExit), takes it off its CPU, or crashes its VM.
  */
-import type { EventOf } from '../../core/events.js';
-import { Mode, Vector } from '../../core/isa/opcodes.js';
+import type { EventOf, ExitTable } from '../../core/events.js';
+import { Mode, OPCODE_INFO, Vector } from '../../core/isa/opcodes.js';
 import { CONSOLE_WRITE_LIMIT, Hypercall, HYPERCALL_UNKNOWN, HYPERCALL_VERSION, Port } from '../../core/platform.js';
 import { NS_PER_US } from '../../core/time.js';
 import { Stop } from '../vcpu/cpuState.js';
@@ -18,7 +18,27 @@ import type { Interrupts } from './interrupts.js';
 import type { MemoryVirtualization } from './memoryVirtualization.js';
 import { accessDirectly, isDirectAccess } from './passthrough.js';
 
+/** Opcodes by mnemonic: a trapped privileged instruction's record names it. */
+const OPCODE_OF = new Map([...OPCODE_INFO].map(([opcode, info]) => [info.mnemonic, opcode]));
+
 export class ExitHandlers {
+  /**
+   * What the monitor does with each exit: one handler per reason, each reading the exit record
+   * (the event) and the state of the vCPU and VM it emulates on, never the CPU's stop fields.
+   */
+  readonly table: ExitTable = {
+    io: (exit) => this.onIo(exit),
+    mmio: (exit) => this.onMmio(exit),
+    hlt: (exit) => this.onHlt(exit),
+    hypercall: (exit) => this.onHypercall(exit),
+    privileged: (exit) => this.onPrivileged(exit),
+    'page-fault': (exit) => this.onPageFault(exit),
+    exception: (exit) => this.onException(exit),
+    shutdown: (exit) => this.onShutdown(exit),
+    preempt: (exit) => this.onPreempt(exit),
+    interrupt: (exit) => this.onInterrupt(exit),
+  };
+
   constructor(
     private readonly core: MonitorCore,
     private readonly interrupts: Interrupts,
@@ -52,12 +72,9 @@ export class ExitHandlers {
     // A passthrough device: no exit, the guest goes on after the access (see passthrough.ts).
     const accessNs = accessDirectly(vm, vcpu, costs);
     if (interrupted >= 0) {
-      // ... unless an interrupt arrived meanwhile: its exit comes right after the access.
-      vcpu.publishInterruptExit(interrupted);
-      const exitNs = costs.exitNs + costs.entryNs;
-      vcpu.counters.overheadNs += exitNs;
-      core.schedule(pcpu, Entry.ENTER, now + accessNs + exitNs);
-      return true;
+      // ... unless an interrupt arrived meanwhile: its exit comes at the end of the access.
+      pcpu.exitAtEntry = interrupted;
+      pcpu.exitAtEntryGeneration = pcpu.generation;
     }
     core.schedule(pcpu, Entry.ENTER, now + accessNs);
     return true;
@@ -85,7 +102,36 @@ export class ExitHandlers {
     const reason = `triple fault: ${name} in ${inKernel ? 'kernel' : 'user'} mode${inKernel ? '' : ' with no handler installed'}`;
     vcpu.recordExit('shutdown');
     core.bus.publish(vcpu.id, 'exit.shutdown', { pc: cpu.pc, reason });
-    core.crash(vm, vcpu, reason);
+  }
+
+  /** The CPU shut down (a triple fault): the monitor crashes the VM (KVM_EXIT_SHUTDOWN). */
+  onShutdown(exit: EventOf<'exit.shutdown'>): void {
+    const vcpu = this.core.vcpuOf(exit.src);
+    this.core.crash(this.core.vmOf(vcpu), vcpu, exit.data.reason);
+  }
+
+  /**
+   * The vCPU was preempted: its slice ended and the scheduler gave the CPU to another, or (Type 2,
+   * `by: host`) the host's own process took the CPU until its burst ends.
+   */
+  onPreempt(exit: EventOf<'exit.preempt'>): void {
+    const core = this.core;
+    const vcpu = core.vcpuOf(exit.src);
+    const pcpu = core.pcpus[exit.data.pcpu];
+    const now = core.kernel.now;
+    if (exit.data.by === 'host') this.host.preempted(pcpu, vcpu);
+    else core.release(pcpu, vcpu, core.costs.exitNs);
+    if (vcpu.preempt(now)) core.policy.enqueue(vcpu, now, 'preempt');
+    core.kick();
+  }
+
+  /**
+   * An external-interrupt exit: the interrupt arrived on the physical CPU while it ran the guest,
+   * so the CPU left the guest; the monitor re-enters, injecting the line at entry. (With posted
+   * interrupts the CPU delivers it to the guest and there is no exit.)
+   */
+  onInterrupt(exit: EventOf<'exit.interrupt'>): void {
+    this.core.resumeAfterExit(this.core.vcpuOf(exit.src), 0);
   }
 
   onIo(event: EventOf<'exit.io'>): void {
@@ -96,7 +142,7 @@ export class ExitHandlers {
     cpu.pc += 4;
     vcpu.counters.completed++;
     if (event.data.dir === 'in') {
-      cpu.regs[cpu.stopC] = vm.io.readPort(event.data.port);
+      cpu.regs[(event.data.reg as number) & 7] = vm.io.readPort(event.data.port);
     } else if (event.data.port === Port.IPI_SEND) {
       // The vCPU's local interrupt controller: the monitor emulates the send (an APIC ICR write).
       this.interrupts.sendIpi(vm, vcpu, event.data.value as number);
@@ -115,7 +161,7 @@ export class ExitHandlers {
     const cpu = vcpu.cpu;
     cpu.pc += 4;
     vcpu.counters.completed++;
-    if (event.data.dir === 'read') cpu.regs[cpu.stopC] = vm.io.readMmio(event.data.addr);
+    if (event.data.dir === 'read') cpu.regs[(event.data.reg as number) & 7] = vm.io.readMmio(event.data.addr);
     else vm.io.writeMmio(event.data.addr, event.data.value as number);
     if (vcpu.state === 'running') core.resumeAfterExit(vcpu, core.costs.mmioEmulateNs + this.host.ioNs());
   }
@@ -208,8 +254,9 @@ export class ExitHandlers {
     const vm = core.vmOf(vcpu);
     const a = this.memory.readVirtual(vcpu, address + 1) ?? 0;
     const b = this.memory.readVirtual(vcpu, address + 2) ?? 0;
-    if (!executePrivileged(cpu, cpu.stopA, a, b)) {
-      core.crash(vm, vcpu, `cannot emulate privileged opcode ${cpu.stopA}`);
+    const opcode = OPCODE_OF.get(event.data.op) ?? Number(event.data.op);
+    if (!executePrivileged(cpu, opcode, a, b)) {
+      core.crash(vm, vcpu, `cannot emulate privileged opcode ${opcode}`);
       return;
     }
     vcpu.counters.completed++;
@@ -231,7 +278,7 @@ export class ExitHandlers {
     const vcpu = core.vcpuOf(event.src);
     const vm = core.vmOf(vcpu);
     const cpu = vcpu.cpu;
-    const vector = cpu.stopA;
+    const { vector, code, resumePc } = event.data;
     const name = VECTOR_NAMES[vector] ?? `vector ${vector}`;
     // A fault raised by the guest kernel itself (other than a syscall) is fatal, as a triple
     // fault is on hardware: the monitor does not second-guess a broken kernel.
@@ -239,7 +286,7 @@ export class ExitHandlers {
       core.crash(vm, vcpu, `${name} in kernel mode at pc 0x${(event.data.pc >>> 0).toString(16)}`);
       return;
     }
-    if (!enterHandler(cpu, vector, cpu.stopC, cpu.stopB, (address) => core.readGuest(vm, address))) {
+    if (!enterHandler(cpu, vector, resumePc, code, (address) => core.readGuest(vm, address))) {
       core.crash(vm, vcpu, `${name} in ${event.data.mode} mode with no handler installed`);
       return;
     }

@@ -5,6 +5,7 @@
  * of each physical CPU every `hostTickNs`, preempting the vCPU there.
  */
 import { Entry, PCPU_BITS, type MonitorCore, type Pcpu } from './core.js';
+import type { Vcpu } from '../vcpu/vcpu.js';
 
 export class HostOs {
   /** Until when the host's own processes hold each physical CPU. */
@@ -52,12 +53,15 @@ export class HostOs {
     const vcpu = pcpu.current;
     if (vcpu === null) return;
     core.endBatchNow(pcpu, vcpu);
-    vcpu.publishPreempt(pcpu.index, now - pcpu.sliceStart);
+    vcpu.publishPreempt(pcpu.index, now - pcpu.sliceStart, true);
+  }
+
+  /** A vCPU the host's process preempted (exit.preempt, by: host): its CPU is the process's until the burst ends. */
+  preempted(pcpu: Pcpu, vcpu: Vcpu): void {
+    if (pcpu.current !== vcpu) return;
     pcpu.current = null;
     pcpu.generation++;
     pcpu.dispatchPending = true;
-    kernel.schedule(now + burst, core.target, Entry.DISPATCH, pcpu.generation * PCPU_BITS + pcpu.index);
-    if (vcpu.preempt(now)) core.policy.enqueue(vcpu, now, 'preempt');
-    core.kick();
+    this.core.kernel.schedule(this.busy[pcpu.index], this.core.target, Entry.DISPATCH, pcpu.generation * PCPU_BITS + pcpu.index);
   }
 }

@@ -112,13 +112,8 @@ export class Interrupts {
     core.kick();
   }
 
-  /**
-   * An external-interrupt exit: the interrupt for this VM arrived on the physical CPU while it ran
-   * the guest, so the CPU left the guest; the monitor takes it and re-enters, injecting the line
-   * at entry. (With posted interrupts the CPU delivers it to the guest and there is no exit.)
-   */
+  /** An external-interrupt exit (handled by ExitHandlers.onInterrupt, from the bus). */
   interruptExit(vcpu: Vcpu, line: number): void {
     vcpu.publishInterruptExit(line);
-    this.core.resumeAfterExit(vcpu, 0);
   }
 }

@@ -208,7 +208,6 @@ export class MemoryVirtualization {
       const reason = `triple fault: #PF at 0x${(address >>> 0).toString(16)} with no handler installed`;
       vcpu.recordExit('shutdown');
       core.bus.publish(vcpu.id, 'exit.shutdown', { pc: cpu.pc, reason });
-      core.crash(vm, vcpu, reason);
       return;
     }
     this.publishPageFault(vcpu, address, access, 'guest-fault');

@@ -21,7 +21,8 @@
  * This file keeps the physical CPUs' time line; the exit handlers, interrupt delivery, memory
  * virtualization and the Type 2 host are its parts, in the files next to it (see core.ts).
  */
-import type { EventBus } from '../../core/bus.js';
+import type { EventBus, EventHandler } from '../../core/bus.js';
+import { EXIT_REASONS, type ExitType } from '../../core/events.js';
 import type { CostModel } from '../../core/costs.js';
 import type { Kernel } from '../../core/kernel.js';
 import { Csr } from '../../core/isa/opcodes.js';
@@ -106,7 +107,7 @@ export class Monitor implements MonitorCore {
     this.currentPolicy = policy;
     if (options.pcpus >= PCPU_BITS) throw new RangeError(`at most ${PCPU_BITS - 1} physical CPUs`);
     for (let index = 0; index < options.pcpus; index++) {
-      this.pcpus.push({ index, current: null, last: null, sliceEnd: 0, generation: 0, dispatchPending: false, idle: true, sliceStart: 0, busyNs: 0, inBatch: false, batchStart: 0, stopTime: 0, interruptLine: -1 });
+      this.pcpus.push({ index, current: null, last: null, sliceEnd: 0, generation: 0, dispatchPending: false, idle: true, sliceStart: 0, busyNs: 0, inBatch: false, batchStart: 0, stopTime: 0, interruptLine: -1, exitAtEntry: -1, exitAtEntryGeneration: 0 });
     }
     for (const vm of vms) {
       this.vmsByName.set(vm.name, vm);
@@ -130,13 +131,8 @@ export class Monitor implements MonitorCore {
     options.memory?.attach(vms, { quiesce: (vm) => this.quiesce(vm), setBalloonTarget: (vm, pages) => this.setBalloonTarget(vm, pages) });
 
     const exits = this.exits;
-    bus.on('exit.io', (event) => exits.onIo(event));
-    bus.on('exit.mmio', (event) => exits.onMmio(event));
-    bus.on('exit.hlt', (event) => exits.onHlt(event));
-    bus.on('exit.hypercall', (event) => exits.onHypercall(event));
-    bus.on('exit.privileged', (event) => exits.onPrivileged(event));
-    bus.on('exit.page-fault', (event) => exits.onPageFault(event));
-    bus.on('exit.exception', (event) => exits.onException(event));
+    // Every exit, all ten reasons, reaches the monitor over the bus, through one table.
+    for (const reason of EXIT_REASONS) bus.on(`exit.${reason}` as ExitType, exits.table[reason] as EventHandler<ExitType>);
     bus.on('irq.raise', (event) => this.interrupts.onIrq(event));
   }
 
@@ -318,6 +314,14 @@ export class Monitor implements MonitorCore {
   /** Enters the guest: injects a pending interrupt if it can be taken, then runs a batch. */
   private enter(pcpu: Pcpu): void {
     const vcpu = pcpu.current as Vcpu;
+    if (pcpu.exitAtEntry >= 0) {
+      const line = pcpu.exitAtEntry;
+      pcpu.exitAtEntry = -1;
+      if (pcpu.exitAtEntryGeneration === pcpu.generation) {
+        vcpu.publishInterruptExit(line);
+        return;
+      }
+    }
     const vm = this.vmOf(vcpu);
     const injectNs = this.interrupts.injectAtEntry(vm, vcpu);
     if (injectNs < 0) return;
@@ -452,9 +456,6 @@ export class Monitor implements MonitorCore {
     }
     if (this.policy.shouldPreempt(pcpu.index, vcpu, now)) {
       vcpu.publishPreempt(pcpu.index, now - pcpu.sliceStart);
-      this.release(pcpu, vcpu, this.costs.exitNs);
-      if (vcpu.preempt(now)) this.policy.enqueue(vcpu, now, 'preempt');
-      this.kick();
       return;
     }
     pcpu.sliceStart = now;

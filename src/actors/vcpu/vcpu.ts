@@ -143,6 +143,7 @@ export class Vcpu implements SchedEntity {
           port: cpu.stopA,
           dir: cpu.stopB === 0 ? 'in' : 'out',
           value: cpu.stopB === 0 ? null : cpu.stopC,
+          reg: cpu.stopB === 0 ? cpu.stopC : null,
         });
         return;
       case Stop.MMIO:
@@ -151,6 +152,7 @@ export class Vcpu implements SchedEntity {
           addr: cpu.stopA,
           dir: cpu.stopB === 0 ? 'read' : 'write',
           value: cpu.stopB === 0 ? null : cpu.stopC,
+          reg: cpu.stopB === 0 ? cpu.stopC : null,
         });
         return;
       case Stop.HLT:
@@ -174,14 +176,15 @@ export class Vcpu implements SchedEntity {
         });
         return;
       case Stop.EXCEPTION:
-        this.bus.publish(this.id, 'exit.exception', { pc, vector: cpu.stopA, mode: cpu.mode === Mode.USER ? 'user' : 'kernel' });
+        this.bus.publish(this.id, 'exit.exception', { pc, vector: cpu.stopA, mode: cpu.mode === Mode.USER ? 'user' : 'kernel', code: cpu.stopB, resumePc: cpu.stopC });
         return;
     }
   }
 
-  publishPreempt(pcpu: number, ranNs: number): void {
+  /** A preemption: the slice ended (the scheduler's), or the host OS's process took the CPU (`host`). */
+  publishPreempt(pcpu: number, ranNs: number, byHost = false): void {
     this.recordExit('preempt');
-    this.bus.publish(this.id, 'exit.preempt', { pc: this.cpu.pc, pcpu, ranNs });
+    this.bus.publish(this.id, 'exit.preempt', byHost ? { pc: this.cpu.pc, pcpu, ranNs, by: 'host' } : { pc: this.cpu.pc, pcpu, ranNs });
   }
 
   /** An external-interrupt exit: an interrupt for the VM arrived while this vCPU ran guest code. */

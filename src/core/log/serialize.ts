@@ -8,13 +8,13 @@ import type { EventDataMap, SimEvent } from '../events.js';
 type Serializer = (data: never) => string;
 
 const SERIALIZERS: Partial<Record<keyof EventDataMap, Serializer>> = {
-  'exit.io': (d: EventDataMap['exit.io']) => `{"pc":${d.pc},"port":${d.port},"dir":"${d.dir}","value":${d.value}}`,
-  'exit.mmio': (d: EventDataMap['exit.mmio']) => `{"pc":${d.pc},"addr":${d.addr},"dir":"${d.dir}","value":${d.value}}`,
+  'exit.io': (d: EventDataMap['exit.io']) => `{"pc":${d.pc},"port":${d.port},"dir":"${d.dir}","value":${d.value},"reg":${d.reg}}`,
+  'exit.mmio': (d: EventDataMap['exit.mmio']) => `{"pc":${d.pc},"addr":${d.addr},"dir":"${d.dir}","value":${d.value},"reg":${d.reg}}`,
   'exit.hlt': (d: EventDataMap['exit.hlt']) => `{"pc":${d.pc},"ie":${d.ie}}`,
   'exit.privileged': (d: EventDataMap['exit.privileged']) => `{"pc":${d.pc},"op":"${d.op}","mode":"${d.mode}"}`,
-  'exit.exception': (d: EventDataMap['exit.exception']) => `{"pc":${d.pc},"vector":${d.vector},"mode":"${d.mode}"}`,
+  'exit.exception': (d: EventDataMap['exit.exception']) => `{"pc":${d.pc},"vector":${d.vector},"mode":"${d.mode}","code":${d.code},"resumePc":${d.resumePc}}`,
   'exit.hypercall': (d: EventDataMap['exit.hypercall']) => `{"pc":${d.pc},"nr":${d.nr},"args":[${d.args.join(',')}]}`,
-  'exit.preempt': (d: EventDataMap['exit.preempt']) => `{"pc":${d.pc},"pcpu":${d.pcpu},"ranNs":${d.ranNs}}`,
+  'exit.preempt': (d: EventDataMap['exit.preempt']) => d.by === undefined ? `{"pc":${d.pc},"pcpu":${d.pcpu},"ranNs":${d.ranNs}}` : `{"pc":${d.pc},"pcpu":${d.pcpu},"ranNs":${d.ranNs},"by":"${d.by}"}`,
   'exit.interrupt': (d: EventDataMap['exit.interrupt']) => `{"pc":${d.pc},"line":${d.line}}`,
   'exception.inject': (d: EventDataMap['exception.inject']) => `{"vector":${d.vector},"pc":${d.pc}}`,
   'irq.raise': (d: EventDataMap['irq.raise']) => `{"line":${d.line}}`,
