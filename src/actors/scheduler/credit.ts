@@ -20,6 +20,10 @@
  *   back to the queue of the CPU it last ran on. A CPU whose best local vCPU is OVER (or that has
  *   none) steals a better one from the other CPUs' queues (csched_load_balance).
  * - At the end of its slice the vCPU keeps the CPU only if nobody of its priority or better waits.
+ * - With host.topology, the SMT-aware pick (_csched_cpu_pick, smtPick.ts) places a starting
+ *   vCPU on an idle CPU of a fully idle core (or socket), and at every tick moves a running vCPU
+ *   whose sibling is busy to such a core; no CPU steals from an idle CPU's queue
+ *   (csched_runq_steal). Without a topology none of this runs, and logs are as they were.
  * - Caps (`scheduler.capEnforcement`): `park` (Xen's, the default) parks a capped vCPU at
  *   accounting when its credit is below minus its share of the cap, and unparks it when an
  *   accounting brings it back to 0 or more, so a cap holds on average over a few slices;
@@ -521,7 +525,8 @@ function firstAllowed(queue: EntityFifo, pcpu: number, allowed: (entity: SchedEn
 
 /**
  * A vCPU's first CPU: key modulo the CPUs, or with affinity the first CPU from there on of its soft
- * affinity, else of its hard affinity (csched_cpu_pick's balance steps, without topology).
+ * affinity, else of its hard affinity (csched_cpu_pick's balance steps, without topology). With a
+ * topology this is only where the SMT-aware pick starts from (Xen's sched_unit_master).
  */
 function homeOf(entity: SchedEntity, pcpus: number): number {
   const start = entity.key % pcpus;
