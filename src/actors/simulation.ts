@@ -210,6 +210,7 @@ export class Simulation {
       quantumNs: scenario.scheduler.quantumNs,
       scheduler: scenario.scheduler,
       vms: scenario.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus })),
+      ...(scenario.host.topology === undefined ? {} : { topology: scenario.host.topology }),
     };
   }
 

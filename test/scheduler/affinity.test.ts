@@ -87,6 +87,42 @@ describe('hard affinity holds under every policy (checked from the event log)', 
   }
 });
 
+describe('hard affinity holds under credit with a topology (the SMT-aware pick, _csched_cpu_pick)', () => {
+  const seed = Number(process.env.AFFINITY_SEED ?? 20261204);
+  const TOPOLOGIES = [
+    { sockets: 1, coresPerSocket: 1, threadsPerCore: 2 },
+    { sockets: 1, coresPerSocket: 2, threadsPerCore: 2 },
+    { sockets: 2, coresPerSocket: 1, threadsPerCore: 2 },
+    { sockets: 2, coresPerSocket: 2, threadsPerCore: 1 },
+    { sockets: 2, coresPerSocket: 2, threadsPerCore: 2 },
+  ];
+  const caseArb = fc.constantFrom(...TOPOLOGIES).chain((topology) => {
+    const pcpus = topology.sockets * topology.coresPerSocket * topology.threadsPerCore;
+    const mask = fc.uniqueArray(fc.integer({ min: 0, max: pcpus - 1 }), { minLength: 1, maxLength: pcpus });
+    const vm = fc.record({ vcpus: fc.integer({ min: 1, max: 2 }), guest: fc.constantFrom('cpu-bound', 'io-bound'), hard: fc.option(mask, { nil: undefined }), soft: fc.option(mask, { nil: undefined }) });
+    return fc.record({ topology: fc.constant(topology), pcpus: fc.constant(pcpus), vms: fc.array(vm, { minLength: 1, maxLength: 5 }) });
+  });
+
+  it(`no vCPU runs outside its hard mask, and every pinned vCPU runs (fast-check seed ${seed})`, () => {
+    fc.assert(
+      fc.property(caseArb, (c) => {
+        const masks = new Map<string, readonly number[]>();
+        const vms = c.vms.map((vm, i) => {
+          if (vm.hard !== undefined) masks.set(`v${i}`, vm.hard);
+          const affinity = vm.hard === undefined && vm.soft === undefined ? '' : `, affinity: { ${[vm.hard === undefined ? '' : `hard: [${vm.hard.join(', ')}]`, vm.soft === undefined ? '' : `soft: [${vm.soft.join(', ')}]`].filter((x) => x !== '').join(', ')} }`;
+          return `  - { name: v${i}, vcpus: ${vm.vcpus}, guest: ${vm.guest}, sched: { weight: ${256 * (i + 1)}${affinity} } }`;
+        });
+        const t = c.topology;
+        const host = `host: { pcpus: ${c.pcpus}, topology: { sockets: ${t.sockets}, coresPerSocket: ${t.coresPerSocket}, threadsPerCore: ${t.threadsPerCore} } }`;
+        const run = runScenario(load(`name: smt\n${host}\nscheduler: { policy: credit }\nrun: { time: 200ms }\nvms:\n${vms.join('\n')}`), 1);
+        expect(violations(masks, run.events)).toEqual([]);
+        for (const name of masks.keys()) expect(run.events.some((e) => e.type === 'vcpu.running' && e.src.startsWith(`vm/${name}/`))).toBe(true);
+      }),
+      { seed, numRuns: 20 },
+    );
+  });
+});
+
 describe('soft affinity', () => {
   /** The share of VM a's dispatches that land on pCPU 1. */
   const onCpu1 = (policy: string, soft: string) => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../src/core/scenario/load.js';
 import { scenarioErrors } from '../helpers.js';
-import { scenarioToSource } from '../../src/core/scenario/schema.js';
+import { scenarioToSource, withPolicy } from '../../src/core/scenario/schema.js';
 import { resolveScenarioObject } from '../../src/core/scenario/load.js';
 import { BUNDLED_GUEST_NAMES } from '../../src/guests/index.js';
 
@@ -43,6 +43,17 @@ describe('credit2_runqueue: run queue granularity', () => {
     expect(flat.runqueueSize).toBe(0);
     const s = load(`name: x\n${HOST}\nscheduler: { policy: credit2, runqueue: core }\nvms: [{ name: a, guest: cpu-bound }]`);
     expect(resolveScenarioObject(scenarioToSource(s), options)).toEqual(s);
+  });
+
+  it('keeps the size when the policy is switched (compare --policies, run --policy: withPolicy)', () => {
+    // Before, withPolicy kept `runqueue: socket` but left runqueueSize at 0: one run queue for all
+    // 16 pCPUs, so `vmmsim compare --policies credit2` on examples/topology.yaml measured `all`.
+    const s = load(`name: x\n${HOST}\nscheduler: { policy: credit2, runqueue: core }\nvms: [{ name: a, guest: cpu-bound }]`);
+    expect(withPolicy(s, 'credit2').scheduler).toMatchObject({ runqueue: 'core', runqueueSize: 2 });
+    const credit = load(`name: x\n${HOST}\nscheduler: { policy: credit }\nvms: [{ name: a, guest: cpu-bound }]`);
+    expect(withPolicy(credit, 'credit2').scheduler).toMatchObject({ runqueue: 'socket', runqueueSize: 8 });
+    const flat = load('name: x\nhost: { pcpus: 4 }\nscheduler: { policy: credit }\nvms: [{ name: a, guest: cpu-bound }]');
+    expect(withPolicy(flat, 'credit2').scheduler.runqueueSize).toBe(0);
   });
 
   it('refuses runqueue together with runqueueSize', () => {

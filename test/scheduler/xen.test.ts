@@ -10,7 +10,7 @@ import type { PolicyFactory } from '../../src/actors/scheduler/policy.js';
 import type { SimEvent } from '../../src/core/events.js';
 import type { Scenario, SchedulerSpec, VmSchedSpec, VmSpec } from '../../src/core/scenario/schema.js';
 import { runWithMetrics } from '../../src/actors/metrics/index.js';
-import { scenario, vmSpec } from '../helpers.js';
+import { inline, scenario, vmSpec } from '../helpers.js';
 
 const MS = 1_000_000;
 const US = 1_000;
@@ -203,6 +203,48 @@ describe('credit (xen/common/sched/credit.c)', () => {
     expect(Math.max(...windows(park))).toBeGreaterThan(5 * MS);
     // period: never more than the cap's worth (1.8 ms) of any 6 ms accounting period.
     expect(Math.max(...windows(period))).toBeLessThanOrEqual(1.8 * MS);
+  });
+});
+
+describe('credit on an SMT host (_csched_cpu_pick)', () => {
+  const credit: SchedulerSpec = { policy: 'credit', quantumNs: MS, timesliceNs: 30 * MS, ratelimitNs: MS };
+  /** 2 cores x 2 threads: pCPUs 0-1 are core 0, 2-3 core 1. */
+  const smtHost = (vms: VmSpec[], endNs: number, topology = true): Scenario => ({
+    ...setup(vms, credit, endNs, 4),
+    host: { pcpus: 4, memoryBytes: 64 << 20, ...(topology ? { topology: { sockets: 1, coresPerSocket: 2, threadsPerCore: 2 } } : {}) },
+  });
+  const core = (pcpu: number) => Math.floor(pcpu / 2);
+  /** A VM that computes `workNs` and then sleeps for good. */
+  const short = (name: string, workNs: number) => vmSpec(name, inline(`_start:\n        work ${workNs}\nrest:\n        hlt\n        jmp rest\n`), { sched: { weight: 256, cap: 0 } });
+
+  it('_csched_cpu_pick (csched_res_pick at placement): two CPU-bound vCPUs on 2 cores x 2 threads start on different cores', () => {
+    const result = run(smtHost([vm('a', 'cpu-bound'), vm('b', 'cpu-bound')], 50 * MS));
+    const first = (src: string) => result.intervals.find((i) => i.src === src) as Interval;
+    const [a, b] = [first('vm/a/vcpu/0'), first('vm/b/vcpu/0')];
+    // From their first dispatch, before any tick could move them: each has a core to itself.
+    expect([a.start, b.start]).toEqual([0, 0]);
+    expect(core(a.pcpu)).not.toBe(core(b.pcpu));
+    // Every interval of the run too.
+    const coresOf = (src: string) => new Set(result.intervals.filter((i) => i.src === src).map((i) => core(i.pcpu)));
+    expect([...coresOf('vm/a/vcpu/0')].filter((c) => coresOf('vm/b/vcpu/0').has(c))).toEqual([]);
+    // Without a topology the host is flat and credit places them as before (key modulo the CPUs: 0 and 1).
+    const flat = run(smtHost([vm('a', 'cpu-bound'), vm('b', 'cpu-bound')], 50 * MS, false));
+    expect(flat.intervals.map((i) => i.pcpu)).toEqual([0, 1]);
+  });
+
+  it('_csched_cpu_pick (csched_unit_acct at ticks): a running vCPU whose sibling is busy moves to a fully idle core at the next tick', () => {
+    // Four vCPUs fill the four threads; the two placed on core 1 (b and c) stop at 40 ms, leaving
+    // the hogs a and d on the two threads of core 0 and core 1 idle.
+    const vms = [vm('a', 'cpu-bound'), short('b', 40 * MS), short('c', 40 * MS), vm('d', 'cpu-bound')];
+    const endNs = 100 * MS;
+    const result = run(smtHost(vms, endNs));
+    const at = (src: string, t: number) => result.intervals.find((i) => i.src === src && i.start <= t && t < i.end);
+    const cores = (t: number) => ['vm/a/vcpu/0', 'vm/d/vcpu/0'].map((src) => at(src, t)?.pcpu).map((pcpu) => (pcpu === undefined ? -1 : core(pcpu)));
+    expect(cores(39 * MS)).toEqual([0, 0]);
+    expect(at('vm/b/vcpu/0', 39 * MS)?.pcpu).toBeGreaterThanOrEqual(2);
+    // The tick (every 10 ms) after they stop finds a on a core with a busy sibling and a fully idle
+    // core: it moves there, and the two hogs then have a core each until the end.
+    for (let t = 51 * MS; t < endNs; t += MS) expect(new Set(cores(t)).size, `at ${t / MS} ms`).toBe(2);
   });
 });
 

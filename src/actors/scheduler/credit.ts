@@ -20,16 +20,21 @@
  *   back to the queue of the CPU it last ran on. A CPU whose best local vCPU is OVER (or that has
  *   none) steals a better one from the other CPUs' queues (csched_load_balance).
  * - At the end of its slice the vCPU keeps the CPU only if nobody of its priority or better waits.
+ * - With host.topology, the SMT-aware pick (_csched_cpu_pick, smtPick.ts) places a starting
+ *   vCPU on an idle CPU of a fully idle core (or socket), and at every tick moves a running vCPU
+ *   whose sibling is busy to such a core; no CPU steals from an idle CPU's queue
+ *   (csched_runq_steal). Without a topology none of this runs, and logs are as they were.
  * - Caps (`scheduler.capEnforcement`): `park` (Xen's, the default) parks a capped vCPU at
  *   accounting when its credit is below minus its share of the cap, and unparks it when an
  *   accounting brings it back to 0 or more, so a cap holds on average over a few slices;
  *   `period` cuts a capped vCPU's slice at its remaining credit and parks it at 0, so a cap
  *   holds within every accounting period (vmmsim's rule before).
  */
-import { defaultTick, type CapEnforcement, type ChargeMode, type SchedulerSpec } from '../../core/scenario/schema.js';
+import { defaultTick, type CapEnforcement, type ChargeMode, type SchedulerSpec, type TopologySpec } from '../../core/scenario/schema.js';
 import { chargeable, settle, type Meter } from './charging.js';
 import { hardAllows, softPrefers, softStep } from './affinity.js';
 import { EntityFifo } from './fifo.js';
+import { smtPick } from './smtPick.js';
 import type { EnqueueReason, Pick, PolicyHost, PolicyOptions, SchedEntity, SchedulingPolicy } from './policy.js';
 
 export const enum Priority {
@@ -64,6 +69,8 @@ interface CreditVcpu extends Meter {
   runnable: boolean;
   /** The physical CPU it runs on, or -1. */
   runningOn: number;
+  /** A tick found a better CPU for it while it ran (Xen's _VPF_migrating): it gives its CPU up. */
+  migrating: boolean;
 }
 
 interface Running {
@@ -98,6 +105,10 @@ export class CreditPolicy implements SchedulingPolicy {
   private readonly preemptAt: number[] = [];
   /** Xen's prv->active_sdom, in its order: VMs with at least one active vCPU. */
   private readonly activeVms: ActiveVm[] = [];
+  /** host.topology: with it, placement and ticks use the SMT-aware pick (_csched_cpu_pick). */
+  private readonly topology: TopologySpec | undefined;
+  /** Xen's per-CPU idle_bias: where the pick's search among a group's idle CPUs starts. */
+  private readonly idleBias: number[] = [];
   /** Xen's prv->credit_balance: the active vCPUs' credit after the last accounting. */
   private creditBalance = 0;
   private host: PolicyHost | undefined;
@@ -117,10 +128,12 @@ export class CreditPolicy implements SchedulingPolicy {
     this.capEnforcement = scheduler.capEnforcement ?? 'park';
     this.boost = tuning.boost ?? true;
     if (!(this.timesliceNs > 0 && this.tickNs > 0 && this.ratelimitNs >= 0)) throw new RangeError('credit needs a positive timeslice and tick');
+    this.topology = options.topology;
     for (let pcpu = 0; pcpu < options.pcpus; pcpu++) {
       this.runqs.push(Array.from({ length: PRIORITIES }, () => new EntityFifo()));
       this.running.push(null);
       this.preemptAt.push(Number.POSITIVE_INFINITY);
+      this.idleBias.push(options.pcpus - 1);
     }
     this.nextTickNs = this.tickNs;
     this.nextAccountNs = this.timesliceNs;
@@ -155,6 +168,7 @@ export class CreditPolicy implements SchedulingPolicy {
         queuedOn: -1,
         runnable: false,
         runningOn: -1,
+        migrating: false,
         startTime: 0,
       };
       this.vcpus.set(entity.key, vcpu);
@@ -167,8 +181,16 @@ export class CreditPolicy implements SchedulingPolicy {
     if (vcpu.queuedOn >= 0) return;
     vcpu.runnable = true;
     if (reason === 'wake' && this.boost && vcpu.priority === Priority.UNDER && !vcpu.parked) vcpu.priority = Priority.BOOST;
+    // Placement (csched_unit_insert -> csched_res_pick), and the end of a migration a tick asked
+    // for (sched_unit_migrate_finish -> csched_res_pick; csched_unit_wake then gives no BOOST,
+    // and a preempted vCPU gets none here anyway). A wake-up keeps its CPU, as in Xen.
+    const migrated = vcpu.migrating;
+    if (this.topology !== undefined && (reason === 'start' || migrated)) {
+      vcpu.migrating = false;
+      vcpu.home = this.cpuPick(vcpu, true);
+    }
     this.insert(vcpu);
-    if (vcpu.queuedOn >= 0 && (reason === 'wake' || reason === 'start' || reason === 'resume')) this.tickle(vcpu, now);
+    if (vcpu.queuedOn >= 0 && (reason === 'wake' || reason === 'start' || reason === 'resume' || migrated)) this.tickle(vcpu, now);
   }
 
   remove(entity: SchedEntity): void {
@@ -193,7 +215,7 @@ export class CreditPolicy implements SchedulingPolicy {
 
   shouldPreempt(_pcpu: number, current: SchedEntity): boolean {
     const vcpu = this.state(current);
-    if (vcpu.parked) return true;
+    if (vcpu.parked || vcpu.migrating) return true;
     for (let priority = 0; priority <= vcpu.priority; priority++) if (this.waitingByPriority[priority] > 0) return true;
     return false;
   }
@@ -224,12 +246,18 @@ export class CreditPolicy implements SchedulingPolicy {
       while (this.nextTickNs <= now) this.nextTickNs += this.tickNs;
       // csched_tick -> csched_unit_acct: a vCPU found running at a tick has had its boost, its
       // credit is burnt up to now, and it starts earning if it was not.
-      for (const running of this.running) {
+      for (let pcpu = 0; pcpu < this.running.length; pcpu++) {
+        const running = this.running[pcpu];
         if (running === null) continue;
         const vcpu = running.vcpu;
         if (vcpu.priority === Priority.BOOST) vcpu.priority = Priority.UNDER;
         this.burn(vcpu, settle(vcpu, now));
-        this.activate(vcpu);
+        // One already earning is checked for a better CPU (_csched_cpu_pick without commit): a
+        // fully idle core or socket takes it. It gives its CPU up now and is placed on the way back.
+        if (!this.activate(vcpu) && this.topology !== undefined && !vcpu.migrating && this.cpuPick(vcpu, false) !== pcpu) {
+          vcpu.migrating = true;
+          host.preempt(pcpu);
+        }
       }
     }
     if (now >= this.nextAccountNs) {
@@ -270,9 +298,28 @@ export class CreditPolicy implements SchedulingPolicy {
     }
   }
 
-  /** __csched_unit_acct_start: onto its VM's active list, the VM onto the head of the active VMs. */
-  private activate(vcpu: CreditVcpu): void {
-    if (vcpu.active) return;
+  /**
+   * _csched_cpu_pick over the vCPU's affinity balance steps (soft, for a vCPU with a soft mask,
+   * then hard). Idle: no vCPU running and none queued; the vCPU's own CPU counts as idle when it
+   * runs there with nothing queued behind it. `commit` moves the idle_bias, as csched_res_pick does.
+   */
+  private cpuPick(vcpu: CreditVcpu, commit: boolean): number {
+    const topology = this.topology as TopologySpec;
+    const all = Array.from({ length: this.options.pcpus }, (_, pcpu) => pcpu);
+    const entity = vcpu.entity;
+    const hard = all.filter((pcpu) => hardAllows(entity, pcpu));
+    const soft = entity.affinity?.soft === undefined ? [] : all.filter((pcpu) => softStep(entity, pcpu));
+    const steps = soft.length > 0 ? [soft, hard] : [hard];
+    const queuedOn = (pcpu: number) => this.runqs[pcpu][0].size + this.runqs[pcpu][1].size + this.runqs[pcpu][2].size;
+    const idle = (pcpu: number) => queuedOn(pcpu) === 0 && (this.running[pcpu] === null || this.running[pcpu]?.vcpu === vcpu);
+    const picked = smtPick({ topology, master: vcpu.home, steps, idle, idleBias: this.idleBias });
+    if (commit && picked.biasOwner >= 0) this.idleBias[picked.biasOwner] = picked.pcpu;
+    return picked.pcpu;
+  }
+
+  /** __csched_unit_acct_start: onto its VM's active list, the VM onto the head of the active VMs. Whether it was not active. */
+  private activate(vcpu: CreditVcpu): boolean {
+    if (vcpu.active) return false;
     vcpu.active = true;
     let vm = this.activeVms.find((candidate) => candidate.name === vcpu.entity.vm);
     if (vm === undefined) {
@@ -280,6 +327,7 @@ export class CreditPolicy implements SchedulingPolicy {
       this.activeVms.unshift(vm);
     }
     vm.vcpus.unshift(vcpu);
+    return true;
   }
 
   private sliceFor(vcpu: CreditVcpu): number {
@@ -292,6 +340,8 @@ export class CreditPolicy implements SchedulingPolicy {
     this.runqs[vcpu.home][vcpu.priority].push(vcpu.entity);
     this.waitingByPriority[vcpu.priority]++;
     vcpu.queuedOn = vcpu.home;
+    // With a topology no CPU steals from an idle CPU's queue, so that CPU must look at it.
+    if (this.topology !== undefined && this.running[vcpu.home] === null) this.host?.wakeIdle(vcpu.home);
   }
 
   private unqueue(vcpu: CreditVcpu): void {
@@ -322,7 +372,12 @@ export class CreditPolicy implements SchedulingPolicy {
       if (this.waitingByPriority[priority] === 0) continue;
       for (const allowed of [softStep, hardAllows]) {
         for (let step = 1; step < count; step++) {
-          const found = firstAllowed(this.runqs[(pcpu + step) % count][priority], pcpu, allowed);
+          const peer = (pcpu + step) % count;
+          // csched_runq_steal: "Don't steal from an idle CPU's runq because it's about to pick up
+          // work from it itself" (insert wakes it). With a topology only: without one, vmmsim's
+          // earlier rule (an idle CPU's queue may be stolen from) keeps existing logs unchanged.
+          if (this.topology !== undefined && this.running[peer] === null) continue;
+          const found = firstAllowed(this.runqs[peer][priority], pcpu, allowed);
           if (found !== undefined) return this.state(found);
         }
       }
@@ -339,6 +394,12 @@ export class CreditPolicy implements SchedulingPolicy {
   private tickle(vcpu: CreditVcpu, now: number): void {
     const host = this.host;
     if (host === undefined) return;
+    // With a topology the vCPU's CPU was chosen by the pick: if it is idle, it takes the vCPU
+    // (__runq_tickle's first case), not the lowest-numbered idle CPU the monitor would kick.
+    if (this.topology !== undefined && this.running[vcpu.home] === null) {
+      host.wakeIdle(vcpu.home);
+      return;
+    }
     if (vcpu.entity.affinity === undefined) {
       for (const running of this.running) if (running === null) return;
     } else {
@@ -464,7 +525,8 @@ function firstAllowed(queue: EntityFifo, pcpu: number, allowed: (entity: SchedEn
 
 /**
  * A vCPU's first CPU: key modulo the CPUs, or with affinity the first CPU from there on of its soft
- * affinity, else of its hard affinity (csched_cpu_pick's balance steps, without topology).
+ * affinity, else of its hard affinity (csched_cpu_pick's balance steps, without topology). With a
+ * topology this is only where the SMT-aware pick starts from (Xen's sched_unit_master).
  */
 function homeOf(entity: SchedEntity, pcpus: number): number {
   const start = entity.key % pcpus;

@@ -9,7 +9,7 @@
  * Policies must be deterministic: no real time, no Math.random, ties broken by `key`.
  * docs/scheduling.md documents each policy and how to write a new one.
  */
-import type { AffinitySpec, SchedulerSpec } from '../../core/scenario/schema.js';
+import type { AffinitySpec, SchedulerSpec, TopologySpec } from '../../core/scenario/schema.js';
 
 /** What a policy sees of a vCPU. */
 export interface SchedEntity {
@@ -95,6 +95,8 @@ export interface PolicyOptions {
   readonly scheduler?: SchedulerSpec;
   /** The VMs, in scenario order, with their vCPU counts (for policies that plan per VM). */
   readonly vms?: readonly { readonly name: string; readonly vcpus: number }[];
+  /** The host's sockets, cores and threads (`host.topology`); absent: one socket of single-thread cores. */
+  readonly topology?: TopologySpec;
 }
 
 /** A policy factory, as the registry and `--policy ./file.js` modules provide. */

@@ -1432,7 +1432,7 @@ type ParsedScheduler = Parsed['scheduler'];
  * default) when the host has a topology and no runqueueSize is given. Hosts without a topology
  * and without `runqueue` keep runqueueSize as it was (so their logs do not change).
  */
-function withRunqueue(spec: SchedulerSpec, host: Parsed['host']): SchedulerSpec {
+function withRunqueue(spec: SchedulerSpec, host: { readonly pcpus: number; readonly topology?: TopologySpec }): SchedulerSpec {
   const granularity = spec.runqueue ?? (spec.policy === 'credit2' && host.topology !== undefined && spec.runqueueSize === L.runqueueSize.default ? 'socket' : undefined);
   if (granularity === undefined) return spec;
   return { ...spec, runqueue: granularity, runqueueSize: runqueueSizeOf(granularity, host) };
@@ -1520,7 +1520,8 @@ export function withPolicy(scenario: Scenario, policy: PolicyName): Scenario {
   };
   return deepFreeze({
     ...scenario,
-    scheduler: resolveScheduler(source, names),
+    // The granularity (credit2_runqueue) is turned into a size from the host's topology, as at load.
+    scheduler: withRunqueue(resolveScheduler(source, names), scenario.host),
     vms: scenario.vms.map((vm) => ({ ...vm, sched: resolveVmSched(policy, givenVmSched(old.policy, vm.sched)) })),
   });
 }

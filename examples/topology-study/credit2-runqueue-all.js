@@ -1,0 +1,13 @@
+// credit2 with one run queue per all (Xen's credit2_runqueue=all) on the scenario's host.topology,
+// for `vmmsim compare` (docs/study-scheduling.md, "Topology"): the same policy as the registry's
+// credit2 with scheduler.runqueue: all, as a module so that one table holds every granularity.
+// Needs the compiled sources (npm run build).
+import { createPolicy } from '../../dist/index.js';
+
+const GRANULARITY = 'all';
+
+export default function createRunqueuePolicy(options) {
+  const t = options.topology ?? { sockets: 1, coresPerSocket: options.pcpus, threadsPerCore: 1 };
+  const runqueueSize = { cpu: 1, core: t.threadsPerCore, all: options.pcpus }[GRANULARITY];
+  return createPolicy('credit2', { ...options, scheduler: { ...options.scheduler, runqueue: GRANULARITY, runqueueSize } });
+}
