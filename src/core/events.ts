@@ -55,6 +55,8 @@ export interface EventDataMap {
   'vm.unblocked': Record<string, never>;
   'vm.shutdown': { readonly reason: string };
   'vm.stopped': { readonly reason: string };
+  /** The VM was saved to an image: its size in bytes, the SHA-256 of its body, the memory pages it holds, how long device work took to drain. */
+  'vm.saved': { readonly file: string; readonly bytes: number; readonly sha256: string; readonly pages: number; readonly drainNs: number };
   'vm.crashed': { readonly reason: string; readonly vcpu: number; readonly pc: number };
   'vm.not-allowed': { readonly command: string; readonly state: VmState; readonly reason: string };
 
@@ -166,6 +168,8 @@ export interface EventDataMap {
   'input.console': { readonly text: string };
   'input.fault': { readonly fault: 'device-error' | 'device-reset' | 'vcpu-stall'; readonly target: string; readonly durationNs: number };
   'input.stop': Record<string, never>;
+  /** The operator asked for the VM to be saved to an image file (`--save`, a `save:` input). */
+  'input.save': { readonly file: string };
   /** The operator set the VM's balloon target (pages the guest is asked to give back in all). */
   'input.balloon': { readonly pages: number };
   /**
@@ -200,6 +204,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'vm.unblocked',
   'vm.shutdown',
   'vm.stopped',
+  'vm.saved',
   'vm.crashed',
   'vm.not-allowed',
   'vcpu.runnable',
@@ -255,6 +260,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'input.console',
   'input.fault',
   'input.stop',
+  'input.save',
   'input.balloon',
   'input.request',
 ];

@@ -64,6 +64,10 @@ export interface Pcpu {
    * batch was cut there and its stop is an external-interrupt exit. -1: none.
    */
   interruptLine: number;
+  /** When the last ENTER was scheduled for (a saved vCPU records how long it had to wait for it). */
+  enterAt: number;
+  /** When the last DISPATCH was scheduled for. */
+  dispatchAt: number;
 }
 
 export interface MonitorOptions {

@@ -212,6 +212,14 @@ export class Vcpu implements SchedEntity {
     return true;
   }
 
+  /** Starts a vCPU restored from an image that was waiting in `hlt` when saved: it waits again. */
+  startBlocked(): boolean {
+    if (!this.command('START')) return false;
+    this.runState = 'blocked';
+    this.bus.publish(this.id, 'vcpu.blocked', { pc: this.cpu.pc });
+    return true;
+  }
+
   dispatch(pcpu: number, now: number): boolean {
     if (!this.runCommand('DISPATCH')) return false;
     this.counters.waitNs += now - this.runnableSince;

@@ -28,14 +28,14 @@ export const IMAGE_CHUNK_BYTES = 4096;
 /** The largest image read (guards the reader against absurd lengths). */
 export const IMAGE_BYTES_LIMIT = 1 << 30;
 
-/** An image refused: the file, the byte offset where it goes wrong, and why. */
+/** An image refused: the file, the byte offset where it goes wrong (-1: not a matter of bytes), and why. */
 export class ImageError extends Error {
   constructor(
     readonly file: string,
     readonly offset: number,
     readonly reason: string,
   ) {
-    super(`${file}: byte ${offset}: ${reason}`);
+    super(offset >= 0 ? `${file}: byte ${offset}: ${reason}` : `${file}: ${reason}`);
     this.name = 'ImageError';
   }
 }

@@ -194,6 +194,8 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'req.done':
     case 'req.refused':
     case 'req.invalid':
+    case 'vm.saved':
+      // The saved image is a file outside the run; the VM's shutoff follows as vm.stopped.
       // The DMA engine, the IOMMU, the block device, the balloon, the NIC and the host's memory
       // manager are not part of the folded view (their effect is on memory, by digest).
       return;
@@ -203,6 +205,7 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'input.stop':
     case 'input.balloon':
     case 'input.request':
+    case 'input.save':
       // Input records: their effects arrive as their own events (irq.raise, device.failed...).
       return;
     default: {
