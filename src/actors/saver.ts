@@ -84,6 +84,8 @@ export class VmSaver {
     const bytes = encodeImage(image, ENGINE_VERSION);
     this.write?.(pending.file, bytes);
     this.bus.publish(vm.id, 'vm.saved', { file: pending.file, bytes: bytes.length, sha256: imageDigest(bytes), pages: image.memory.pages.length, drainNs: waited });
+    // The unfinished console line travels in the image: the restored VM prints it, this one does not.
+    vm.console.handOver();
     this.monitor.destroy(vm, 'saved');
   }
 

@@ -60,6 +60,11 @@ export class Console extends Device {
   }
 
   /** Emits a partial last line (when the VM stops or the run ends). */
+  /** Forgets the line being written without printing it: it went into an image (saver.ts) and is printed by the restored VM. */
+  handOver(): void {
+    this.line = '';
+  }
+
   flush(): void {
     if (this.line.length > 0) this.emit();
   }
