@@ -34,7 +34,7 @@ import { MemoryManager } from './monitor/hostMemory.js';
 import { startWorkloads, type WorkloadDriver } from './workload/index.js';
 import { decodeImage, ImageError, type VmImage } from '../core/image/format.js';
 import { VmSaver, type ImageWriter } from './saver.js';
-import { restoreBaseNs, restoreVm } from './vmImage.js';
+import { imageMismatch, restoreBaseNs, restoreVm } from './vmImage.js';
 
 export interface GuestImage {
   readonly words: Int32Array;
@@ -466,18 +466,6 @@ function readImages(specs: readonly VmSpec[], readImage: ((path: string) => Uint
   return images;
 }
 
-/** How a scenario entry differs from the VM its image holds, or undefined when it fits. */
-export function imageMismatch(spec: VmSpec, image: VmImage): string | undefined {
-  if (spec.vcpus !== image.vm.vcpus || spec.memoryBytes !== image.vm.memoryBytes) {
-    return `the image holds a VM of ${image.vm.vcpus} vCPU(s) and ${image.vm.memoryBytes} bytes of memory; set this VM's vcpus: ${image.vm.vcpus} and memory: ${image.vm.memoryBytes} (it has ${spec.vcpus} and ${spec.memoryBytes})`;
-  }
-  const attach = spec.devices ?? { block: 'emulated', nic: 'emulated' };
-  if (attach.block !== image.vm.devices.block || attach.nic !== image.vm.devices.nic) {
-    return `the image's devices are attached block: ${image.vm.devices.block}, nic: ${image.vm.devices.nic}; this VM's are block: ${attach.block}, nic: ${attach.nic}`;
-  }
-  if (spec.workload !== undefined) return 'a VM restored from an image cannot have a workload';
-  return undefined;
-}
 
 /** Sets a VM's scheduling parameters and its vCPUs' affinity (when built, and when a fork changes them). */
 function applySched(vm: Vm, sched: VmSpec['sched']): void {

@@ -8,6 +8,7 @@ import { PAGE_WORDS, PAGE_BYTES } from '../core/platform.js';
 import type { RandomSource } from '../core/prng.js';
 import { Mode } from '../core/isa/opcodes.js';
 import type { Vm } from './vm.js';
+import type { VmSpec } from '../core/scenario/schema.js';
 
 /** What the run knew of each vCPU just before it paused the VM (the pause itself makes them all `paused`). */
 export interface VcpuBeforePause {
@@ -124,4 +125,17 @@ export function restoreBaseNs(image: VmImage, startNs: number, dispatchNs: numbe
   const bsp = image.vcpus[0];
   if (bsp.runState !== 'running' && bsp.runState !== 'runnable') return startNs;
   return startNs + dispatchNs - bsp.enterInNs;
+}
+
+/** How a scenario entry differs from the VM its image holds, or undefined when it fits. */
+export function imageMismatch(spec: VmSpec, image: VmImage): string | undefined {
+  if (spec.vcpus !== image.vm.vcpus || spec.memoryBytes !== image.vm.memoryBytes) {
+    return `the image holds a VM of ${image.vm.vcpus} vCPU(s) and ${image.vm.memoryBytes} bytes of memory; set this VM's vcpus: ${image.vm.vcpus} and memory: ${image.vm.memoryBytes} (it has ${spec.vcpus} and ${spec.memoryBytes})`;
+  }
+  const attach = spec.devices ?? { block: 'emulated', nic: 'emulated' };
+  if (attach.block !== image.vm.devices.block || attach.nic !== image.vm.devices.nic) {
+    return `the image's devices are attached block: ${image.vm.devices.block}, nic: ${image.vm.devices.nic}; this VM's are block: ${attach.block}, nic: ${attach.nic}`;
+  }
+  if (spec.workload !== undefined) return 'a VM restored from an image cannot have a workload';
+  return undefined;
 }
