@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
+import { parseTypedLine } from '../../src/cli/interactive.js';
 
 function cli(args: string[]) {
   let stdout = '';
@@ -68,5 +69,13 @@ describe('vmmsim run --save', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("--save: unknown VM 'db' (expected one of: web)");
     expect(cli(['run', saving, '--save', 'web-1ms-x.img']).code).toBe(2);
+  });
+});
+
+describe('!save in run --interactive', () => {
+  it('is the same input as a save in the scenario, and says what it expects otherwise', () => {
+    expect(parseTypedLine('!save web web.img', ['web'])).toEqual({ kind: 'save', vm: 'web', file: 'web.img' });
+    expect(() => parseTypedLine('!save web', ['web'])).toThrow('!save: expected VM FILE, e.g. !save web web.img');
+    expect(() => parseTypedLine('!save db x.img', ['web'])).toThrow("unknown VM 'db' (VMs: web)");
   });
 });
