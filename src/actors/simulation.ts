@@ -32,9 +32,9 @@ import { summarize, type RunSummary } from './summary.js';
 import { bareMachine } from './technique.js';
 import { MemoryManager } from './monitor/hostMemory.js';
 import { startWorkloads, type WorkloadDriver } from './workload/index.js';
-import { decodeImage, ImageError, type VmImage } from '../core/image/format.js';
+import { decodeImage, imageDigest, ImageError, type VmImage } from '../core/image/format.js';
 import { VmSaver, type ImageWriter } from './saver.js';
-import { imageMismatch, restoreBaseNs, restoreVm } from './vmImage.js';
+import { imageMismatch, restoreBaseNs, restoreDevices, restoreVm } from './vmImage.js';
 
 export interface GuestImage {
   readonly words: Int32Array;
@@ -98,7 +98,7 @@ export class Simulation {
   /** Saves VMs to images (`save` inputs). */
   readonly saver: VmSaver;
   /** The images the VMs restored from them were built from, by VM name. */
-  private readonly images: ReadonlyMap<string, VmImage>;
+  private readonly images: ReadonlyMap<string, RestoredImage>;
   /** The arrival drivers of the VMs that have a workload (src/actors/workload/). */
   readonly workloads: readonly WorkloadDriver[];
   private readonly target: number;
@@ -172,16 +172,27 @@ export class Simulation {
    * clock and pending timer placed so that it meets them where it would have (vmImage.ts).
    */
   private startVm(vm: Vm): void {
-    const image = this.images.get(vm.name);
-    if (image === undefined) {
+    const restored = this.images.get(vm.name);
+    if (restored === undefined) {
       this.monitor.start(vm);
       return;
     }
+    const { image } = restored;
     const now = this.kernel.now;
+    restoreDevices(vm, image);
     if (!this.monitor.startRestored(vm, image.vcpus.map((vcpu) => vcpu.runState))) return;
     for (const device of vm.io.devices) if (image.devices[device.kind]?.state === 'failed') device.fail();
     const costs = this.costs;
     vm.timer.resumeAt(restoreBaseNs(image, now, costs.scheduleNs + costs.contextSwitchNs + costs.entryNs));
+    // The state the image brought that events folded from the log would not otherwise know.
+    this.bus.publish(vm.id, 'vm.restored', {
+      file: restored.file,
+      sha256: restored.sha256,
+      savedAtNs: image.vm.savedAtNs,
+      timer: { mode: vm.timer.armedMode, ns: vm.timer.armedNs },
+      pending: linesOf(vm.pic.pending),
+      inService: linesOf(vm.pic.inService),
+    });
   }
 
   get scenario(): Scenario {
@@ -267,7 +278,7 @@ export class Simulation {
   private buildVms(specs: readonly VmSpec[]): Vm[] {
     let key = 0;
     return specs.map((spec) => {
-      const saved = this.images.get(spec.name);
+      const saved = this.images.get(spec.name)?.image;
       const image = saved === undefined ? this.assembleGuest(spec) : { words: new Int32Array(0), entry: 0 };
       const pages = spec.memoryBytes / PAGE_BYTES;
       // Under overcommit a VM's pages are backed on first touch (loading the image touches its own).
@@ -452,16 +463,30 @@ function guestLabel(spec: VmSpec): string {
  * Reads and checks the image of every VM that starts from one, before anything is built; an
  * image whose VM does not fit the scenario's entry (vCPUs, memory, device attachments) is refused.
  */
-function readImages(specs: readonly VmSpec[], readImage: ((path: string) => Uint8Array) | undefined): Map<string, VmImage> {
-  const images = new Map<string, VmImage>();
+/** The interrupt lines set in a mask, lowest first. */
+function linesOf(mask: number): number[] {
+  const lines: number[] = [];
+  for (let line = 0; line < 32; line++) if ((mask & (1 << line)) !== 0) lines.push(line);
+  return lines;
+}
+
+interface RestoredImage {
+  readonly image: VmImage;
+  readonly file: string;
+  readonly sha256: string;
+}
+
+function readImages(specs: readonly VmSpec[], readImage: ((path: string) => Uint8Array) | undefined): Map<string, RestoredImage> {
+  const images = new Map<string, RestoredImage>();
   for (const spec of specs) {
     const guest = spec.guest;
     if (guest.kind !== 'image') continue;
     if (readImage === undefined) throw new Error(`VM ${spec.name}: no way to read image file ${guest.path}`);
-    const image = decodeImage(readImage(guest.path), guest.path);
+    const bytes = readImage(guest.path);
+    const image = decodeImage(bytes, guest.path);
     const mismatch = imageMismatch(spec, image);
     if (mismatch !== undefined) throw new ImageError(guest.path, -1, `VM ${spec.name}: ${mismatch}`);
-    images.set(spec.name, image);
+    images.set(spec.name, { image, file: guest.path, sha256: imageDigest(bytes) });
   }
   return images;
 }

@@ -83,9 +83,9 @@ export function captureVm(vm: Vm, before: readonly VcpuBeforePause[], random: Ra
 }
 
 /**
- * Loads an image into a VM just built (not started): memory, vCPUs, devices. The VM's PRNG
- * streams go on from the image's when the VM has the name it was saved under; a clone (another
- * name) keeps its own streams, keyed by its own name.
+ * Loads an image into a VM just built (not started): memory and vCPUs. The VM's PRNG streams go
+ * on from the image's when the VM has the name it was saved under; a clone (another name) keeps
+ * its own streams, keyed by its own name. The devices are loaded when it starts (restoreDevices).
  */
 export function restoreVm(vm: Vm, image: VmImage, random: RandomSource): void {
   const host = vm.memory.host.words;
@@ -106,12 +106,19 @@ export function restoreVm(vm: Vm, image: VmImage, random: RandomSource): void {
     cpu.ptbWrites = saved.ptbWrites;
     vcpu.localPending = saved.localPending;
   });
+  if (vm.name === image.vm.name) {
+    for (const [id, state] of Object.entries(image.random)) random.stream(`${vm.id}/${id}`).setState(state);
+  }
+}
+
+/**
+ * Loads the devices' state as the restored VM starts (until then its devices are as a new VM's,
+ * as the events of the log say).
+ */
+export function restoreDevices(vm: Vm, image: VmImage): void {
   for (const device of vm.io.devices) {
     const state = image.devices[device.kind];
     if (state !== undefined) device.loadState(state);
-  }
-  if (vm.name === image.vm.name) {
-    for (const [id, state] of Object.entries(image.random)) random.stream(`${vm.id}/${id}`).setState(state);
   }
 }
 

@@ -56,6 +56,19 @@ export interface EventDataMap {
   'vm.shutdown': { readonly reason: string };
   'vm.stopped': { readonly reason: string };
   /** The VM was saved to an image: its size in bytes, the SHA-256 of its body, the memory pages it holds, how long device work took to drain. */
+  /**
+   * The VM was restored from an image (`image:` in the scenario) as it started: the file, the
+   * SHA-256 of its body, when it was saved, and the device state the image brought that the
+   * events before would not tell (the timer's programming, pending and in-service lines).
+   */
+  'vm.restored': {
+    readonly file: string;
+    readonly sha256: string;
+    readonly savedAtNs: number;
+    readonly timer: { readonly mode: 'periodic' | 'oneshot' | 'off'; readonly ns: number };
+    readonly pending: readonly number[];
+    readonly inService: readonly number[];
+  };
   'vm.saved': { readonly file: string; readonly bytes: number; readonly sha256: string; readonly pages: number; readonly drainNs: number };
   'vm.crashed': { readonly reason: string; readonly vcpu: number; readonly pc: number };
   'vm.not-allowed': { readonly command: string; readonly state: VmState; readonly reason: string };
@@ -205,6 +218,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'vm.shutdown',
   'vm.stopped',
   'vm.saved',
+  'vm.restored',
   'vm.crashed',
   'vm.not-allowed',
   'vcpu.runnable',

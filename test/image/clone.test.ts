@@ -10,6 +10,7 @@ import { decodeImage } from '../../src/core/image/format.js';
 import type { InputSpec } from '../../src/core/scenario/inputs.js';
 import type { VmSpec } from '../../src/core/scenario/schema.js';
 import { testScenario, vmSpec } from '../../src/testing/scenario.js';
+import { EMPTY_STATE, foldEvents, projectSimulation } from '../../src/index.js';
 
 function run(vms: readonly VmSpec[], inputs: InputSpec[] = [], images = new Map<string, Uint8Array>()) {
   const events: SimEvent[] = [];
@@ -46,6 +47,28 @@ describe('clone', () => {
     // The timer's expiries of the two clones differ (their jitter comes from different streams).
     const ticks = (name: string) => clones.events.filter((event) => event.type === 'irq.raise' && event.src === `vm/${name}/timer`).map((event) => event.t);
     expect(ticks('a')).not.toEqual(ticks('b'));
+  });
+
+  it('leaves in the log what the fold needs: the state folded from the events is the live state, at every step', () => {
+    const saved = run([vmSpec('g', { kind: 'bundled', name: 'ticker' })], [{ kind: 'save', atNs: 2_000_000, vm: 'g', file: 'g.img' }]);
+    const events: SimEvent[] = [];
+    const simulation = new Simulation({
+      scenario: testScenario([vmSpec('g', { kind: 'image', path: 'g.img' }), vmSpec('copy', { kind: 'image', path: 'g.img' }, { startNs: 500_000 })], { host: { pcpus: 2, memoryBytes: 16 * 1024 * 1024 } }),
+      sink: (event) => events.push(event),
+      readImage: (file) => saved.images.get(file) as Uint8Array,
+    });
+    let steps = 0;
+    let seen = 0;
+    simulation.onStep(() => {
+      // Right after a step that published events (the fold's time is its last event's).
+      if (events.length === seen) return;
+      seen = events.length;
+      steps++;
+      expect(foldEvents(EMPTY_STATE, events, { engine: 'mutable' })).toEqual(JSON.parse(JSON.stringify(projectSimulation(simulation))));
+    });
+    simulation.run();
+    expect(events.filter((event) => event.type === 'vm.restored').map((event) => event.src)).toEqual(['vm/g', 'vm/copy']);
+    expect(steps).toBeGreaterThan(50);
   });
 
   it('refuses a scenario entry whose vCPUs or memory differ from the image', () => {

@@ -103,17 +103,30 @@ export class Timer extends Device {
     };
   }
 
-  /** Loads the programming; the expiry is scheduled by `resumeAt` when the restored VM starts. */
+  /** Keeps the programming for `resumeAt`, which applies it when the restored VM starts (until then it is off). */
   override loadState(state: Readonly<Record<string, unknown>>): void {
-    this.periodNs = savedNumber(state, 'periodNs');
     const mode = state.mode;
     if (mode !== 'periodic' && mode !== 'oneshot' && mode !== 'off') throw new RangeError("device state: 'mode' is not periodic, oneshot or off");
-    this.armedMode = mode;
-    this.armedNs = savedNumber(state, 'ns');
-    this.restored = { nominalInNs: savedNumber(state, 'nominalInNs'), dueInNs: savedNumber(state, 'dueInNs'), guestNowNs: savedNumber(state, 'guestNowNs') };
+    this.restored = {
+      periodNs: savedNumber(state, 'periodNs'),
+      mode,
+      ns: savedNumber(state, 'ns'),
+      nominalInNs: savedNumber(state, 'nominalInNs'),
+      dueInNs: savedNumber(state, 'dueInNs'),
+      guestNowNs: savedNumber(state, 'guestNowNs'),
+    };
   }
 
-  private restored: { readonly nominalInNs: number; readonly dueInNs: number; readonly guestNowNs: number } | undefined;
+  private restored:
+    | {
+        readonly periodNs: number;
+        readonly mode: 'periodic' | 'oneshot' | 'off';
+        readonly ns: number;
+        readonly nominalInNs: number;
+        readonly dueInNs: number;
+        readonly guestNowNs: number;
+      }
+    | undefined;
 
   /**
    * A restored timer goes on as if the guest's time `baseNs` were the instant it was saved: its
@@ -124,6 +137,9 @@ export class Timer extends Device {
     const restored = this.restored;
     if (restored === undefined) return;
     this.restored = undefined;
+    this.periodNs = restored.periodNs;
+    this.armedMode = restored.mode;
+    this.armedNs = restored.ns;
     this.clockOffsetNs = restored.guestNowNs - baseNs;
     if (restored.dueInNs < 0) return;
     this.generation++;

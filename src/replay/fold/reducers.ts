@@ -150,6 +150,14 @@ export function reduce(draft: S, event: SimEvent): void {
       if (console.last.push(event.data.text) > RECENT_LINES) console.last.shift();
       return;
     }
+    case 'vm.restored': {
+      const vm = vmOf(draft, event.src);
+      vm.devices.timer.mode = event.data.timer.mode;
+      vm.devices.timer.ns = event.data.timer.ns;
+      vm.devices.pic.pending = [...event.data.pending];
+      vm.devices.pic.inService = [...event.data.inService];
+      return;
+    }
     case 'timer.armed': {
       const timer = vmOf(draft, event.src).devices.timer;
       timer.mode = event.data.mode;

@@ -385,6 +385,11 @@ const TABLE: Table = {
     en: (d, w) => `The operator asked for VM ${w.vm} to be saved to ${d.file}.`,
     'pt-BR': (d, w) => `O operador pediu que a VM ${w.vm} fosse salva em ${d.file}.`,
   },
+  'vm.restored': {
+    concept: 'actors',
+    en: (d, w) => `VM ${w.vm} starts from the image ${d.file}, saved at ${d.savedAtNs} ns of another run: its memory, vCPUs and devices are back as they were, and it goes on from there.`,
+    'pt-BR': (d, w) => `A VM ${w.vm} parte da imagem ${d.file}, salva em ${d.savedAtNs} ns de outra execução: memória, vCPUs e dispositivos voltam como estavam, e ela continua dali.`,
+  },
   'vm.saved': {
     concept: 'actors',
     en: (d, w) => `VM ${w.vm} was saved to ${d.file} (${d.bytes} bytes, ${d.pages} memory pages): paused, its device work drained, its state written. It is shut off now; a scenario restores it with image:.`,
