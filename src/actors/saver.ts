@@ -51,7 +51,7 @@ export class VmSaver {
   save(vm: Vm, file: string): void {
     const state = vm.state;
     if (state !== 'running' && state !== 'blocked') {
-      this.refuse(vm, `a VM that is ${state} cannot save (only a running VM is saved)`);
+      this.refuse(vm, `a VM that is ${state} cannot save`);
       return;
     }
     const reason = unsaveableReason(vm);

@@ -97,7 +97,7 @@ describe('save', () => {
     // A second VM (ticker, 10 ms) keeps the run going after g has powered off.
     const late = run([vmSpec('g', { kind: 'bundled', name: 'hello-pv' }), vmSpec('busy', { kind: 'bundled', name: 'ticker' })], [{ kind: 'save', atNs: 9_000_000, vm: 'g', file: 'g.img' }]);
     expect(late.images.size).toBe(0);
-    expect(late.events.find((event) => event.type === 'vm.not-allowed')?.data).toEqual({ command: 'save', state: 'shutoff', reason: 'a VM that is shutoff cannot save (only a running VM is saved)' });
+    expect(late.events.find((event) => event.type === 'vm.not-allowed')?.data).toEqual({ command: 'save', state: 'shutoff', reason: 'a VM that is shutoff cannot save' });
     const passthrough = run([vmSpec('g', { kind: 'bundled', name: 'ticker' }, { devices: { block: 'passthrough', nic: 'emulated' } })], [{ kind: 'save', atNs: 1_000_000, vm: 'g', file: 'g.img' }]);
     expect(passthrough.images.size).toBe(0);
     expect((passthrough.events.find((event) => event.type === 'vm.not-allowed')?.data as { reason: string }).reason).toMatch(/passthrough device/);
