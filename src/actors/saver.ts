@@ -60,7 +60,7 @@ export class VmSaver {
       return;
     }
     // What each vCPU was doing, read before the pause turns them all `paused`.
-    const before = vm.vcpus.map((vcpu): VcpuBeforePause => ({ runState: vcpu.state, enterInNs: this.monitor.enterInNs(vcpu) }));
+    const before = vm.vcpus.map((vcpu): VcpuBeforePause => ({ runState: vcpu.state, enterInNs: this.monitor.enterInNs(vcpu), warm: this.monitor.isWarm(vcpu) }));
     if (!this.monitor.suspend(vm)) return;
     this.saves.push({ vm, file, before, pausedAt: this.kernel.now });
     this.check(this.saves.length - 1);

@@ -34,7 +34,7 @@ import { MemoryManager } from './monitor/hostMemory.js';
 import { startWorkloads, type WorkloadDriver } from './workload/index.js';
 import { decodeImage, imageDigest, ImageError, type VmImage } from '../core/image/format.js';
 import { VmSaver, type ImageWriter } from './saver.js';
-import { imageMismatch, restoreBaseNs, restoreDevices, restoreVm } from './vmImage.js';
+import { imageMismatch, restoreDevices, restorePlacement, restoreVm } from './vmImage.js';
 
 export interface GuestImage {
   readonly words: Int32Array;
@@ -180,10 +180,11 @@ export class Simulation {
     const { image } = restored;
     const now = this.kernel.now;
     restoreDevices(vm, image);
-    if (!this.monitor.startRestored(vm, image.vcpus.map((vcpu) => vcpu.runState))) return;
-    for (const device of vm.io.devices) if (image.devices[device.kind]?.state === 'failed') device.fail();
     const costs = this.costs;
-    vm.timer.resumeAt(restoreBaseNs(image, now, costs.scheduleNs + costs.contextSwitchNs + costs.entryNs));
+    const placement = restorePlacement(image, now, (warm) => costs.scheduleNs + (warm ? 0 : costs.contextSwitchNs) + costs.entryNs);
+    if (!this.monitor.startRestored(vm, image.vcpus.map((vcpu) => vcpu.runState), placement.delaysNs)) return;
+    for (const device of vm.io.devices) if (image.devices[device.kind]?.state === 'failed') device.fail();
+    vm.timer.resumeAt(placement.baseNs);
     // The state the image brought that events folded from the log would not otherwise know.
     this.bus.publish(vm.id, 'vm.restored', {
       file: restored.file,

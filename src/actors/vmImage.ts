@@ -15,6 +15,8 @@ export interface VcpuBeforePause {
   readonly runState: VcpuImage['runState'];
   /** Monitor.enterInNs: how long until it would have run guest code again (-1: not on its way). */
   readonly enterInNs: number;
+  /** Monitor.isWarm: it was the last to run on a physical CPU. */
+  readonly warm: boolean;
 }
 
 /** Why this VM cannot be saved in this model, or undefined when it can. */
@@ -66,6 +68,7 @@ export function captureVm(vm: Vm, before: readonly VcpuBeforePause[], random: Ra
       return {
         runState: before[index].runState,
         enterInNs: Math.max(0, before[index].enterInNs),
+        warm: before[index].warm,
         pc: cpu.pc,
         mode: cpu.mode === Mode.USER ? 1 : 0,
         ie: cpu.ie,
@@ -105,6 +108,7 @@ export function restoreVm(vm: Vm, image: VmImage, random: RandomSource): void {
     cpu.workLeftNs = saved.workLeftNs;
     cpu.ptbWrites = saved.ptbWrites;
     vcpu.localPending = saved.localPending;
+    vcpu.warmStart = saved.warm;
   });
   if (vm.name === image.vm.name) {
     for (const [id, state] of Object.entries(image.random)) random.stream(`${vm.id}/${id}`).setState(state);
@@ -122,16 +126,24 @@ export function restoreDevices(vm: Vm, image: VmImage): void {
   }
 }
 
+/** Whether a saved vCPU was on its way to run guest code (running, or runnable). */
+function wasOnCpu(vcpu: VcpuImage): boolean {
+  return vcpu.runState === 'running' || vcpu.runState === 'runnable';
+}
+
 /**
- * The guest time base of a restored VM started at `startNs`: the instant that stands for the
- * moment it was saved. A vCPU 0 that was about to run guest code `enterInNs` after the save runs
- * again once dispatched (`dispatchNs` after the start), so the guest's clock and pending timer
- * are placed for it to meet them at the same point of its code as the unsaved run would.
+ * How a restored VM started at `startNs` is placed in time: `baseNs`, the instant that stands for
+ * the moment it was saved, and how late each vCPU starts. A vCPU that was about to run guest code
+ * `enterInNs` after the save runs again once dispatched and entered (`dispatchNs(warm)` after its
+ * start), so it must start at `baseNs + enterInNs - dispatchNs`; `baseNs` is the earliest instant
+ * that lets every such vCPU do so. The guest's clock and pending timer are placed from `baseNs`,
+ * so each vCPU meets them at the same point of its code as the unsaved run (given a CPU each).
  */
-export function restoreBaseNs(image: VmImage, startNs: number, dispatchNs: number): number {
-  const bsp = image.vcpus[0];
-  if (bsp.runState !== 'running' && bsp.runState !== 'runnable') return startNs;
-  return startNs + dispatchNs - bsp.enterInNs;
+export function restorePlacement(image: VmImage, startNs: number, dispatchNs: (warm: boolean) => number): { readonly baseNs: number; readonly delaysNs: number[] } {
+  const onCpu = image.vcpus.filter(wasOnCpu);
+  if (onCpu.length === 0) return { baseNs: startNs, delaysNs: image.vcpus.map(() => 0) };
+  const baseNs = startNs + Math.max(...onCpu.map((vcpu) => dispatchNs(vcpu.warm) - vcpu.enterInNs));
+  return { baseNs, delaysNs: image.vcpus.map((vcpu) => (wasOnCpu(vcpu) ? baseNs + vcpu.enterInNs - dispatchNs(vcpu.warm) - startNs : 0)) };
 }
 
 /** How a scenario entry differs from the VM its image holds, or undefined when it fits. */

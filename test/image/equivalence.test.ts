@@ -44,10 +44,15 @@ function run(vms: readonly VmSpec[], options: { readonly saveAtNs?: number; read
   return { lines, digest: vm.memoryDigest(), state: vm.state, endNs: simulation.kernel.now, images, events };
 }
 
-/** Bundled guests that power off on their own (so the final memory is a fixed point), with their VM settings. */
+/**
+ * Bundled guests that power off on their own (so the final memory is a fixed point), with their VM
+ * settings. Not the tiny kernel on two vCPUs: its vCPUs race on shared memory and one console, and
+ * which store another vCPU's batch sees is decided by the temporal decoupling of SMP batches
+ * (docs/architecture.md), not by the architectural state an image holds; such a guest's restored
+ * output can interleave differently (docs/migration.md).
+ */
 const GUESTS: readonly { readonly name: string; readonly vcpus: number; readonly params?: Record<string, number> }[] = [
   { name: 'kernel', vcpus: 1 },
-  { name: 'kernel', vcpus: 2 },
   { name: 'kernel-pv', vcpus: 1 },
   { name: 'ticker', vcpus: 1 },
   { name: 'hello-pv', vcpus: 1 },
@@ -93,10 +98,16 @@ describe('save and restore', () => {
           const first = steps[0]?.t ?? 0;
           return steps.map((event) => `${event.t - first} ${event.src} ${event.type} ${JSON.stringify(event.data)}`);
         };
-        const restoredPath = path(restored, 0);
-        expect(restoredPath).toEqual(path(plain, saveAtNs));
+        // Not under binary translation: its cache of translated pages is the monitor's, not in the
+        // image, so the restored guest pays the translation of its code pages again (later exits).
+        if (virt !== 'bt') expect(path(restored, 0)).toEqual(path(plain, saveAtNs));
       }),
-      { numRuns: 200 },
+      {
+        numRuns: 500,
+        // A case found before: a vCPU that was the last to run on its CPU (no context switch at
+        // its wake-up after the restore either).
+        examples: [[GUESTS[2], 'full', 0.01253664961701515, 996]],
+      },
     );
   });
 });

@@ -38,7 +38,7 @@ import { MemoryVirtualization } from './memoryVirtualization.js';
 
 export type { EndReason, MonitorOptions } from './core.js';
 
-const { DISPATCH, ENTER, STOP, STALL_END, HOST_WAKE, HOST_TICK, TICK } = Entry;
+const { DISPATCH, ENTER, STOP, STALL_END, HOST_WAKE, HOST_TICK, TICK, RESTORED_START } = Entry;
 
 export class Monitor implements MonitorCore {
   readonly id = 'monitor';
@@ -187,16 +187,18 @@ export class Monitor implements MonitorCore {
    * saved in (a vCPU that waited in `hlt` waits again, rather than waking for nothing), then a
    * blocked one is woken if an interrupt is already pending for it.
    */
-  startRestored(vm: Vm, runStates: readonly string[]): boolean {
+  startRestored(vm: Vm, runStates: readonly string[], delaysNs: readonly number[] = []): boolean {
     const now = this.kernel.now;
     if (!vm.command('START', () => this.bus.publish(vm.id, 'vm.started', {}))) return false;
     for (const device of vm.io.devices) device.realize();
     vm.vcpus.forEach((vcpu, index) => {
       const state = runStates[index];
+      const delayNs = delaysNs[index] ?? 0;
       if (state === 'blocked') vcpu.startBlocked();
       else if (state === 'halted') {
         if (vcpu.start(now)) vcpu.halt(now);
-      } else if (vcpu.start(now)) this.policy.enqueue(vcpu, now, 'start');
+      } else if (delayNs > 0) this.kernel.schedule(now + delayNs, this.target, RESTORED_START, vcpu.key);
+      else if (vcpu.start(now)) this.policy.enqueue(vcpu, now, 'start');
     });
     if (vm.allBlocked()) vm.command('BLOCK', () => this.bus.publish(vm.id, 'vm.blocked', {}));
     for (const vcpu of vm.vcpus) this.interrupts.wake(vcpu);
@@ -216,10 +218,15 @@ export class Monitor implements MonitorCore {
       return pcpu.inBatch ? 0 : Math.max(0, pcpu.enterAt - now);
     }
     if (vcpu.state !== 'runnable') return -1;
-    let dispatchAt = Number.POSITIVE_INFINITY;
-    for (const pcpu of this.pcpus) if (pcpu.dispatchPending && pcpu.dispatchAt >= now) dispatchAt = Math.min(dispatchAt, pcpu.dispatchAt);
-    if (dispatchAt === Number.POSITIVE_INFINITY) return -1;
-    return dispatchAt - now + this.costs.contextSwitchNs + this.costs.entryNs;
+    let next: Pcpu | undefined;
+    for (const pcpu of this.pcpus) if (pcpu.dispatchPending && pcpu.dispatchAt >= now && (next === undefined || pcpu.dispatchAt < next.dispatchAt)) next = pcpu;
+    if (next === undefined) return -1;
+    return next.dispatchAt - now + (next.last !== vcpu ? this.costs.contextSwitchNs : 0) + this.costs.entryNs;
+  }
+
+  /** Whether a vCPU was the last to run on some physical CPU (its next dispatch there costs no context switch). */
+  isWarm(vcpu: Vcpu): boolean {
+    return this.pcpus.some((pcpu) => pcpu.last === vcpu);
   }
 
   /** Pulls the plug (libvirt's destroy); `reason` says why (`saved`: the VM was saved to an image). */
@@ -239,6 +246,13 @@ export class Monitor implements MonitorCore {
   private step(kind: number, arg: number): void {
     if (kind === STALL_END) {
       this.endStall(arg);
+      return;
+    }
+    if (kind === RESTORED_START) {
+      const vcpu = this.vcpusByKey[arg];
+      const now = this.kernel.now;
+      if (!this.vmOf(vcpu).finished && vcpu.start(now)) this.policy.enqueue(vcpu, now, 'start');
+      this.kick();
       return;
     }
     if (kind === HOST_WAKE) {
@@ -349,7 +363,8 @@ export class Monitor implements MonitorCore {
     // Tagged (VPID/ASID): its entries stay, unless it comes from another physical CPU.
     if (pcpu.last !== vcpu) vcpu.mmu?.switchedTo(pcpu.index);
     else if (vcpu.mmu !== undefined) vcpu.mmu.pcpu = pcpu.index;
-    const switchNs = (pcpu.last !== vcpu ? this.costs.contextSwitchNs : 0) + this.costs.entryNs;
+    const switchNs = (pcpu.last !== vcpu && !vcpu.warmStart ? this.costs.contextSwitchNs : 0) + this.costs.entryNs;
+    vcpu.warmStart = false;
     vcpu.counters.overheadNs += switchNs;
     pcpu.last = vcpu;
     pcpu.sliceStart = now + switchNs;

@@ -49,6 +49,8 @@ const vcpuImageSchema = z.strictObject({
   runState: z.enum(vcpuRunStates),
   /** ns from the save until this vCPU would have entered the guest again (0: it was inside a batch). */
   enterInNs: nonNegative,
+  /** It was the last vCPU to run on a physical CPU: its next dispatch there would cost no context switch. */
+  warm: z.boolean(),
   pc: integer,
   mode: z.union([z.literal(0), z.literal(1)]),
   ie: integer,
