@@ -9,6 +9,7 @@ import type { Kernel } from '../core/kernel.js';
 import type { InputSpec, StopInput, UntimedInput } from '../core/scenario/inputs.js';
 import type { Monitor } from './monitor/monitor.js';
 import type { Vm } from './vm.js';
+import type { VmSaver } from './saver.js';
 
 export class InputDriver {
   private readonly target: number;
@@ -20,6 +21,7 @@ export class InputDriver {
     private readonly monitor: Monitor,
     private readonly vms: ReadonlyMap<string, Vm>,
     scheduled: readonly (InputSpec | StopInput)[],
+    private readonly saver: VmSaver,
   ) {
     this.target = kernel.register('inputs', (_kind, index) => this.apply(index));
     for (const input of scheduled) this.add(input);
@@ -75,6 +77,10 @@ export class InputDriver {
         this.bus.publish(vm.balloon.id, 'input.balloon', { pages: input.pages });
         this.monitor.setBalloonTarget(vm, input.pages);
         return;
+      case 'save':
+        this.bus.publish(vm.id, 'input.save', { file: input.file });
+        this.saver.save(vm, input.file);
+        return;
       case 'vcpu-stall': {
         const vcpu = vm.vcpus[input.vcpu];
         this.bus.publish(vcpu.id, 'input.fault', { fault: 'vcpu-stall', target: vcpu.id, durationNs: input.durationNs });
@@ -95,6 +101,8 @@ export function inputsFromEvents(
     if (event.type === 'input.console') {
       const vm = vmOfSource(event.src);
       inputs.push({ kind: 'console', atNs: event.t, vm, text: (event.data as { text: string }).text });
+    } else if (event.type === 'input.save') {
+      inputs.push({ kind: 'save', atNs: event.t, vm: vmOfSource(event.src), file: (event.data as { file: string }).file });
     } else if (event.type === 'input.balloon') {
       inputs.push({ kind: 'balloon', atNs: event.t, vm: vmOfSource(event.src), pages: (event.data as { pages: number }).pages });
     } else if (event.type === 'input.fault') {

@@ -32,6 +32,9 @@ import { summarize, type RunSummary } from './summary.js';
 import { bareMachine } from './technique.js';
 import { MemoryManager } from './monitor/hostMemory.js';
 import { startWorkloads, type WorkloadDriver } from './workload/index.js';
+import { decodeImage, imageDigest, ImageError, type VmImage } from '../core/image/format.js';
+import { VmSaver, type ImageWriter } from './saver.js';
+import { imageMismatch, restoreDevices, restorePlacement, restoreVm } from './vmImage.js';
 
 export interface GuestImage {
   readonly words: Int32Array;
@@ -62,6 +65,10 @@ export interface SimulationOptions {
   readonly sink?: (event: SimEvent) => void;
   /** Inputs from outside, replacing the scenario's `inputs:` (replay passes the log's input records). */
   readonly inputs?: readonly (InputSpec | StopInput)[];
+  /** Reads an `image:` file named in the scenario (the CLI resolves it against the file's folder). */
+  readonly readImage?: (path: string) => Uint8Array;
+  /** Writes the image of a VM saved by a `save` input; without it a save is logged but written nowhere (replay). */
+  readonly writeImage?: ImageWriter;
   /** Recorded in the log's header when this run is a fork of another. */
   readonly fork?: LogFork;
   /**
@@ -88,6 +95,10 @@ export class Simulation {
   /** The host's memory manager, when the host shares pages or overcommits memory. */
   readonly memory: MemoryManager | undefined;
   readonly inputs: InputDriver;
+  /** Saves VMs to images (`save` inputs). */
+  readonly saver: VmSaver;
+  /** The images the VMs restored from them were built from, by VM name. */
+  private readonly images: ReadonlyMap<string, RestoredImage>;
   /** The arrival drivers of the VMs that have a workload (src/actors/workload/). */
   readonly workloads: readonly WorkloadDriver[];
   private readonly target: number;
@@ -97,6 +108,8 @@ export class Simulation {
   constructor(private readonly options: SimulationOptions) {
     // A bare host runs the same scenario with no monitor in the way (technique.ts, bareMachine).
     const scenario = options.scenario.host.type === 'bare' ? bareMachine(options.scenario) : options.scenario;
+    // Images are read and checked whole before anything is built: a damaged one is refused, never half-loaded.
+    this.images = readImages(scenario.vms, options.readImage);
     this.seed = options.seed ?? scenario.seed;
     this.random = new RandomSource(this.seed);
     this.costs = resolveCosts(scenario.costs);
@@ -138,18 +151,49 @@ export class Simulation {
       memory: this.memory,
     });
     this.target = this.kernel.register('simulation', (kind, arg) => {
-      if (kind === START) this.monitor.start(this.vms[arg]);
+      if (kind === START) this.startVm(this.vms[arg]);
     });
     this.scheduleStarts(scenario.vms);
     this.workloads = startWorkloads(this.kernel, this.bus, this.vms, scenario.vms, this.random, options.readProgram);
     this.monitor.startHostLoad();
+    this.saver = new VmSaver(this.kernel, this.bus, this.monitor, this.random, options.writeImage);
     this.inputs = new InputDriver(
       this.kernel,
       this.bus,
       this.monitor,
       new Map(this.vms.map((vm) => [vm.name, vm])),
       options.inputs ?? scenario.inputs,
+      this.saver,
     );
+  }
+
+  /**
+   * Starts a VM: a fresh one boots; one from an image goes on from its saved state, its guest
+   * clock and pending timer placed so that it meets them where it would have (vmImage.ts).
+   */
+  private startVm(vm: Vm): void {
+    const restored = this.images.get(vm.name);
+    if (restored === undefined) {
+      this.monitor.start(vm);
+      return;
+    }
+    const { image } = restored;
+    const now = this.kernel.now;
+    restoreDevices(vm, image);
+    const costs = this.costs;
+    const placement = restorePlacement(image, now, (warm) => costs.scheduleNs + (warm ? 0 : costs.contextSwitchNs) + costs.entryNs);
+    if (!this.monitor.startRestored(vm, image.vcpus.map((vcpu) => vcpu.runState), placement.delaysNs)) return;
+    for (const device of vm.io.devices) if (image.devices[device.kind]?.state === 'failed') device.fail();
+    vm.timer.resumeAt(placement.baseNs);
+    // The state the image brought that events folded from the log would not otherwise know.
+    this.bus.publish(vm.id, 'vm.restored', {
+      file: restored.file,
+      sha256: restored.sha256,
+      savedAtNs: image.vm.savedAtNs,
+      timer: { mode: vm.timer.armedMode, ns: vm.timer.armedNs },
+      pending: linesOf(vm.pic.pending),
+      inService: linesOf(vm.pic.inService),
+    });
   }
 
   get scenario(): Scenario {
@@ -236,7 +280,8 @@ export class Simulation {
   private buildVms(specs: readonly VmSpec[]): Vm[] {
     let key = 0;
     return specs.map((spec) => {
-      const image = this.assembleGuest(spec);
+      const saved = this.images.get(spec.name)?.image;
+      const image = saved === undefined ? this.assembleGuest(spec) : { words: new Int32Array(0), entry: 0 };
       const pages = spec.memoryBytes / PAGE_BYTES;
       // Under overcommit a VM's pages are backed on first touch (loading the image touches its own).
       const frames = this.memory?.options.overcommit === true ? new Array<number>(pages).fill(-1) : this.host.memory.allocate(pages, `vm/${spec.name}`);
@@ -251,6 +296,7 @@ export class Simulation {
         this.random,
         () => this.costs,
       );
+      if (saved !== undefined) restoreVm(vm, saved, this.random);
       if (spec.sched.affinity !== undefined) applySched(vm, spec.sched);
       key += spec.vcpus;
       this.bus.publish(vm.id, 'vm.defined', { vcpus: spec.vcpus, memoryBytes: spec.memoryBytes, guest: guestLabel(spec) });
@@ -284,6 +330,8 @@ export class Simulation {
         throw error;
       }
       file = `trace:${guest.path}`;
+    } else if (guest.kind === 'image') {
+      throw new Error(`VM ${spec.name}: an image is restored, not assembled`);
     } else {
       // Pad with empty lines so the assembler's line numbers are the scenario file's.
       source = '\n'.repeat(Math.max(0, guest.line - 1)) + guest.source;
@@ -409,8 +457,42 @@ export class Simulation {
 
 function guestLabel(spec: VmSpec): string {
   const guest = spec.guest;
+  if (guest.kind === 'image') return `image:${guest.path}`;
   return guest.kind === 'bundled' ? guest.name : guest.kind === 'file' || guest.kind === 'trace' ? guest.path : 'inline';
 }
+
+/**
+ * Reads and checks the image of every VM that starts from one, before anything is built; an
+ * image whose VM does not fit the scenario's entry (vCPUs, memory, device attachments) is refused.
+ */
+/** The interrupt lines set in a mask, lowest first. */
+function linesOf(mask: number): number[] {
+  const lines: number[] = [];
+  for (let line = 0; line < 32; line++) if ((mask & (1 << line)) !== 0) lines.push(line);
+  return lines;
+}
+
+interface RestoredImage {
+  readonly image: VmImage;
+  readonly file: string;
+  readonly sha256: string;
+}
+
+function readImages(specs: readonly VmSpec[], readImage: ((path: string) => Uint8Array) | undefined): Map<string, RestoredImage> {
+  const images = new Map<string, RestoredImage>();
+  for (const spec of specs) {
+    const guest = spec.guest;
+    if (guest.kind !== 'image') continue;
+    if (readImage === undefined) throw new Error(`VM ${spec.name}: no way to read image file ${guest.path}`);
+    const bytes = readImage(guest.path);
+    const image = decodeImage(bytes, guest.path);
+    const mismatch = imageMismatch(spec, image);
+    if (mismatch !== undefined) throw new ImageError(guest.path, -1, `VM ${spec.name}: ${mismatch}`);
+    images.set(spec.name, { image, file: guest.path, sha256: imageDigest(bytes) });
+  }
+  return images;
+}
+
 
 /** Sets a VM's scheduling parameters and its vCPUs' affinity (when built, and when a fork changes them). */
 function applySched(vm: Vm, sched: VmSpec['sched']): void {

@@ -22,7 +22,7 @@ import { EXIT_OK, InputError, foldError } from './errors.js';
 import { formatCount, formatNs, paint, stateColor, type Style } from './format.js';
 import { openLog } from './replay.js';
 import type { Output } from './run.js';
-import { readText } from './scenarioFile.js';
+import { readBytes, readText } from './scenarioFile.js';
 import { moduleCopyOf } from './policyFile.js';
 
 export interface InspectOptions {
@@ -71,7 +71,11 @@ export function inspectCommand(path: string, options: InspectOptions, out: Outpu
         if (options.registers !== false) {
           let simulation;
           try {
-            simulation = restore(file, at.event.seq, { readProgram: (program) => readText(resolve(dirname(path), program), 'the guest program'), policy: options.policy });
+            simulation = restore(file, at.event.seq, {
+              readProgram: (program) => readText(resolve(dirname(path), program), 'the guest program'),
+              readImage: (image) => readBytes(resolve(dirname(path), image), 'the VM image'),
+              policy: options.policy,
+            });
           } catch (error) {
             if (error instanceof PolicyModuleError) throw new InputError(`${error.message} (or --no-registers to skip the re-execution)`);
             throw error;

@@ -8,6 +8,7 @@
  *   !error alpha timer    the device fails          !reset alpha timer   it is reset
  *   !stall alpha 0 2ms    vCPU 0 of alpha stalls for 2 ms
  *   !balloon alpha 8      alpha's balloon driver is asked to give back 8 pages in all
+ *   !save alpha a.img     alpha is saved to a.img (next to the scenario file) and shut off
  *   !quit                 end the run here
  */
 import { createInterface } from 'node:readline';
@@ -22,7 +23,7 @@ import type { Output } from './run.js';
 const SLICE_MS = 50;
 
 export const INTERACTIVE_HELP =
-  "type 'VM: text' to send console input, '!error VM console|timer', '!reset VM console|timer', '!stall VM VCPU DURATION', '!balloon VM PAGES', '!quit'";
+  "type 'VM: text' to send console input, '!error VM console|timer', '!reset VM console|timer', '!stall VM VCPU DURATION', '!balloon VM PAGES', '!save VM FILE', '!quit'";
 
 /** Parses one typed line into an input (without its time), or throws InputError saying why. */
 export function parseTypedLine(line: string, vms: readonly string[]): UntimedInput {
@@ -57,6 +58,11 @@ export function parseTypedLine(line: string, vms: readonly string[]): UntimedInp
       const pages = /^\d+$/.test(rest[0]) ? Number(rest[0]) : Number.NaN;
       if (!(pages <= BALLOON_PAGES_LIMIT)) throw new InputError(`${usage}; got '${rest[0]}'`);
       return { kind: 'balloon', vm: known(vm), pages };
+    }
+    if (command === 'save') {
+      // The same input as a scenario's `{ at, vm, save: FILE }`: FILE is relative to the scenario file.
+      if (vm === undefined || vm === '' || rest.length !== 1 || rest[0] === '') throw new InputError('!save: expected VM FILE, e.g. !save web web.img');
+      return { kind: 'save', vm: known(vm), file: rest[0] };
     }
     throw new InputError(`unknown command '!${command}': ${INTERACTIVE_HELP}`);
   }

@@ -63,6 +63,7 @@ export function buildProgram(io: Io): Command {
     .option('--interactive', 'run at a human pace and read console input and faults typed on standard input')
     .option('--pace <duration>', 'with --interactive: virtual time per wall-clock second (default 10ms)')
     .option('--policy <name|file>', "scheduling policy instead of the scenario's: a name (credit, cfs, ...) or a .js module (docs/scheduling.md); with --from, a moved copy of the module the log's run used")
+    .option('--save <vm@time:file>', 'save VM to an image file at virtual time TIME (e.g. web@20ms:web.img), as virsh save: the VM pauses, its disk work drains, the image is written, the VM shuts off; a scenario restores it with image: (docs/migration.md). Repeatable', (value: string, previous: string[]) => [...previous, value], [] as string[])
     .action((path: string | undefined, options: RunOptions) => {
       const result = runCommand(path, options, io.stdout, style, io.stdin === undefined ? undefined : { input: io.stdin, err: io.stderr });
       return result instanceof Promise ? result.then(() => undefined) : undefined;

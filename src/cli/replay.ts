@@ -14,7 +14,7 @@ import { EXIT_FAILURE, EXIT_OK, InputError, foldError } from './errors.js';
 import { formatCount, formatNs, paint, type Style } from './format.js';
 import type { Output } from './run.js';
 import { dirname, resolve } from 'node:path';
-import { readText } from './scenarioFile.js';
+import { readBytes, readText } from './scenarioFile.js';
 import { moduleCopyOf } from './policyFile.js';
 
 export function openLog(path: string): LogFile {
@@ -48,7 +48,11 @@ export function replayCommand(path: string, out: Output, err: Output, style: Sty
     try {
       // Damage is named at its line before anything is re-executed (a damaged line is not a divergence).
       file.verify();
-      result = replay(file, { readProgram: (program) => readText(resolve(dirname(path), program), 'the guest program'), policy: options.policy });
+      result = replay(file, {
+        readProgram: (program) => readText(resolve(dirname(path), program), 'the guest program'),
+        readImage: (image) => readBytes(resolve(dirname(path), image), 'the VM image'),
+        policy: options.policy,
+      });
     } catch (error) {
       if (error instanceof LogError || error instanceof PolicyModuleError) throw new InputError(error.message);
       if (error instanceof ScenarioError) throw new InputError(`${path}: the header's scenario does not load: ${error.message}`);

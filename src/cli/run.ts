@@ -5,7 +5,7 @@
  * up to event SEQ (checked against the log) and goes on, under changed rules if asked.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { Simulation } from '../actors/simulation.js';
 import type { RunSummary } from '../actors/summary.js';
 import type { SimEvent } from '../core/events.js';
@@ -22,7 +22,9 @@ import { formatCount, formatNs, paint, summaryTable, vmColor, type Style } from 
 import { openLog } from './replay.js';
 import { MetricsCollector } from '../actors/metrics/collector.js';
 import { RequestMetrics, scenarioServers } from '../actors/metrics/requests.js';
-import { loadScenarioFile, readText, withGuestErrors } from './scenarioFile.js';
+import { loadScenarioFile, readBytes, readText, withGuestErrors } from './scenarioFile.js';
+import type { Scenario } from '../core/scenario/schema.js';
+import type { InputSpec } from '../core/scenario/inputs.js';
 
 export interface RunOptions {
   readonly seed?: string;
@@ -36,6 +38,37 @@ export interface RunOptions {
   readonly pace?: string;
   /** A registry policy or a .js policy module, instead of the scenario's (docs/scheduling.md). */
   readonly policy?: string;
+  /** `VM@TIME:FILE`: save VM to FILE at virtual time TIME (docs/migration.md). */
+  readonly save?: readonly string[];
+}
+
+/**
+ * `--save VM@TIME:FILE` as a `save` input of the scenario. FILE is relative to the current
+ * directory; inputs name files relative to the scenario's folder, so it is rewritten so.
+ */
+export function parseSave(text: string, scenario: Scenario, scenarioFile: string): InputSpec {
+  const match = /^([^@]+)@([^:]+):(.+)$/.exec(text);
+  if (match === null) throw new InputError(`--save: expected VM@TIME:FILE (e.g. web@20ms:web.img), got '${text}'`);
+  const [, vm, time, file] = match;
+  if (!scenario.vms.some((spec) => spec.name === vm)) {
+    throw new InputError(`--save: unknown VM '${vm}' (expected one of: ${scenario.vms.map((spec) => spec.name).join(', ')})`);
+  }
+  let atNs: number;
+  try {
+    atNs = parseDuration(time);
+  } catch (error) {
+    throw new InputError(`--save: ${(error as Error).message}`);
+  }
+  if (atNs < 0 || atNs > scenario.run.timeNs) throw new InputError(`--save: ${time} is outside the run (0 to ${formatNs(scenario.run.timeNs)})`);
+  return { kind: 'save', atNs, vm, file: relative(dirname(resolve(scenarioFile)), resolve(file)) };
+}
+
+/** The scenario with `--save` inputs added in time order (after inputs of the same time). */
+function withSaves(scenario: Scenario, saves: readonly string[], scenarioFile: string): Scenario {
+  if (saves.length === 0) return scenario;
+  const added = saves.map((text) => parseSave(text, scenario, scenarioFile));
+  const inputs = [...scenario.inputs, ...added].map((input, index) => ({ input, index })).sort((x, y) => x.input.atNs - y.input.atNs || x.index - y.index);
+  return { ...scenario, inputs: inputs.map(({ input }) => input) };
 }
 
 /** Where an interactive run reads typed lines and writes its prompts. */
@@ -67,6 +100,10 @@ function consolePrinter(names: readonly string[], out: Output, style: Style): (e
       out.write(`${prefix} ${event.data.text}\n`);
     } else if (event.type === 'vm.crashed') {
       out.write(paint(style, 31, `*** ${event.src.slice(3)} crashed: ${event.data.reason}`) + '\n');
+    } else if (event.type === 'vm.saved') {
+      out.write(paint(style, 36, `*** ${event.src.slice(3)} saved to ${event.data.file} (${formatCount(event.data.bytes)} bytes, ${formatCount(event.data.pages)} pages) and shut off`) + '\n');
+    } else if (event.type === 'vm.not-allowed' && event.data.command === 'save') {
+      out.write(paint(style, 33, `*** ${event.src.slice(3)} not saved: ${event.data.reason}`) + '\n');
     }
   };
 }
@@ -76,6 +113,7 @@ export function runCommand(path: string | undefined, options: RunOptions, out: O
     throw new InputError('--at and --set go with --from LOG (fork a logged run)');
   }
   if (options.from !== undefined && path !== undefined) throw new InputError('give either a scenario or --from LOG, not both');
+  if (options.from !== undefined && (options.save?.length ?? 0) > 0) throw new InputError('--save goes with a scenario, not with --from');
   const seed = parseSeed(options.seed);
   if (options.from !== undefined && seed !== undefined) throw new InputError('--seed does not go with --from: use --set seed=N');
   let fd: number | undefined;
@@ -98,12 +136,23 @@ export function runCommand(path: string | undefined, options: RunOptions, out: O
     } else {
       const loaded = loadScenarioFile(path);
       const policy = options.policy === undefined ? undefined : resolvePolicy(options.policy);
-      const scenario = policy === undefined ? loaded.scenario : withPolicy(loaded.scenario, policy);
+      const scenario = withSaves(policy === undefined ? loaded.scenario : withPolicy(loaded.scenario, policy), options.save ?? [], loaded.file);
       const factory = policy?.registryName === undefined ? policy?.factory : undefined;
       simulation = withGuestErrors(() =>
         asInputError(
           () =>
-            new Simulation({ scenario, seed, scenarioFile: loaded.file, readProgram: loaded.readProgram, log, sink, policy: factory, policyModule: policy?.module }),
+            new Simulation({
+              scenario,
+              seed,
+              scenarioFile: loaded.file,
+              readProgram: loaded.readProgram,
+              readImage: loaded.readImage,
+              writeImage: loaded.writeImage,
+              log,
+              sink,
+              policy: factory,
+              policyModule: policy?.module,
+            }),
         ),
       );
     }
@@ -179,6 +228,7 @@ function forkFrom(
       sink,
       policy: options.policy,
       readProgram: (program) => readText(resolve(dirname(path), program), 'the guest program'),
+      readImage: (image) => readBytes(resolve(dirname(path), image), 'the VM image'),
     });
     if (!options.json) {
       const changes = result.changed ? ` with ${(options.set ?? []).join(', ')}` : ' unchanged';

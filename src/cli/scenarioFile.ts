@@ -2,7 +2,7 @@
  * Reading scenario files for the CLI: the file itself, the bundled default, and program files it
  * names (relative to the scenario's folder). Turns every kind of bad input into an InputError.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assemble, AssemblyError } from '../core/isa/assembler.js';
@@ -13,6 +13,8 @@ import { parseColumn, WorkloadFileError } from '../actors/workload/driver.js';
 import type { Scenario } from '../core/scenario/schema.js';
 import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import { InputError } from './errors.js';
+import { decodeImage, ImageError } from '../core/image/format.js';
+import { imageMismatch } from '../actors/vmImage.js';
 
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_SCENARIO = resolve(PACKAGE_ROOT, 'examples', 'demo.yaml');
@@ -21,6 +23,30 @@ export interface LoadedScenario {
   readonly scenario: Scenario;
   readonly file: string;
   readonly readProgram: (path: string) => string;
+  /** Reads an image file named by an `image:` (relative to the scenario's folder). */
+  readonly readImage: (path: string) => Uint8Array;
+  /** Writes the image of a save (relative to the scenario's folder). */
+  readonly writeImage: (path: string, bytes: Uint8Array) => void;
+}
+
+/** The bytes of a file, or an InputError that names it. */
+export function readBytes(file: string, what: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message;
+    throw new InputError(`${file}: cannot read ${what}: ${reason}`);
+  }
+}
+
+/** Writes an image file, or throws an InputError that names it. */
+export function writeImageFile(file: string, bytes: Uint8Array): void {
+  try {
+    writeFileSync(file, bytes);
+  } catch (error) {
+    throw new InputError(`${file}: cannot write the VM image: ${(error as Error).message}`);
+  }
 }
 
 export function readText(file: string, what: string): string {
@@ -45,8 +71,10 @@ export function loadScenarioFile(path: string | undefined): LoadedScenario {
   }
   const folder = dirname(file);
   const readProgram = (program: string): string => readText(resolve(folder, program), 'the guest program');
-  checkGuests(scenario, text, file, readProgram);
-  return { scenario, file, readProgram };
+  const readImage = (image: string): Uint8Array => readBytes(resolve(folder, image), 'the VM image');
+  const writeImage = (image: string, bytes: Uint8Array): void => writeImageFile(resolve(folder, image), bytes);
+  checkGuests(scenario, text, file, readProgram, readImage);
+  return { scenario, file, readProgram, readImage, writeImage };
 }
 
 /**
@@ -54,7 +82,7 @@ export function loadScenarioFile(path: string | undefined): LoadedScenario {
  * at the scenario's line: a program file that cannot be read, a guest that does not assemble with
  * the VM's params, an image larger than the VM's memory.
  */
-function checkGuests(scenario: Scenario, text: string, file: string, readProgram: (path: string) => string): void {
+function checkGuests(scenario: Scenario, text: string, file: string, readProgram: (path: string) => string, readImage: (path: string) => Uint8Array): void {
   const sizes = new Map<string, number>();
   scenario.vms.forEach((vm, index) => {
     const guest = vm.guest;
@@ -63,6 +91,18 @@ function checkGuests(scenario: Scenario, text: string, file: string, readProgram
       return `${file}:${line}:${column}: vms[${index}].${key}`;
     };
     let words: number;
+    if (guest.kind === 'image') {
+      // Read and checked whole here, so that validate refuses a damaged image too (run reads it again).
+      let mismatch: string | undefined;
+      try {
+        mismatch = imageMismatch(vm, decodeImage(readImage(guest.path), guest.path));
+      } catch (error) {
+        if (error instanceof InputError || error instanceof ImageError) throw new InputError(`${where('image')}: ${error.message}`);
+        throw error;
+      }
+      if (mismatch !== undefined) throw new InputError(`${where('image')}: ${guest.path}: ${mismatch}`);
+      return;
+    }
     if (guest.kind === 'file') {
       let source: string;
       try {

@@ -69,6 +69,21 @@ export interface EventDataMap {
   'vm.unblocked': Record<string, never>;
   'vm.shutdown': { readonly reason: string };
   'vm.stopped': { readonly reason: string };
+  /** The VM was saved to an image: its size in bytes, the SHA-256 of its body, the memory pages it holds, how long device work took to drain. */
+  /**
+   * The VM was restored from an image (`image:` in the scenario) as it started: the file, the
+   * SHA-256 of its body, when it was saved, and the device state the image brought that the
+   * events before would not tell (the timer's programming, pending and in-service lines).
+   */
+  'vm.restored': {
+    readonly file: string;
+    readonly sha256: string;
+    readonly savedAtNs: number;
+    readonly timer: { readonly mode: 'periodic' | 'oneshot' | 'off'; readonly ns: number };
+    readonly pending: readonly number[];
+    readonly inService: readonly number[];
+  };
+  'vm.saved': { readonly file: string; readonly bytes: number; readonly sha256: string; readonly pages: number; readonly drainNs: number };
   'vm.crashed': { readonly reason: string; readonly vcpu: number; readonly pc: number };
   'vm.not-allowed': { readonly command: string; readonly state: VmState; readonly reason: string };
 
@@ -182,6 +197,8 @@ export interface EventDataMap {
   'input.console': { readonly text: string };
   'input.fault': { readonly fault: 'device-error' | 'device-reset' | 'vcpu-stall'; readonly target: string; readonly durationNs: number };
   'input.stop': Record<string, never>;
+  /** The operator asked for the VM to be saved to an image file (`--save`, a `save:` input). */
+  'input.save': { readonly file: string };
   /** The operator set the VM's balloon target (pages the guest is asked to give back in all). */
   'input.balloon': { readonly pages: number };
   /**
@@ -216,6 +233,8 @@ export const EVENT_TYPES: readonly EventType[] = [
   'vm.unblocked',
   'vm.shutdown',
   'vm.stopped',
+  'vm.saved',
+  'vm.restored',
   'vm.crashed',
   'vm.not-allowed',
   'vcpu.runnable',
@@ -271,6 +290,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'input.console',
   'input.fault',
   'input.stop',
+  'input.save',
   'input.balloon',
   'input.request',
 ];

@@ -43,6 +43,11 @@ export class RandomStream {
   state(): number[] {
     return [...this.generator.getState()];
   }
+
+  /** Goes on from a saved state (a VM restored from an image under the name it was saved with). */
+  setState(state: readonly number[]): void {
+    this.generator = xoroshiro128plusFromState(state);
+  }
 }
 
 /** Hands out one stream per component id and remembers them for checkpoints. */

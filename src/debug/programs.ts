@@ -47,6 +47,8 @@ export function guestPrograms(scenario: Scenario, readProgram: ((path: string) =
       text = traceGuestSource(parseTrace(readProgram(guest.path)));
       name = `${spec.name}: ${guest.path}.asm`;
       file = `trace:${guest.path}`;
+    } else if (guest.kind === 'image') {
+      throw new Error(`VM ${spec.name} is restored from an image (${guest.path}): its guest program is not known to the debugger`);
     } else {
       text = '\n'.repeat(Math.max(0, guest.line - 1)) + guest.source;
       name = `${spec.name}: inline.asm`;

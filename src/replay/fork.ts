@@ -60,6 +60,8 @@ export interface ForkOptions {
   readonly set?: readonly string[];
   readonly log?: LogWriter;
   readonly readProgram?: (path: string) => string;
+  /** Reads an `image:` file the scenario names (a VM restored from an image), relative to the log's folder. */
+  readonly readImage?: (path: string) => Uint8Array;
   readonly sink?: (event: SimEvent) => void;
   /**
    * A copy of the policy module the run used, when the log's header names one that is no longer
@@ -104,6 +106,7 @@ export function fork(file: LogFile, options: ForkOptions): Fork {
     scenario: original,
     seed: file.header.seed,
     readProgram: options.readProgram,
+    readImage: options.readImage,
     log: options.log,
     inputs: inputRecords(file),
     parts: partsOf(mutationOf(file)),

@@ -77,7 +77,7 @@ export class ReplayLog {
 
   /** Re-executes the run from the header and compares event by event. */
   replay(options: ReplayOptions = {}): ReplayResult {
-    return replay(this.file, { readProgram: this.readProgram(), ...options });
+    return replay(this.file, { readProgram: this.readProgram(), readImage: this.readImage(), ...options });
   }
 
   /** A live simulation paused after the kernel step that published event `seq` (see restore). */
@@ -87,6 +87,12 @@ export class ReplayLog {
 
   close(): void {
     this.file.close();
+  }
+
+  /** Reads `image:` files named in the header's scenario, relative to the log's folder. */
+  readImage(): ((path: string) => Uint8Array) | undefined {
+    const base = this.programBase;
+    return base === undefined ? undefined : (path) => readFileSync(resolve(base, path));
   }
 
   /** Reads `program:` files named in the header's scenario, relative to the log's folder. */
@@ -102,7 +108,7 @@ export function openLog(source: string | Uint8Array, name?: string): ReplayLog {
   return new ReplayLog(new LogFile(memorySource(source, name ?? '<log>')), undefined);
 }
 
-export type RestoreOptions = Partial<Pick<SimulationOptions, 'readProgram' | 'log' | 'sink' | 'maxBatchNs'>> & {
+export type RestoreOptions = Partial<Pick<SimulationOptions, 'readProgram' | 'readImage' | 'log' | 'sink' | 'maxBatchNs'>> & {
   /**
    * A copy of the policy module the run used, when the log's header names one that is no longer
    * at the recorded path (checked against its sha256; PolicyModuleError when it differs).
@@ -120,6 +126,7 @@ export function restore(log: ReplayLog | LogFile, seq: number, options: RestoreO
   const file = log instanceof ReplayLog ? log.file : log;
   if (!Number.isSafeInteger(seq) || seq < 0) throw new PointError(`seq must be a non-negative integer, got ${seq}`);
   const readProgram = options.readProgram ?? (log instanceof ReplayLog ? log.readProgram() : undefined);
+  const readImage = options.readImage ?? (log instanceof ReplayLog ? log.readImage() : undefined);
   const { policy: copy, ...simulationOptions } = options;
   const module = policyModuleOf(file.header, file.name, copy);
   const simulation = new Simulation({
@@ -131,6 +138,7 @@ export function restore(log: ReplayLog | LogFile, seq: number, options: RestoreO
     policyModule: module?.record,
     ...simulationOptions,
     readProgram,
+    readImage,
   });
   if (simulation.bus.count > seq) return simulation;
   const forked = file.header.fork;

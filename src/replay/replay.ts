@@ -115,6 +115,8 @@ function readLineAt(source: LogFile['source'], offset: number): string | undefin
 
 export interface ReplayOptions {
   readonly readProgram?: (path: string) => string;
+  /** Reads an `image:` file the scenario names (a VM restored from an image), relative to the log's folder. */
+  readonly readImage?: (path: string) => Uint8Array;
   /**
    * A copy of the policy module the run used (when its log's header names one and the module is
    * no longer at the recorded path); checked against the header's sha256.
@@ -216,6 +218,7 @@ function replayByLines(file: LogFile, options: ReplayOptions = {}): ReplayResult
     scenario,
     seed: file.header.seed,
     readProgram: options.readProgram,
+    readImage: options.readImage,
     sink,
     inputs: [],
     parts: partsOf(mutationOf(file)),
@@ -394,6 +397,7 @@ export function replay(file: LogFile, options: ReplayOptions = {}): ReplayResult
     scenario,
     seed: file.header.seed,
     readProgram: options.readProgram,
+    readImage: options.readImage,
     log: writer,
     inputs: inputRecords(file),
     parts: partsOf(mutationOf(file)),

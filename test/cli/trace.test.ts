@@ -40,6 +40,6 @@ describe('trace-driven workloads in scenario files', () => {
     writeFileSync(join(dir, 'both.yaml'), ['name: both', 'vms:', '  - name: a', '    trace: bursts.csv', '    guest: compute', ''].join('\n'));
     const { code, stderr } = cli(['run', join(dir, 'both.yaml')]);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/expected exactly one of 'guest', 'program', 'source' or 'trace'/);
+    expect(stderr).toMatch(/expected exactly one of 'guest', 'program', 'source', 'trace' or 'image'/);
   });
 });

@@ -253,7 +253,7 @@ describe('loadScenario: good files', () => {
 });
 
 describe('loadScenario: errors', () => {
-  const VM_KEYS = 'name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, postedInterrupts, paging, tlbEntries, tlbTagged, devices, workload';
+  const VM_KEYS = 'name, vcpus, memory, guest, program, image, trace, source, sourceLine, params, start, autostart, sched, virt, postedInterrupts, paging, tlbEntries, tlbTagged, devices, workload';
 
   it.each<[string, string[], string[]]>([
     [
@@ -335,13 +335,13 @@ describe('loadScenario: errors', () => {
       'no guest code',
       ['name: demo', 'vms:', '  - name: alpha', '    vcpus: 2'],
       [
-        "demo.yaml:3:5: vms[0]: missing the guest code: expected exactly one of 'guest' (a bundled guest), 'program' (an assembly file), 'source' (inline assembly) or 'trace' (a CSV trace)",
+        "demo.yaml:3:5: vms[0]: missing the guest code: expected exactly one of 'guest' (a bundled guest), 'program' (an assembly file), 'source' (inline assembly), 'trace' (a CSV trace) or 'image' (a saved VM)",
       ],
     ],
     [
       'two kinds of guest code',
       [...MINIMAL, '    source: hlt'],
-      ["demo.yaml:5:5: vms[0].source: expected exactly one of 'guest', 'program', 'source' or 'trace', got both 'guest' and 'source'"],
+      ["demo.yaml:5:5: vms[0].source: expected exactly one of 'guest', 'program', 'source', 'trace' or 'image', got both 'guest' and 'source'"],
     ],
     ['sourceLine without source', [...MINIMAL, '    sourceLine: 3'], ["demo.yaml:5:5: vms[0].sourceLine: 'sourceLine' is only allowed together with 'source'"]],
     [
@@ -427,9 +427,9 @@ describe('loadScenario: errors', () => {
       "demo.yaml:5:3: host.memroy: unknown key 'memroy' (expected one of: pcpus, topology, memory, type, load, pageSharing, overcommit, ballooning); did you mean 'memory'?",
       "demo.yaml:7:11: vms[0].name: expected a VM name: a lowercase letter, then up to 31 lowercase letters, digits or '-', got 'Alpha'",
       "demo.yaml:8:12: vms[0].guest: unknown bundled guest 'kernal' (expected one of: kernel, idle, echo); did you mean 'kernel'?",
-      "demo.yaml:9:5: vms[0].program: expected exactly one of 'guest', 'program', 'source' or 'trace', got both 'guest' and 'program'",
+      "demo.yaml:9:5: vms[0].program: expected exactly one of 'guest', 'program', 'source', 'trace' or 'image', got both 'guest' and 'program'",
       "demo.yaml:10:5: vms[1].name: missing required key 'name'",
-      "demo.yaml:10:5: vms[1]: missing the guest code: expected exactly one of 'guest' (a bundled guest), 'program' (an assembly file), 'source' (inline assembly) or 'trace' (a CSV trace)",
+      "demo.yaml:10:5: vms[1]: missing the guest code: expected exactly one of 'guest' (a bundled guest), 'program' (an assembly file), 'source' (inline assembly), 'trace' (a CSV trace) or 'image' (a saved VM)",
       'demo.yaml:10:12: vms[1].vcpus: expected an integer from 1 to 64, got 65',
     ]);
   });
@@ -499,7 +499,7 @@ describe('resolveScenarioObject', () => {
       [0, 0, 'vms[1].name'],
     ]);
     expect(message.split('\n')).toEqual([
-      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, trace, source, sourceLine, params, start, autostart, sched, virt, postedInterrupts, paging, tlbEntries, tlbTagged, devices, workload); did you mean 'memory'?",
+      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, image, trace, source, sourceLine, params, start, autostart, sched, virt, postedInterrupts, paging, tlbEntries, tlbTagged, devices, workload); did you mean 'memory'?",
       "demo.yaml: vms[1].name: missing required key 'name'",
     ]);
   });

@@ -14,7 +14,7 @@
  */
 import type { EventBus } from '../../core/bus.js';
 import { Irq, Port } from '../../core/platform.js';
-import { Device } from './device.js';
+import { Device, savedNumber } from './device.js';
 import type { InterruptController } from './pic.js';
 
 export class Balloon extends Device {
@@ -60,6 +60,16 @@ export class Balloon extends Device {
       return;
     }
     if (this.onGive(value)) this.size++;
+  }
+
+  /** Its target and whether a driver runs (a VM that has given pages back is not saved: see vmImage.ts). */
+  override saveState(): Record<string, unknown> {
+    return { target: this.target, driver: this.driver };
+  }
+
+  override loadState(state: Readonly<Record<string, unknown>>): void {
+    this.target = savedNumber(state, 'target');
+    this.driver = state.driver === true;
   }
 
   snapshot(): Record<string, unknown> {

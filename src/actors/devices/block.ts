@@ -38,7 +38,7 @@ import type { Kernel } from '../../core/kernel.js';
 import type { GuestPhysicalMap } from '../../core/memory.js';
 import { BlkCommand, BlkStatus, DISK_SECTORS, Irq, Port, SECTOR_WORDS, VIRTQ_SIZE, diskPattern } from '../../core/platform.js';
 import type { AttachMode } from '../../core/scenario/schema.js';
-import { Device } from './device.js';
+import { Device, savedNumber, savedNumbers } from './device.js';
 import type { Iommu } from './iommu.js';
 import type { InterruptController } from './pic.js';
 import { Virtqueue } from './virtqueue.js';
@@ -381,6 +381,65 @@ export class BlockDevice extends Device {
     this.status = BlkStatus.IDLE;
     this.queue.reset(0);
     this.batch = null;
+  }
+
+  /** Whether no request is queued, in service or in flight (a VM is saved only once its disk is idle, as QEMU drains block I/O on stop). */
+  get drained(): boolean {
+    return this.pending.length === 0 && !this.inService && this.batch === null;
+  }
+
+  /**
+   * Its registers, queue position and the sectors the guest changed (each `[sector, ...words]`;
+   * an untouched disk is the same pattern for every VM). Saved only drained (see `drained`).
+   */
+  override saveState(): Record<string, unknown> {
+    if (!this.drained) throw new Error(`${this.id}: saved with requests in flight`);
+    const sectors: number[][] = [];
+    if (this.image !== undefined) {
+      const fresh = freshDisk();
+      for (let sector = 0; sector < DISK_SECTORS; sector++) {
+        const start = sector * SECTOR_WORDS;
+        let changed = false;
+        for (let offset = 0; offset < SECTOR_WORDS && !changed; offset++) changed = this.image[start + offset] !== fresh[start + offset];
+        if (changed) sectors.push([sector, ...this.image.subarray(start, start + SECTOR_WORDS)]);
+      }
+    }
+    return {
+      sector: this.sector,
+      buffer: this.buffer,
+      status: this.status,
+      full: this.full ? 1 : 0,
+      guestQueued: this.guestQueued,
+      head: this.head,
+      queue: [this.queue.address, this.queue.lastAvail, this.queue.usedIdx],
+      sectors,
+    };
+  }
+
+  override loadState(state: Readonly<Record<string, unknown>>): void {
+    this.sector = savedNumber(state, 'sector');
+    this.buffer = savedNumber(state, 'buffer');
+    this.status = savedNumber(state, 'status');
+    this.full = savedNumber(state, 'full') !== 0;
+    this.guestQueued = savedNumber(state, 'guestQueued');
+    this.head = savedNumber(state, 'head');
+    const [address, lastAvail, usedIdx] = savedNumbers(state, 'queue');
+    this.queue.address = address ?? 0;
+    this.queue.lastAvail = lastAvail ?? 0;
+    this.queue.usedIdx = usedIdx ?? 0;
+    const sectors = state.sectors;
+    if (!Array.isArray(sectors)) throw new RangeError("device state: 'sectors' is not a list");
+    if (sectors.length === 0) return;
+    const disk = freshDisk();
+    for (const entry of sectors as unknown[]) {
+      const words = Array.isArray(entry) ? (entry as unknown[]) : [];
+      const sector = words[0];
+      if (typeof sector !== 'number' || !Number.isInteger(sector) || sector < 0 || sector >= DISK_SECTORS || words.length !== SECTOR_WORDS + 1) {
+        throw new RangeError('device state: a disk sector entry is not [sector, ...words]');
+      }
+      disk.set(words.slice(1) as number[], sector * SECTOR_WORDS);
+    }
+    this.image = disk;
   }
 
   snapshot(): Record<string, unknown> {

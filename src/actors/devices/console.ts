@@ -5,7 +5,7 @@
  */
 import type { EventBus } from '../../core/bus.js';
 import { Irq, Mmio, Port } from '../../core/platform.js';
-import { Device } from './device.js';
+import { Device, savedNumbers } from './device.js';
 import type { InterruptController } from './pic.js';
 
 const LINE_LIMIT = 160;
@@ -60,6 +60,11 @@ export class Console extends Device {
   }
 
   /** Emits a partial last line (when the VM stops or the run ends). */
+  /** Forgets the line being written without printing it: it went into an image (saver.ts) and is printed by the restored VM. */
+  handOver(): void {
+    this.line = '';
+  }
+
   flush(): void {
     if (this.line.length > 0) this.emit();
   }
@@ -81,6 +86,18 @@ export class Console extends Device {
     this.linesEmitted++;
     if (this.recent.push(text) > RECENT_LINES) this.recent.shift();
     this.bus.publish(this.id, 'console.output', { text });
+  }
+
+  /** The line being written (not yet printed) and the input the guest has not read yet. */
+  override saveState(): Record<string, unknown> {
+    return { line: this.line, input: [...this.input] };
+  }
+
+  override loadState(state: Readonly<Record<string, unknown>>): void {
+    if (typeof state.line !== 'string') throw new RangeError("device state: 'line' is not a string");
+    this.line = state.line;
+    this.input.length = 0;
+    this.input.push(...savedNumbers(state, 'input').slice(0, INPUT_LIMIT));
   }
 
   snapshot(): Record<string, unknown> {

@@ -68,4 +68,29 @@ export abstract class Device {
 
   /** The device's state for checkpoints. */
   abstract snapshot(): Record<string, unknown>;
+
+  /**
+   * The state a VM image carries (docs/migration.md): what the guest can observe of the device,
+   * as plain JSON. Devices without such state keep these defaults; the lifecycle travels apart.
+   */
+  saveState(): Record<string, unknown> {
+    return {};
+  }
+
+  /** Takes back what saveState gave (a restore, before the VM starts). */
+  loadState(_state: Readonly<Record<string, unknown>>): void {}
+}
+
+/** A number field of a saved device state (an image the checksums passed still gets its fields checked). */
+export function savedNumber(state: Readonly<Record<string, unknown>>, key: string): number {
+  const value = state[key];
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`device state: '${key}' is not a number`);
+  return value;
+}
+
+/** A list of numbers of a saved device state. */
+export function savedNumbers(state: Readonly<Record<string, unknown>>, key: string): number[] {
+  const value = state[key];
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'number' && Number.isFinite(item))) throw new RangeError(`device state: '${key}' is not a list of numbers`);
+  return value as number[];
 }

@@ -11,7 +11,7 @@
 import type { EventBus } from '../../core/bus.js';
 import type { GuestPhysicalMap } from '../../core/memory.js';
 import { DMA_LIMIT_WORDS, DmaStatus, Port } from '../../core/platform.js';
-import { Device } from './device.js';
+import { Device, savedNumber } from './device.js';
 
 export class DmaEngine extends Device {
   readonly ports = [Port.DMA_SOURCE, Port.DMA_DESTINATION, Port.DMA_LENGTH, Port.DMA_GO];
@@ -95,6 +95,17 @@ export class DmaEngine extends Device {
     this.destination = 0;
     this.length = 0;
     this.status = DmaStatus.IDLE;
+  }
+
+  override saveState(): Record<string, unknown> {
+    return { source: this.source, destination: this.destination, length: this.length, status: this.status };
+  }
+
+  override loadState(state: Readonly<Record<string, unknown>>): void {
+    this.source = savedNumber(state, 'source');
+    this.destination = savedNumber(state, 'destination');
+    this.length = savedNumber(state, 'length');
+    this.status = savedNumber(state, 'status');
   }
 
   snapshot(): Record<string, unknown> {

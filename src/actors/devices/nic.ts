@@ -38,7 +38,7 @@ import type { Kernel } from '../../core/kernel.js';
 import type { GuestPhysicalMap } from '../../core/memory.js';
 import { Irq, NIC_MAX_WORDS, NIC_RX_QUEUE, NicStatus, Port, VirtioNetQueue } from '../../core/platform.js';
 import type { AttachMode } from '../../core/scenario/schema.js';
-import { Device } from './device.js';
+import { Device, savedNumber, savedNumbers } from './device.js';
 import type { DmaAccess, Iommu } from './iommu.js';
 import type { InterruptController } from './pic.js';
 import { Virtqueue } from './virtqueue.js';
@@ -380,6 +380,54 @@ export class Nic extends Device {
     this.length = 0;
     this.status = NicStatus.IDLE;
     this.queue.length = 0;
+  }
+
+  /** Whether no receive interrupt is still to be signalled at this instant (a VM is saved only then). */
+  get drained(): boolean {
+    return !this.interruptDue;
+  }
+
+  /**
+   * Its registers, its queues' positions and the packets waiting in its receive queue. Not its
+   * MAC: that is the port the switch gives the VM it belongs to (so a clone gets its own).
+   */
+  override saveState(): Record<string, unknown> {
+    if (!this.drained) throw new Error(`${this.id}: saved with a receive interrupt due`);
+    return {
+      dest: this.dest,
+      buffer: this.buffer,
+      length: this.length,
+      status: this.status,
+      rx: [this.rx.address, this.rx.lastAvail, this.rx.usedIdx, this.rxSet ? 1 : 0],
+      tx: [this.tx.address, this.tx.lastAvail, this.tx.usedIdx, this.txSet ? 1 : 0],
+      queue: this.queue.map((packet) => [packet.src, packet.dst, ...packet.words]),
+    };
+  }
+
+  override loadState(state: Readonly<Record<string, unknown>>): void {
+    this.dest = savedNumber(state, 'dest');
+    this.buffer = savedNumber(state, 'buffer');
+    this.length = savedNumber(state, 'length');
+    this.status = savedNumber(state, 'status');
+    const queues: [Virtqueue, number[]][] = [
+      [this.rx, savedNumbers(state, 'rx')],
+      [this.tx, savedNumbers(state, 'tx')],
+    ];
+    for (const [queue, [address, lastAvail, usedIdx]] of queues) {
+      queue.address = address ?? 0;
+      queue.lastAvail = lastAvail ?? 0;
+      queue.usedIdx = usedIdx ?? 0;
+    }
+    this.rxSet = queues[0][1][3] === 1;
+    this.txSet = queues[1][1][3] === 1;
+    const packets = state.queue;
+    if (!Array.isArray(packets)) throw new RangeError("device state: 'queue' is not a list");
+    this.queue.length = 0;
+    for (const entry of packets as unknown[]) {
+      if (!Array.isArray(entry) || entry.length < 2 || !entry.every((word) => typeof word === 'number')) throw new RangeError('device state: a queued packet is not [src, dst, ...words]');
+      const words = entry as number[];
+      this.queue.push({ src: words[0], dst: words[1], words: Int32Array.from(words.slice(2)) });
+    }
   }
 
   snapshot(): Record<string, unknown> {

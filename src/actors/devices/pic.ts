@@ -9,7 +9,7 @@
 import type { EventBus } from '../../core/bus.js';
 import { IRQ_LINES } from '../../core/isa/opcodes.js';
 import { Port } from '../../core/platform.js';
-import { Device } from './device.js';
+import { Device, savedNumber, savedNumbers } from './device.js';
 
 export class InterruptController extends Device {
   readonly ports = [Port.PIC_EOI, Port.PIC_MASK, Port.PIC_PENDING, Port.PIC_ROUTE];
@@ -78,6 +78,19 @@ export class InterruptController extends Device {
       const vcpu = value >> 8;
       if (line < IRQ_LINES && vcpu >= 0 && vcpu < this.linesOf.length) this.route(line, vcpu);
     }
+  }
+
+  override saveState(): Record<string, unknown> {
+    return { pending: this.pending, mask: this.mask, inService: this.inService, routes: [...this.routes] };
+  }
+
+  override loadState(state: Readonly<Record<string, unknown>>): void {
+    this.pending = savedNumber(state, 'pending');
+    this.mask = savedNumber(state, 'mask');
+    this.inService = savedNumber(state, 'inService');
+    savedNumbers(state, 'routes').forEach((vcpu, line) => {
+      if (line < IRQ_LINES && vcpu >= 0 && vcpu < this.linesOf.length) this.route(line, vcpu);
+    });
   }
 
   snapshot(): Record<string, unknown> {

@@ -38,6 +38,8 @@ export const Entry = {
   HOST_WAKE: 5,
   /** Type 2: the host's processes take their share of a CPU (arg: the pCPU). */
   HOST_TICK: 6,
+  /** A vCPU of a VM restored from an image starts, late by what it lagged its siblings when saved (arg: its key). */
+  RESTORED_START: 7,
 } as const;
 
 /** pcpu index and a generation number packed into one queue argument. */
@@ -70,6 +72,10 @@ export interface Pcpu {
    */
   exitAtEntry: number;
   exitAtEntryGeneration: number;
+  /** When the last ENTER was scheduled for (a saved vCPU records how long it had to wait for it). */
+  enterAt: number;
+  /** When the last DISPATCH was scheduled for. */
+  dispatchAt: number;
 }
 
 export interface MonitorOptions {

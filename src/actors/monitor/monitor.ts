@@ -39,7 +39,7 @@ import { MemoryVirtualization } from './memoryVirtualization.js';
 
 export type { EndReason, MonitorOptions } from './core.js';
 
-const { DISPATCH, ENTER, STOP, STALL_END, HOST_WAKE, HOST_TICK, TICK } = Entry;
+const { DISPATCH, ENTER, STOP, STALL_END, HOST_WAKE, HOST_TICK, TICK, RESTORED_START } = Entry;
 
 export class Monitor implements MonitorCore {
   readonly id = 'monitor';
@@ -107,7 +107,7 @@ export class Monitor implements MonitorCore {
     this.currentPolicy = policy;
     if (options.pcpus >= PCPU_BITS) throw new RangeError(`at most ${PCPU_BITS - 1} physical CPUs`);
     for (let index = 0; index < options.pcpus; index++) {
-      this.pcpus.push({ index, current: null, last: null, sliceEnd: 0, generation: 0, dispatchPending: false, idle: true, sliceStart: 0, busyNs: 0, inBatch: false, batchStart: 0, stopTime: 0, interruptLine: -1, exitAtEntry: -1, exitAtEntryGeneration: 0 });
+      this.pcpus.push({ index, current: null, last: null, sliceEnd: 0, generation: 0, dispatchPending: false, idle: true, sliceStart: 0, busyNs: 0, inBatch: false, batchStart: 0, stopTime: 0, interruptLine: -1, exitAtEntry: -1, exitAtEntryGeneration: 0, enterAt: -1, dispatchAt: -1 });
     }
     for (const vm of vms) {
       this.vmsByName.set(vm.name, vm);
@@ -178,11 +178,58 @@ export class Monitor implements MonitorCore {
     return true;
   }
 
-  /** Pulls the plug (libvirt's destroy). */
-  destroy(vm: Vm): boolean {
+  /**
+   * Starts a VM restored from an image: devices up, and each vCPU back in the run state it was
+   * saved in (a vCPU that waited in `hlt` waits again, rather than waking for nothing), then a
+   * blocked one is woken if an interrupt is already pending for it.
+   */
+  startRestored(vm: Vm, runStates: readonly string[], delaysNs: readonly number[] = []): boolean {
     const now = this.kernel.now;
-    if (!vm.command('DESTROY', () => this.bus.publish(vm.id, 'vm.stopped', { reason: 'destroyed' }))) return false;
-    vm.endReason = 'destroyed';
+    if (!vm.command('START', () => this.bus.publish(vm.id, 'vm.started', {}))) return false;
+    for (const device of vm.io.devices) device.realize();
+    vm.vcpus.forEach((vcpu, index) => {
+      const state = runStates[index];
+      const delayNs = delaysNs[index] ?? 0;
+      if (state === 'blocked') vcpu.startBlocked();
+      else if (state === 'halted') {
+        if (vcpu.start(now)) vcpu.halt(now);
+      } else if (delayNs > 0) this.kernel.schedule(now + delayNs, this.target, RESTORED_START, vcpu.key);
+      else if (vcpu.start(now)) this.policy.enqueue(vcpu, now, 'start');
+    });
+    if (vm.allBlocked()) vm.command('BLOCK', () => this.bus.publish(vm.id, 'vm.blocked', {}));
+    for (const vcpu of vm.vcpus) this.interrupts.wake(vcpu);
+    this.kick();
+    return true;
+  }
+
+  /**
+   * How long after now a vCPU would next run guest instructions: 0 inside a batch, the rest of
+   * the exit handling when running between batches, the wait for its dispatch and entry when it
+   * is runnable with a dispatch due; -1 when blocked or not on its way to a CPU.
+   */
+  enterInNs(vcpu: Vcpu): number {
+    const now = this.kernel.now;
+    if (vcpu.state === 'running' && vcpu.pcpu >= 0) {
+      const pcpu = this.pcpus[vcpu.pcpu];
+      return pcpu.inBatch ? 0 : Math.max(0, pcpu.enterAt - now);
+    }
+    if (vcpu.state !== 'runnable') return -1;
+    let next: Pcpu | undefined;
+    for (const pcpu of this.pcpus) if (pcpu.dispatchPending && pcpu.dispatchAt >= now && (next === undefined || pcpu.dispatchAt < next.dispatchAt)) next = pcpu;
+    if (next === undefined) return -1;
+    return next.dispatchAt - now + (next.last !== vcpu ? this.costs.contextSwitchNs : 0) + this.costs.entryNs;
+  }
+
+  /** Whether a vCPU was the last to run on some physical CPU (its next dispatch there costs no context switch). */
+  isWarm(vcpu: Vcpu): boolean {
+    return this.pcpus.some((pcpu) => pcpu.last === vcpu);
+  }
+
+  /** Pulls the plug (libvirt's destroy); `reason` says why (`saved`: the VM was saved to an image). */
+  destroy(vm: Vm, reason = 'destroyed'): boolean {
+    const now = this.kernel.now;
+    if (!vm.command('DESTROY', () => this.bus.publish(vm.id, 'vm.stopped', { reason }))) return false;
+    vm.endReason = reason;
     for (const vcpu of vm.vcpus) this.takeOff(vcpu, () => vcpu.halt(now));
     vm.stopDevices();
     this.options.memory?.vmEnded(vm);
@@ -195,6 +242,13 @@ export class Monitor implements MonitorCore {
   private step(kind: number, arg: number): void {
     if (kind === STALL_END) {
       this.endStall(arg);
+      return;
+    }
+    if (kind === RESTORED_START) {
+      const vcpu = this.vcpusByKey[arg];
+      const now = this.kernel.now;
+      if (!this.vmOf(vcpu).finished && vcpu.start(now)) this.policy.enqueue(vcpu, now, 'start');
+      this.kick();
       return;
     }
     if (kind === HOST_WAKE) {
@@ -225,6 +279,8 @@ export class Monitor implements MonitorCore {
 
   schedule(pcpu: Pcpu, kind: number, time: number): void {
     const arg = pcpu.generation * PCPU_BITS + pcpu.index;
+    if (kind === ENTER) pcpu.enterAt = time;
+    if (kind === DISPATCH) pcpu.dispatchAt = time;
     if (kind === DISPATCH) this.kernel.schedule(time, this.target, kind, arg);
     else this.kernel.scheduleCpu(time, this.target, kind, arg, pcpu.index);
   }
@@ -303,7 +359,8 @@ export class Monitor implements MonitorCore {
     // Tagged (VPID/ASID): its entries stay, unless it comes from another physical CPU.
     if (pcpu.last !== vcpu) vcpu.mmu?.switchedTo(pcpu.index);
     else if (vcpu.mmu !== undefined) vcpu.mmu.pcpu = pcpu.index;
-    const switchNs = (pcpu.last !== vcpu ? this.costs.contextSwitchNs : 0) + this.costs.entryNs;
+    const switchNs = (pcpu.last !== vcpu && !vcpu.warmStart ? this.costs.contextSwitchNs : 0) + this.costs.entryNs;
+    vcpu.warmStart = false;
     vcpu.counters.overheadNs += switchNs;
     pcpu.last = vcpu;
     pcpu.sliceStart = now + switchNs;

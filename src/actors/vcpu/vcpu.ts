@@ -81,6 +81,11 @@ export class Vcpu implements SchedEntity {
   lastExitMode: number = Mode.KERNEL;
   /** The seq of the `vcpu.runnable` event that last made it runnable (run-queue order). */
   runnableSeq = -1;
+  /**
+   * Restored from an image in which it was the last vCPU to run on its physical CPU: its first
+   * dispatch costs no context switch, as the unsaved run's next one would not (vmImage.ts).
+   */
+  warmStart = false;
   /** Hard and soft affinity from the scenario (absent: anywhere). */
   affinity: AffinitySpec | undefined = undefined;
 
@@ -212,6 +217,14 @@ export class Vcpu implements SchedEntity {
     this.runnableSince = now;
     this.runnableSeq = this.bus.count;
     this.bus.publish(this.id, 'vcpu.runnable', { reason: 'start' });
+    return true;
+  }
+
+  /** Starts a vCPU restored from an image that was waiting in `hlt` when saved: it waits again. */
+  startBlocked(): boolean {
+    if (!this.command('START')) return false;
+    this.runState = 'blocked';
+    this.bus.publish(this.id, 'vcpu.blocked', { pc: this.cpu.pc });
     return true;
   }
 

@@ -15,7 +15,9 @@ export type InputSpec =
   | { readonly kind: 'console'; readonly atNs: number; readonly vm: string; readonly text: string }
   | { readonly kind: 'device-error' | 'device-reset'; readonly atNs: number; readonly vm: string; readonly device: FaultDevice }
   | { readonly kind: 'vcpu-stall'; readonly atNs: number; readonly vm: string; readonly vcpu: number; readonly durationNs: number }
-  | { readonly kind: 'balloon'; readonly atNs: number; readonly vm: string; readonly pages: number };
+  | { readonly kind: 'balloon'; readonly atNs: number; readonly vm: string; readonly pages: number }
+  /** Save the VM to an image file (relative to the scenario file; `--save` makes it so): docs/migration.md. */
+  | { readonly kind: 'save'; readonly atNs: number; readonly vm: string; readonly file: string };
 
 /** The operator ends the run (typed `!quit`); only from a live run, never in a scenario file. */
 export interface StopInput {
@@ -42,6 +44,8 @@ export interface ParsedInput {
   readonly duration?: number | undefined;
   /** A balloon target: pages the VM is asked to give back in all. */
   readonly balloon?: number | undefined;
+  /** Save the VM to this image file. */
+  readonly save?: string | undefined;
 }
 
 export interface InputIssue {
@@ -56,6 +60,15 @@ export function checkInputs(inputs: readonly ParsedInput[], vmVcpus: ReadonlyMap
     const at = (key: string) => ['inputs', index, key];
     if (!vmVcpus.has(input.vm)) {
       issues.push({ path: at('vm'), message: `unknown VM '${input.vm}' (expected one of: ${[...vmVcpus.keys()].join(', ')})` });
+    }
+    if (input.save !== undefined) {
+      if (input.console !== undefined || input.fault !== undefined || input.balloon !== undefined) {
+        issues.push({ path: ['inputs', index], message: "an input needs exactly one of 'console', 'fault', 'balloon' or 'save'" });
+      }
+      for (const key of ['device', 'vcpu', 'duration'] as const) {
+        if (input[key] !== undefined) issues.push({ path: at(key), message: `'${key}' belongs to faults, not to a save` });
+      }
+      return;
     }
     if (input.balloon !== undefined) {
       if (input.console !== undefined || input.fault !== undefined) {
@@ -97,6 +110,7 @@ export function resolveInputs(inputs: readonly ParsedInput[]): InputSpec[] {
   const resolved = inputs.map((input): InputSpec => {
     if (input.console !== undefined) return { kind: 'console', atNs: input.at, vm: input.vm, text: input.console };
     if (input.balloon !== undefined) return { kind: 'balloon', atNs: input.at, vm: input.vm, pages: input.balloon };
+    if (input.save !== undefined) return { kind: 'save', atNs: input.at, vm: input.vm, file: input.save };
     if (input.fault === 'vcpu-stall') return { kind: 'vcpu-stall', atNs: input.at, vm: input.vm, vcpu: input.vcpu ?? 0, durationNs: input.duration ?? 0 };
     return { kind: input.fault as 'device-error' | 'device-reset', atNs: input.at, vm: input.vm, device: input.device as FaultDevice };
   });
@@ -107,6 +121,7 @@ export function inputsToSource(inputs: readonly InputSpec[]): Record<string, unk
   return inputs.map((input) => {
     if (input.kind === 'console') return { at: input.atNs, vm: input.vm, console: input.text };
     if (input.kind === 'balloon') return { at: input.atNs, vm: input.vm, balloon: input.pages };
+    if (input.kind === 'save') return { at: input.atNs, vm: input.vm, save: input.file };
     if (input.kind === 'vcpu-stall') return { at: input.atNs, vm: input.vm, fault: input.kind, vcpu: input.vcpu, duration: input.durationNs };
     return { at: input.atNs, vm: input.vm, fault: input.kind, device: input.device };
   });
@@ -117,6 +132,7 @@ export function describeInput(input: InputSpec | StopInput): string {
   if (input.kind === 'stop') return `${when} the run stops here`;
   if (input.kind === 'console') return `${when} ${input.vm}: console input ${JSON.stringify(input.text)}`;
   if (input.kind === 'balloon') return `${when} ${input.vm}: balloon target ${input.pages} pages`;
+  if (input.kind === 'save') return `${when} ${input.vm}: save to ${input.file}`;
   if (input.kind === 'vcpu-stall') return `${when} ${input.vm}: vCPU ${input.vcpu} stalls for ${formatDuration(input.durationNs)}`;
   return `${when} ${input.vm}: ${input.kind} on ${input.device}`;
 }
@@ -152,9 +168,19 @@ export function inputsSchema(helpers: {
         .integer(0, BALLOON_PAGES_LIMIT)
         .meta({ title: 'Balloon target', description: "Pages the VM's balloon driver is asked to give back in all (raises its balloon interrupt)." })
         .optional(),
+      save: z
+        .string({ error: 'expected the path of the image file to write' })
+        .min(1, { error: 'expected the path of the image file to write' })
+        .max(INPUT_TEXT_LIMIT, { error: `expected at most ${INPUT_TEXT_LIMIT} characters` })
+        .meta({
+          title: 'Save',
+          description:
+            'Save the VM to this image file (relative to the scenario file), as virsh save: the VM pauses, its in-flight disk work drains, the image is written and the VM is shut off. A scenario restores it with image: (docs/migration.md).',
+        })
+        .optional(),
     },
     'input settings',
-  ).meta({ title: 'Input', description: 'One input: console text for a VM, or a fault injected into it, at a virtual time.' });
+  ).meta({ title: 'Input', description: 'One input: console text for a VM, a fault injected into it, a balloon target, or a save to an image file, at a virtual time.' });
   return z
     .array(input, { error: 'expected a list of inputs' })
     .max(INPUTS_LIMIT, { error: `expected at most ${INPUTS_LIMIT} inputs` })

@@ -190,6 +190,8 @@ export type GuestSpec =
   | { readonly kind: 'file'; readonly path: string }
   /** A trace-driven workload: a CSV of (burst_ns, sleep_ns), relative to the scenario file. */
   | { readonly kind: 'trace'; readonly path: string }
+  /** A VM restored from an image file (docs/migration.md), relative to the scenario file. */
+  | { readonly kind: 'image'; readonly path: string }
   | {
       readonly kind: 'inline';
       readonly source: string;
@@ -693,6 +695,15 @@ function vmSchema(guests: readonly string[]) {
             title: 'Program file',
             description:
               'Path of an assembly file, relative to the scenario file. Give exactly one of guest, program, source or trace.',
+          }),
+        )
+        .optional(),
+      image: nonEmptyString('the path of a VM image file')
+        .meta(
+          meta({
+            title: 'Image file',
+            description:
+              "Path of a VM image written by a save (vmmsim run --save, or a save: input), relative to the scenario file: the VM is restored from it, paused, and resumed when it starts; the image's guest code, memory, vCPUs and devices replace a guest. Its vcpus and memory must be the image's. Two VMs may start from one image (a clone): each keeps its own name, MAC and random streams. Give exactly one of guest, program, source, trace or image.",
           }),
         )
         .optional(),
@@ -1218,7 +1229,7 @@ function fromZodIssue(issue: z.core.$ZodIssue, raw: unknown): ScenarioIssue[] {
   return [{ path, message: issue.message, at: 'value' }];
 }
 
-const GUEST_KEYS = ['guest', 'program', 'source', 'trace'] as const;
+const GUEST_KEYS = ['guest', 'program', 'source', 'trace', 'image'] as const;
 
 /** Checks on the raw object that zod cannot express per field; they run even when zod fails. */
 function checkRaw(raw: unknown): ScenarioIssue[] {
@@ -1232,13 +1243,13 @@ function checkRaw(raw: unknown): ScenarioIssue[] {
     if (present.length === 0) {
       issues.push({
         path: ['vms', i],
-        message: "missing the guest code: expected exactly one of 'guest' (a bundled guest), 'program' (an assembly file), 'source' (inline assembly) or 'trace' (a CSV trace)",
+        message: "missing the guest code: expected exactly one of 'guest' (a bundled guest), 'program' (an assembly file), 'source' (inline assembly), 'trace' (a CSV trace) or 'image' (a saved VM)",
         at: 'value',
       });
     } else if (present.length > 1) {
       issues.push({
         path: ['vms', i, present[1]],
-        message: `expected exactly one of 'guest', 'program', 'source' or 'trace', got both '${present[0]}' and '${present[1]}'`,
+        message: `expected exactly one of 'guest', 'program', 'source', 'trace' or 'image', got both '${present[0]}' and '${present[1]}'`,
         at: 'key',
       });
     }
@@ -1401,6 +1412,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
       if (vm.guest !== undefined) guest = { kind: 'bundled', name: vm.guest };
       else if (vm.program !== undefined) guest = { kind: 'file', path: vm.program };
       else if (vm.trace !== undefined) guest = { kind: 'trace', path: vm.trace };
+      else if (vm.image !== undefined) guest = { kind: 'image', path: vm.image };
       else guest = { kind: 'inline', source: vm.source ?? '', line: vm.sourceLine ?? sourceLineOf(i) };
       return {
         name: vm.name,
@@ -1676,6 +1688,8 @@ function guestToSource(guest: GuestSpec): Record<string, unknown> {
       return { program: guest.path };
     case 'trace':
       return { trace: guest.path };
+    case 'image':
+      return { image: guest.path };
     case 'inline':
       return { source: guest.source, sourceLine: guest.line };
   }

@@ -150,6 +150,14 @@ export function reduce(draft: S, event: SimEvent): void {
       if (console.last.push(event.data.text) > RECENT_LINES) console.last.shift();
       return;
     }
+    case 'vm.restored': {
+      const vm = vmOf(draft, event.src);
+      vm.devices.timer.mode = event.data.timer.mode;
+      vm.devices.timer.ns = event.data.timer.ns;
+      vm.devices.pic.pending = [...event.data.pending];
+      vm.devices.pic.inService = [...event.data.inService];
+      return;
+    }
     case 'timer.armed': {
       const timer = vmOf(draft, event.src).devices.timer;
       timer.mode = event.data.mode;
@@ -194,6 +202,8 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'req.done':
     case 'req.refused':
     case 'req.invalid':
+    case 'vm.saved':
+      // The saved image is a file outside the run; the VM's shutoff follows as vm.stopped.
       // The DMA engine, the IOMMU, the block device, the balloon, the NIC and the host's memory
       // manager are not part of the folded view (their effect is on memory, by digest).
       return;
@@ -203,6 +213,7 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'input.stop':
     case 'input.balloon':
     case 'input.request':
+    case 'input.save':
       // Input records: their effects arrive as their own events (irq.raise, device.failed...).
       return;
     default: {

@@ -380,6 +380,21 @@ const TABLE: Table = {
     en: (d) => `A fault injected from outside: ${d.fault} on ${d.target} for ${ns(d.durationNs)}. It is recorded so that a replay injects it again.`,
     'pt-BR': (d) => `Uma falha injetada de fora: ${d.fault} em ${d.target} por ${ns(d.durationNs)}. Ela é registrada para que a reprodução a injete de novo.`,
   },
+  'input.save': {
+    concept: 'determinism',
+    en: (d, w) => `The operator asked for VM ${w.vm} to be saved to ${d.file}.`,
+    'pt-BR': (d, w) => `O operador pediu que a VM ${w.vm} fosse salva em ${d.file}.`,
+  },
+  'vm.restored': {
+    concept: 'actors',
+    en: (d, w) => `VM ${w.vm} starts from the image ${d.file}, saved at ${d.savedAtNs} ns of another run: its memory, vCPUs and devices are back as they were, and it goes on from there.`,
+    'pt-BR': (d, w) => `A VM ${w.vm} parte da imagem ${d.file}, salva em ${d.savedAtNs} ns de outra execução: memória, vCPUs e dispositivos voltam como estavam, e ela continua dali.`,
+  },
+  'vm.saved': {
+    concept: 'actors',
+    en: (d, w) => `VM ${w.vm} was saved to ${d.file} (${d.bytes} bytes, ${d.pages} memory pages): paused, its device work drained, its state written. It is shut off now; a scenario restores it with image:.`,
+    'pt-BR': (d, w) => `A VM ${w.vm} foi salva em ${d.file} (${d.bytes} bytes, ${d.pages} páginas de memória): pausada, o trabalho dos dispositivos concluído, o estado gravado. Agora está desligada; um cenário a restaura com image:.`,
+  },
   'input.stop': {
     concept: 'determinism',
     en: () => 'The operator stopped the run here.',
