@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/testing/properties.test.ts', 'test/testing/mutants.test.ts', 'test/testing/dma.test.ts', 'test/devices/attach.test.ts', 'test/sim/inputs.test.ts', 'test/devices/ioBus.test.ts', 'test/sim/interrupts.test.ts', 'test/sim/smp.test.ts', 'test/sim/monitor.test.ts'],
+    include: ['test/testing/properties.test.ts', 'test/testing/mutants.test.ts', 'test/testing/dma.test.ts', 'test/devices/attach.test.ts', 'test/sim/inputs.test.ts', 'test/devices/ioBus.test.ts', 'test/sim/interrupts.test.ts', 'test/sim/interruptRouting.test.ts', 'test/sim/smp.test.ts', 'test/sim/monitor.test.ts'],
     testTimeout: 120_000,
   },
 });
