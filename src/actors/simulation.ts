@@ -24,6 +24,7 @@ import { Monitor, type EndReason } from './monitor/monitor.js';
 import { createPolicy } from './scheduler/index.js';
 import type { PolicyFactory, SchedulingPolicy } from './scheduler/policy.js';
 import { usesAffinity, withAffinity } from './scheduler/affinity.js';
+import { granularityGroups, withGranularity } from './scheduler/granularity.js';
 import { Vm } from './vm.js';
 import { VirtualSwitch } from './vswitch.js';
 import { GuestPhysicalMap } from '../core/memory.js';
@@ -244,7 +245,11 @@ export class Simulation {
     const options = this.policyOptions(scenario);
     const chosen = this.policyFactory !== undefined ? this.policyFactory(options) : createPolicy(scenario.scheduler.policy, options);
     // Hard affinity is enforced around whatever policy runs; scenarios without it keep the policy bare.
-    const policy = usesAffinity(scenario.vms) ? withAffinity(chosen, scenario.host.pcpus) : chosen;
+    const pinned = usesAffinity(scenario.vms) ? withAffinity(chosen, scenario.host.pcpus) : chosen;
+    // Core scheduling (sched-gran core or socket): the threads of a group run one VM at a time.
+    const granularity = scenario.scheduler.granularity;
+    const topology = scenario.host.topology;
+    const policy = granularity !== undefined && granularity !== 'cpu' && topology !== undefined ? withGranularity(pinned, granularityGroups(granularity, topology)) : pinned;
     return this.options.parts?.policy?.(policy) ?? policy;
   }
 

@@ -166,8 +166,8 @@ describe('interrupt routing', () => {
   it("a waking vCPU enqueues as a wake: credit BOOSTs it past a CPU-bound VM's slice", () => {
     const run = runScenario(
       scenario([vmSpec('hog', { kind: 'bundled', name: 'cpu-bound' }), vmSpec('tick', { kind: 'bundled', name: 'ticker' }, { params: { PERIOD_NS: 2_000_000, EVERY: 1, TICKS: 30, BURST_NS: 10_000 } })], {
-        scheduler: { policy: 'credit' },
-        run: { timeNs: 100_000_000 },
+        scheduler: { policy: 'credit', quantumNs: 1_000_000 },
+        run: { timeNs: 100_000_000, instructions: undefined, checkpointEvery: 10_000 },
       }),
       3,
     );

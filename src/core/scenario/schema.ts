@@ -56,6 +56,10 @@ export interface Scenario {
 export const RUNQUEUE_GRANULARITIES = ['cpu', 'core', 'socket', 'node', 'all'] as const;
 export type RunqueueGranularity = (typeof RUNQUEUE_GRANULARITIES)[number];
 
+/** Scheduling granularity (Xen's `sched-gran` boot parameter): the threads of a core or socket run one VM at a time. */
+export const SCHED_GRANULARITIES = ['cpu', 'core', 'socket'] as const;
+export type SchedGranularity = (typeof SCHED_GRANULARITIES)[number];
+
 /**
  * Sockets x cores x SMT threads. pCPU numbering: pcpu = (socket * coresPerSocket + core) *
  * threadsPerCore + thread, so the threads of a core, and the cores of a socket, are consecutive.
@@ -155,6 +159,8 @@ export interface SchedulerSpec {
   readonly runqueueSize?: number;
   /** credit2: run queue granularity by topology (Xen's credit2_runqueue); sets runqueueSize. */
   readonly runqueue?: RunqueueGranularity;
+  /** Every policy: cpu (absent), or core / socket (core scheduling, Xen's sched-gran); needs host.topology. */
+  readonly granularity?: SchedGranularity;
   /** cfs: the scheduling period within which every runnable vCPU runs once. */
   readonly latencyNs?: number;
   /** cfs: the shortest slice. */
@@ -1036,6 +1042,15 @@ export function scenarioSourceSchema(guests: readonly string[]) {
               }),
             )
             .optional(),
+          granularity: z
+            .enum(SCHED_GRANULARITIES, { error: (issue) => oneOfMessage('a scheduling granularity', issue.input, SCHED_GRANULARITIES) })
+            .meta(
+              meta({
+                title: 'Scheduling granularity',
+                description: "Every policy: cpu (the default), or core or socket: the threads of one core (or socket) run vCPUs of one VM at a time (core scheduling, Xen's sched-gran), so that no two VMs share a core's caches and execution units. Needs host.topology.",
+              }),
+            )
+            .optional(),
           latency: policyDuration('Latency target', 'cfs: the period within which every runnable vCPU runs once (sched_latency)', L.latencyNs),
           minGranularity: policyDuration('Minimum granularity', 'cfs: the shortest slice (sched_min_granularity)', L.minGranularityNs),
           charge: z
@@ -1294,6 +1309,10 @@ function checkParsed(parsed: Parsed): ScenarioIssue[] {
       at: 'key',
     });
   }
+  const granularity = parsed.scheduler.granularity;
+  if (granularity !== undefined && granularity !== 'cpu' && topology === undefined) {
+    issues.push({ path: ['scheduler', 'granularity'], message: `granularity ${granularity} needs host.topology (which threads share a core, which cores a socket)`, at: 'value' });
+  }
   if (parsed.scheduler.runqueue !== undefined && parsed.scheduler.runqueueSize !== undefined) {
     issues.push({ path: ['scheduler', 'runqueue'], message: 'give runqueue or runqueueSize, not both (runqueue sets the size from host.topology)', at: 'key' });
   }
@@ -1475,6 +1494,7 @@ function resolveScheduler(s: ParsedScheduler, vms: readonly FrameVm[]): Schedule
   if (s.tick !== undefined || uses('tickNs')) spec.tickNs = s.tick ?? defaultTick(spec.timesliceNs ?? L.timesliceNs.default);
   if (s.runqueueSize !== undefined || uses('runqueueSize')) spec.runqueueSize = s.runqueueSize ?? L.runqueueSize.default;
   if (s.runqueue !== undefined) spec.runqueue = s.runqueue;
+  if (s.granularity !== undefined) spec.granularity = s.granularity;
   if (s.latency !== undefined || uses('latencyNs')) spec.latencyNs = s.latency ?? L.latencyNs.default;
   if (s.minGranularity !== undefined || uses('minGranularityNs')) spec.minGranularityNs = s.minGranularity ?? L.minGranularityNs.default;
   if (s.charge !== undefined || uses('charge')) spec.charge = s.charge ?? 'held';
@@ -1524,6 +1544,7 @@ export function withPolicy(scenario: Scenario, policy: PolicyName): Scenario {
     tick: given(old.tickNs, 'tickNs', defaultTick(old.timesliceNs ?? L.timesliceNs.default)),
     runqueueSize: old.runqueue === undefined ? given(old.runqueueSize, 'runqueueSize', L.runqueueSize.default) : undefined,
     runqueue: old.runqueue,
+    granularity: old.granularity,
     latency: given(old.latencyNs, 'latencyNs', L.latencyNs.default),
     minGranularity: given(old.minGranularityNs, 'minGranularityNs', L.minGranularityNs.default),
     charge: given(old.charge, 'charge', 'held'),
@@ -1605,6 +1626,7 @@ function schedulerToSource(s: SchedulerSpec): Record<string, unknown> {
     ...(s.tickNs === undefined ? {} : { tick: s.tickNs }),
     ...(s.runqueueSize === undefined || s.runqueue !== undefined ? {} : { runqueueSize: s.runqueueSize }),
     ...(s.runqueue === undefined ? {} : { runqueue: s.runqueue }),
+    ...(s.granularity === undefined ? {} : { granularity: s.granularity }),
     ...(s.latencyNs === undefined ? {} : { latency: s.latencyNs }),
     ...(s.minGranularityNs === undefined ? {} : { minGranularity: s.minGranularityNs }),
     ...(s.charge === undefined ? {} : { charge: s.charge }),

@@ -143,6 +143,8 @@ export const LOADER_TEMPLATES: readonly LoaderTemplate[] = [
   T('host settings', 'configurações do hospedeiro'),
   T('a hypervisor type', 'um tipo de hipervisor'),
   T('a run queue granularity', 'uma granularidade de fila de execução'),
+  T('a scheduling granularity', 'uma granularidade de escalonamento'),
+  T('granularity {} needs host.topology (which threads share a core, which cores a socket)', 'a granularidade {0} precisa de host.topology (quais threads compartilham um núcleo, quais núcleos um soquete)'),
   T('an empty hard affinity would leave the vCPU nowhere to run: name at least one physical CPU', 'uma afinidade rígida vazia deixaria a vCPU sem onde executar: indique ao menos uma CPU física'),
   T('sockets x coresPerSocket x threadsPerCore is {} x {} x {} = {}, but host.pcpus is {}: they must be equal', 'sockets x coresPerSocket x threadsPerCore é {0} x {1} x {2} = {3}, mas host.pcpus é {4}: devem ser iguais'),
   T('give runqueue or runqueueSize, not both (runqueue sets the size from host.topology)', 'indique runqueue ou runqueueSize, não ambos (runqueue define o tamanho a partir de host.topology)'),
