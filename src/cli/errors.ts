@@ -2,6 +2,7 @@ import { AssemblyError } from '../core/isa/assembler.js';
 import { LogError } from '../core/log/reader.js';
 import { ScenarioError } from '../core/scenario/load.js';
 import { ImageError } from '../core/image/format.js';
+import { PolicyContractError } from '../actors/scheduler/policy.js';
 
 /**
  * Errors the CLI reports as bad input (exit code 2), with a message that says where and what.
@@ -47,7 +48,7 @@ export function fewLines(text: string): string {
 
 /** The message to print when `error` is bad input (exit 2), undefined when it is a bug. */
 export function badInputOf(error: unknown): string | undefined {
-  if (error instanceof InputError || error instanceof ScenarioError || error instanceof AssemblyError || error instanceof LogError || error instanceof ImageError) {
+  if (error instanceof InputError || error instanceof ScenarioError || error instanceof AssemblyError || error instanceof LogError || error instanceof ImageError || error instanceof PolicyContractError) {
     return fewLines(error.message);
   }
   return undefined;

@@ -196,6 +196,34 @@ describe('a run with a policy module', () => {
     expect(cli(['replay', forkLog]).code).toBe(0);
   });
 
+  it('a module that picks vCPUs that cannot run stops the run with exit 2 and says so (it once overflowed the stack)', () => {
+    const { dir, scenario } = setUp();
+    const sticky = join(dir, 'sticky.js');
+    // Always the first vCPU it was ever given, running or not.
+    writeFileSync(
+      sticky,
+      `export default function createPolicy() {
+  const seen = [];
+  return {
+    name: 'sticky',
+    enqueue(entity) { if (!seen.includes(entity)) seen.push(entity); },
+    remove() {},
+    pick() { return seen.length > 0 ? { entity: seen[0], sliceNs: 1e6 } : undefined; },
+    shouldPreempt() { return false; },
+    extend() { return 1e6; },
+    charge() {},
+    get waiting() { return seen.length; },
+    snapshot() { return null; },
+  };
+}
+`,
+    );
+    const run = cli(['run', scenario, '--policy', sticky, '--quiet']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/policy sticky picked vm\/\w+\/vcpu\/0 for pCPU \d+ at \d+ ns, which is \w+, not runnable, \d+ times in a row: a policy must pick a runnable vCPU/);
+    expect(run.stderr).not.toContain('internal error');
+  });
+
   it('stops with exit 2 when the module differs from the one the run used', () => {
     const { dir, log, policy } = setUp();
     const expected = createHash('sha256').update(FCFS).digest('hex');

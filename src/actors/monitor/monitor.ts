@@ -27,7 +27,7 @@ import type { CostModel } from '../../core/costs.js';
 import type { Kernel } from '../../core/kernel.js';
 import { Csr } from '../../core/isa/opcodes.js';
 import { PAGE_SHIFT } from '../../core/platform.js';
-import type { PolicyHost, SchedulingPolicy } from '../scheduler/policy.js';
+import { PolicyContractError, type Pick, type PolicyHost, type SchedulingPolicy } from '../scheduler/policy.js';
 import { Stop } from '../vcpu/cpuState.js';
 import type { Vcpu } from '../vcpu/vcpu.js';
 import type { Vm } from '../vm.js';
@@ -337,18 +337,25 @@ export class Monitor implements MonitorCore {
       this.kernel.schedule(busyUntil, this.target, DISPATCH, pcpu.generation * PCPU_BITS + pcpu.index);
       return;
     }
-    const pick = this.policy.pick(pcpu.index, now);
-    if (pick === undefined) {
-      if (!pcpu.idle) {
-        pcpu.idle = true;
-        this.bus.publish(`pcpu/${pcpu.index}`, 'pcpu.idle', { pcpu: pcpu.index });
+    // A pick the vCPU refuses (it is no longer runnable: paused, crashed) is skipped and the policy
+    // asked again; a policy that keeps offering vCPUs that cannot run breaks its contract.
+    let pick: Pick | undefined;
+    let vcpu: Vcpu | undefined;
+    for (let refused = 0; ; refused++) {
+      pick = this.policy.pick(pcpu.index, now);
+      if (pick === undefined) {
+        if (!pcpu.idle) {
+          pcpu.idle = true;
+          this.bus.publish(`pcpu/${pcpu.index}`, 'pcpu.idle', { pcpu: pcpu.index });
+        }
+        return;
       }
-      return;
-    }
-    const vcpu = this.vcpusById.get(pick.entity.id) as Vcpu;
-    if (!vcpu.dispatch(pcpu.index, now)) {
-      this.dispatch(pcpu);
-      return;
+      vcpu = this.vcpusById.get(pick.entity.id);
+      if (vcpu === undefined) throw new PolicyContractError(`policy ${this.policy.name} picked ${JSON.stringify(pick.entity.id)} for pCPU ${pcpu.index}, which is no vCPU of this run`);
+      if (vcpu.dispatch(pcpu.index, now)) break;
+      if (refused > this.vcpusById.size) {
+        throw new PolicyContractError(`policy ${this.policy.name} picked ${vcpu.id} for pCPU ${pcpu.index} at ${now} ns, which is ${vcpu.state}, not runnable, ${refused + 1} times in a row: a policy must pick a runnable vCPU it was given by enqueue and not taken back by remove`);
+      }
     }
     this.options.parts?.worldSwitch?.(vcpu, pcpu.last);
     pcpu.idle = false;

@@ -57,6 +57,14 @@ export interface PolicyHost {
   requestTick(time: number): void;
 }
 
+/**
+ * A policy broke its contract with the monitor (it picked a vCPU that cannot run, or one that does
+ * not exist): a policy module's bug, reported as bad input (exit 2), never a crash.
+ */
+export class PolicyContractError extends Error {
+  override readonly name = 'PolicyContractError';
+}
+
 export interface SchedulingPolicy {
   readonly name: string;
   /** Called once, before anything else, with the monitor's services. */
