@@ -42,6 +42,35 @@ describe('interrupt routing', () => {
     expect(run.summary.vms[0].vcpus[0].interrupts).toBe(2);
   });
 
+  it('a pending IPI (line 1) goes before a higher device line: the console (line 4)', () => {
+    const run = runProgram(
+      `
+      movi sp, 2000
+      movi r1, ivt
+      csrw ivt, r1
+      work 200000               ; console input arrives meanwhile, interrupts off: pending
+      out PORT_IPI_SEND, r0     ; an IPI to itself: pending too
+      sti
+      nop
+      nop
+      out PORT_POWER, r0
+    ipi:
+      iret
+    typed:
+      in r2, PORT_CONSOLE_DATA
+      movi r1, IRQ_CONSOLE
+      out PORT_PIC_EOI, r1
+      iret
+    ivt:
+      .space VEC_IRQ_BASE
+      .word 0, ipi, 0, 0, typed
+    `,
+      {},
+      { inputs: [{ kind: 'console', atNs: 150_000, vm: 'guest', text: 'x' }] },
+    );
+    expect(of(run, 'irq.inject').map((event) => (event.data as { line: number }).line)).toEqual([1, 4]);
+  });
+
   it('an IPI to a halted vCPU is dropped: no irq.ipi, nothing pending', () => {
     const run = runProgram(
       `

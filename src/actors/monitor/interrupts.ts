@@ -36,7 +36,8 @@ export class Interrupts {
 
   /** An inter-processor interrupt from one vCPU to another of the same VM (an index outside the VM is dropped). */
   sendIpi(vm: Vm, from: Vcpu, index: number): void {
-    const to = index >= 0 && index < vm.vcpus.length ? vm.vcpus[index] : undefined;
+    // An index outside the VM reads undefined.
+    const to: Vcpu | undefined = vm.vcpus[index];
     if (to === undefined || to.state === 'created' || to.state === 'halted' || to.state === 'crashed') return;
     to.localPending |= 1 << Irq.IPI;
     this.core.bus.publish(from.id, 'irq.ipi', { to: index });
@@ -91,7 +92,8 @@ export class Interrupts {
       else if (pcpu.interruptLine < 0) pcpu.interruptLine = line;
       return;
     }
-    if (vcpu.state !== 'blocked' || vcpu.cpu.ie === 0 || this.deliverable(vm, vcpu) < 0) return;
+    // Whether it can take the line is wake's to decide (when the host wakes its thread, for Type 2).
+    if (vcpu.state !== 'blocked') return;
     if (core.options.hostType === 'type2') {
       // The vCPU is a host thread asleep in the kernel: the host scheduler wakes it, later.
       core.kernel.schedule(core.kernel.now + core.costs.hostWakeNs, core.target, Entry.HOST_WAKE, vcpu.key);
