@@ -16,6 +16,12 @@ export class InterruptController extends Device {
   pending = 0;
   mask = 0;
   inService = 0;
+  /**
+   * Lines a driver domain's backend delivers (host.driverDomain): a device's raise of one of them
+   * is not latched here; the monitor queues it for dom0 and latches it (`latch`) when dom0's
+   * backend has done its work. 0 (none) without a driver domain.
+   */
+  diverted = 0;
   /** The vCPU each line goes to (its index in the VM). */
   readonly routes = new Int32Array(IRQ_LINES);
 
@@ -40,6 +46,13 @@ export class InterruptController extends Device {
   }
 
   raise(line: number): void {
+    if (line < 0 || line >= IRQ_LINES) throw new RangeError(`bad interrupt line ${line}`);
+    if ((this.diverted & (1 << line)) !== 0) return;
+    this.pending |= 1 << line;
+  }
+
+  /** Latches a line as pending even if it is diverted (the driver domain's backend finished its work). */
+  latch(line: number): void {
     if (line < 0 || line >= IRQ_LINES) throw new RangeError(`bad interrupt line ${line}`);
     this.pending |= 1 << line;
   }

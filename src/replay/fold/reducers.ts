@@ -202,6 +202,10 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'req.done':
     case 'req.refused':
     case 'req.invalid':
+    case 'backend.queued':
+    case 'backend.taken':
+    case 'backend.done':
+    case 'backend.invalid':
     case 'vm.saved':
       // The saved image is a file outside the run; the VM's shutoff follows as vm.stopped.
       // The DMA engine, the IOMMU, the block device, the balloon, the NIC and the host's memory
