@@ -106,6 +106,26 @@ describe('driver domain', () => {
     expect(source.host.driverDomain).toEqual({ vcpus: 1, backend: 20 * US, memory: 65536, sched: { weight: 256, cap: 0 } });
   });
 
+  it('paravirtual NICs go through dom0 too; emulated devices do not', () => {
+    const text = (block: string) => `
+name: split
+host: { pcpus: 2, memory: 16MiB, driverDomain: { backend: 20us } }
+scheduler: { policy: credit }
+run: { time: 20ms }
+vms:
+  - { name: disk, memory: 256KiB, guest: ${block === 'paravirtual' ? 'blk-virtio' : 'blk-emulated'}, params: { REQUESTS: 4 }, devices: { block: ${block} } }
+  - { name: ping, guest: net-ping-pv, start: 200us, params: { PEER: 3, COUNT: 4 }, devices: { nic: paravirtual } }
+  - { name: pong, guest: net-pong-pv, params: { PEER: 2, COUNT: 4 }, devices: { nic: paravirtual } }
+`;
+    const through = (block: string) => {
+      const run = runScenario(loadScenario(text(block), { file: 'split.yaml', guests: BUNDLED_GUEST_NAMES }));
+      expect(run.summary.vms.filter((vm) => vm.name !== 'dom0').map((vm) => vm.state)).toEqual(['shutoff', 'shutoff', 'shutoff']);
+      return run.events.flatMap((e) => (e.type === 'backend.done' ? [`${e.data.vm}:${e.data.line}`] : [])).sort();
+    };
+    expect(through('paravirtual')).toEqual([`disk:${Irq.BLOCK}`, `ping:${Irq.NET}`, `pong:${Irq.NET}`]);
+    expect(through('emulated')).toEqual([`ping:${Irq.NET}`, `pong:${Irq.NET}`]);
+  });
+
   it('a VM of the scenario may not be named dom0 when there is a driver domain', () => {
     const errors = scenarioErrors(EXAMPLE.replace('name: crunch-b', 'name: dom0'));
     expect(errors.join('\n')).toMatch(/driver domain/);
