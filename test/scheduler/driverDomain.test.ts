@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SimEvent } from '../../src/core/events.js';
+import { readLog } from '../../src/core/log/reader.js';
 import { Irq } from '../../src/core/platform.js';
 import { loadScenario } from '../../src/core/scenario/load.js';
 import { scenarioToSource, type Scenario } from '../../src/core/scenario/schema.js';
@@ -93,6 +94,8 @@ describe('driver domain', () => {
     const first = runScenario(example());
     const second = runScenario(example());
     expect(second.log).toBe(first.log);
+    // The reader (vmmsim replay, inspect) knows dom0 from host.driverDomain, though the header's vms do not list it.
+    expect(readLog(first.log).events.filter((e) => e.src.startsWith('vm/dom0/')).length).toBeGreaterThan(100);
     const result = replay(new LogFile(memorySource(first.log)));
     expect(result.divergence).toBeUndefined();
     expect(result.identical).toBe(true);
