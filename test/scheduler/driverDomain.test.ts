@@ -8,7 +8,13 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SimEvent } from '../../src/core/events.js';
+import { Simulation } from '../../src/actors/simulation.js';
 import { readLog } from '../../src/core/log/reader.js';
+import { LogWriter } from '../../src/core/log/writer.js';
+import { thaw } from '../../src/replay/fold/fold.js';
+import { projectSimulation } from '../../src/replay/fold/project.js';
+import { reduce } from '../../src/replay/fold/reducers.js';
+import { EMPTY_STATE } from '../../src/replay/fold/state.js';
 import { Irq } from '../../src/core/platform.js';
 import { loadScenario } from '../../src/core/scenario/load.js';
 import { scenarioToSource, type Scenario } from '../../src/core/scenario/schema.js';
@@ -99,6 +105,32 @@ describe('driver domain', () => {
     const result = replay(new LogFile(memorySource(first.log)));
     expect(result.divergence).toBeUndefined();
     expect(result.identical).toBe(true);
+  });
+
+  it("the state folded from the log equals the live state after every step (the guests' controllers included)", () => {
+    const s = example((text) => text.replace('pcpus: 1', 'pcpus: 2').replace('policy: credit', 'policy: credit\n  ratelimit: 0').replace('time: 200ms', 'time: 70ms'));
+    let log = '';
+    const simulation = new Simulation({ scenario: s, log: new LogWriter((chunk) => (log += chunk)) });
+    const captured = new Map<number, unknown>();
+    let last = simulation.bus.count - 1;
+    simulation.onStep(() => {
+      // Only the step that published the event (as test/replay/fold.property.test.ts does).
+      const seq = simulation.bus.count - 1;
+      if (seq === last) return;
+      last = seq;
+      captured.set(seq, JSON.parse(JSON.stringify(projectSimulation(simulation))));
+    });
+    simulation.run();
+    const draft = thaw(EMPTY_STATE);
+    let compared = 0;
+    for (const event of readLog(log).events) {
+      reduce(draft, event);
+      const live = captured.get(event.seq);
+      if (live === undefined) continue;
+      expect(JSON.parse(JSON.stringify(draft)), `seq ${event.seq}`).toEqual(live);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(200);
   });
 
   it('dom0 is appended after the scenario’s VMs, and the source form gives it back as host.driverDomain', () => {

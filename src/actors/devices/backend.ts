@@ -7,7 +7,8 @@
  *            it on the guest's controller (InterruptController.diverted) but queued it here
  *            (`backend.queued`) and raised IRQ_BACKEND on dom0's controller (the event channel).
  *            A completion of the same guest and line that is still waiting absorbs the new one,
- *            as a pending interrupt line does; one already taken does not.
+ *            as a pending interrupt line does (`backend.queued` with the waiting one's id, and
+ *            no new signal to dom0); one already taken does not.
  *   taken    dom0's vCPU reads Port.BACKEND_TAKE: the oldest waiting completion's id
  *            (`backend.taken`), or -1 when none waits. The bundled backend guest then runs
  *            `work BACKEND_NS` for it.
@@ -55,7 +56,12 @@ export class Backend extends Device {
 
   /** A guest's device raised a diverted line: queue its completion for dom0 and signal dom0. */
   enqueue(vm: string, line: number): void {
-    if (this.waiting.some((completion) => completion.vm === vm && completion.line === line)) return;
+    const joined = this.waiting.find((completion) => completion.vm === vm && completion.line === line);
+    if (joined !== undefined) {
+      // Absorbed by the completion still waiting (as a pending line absorbs a second raise).
+      this.bus.publish(this.id, 'backend.queued', { id: joined.id, vm, line });
+      return;
+    }
     if (this.waiting.length + this.inService.length >= this.limit) throw new RangeError(`the backend's queue is over its bound of ${this.limit} completions`);
     const completion = { id: this.nextId++, vm, line };
     this.waiting.push(completion);

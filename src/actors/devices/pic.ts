@@ -22,6 +22,8 @@ export class InterruptController extends Device {
    * backend has done its work. 0 (none) without a driver domain.
    */
   diverted = 0;
+  /** Diverted lines latched by `latch` and not yet injected (the log's fold shows them; 0 without a driver domain). */
+  latched = 0;
   /** The vCPU each line goes to (its index in the VM). */
   readonly routes = new Int32Array(IRQ_LINES);
 
@@ -55,6 +57,7 @@ export class InterruptController extends Device {
   latch(line: number): void {
     if (line < 0 || line >= IRQ_LINES) throw new RangeError(`bad interrupt line ${line}`);
     this.pending |= 1 << line;
+    this.latched |= 1 << line;
   }
 
   /** The lowest pending, unmasked line not already in service (of those routed to `vcpu`), or -1. */
@@ -67,6 +70,7 @@ export class InterruptController extends Device {
   /** Marks a line as delivered to the vCPU. */
   acknowledge(line: number): void {
     this.pending &= ~(1 << line);
+    this.latched &= ~(1 << line);
     this.inService |= 1 << line;
   }
 
