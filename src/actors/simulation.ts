@@ -12,9 +12,9 @@ import type { LogFork, LogPolicyModule } from '../core/log/format.js';
 import { RandomSource } from '../core/prng.js';
 import { assemble, AssemblyError } from '../core/isa/assembler.js';
 import { parseTrace, traceGuestSource, TraceError } from '../guests/workloads.js';
-import { SCENARIO_LIMITS, type Scenario, type VmSpec } from '../core/scenario/schema.js';
+import { DRIVER_DOMAIN_NAME, SCENARIO_LIMITS, type Scenario, type VmSpec } from '../core/scenario/schema.js';
 import { scenarioToSource } from '../core/scenario/load.js';
-import { PAGE_BYTES } from '../core/platform.js';
+import { Irq, PAGE_BYTES } from '../core/platform.js';
 import { ENGINE_VERSION } from '../core/version.js';
 import { bundledGuest } from '../guests/index.js';
 import { Host } from './host.js';
@@ -26,6 +26,7 @@ import type { PolicyFactory, SchedulingPolicy } from './scheduler/policy.js';
 import { usesAffinity, withAffinity } from './scheduler/affinity.js';
 import { granularityGroups, withGranularity } from './scheduler/granularity.js';
 import { Vm } from './vm.js';
+import { Backend } from './devices/backend.js';
 import { VirtualSwitch } from './vswitch.js';
 import { GuestPhysicalMap } from '../core/memory.js';
 import type { SimulationParts } from './parts.js';
@@ -137,6 +138,7 @@ export class Simulation {
       });
     }
     this.vms = this.buildVms(scenario.vms);
+    const backend = scenario.host.driverDomain === undefined ? undefined : attachDriverDomain(this.vms, this.bus);
     this.vswitch = new VirtualSwitch(this.kernel, this.bus, () => ({ latencyNs: this.costs.netLatencyNs, wordNs: this.costs.netWordNs }));
     this.vms.forEach((vm, index) => this.vswitch.connect(vm.nic, index + 1));
     options.parts?.wire?.(this.vms);
@@ -150,6 +152,7 @@ export class Simulation {
       smpQuantumNs: scenario.run.smpQuantumNs ?? SCENARIO_LIMITS.smpQuantumNs.default,
       parts: options.parts,
       memory: this.memory,
+      ...(backend === undefined ? {} : { backend }),
     });
     this.target = this.kernel.register('simulation', (kind, arg) => {
       if (kind === START) this.startVm(this.vms[arg]);
@@ -510,4 +513,22 @@ function schedParams(sched: VmSpec['sched']): Readonly<Record<string, number>> {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { affinity, ...numbers } = sched;
   return numbers;
+}
+
+/**
+ * The driver domain (host.driverDomain): the backend device on dom0's I/O bus, and on every other
+ * VM the lines of its paravirtual block device and NIC diverted to it (emulated and passthrough
+ * devices interrupt their VM directly, as before).
+ */
+function attachDriverDomain(vms: readonly Vm[], bus: EventBus): Backend {
+  const dom0 = vms.find((vm) => vm.name === DRIVER_DOMAIN_NAME);
+  if (dom0 === undefined) throw new Error(`host.driverDomain: no VM named ${DRIVER_DOMAIN_NAME}`);
+  const backend = new Backend(`${dom0.id}/backend`, bus, dom0.pic, 2 * 2 * vms.length);
+  dom0.io.attach(backend);
+  for (const vm of vms) {
+    if (vm === dom0) continue;
+    if (vm.block.mode === 'paravirtual') vm.pic.diverted |= 1 << Irq.BLOCK;
+    if (vm.nic.mode === 'paravirtual') vm.pic.diverted |= 1 << Irq.NET;
+  }
+  return backend;
 }

@@ -188,6 +188,17 @@ export interface EventDataMap {
   /** The guest completed a tag that is not in service: nothing changed. */
   'req.invalid': { readonly tag: number; readonly reason: string };
 
+  /**
+   * The driver domain (host.driverDomain, published by `vm/dom0/backend`): a paravirtual device
+   * of guest `vm` completed and its interrupt `line` waits for dom0's backend (`id` counts the
+   * completions queued); dom0's vCPU took it (its backend work starts); the work is done and the
+   * guest's line is raised; dom0 wrote an id that is not in service (nothing changed).
+   */
+  'backend.queued': { readonly id: number; readonly vm: string; readonly line: number };
+  'backend.taken': { readonly id: number; readonly vm: string; readonly line: number };
+  'backend.done': { readonly id: number; readonly vm: string; readonly line: number };
+  'backend.invalid': { readonly id: number; readonly reason: string };
+
   'device.ready': { readonly kind: string };
   'device.stopped': { readonly kind: string };
   'device.failed': { readonly kind: string };
@@ -283,6 +294,10 @@ export const EVENT_TYPES: readonly EventType[] = [
   'req.done',
   'req.refused',
   'req.invalid',
+  'backend.queued',
+  'backend.taken',
+  'backend.done',
+  'backend.invalid',
   'device.ready',
   'device.stopped',
   'device.failed',

@@ -54,6 +54,8 @@ export const Port = {
   REQ_DONE: 0x380, // write: the request with the tag written is complete
   REQ_NOTIFY: 0x381, // write 1: interrupt on every arrival (a processor-sharing server); 0: only to wake an idle worker
   REQ_QUEUED: 0x382, // read: requests waiting in the queue
+  BACKEND_TAKE: 0x3a0, // driver domain only (devices/backend.ts): read: take the next queued completion: its id, or -1 when none waits
+  BACKEND_DONE: 0x3a1, // driver domain only: write: the backend work of the completion with the id written is done (the guest's interrupt is raised)
 } as const;
 
 /**
@@ -146,6 +148,7 @@ export const Irq = {
   BLOCK: 6, // the block device (emulated or virtio) completed a request or a batch
   BALLOON: 7, // the balloon's target changed
   REQUEST: 3, // the request queue has a request for an idle worker (routed to that worker's vCPU)
+  BACKEND: 8, // driver domain only: a guest's device completion waits for the backend (the event channel)
 } as const;
 
 /** What a read from a port or MMIO address that no device claims returns (an open bus). */

@@ -16,6 +16,8 @@ import {
   INTERACTIVE_DEFAULTS,
   INTERACTIVE_SOURCE,
   IO_BOUND_DEFAULTS,
+  IO_BOUND_PV_DEFAULTS,
+  IO_BOUND_PV_SOURCE,
   IO_BOUND_SOURCE,
   PERIODIC_RT_DEFAULTS,
   PERIODIC_RT_SOURCE,
@@ -23,6 +25,7 @@ import {
   SMP_LOCK_SOURCE,
   TRACE_SOURCE,
 } from './workloads.js';
+import { DRIVER_DOMAIN_DEFAULTS, DRIVER_DOMAIN_SOURCE } from './driverDomain.js';
 import { SERVER_DEFAULTS, SERVER_SOURCE } from './server.js';
 import { COMPUTE_SOURCE, ECHO_SOURCE, HELLO_PV_DEFAULTS, HELLO_PV_SOURCE, IO_LOOP_SOURCE, TICKER_DEFAULTS, TICKER_SOURCE } from './small.js';
 
@@ -52,6 +55,12 @@ const guests: readonly BundledGuest[] = [
   { name: 'io-loop', description: 'one port write per iteration (exit path speed)', source: IO_LOOP_SOURCE, defaults: {} },
   { name: 'cpu-bound', description: 'workload: computes for ever in CHUNK_NS pieces', source: CPU_BOUND_SOURCE, defaults: CPU_BOUND_DEFAULTS },
   { name: 'io-bound', description: 'workload: BURST_NS of work, then an I/O of IO_NS (blocks, wakes on the interrupt)', source: IO_BOUND_SOURCE, defaults: IO_BOUND_DEFAULTS },
+  {
+    name: 'io-bound-pv',
+    description: 'workload: BURST_NS of work, then one read through the paravirtual block device (blocks, wakes on its interrupt)',
+    source: IO_BOUND_PV_SOURCE,
+    defaults: IO_BOUND_PV_DEFAULTS,
+  },
   { name: 'interactive', description: 'workload: sleeps about THINK_NS, wakes, answers with a BURST_NS burst', source: INTERACTIVE_SOURCE, defaults: INTERACTIVE_DEFAULTS },
   { name: 'periodic-rt', description: 'workload: a WCET_NS job every PERIOD_NS, due DEADLINE_NS after release', source: PERIODIC_RT_SOURCE, defaults: PERIODIC_RT_DEFAULTS },
   {
@@ -79,6 +88,12 @@ const guests: readonly BundledGuest[] = [
     description: 'net-pong through the paravirtual NIC: answers each batch received with one batch of replies',
     source: NET_PONG_PV_SOURCE,
     defaults: NET_DEFAULTS,
+  },
+  {
+    name: 'dom0-backend',
+    description: "the driver domain's backend loop (host.driverDomain): BACKEND_NS of work per guest completion, then the guest's interrupt; waits in hlt",
+    source: DRIVER_DOMAIN_SOURCE,
+    defaults: DRIVER_DOMAIN_DEFAULTS,
   },
   { name: 'trace', description: 'workload: replays a built-in trace of (burst, sleep) pairs (see traceGuestSource)', source: TRACE_SOURCE, defaults: {} },
 ];

@@ -83,6 +83,63 @@ complete:
 ${WAKE_HANDLER}`;
 export const IO_BOUND_DEFAULTS = { BURST_NS: 50_000, IO_NS: 1_000_000 } as const;
 
+export const IO_BOUND_PV_SOURCE = String.raw`
+; io-bound-pv: BURST_NS of computation, then one sector read through the paravirtual block device
+; (devices: { block: paravirtual }): descriptor 0 made available again, one notification; the
+; vCPU blocks in hlt until the completion's interrupt. One probe per request. Under a driver
+; domain (host.driverDomain) the interrupt comes after dom0's backend has run for it.
+        .equ VQ_AVAIL, 64       ; platform.ts: VIRTQ_AVAIL
+        .equ VQ_USED, 82        ; platform.ts: VIRTQ_USED
+_start:
+        movi sp, stack_top
+        movi r1, ivt
+        csrw ivt, r1
+        movi r1, queue
+        out PORT_VIRTIO_QUEUE, r1
+        movi r1, 1              ; descriptor 0: [read, sector 0, buffer, status]
+        st r1, [queue]
+        movi r1, buffer
+        st r1, [queue + 2]
+        movi r5, 0              ; r5 = requests issued
+        sti
+next:
+        work BURST_NS
+        addi r5, r5, 1
+        st r5, [queue + VQ_AVAIL + 1]   ; avail.idx (every ring entry names descriptor 0)
+        out PORT_VIRTIO_NOTIFY, r5
+wait:
+        ld r1, [queue + VQ_USED + 1]    ; used.idx
+        bge r1, r5, complete
+sleep:  hlt
+        jmp wait
+complete:
+        movi r1, ${PROBE_DONE}
+        out ${PROBE_PORT}, r1
+        jmp next
+irq:
+        push r1
+        push r2
+        csrr r1, epc
+        movi r2, sleep
+        bne r1, r2, irq_eoi
+        addi r1, r1, 4          ; woken between the check and the hlt: do not sleep
+        csrw epc, r1
+irq_eoi:
+        movi r1, IRQ_BLOCK
+        out PORT_PIC_EOI, r1
+        pop r2
+        pop r1
+        iret
+        .align 4
+ivt:    .space VEC_IRQ_BASE + IRQ_BLOCK
+        .word irq
+        .space 64
+stack_top:
+queue:  .space 128
+buffer: .space 128
+`;
+export const IO_BOUND_PV_DEFAULTS = { BURST_NS: 50_000 } as const;
+
 export const INTERACTIVE_SOURCE = String.raw`
 ; interactive: thinks (sleeps) for a time drawn uniformly from [THINK_NS/2, 3 THINK_NS/2) by a
 ; linear congruential generator seeded with SEED, wakes, and answers with a BURST_NS burst.

@@ -424,7 +424,7 @@ describe('loadScenario: errors', () => {
     ).toEqual([
       'demo.yaml:2:7: seed: expected an integer from 0 to 4294967295, got -1',
       'demo.yaml:4:10: host.pcpus: expected an integer from 1 to 256, got 0',
-      "demo.yaml:5:3: host.memroy: unknown key 'memroy' (expected one of: pcpus, topology, memory, type, load, pageSharing, overcommit, ballooning); did you mean 'memory'?",
+      "demo.yaml:5:3: host.memroy: unknown key 'memroy' (expected one of: pcpus, topology, memory, type, load, pageSharing, overcommit, ballooning, driverDomain); did you mean 'memory'?",
       "demo.yaml:7:11: vms[0].name: expected a VM name: a lowercase letter, then up to 31 lowercase letters, digits or '-', got 'Alpha'",
       "demo.yaml:8:12: vms[0].guest: unknown bundled guest 'kernal' (expected one of: kernel, idle, echo); did you mean 'kernel'?",
       "demo.yaml:9:5: vms[0].program: expected exactly one of 'guest', 'program', 'source', 'trace' or 'image', got both 'guest' and 'program'",

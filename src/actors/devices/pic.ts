@@ -16,6 +16,14 @@ export class InterruptController extends Device {
   pending = 0;
   mask = 0;
   inService = 0;
+  /**
+   * Lines a driver domain's backend delivers (host.driverDomain): a device's raise of one of them
+   * is not latched here; the monitor queues it for dom0 and latches it (`latch`) when dom0's
+   * backend has done its work. 0 (none) without a driver domain.
+   */
+  diverted = 0;
+  /** Diverted lines latched by `latch` and not yet injected (the log's fold shows them; 0 without a driver domain). */
+  latched = 0;
   /** The vCPU each line goes to (its index in the VM). */
   readonly routes = new Int32Array(IRQ_LINES);
 
@@ -41,7 +49,15 @@ export class InterruptController extends Device {
 
   raise(line: number): void {
     if (line < 0 || line >= IRQ_LINES) throw new RangeError(`bad interrupt line ${line}`);
+    if ((this.diverted & (1 << line)) !== 0) return;
     this.pending |= 1 << line;
+  }
+
+  /** Latches a line as pending even if it is diverted (the driver domain's backend finished its work). */
+  latch(line: number): void {
+    if (line < 0 || line >= IRQ_LINES) throw new RangeError(`bad interrupt line ${line}`);
+    this.pending |= 1 << line;
+    this.latched |= 1 << line;
   }
 
   /** The lowest pending, unmasked line not already in service (of those routed to `vcpu`), or -1. */
@@ -54,6 +70,7 @@ export class InterruptController extends Device {
   /** Marks a line as delivered to the vCPU. */
   acknowledge(line: number): void {
     this.pending &= ~(1 << line);
+    this.latched &= ~(1 << line);
     this.inService |= 1 << line;
   }
 

@@ -12,6 +12,7 @@
  *   passthrough.ts           device accesses that do not exit
  *   hostMemory.ts            the host's memory manager (page sharing, overcommit)
  */
+import type { Backend } from '../devices/backend.js';
 import type { EventBus } from '../../core/bus.js';
 import type { CostModel } from '../../core/costs.js';
 import type { Kernel } from '../../core/kernel.js';
@@ -93,6 +94,8 @@ export interface MonitorOptions {
   readonly parts?: MonitorParts | undefined;
   /** The host's memory manager when it shares pages or overcommits (hostMemory.ts). */
   readonly memory?: MemoryManager | undefined;
+  /** The driver domain's backend (host.driverDomain): the other VMs' diverted lines go through it. Absent: none. */
+  readonly backend?: Backend | undefined;
 }
 
 export type EndReason = 'time' | 'instructions' | 'idle' | 'stopped';

@@ -28,9 +28,23 @@ export class Interrupts {
     const core = this.core;
     const from = core.vmOfDevice(event.src);
     if (from === undefined) return;
+    // A line the driver domain delivers: dom0's backend must run for it first (backend.ts).
+    const backend = core.options.backend;
+    if (backend !== undefined && (from.pic.diverted & (1 << event.data.line)) !== 0) {
+      backend.enqueue(from.name, event.data.line);
+      return;
+    }
     const route = core.options.parts?.routeInterrupt;
     const vm = route === undefined ? from : route(core.vms, from, event.data.line);
     // The line goes to the vCPU it is routed to (vCPU 0 unless the guest routed it).
+    this.signal(vm, vm.vcpus[vm.pic.routeOf(event.data.line)] ?? vm.bsp, event.data.line);
+  }
+
+  /** dom0's backend finished a completion (`backend.done`): the guest's line is latched and delivered now. */
+  onBackendDone(event: EventOf<'backend.done'>): void {
+    const vm = this.core.vms.find((candidate) => candidate.name === event.data.vm);
+    if (vm === undefined) return;
+    vm.pic.latch(event.data.line);
     this.signal(vm, vm.vcpus[vm.pic.routeOf(event.data.line)] ?? vm.bsp, event.data.line);
   }
 

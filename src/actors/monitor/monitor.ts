@@ -134,6 +134,7 @@ export class Monitor implements MonitorCore {
     // Every exit, all ten reasons, reaches the monitor over the bus, through one table.
     for (const reason of EXIT_REASONS) bus.on(`exit.${reason}` as ExitType, exits.table[reason] as EventHandler<ExitType>);
     bus.on('irq.raise', (event) => this.interrupts.onIrq(event));
+    if (options.backend !== undefined) bus.on('backend.done', (event) => this.interrupts.onBackendDone(event));
   }
 
   /** The monitor's parts (see core.ts). */

@@ -126,7 +126,7 @@ export class CreditPolicy implements SchedulingPolicy {
     this.tickNs = scheduler.tickNs ?? defaultTick(this.timesliceNs);
     this.chargeMode = scheduler.charge ?? 'held';
     this.capEnforcement = scheduler.capEnforcement ?? 'park';
-    this.boost = tuning.boost ?? true;
+    this.boost = tuning.boost ?? scheduler.boost ?? true;
     if (!(this.timesliceNs > 0 && this.tickNs > 0 && this.ratelimitNs >= 0)) throw new RangeError('credit needs a positive timeslice and tick');
     this.topology = options.topology;
     for (let pcpu = 0; pcpu < options.pcpus; pcpu++) {

@@ -8,6 +8,7 @@
 import { RunningHash } from '../hash.js';
 import { isEventType, type SimEvent } from '../events.js';
 import { ENGINE_VERSION } from '../version.js';
+import { DRIVER_DOMAIN_NAME } from '../scenario/schema.js';
 import { CHECK_SUFFIX_LENGTH, LOG_FORMAT, LOG_VERSION, type LogCheckpoint, type LogEnd, type LogHeader } from './format.js';
 
 export class LogError extends Error {
@@ -206,6 +207,9 @@ function vmNamesOf(header: LogHeader): ReadonlySet<string> | undefined {
     if (typeof name !== 'string') return undefined;
     names.add(name);
   }
+  // A driver domain's VM is not in the source form's list: host.driverDomain stands for it.
+  const host = (header.scenario as { host?: unknown } | undefined)?.host;
+  if (typeof host === 'object' && host !== null && 'driverDomain' in host) names.add(DRIVER_DOMAIN_NAME);
   return names;
 }
 

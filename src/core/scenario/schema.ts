@@ -112,7 +112,26 @@ export interface HostSpec {
    * `stepPages` more pages. Absent: the host never sets a balloon target by itself.
    */
   readonly ballooning?: BallooningSpec;
+  /**
+   * A driver domain (Xen's dom0 with split drivers): the VM `dom0`, appended to the scenario's VMs,
+   * runs the bundled `dom0-backend` guest; the other VMs' paravirtual block and network
+   * completions reach them only after dom0's vCPU has run `backendNs` of backend work for each.
+   * Absent: none, devices interrupt their VM directly.
+   */
+  readonly driverDomain?: DriverDomainSpec;
 }
+
+/** host.driverDomain, resolved; dom0's memory and scheduling parameters are those of its VM (named DRIVER_DOMAIN_NAME). */
+export interface DriverDomainSpec {
+  readonly vcpus: number;
+  /** The backend work per completion, ns. */
+  readonly backendNs: number;
+}
+
+/** The name of the driver domain's VM. */
+export const DRIVER_DOMAIN_NAME = 'dom0';
+/** The bundled guest it runs (src/guests/driverDomain.ts). */
+export const DRIVER_DOMAIN_GUEST = 'dom0-backend';
 
 export interface BallooningSpec {
   /** The share of the host's frames free below which the host inflates balloons (ESX's "high" threshold: 6%). */
@@ -171,6 +190,8 @@ export interface SchedulerSpec {
   readonly charge?: ChargeMode;
   /** credit: how a cap is enforced (default park, Xen's). */
   readonly capEnforcement?: CapEnforcement;
+  /** credit: whether a vCPU waking UNDER is BOOSTed (absent: true, Xen's; false to measure what BOOST buys). */
+  readonly boost?: boolean;
 }
 
 export interface FrameSlot {
@@ -297,6 +318,8 @@ export const SCENARIO_LIMITS = Object.freeze({
   vms: { min: 1, max: 4096 },
   vcpus: { min: 1, max: 64, default: 1 },
   vmMemoryBytes: { min: PAGE_BYTES, max: GiB, default: 64 * KiB },
+  driverDomainVcpus: { min: 1, max: 1, default: 1 },
+  backendNs: { min: 0, max: SECOND, default: 20 * US },
   param: { min: -(2 ** 31), max: 2 ** 32 - 1 },
   startNs: { min: 0, max: 30 * DAY, default: 0 },
   weight: { min: 1, max: 65_535, default: 256 },
@@ -999,6 +1022,41 @@ export function scenarioSourceSchema(guests: readonly string[]) {
               }),
             )
             .optional(),
+          driverDomain: strictObject(
+            {
+              vcpus: integer(L.driverDomainVcpus.min, L.driverDomainVcpus.max)
+                .default(L.driverDomainVcpus.default)
+                .meta(meta({ title: 'dom0 vCPUs', description: `vCPUs of dom0; ${L.driverDomainVcpus.max} for now (default ${L.driverDomainVcpus.default}).` })),
+              backend: duration(L.backendNs.min, L.backendNs.max)
+                .default(L.backendNs.default)
+                .meta(
+                  meta({
+                    title: 'Backend work',
+                    description: `What dom0's vCPU computes per guest completion (blkback's or netback's work): integer ns or a duration such as 20us; from 0 to ${formatDuration(L.backendNs.max)}; default ${formatDuration(L.backendNs.default)}.`,
+                    sourceDefault: formatDuration(L.backendNs.default),
+                  }),
+                ),
+              memory: size(L.vmMemoryBytes.min, L.vmMemoryBytes.max, PAGE_BYTES)
+                .default(L.vmMemoryBytes.default)
+                .meta(
+                  meta({
+                    title: 'dom0 memory',
+                    description: `dom0's guest memory, a multiple of the ${formatBytes(PAGE_BYTES)} page; default ${formatBytes(L.vmMemoryBytes.default)}.`,
+                    sourceDefault: formatBytes(L.vmMemoryBytes.default),
+                  }),
+                ),
+              sched: VM_SCHED_SCHEMA,
+            },
+            'driver domain settings',
+          )
+            .meta(
+              meta({
+                title: 'Driver domain',
+                description:
+                  "Xen's dom0 with split drivers: a VM named dom0, scheduled like the others (its sched: weight, cap...), runs the device backends. A paravirtual block device's or NIC's completion in another VM queues for dom0 and raises its event channel; dom0's vCPU runs `backend` of work for it, and only then is the VM's interrupt raised. Emulated and passthrough devices are not affected. Absent: no driver domain.",
+              }),
+            )
+            .optional(),
         },
         'host settings',
       )
@@ -1070,6 +1128,16 @@ export function scenarioSourceSchema(guests: readonly string[]) {
                 title: 'Cap enforcement',
                 description:
                   "credit: park (default, Xen's: a capped vCPU is parked at accounting once its credit is below minus its cap's worth, so a cap holds on average) or period (its slice is cut at its credit, so the cap holds within every accounting period).",
+              }),
+            )
+            .optional(),
+          boost: z
+            .boolean({ error: expecting('true or false') })
+            .meta(
+              meta({
+                title: 'BOOST',
+                description:
+                  "credit: whether a vCPU that wakes while UNDER is BOOSTed and preempts the CPU's UNDER and OVER vCPUs (csched_unit_wake). Default true (Xen's); false to measure what BOOST buys.",
               }),
             )
             .optional(),
@@ -1251,6 +1319,8 @@ function checkRaw(raw: unknown): ScenarioIssue[] {
   const issues: ScenarioIssue[] = [];
   const vms = own(raw, 'vms');
   if (!Array.isArray(vms)) return issues;
+  const host = own(raw, 'host');
+  const hasDriverDomain = isRecord(host) && Object.hasOwn(host, 'driverDomain');
   const firstByName = new Map<string, number>();
   vms.forEach((vm: unknown, i) => {
     if (!isRecord(vm)) return;
@@ -1276,6 +1346,9 @@ function checkRaw(raw: unknown): ScenarioIssue[] {
       const first = firstByName.get(name);
       if (first === undefined) firstByName.set(name, i);
       else issues.push({ path: ['vms', i, 'name'], message: `duplicate VM name ${quote(name)} (already used by vms[${first}])`, at: 'value' });
+    }
+    if (name === DRIVER_DOMAIN_NAME && hasDriverDomain) {
+      issues.push({ path: ['vms', i, 'name'], message: `the VM name ${quote(name)} is the driver domain's (host.driverDomain): give this VM another name`, at: 'value' });
     }
   });
   return issues;
@@ -1422,8 +1495,9 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
       ...(p.host.ballooning === undefined
         ? {}
         : { ballooning: { belowFraction: p.host.ballooning.below, stepPages: p.host.ballooning.step, intervalNs: p.host.ballooning.interval } }),
+      ...(p.host.driverDomain === undefined ? {} : { driverDomain: { vcpus: p.host.driverDomain.vcpus, backendNs: p.host.driverDomain.backend } }),
     },
-    scheduler: withRunqueue(resolveScheduler(p.scheduler, p.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus }))), p.host),
+    scheduler: withRunqueue(resolveScheduler(p.scheduler, [...p.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus })), ...(p.host.driverDomain === undefined ? [] : [{ name: DRIVER_DOMAIN_NAME, vcpus: p.host.driverDomain.vcpus }])]), p.host),
     run: { timeNs: p.run.time, instructions: p.run.instructions, checkpointEvery: p.run.checkpointEvery, smpQuantumNs: p.run.smpQuantum },
     costs,
     vms: p.vms.map((vm, i): VmSpec => {
@@ -1450,13 +1524,32 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         devices: { block: vm.devices.block, nic: vm.devices.nic, ...(vm.devices.blockQueue === undefined ? {} : { blockQueue: vm.devices.blockQueue }) },
         ...(vm.workload === undefined ? {} : { workload: vm.workload as WorkloadSpec }),
       };
-    }),
+    }).concat(p.host.driverDomain === undefined ? [] : [driverDomainVm(p.host.driverDomain, p.scheduler.policy)]),
     inputs: resolveInputs(p.inputs as ParsedInput[]),
   };
   return deepFreeze(scenario);
 }
 
 type ParsedScheduler = Parsed['scheduler'];
+
+/** dom0's VM (appended after the scenario's own VMs, so their indexes and MACs do not move). */
+function driverDomainVm(d: NonNullable<Parsed['host']['driverDomain']>, policy: PolicyName): VmSpec {
+  return {
+    name: DRIVER_DOMAIN_NAME,
+    vcpus: d.vcpus,
+    memoryBytes: d.memory,
+    guest: { kind: 'bundled', name: DRIVER_DOMAIN_GUEST },
+    params: { BACKEND_NS: d.backend },
+    startNs: 0,
+    autostart: true,
+    sched: resolveVmSched(policy, d.sched),
+    virt: 'para',
+    postedInterrupts: false,
+    paging: 'shadow',
+    tlbEntries: 64,
+    devices: DEFAULT_DEVICE_ATTACHMENTS,
+  };
+}
 
 /**
  * credit2's run queue granularity turned into runqueueSize: the given one, or socket (Xen's
@@ -1499,6 +1592,8 @@ function resolveScheduler(s: ParsedScheduler, vms: readonly FrameVm[]): Schedule
   if (s.minGranularity !== undefined || uses('minGranularityNs')) spec.minGranularityNs = s.minGranularity ?? L.minGranularityNs.default;
   if (s.charge !== undefined || uses('charge')) spec.charge = s.charge ?? 'held';
   if (s.capEnforcement !== undefined || uses('capEnforcement')) spec.capEnforcement = s.capEnforcement ?? 'park';
+  // Only when given: scenarios that do not name it keep their resolved form (and their logs).
+  if (s.boost !== undefined) spec.boost = s.boost;
   if (s.frame !== undefined) spec.frame = s.frame.map((slot) => ({ vm: slot.vm ?? null, durationNs: slot.duration, ...(slot.vcpu === undefined ? {} : { vcpu: slot.vcpu }) }));
   else if (s.policy === 'arinc653') spec.frame = defaultFrame(vms, s.quantum);
   return spec;
@@ -1549,6 +1644,7 @@ export function withPolicy(scenario: Scenario, policy: PolicyName): Scenario {
     minGranularity: given(old.minGranularityNs, 'minGranularityNs', L.minGranularityNs.default),
     charge: given(old.charge, 'charge', 'held'),
     capEnforcement: given(old.capEnforcement, 'capEnforcement', 'park'),
+    boost: old.boost,
     frame: frameGiven ? old.frame?.map((slot) => ({ ...(slot.vm === null ? {} : { vm: slot.vm }), duration: slot.durationNs, ...(slot.vcpu === undefined ? {} : { vcpu: slot.vcpu }) })) : undefined,
   };
   return deepFreeze({
@@ -1631,6 +1727,7 @@ function schedulerToSource(s: SchedulerSpec): Record<string, unknown> {
     ...(s.minGranularityNs === undefined ? {} : { minGranularity: s.minGranularityNs }),
     ...(s.charge === undefined ? {} : { charge: s.charge }),
     ...(s.capEnforcement === undefined ? {} : { capEnforcement: s.capEnforcement }),
+    ...(s.boost === undefined ? {} : { boost: s.boost }),
     ...(s.frame === undefined ? {} : { frame: s.frame.map((slot) => ({ ...(slot.vm === null ? {} : { vm: slot.vm }), duration: slot.durationNs, ...(slot.vcpu === undefined ? {} : { vcpu: slot.vcpu }) })) }),
   };
 }
@@ -1672,6 +1769,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       ...(s.host.ballooning === undefined
         ? {}
         : { ballooning: { below: s.host.ballooning.belowFraction, step: s.host.ballooning.stepPages, interval: s.host.ballooning.intervalNs } }),
+      ...(s.host.driverDomain === undefined ? {} : { driverDomain: driverDomainToSource(s) }),
     },
     scheduler: schedulerToSource(s.scheduler),
     run: {
@@ -1681,7 +1779,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       smpQuantum: s.run.smpQuantumNs ?? L.smpQuantumNs.default,
     },
     costs,
-    vms: s.vms.map((vm) => ({
+    vms: userVms(s).map((vm) => ({
       name: vm.name,
       vcpus: vm.vcpus,
       memory: vm.memoryBytes,
@@ -1699,6 +1797,21 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       ...(vm.workload === undefined ? {} : { workload: workloadToSource(vm.workload) }),
     })),
     ...(s.inputs.length === 0 ? {} : { inputs: inputsToSource(s.inputs) }),
+  };
+}
+
+/** The scenario's own VMs: all of them but the driver domain's, which host.driverDomain describes. */
+export function userVms(s: Scenario): readonly VmSpec[] {
+  return s.host.driverDomain === undefined ? s.vms : s.vms.filter((vm) => vm.name !== DRIVER_DOMAIN_NAME);
+}
+
+function driverDomainToSource(s: Scenario): Record<string, unknown> {
+  const dom0 = s.vms.find((vm) => vm.name === DRIVER_DOMAIN_NAME);
+  const spec = s.host.driverDomain as DriverDomainSpec;
+  return {
+    vcpus: spec.vcpus,
+    backend: spec.backendNs,
+    ...(dom0 === undefined ? {} : { memory: dom0.memoryBytes, sched: vmSchedToSource(dom0.sched) }),
   };
 }
 

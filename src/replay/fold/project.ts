@@ -43,7 +43,7 @@ export function projectSimulation(simulation: Simulation): InspectState {
       endReason: vm.endReason === '' ? null : vm.endReason,
       console: { lines: vm.console.linesEmitted, last: [...vm.console.recent] },
       devices: {
-        pic: { state: vm.pic.lifecycle.state, pending: linesOf(vm.pic.pending), inService: linesOf(vm.pic.inService) },
+        pic: { state: vm.pic.lifecycle.state, pending: linesOf(vm.pic.pending), inService: linesOf(vm.pic.inService), ...(vm.pic.latched === 0 ? {} : { latched: linesOf(vm.pic.latched) }) },
         timer: { state: vm.timer.lifecycle.state, mode: vm.timer.armedMode, ns: vm.timer.armedNs, fired: vm.timer.fired },
         console: { state: vm.console.lifecycle.state },
         power: { state: vm.power.lifecycle.state },

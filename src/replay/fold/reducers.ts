@@ -116,6 +116,21 @@ export function reduce(draft: S, event: SimEvent): void {
       if (source.device === 'timer') vm.devices.timer.fired++;
       return;
     }
+    case 'backend.queued': {
+      // The device's irq.raise just before it was diverted: the line is not pending on its VM
+      // (unless dom0's backend latched it before and it waits to be injected).
+      const pic = draft.vms[event.data.vm]?.devices.pic;
+      if (pic !== undefined && !(pic.latched ?? []).includes(event.data.line)) removeLine(pic, 'pending', event.data.line);
+      return;
+    }
+    case 'backend.done': {
+      const pic = draft.vms[event.data.vm]?.devices.pic;
+      if (pic === undefined) return;
+      addLine(pic, 'pending', event.data.line);
+      const latched = pic.latched ?? [];
+      if (!latched.includes(event.data.line)) pic.latched = [...latched, event.data.line].sort((a, b) => a - b);
+      return;
+    }
     case 'irq.inject': {
       const source = sourceOf(event.src);
       const vm = draft.vms[source.vm];
@@ -123,6 +138,7 @@ export function reduce(draft: S, event: SimEvent): void {
       if (event.data.line !== Irq.IPI) {
         const pic = vm.devices.pic;
         removeLine(pic, 'pending', event.data.line);
+        unlatch(pic, event.data.line);
         addLine(pic, 'inService', event.data.line);
       }
       vm.vcpus[source.vcpu].counters.interrupts++;
@@ -202,6 +218,8 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'req.done':
     case 'req.refused':
     case 'req.invalid':
+    case 'backend.taken':
+    case 'backend.invalid':
     case 'vm.saved':
       // The saved image is a file outside the run; the VM's shutoff follows as vm.stopped.
       // The DMA engine, the IOMMU, the block device, the balloon, the NIC and the host's memory
@@ -275,6 +293,13 @@ function addLine(pic: Draft<PicView>, key: 'pending' | 'inService', line: number
   if (lines.includes(line)) return;
   lines.push(line);
   if (lines.length > 1) lines.sort((a, b) => a - b);
+}
+
+function unlatch(pic: Draft<PicView>, line: number): void {
+  if (pic.latched === undefined || !pic.latched.includes(line)) return;
+  const rest = pic.latched.filter((latched) => latched !== line);
+  if (rest.length === 0) delete pic.latched;
+  else pic.latched = rest;
 }
 
 function removeLine(pic: Draft<PicView>, key: 'pending' | 'inService', line: number): void {

@@ -51,6 +51,12 @@ export interface PicView {
   readonly pending: readonly number[];
   /** Lines injected and not yet acknowledged (EOI), ascending. */
   readonly inService: readonly number[];
+  /**
+   * Driver domain: diverted lines that dom0's backend latched (`backend.done`) and that are not
+   * yet injected, ascending; absent when there are none. A device's `irq.raise` of a diverted
+   * line is undone by the `backend.queued` that follows it, unless the line is latched already.
+   */
+  readonly latched?: readonly number[];
 }
 
 export interface TimerView {

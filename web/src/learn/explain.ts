@@ -420,6 +420,26 @@ const TABLE: Table = {
     en: (d, w) => `VM ${w.vm}'s guest completed tag ${d.tag}, which is not in service; nothing changed (${translateReason(d.reason, 'en')}).`,
     'pt-BR': (d, w) => `O convidado da VM ${w.vm} concluiu a etiqueta ${d.tag}, que não está em atendimento; nada mudou (${translateReason(d.reason, 'pt-BR')}).`,
   },
+  'backend.queued': {
+    concept: 'io',
+    en: (d) => `A paravirtual device of VM ${d.vm} completed (line ${d.line}); the completion #${d.id} waits for the driver domain's backend, and dom0's event channel is raised.`,
+    'pt-BR': (d) => `Um dispositivo paravirtual da VM ${d.vm} concluiu (linha ${d.line}); a conclusão #${d.id} espera o backend do domínio de drivers, e o canal de eventos do dom0 é acionado.`,
+  },
+  'backend.taken': {
+    concept: 'io',
+    en: (d) => `dom0's vCPU took completion #${d.id} of VM ${d.vm}: its backend work starts.`,
+    'pt-BR': (d) => `O vCPU do dom0 pegou a conclusão #${d.id} da VM ${d.vm}: o trabalho do backend começa.`,
+  },
+  'backend.done': {
+    concept: 'io',
+    en: (d) => `dom0's backend finished completion #${d.id}: VM ${d.vm}'s interrupt line ${d.line} is raised only now.`,
+    'pt-BR': (d) => `O backend do dom0 terminou a conclusão #${d.id}: a linha de interrupção ${d.line} da VM ${d.vm} só agora é acionada.`,
+  },
+  'backend.invalid': {
+    concept: 'io',
+    en: (d) => `dom0 signalled completion #${d.id}, which is not in service; nothing changed (${translateReason(d.reason, 'en')}).`,
+    'pt-BR': (d) => `O dom0 sinalizou a conclusão #${d.id}, que não está em atendimento; nada mudou (${translateReason(d.reason, 'pt-BR')}).`,
+  },
   'input.request': {
     concept: 'determinism',
     en: (d, w) => `A request arrived from outside for VM ${w.vm}: #${d.id}, ${d.kind} of size ${d.size}. Arrivals are inputs, drawn from the VM's seeded stream and logged, so the run replays.`,

@@ -92,6 +92,7 @@ export const LOADER_TEMPLATES: readonly LoaderTemplate[] = [
   T("expected exactly one of 'guest', 'program', 'source', 'trace' or 'image', got both '{}' and '{}'", "esperava-se exatamente um de 'guest', 'program', 'source', 'trace' ou 'image'; encontrados os dois, '{0}' e '{1}'"),
   T("'sourceLine' is only allowed together with 'source'", "'sourceLine' só é permitido junto com 'source'"),
   T('duplicate VM name {} (already used by vms[{}])', 'nome de VM duplicado {0} (já usado por vms[{1}])'),
+  T("the VM name {} is the driver domain's (host.driverDomain): give this VM another name", 'o nome de VM {0} é o do domínio de drivers (host.driverDomain): dê outro nome a esta VM'),
   T('posted interrupts need hardware assistance: give this VM virt: hw (it has virt: {})', 'interrupções postadas precisam de assistência do hardware: dê a esta VM virt: hw (ela tem virt: {0})'),
   T('nested paging needs hardware assistance: give this VM virt: hw (it has virt: {})', 'a paginação aninhada precisa de assistência do hardware: dê a esta VM virt: hw (ela tem virt: {0})'),
   T(
@@ -152,6 +153,7 @@ export const LOADER_TEMPLATES: readonly LoaderTemplate[] = [
   T('a number from 0 to 0.9', 'um número de 0 a 0.9'),
   T('page sharing settings', 'configurações do compartilhamento de páginas'),
   T('ballooning settings', 'configurações do ballooning'),
+  T('driver domain settings', 'configurações do domínio de drivers'),
   T('scheduler settings', 'configurações do escalonador'),
   T('frame slot settings', 'configurações da fatia do quadro'),
   T('a list of {} to {} slots', 'uma lista de {0} a {1} fatias'),

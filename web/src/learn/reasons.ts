@@ -89,6 +89,7 @@ export const REASON_TEMPLATES: readonly ReasonTemplate[] = [
   { key: 'requestQueueFull', en: 'the request queue is full ({} requests)', pt: 'a fila de requisições está cheia ({0} requisições)' },
   { key: 'requestQueueState', en: 'the request queue is {}', pt: 'a fila de requisições está {0}' },
   { key: 'tagNotInService', en: 'tag {} is not a request in service', pt: 'a etiqueta {0} não é uma requisição em atendimento' },
+  { key: 'completionNotInService', en: 'completion {} is not in service', pt: 'a conclusão {0} não está em atendimento' },
   { key: 'blockDeviceWas', en: 'the block device was {}', pt: 'o dispositivo de bloco estava {0}' },
   { key: 'blockQueueFull', en: 'the block request queue is full ({} requests)', pt: 'a fila de requisições do disco está cheia ({0} requisições)' },
   { key: 'blockDeviceIs', en: 'the block device is {}', pt: 'o dispositivo de bloco está {0}' },
