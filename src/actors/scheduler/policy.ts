@@ -86,6 +86,14 @@ export interface SchedulingPolicy {
   deadlineMisses?(entity: SchedEntity): number;
   /** The policy's state for checkpoints (plain data). */
   snapshot(): unknown;
+  /**
+   * cpupools (cpupool.ts): which pool owns each physical CPU and how many entities wait in each,
+   * so that the monitor wakes idle CPUs of the pools that have work. Absent: any CPU takes any.
+   */
+  readonly pools?: {
+    poolOf(pcpu: number): number;
+    waitingIn(pool: number): number;
+  };
 }
 
 export interface PolicyOptions {

@@ -202,6 +202,8 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'req.done':
     case 'req.refused':
     case 'req.invalid':
+    case 'vm.pool-moved':
+      // Which cpupool a VM is in is the scheduler's business; its vCPUs' runs say where they ran.
     case 'vm.saved':
       // The saved image is a file outside the run; the VM's shutoff follows as vm.stopped.
       // The DMA engine, the IOMMU, the block device, the balloon, the NIC and the host's memory
@@ -212,6 +214,7 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'input.fault':
     case 'input.stop':
     case 'input.balloon':
+    case 'input.cpupool':
     case 'input.request':
     case 'input.save':
       // Input records: their effects arrive as their own events (irq.raise, device.failed...).
