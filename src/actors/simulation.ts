@@ -276,8 +276,8 @@ export class Simulation {
   }
 
   /**
-   * One policy per cpupool, each built for its pool's CPUs alone (numbered from 0, no topology)
-   * and the VMs in it, with affinity enforced inside each pool; a policy module replaces every
+   * One policy per cpupool, each built for its pool's CPUs alone (numbered from 0, no topology),
+   * with affinity enforced inside each pool; a policy module replaces every
    * pool's policy. The VMs stay in the pools they are in when a fork builds the policies again.
    */
   private createPoolPolicy(scenario: Scenario, pools: NonNullable<Scenario['cpupools']>): SchedulingPolicy {
@@ -288,7 +288,8 @@ export class Simulation {
         pcpus: pool.pcpus.length,
         quantumNs: pool.scheduler.quantumNs,
         scheduler: pool.scheduler,
-        vms: scenario.vms.filter((vm) => assignment.get(vm.name) === pool.name).map((vm) => ({ name: vm.name, vcpus: vm.vcpus })),
+        // Every VM, in scenario order: a VM moved in later is known to a policy that plans per VM (gang).
+        vms: scenario.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus })),
       };
       const chosen = this.policyFactory !== undefined ? this.policyFactory(options) : createPolicy(pool.scheduler.policy, options);
       return { name: pool.name, pcpus: pool.pcpus, policy: affinity ? withAffinity(chosen, pool.pcpus.length) : chosen };

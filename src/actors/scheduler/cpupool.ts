@@ -77,6 +77,8 @@ export function cpupoolPolicy(parts: readonly PoolPart[], initial: ReadonlyMap<s
   }
   /** The pool each running entity runs in (its charge and leave go there), by key. */
   const runningIn = new Map<number, number>();
+  /** The pool each entity was last enqueued in, by key (a change means it was moved). */
+  const enqueuedIn = new Map<number, number>();
   /** Per pool, the pool's view of each entity with affinity, by key. */
   const views = parts.map(() => new Map<number, View>());
   /** Per pool, the tick it asked for (Infinity: none). */
@@ -91,15 +93,25 @@ export function cpupoolPolicy(parts: readonly PoolPart[], initial: ReadonlyMap<s
     return local.length === 0 ? undefined : local;
   };
 
-  /** The entity as pool `pool`'s policy sees it: affinity in local indices (the same object without affinity). */
+  /** null's `pcpu` parameter in the pool's numbering: -1 (any) when the CPU is not the pool's. */
+  const localParams = (pool: number, params: Readonly<Record<string, number>>): Readonly<Record<string, number>> => {
+    const pcpu = params.pcpu;
+    if (pcpu === undefined || pcpu < 0) return params;
+    return { ...params, pcpu: poolOfPcpu[pcpu] === pool ? localOfPcpu[pcpu] : -1 };
+  };
+
+  /**
+   * The entity as pool `pool`'s policy sees it: affinity and a pinned `pcpu` in local indices
+   * (the same object when it has neither).
+   */
   const viewIn = (pool: number, entity: SchedEntity): SchedEntity => {
     const affinity = entity.affinity;
-    if (affinity === undefined) return entity;
+    if (affinity === undefined && entity.params.pcpu === undefined) return entity;
     const cache = views[pool];
     const cached = cache.get(entity.key);
     if (cached !== undefined && cached.source === affinity) return cached.entity;
-    const hard = localMask(pool, affinity.hard);
-    const soft = localMask(pool, affinity.soft);
+    const hard = localMask(pool, affinity?.hard);
+    const soft = localMask(pool, affinity?.soft);
     const localAffinity = hard === undefined && soft === undefined ? undefined : { ...(hard === undefined ? {} : { hard }), ...(soft === undefined ? {} : { soft }) };
     const view: SchedEntity = {
       key: entity.key,
@@ -107,7 +119,7 @@ export function cpupoolPolicy(parts: readonly PoolPart[], initial: ReadonlyMap<s
       vm: entity.vm,
       ...(entity.index === undefined ? {} : { index: entity.index }),
       get params() {
-        return entity.params;
+        return localParams(pool, entity.params);
       },
       ...(localAffinity === undefined ? {} : { affinity: localAffinity }),
     };
@@ -154,7 +166,11 @@ export function cpupoolPolicy(parts: readonly PoolPart[], initial: ReadonlyMap<s
     },
     enqueue(entity, now, reason): void {
       const pool = poolOfEntity(entity);
-      parts[pool].policy.enqueue(viewIn(pool, entity), now, reason);
+      // The first time a moved vCPU reaches its new pool it is new to that policy, as Xen's
+      // sched_move_domain inserts it afresh (sched_insert_unit): it starts there.
+      const before = enqueuedIn.get(entity.key);
+      enqueuedIn.set(entity.key, pool);
+      parts[pool].policy.enqueue(viewIn(pool, entity), now, before !== undefined && before !== pool ? 'start' : reason);
     },
     remove(entity): void {
       const pool = poolOfEntity(entity);

@@ -1452,9 +1452,13 @@ function checkCpupools(parsed: Parsed): ScenarioIssue[] {
       }
       const other = owner.get(cpu);
       if (other === undefined) owner.set(cpu, i);
+      else if (other === i) issues.push({ path: ['cpupools', i, 'cpus', j], message: `physical CPU ${cpu} is named twice in this pool`, at: 'value' });
       else {
-        const where = other === i ? 'twice in this pool' : `already in cpupool ${quote(pools[other].name)} (cpupools[${other}])`;
-        issues.push({ path: ['cpupools', i, 'cpus', j], message: `physical CPU ${cpu} is ${where}: every physical CPU belongs to exactly one pool`, at: 'value' });
+        issues.push({
+          path: ['cpupools', i, 'cpus', j],
+          message: `physical CPU ${cpu} is already in cpupool ${quote(pools[other].name)} (cpupools[${other}]): every physical CPU belongs to exactly one pool`,
+          at: 'value',
+        });
       }
     });
   });
@@ -1463,7 +1467,7 @@ function checkCpupools(parsed: Parsed): ScenarioIssue[] {
   if (missing.length > 0) {
     issues.push({
       path: ['cpupools'],
-      message: `physical CPU${missing.length === 1 ? '' : 's'} ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} in no pool: every physical CPU of the host (host.pcpus: ${parsed.host.pcpus}) belongs to exactly one pool`,
+      message: `physical CPUs in no pool: ${missing.join(', ')}; every physical CPU of the host (host.pcpus: ${parsed.host.pcpus}) belongs to exactly one pool`,
       at: 'key',
     });
   }
