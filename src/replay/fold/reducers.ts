@@ -203,8 +203,8 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'req.refused':
     case 'req.invalid':
     case 'vm.pool-moved':
-      // Which cpupool a VM is in is the scheduler's business; its vCPUs' runs say where they ran.
     case 'vm.saved':
+      // Which cpupool a VM is in is the scheduler's business; its vCPUs' runs say where they ran.
       // The saved image is a file outside the run; the VM's shutoff follows as vm.stopped.
       // The DMA engine, the IOMMU, the block device, the balloon, the NIC and the host's memory
       // manager are not part of the folded view (their effect is on memory, by digest).
