@@ -5,9 +5,11 @@
  * byte for byte.
  */
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadScenario, resolveScenarioObject } from '../../src/core/scenario/load.js';
-import { POLICY_NAMES, scenarioToSource } from '../../src/core/scenario/schema.js';
+import { POLICY_NAMES, scenarioToSource, withPolicy } from '../../src/core/scenario/schema.js';
 import { BUNDLED_GUEST_NAMES } from '../../src/guests/index.js';
 import { openLog } from '../../src/index.js';
 import { runScenario, scenarioErrors, type TestRun } from '../helpers.js';
@@ -152,6 +154,26 @@ function outsidePool(run: TestRun, cpusOf: ReadonlyMap<string, readonly number[]
   for (const [src, hold] of holding) if (hold.t < 0) out.push(`${src} kept pCPU${hold.pcpu} from its move at ${-hold.t - 1} to the end`);
   return out;
 }
+
+describe('cpupools under another policy (withPolicy: --policy NAME, compare --policies, sweeps, forks)', () => {
+  it('puts every pool under the policy, each pool sized on its own pCPUs, and the VMs get its defaults', () => {
+    const s = load('name: x\nhost: { pcpus: 3 }\ncpupools: [{ name: Pool-0, cpus: [0] }, { name: rt, cpus: [1, 2], scheduler: { policy: credit } }]\nvms: [{ name: a, guest: cpu-bound }, { name: b, guest: cpu-bound, pool: rt }]');
+    const rtds = withPolicy(s, 'rtds');
+    expect([rtds.scheduler.policy, ...(rtds.cpupools ?? []).map((pool) => pool.scheduler.policy)]).toEqual(['rtds', 'rtds', 'rtds']);
+    expect(rtds.vms.map((vm) => vm.sched.budgetNs !== undefined)).toEqual([true, true]);
+    // Pool-0 back under round-robin, the policy the file gave it: the same section as loaded.
+    expect(withPolicy(withPolicy(s, 'credit2'), 'round-robin').cpupools?.[0].scheduler).toEqual(s.cpupools?.[0].scheduler);
+  });
+
+  it('examples/cpupools.yaml: two pools, isolation from the log, and the move at 300 ms', () => {
+    const text = readFileSync(resolve(import.meta.dirname, '..', '..', 'examples', 'cpupools.yaml'), 'utf8');
+    const s = loadScenario(text, { file: 'cpupools.yaml', guests: BUNDLED_GUEST_NAMES });
+    const run = runScenario(s);
+    const cpusOf = new Map((s.cpupools ?? []).map((pool) => [pool.name, pool.pcpus] as const));
+    expect(outsidePool(run, cpusOf, new Map(s.vms.map((vm) => [vm.name, vm.pool ?? ''] as const)))).toEqual([]);
+    expect(run.events.filter((event) => event.type === 'vm.pool-moved').map((event) => [event.t, event.src, event.data])).toEqual([[300_000_000, 'vm/batch', { from: 'Pool-0', to: 'rt' }]]);
+  });
+});
 
 describe('isolation between pools (checked from the event log)', () => {
   const seed = Number(process.env.CPUPOOL_SEED ?? 20261204);

@@ -1502,8 +1502,9 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
   const cpupools = p.cpupools?.map((pool, index): CpupoolSpec => {
     const members = p.vms.filter((vm) => (vm.pool ?? p.cpupools?.[0].name) === pool.name).map((vm) => ({ name: vm.name, vcpus: vm.vcpus }));
     const pcpus = [...new Set(pool.cpus)].sort((x, y) => x - y);
-    // A pool's policy sees its CPUs alone (no topology): a granularity is sized on the pool.
-    const scheduler = pool.scheduler === undefined ? topScheduler : withRunqueue(resolveScheduler(pool.scheduler, members), { pcpus: pcpus.length });
+    // A pool's policy sees its CPUs alone (no topology): a granularity is sized on the pool, and
+    // arinc653's default frame holds the pool's VMs. Without its own section, the top-level one's.
+    const scheduler = withRunqueue(resolveScheduler(pool.scheduler ?? p.scheduler, members), { pcpus: pcpus.length });
     return { name: pool.name || `Pool-${index}`, pcpus, scheduler };
   });
   const poolOf = (vm: Parsed['vms'][number]): CpupoolSpec | undefined => cpupools?.find((pool) => pool.name === (vm.pool ?? cpupools[0].name));
@@ -1630,10 +1631,29 @@ function defaultFrame(vms: readonly FrameVm[], quantumNs: number): FrameSlot[] {
  * policy gives the same scenario.
  */
 export function withPolicy(scenario: Scenario, policy: PolicyName): Scenario {
-  const old = scenario.scheduler;
+  const names = scenario.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus }));
+  const pools = scenario.cpupools;
+  const poolOf = (vm: VmSpec): CpupoolSpec | undefined => pools?.find((pool) => pool.name === vm.pool);
+  return deepFreeze({
+    ...scenario,
+    scheduler: schedulerUnder(scenario.scheduler, policy, names, scenario.host),
+    // Under cpupools every pool goes under the policy too (each sized on its own pCPUs, as at load).
+    ...(pools === undefined
+      ? {}
+      : {
+          cpupools: pools.map((pool) => ({
+            ...pool,
+            scheduler: schedulerUnder(pool.scheduler, policy, names.filter((vm) => scenario.vms.find((each) => each.name === vm.name)?.pool === pool.name), { pcpus: pool.pcpus.length }),
+          })),
+        }),
+    vms: scenario.vms.map((vm) => ({ ...vm, sched: resolveVmSched(policy, givenVmSched((poolOf(vm)?.scheduler ?? scenario.scheduler).policy, vm.sched)) })),
+  });
+}
+
+/** A resolved scheduler section re-resolved under `policy` (see withPolicy). */
+function schedulerUnder(old: SchedulerSpec, policy: PolicyName, names: readonly FrameVm[], host: { readonly pcpus: number; readonly topology?: TopologySpec }): SchedulerSpec {
   const given = <T>(value: T | undefined, parameter: keyof typeof POLICY_PARAMETERS, fallback: T): T | undefined =>
     value === undefined || (usesParameter(old.policy, parameter) && value === fallback) ? undefined : value;
-  const names = scenario.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus }));
   const frameGiven =
     old.frame !== undefined &&
     !(old.policy === 'arinc653' && JSON.stringify(old.frame) === JSON.stringify(defaultFrame(names, old.quantumNs)));
@@ -1651,12 +1671,8 @@ export function withPolicy(scenario: Scenario, policy: PolicyName): Scenario {
     capEnforcement: given(old.capEnforcement, 'capEnforcement', 'park'),
     frame: frameGiven ? old.frame?.map((slot) => ({ ...(slot.vm === null ? {} : { vm: slot.vm }), duration: slot.durationNs, ...(slot.vcpu === undefined ? {} : { vcpu: slot.vcpu }) })) : undefined,
   };
-  return deepFreeze({
-    ...scenario,
-    // The granularity (credit2_runqueue) is turned into a size from the host's topology, as at load.
-    scheduler: withRunqueue(resolveScheduler(source, names), scenario.host),
-    vms: scenario.vms.map((vm) => ({ ...vm, sched: resolveVmSched(policy, givenVmSched(old.policy, vm.sched)) })),
-  });
+  // The granularity (credit2_runqueue) is turned into a size from the host's topology, as at load.
+  return withRunqueue(resolveScheduler(source, names), host);
 }
 
 /**
