@@ -13,6 +13,7 @@ import { POLICY_NAMES, scenarioToSource, withPolicy } from '../../src/core/scena
 import { BUNDLED_GUEST_NAMES } from '../../src/guests/index.js';
 import { openLog } from '../../src/index.js';
 import { fork } from '../../src/replay/fork.js';
+import type { SimEvent } from '../../src/core/events.js';
 import { runScenario, scenarioErrors, type TestRun } from '../helpers.js';
 
 const load = (text: string) => loadScenario(text, { file: 's.yaml', guests: BUNDLED_GUEST_NAMES });
@@ -296,11 +297,11 @@ describe('a move between pools (xl cpupool-migrate)', () => {
   it('a fork after the move under another policy keeps the VM in its new pool, every pool under that policy', () => {
     const moved = run.events.find((event) => event.type === 'vm.pool-moved');
     const at = (moved?.seq ?? 0) + 200;
-    const events: { src: string; t: number; type: string; data: unknown }[] = [];
+    const events: SimEvent[] = [];
     const forked = fork(openLog(run.log, 'move.jsonl').file, { at, set: ['scheduler.policy=cfs'], sink: (event) => events.push(event) });
     expect(forked.scenario.cpupools?.map((pool) => pool.scheduler.policy)).toEqual(['cfs', 'cfs']);
     forked.simulation.run();
-    const after = events.filter((event) => event.type === 'vcpu.running' && event.src.startsWith('vm/mover/') && (event as { seq?: number }).seq !== undefined && ((event as { seq: number }).seq > at));
+    const after = events.filter((event) => event.type === 'vcpu.running' && event.src.startsWith('vm/mover/') && event.seq > at);
     expect(after.length).toBeGreaterThan(0);
     expect(after.map((event) => (event.data as { pcpu: number }).pcpu).every((pcpu) => pcpu === 2)).toBe(true);
   });
