@@ -294,6 +294,34 @@ describe('a move between pools (xl cpupool-migrate)', () => {
     expect(stay?.vcpus.every((vcpu) => vcpu.counters.cpuNs > 69_000_000)).toBe(true);
   });
 
+  it("the old pool's policy forgets the moved VM's vCPUs (sched_free_udata): credit, and credit2 with its run queue's max weight", () => {
+    type Snapshot = { scheduler: { pools: { name: string; scheduler: { vcpus?: { id: string }[]; runQueues?: { maxWeight: number }[] } }[] } };
+    const pool0 = (simulation: TestRun['simulation']) => (simulation.monitor.snapshot() as Snapshot).scheduler.pools[0].scheduler;
+    expect((pool0(run.simulation).vcpus ?? []).map((vcpu) => vcpu.id)).toEqual(['vm/stay/vcpu/0', 'vm/stay/vcpu/1']);
+    // credit2: the moved VM had the largest weight; its run queue's max weight is the other's again.
+    const credit2 = runScenario(load(text.replace('policy: credit }', 'policy: credit2 }').replace('{ name: mover, vcpus: 2, guest: cpu-bound }', '{ name: mover, vcpus: 2, guest: cpu-bound, sched: { weight: 1024 } }')), 3);
+    expect((pool0(credit2.simulation).vcpus ?? []).map((vcpu) => vcpu.id)).toEqual(['vm/stay/vcpu/0', 'vm/stay/vcpu/1']);
+    expect(pool0(credit2.simulation).runQueues?.map((runq) => runq.maxWeight)).toEqual([256]);
+  });
+
+  it("null: a vCPU moved out frees its pCPU for the pool's waiting vCPU (null_unit_remove)", () => {
+    const nullPool = runScenario(
+      load(
+        [
+          'name: null-pool',
+          'host: { pcpus: 2 }',
+          "cpupools: [{ name: Pool-0, cpus: [0], scheduler: { policy: 'null' } }, { name: other, cpus: [1] }]",
+          'run: { time: 20ms }',
+          'vms: [{ name: first, guest: cpu-bound }, { name: waiter, guest: cpu-bound, start: 1ms }]',
+          'inputs: [{ at: 5ms, vm: first, pool: other }]',
+        ].join('\n'),
+      ),
+      1,
+    );
+    expect(dispatches(nullPool).filter((d) => d.vm === 'waiter').map((d) => d.pcpu)).toEqual([0]);
+    expect(cpuOf(nullPool, 'waiter')).toBeGreaterThan(14_000_000);
+  });
+
   it('a fork after the move under another policy keeps the VM in its new pool, every pool under that policy', () => {
     const moved = run.events.find((event) => event.type === 'vm.pool-moved');
     const at = (moved?.seq ?? 0) + 200;

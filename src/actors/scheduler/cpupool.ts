@@ -77,6 +77,10 @@ export function cpupoolPolicy(parts: readonly PoolPart[], initial: ReadonlyMap<s
   }
   /** The pool each running entity runs in (its charge and leave go there), by key. */
   const runningIn = new Map<number, number>();
+  /** Every entity enqueued so far, by key (a move finds its VM's vCPUs here), in the order first seen. */
+  const seen = new Map<number, SchedEntity>();
+  /** Moved entities that were running in their old pool: it forgets them when they leave. */
+  const forgetOnLeave = new Set<number>();
   /** The pool each entity was last enqueued in, by key (a change means it was moved). */
   const enqueuedIn = new Map<number, number>();
   /** Per pool, the pool's view of each entity with affinity, by key. */
@@ -158,7 +162,16 @@ export function cpupoolPolicy(parts: readonly PoolPart[], initial: ReadonlyMap<s
     move(vm, to): void {
       const index = poolIndexByName.get(to);
       if (index === undefined) throw new RangeError(`unknown cpupool '${to}' (known: ${parts.map((part) => part.name).join(', ')})`);
+      const from = vmPool.get(vm) ?? 0;
       vmPool.set(vm, index);
+      if (from === index) return;
+      // The old pool's policy forgets the VM's vCPUs (sched_free_udata): now those not running,
+      // a running one when it leaves its CPU (leave).
+      for (const entity of seen.values()) {
+        if (entity.vm !== vm) continue;
+        if (runningIn.get(entity.key) === from) forgetOnLeave.add(entity.key);
+        else parts[from].policy.forget?.(viewIn(from, entity));
+      }
     },
     attach(policyHost): void {
       host = policyHost;
@@ -168,6 +181,7 @@ export function cpupoolPolicy(parts: readonly PoolPart[], initial: ReadonlyMap<s
       const pool = poolOfEntity(entity);
       // The first time a moved vCPU reaches its new pool it is new to that policy, as Xen's
       // sched_move_domain inserts it afresh (sched_insert_unit): it starts there.
+      seen.set(entity.key, entity);
       const before = enqueuedIn.get(entity.key);
       enqueuedIn.set(entity.key, pool);
       parts[pool].policy.enqueue(viewIn(pool, entity), now, before !== undefined && before !== pool ? 'start' : reason);
@@ -200,6 +214,7 @@ export function cpupoolPolicy(parts: readonly PoolPart[], initial: ReadonlyMap<s
       const pool = poolOfPcpu[pcpu];
       runningIn.delete(entity.key);
       parts[pool].policy.leave?.(localOfPcpu[pcpu], viewIn(pool, entity), now);
+      if (forgetOnLeave.delete(entity.key) && poolOfEntity(entity) !== pool) parts[pool].policy.forget?.(viewIn(pool, entity));
     },
     tick(now): void {
       parts.forEach((part, pool) => {

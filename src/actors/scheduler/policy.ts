@@ -78,6 +78,11 @@ export interface SchedulingPolicy {
    * paused or crashed). Called before `enqueue` when it goes back to the run queue.
    */
   leave?(pcpu: number, entity: SchedEntity, now: number): void;
+  /**
+   * `entity` left this policy for good (its VM moved to another cpupool; Xen's sched_free_udata
+   * in sched_move_domain): drop what is kept of it. Called when it is neither queued nor running.
+   */
+  forget?(entity: SchedEntity): void;
   /** The tick the policy asked for with `host.requestTick` is due. */
   tick?(now: number): void;
   /** Number of runnable entities waiting. */
