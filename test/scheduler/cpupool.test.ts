@@ -13,6 +13,7 @@ import { POLICY_NAMES, scenarioToSource, withPolicy } from '../../src/core/scena
 import { BUNDLED_GUEST_NAMES } from '../../src/guests/index.js';
 import { openLog } from '../../src/index.js';
 import { fork } from '../../src/replay/fork.js';
+import { main } from '../../src/cli/main.js';
 import type { SimEvent } from '../../src/core/events.js';
 import { runScenario, scenarioErrors, type TestRun } from '../helpers.js';
 
@@ -174,6 +175,11 @@ describe('cpupools under another policy (withPolicy: --policy NAME, compare --po
     const cpusOf = new Map((s.cpupools ?? []).map((pool) => [pool.name, pool.pcpus] as const));
     expect(outsidePool(run, cpusOf, new Map(s.vms.map((vm) => [vm.name, vm.pool ?? ''] as const)))).toEqual([]);
     expect(run.events.filter((event) => event.type === 'vm.pool-moved').map((event) => [event.t, event.src, event.data])).toEqual([[300_000_000, 'vm/batch', { from: 'Pool-0', to: 'rt' }]]);
+    // vmmsim run shows the move among the console lines.
+    let stdout = '';
+    const code = main(['run', resolve(import.meta.dirname, '..', '..', 'examples', 'cpupools.yaml')], { stdout: { write: (chunk) => (stdout += chunk) }, stderr: { write: () => {} }, color: false });
+    expect(code).toBe(0);
+    expect(stdout).toContain('*** batch moved from cpupool Pool-0 to rt at 300.00 ms');
   });
 });
 
