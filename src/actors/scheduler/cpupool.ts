@@ -15,13 +15,14 @@
  * then on its vCPUs go to the new pool's policy. The monitor takes its runnable vCPUs out of the
  * old policy before the move and puts them in the new one after; a running vCPU gives its CPU up
  * at once (`shouldPreempt` is true for a vCPU on a CPU outside its pool), charged and left in the
- * pool it ran in. What the old policy knew of the VM's vCPUs (credit, run queue placement) is
- * forgotten by it only as it forgets any vCPU that stops running (not modelled: Xen's
- * sched_free_udata, which frees it at once).
+ * pool it ran in. The old pool's policy then forgets the VM's vCPUs (`forget`, Xen's
+ * sched_free_udata): at once for those not running, as it leaves its CPU for a running one. The
+ * first time a moved vCPU is enqueued in its new pool it comes as a `start` (sched_insert_unit).
  *
  * Ticks: each pool's policy asks for its own; the earliest is asked of the host, and a tick is
  * handed to every pool whose request is due, in pool order. Deterministic: pools in scenario
- * order, no maps iterated by insertion of run-time data except per-key caches.
+ * order; the maps iterated are the VMs' pools (scenario order) and the entities seen (the order
+ * they were first enqueued, itself deterministic).
  */
 import type { AffinitySpec } from '../../core/scenario/schema.js';
 import type { Pick, PolicyHost, SchedEntity, SchedulingPolicy } from './policy.js';
