@@ -183,6 +183,31 @@ describe('cpupools under another policy (withPolicy: --policy NAME, compare --po
   });
 });
 
+describe('affinity inside a pool', () => {
+  it('a hard mask is read within the pool, and one with no pCPU of the pool counts as the whole pool', () => {
+    const run = runScenario(
+      load(
+        [
+          'name: pinned',
+          'host: { pcpus: 4 }',
+          'cpupools: [{ name: Pool-0, cpus: [0, 1] }, { name: b, cpus: [2, 3] }]',
+          'run: { time: 20ms }',
+          'vms:',
+          '  - { name: inside, guest: cpu-bound, sched: { affinity: { hard: [1, 2] } } }',
+          '  - { name: outside, guest: cpu-bound, sched: { affinity: { hard: [3] } } }',
+          '  - { name: other, guest: cpu-bound, pool: b, sched: { affinity: { hard: [0, 3] } } }',
+        ].join('\n'),
+      ),
+      1,
+    );
+    const pcpusOf = (vm: string) => [...new Set(dispatches(run).filter((d) => d.vm === vm).map((d) => d.pcpu))];
+    expect(pcpusOf('inside')).toEqual([1]);
+    expect(pcpusOf('other')).toEqual([3]);
+    expect(cpuOf(run, 'outside')).toBeGreaterThan(15_000_000);
+    expect(pcpusOf('outside').every((pcpu) => pcpu === 0 || pcpu === 1)).toBe(true);
+  });
+});
+
 describe('isolation between pools (checked from the event log)', () => {
   const seed = Number(process.env.CPUPOOL_SEED ?? 20261204);
   const policy = fc.constantFrom(...POLICY_NAMES.filter((name) => name !== 'arinc653'));
