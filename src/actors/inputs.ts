@@ -22,6 +22,8 @@ export class InputDriver {
     private readonly vms: ReadonlyMap<string, Vm>,
     scheduled: readonly (InputSpec | StopInput)[],
     private readonly saver: VmSaver,
+    /** Moves a VM to a cpupool (the simulation's, when the scenario has cpupools). */
+    private readonly cpupools?: (vm: Vm, pool: string) => void,
   ) {
     this.target = kernel.register('inputs', (_kind, index) => this.apply(index));
     for (const input of scheduled) this.add(input);
@@ -81,6 +83,10 @@ export class InputDriver {
         this.bus.publish(vm.id, 'input.save', { file: input.file });
         this.saver.save(vm, input.file);
         return;
+      case 'cpupool':
+        this.bus.publish(vm.id, 'input.cpupool', { pool: input.pool });
+        this.cpupools?.(vm, input.pool);
+        return;
       case 'vcpu-stall': {
         const vcpu = vm.vcpus[input.vcpu];
         this.bus.publish(vcpu.id, 'input.fault', { fault: 'vcpu-stall', target: vcpu.id, durationNs: input.durationNs });
@@ -103,6 +109,8 @@ export function inputsFromEvents(
       inputs.push({ kind: 'console', atNs: event.t, vm, text: (event.data as { text: string }).text });
     } else if (event.type === 'input.save') {
       inputs.push({ kind: 'save', atNs: event.t, vm: vmOfSource(event.src), file: (event.data as { file: string }).file });
+    } else if (event.type === 'input.cpupool') {
+      inputs.push({ kind: 'cpupool', atNs: event.t, vm: vmOfSource(event.src), pool: (event.data as { pool: string }).pool });
     } else if (event.type === 'input.balloon') {
       inputs.push({ kind: 'balloon', atNs: event.t, vm: vmOfSource(event.src), pages: (event.data as { pages: number }).pages });
     } else if (event.type === 'input.fault') {

@@ -25,6 +25,7 @@ import { createPolicy } from './scheduler/index.js';
 import type { PolicyFactory, SchedulingPolicy } from './scheduler/policy.js';
 import { usesAffinity, withAffinity } from './scheduler/affinity.js';
 import { granularityGroups, withGranularity } from './scheduler/granularity.js';
+import { cpupoolPolicy, type CpupoolPolicy } from './scheduler/cpupool.js';
 import { Vm } from './vm.js';
 import { Backend } from './devices/backend.js';
 import { VirtualSwitch } from './vswitch.js';
@@ -168,8 +169,30 @@ export class Simulation {
       new Map(this.vms.map((vm) => [vm.name, vm])),
       options.inputs ?? scenario.inputs,
       this.saver,
+      (vm, pool) => this.moveToPool(vm, pool),
     );
   }
+
+  /**
+   * `xl cpupool-migrate`: moves a VM to another cpupool (monitor.moveToPool). Without cpupools, or
+   * to a pool the scenario does not declare, the command is refused with a `vm.not-allowed` fact;
+   * to the pool it is already in, nothing happens (as in Xen).
+   */
+  private moveToPool(vm: Vm, pool: string): void {
+    const pools = this.cpupools;
+    const known = this.scenario.cpupools?.map((spec) => spec.name) ?? [];
+    if (pools === undefined || !known.includes(pool)) {
+      const reason = pools === undefined ? 'the scenario has no cpupools' : `unknown cpupool '${pool}' (known: ${known.join(', ')})`;
+      this.bus.publish(vm.id, 'vm.not-allowed', { command: 'CPUPOOL-MIGRATE', state: vm.state, reason });
+      return;
+    }
+    const from = pools.poolOfVm(vm.name);
+    if (from === pool) return;
+    this.monitor.moveToPool(vm, from, pool, () => pools.move(vm.name, pool));
+  }
+
+  /** The cpupool policy in force (scenarios with cpupools). */
+  private cpupools: CpupoolPolicy | undefined;
 
   /**
    * Starts a VM: a fresh one boots; one from an image goes on from its saved state, its guest
@@ -224,9 +247,12 @@ export class Simulation {
         throw new RangeError(`cannot change VM ${vm.name} in the middle of a run (only its sched parameters)`);
       }
     });
+    const poolLayout = (scenario: Scenario) => scenario.cpupools?.map((pool) => ({ name: pool.name, pcpus: pool.pcpus }));
+    if (!same(poolLayout(current), poolLayout(next))) throw new RangeError('cannot change the cpupools or their CPUs in the middle of a run (only their schedulers)');
     if (!same(current.inputs, next.inputs)) throw new RangeError('cannot change the inputs in the middle of a run (they come from the log)');
     const costs = resolveCosts(next.costs);
-    const schedulerChanged = !same(current.scheduler, next.scheduler) || !same(current.vms.map((vm) => vm.sched), next.vms.map((vm) => vm.sched));
+    const schedulerChanged =
+      !same(current.scheduler, next.scheduler) || !same(current.cpupools, next.cpupools) || !same(current.vms.map((vm) => vm.sched), next.vms.map((vm) => vm.sched));
     if (schedulerChanged) {
       this.vms.forEach((vm, index) => applySched(vm, next.vms[index].sched));
       // A policy from a module stays in force under new parameters; naming another policy leaves it.
@@ -245,6 +271,7 @@ export class Simulation {
 
   /** The scenario's policy, or the one from outside the registry while it is in force. */
   private createPolicy(scenario: Scenario): SchedulingPolicy {
+    if (scenario.cpupools !== undefined) return this.createPoolPolicy(scenario, scenario.cpupools);
     const options = this.policyOptions(scenario);
     const chosen = this.policyFactory !== undefined ? this.policyFactory(options) : createPolicy(scenario.scheduler.policy, options);
     // Hard affinity is enforced around whatever policy runs; scenarios without it keep the policy bare.
@@ -253,6 +280,30 @@ export class Simulation {
     const granularity = scenario.scheduler.granularity;
     const topology = scenario.host.topology;
     const policy = granularity !== undefined && granularity !== 'cpu' && topology !== undefined ? withGranularity(pinned, granularityGroups(granularity, topology)) : pinned;
+    return this.options.parts?.policy?.(policy) ?? policy;
+  }
+
+  /**
+   * One policy per cpupool, each built for its pool's CPUs alone (numbered from 0, no topology),
+   * with affinity enforced inside each pool; a policy module replaces every
+   * pool's policy. The VMs stay in the pools they are in when a fork builds the policies again.
+   */
+  private createPoolPolicy(scenario: Scenario, pools: NonNullable<Scenario['cpupools']>): SchedulingPolicy {
+    const assignment = this.cpupools?.assignment() ?? new Map(scenario.vms.map((vm) => [vm.name, vm.pool ?? pools[0].name] as const));
+    const affinity = usesAffinity(scenario.vms);
+    const parts = pools.map((pool) => {
+      const options = {
+        pcpus: pool.pcpus.length,
+        quantumNs: pool.scheduler.quantumNs,
+        scheduler: pool.scheduler,
+        // Every VM, in scenario order: a VM moved in later is known to a policy that plans per VM (gang).
+        vms: scenario.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus })),
+      };
+      const chosen = this.policyFactory !== undefined ? this.policyFactory(options) : createPolicy(pool.scheduler.policy, options);
+      return { name: pool.name, pcpus: pool.pcpus, policy: affinity ? withAffinity(chosen, pool.pcpus.length) : chosen };
+    });
+    const policy = cpupoolPolicy(parts, assignment);
+    this.cpupools = policy;
     return this.options.parts?.policy?.(policy) ?? policy;
   }
 

@@ -9,6 +9,7 @@
  *   !stall alpha 0 2ms    vCPU 0 of alpha stalls for 2 ms
  *   !balloon alpha 8      alpha's balloon driver is asked to give back 8 pages in all
  *   !save alpha a.img     alpha is saved to a.img (next to the scenario file) and shut off
+ *   !pool alpha rt        alpha moves to cpupool rt (xl cpupool-migrate)
  *   !quit                 end the run here
  */
 import { createInterface } from 'node:readline';
@@ -23,7 +24,7 @@ import type { Output } from './run.js';
 const SLICE_MS = 50;
 
 export const INTERACTIVE_HELP =
-  "type 'VM: text' to send console input, '!error VM console|timer', '!reset VM console|timer', '!stall VM VCPU DURATION', '!balloon VM PAGES', '!save VM FILE', '!quit'";
+  "type 'VM: text' to send console input, '!error VM console|timer', '!reset VM console|timer', '!stall VM VCPU DURATION', '!balloon VM PAGES', '!save VM FILE', '!pool VM POOL', '!quit'";
 
 /** Parses one typed line into an input (without its time), or throws InputError saying why. */
 export function parseTypedLine(line: string, vms: readonly string[]): UntimedInput {
@@ -63,6 +64,11 @@ export function parseTypedLine(line: string, vms: readonly string[]): UntimedInp
       // The same input as a scenario's `{ at, vm, save: FILE }`: FILE is relative to the scenario file.
       if (vm === undefined || vm === '' || rest.length !== 1 || rest[0] === '') throw new InputError('!save: expected VM FILE, e.g. !save web web.img');
       return { kind: 'save', vm: known(vm), file: rest[0] };
+    }
+    if (command === 'pool') {
+      // The same input as a scenario's `{ at, vm, pool: NAME }`; a pool the scenario lacks is refused by the run (vm.not-allowed).
+      if (vm === undefined || vm === '' || rest.length !== 1 || rest[0] === '') throw new InputError('!pool: expected VM POOL, e.g. !pool web Pool-0');
+      return { kind: 'cpupool', vm: known(vm), pool: rest[0] };
     }
     throw new InputError(`unknown command '!${command}': ${INTERACTIVE_HELP}`);
   }

@@ -104,6 +104,10 @@ function consolePrinter(names: readonly string[], out: Output, style: Style): (e
       out.write(paint(style, 36, `*** ${event.src.slice(3)} saved to ${event.data.file} (${formatCount(event.data.bytes)} bytes, ${formatCount(event.data.pages)} pages) and shut off`) + '\n');
     } else if (event.type === 'vm.not-allowed' && event.data.command === 'save') {
       out.write(paint(style, 33, `*** ${event.src.slice(3)} not saved: ${event.data.reason}`) + '\n');
+    } else if (event.type === 'vm.pool-moved') {
+      out.write(paint(style, 36, `*** ${event.src.slice(3)} moved from cpupool ${event.data.from} to ${event.data.to} at ${formatNs(event.t)}`) + '\n');
+    } else if (event.type === 'vm.not-allowed' && event.data.command === 'CPUPOOL-MIGRATE') {
+      out.write(paint(style, 33, `*** ${event.src.slice(3)} not moved: ${event.data.reason}`) + '\n');
     }
   };
 }

@@ -86,6 +86,8 @@ export interface EventDataMap {
   'vm.saved': { readonly file: string; readonly bytes: number; readonly sha256: string; readonly pages: number; readonly drainNs: number };
   'vm.crashed': { readonly reason: string; readonly vcpu: number; readonly pc: number };
   'vm.not-allowed': { readonly command: string; readonly state: VmState; readonly reason: string };
+  /** The VM moved from cpupool `from` to cpupool `to` (`xl cpupool-migrate`; docs/scheduling.md, cpupools). */
+  'vm.pool-moved': { readonly from: string; readonly to: string };
 
   'vcpu.runnable': { readonly reason: 'start' | 'preempt' | 'wake' | 'resume' };
   'vcpu.running': { readonly pcpu: number };
@@ -212,6 +214,8 @@ export interface EventDataMap {
   'input.save': { readonly file: string };
   /** The operator set the VM's balloon target (pages the guest is asked to give back in all). */
   'input.balloon': { readonly pages: number };
+  /** The operator asked for the VM to move to cpupool `pool` (a `pool:` input, `!pool VM POOL`). */
+  'input.cpupool': { readonly pool: string };
   /**
    * A workload's arrival (published by `vm/NAME/workload`): request `id` of `kind` and `size`
    * (ns of work for cpu, bytes for disk-read/disk-write). Generated from the VM's seeded stream or
@@ -248,6 +252,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'vm.restored',
   'vm.crashed',
   'vm.not-allowed',
+  'vm.pool-moved',
   'vcpu.runnable',
   'vcpu.running',
   'vcpu.blocked',
@@ -307,6 +312,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'input.stop',
   'input.save',
   'input.balloon',
+  'input.cpupool',
   'input.request',
 ];
 

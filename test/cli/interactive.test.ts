@@ -71,3 +71,41 @@ describe('!balloon VM PAGES', () => {
     }
   });
 });
+
+describe('!pool VM POOL (xl cpupool-migrate)', () => {
+  it('parses into a cpupool input, and refuses a line without a pool', () => {
+    expect(parseTypedLine('!pool web rt', VMS)).toEqual({ kind: 'cpupool', vm: 'web', pool: 'rt' });
+    expect(refusal('!pool web')).toBe('!pool: expected VM POOL, e.g. !pool web Pool-0');
+    expect(refusal('!pool nobody rt')).toBe("unknown VM 'nobody' (VMs: small, web)");
+  });
+
+  it('typed into a live run, the VM moves (an unknown pool is refused as a fact); the log records both and replays', async () => {
+    const text = [
+      'name: typed-pool',
+      'host: { pcpus: 2 }',
+      'cpupools: [{ name: Pool-0, cpus: [0] }, { name: rt, cpus: [1] }]',
+      'run: { time: 20ms }',
+      'vms: [{ name: small, guest: cpu-bound }, { name: web, guest: cpu-bound }]',
+    ].join('\n');
+    const { loadScenario } = await import('../../src/core/scenario/load.js');
+    const { BUNDLED_GUEST_NAMES } = await import('../../src/guests/index.js');
+    const scenario = loadScenario(text, { file: 'typed-pool.yaml', guests: BUNDLED_GUEST_NAMES });
+    let log = '';
+    const simulation = new Simulation({ scenario, log: new LogWriter((chunk) => (log += chunk)) });
+    const input = new PassThrough();
+    input.end('!pool web rt\n!pool small nowhere\n');
+    let out = '';
+    await runInteractive(simulation, 100_000_000, input, { write: (chunk) => (out += chunk) }, { write: () => {} }, { color: false });
+    simulation.finishRun();
+
+    expect(out).toMatch(/>>> [\d.]+\w+ web: move to cpupool rt/);
+    expect(log).toContain('"src":"vm/web","type":"vm.pool-moved","data":{"from":"Pool-0","to":"rt"}');
+    expect(log).toMatch(/"src":"vm\/small","type":"vm.not-allowed","data":\{"command":"CPUPOOL-MIGRATE","state":"running","reason":"unknown cpupool 'nowhere' \(known: Pool-0, rt\)"\}/);
+    const replayed = openLog(Buffer.from(log), 'typed-pool.jsonl');
+    try {
+      expect(replayed.replay().identical).toBe(true);
+    } finally {
+      replayed.close();
+    }
+  });
+});

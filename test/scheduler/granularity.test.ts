@@ -80,6 +80,9 @@ describe('sched-gran: core scheduling', () => {
     expect(scenarioErrors('name: x\nhost: { pcpus: 4 }\nscheduler: { policy: credit, granularity: core }\nvms: [{ name: a, guest: cpu-bound }]')).toEqual([
       's.yaml:3:43: scheduler.granularity: granularity core needs host.topology (which threads share a core, which cores a socket)',
     ]);
+    expect(
+      scenarioErrors('name: x\nhost: { pcpus: 4, topology: { sockets: 1, coresPerSocket: 2, threadsPerCore: 2 } }\nscheduler: { policy: credit, granularity: core }\ncpupools: [{ name: Pool-0, cpus: [0, 1, 2, 3] }]\nvms: [{ name: a, guest: cpu-bound }]')[0],
+    ).toMatch(/scheduler\.granularity: granularity core is not available with cpupools yet/);
     expect(scenarioErrors('name: x\nhost: { pcpus: 4 }\nscheduler: { policy: credit, granularity: thread }\nvms: [{ name: a, guest: cpu-bound }]')[0]).toMatch(/scheduler\.granularity: expected a scheduling granularity, one of: cpu, core, socket/);
   });
 });

@@ -319,6 +319,11 @@ export class Monitor implements MonitorCore {
   kick(): void {
     let waiting = this.policy.waiting;
     if (waiting === 0) return;
+    const pools = this.policy.pools;
+    if (pools !== undefined) {
+      this.kickPools(pools);
+      return;
+    }
     for (const pcpu of this.pcpus) {
       if (waiting === 0) break;
       if (pcpu.current !== null || pcpu.dispatchPending) continue;
@@ -326,6 +331,37 @@ export class Monitor implements MonitorCore {
       waiting--;
       this.schedule(pcpu, DISPATCH, this.kernel.now + this.costs.scheduleNs);
     }
+  }
+
+  /** kick under cpupools: each pool's idle CPUs, lowest index first, as many as its policy has waiting. */
+  private kickPools(pools: NonNullable<SchedulingPolicy['pools']>): void {
+    const left: number[] = [];
+    for (const pcpu of this.pcpus) {
+      if (pcpu.current !== null || pcpu.dispatchPending) continue;
+      const pool = pools.poolOf(pcpu.index);
+      left[pool] ??= pools.waitingIn(pool);
+      if (left[pool] === 0) continue;
+      left[pool]--;
+      pcpu.dispatchPending = true;
+      this.schedule(pcpu, DISPATCH, this.kernel.now + this.costs.scheduleNs);
+    }
+  }
+
+  /**
+   * Moves a VM to another cpupool (`xl cpupool-migrate`, Xen's sched_move_domain) through
+   * `route`, which switches the routing of its vCPUs: its runnable vCPUs leave the old pool's
+   * policy before and join the new one's after; a running one is cut at once and gives its CPU
+   * up (the pool policy preempts a vCPU that runs outside its pool), rejoining in the new pool.
+   */
+  moveToPool(vm: Vm, from: string, to: string, route: () => void): void {
+    const now = this.kernel.now;
+    this.bus.publish(vm.id, 'vm.pool-moved', { from, to });
+    const runnable = vm.vcpus.filter((vcpu) => vcpu.state === 'runnable');
+    for (const vcpu of runnable) this.policy.remove(vcpu);
+    route();
+    for (const vcpu of runnable) this.policy.enqueue(vcpu, now, 'resume');
+    for (const vcpu of vm.vcpus) if (vcpu.state === 'running' && vcpu.pcpu >= 0) this.preemptNow(vcpu.pcpu);
+    this.kick();
   }
 
   private dispatch(pcpu: Pcpu): void {

@@ -112,6 +112,11 @@ export function withAffinity(inner: SchedulingPolicy, pcpus: number): Scheduling
     tick(now): void {
       inner.tick?.(now);
     },
+    forget(entity): void {
+      const index = held.findIndex((h) => h.pick.entity.key === entity.key);
+      if (index >= 0) held.splice(index, 1);
+      inner.forget?.(entity);
+    },
     get waiting(): number {
       return inner.waiting + held.length;
     },

@@ -317,6 +317,16 @@ export class CreditPolicy implements SchedulingPolicy {
     return picked.pcpu;
   }
 
+  /** csched_free_udata (sched_move_domain): the vCPU moved to another cpupool; off the active list and forgotten. */
+  forget(entity: SchedEntity): void {
+    const vcpu = this.vcpus.get(entity.key);
+    if (vcpu === undefined) return;
+    this.unqueue(vcpu);
+    const vm = this.activeVms.find((candidate) => candidate.name === entity.vm);
+    if (vcpu.active && vm !== undefined) this.deactivate(vm, vcpu);
+    this.vcpus.delete(entity.key);
+  }
+
   /** __csched_unit_acct_start: onto its VM's active list, the VM onto the head of the active VMs. Whether it was not active. */
   private activate(vcpu: CreditVcpu): boolean {
     if (vcpu.active) return false;

@@ -180,6 +180,20 @@ export class Credit2Policy implements SchedulingPolicy {
     }
   }
 
+  /** csched2_free_udata (sched_move_domain): the vCPU moved to another cpupool; off its run queue (_runq_deassign) and forgotten. */
+  forget(entity: SchedEntity): void {
+    const vcpu = this.vcpus.get(entity.key);
+    if (vcpu === undefined) return;
+    this.remove(entity);
+    if (vcpu.runq >= 0) {
+      const runq = this.runqs[vcpu.runq];
+      runq.members.splice(runq.members.indexOf(vcpu), 1);
+      runq.maxWeight = runq.members.reduce((max, member) => Math.max(max, member.weight), 1);
+    }
+    for (const [pcpu, chosen] of this.chosen.entries()) if (chosen === vcpu) this.chosen[pcpu] = null;
+    this.vcpus.delete(entity.key);
+  }
+
   pick(pcpu: number, now: number): Pick | undefined {
     this.tickled[pcpu] = false;
     const runq = this.runqs[this.runqOf[pcpu]];

@@ -72,6 +72,16 @@ export class NullPolicy implements SchedulingPolicy {
     }
   }
 
+  /** null_unit_remove (sched_move_domain): the vCPU moved to another cpupool; its CPU is free for the first waiting vCPU. */
+  forget(entity: SchedEntity): void {
+    this.remove(entity);
+    const pcpu = this.pcpuOf.get(entity.key);
+    if (pcpu === undefined) return;
+    this.pcpuOf.delete(entity.key);
+    this.assigned[pcpu] = null;
+    if (this.waitqueue.size > 0) this.host?.wakeIdle(pcpu);
+  }
+
   pick(pcpu: number): Pick | undefined {
     if (this.assigned[pcpu] === null) {
       const next = this.waitqueue.shift();

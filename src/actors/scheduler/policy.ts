@@ -86,6 +86,11 @@ export interface SchedulingPolicy {
    * paused or crashed). Called before `enqueue` when it goes back to the run queue.
    */
   leave?(pcpu: number, entity: SchedEntity, now: number): void;
+  /**
+   * `entity` left this policy for good (its VM moved to another cpupool; Xen's sched_free_udata
+   * in sched_move_domain): drop what is kept of it. Called when it is neither queued nor running.
+   */
+  forget?(entity: SchedEntity): void;
   /** The tick the policy asked for with `host.requestTick` is due. */
   tick?(now: number): void;
   /** Number of runnable entities waiting. */
@@ -94,6 +99,14 @@ export interface SchedulingPolicy {
   deadlineMisses?(entity: SchedEntity): number;
   /** The policy's state for checkpoints (plain data). */
   snapshot(): unknown;
+  /**
+   * cpupools (cpupool.ts): which pool owns each physical CPU and how many entities wait in each,
+   * so that the monitor wakes idle CPUs of the pools that have work. Absent: any CPU takes any.
+   */
+  readonly pools?: {
+    poolOf(pcpu: number): number;
+    waitingIn(pool: number): number;
+  };
 }
 
 export interface PolicyOptions {

@@ -20,6 +20,7 @@ export {
   type Scenario,
   type HostSpec,
   type SchedulerSpec,
+  type CpupoolSpec,
   type RunSpec,
   type VmSpec,
   type VmSchedSpec,

@@ -17,7 +17,9 @@ export type InputSpec =
   | { readonly kind: 'vcpu-stall'; readonly atNs: number; readonly vm: string; readonly vcpu: number; readonly durationNs: number }
   | { readonly kind: 'balloon'; readonly atNs: number; readonly vm: string; readonly pages: number }
   /** Save the VM to an image file (relative to the scenario file; `--save` makes it so): docs/migration.md. */
-  | { readonly kind: 'save'; readonly atNs: number; readonly vm: string; readonly file: string };
+  | { readonly kind: 'save'; readonly atNs: number; readonly vm: string; readonly file: string }
+  /** Move the VM to another cpupool (`xl cpupool-migrate`): docs/scheduling.md, cpupools. */
+  | { readonly kind: 'cpupool'; readonly atNs: number; readonly vm: string; readonly pool: string };
 
 /** The operator ends the run (typed `!quit`); only from a live run, never in a scenario file. */
 export interface StopInput {
@@ -46,6 +48,8 @@ export interface ParsedInput {
   readonly balloon?: number | undefined;
   /** Save the VM to this image file. */
   readonly save?: string | undefined;
+  /** Move the VM to this cpupool. */
+  readonly pool?: string | undefined;
 }
 
 export interface InputIssue {
@@ -60,6 +64,15 @@ export function checkInputs(inputs: readonly ParsedInput[], vmVcpus: ReadonlyMap
     const at = (key: string) => ['inputs', index, key];
     if (!vmVcpus.has(input.vm)) {
       issues.push({ path: at('vm'), message: `unknown VM '${input.vm}' (expected one of: ${[...vmVcpus.keys()].join(', ')})` });
+    }
+    if (input.pool !== undefined) {
+      if (input.console !== undefined || input.fault !== undefined || input.balloon !== undefined || input.save !== undefined) {
+        issues.push({ path: ['inputs', index], message: "an input needs exactly one of 'console', 'fault', 'balloon', 'save' or 'pool'" });
+      }
+      for (const key of ['device', 'vcpu', 'duration'] as const) {
+        if (input[key] !== undefined) issues.push({ path: at(key), message: `'${key}' belongs to faults, not to a cpupool move` });
+      }
+      return;
     }
     if (input.save !== undefined) {
       if (input.console !== undefined || input.fault !== undefined || input.balloon !== undefined) {
@@ -111,6 +124,7 @@ export function resolveInputs(inputs: readonly ParsedInput[]): InputSpec[] {
     if (input.console !== undefined) return { kind: 'console', atNs: input.at, vm: input.vm, text: input.console };
     if (input.balloon !== undefined) return { kind: 'balloon', atNs: input.at, vm: input.vm, pages: input.balloon };
     if (input.save !== undefined) return { kind: 'save', atNs: input.at, vm: input.vm, file: input.save };
+    if (input.pool !== undefined) return { kind: 'cpupool', atNs: input.at, vm: input.vm, pool: input.pool };
     if (input.fault === 'vcpu-stall') return { kind: 'vcpu-stall', atNs: input.at, vm: input.vm, vcpu: input.vcpu ?? 0, durationNs: input.duration ?? 0 };
     return { kind: input.fault as 'device-error' | 'device-reset', atNs: input.at, vm: input.vm, device: input.device as FaultDevice };
   });
@@ -122,6 +136,7 @@ export function inputsToSource(inputs: readonly InputSpec[]): Record<string, unk
     if (input.kind === 'console') return { at: input.atNs, vm: input.vm, console: input.text };
     if (input.kind === 'balloon') return { at: input.atNs, vm: input.vm, balloon: input.pages };
     if (input.kind === 'save') return { at: input.atNs, vm: input.vm, save: input.file };
+    if (input.kind === 'cpupool') return { at: input.atNs, vm: input.vm, pool: input.pool };
     if (input.kind === 'vcpu-stall') return { at: input.atNs, vm: input.vm, fault: input.kind, vcpu: input.vcpu, duration: input.durationNs };
     return { at: input.atNs, vm: input.vm, fault: input.kind, device: input.device };
   });
@@ -133,6 +148,7 @@ export function describeInput(input: InputSpec | StopInput): string {
   if (input.kind === 'console') return `${when} ${input.vm}: console input ${JSON.stringify(input.text)}`;
   if (input.kind === 'balloon') return `${when} ${input.vm}: balloon target ${input.pages} pages`;
   if (input.kind === 'save') return `${when} ${input.vm}: save to ${input.file}`;
+  if (input.kind === 'cpupool') return `${when} ${input.vm}: move to cpupool ${input.pool}`;
   if (input.kind === 'vcpu-stall') return `${when} ${input.vm}: vCPU ${input.vcpu} stalls for ${formatDuration(input.durationNs)}`;
   return `${when} ${input.vm}: ${input.kind} on ${input.device}`;
 }
@@ -178,9 +194,17 @@ export function inputsSchema(helpers: {
             'Save the VM to this image file (relative to the scenario file), as virsh save: the VM pauses, its in-flight disk work drains, the image is written and the VM is shut off. A scenario restores it with image: (docs/migration.md).',
         })
         .optional(),
+      pool: z
+        .string({ error: 'expected the name of a cpupool' })
+        .min(1, { error: 'expected the name of a cpupool' })
+        .meta({
+          title: 'Move to cpupool',
+          description: "Move the VM to this cpupool (one named under cpupools:), as xl cpupool-migrate: from then on its vCPUs run only on that pool's CPUs, under its scheduler (docs/scheduling.md).",
+        })
+        .optional(),
     },
     'input settings',
-  ).meta({ title: 'Input', description: 'One input: console text for a VM, a fault injected into it, a balloon target, or a save to an image file, at a virtual time.' });
+  ).meta({ title: 'Input', description: 'One input: console text for a VM, a fault injected into it, a balloon target, a save to an image file, or a move to another cpupool, at a virtual time.' });
   return z
     .array(input, { error: 'expected a list of inputs' })
     .max(INPUTS_LIMIT, { error: `expected at most ${INPUTS_LIMIT} inputs` })

@@ -50,6 +50,18 @@ export interface Scenario {
   readonly vms: readonly VmSpec[];
   /** Console input and injected faults, in time order. */
   readonly inputs: readonly InputSpec[];
+  /**
+   * Xen's cpupools: the host's physical CPUs split into named pools, each with its own scheduler
+   * (every VM's `pool` names one). Absent: one pool of every CPU under `scheduler`, as before.
+   */
+  readonly cpupools?: readonly CpupoolSpec[];
+}
+
+/** One cpupool: its name, its physical CPUs (ascending) and its scheduler, defaults filled. */
+export interface CpupoolSpec {
+  readonly name: string;
+  readonly pcpus: readonly number[];
+  readonly scheduler: SchedulerSpec;
 }
 
 /** credit2 run queue granularity (Xen's `credit2_runqueue` boot parameter). */
@@ -271,6 +283,8 @@ export interface VmSpec {
   readonly devices?: DeviceAttachments;
   /** Open arrivals of requests (docs/workloads.md); absent: none. */
   readonly workload?: WorkloadSpec;
+  /** The cpupool it starts in (present exactly when the scenario has cpupools). */
+  readonly pool?: string;
 }
 
 /**
@@ -341,6 +355,8 @@ export const SCENARIO_LIMITS = Object.freeze({
 export const VM_NAME_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
 export const PARAM_NAME_PATTERN = '^(?!(?:R[0-7]|SP)$)[A-Z_][A-Z0-9_]*$';
 const VM_NAME_RE = new RegExp(VM_NAME_PATTERN);
+/** A cpupool's name (Xen's names, such as Pool-0, have capitals). */
+const POOL_NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 const PARAM_NAME_RE = new RegExp(PARAM_NAME_PATTERN);
 
 /** The key of a cost in the source format: the cost name without its trailing "Ns". */
@@ -791,6 +807,10 @@ function vmSchema(guests: readonly string[]) {
         .default(true)
         .meta(meta({ title: 'Autostart', description: 'Whether the VM is started by the scenario (default true).' })),
       sched: VM_SCHED_SCHEMA,
+      pool: z
+        .string({ error: expecting('the name of a cpupool') })
+        .meta(meta({ title: 'cpupool', description: 'The cpupool the VM runs in (one named under cpupools:; default the first). Only with cpupools:.' }))
+        .optional(),
       virt: z
         .enum(VIRT_TECHNIQUES, { error: (issue) => oneOfMessage('a virtualization technique', issue.input, VIRT_TECHNIQUES) })
         .default('full')
@@ -884,8 +904,120 @@ function policyDuration(title: string, what: string, limits: { readonly min: num
  * The zod schema of the source format for the given bundled guests. Its output is the parsed form
  * (units converted, defaults applied) that {@link validateScenarioSource} turns into a Scenario.
  */
-export function scenarioSourceSchema(guests: readonly string[]) {
+/** The scheduler section (top-level `scheduler:` and each cpupool's own). */
+function schedulerSchema() {
   const policyError: ErrorFn = (issue) => oneOfMessage('a scheduling policy', issue.input, POLICY_NAMES);
+  return strictObject(
+    {
+      policy: z
+        .enum(POLICY_NAMES, { error: policyError })
+        .default(POLICY_NAMES[0])
+        .meta(meta({ title: 'Policy', description: `Scheduling policy: ${POLICY_NAMES.join(', ')} (default ${POLICY_NAMES[0]}).` })),
+      quantum: duration(L.quantumNs.min, L.quantumNs.max)
+        .default(L.quantumNs.default)
+        .meta(
+          meta({
+            title: 'Quantum',
+            description: `Time slice of a vCPU: integer ns or a duration such as 500us, 1ms (units ns, us, ms, s); from ${formatDuration(L.quantumNs.min)} to ${formatDuration(L.quantumNs.max)}; default ${formatDuration(L.quantumNs.default)}.`,
+            sourceDefault: formatDuration(L.quantumNs.default),
+          }),
+        ),
+      timeslice: policyDuration('Time slice', 'credit: the time slice (Xen tslice_ms)', L.timesliceNs),
+      ratelimit: policyDuration('Rate limit', 'credit, credit2: least time a vCPU runs before a waking vCPU may preempt it (Xen ratelimit_us)', L.ratelimitNs),
+      tick: duration(L.tickNs.min, L.tickNs.max)
+        .meta(
+          meta({
+            title: 'Tick',
+            description: `credit: the tick, at which a running vCPU loses BOOST and starts earning credit (credits are recomputed every timeslice): integer ns or a duration; from ${formatDuration(L.tickNs.min)} to ${formatDuration(L.tickNs.max)}; default a third of the timeslice (Xen's __csched_set_tslice), 10ms for the default 30ms.`,
+            sourceDefault: formatDuration(L.tickNs.default),
+          }),
+        )
+        .optional(),
+      runqueueSize: integer(L.runqueueSize.min, L.runqueueSize.max)
+        .meta(meta({ title: 'Run queue size', description: 'credit2: physical CPUs per run queue; 0 (the default) puts them all in one.' }))
+        .optional(),
+      runqueue: z
+        .enum(RUNQUEUE_GRANULARITIES, { error: (issue) => oneOfMessage('a run queue granularity', issue.input, RUNQUEUE_GRANULARITIES) })
+        .meta(
+          meta({
+            title: 'Run queue granularity',
+            description: "credit2: one run queue per cpu, core, socket, node (a socket: no NUMA nodes yet) or all (Xen's credit2_runqueue). Default: socket when host.topology is given (Xen's default), else runqueueSize. Not with runqueueSize.",
+          }),
+        )
+        .optional(),
+      granularity: z
+        .enum(SCHED_GRANULARITIES, { error: (issue) => oneOfMessage('a scheduling granularity', issue.input, SCHED_GRANULARITIES) })
+        .meta(
+          meta({
+            title: 'Scheduling granularity',
+            description: "Every policy: cpu (the default), or core or socket: the threads of one core (or socket) run vCPUs of one VM at a time (core scheduling, Xen's sched-gran), so that no two VMs share a core's caches and execution units. Needs host.topology.",
+          }),
+        )
+        .optional(),
+      latency: policyDuration('Latency target', 'cfs: the period within which every runnable vCPU runs once (sched_latency)', L.latencyNs),
+      minGranularity: policyDuration('Minimum granularity', 'cfs: the shortest slice (sched_min_granularity)', L.minGranularityNs),
+      charge: z
+        .enum(CHARGE_MODES, { error: expecting(CHARGE_MODES.join(' or ')) })
+        .meta(
+          meta({
+            title: 'Charge',
+            description:
+              "credit, credit2, rtds, cfs: what burns a vCPU's credit or budget: held (default, Xen's: all the time it holds the CPU, exits and monitor work included) or guest (its guest instructions only).",
+          }),
+        )
+        .optional(),
+      capEnforcement: z
+        .enum(CAP_ENFORCEMENTS, { error: expecting(CAP_ENFORCEMENTS.join(' or ')) })
+        .meta(
+          meta({
+            title: 'Cap enforcement',
+            description:
+              "credit: park (default, Xen's: a capped vCPU is parked at accounting once its credit is below minus its cap's worth, so a cap holds on average) or period (its slice is cut at its credit, so the cap holds within every accounting period).",
+          }),
+        )
+        .optional(),
+      boost: z
+        .boolean({ error: expecting('true or false') })
+        .meta(
+          meta({
+            title: 'BOOST',
+            description:
+              "credit: whether a vCPU that wakes while UNDER is BOOSTed and preempts the CPU's UNDER and OVER vCPUs (csched_unit_wake). Default true (Xen's); false to measure what BOOST buys.",
+          }),
+        )
+        .optional(),
+      frame: z
+        .array(
+          strictObject(
+            {
+              vm: z
+                .string({ error: expecting('a VM name') })
+                .meta(meta({ title: 'VM', description: 'The VM that owns the slot; leave it out for an idle slot.' }))
+                .optional(),
+              vcpu: integer(0, L.vcpus.max - 1)
+                .meta(meta({ title: 'vCPU', description: "The owner's vCPU that runs in the slot (Xen's schedule entries name one vCPU); default 0." }))
+                .optional(),
+              duration: duration(L.frameSlotNs.min, L.frameSlotNs.max).meta(meta({ title: 'Duration', description: 'Length of the slot.' })),
+            },
+            'frame slot settings',
+          ).meta(meta({ title: 'Slot', description: 'One slot of the major frame: its owner (vm) and its duration.' })),
+          { error: expecting(`a list of ${L.frameSlots.min} to ${L.frameSlots.max} slots`) },
+        )
+        .min(L.frameSlots.min, { error: expecting(`a list of ${L.frameSlots.min} to ${L.frameSlots.max} slots`) })
+        .max(L.frameSlots.max, { error: expecting(`a list of ${L.frameSlots.min} to ${L.frameSlots.max} slots`) })
+        .meta(
+          meta({
+            title: 'Major frame',
+            description: 'arinc653: the major frame, repeated for ever: slots of { vm, duration } (default: one slot of quantum per VM, in order).',
+          }),
+        )
+        .optional(),
+    },
+    'scheduler settings',
+  );
+}
+
+export function scenarioSourceSchema(guests: readonly string[]) {
   return strictObject(
     {
       name: nonEmptyString('a non-empty string').meta(meta({ title: 'Name', description: 'Name of the scenario.' })),
@@ -1062,116 +1194,39 @@ export function scenarioSourceSchema(guests: readonly string[]) {
       )
         .prefault({})
         .meta(meta({ title: 'Host', description: 'The physical machine.' })),
-      scheduler: strictObject(
-        {
-          policy: z
-            .enum(POLICY_NAMES, { error: policyError })
-            .default(POLICY_NAMES[0])
-            .meta(meta({ title: 'Policy', description: `Scheduling policy: ${POLICY_NAMES.join(', ')} (default ${POLICY_NAMES[0]}).` })),
-          quantum: duration(L.quantumNs.min, L.quantumNs.max)
-            .default(L.quantumNs.default)
-            .meta(
-              meta({
-                title: 'Quantum',
-                description: `Time slice of a vCPU: integer ns or a duration such as 500us, 1ms (units ns, us, ms, s); from ${formatDuration(L.quantumNs.min)} to ${formatDuration(L.quantumNs.max)}; default ${formatDuration(L.quantumNs.default)}.`,
-                sourceDefault: formatDuration(L.quantumNs.default),
-              }),
-            ),
-          timeslice: policyDuration('Time slice', 'credit: the time slice (Xen tslice_ms)', L.timesliceNs),
-          ratelimit: policyDuration('Rate limit', 'credit, credit2: least time a vCPU runs before a waking vCPU may preempt it (Xen ratelimit_us)', L.ratelimitNs),
-          tick: duration(L.tickNs.min, L.tickNs.max)
-            .meta(
-              meta({
-                title: 'Tick',
-                description: `credit: the tick, at which a running vCPU loses BOOST and starts earning credit (credits are recomputed every timeslice): integer ns or a duration; from ${formatDuration(L.tickNs.min)} to ${formatDuration(L.tickNs.max)}; default a third of the timeslice (Xen's __csched_set_tslice), 10ms for the default 30ms.`,
-                sourceDefault: formatDuration(L.tickNs.default),
-              }),
-            )
-            .optional(),
-          runqueueSize: integer(L.runqueueSize.min, L.runqueueSize.max)
-            .meta(meta({ title: 'Run queue size', description: 'credit2: physical CPUs per run queue; 0 (the default) puts them all in one.' }))
-            .optional(),
-          runqueue: z
-            .enum(RUNQUEUE_GRANULARITIES, { error: (issue) => oneOfMessage('a run queue granularity', issue.input, RUNQUEUE_GRANULARITIES) })
-            .meta(
-              meta({
-                title: 'Run queue granularity',
-                description: "credit2: one run queue per cpu, core, socket, node (a socket: no NUMA nodes yet) or all (Xen's credit2_runqueue). Default: socket when host.topology is given (Xen's default), else runqueueSize. Not with runqueueSize.",
-              }),
-            )
-            .optional(),
-          granularity: z
-            .enum(SCHED_GRANULARITIES, { error: (issue) => oneOfMessage('a scheduling granularity', issue.input, SCHED_GRANULARITIES) })
-            .meta(
-              meta({
-                title: 'Scheduling granularity',
-                description: "Every policy: cpu (the default), or core or socket: the threads of one core (or socket) run vCPUs of one VM at a time (core scheduling, Xen's sched-gran), so that no two VMs share a core's caches and execution units. Needs host.topology.",
-              }),
-            )
-            .optional(),
-          latency: policyDuration('Latency target', 'cfs: the period within which every runnable vCPU runs once (sched_latency)', L.latencyNs),
-          minGranularity: policyDuration('Minimum granularity', 'cfs: the shortest slice (sched_min_granularity)', L.minGranularityNs),
-          charge: z
-            .enum(CHARGE_MODES, { error: expecting(CHARGE_MODES.join(' or ')) })
-            .meta(
-              meta({
-                title: 'Charge',
-                description:
-                  "credit, credit2, rtds, cfs: what burns a vCPU's credit or budget: held (default, Xen's: all the time it holds the CPU, exits and monitor work included) or guest (its guest instructions only).",
-              }),
-            )
-            .optional(),
-          capEnforcement: z
-            .enum(CAP_ENFORCEMENTS, { error: expecting(CAP_ENFORCEMENTS.join(' or ')) })
-            .meta(
-              meta({
-                title: 'Cap enforcement',
-                description:
-                  "credit: park (default, Xen's: a capped vCPU is parked at accounting once its credit is below minus its cap's worth, so a cap holds on average) or period (its slice is cut at its credit, so the cap holds within every accounting period).",
-              }),
-            )
-            .optional(),
-          boost: z
-            .boolean({ error: expecting('true or false') })
-            .meta(
-              meta({
-                title: 'BOOST',
-                description:
-                  "credit: whether a vCPU that wakes while UNDER is BOOSTed and preempts the CPU's UNDER and OVER vCPUs (csched_unit_wake). Default true (Xen's); false to measure what BOOST buys.",
-              }),
-            )
-            .optional(),
-          frame: z
-            .array(
-              strictObject(
-                {
-                  vm: z
-                    .string({ error: expecting('a VM name') })
-                    .meta(meta({ title: 'VM', description: 'The VM that owns the slot; leave it out for an idle slot.' }))
-                    .optional(),
-                  vcpu: integer(0, L.vcpus.max - 1)
-                    .meta(meta({ title: 'vCPU', description: "The owner's vCPU that runs in the slot (Xen's schedule entries name one vCPU); default 0." }))
-                    .optional(),
-                  duration: duration(L.frameSlotNs.min, L.frameSlotNs.max).meta(meta({ title: 'Duration', description: 'Length of the slot.' })),
-                },
-                'frame slot settings',
-              ).meta(meta({ title: 'Slot', description: 'One slot of the major frame: its owner (vm) and its duration.' })),
-              { error: expecting(`a list of ${L.frameSlots.min} to ${L.frameSlots.max} slots`) },
-            )
-            .min(L.frameSlots.min, { error: expecting(`a list of ${L.frameSlots.min} to ${L.frameSlots.max} slots`) })
-            .max(L.frameSlots.max, { error: expecting(`a list of ${L.frameSlots.min} to ${L.frameSlots.max} slots`) })
-            .meta(
-              meta({
-                title: 'Major frame',
-                description: 'arinc653: the major frame, repeated for ever: slots of { vm, duration } (default: one slot of quantum per VM, in order).',
-              }),
-            )
-            .optional(),
-        },
-        'scheduler settings',
-      )
+      scheduler: schedulerSchema()
         .prefault({})
         .meta(meta({ title: 'Scheduler', description: 'How the monitor shares the physical CPUs among the vCPUs.' })),
+      cpupools: z
+        .array(
+          strictObject(
+            {
+              name: z
+                .string({ error: expecting('a cpupool name') })
+                .regex(POOL_NAME_RE, { error: expecting("a cpupool name: a letter, then up to 31 letters, digits, '-' or '_'") })
+                .meta(meta({ title: 'Name', description: "Name of the pool, unique in the scenario (Xen's first pool is Pool-0).", examples: ['Pool-0', 'rt'] })),
+              cpus: z
+                .array(affinityCpu(), { error: expecting('a list of physical CPU indices') })
+                .min(1, { error: 'an empty cpupool has no CPU to run its VMs: name at least one physical CPU' })
+                .meta(meta({ title: 'Physical CPUs', description: 'The physical CPUs of the pool; every physical CPU of the host is in exactly one pool.' })),
+              scheduler: schedulerSchema()
+                .meta(meta({ title: 'Scheduler', description: "The pool's scheduler and its parameters, as the top-level scheduler: section (default: that section)." }))
+                .optional(),
+            },
+            'cpupool settings',
+          ).meta(meta({ title: 'cpupool', description: 'A named group of physical CPUs with its own scheduler (xl cpupool-create).' })),
+          { error: expecting(`a list of 1 to ${L.pcpus.max} cpupools`) },
+        )
+        .min(1, { error: expecting(`a list of 1 to ${L.pcpus.max} cpupools`) })
+        .max(L.pcpus.max, { error: expecting(`a list of 1 to ${L.pcpus.max} cpupools`) })
+        .meta(
+          meta({
+            title: 'cpupools',
+            description:
+              "Xen's cpupools: named groups of physical CPUs, each with its own scheduler. Every physical CPU in exactly one pool; a VM runs in the pool its pool: names (default the first). Absent: one pool of every CPU under scheduler:.",
+          }),
+        )
+        .optional(),
       run: strictObject(
         {
           time: duration(L.runTimeNs.min, L.runTimeNs.max)
@@ -1386,9 +1441,13 @@ function checkParsed(parsed: Parsed): ScenarioIssue[] {
   if (granularity !== undefined && granularity !== 'cpu' && topology === undefined) {
     issues.push({ path: ['scheduler', 'granularity'], message: `granularity ${granularity} needs host.topology (which threads share a core, which cores a socket)`, at: 'value' });
   }
+  if (granularity !== undefined && granularity !== 'cpu' && parsed.cpupools !== undefined) {
+    issues.push({ path: ['scheduler', 'granularity'], message: `granularity ${granularity} is not available with cpupools yet (a pool sees no topology)`, at: 'value' });
+  }
   if (parsed.scheduler.runqueue !== undefined && parsed.scheduler.runqueueSize !== undefined) {
     issues.push({ path: ['scheduler', 'runqueue'], message: 'give runqueue or runqueueSize, not both (runqueue sets the size from host.topology)', at: 'key' });
   }
+  for (const issue of checkCpupools(parsed)) issues.push(issue);
   const maxCap = L.capPerPcpu * parsed.host.pcpus;
   let total = 0;
   let overflowReported = false;
@@ -1456,6 +1515,60 @@ function checkParsed(parsed: Parsed): ScenarioIssue[] {
   return issues;
 }
 
+/**
+ * cpupools: unique names, every physical CPU of the host in exactly one pool, and every pool a VM
+ * or an input names declared (cpupool.c refuses a CPU already in a pool, and an unknown pool).
+ */
+function checkCpupools(parsed: Parsed): ScenarioIssue[] {
+  const issues: ScenarioIssue[] = [];
+  const pools = parsed.cpupools;
+  const names = (pools ?? []).map((pool) => pool.name);
+  const unknownPool = (name: string): string =>
+    pools === undefined
+      ? `the scenario declares no cpupools: add a cpupools: section naming ${quote(name)}, or leave pool out`
+      : `unknown cpupool ${quote(name)} (expected one of: ${names.join(', ')})${didYouMean(name, names)}`;
+  parsed.vms.forEach((vm, i) => {
+    if (vm.pool !== undefined && (pools === undefined || !names.includes(vm.pool))) issues.push({ path: ['vms', i, 'pool'], message: unknownPool(vm.pool), at: 'value' });
+  });
+  (parsed.inputs as ParsedInput[]).forEach((input, i) => {
+    if (input.pool !== undefined && (pools === undefined || !names.includes(input.pool))) issues.push({ path: ['inputs', i, 'pool'], message: unknownPool(input.pool), at: 'value' });
+  });
+  if (pools === undefined) return issues;
+  const owner = new Map<number, number>();
+  const firstByName = new Map<string, number>();
+  pools.forEach((pool, i) => {
+    const first = firstByName.get(pool.name);
+    if (first === undefined) firstByName.set(pool.name, i);
+    else issues.push({ path: ['cpupools', i, 'name'], message: `duplicate cpupool name ${quote(pool.name)} (already used by cpupools[${first}])`, at: 'value' });
+    pool.cpus.forEach((cpu, j) => {
+      if (cpu >= parsed.host.pcpus) {
+        issues.push({ path: ['cpupools', i, 'cpus', j], message: `the host has no physical CPU ${cpu}: expected an index from 0 to ${parsed.host.pcpus - 1} (host.pcpus - 1)`, at: 'value' });
+        return;
+      }
+      const other = owner.get(cpu);
+      if (other === undefined) owner.set(cpu, i);
+      else if (other === i) issues.push({ path: ['cpupools', i, 'cpus', j], message: `physical CPU ${cpu} is named twice in this pool`, at: 'value' });
+      else {
+        issues.push({
+          path: ['cpupools', i, 'cpus', j],
+          message: `physical CPU ${cpu} is already in cpupool ${quote(pools[other].name)} (cpupools[${other}]): every physical CPU belongs to exactly one pool`,
+          at: 'value',
+        });
+      }
+    });
+  });
+  const missing: number[] = [];
+  for (let cpu = 0; cpu < parsed.host.pcpus; cpu++) if (!owner.has(cpu)) missing.push(cpu);
+  if (missing.length > 0) {
+    issues.push({
+      path: ['cpupools'],
+      message: `physical CPUs in no pool: ${missing.join(', ')}; every physical CPU of the host (host.pcpus: ${parsed.host.pcpus}) belongs to exactly one pool`,
+      at: 'key',
+    });
+  }
+  return issues;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Conversions
 // ---------------------------------------------------------------------------------------------
@@ -1480,6 +1593,19 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
     const value = p.costs[costSourceKey(name)];
     if (value !== undefined) costs[name] = value;
   }
+  const topScheduler = withRunqueue(
+    resolveScheduler(p.scheduler, [...p.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus })), ...(p.host.driverDomain === undefined ? [] : [{ name: DRIVER_DOMAIN_NAME, vcpus: p.host.driverDomain.vcpus }])]),
+    p.host,
+  );
+  const cpupools = p.cpupools?.map((pool, index): CpupoolSpec => {
+    const members = p.vms.filter((vm) => (vm.pool ?? p.cpupools?.[0].name) === pool.name).map((vm) => ({ name: vm.name, vcpus: vm.vcpus }));
+    const pcpus = [...new Set(pool.cpus)].sort((x, y) => x - y);
+    // A pool's policy sees its CPUs alone (no topology): a granularity is sized on the pool, and
+    // arinc653's default frame holds the pool's VMs. Without its own section, the top-level one's.
+    const scheduler = withRunqueue(resolveScheduler(pool.scheduler ?? p.scheduler, members), { pcpus: pcpus.length });
+    return { name: pool.name || `Pool-${index}`, pcpus, scheduler };
+  });
+  const poolOf = (vm: Parsed['vms'][number]): CpupoolSpec | undefined => cpupools?.find((pool) => pool.name === (vm.pool ?? cpupools[0].name));
   const scenario: Scenario = {
     name: p.name,
     description: p.description,
@@ -1497,7 +1623,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         : { ballooning: { belowFraction: p.host.ballooning.below, stepPages: p.host.ballooning.step, intervalNs: p.host.ballooning.interval } }),
       ...(p.host.driverDomain === undefined ? {} : { driverDomain: { vcpus: p.host.driverDomain.vcpus, backendNs: p.host.driverDomain.backend } }),
     },
-    scheduler: withRunqueue(resolveScheduler(p.scheduler, [...p.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus })), ...(p.host.driverDomain === undefined ? [] : [{ name: DRIVER_DOMAIN_NAME, vcpus: p.host.driverDomain.vcpus }])]), p.host),
+    scheduler: topScheduler,
     run: { timeNs: p.run.time, instructions: p.run.instructions, checkpointEvery: p.run.checkpointEvery, smpQuantumNs: p.run.smpQuantum },
     costs,
     vms: p.vms.map((vm, i): VmSpec => {
@@ -1515,7 +1641,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         params: sortedParams(vm.params),
         startNs: vm.start,
         autostart: vm.autostart,
-        sched: resolveVmSched(p.scheduler.policy, vm.sched),
+        sched: resolveVmSched(poolOf(vm)?.scheduler.policy ?? p.scheduler.policy, vm.sched),
         virt: vm.virt,
         postedInterrupts: vm.postedInterrupts,
         paging: vm.paging ?? (vm.virt === 'hw' ? 'nested' : 'shadow'),
@@ -1523,9 +1649,11 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         ...(vm.tlbTagged ? { tlbTagged: true } : {}),
         devices: { block: vm.devices.block, nic: vm.devices.nic, ...(vm.devices.blockQueue === undefined ? {} : { blockQueue: vm.devices.blockQueue }) },
         ...(vm.workload === undefined ? {} : { workload: vm.workload as WorkloadSpec }),
+        ...(cpupools === undefined ? {} : { pool: poolOf(vm)?.name ?? cpupools[0].name }),
       };
     }).concat(p.host.driverDomain === undefined ? [] : [driverDomainVm(p.host.driverDomain, p.scheduler.policy)]),
     inputs: resolveInputs(p.inputs as ParsedInput[]),
+    ...(cpupools === undefined ? {} : { cpupools }),
   };
   return deepFreeze(scenario);
 }
@@ -1624,10 +1752,29 @@ function defaultFrame(vms: readonly FrameVm[], quantumNs: number): FrameSlot[] {
  * policy gives the same scenario.
  */
 export function withPolicy(scenario: Scenario, policy: PolicyName): Scenario {
-  const old = scenario.scheduler;
+  const names = scenario.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus }));
+  const pools = scenario.cpupools;
+  const poolOf = (vm: VmSpec): CpupoolSpec | undefined => pools?.find((pool) => pool.name === vm.pool);
+  return deepFreeze({
+    ...scenario,
+    scheduler: schedulerUnder(scenario.scheduler, policy, names, scenario.host),
+    // Under cpupools every pool goes under the policy too (each sized on its own pCPUs, as at load).
+    ...(pools === undefined
+      ? {}
+      : {
+          cpupools: pools.map((pool) => ({
+            ...pool,
+            scheduler: schedulerUnder(pool.scheduler, policy, names.filter((vm) => scenario.vms.find((each) => each.name === vm.name)?.pool === pool.name), { pcpus: pool.pcpus.length }),
+          })),
+        }),
+    vms: scenario.vms.map((vm) => ({ ...vm, sched: resolveVmSched(policy, givenVmSched((poolOf(vm)?.scheduler ?? scenario.scheduler).policy, vm.sched)) })),
+  });
+}
+
+/** A resolved scheduler section re-resolved under `policy` (see withPolicy). */
+function schedulerUnder(old: SchedulerSpec, policy: PolicyName, names: readonly FrameVm[], host: { readonly pcpus: number; readonly topology?: TopologySpec }): SchedulerSpec {
   const given = <T>(value: T | undefined, parameter: keyof typeof POLICY_PARAMETERS, fallback: T): T | undefined =>
     value === undefined || (usesParameter(old.policy, parameter) && value === fallback) ? undefined : value;
-  const names = scenario.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus }));
   const frameGiven =
     old.frame !== undefined &&
     !(old.policy === 'arinc653' && JSON.stringify(old.frame) === JSON.stringify(defaultFrame(names, old.quantumNs)));
@@ -1647,12 +1794,8 @@ export function withPolicy(scenario: Scenario, policy: PolicyName): Scenario {
     boost: old.boost,
     frame: frameGiven ? old.frame?.map((slot) => ({ ...(slot.vm === null ? {} : { vm: slot.vm }), duration: slot.durationNs, ...(slot.vcpu === undefined ? {} : { vcpu: slot.vcpu }) })) : undefined,
   };
-  return deepFreeze({
-    ...scenario,
-    // The granularity (credit2_runqueue) is turned into a size from the host's topology, as at load.
-    scheduler: withRunqueue(resolveScheduler(source, names), scenario.host),
-    vms: scenario.vms.map((vm) => ({ ...vm, sched: resolveVmSched(policy, givenVmSched(old.policy, vm.sched)) })),
-  });
+  // The granularity (credit2_runqueue) is turned into a size from the host's topology, as at load.
+  return withRunqueue(resolveScheduler(source, names), host);
 }
 
 /**
@@ -1772,6 +1915,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       ...(s.host.driverDomain === undefined ? {} : { driverDomain: driverDomainToSource(s) }),
     },
     scheduler: schedulerToSource(s.scheduler),
+    ...(s.cpupools === undefined ? {} : { cpupools: s.cpupools.map((pool) => ({ name: pool.name, cpus: [...pool.pcpus], scheduler: schedulerToSource(pool.scheduler) })) }),
     run: {
       time: s.run.timeNs,
       ...(s.run.instructions === undefined ? {} : { instructions: s.run.instructions }),
@@ -1795,6 +1939,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       ...(vm.tlbTagged === true ? { tlbTagged: true } : {}),
       devices: { ...(vm.devices ?? DEFAULT_DEVICE_ATTACHMENTS) },
       ...(vm.workload === undefined ? {} : { workload: workloadToSource(vm.workload) }),
+      ...(vm.pool === undefined ? {} : { pool: vm.pool }),
     })),
     ...(s.inputs.length === 0 ? {} : { inputs: inputsToSource(s.inputs) }),
   };

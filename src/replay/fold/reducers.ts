@@ -220,7 +220,9 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'req.invalid':
     case 'backend.taken':
     case 'backend.invalid':
+    case 'vm.pool-moved':
     case 'vm.saved':
+      // Which cpupool a VM is in is the scheduler's business; its vCPUs' runs say where they ran.
       // The saved image is a file outside the run; the VM's shutoff follows as vm.stopped.
       // The DMA engine, the IOMMU, the block device, the balloon, the NIC and the host's memory
       // manager are not part of the folded view (their effect is on memory, by digest).
@@ -230,6 +232,7 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'input.fault':
     case 'input.stop':
     case 'input.balloon':
+    case 'input.cpupool':
     case 'input.request':
     case 'input.save':
       // Input records: their effects arrive as their own events (irq.raise, device.failed...).

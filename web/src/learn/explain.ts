@@ -132,6 +132,11 @@ const TABLE: Table = {
     en: (d, w) => `VM ${w.vm} refused the command "${d.command}": ${translateReason(d.reason, 'en')}. A command that is illegal in the current state is answered, never dropped silently.`,
     'pt-BR': (d, w) => `A VM ${w.vm} recusou o comando "${d.command}": ${translateReason(d.reason, 'pt-BR')}. Um comando ilegal no estado atual é respondido, nunca descartado em silêncio.`,
   },
+  'vm.pool-moved': {
+    concept: 'scheduling',
+    en: (d, w) => `VM ${w.vm} moved from cpupool ${d.from} to cpupool ${d.to}: from now on its vCPUs run only on the CPUs of ${d.to}, under that pool's scheduler (Xen's sched_move_domain).`,
+    'pt-BR': (d, w) => `A VM ${w.vm} passou do cpupool ${d.from} para o cpupool ${d.to}: daqui em diante seus vCPUs rodam só nas CPUs de ${d.to}, sob o escalonador desse pool (sched_move_domain do Xen).`,
+  },
   'vcpu.runnable': {
     concept: 'scheduling',
     en: (d, w) => `${w.vcpu} is runnable: ${RUNNABLE[d.reason][0]}. It waits in the run queue for a physical CPU.`,
@@ -449,6 +454,11 @@ const TABLE: Table = {
     concept: 'memory',
     en: (d, w) => `The operator set VM ${w.vm}'s balloon target to ${d.pages} pages.`,
     'pt-BR': (d, w) => `O operador definiu a meta do balão da VM ${w.vm} em ${d.pages} páginas.`,
+  },
+  'input.cpupool': {
+    concept: 'scheduling',
+    en: (d, w) => `The operator asked for VM ${w.vm} to move to cpupool ${d.pool} (xl cpupool-migrate).`,
+    'pt-BR': (d, w) => `O operador pediu que a VM ${w.vm} passe para o cpupool ${d.pool} (xl cpupool-migrate).`,
   },
 };
 

@@ -27,6 +27,8 @@ export const REASON_TEMPLATES: readonly ReasonTemplate[] = [
   { key: 'allHalted', en: 'every vCPU halted with interrupts disabled', pt: 'todos os vCPUs pararam com interrupções desabilitadas' },
   { key: 'destroyed', en: 'destroyed', pt: 'destruída' },
   { key: 'saved', en: 'saved', pt: 'salva' },
+  { key: 'noCpupools', en: 'the scenario has no cpupools', pt: 'o cenário não tem cpupools' },
+  { key: 'unknownCpupool', en: "unknown cpupool '{}' (known: {})", pt: "cpupool desconhecido '{0}' (conhecidos: {1})" },
   { key: 'saveRefused', en: 'VM {} cannot be saved: {}', pt: 'a VM {0} não pode ser salva: {1}' },
   { key: 'saveNotDrained', en: 'its device work did not drain within {} ns; the VM goes on', pt: 'o trabalho dos seus dispositivos não terminou em {0} ns; a VM continua' },
   { key: 'saveWorkload', en: 'it serves a workload (its arrivals come from the scenario, not from the VM)', pt: 'ela atende uma carga de trabalho (as chegadas vêm do cenário, não da VM)' },
