@@ -7,6 +7,7 @@
  * that `hlt` (the restartable-idle trick of the workload guests). It prints one line at boot.
  */
 import { PUTS } from './lib.js';
+import { hltWakeHandler } from './workloads.js';
 
 export const DRIVER_DOMAIN_SOURCE = String.raw`
 ; dom0-backend: the driver domain's backend loop; params: BACKEND_NS (work per completion)
@@ -26,21 +27,7 @@ take:
         jmp take
 sleep:  hlt
         jmp take
-irq:
-        push r1
-        push r2
-        csrr r1, epc
-        movi r2, sleep
-        bne r1, r2, irq_eoi
-        addi r1, r1, 4                  ; woken between the empty take and the hlt: do not sleep
-        csrw epc, r1
-irq_eoi:
-        movi r1, IRQ_BACKEND
-        out PORT_PIC_EOI, r1
-        pop r2
-        pop r1
-        iret
-${PUTS}banner: .string "dom0: backend up\n"
+${hltWakeHandler('IRQ_BACKEND')}${PUTS}banner: .string "dom0: backend up\n"
         .align 4
 ivt:    .space VEC_IRQ_BASE + IRQ_BACKEND
         .word irq

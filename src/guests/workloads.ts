@@ -19,6 +19,29 @@ export const PROBE_MET = 0;
 export const PROBE_MISSED = 1;
 export const PROBE_DONE = 2;
 
+/**
+ * The handler of a guest that waits in `hlt` at the label `sleep` after checking for work:
+ * acknowledges `irq` and, when it interrupted that very `hlt` (woken between the check and the
+ * hlt), resumes after it, so no wake-up is lost.
+ */
+export function hltWakeHandler(irq: string): string {
+  return String.raw`irq:
+        push r1
+        push r2
+        csrr r1, epc
+        movi r2, sleep
+        bne r1, r2, irq_eoi
+        addi r1, r1, 4          ; woken between the check and the hlt: do not sleep
+        csrw epc, r1
+irq_eoi:
+        movi r1, ${irq}
+        out PORT_PIC_EOI, r1
+        pop r2
+        pop r1
+        iret
+`;
+}
+
 /** The interrupt handler and vector table shared by the blocking workloads (and the scale bench). */
 export const WAKE_HANDLER = String.raw`
 irq:
@@ -116,21 +139,7 @@ complete:
         movi r1, ${PROBE_DONE}
         out ${PROBE_PORT}, r1
         jmp next
-irq:
-        push r1
-        push r2
-        csrr r1, epc
-        movi r2, sleep
-        bne r1, r2, irq_eoi
-        addi r1, r1, 4          ; woken between the check and the hlt: do not sleep
-        csrw epc, r1
-irq_eoi:
-        movi r1, IRQ_BLOCK
-        out PORT_PIC_EOI, r1
-        pop r2
-        pop r1
-        iret
-        .align 4
+${hltWakeHandler('IRQ_BLOCK')}        .align 4
 ivt:    .space VEC_IRQ_BASE + IRQ_BLOCK
         .word irq
         .space 64

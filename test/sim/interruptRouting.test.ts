@@ -13,6 +13,26 @@ import { consoleOf, inline, runProgram, runScenario, scenario, vmSpec, type Test
 
 const of = (run: TestRun, type: string, src?: string): SimEvent[] => run.events.filter((event) => event.type === type && (src === undefined || event.src === src));
 
+/** A guest that sets a one-shot timer, waits in hlt, and powers off after its handler (whose first instruction is `first`). */
+const sleepUntilTimer = (ns: number, first = '') => `
+      movi sp, 2000
+      movi r1, ivt
+      csrw ivt, r1
+      movi r1, ${ns}
+      out PORT_TIMER_ONESHOT, r1
+      sti
+      hlt
+      out PORT_POWER, r0
+    tick:
+      ${first}
+      movi r1, IRQ_TIMER
+      out PORT_PIC_EOI, r1
+      iret
+    ivt:
+      .space VEC_IRQ_BASE
+      .word tick
+    `;
+
 describe('interrupt routing', () => {
   it('a lower device line goes before a pending IPI: the timer (line 0), then the IPI (line 1)', () => {
     const run = runProgram(`
@@ -94,24 +114,7 @@ describe('interrupt routing', () => {
 
   it('what an injection costs: interruptInjectNs, or postedInterruptNs under posted interrupts, before the handler runs', () => {
     // The timer wakes the vCPU from hlt; entry injects the line; the handler's first instruction exits.
-    const guest = `
-      movi sp, 2000
-      movi r1, ivt
-      csrw ivt, r1
-      movi r1, 10000
-      out PORT_TIMER_ONESHOT, r1
-      sti
-      hlt
-      out PORT_POWER, r0
-    tick:
-      out PORT_CONSOLE_DATA, r1
-      movi r1, IRQ_TIMER
-      out PORT_PIC_EOI, r1
-      iret
-    ivt:
-      .space VEC_IRQ_BASE
-      .word tick
-    `;
+    const guest = sleepUntilTimer(10_000, 'out PORT_CONSOLE_DATA, r1');
     const gap = (posted: boolean, costs: Record<string, number>) => {
       const run = runProgram(guest, { virt: 'hw', postedInterrupts: posted }, { costs: { timerJitterNs: 0, ...costs } });
       const inject = of(run, 'irq.inject')[0];
@@ -131,23 +134,7 @@ describe('interrupt routing', () => {
   });
 
   it('a vCPU blocked in hlt wakes at the interrupt under Type 1, hostWakeNs later under Type 2', () => {
-    const guest = `
-      movi sp, 2000
-      movi r1, ivt
-      csrw ivt, r1
-      movi r1, 30000
-      out PORT_TIMER_ONESHOT, r1
-      sti
-      hlt
-      out PORT_POWER, r0
-    tick:
-      movi r1, IRQ_TIMER
-      out PORT_PIC_EOI, r1
-      iret
-    ivt:
-      .space VEC_IRQ_BASE
-      .word tick
-    `;
+    const guest = sleepUntilTimer(30_000);
     for (const type of ['type1', 'type2'] as const) {
       const run = runProgram(guest, {}, { host: { pcpus: 1, memoryBytes: 64 * 1024 * 1024, type }, costs: { timerJitterNs: 0, hostWakeNs: 7000 } });
       const raise = of(run, 'irq.raise')[0];
