@@ -253,7 +253,7 @@ export class GuestPhysicalMap {
       if (base >= 0) out.set(this.host.words.subarray(base, base + PAGE_WORDS), page * PAGE_WORDS);
       else {
         const swapped = this.swappedWords?.(page);
-        if (swapped !== undefined && (page + 1) * PAGE_WORDS <= out.length) out.set(swapped, page * PAGE_WORDS);
+        if (swapped !== undefined) out.set(swapped, page * PAGE_WORDS);
       }
     }
     return out;

@@ -202,11 +202,40 @@ describe('GuestPhysicalMap: translation', () => {
   it('a map built with unbacked pages (-1) translates them to nothing and counts only the backed', () => {
     const host = new HostMemory(2);
     const memory = new GuestPhysicalMap(host, [-1, 1, -1]);
+    expect([...memory.pageBase]).toEqual([-1, PAGE_WORDS, -1]);
+    expect([...memory.writeBase]).toEqual([-1, PAGE_WORDS, -1]);
     expect(memory.mappedPages).toBe(1);
     expect(memory.translate(5)).toBe(-1);
     expect(memory.translate(PAGE_WORDS + 5)).toBe(PAGE_WORDS + 5);
     expect(memory.translateRead(2 * PAGE_WORDS)).toBe(-1);
     expect(memory.translateWrite(2 * PAGE_WORDS)).toBe(-1);
+    // Not only a page's first word: an unbacked page has no word at all.
+    expect(memory.translateRead(2 * PAGE_WORDS + 9)).toBe(-1);
+    expect(memory.translateWrite(PAGE_WORDS - 1)).toBe(-1);
+  });
+
+  it('host frame 0 is a frame like any other: mapped, counted, unmapped, read and written without faults', () => {
+    const host = new HostMemory(2);
+    const memory = new GuestPhysicalMap(host, [0, 1]);
+    expect(memory.mappedPages).toBe(2);
+    let faults = 0;
+    memory.onWriteFault = () => (faults++, true);
+    memory.onReadFault = () => (faults++, true);
+    expect(memory.translateWrite(3)).toBe(3);
+    expect(memory.translateRead(3)).toBe(3);
+    expect(faults).toBe(0);
+    expect(memory.unmap(0)).toBe(0);
+    expect(memory.mappedPages).toBe(1);
+    expect(memory.translate(0)).toBe(-1);
+  });
+
+  it('refuses addresses that are not 32-bit words of guest memory (beyond -2^31 they would wrap to page 0)', () => {
+    const { memory } = map();
+    for (const address of [-(2 ** 32), -(2 ** 32) + 5, -(2 ** 42)]) {
+      expect(memory.translate(address)).toBe(-1);
+      expect(memory.translateRead(address)).toBe(-1);
+      expect(memory.translateWrite(address)).toBe(-1);
+    }
   });
 
   it('reads and writes through the map, never another frame', () => {
@@ -226,9 +255,11 @@ describe('GuestPhysicalMap: translation', () => {
     expect(memory.translateWrite(PAGE_WORDS)).toBe(-1);
     expect(memory.unmap(1)).toBe(-1);
     for (const page of [-1, 3, 0.5, Number.NaN]) expect(memory.unmap(page)).toBe(-1);
-    expect(memory.mappedPages).toBe(2);
-    // The other pages still translate.
-    expect(memory.translate(0)).toBe(frames[0] * PAGE_WORDS);
+    // Page 0 is a page like the others.
+    expect(memory.unmap(0)).toBe(frames[0]);
+    expect(memory.mappedPages).toBe(1);
+    expect(memory.translate(0)).toBe(-1);
+    // The other page still translates.
     expect(memory.translate(2 * PAGE_WORDS)).toBe(frames[2] * PAGE_WORDS);
   });
 });
@@ -263,12 +294,14 @@ describe('GuestPhysicalMap: faults to the memory manager', () => {
     memory.writeBase[0] = -1;
     memory.onWriteFault = () => false;
     expect(memory.translateWrite(0)).toBe(-1);
+    expect(memory.translateWrite(7)).toBe(-1);
     expect(() => memory.write(0, 1)).toThrow(/not mapped writable/);
   });
 
   it('a read of an unbacked page asks onReadFault first; translate (the guest path) never does', () => {
     const { frames, memory } = map();
     memory.unmap(2);
+    expect(memory.translateRead(2 * PAGE_WORDS + 3)).toBe(-1);
     const faults: number[] = [];
     memory.onReadFault = (page) => {
       faults.push(page);
