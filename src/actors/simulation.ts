@@ -447,7 +447,9 @@ export class Simulation {
     };
     this.pausedHere = false;
     const endTime = this.scenario.run.timeNs;
-    const result = this.kernel.run(Math.min(endTime, pauseAtTime), afterEach);
+    // No checkpoints, no pause point and no hooks: no call between steps at all (issue 13's profile).
+    const listened = log !== undefined || pauseAfterSeq !== undefined || this.stepHooks.length > 0;
+    const result = this.kernel.run(Math.min(endTime, pauseAtTime), listened ? afterEach : undefined);
     if (this.pausedHere && this.monitor.endReason === undefined) return 'paused';
     if (pauseAtTime < endTime && this.monitor.endReason === undefined && (result === 'time' || result === 'empty')) {
       // Nothing else is due before the pause point: time still passes up to it (inputs may come).
