@@ -174,7 +174,7 @@ export class WorkloadDriver {
       const sector = stream.int(0, DISK_SECTORS - 1);
       const block = this.vm.block;
       if (block === null) {
-        this.bus.publish(this.id, 'req.refused', { id, reason: 'the VM has no block device (devices.block: none)' });
+        this.bus.publish(this.id, 'req.refused', { id, reason: 'the VM has no block device' });
       } else if (!block.submitRequest(id, kind === 'disk-write', sector, size)) {
         const reason = block.ready ? `the block request queue is full (${block.queueDepth} requests)` : `the block device is ${block.lifecycle.state}`;
         this.bus.publish(block.id, 'req.refused', { id, reason });
