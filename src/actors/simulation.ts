@@ -141,7 +141,9 @@ export class Simulation {
     this.vms = this.buildVms(scenario.vms);
     const backend = scenario.host.driverDomain === undefined ? undefined : attachDriverDomain(this.vms, this.bus);
     this.vswitch = new VirtualSwitch(this.kernel, this.bus, () => ({ latencyNs: this.costs.netLatencyNs, wordNs: this.costs.netWordNs }));
-    this.vms.forEach((vm, index) => this.vswitch.connect(vm.nic, index + 1));
+    this.vms.forEach((vm, index) => {
+      if (vm.nic !== null) this.vswitch.connect(vm.nic, index + 1);
+    });
     options.parts?.wire?.(this.vms);
     this.monitor = new Monitor(this.kernel, this.bus, policy, this.costs, this.vms, {
       pcpus: scenario.host.pcpus,
@@ -447,7 +449,9 @@ export class Simulation {
     };
     this.pausedHere = false;
     const endTime = this.scenario.run.timeNs;
-    const result = this.kernel.run(Math.min(endTime, pauseAtTime), afterEach);
+    // No checkpoints, no pause point and no hooks: no call between steps at all (issue 13's profile).
+    const listened = log !== undefined || pauseAfterSeq !== undefined || this.stepHooks.length > 0;
+    const result = this.kernel.run(Math.min(endTime, pauseAtTime), listened ? afterEach : undefined);
     if (this.pausedHere && this.monitor.endReason === undefined) return 'paused';
     if (pauseAtTime < endTime && this.monitor.endReason === undefined && (result === 'time' || result === 'empty')) {
       // Nothing else is due before the pause point: time still passes up to it (inputs may come).
@@ -578,8 +582,8 @@ function attachDriverDomain(vms: readonly Vm[], bus: EventBus): Backend {
   dom0.io.attach(backend);
   for (const vm of vms) {
     if (vm === dom0) continue;
-    if (vm.block.mode === 'paravirtual') vm.pic.diverted |= 1 << Irq.BLOCK;
-    if (vm.nic.mode === 'paravirtual') vm.pic.diverted |= 1 << Irq.NET;
+    if (vm.block?.mode === 'paravirtual') vm.pic.diverted |= 1 << Irq.BLOCK;
+    if (vm.nic?.mode === 'paravirtual') vm.pic.diverted |= 1 << Irq.NET;
   }
   return backend;
 }

@@ -62,11 +62,11 @@ export class Vm {
   readonly console: Console;
   readonly power: PowerControl;
   readonly dma: DmaEngine;
-  /** The block device (emulated and virtio interfaces over one in-memory disk). */
-  readonly block: BlockDevice;
+  /** The block device (emulated and virtio interfaces over one in-memory disk); null: the scenario gives the VM none. */
+  readonly block: BlockDevice | null;
   readonly balloon: Balloon;
-  /** The NIC (connected to the simulation's virtual switch by the builder). */
-  readonly nic: Nic;
+  /** The NIC (connected to the simulation's virtual switch by the builder); null: the scenario gives the VM none. */
+  readonly nic: Nic | null;
   /** The request queue a workload fills and the guest serves (only when the VM has a workload). */
   readonly requests: RequestQueue | null;
   /** The IOMMU that passthrough devices' DMA goes through (the VM's guest-physical map). */
@@ -103,14 +103,18 @@ export class Vm {
     this.dma = new DmaEngine(`${this.id}/dma`, bus, memory);
     const attach = options.devices ?? { block: 'emulated', nic: 'emulated' };
     this.iommu = new Iommu(this.id, bus, memory);
-    this.block = new BlockDevice(`${this.id}/block`, bus, kernel, this.pic, memory, { get latencyNs() { return costs().diskLatencyNs; }, get sectorNs() { return costs().diskSectorNs; }, get seekNs() { return costs().diskSeekNs; } }, attach.block, this.iommu, options.blockQueue);
+    // Attach what the scenario declares: a VM without a disk (block: none) has no block device, its
+    // ports read as the open bus (ioBus.ts), as an empty slot on real hardware; so for the NIC.
+    const blockMode = attach.block;
+    const nicMode = attach.nic;
+    this.block = blockMode === 'none' ? null : new BlockDevice(`${this.id}/block`, bus, kernel, this.pic, memory, { get latencyNs() { return costs().diskLatencyNs; }, get sectorNs() { return costs().diskSectorNs; }, get seekNs() { return costs().diskSeekNs; } }, blockMode, this.iommu, options.blockQueue);
     this.balloon = new Balloon(`${this.id}/balloon`, bus, this.pic);
-    this.nic = new Nic(`${this.id}/nic`, bus, this.pic, memory, attach.nic, this.iommu, kernel);
+    this.nic = nicMode === 'none' ? null : new Nic(`${this.id}/nic`, bus, this.pic, memory, nicMode, this.iommu, kernel);
     // Attached in this order (it is the order devices are realized and appear in checkpoints).
     for (const device of [this.pic, this.timer, this.console, this.power, this.dma]) this.io.attach(device);
-    this.io.attach(this.block, attach.block === 'passthrough');
+    if (this.block !== null) this.io.attach(this.block, blockMode === 'passthrough');
     this.io.attach(this.balloon);
-    this.io.attach(this.nic, attach.nic === 'passthrough');
+    if (this.nic !== null) this.io.attach(this.nic, nicMode === 'passthrough');
     this.requests = options.requestQueue === undefined ? null : new RequestQueue(`${this.id}/requests`, bus, this.pic, options.requestQueue);
     if (this.requests !== null) this.io.attach(this.requests);
     for (let index = 0; index < options.vcpus; index++) {

@@ -31,7 +31,7 @@ export function unsaveableReason(vm: Vm): string | undefined {
 
 /** Whether the VM's in-flight device work has drained (QEMU drains block I/O before it stops a VM). */
 export function drained(vm: Vm): boolean {
-  return vm.block.drained && vm.nic.drained;
+  return (vm.block?.drained ?? true) && (vm.nic?.drained ?? true);
 }
 
 /** The image of a paused, drained VM. */

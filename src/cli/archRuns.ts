@@ -198,7 +198,7 @@ function measure(scenario: Scenario, readProgram: (path: string) => string, scen
   const summary = simulation.run();
   const chars = new Map(simulation.vms.map((vm) => [vm.name, vm.console.charsWritten]));
   const ioOperations = new Map(
-    simulation.vms.map((vm) => [vm.name, vm.block.emulatedRequests + vm.block.virtioRequests + vm.block.passthroughRequests + vm.nic.sent + vm.nic.received]),
+    simulation.vms.map((vm) => [vm.name, (vm.block === null ? 0 : vm.block.emulatedRequests + vm.block.virtioRequests + vm.block.passthroughRequests) + (vm.nic === null ? 0 : vm.nic.sent + vm.nic.received)]),
   );
   return { summary, stopped, chars, deviceExits, consoleExits, ioOperations };
 }

@@ -11,6 +11,9 @@
  * not cut each other, which would otherwise make them advance in lockstep.
  */
 import { EventQueue, type QueueEntry } from './queue.js';
+
+/** A queue entry as the kernel recycles it (see `free`). */
+type MutableEntry = { -readonly [K in keyof QueueEntry]: QueueEntry[K] };
 import type { Nanoseconds } from './time.js';
 
 /** The seq span of one physical CPU's lane (see scheduleCpu); 1,023 lanes fit below 2^53. */
@@ -46,10 +49,27 @@ export class Kernel {
     return this.handlers.length - 1;
   }
 
+  /**
+   * Entries handled and no longer referenced, reused by schedule and scheduleCpu: an entry per
+   * event was most of the run's allocation (issue 13's profile). Bounded by the most entries ever
+   * pending at once.
+   */
+  private readonly free: MutableEntry[] = [];
+
+  private entry(time: Nanoseconds, seq: number, target: number, kind: number, arg: number): QueueEntry {
+    const entry = this.free.pop();
+    if (entry === undefined) return { time, seq, target, kind, arg };
+    entry.time = time;
+    entry.seq = seq;
+    entry.target = target;
+    entry.kind = kind;
+    entry.arg = arg;
+    return entry;
+  }
+
   schedule(time: Nanoseconds, target: number, kind: number, arg = 0): void {
     if (time < this.clock) throw new RangeError(`cannot schedule in the past: ${time} < ${this.clock} (${this.handlerNames[target]})`);
-    const entry: QueueEntry = { time, seq: this.nextSeq++, target, kind, arg };
-    this.queue.push(entry);
+    this.queue.push(this.entry(time, this.nextSeq++, target, kind, arg));
   }
 
   /**
@@ -73,8 +93,7 @@ export class Kernel {
    */
   scheduleCpu(time: Nanoseconds, target: number, kind: number, arg = 0, lane = 0): void {
     if (time < this.clock) throw new RangeError(`cannot schedule in the past: ${time} < ${this.clock} (${this.handlerNames[target]})`);
-    const entry: QueueEntry = { time, seq: (lane + 1) * LANE_SEQ + this.nextSeq++, target, kind, arg };
-    this.cpuQueue.push(entry);
+    this.cpuQueue.push(this.entry(time, (lane + 1) * LANE_SEQ + this.nextSeq++, target, kind, arg));
   }
 
   /** Moves the clock forward to `time` when nothing is pending before it (an idle stretch). */
@@ -99,6 +118,7 @@ export class Kernel {
     const cpuQueue = this.cpuQueue;
     const inputQueue = this.inputQueue;
     const handlers = this.handlers;
+    const free = this.free;
     this.stopRequested = false;
     for (;;) {
       const general = queue.peek();
@@ -120,6 +140,8 @@ export class Kernel {
       this.clock = entry.time;
       this.steps++;
       handlers[entry.target](entry.kind, entry.arg, entry.time);
+      // Nothing keeps a handled entry (handlers get its fields): it serves a later schedule.
+      if (!fromInput) free.push(entry as MutableEntry);
       if (afterEach !== undefined) afterEach();
       if (this.stopRequested) return 'stopped';
     }

@@ -79,7 +79,7 @@ describe('block device: a command written while busy is queued or refused, never
     expect([0, 1, 2].map((index) => memory.read(0x3000 + index))).toEqual([BlkStatus.BUSY, BlkStatus.BUSY, BlkStatus.FULL]);
     // The refused command copied nothing.
     expect(memory.read(0x1000 + 2 * SECTOR_WORDS)).not.toBe(diskPattern(100, 0));
-    expect(result.simulation.vms[0].block.queueFull).toBe(1);
+    expect(result.simulation.vms[0].block?.queueFull).toBe(1);
   });
 
   it('seek plus transfer: a request pays diskSeekNs x distance / (sectors - 1) on top of latency and transfer', () => {

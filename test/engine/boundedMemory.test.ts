@@ -3,8 +3,9 @@
  * then 1 M wake-ups (vcpu.runnable reason wake, then vcpu.running) on a real bus, in a child
  * process with --expose-gc; the heap it retains (used + array buffers after GC, collector alive)
  * must stay within 10% plus 256 KiB of GC and JIT noise. A per-wake-up sample array would
- * retain about 8 MB more in the long run. A whole simulation's heap is measured by
- * `npm run bench` (bytes per VM); at test scale its growth is lost in JIT code-space noise.
+ * retain about 8 MB more in the long run. A whole simulation is measured the same way: what a
+ * finished run of the scale bench's load retains (alive less dropped) after 20 and after 200
+ * phases per VM (ten times the events) must agree within 10%; `npm run bench` gives bytes per VM.
  */
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -89,5 +90,38 @@ process.stdout.write(JSON.stringify(result));
     const bytes = JSON.parse(out) as Record<string, number>;
     expect(bytes['100000'], JSON.stringify(bytes)).toBeGreaterThan(0);
     expect(bytes['1000000'], JSON.stringify(bytes)).toBeLessThan(1.1 * bytes['100000'] + 256 * 1024);
+  }, 60_000);
+
+  it('a whole run and a run ten times longer retain the same heap (the scale load, 100 VMs)', () => {
+    // The heap with the finished simulation alive, less the heap before it was built.
+    const child = String.raw`
+const { scaleScenario } = await import(process.argv[1] + '/dist/bench/scale.js');
+const { Simulation } = await import(process.argv[1] + '/dist/actors/simulation.js');
+const heap = () => { globalThis.gc(); globalThis.gc(); const usage = process.memoryUsage(); return usage.heapUsed + usage.arrayBuffers; };
+function run(phases) {
+  const base = scaleScenario(100, 'staggered');
+  const scenario = { ...base, vms: base.vms.map((vm) => ({ ...vm, params: { ...vm.params, PHASES: phases } })) };
+  const simulation = new Simulation({ scenario, seed: 1 });
+  simulation.run();
+  return simulation;
+}
+run(20);
+run(20); // warm-up: code compiled before the measurements
+const result = {};
+for (const phases of [20, 200]) {
+  const before = heap();
+  const simulation = run(phases);
+  const bytes = heap() - before;
+  result[phases] = { events: simulation.bus.count, bytes };
+}
+process.stdout.write(JSON.stringify(result));
+`;
+    const out = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', child, ROOT], { encoding: 'utf8' });
+    const runs = JSON.parse(out) as Record<string, { events: number; bytes: number }>;
+    const detail = JSON.stringify(runs);
+    expect(runs['200'].events, detail).toBeGreaterThan(9 * runs['20'].events);
+    // 100 VMs of 4 KiB guest RAM retain at least their RAM.
+    expect(runs['20'].bytes, detail).toBeGreaterThan(100 * 4096);
+    expect(runs['200'].bytes, detail).toBeLessThan(1.1 * runs['20'].bytes + 256 * 1024);
   }, 60_000);
 });

@@ -34,7 +34,7 @@ describe('hypervisor profiles', () => {
 
   it('reject an unknown attach mode, saying what was expected', () => {
     expect(() => load(['name: p', 'vms:', '  - name: a', '    guest: kernel', '    devices: { block: virtio }'])).toThrow(
-      /vms\[0\]\.devices\.block: expected an attach mode for the block device, one of: emulated, paravirtual, passthrough, got 'virtio'/,
+      /vms\[0\]\.devices\.block: expected an attach mode for the block device, one of: emulated, paravirtual, passthrough, none, got 'virtio'/,
     );
   });
 

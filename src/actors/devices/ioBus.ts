@@ -30,7 +30,8 @@ export class IoBus {
 
   /** Whether a port belongs to a passthrough device (an access to it is not an exit). */
   isDirect(port: number): boolean {
-    return this.direct.has(port);
+    // Asked at every port access: most VMs have no passthrough device, and the size is read first.
+    return this.direct.size !== 0 && this.direct.has(port);
   }
 
   /** Reads a port; an address no ready device claims reads as the open bus. */

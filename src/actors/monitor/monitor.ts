@@ -118,8 +118,8 @@ export class Monitor implements MonitorCore {
       }
       for (const device of vm.io.devices) this.vmsByDevice.set(device.id, vm);
       vm.power.onPowerOff = () => this.powerOff(vm, 'the guest powered off');
-      vm.block.quiesce = () => this.quiesce(vm);
-      vm.nic.quiesce = () => this.quiesce(vm);
+      if (vm.block !== null) vm.block.quiesce = () => this.quiesce(vm);
+      if (vm.nic !== null) vm.nic.quiesce = () => this.quiesce(vm);
       vm.balloon.onGive = (page) => this.balloonGive(vm, page);
     }
     this.host = new HostOs(this);

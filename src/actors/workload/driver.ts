@@ -104,7 +104,7 @@ export class WorkloadDriver {
       this.traceTimes = times;
     }
     const block = vm.block;
-    block.listener = {
+    if (block !== null) block.listener = {
       started: (id, serviceNs) => bus.publish(block.id, 'req.started', { id, worker: 0, serviceNs }),
       done: (id) => {
         if (id >= 0) bus.publish(block.id, 'req.done', { id });
@@ -172,8 +172,10 @@ export class WorkloadDriver {
       this.vm.requests?.arrive(id, size);
     } else {
       const sector = stream.int(0, DISK_SECTORS - 1);
-      if (!this.vm.block.submitRequest(id, kind === 'disk-write', sector, size)) {
-        const block = this.vm.block;
+      const block = this.vm.block;
+      if (block === null) {
+        this.bus.publish(this.id, 'req.refused', { id, reason: 'the VM has no block device' });
+      } else if (!block.submitRequest(id, kind === 'disk-write', sector, size)) {
         const reason = block.ready ? `the block request queue is full (${block.queueDepth} requests)` : `the block device is ${block.lifecycle.state}`;
         this.bus.publish(block.id, 'req.refused', { id, reason });
       }

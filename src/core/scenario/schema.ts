@@ -295,10 +295,14 @@ export interface VmSpec {
 export const ATTACH_MODES = ['emulated', 'paravirtual', 'passthrough'] as const;
 export type AttachMode = (typeof ATTACH_MODES)[number];
 
+/** A device's attach mode, or `none`: the VM has no such device (its ports read as the open bus). */
+export const DEVICE_ATTACH_MODES = [...ATTACH_MODES, 'none'] as const;
+export type DeviceAttachMode = (typeof DEVICE_ATTACH_MODES)[number];
+
 /** The attach mode of each device that has more than one (docs/architectures.md). */
 export interface DeviceAttachments {
-  readonly block: AttachMode;
-  readonly nic: AttachMode;
+  readonly block: DeviceAttachMode;
+  readonly nic: DeviceAttachMode;
   /** The emulated block device's request queue depth, the one in service included (absent: 32). */
   readonly blockQueue?: number;
 }
@@ -645,12 +649,12 @@ function affinityCpu() {
 
 function attachMode(device: string) {
   return z
-    .enum(ATTACH_MODES, { error: (issue) => oneOfMessage(`an attach mode for the ${device}`, issue.input, ATTACH_MODES) })
+    .enum(DEVICE_ATTACH_MODES, { error: (issue) => oneOfMessage(`an attach mode for the ${device}`, issue.input, DEVICE_ATTACH_MODES) })
     .default('emulated')
     .meta(
       meta({
         title: `${capitalize(device)} attach mode`,
-        description: `How the ${device} is attached: emulated (its register file; every access exits and is emulated by the monitor), paravirtual (a virtio-like queue in guest memory; one notification per batch) or passthrough (its register file reached without exits; its DMA goes through the IOMMU). Default emulated.`,
+        description: `How the ${device} is attached: emulated (its register file; every access exits and is emulated by the monitor), paravirtual (a virtio-like queue in guest memory; one notification per batch), passthrough (its register file reached without exits; its DMA goes through the IOMMU) or none (the VM has no ${device}: its ports and MMIO read as the open bus and ignore writes, as an empty slot on real hardware). Default emulated.`,
       }),
     );
 }

@@ -11,10 +11,11 @@ export const sharedDisk: Mutant = {
   parts: {
     name: 'shared-disk',
     wire(vms) {
-      if (vms.length === 0) return;
+      const disks = vms.flatMap((vm) => (vm.block === null ? [] : [vm.block]));
+      if (disks.length === 0) return;
       // The block device keeps its image private; the mix-up is made where a backend would make it.
-      const image = vms[0].block.disk;
-      for (const vm of vms.slice(1)) (vm.block as unknown as { image: Int32Array }).image = image;
+      const image = disks[0].disk;
+      for (const block of disks.slice(1)) (block as unknown as { image: Int32Array }).image = image;
     },
   },
 };

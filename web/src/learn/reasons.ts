@@ -95,6 +95,7 @@ export const REASON_TEMPLATES: readonly ReasonTemplate[] = [
   { key: 'blockDeviceWas', en: 'the block device was {}', pt: 'o dispositivo de bloco estava {0}' },
   { key: 'blockQueueFull', en: 'the block request queue is full ({} requests)', pt: 'a fila de requisições do disco está cheia ({0} requisições)' },
   { key: 'blockDeviceIs', en: 'the block device is {}', pt: 'o dispositivo de bloco está {0}' },
+  { key: 'noBlockDevice', en: 'the VM has no block device', pt: 'a VM não tem dispositivo de bloco' },
 ];
 
 /** Words that appear as parameters: access kinds, modes, suffixes, queue names. */

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/* global console, process, structuredClone */
+// Byte-for-byte log comparison of two builds (issue 13: a speed-up must leave every log as it was).
+// Runs every examples/*.yaml and COUNT random scenarios (scenarioArbitrary, generated once with the
+// first build) on both builds' dist folders, with the log on (checkpoints included), and compares
+// the logs' text. Prints the first difference and exits 1 if any log differs.
+// Usage: node scripts/compare-logs.mjs <distA> <distB> [count=200] [seed=13]
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import fc from 'fast-check';
+
+const [distA, distB] = process.argv.slice(2, 4).map((dist) => resolve(dist));
+const count = Number(process.argv[4] ?? 200);
+const seed = Number(process.argv[5] ?? 13);
+if (distA === undefined || distB === undefined) throw new Error('usage: compare-logs.mjs <distA> <distB> [count] [seed]');
+const examples = resolve(import.meta.dirname, '..', 'examples');
+
+async function build(dist) {
+  const simulation = await import(`${dist}/actors/simulation.js`);
+  const writer = await import(`${dist}/core/log/writer.js`);
+  const load = await import(`${dist}/core/scenario/load.js`);
+  const guests = await import(`${dist}/guests/index.js`);
+  const arbitraries = await import(`${dist}/testing/arbitraries.js`);
+  /** The whole log of one run, as text. */
+  function logOf(scenario, runSeed) {
+    const chunks = [];
+    const log = new writer.LogWriter((chunk) => chunks.push(chunk));
+    new simulation.Simulation({ scenario, seed: runSeed, log, readProgram: (path) => readFileSync(resolve(examples, path), 'utf8') }).run();
+    return chunks.join('');
+  }
+  const loadExample = (file) => load.loadScenario(readFileSync(resolve(examples, file), 'utf8'), { file, guests: guests.BUNDLED_GUEST_NAMES });
+  return { logOf, loadExample, arbitraries };
+}
+
+function firstDifference(a, b) {
+  let index = 0;
+  while (index < a.length && a[index] === b[index]) index++;
+  const line = a.slice(0, index).split('\n').length;
+  return `line ${line}: ${a.slice(index - 80, index + 80)} | ${b.slice(index - 80, index + 80)}`;
+}
+
+const a = await build(distA);
+const b = await build(distB);
+let differ = 0;
+let runs = 0;
+let bytes = 0;
+function compare(label, scenarioA, scenarioB, runSeed) {
+  let logA, logB;
+  try {
+    logA = a.logOf(scenarioA, runSeed);
+  } catch (error) {
+    logA = `threw ${String(error)}`;
+  }
+  try {
+    logB = b.logOf(scenarioB, runSeed);
+  } catch (error) {
+    logB = `threw ${String(error)}`;
+  }
+  runs++;
+  bytes += logA.length;
+  if (logA !== logB) {
+    differ++;
+    console.log(`DIFFERS ${label}: ${firstDifference(logA, logB)}`);
+  }
+}
+for (const file of readdirSync(examples).filter((name) => name.endsWith('.yaml')).sort()) {
+  const scenario = a.loadExample(file);
+  compare(file, scenario, b.loadExample(file), scenario.seed ?? 1);
+}
+const samples = fc.sample(a.arbitraries.scenarioArbitrary(), { numRuns: count, seed });
+samples.forEach((run, index) => compare(`random #${index} (seed ${seed})`, run.scenario, structuredClone(run.scenario), run.seed));
+console.log(`${runs} runs, ${(bytes / 1e6).toFixed(1)} MB of log: ${differ === 0 ? 'all identical' : `${differ} differ`}`);
+process.exit(differ === 0 ? 0 : 1);
