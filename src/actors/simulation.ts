@@ -38,6 +38,7 @@ import { startWorkloads, type WorkloadDriver } from './workload/index.js';
 import { decodeImage, imageDigest, ImageError, type VmImage } from '../core/image/format.js';
 import { VmSaver, type ImageWriter } from './saver.js';
 import { imageMismatch, restoreDevices, restorePlacement, restoreVm } from './vmImage.js';
+import { HostSet } from './migration/hostSet.js';
 
 export interface GuestImage {
   readonly words: Int32Array;
@@ -95,6 +96,8 @@ export class Simulation {
   /** The network: every VM's NIC on one virtual switch, MAC = the VM's index + 1. */
   readonly vswitch: VirtualSwitch;
   readonly monitor: Monitor;
+  /** The hosts of a several-host scenario (absent: one host). */
+  readonly hostSet: HostSet | undefined;
   /** The host's memory manager, when the host shares pages or overcommits memory. */
   readonly memory: MemoryManager | undefined;
   readonly inputs: InputDriver;
@@ -128,7 +131,10 @@ export class Simulation {
     });
     const backed = scenario.vms.reduce((sum, vm) => sum + vm.memoryBytes, 0);
     const overcommit = scenario.host.overcommit === true;
-    this.host = new Host(scenario.host.pcpus, scenario.host.memoryBytes, overcommit ? Math.min(backed, scenario.host.memoryBytes) : backed);
+    // Several hosts: each owns a range of the frames (migration/hostSet.ts), sized for migrations.
+    this.hostSet = scenario.hosts === undefined ? undefined : new HostSet(scenario.hosts, scenario.links ?? [], backed / PAGE_BYTES);
+    const frames = this.hostSet === undefined ? (overcommit ? Math.min(backed, scenario.host.memoryBytes) : backed) : this.hostSet.frameCount * PAGE_BYTES;
+    this.host = new Host(scenario.host.pcpus, scenario.host.memoryBytes, frames);
     if (scenario.host.ballooning !== undefined && !overcommit) throw new RangeError('host.ballooning needs memory overcommit: set host.overcommit: true');
     if (overcommit || scenario.host.pageSharing !== undefined) {
       this.memory = new MemoryManager(this.host.memory, this.kernel, this.bus, () => this.costs, {
@@ -181,8 +187,9 @@ export class Simulation {
   private moveToPool(vm: Vm, pool: string): void {
     const pools = this.cpupools;
     const known = this.scenario.cpupools?.map((spec) => spec.name) ?? [];
-    if (pools === undefined || !known.includes(pool)) {
-      const reason = pools === undefined ? 'the scenario has no cpupools' : `unknown cpupool '${pool}' (known: ${known.join(', ')})`;
+    if (pools === undefined || !known.includes(pool) || this.hostSet !== undefined) {
+      const reason =
+        this.hostSet !== undefined ? 'with several hosts a VM changes host only by migration' : pools === undefined ? 'the scenario has no cpupools' : `unknown cpupool '${pool}' (known: ${known.join(', ')})`;
       this.bus.publish(vm.id, 'vm.not-allowed', { command: 'CPUPOOL-MIGRATE', state: vm.state, reason });
       return;
     }
@@ -343,7 +350,7 @@ export class Simulation {
       const image = saved === undefined ? this.assembleGuest(spec) : { words: new Int32Array(0), entry: 0 };
       const pages = spec.memoryBytes / PAGE_BYTES;
       // Under overcommit a VM's pages are backed on first touch (loading the image touches its own).
-      const frames = this.memory?.options.overcommit === true ? new Array<number>(pages).fill(-1) : this.host.memory.allocate(pages, `vm/${spec.name}`);
+      const frames = this.allocateFrames(spec, pages);
       const memory = this.options.parts?.guestMap?.(this.host.memory, frames) ?? new GuestPhysicalMap(this.host.memory, frames);
       this.memory?.register(`vm/${spec.name}`, memory);
       memory.load(image.words);
@@ -361,6 +368,14 @@ export class Simulation {
       this.bus.publish(vm.id, 'vm.defined', { vcpus: spec.vcpus, memoryBytes: spec.memoryBytes, guest: guestLabel(spec) });
       return vm;
     });
+  }
+
+  /** A VM's frames: none yet under overcommit (first touch backs them), else from its host's. */
+  private allocateFrames(spec: VmSpec, pages: number): number[] {
+    if (this.memory?.options.overcommit === true) return new Array<number>(pages).fill(-1);
+    if (this.hostSet === undefined || spec.host === undefined) return this.host.memory.allocate(pages, `vm/${spec.name}`);
+    this.hostSet.place(spec.name, spec.host);
+    return this.hostSet.allocate(this.host.memory, spec.host, pages, `vm/${spec.name}`);
   }
 
   private assembleGuest(spec: VmSpec): GuestImage {
