@@ -39,6 +39,9 @@ import { decodeImage, imageDigest, ImageError, type VmImage } from '../core/imag
 import { VmSaver, type ImageWriter } from './saver.js';
 import { imageMismatch, restoreDevices, restorePlacement, restoreVm } from './vmImage.js';
 import { HostSet } from './migration/hostSet.js';
+import { DirtyLog } from './migration/dirtyLog.js';
+import { Migrator } from './migration/migrator.js';
+import type { MigrateSpec } from '../core/scenario/inputs.js';
 
 export interface GuestImage {
   readonly words: Int32Array;
@@ -149,6 +152,7 @@ export class Simulation {
     this.vswitch = new VirtualSwitch(this.kernel, this.bus, () => ({ latencyNs: this.costs.netLatencyNs, wordNs: this.costs.netWordNs }));
     this.vms.forEach((vm, index) => this.vswitch.connect(vm.nic, index + 1));
     options.parts?.wire?.(this.vms);
+    const dirtyLog = this.hostSet === undefined ? undefined : new DirtyLog(() => this.costs.demandPageNs);
     this.monitor = new Monitor(this.kernel, this.bus, policy, this.costs, this.vms, {
       pcpus: scenario.host.pcpus,
       runEndNs: scenario.run.timeNs,
@@ -160,6 +164,7 @@ export class Simulation {
       parts: options.parts,
       memory: this.memory,
       ...(backend === undefined ? {} : { backend }),
+      ...(dirtyLog === undefined ? {} : { dirtyLog }),
     });
     this.target = this.kernel.register('simulation', (kind, arg) => {
       if (kind === START) this.startVm(this.vms[arg]);
@@ -176,7 +181,26 @@ export class Simulation {
       options.inputs ?? scenario.inputs,
       this.saver,
       (vm, pool) => this.moveToPool(vm, pool),
+      (vm, spec) => this.migrate(vm, spec),
     );
+    // Live migration between hosts (migration/migrator.ts); registered last, so single-host runs are as before.
+    this.migrator =
+      this.hostSet === undefined || dirtyLog === undefined
+        ? undefined
+        : new Migrator(this.kernel, this.bus, this.monitor, this.host.memory, this.hostSet, dirtyLog, () => this.costs, (vm, host) => this.cpupools?.move(vm.name, host));
+  }
+
+  /** Migrates live between hosts (several hosts only). */
+  readonly migrator: Migrator | undefined;
+
+  private migrate(vm: Vm, spec: MigrateSpec): void {
+    if (this.migrator !== undefined) {
+      this.migrator.migrate(vm, spec);
+      return;
+    }
+    const reason = 'the scenario has one host: declare several under hosts:';
+    this.bus.publish(vm.id, 'vm.not-allowed', { command: 'MIGRATE', state: vm.state, reason });
+    this.bus.publish(vm.id, 'migration.refused', { to: spec.to, reason });
   }
 
   /**

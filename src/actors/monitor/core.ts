@@ -96,6 +96,8 @@ export interface MonitorOptions {
   readonly memory?: MemoryManager | undefined;
   /** The driver domain's backend (host.driverDomain): the other VMs' diverted lines go through it. Absent: none. */
   readonly backend?: Backend | undefined;
+  /** Live migration's dirty-page tracking (migration/dirtyLog.ts): a guest store to a page it protected faults to it. Absent: none. */
+  readonly dirtyLog?: { fault(vm: Vm, page: number): number | undefined } | undefined;
 }
 
 export type EndReason = 'time' | 'instructions' | 'idle' | 'stopped';

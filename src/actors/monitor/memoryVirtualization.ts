@@ -134,6 +134,13 @@ export class MemoryVirtualization {
    */
   hostFault(vcpu: Vcpu, guestPage: number, address: number, access: number): boolean {
     const core = this.core;
+    // A store to a page a live migration write-protected to track it (migration/dirtyLog.ts).
+    const dirtyNs = access === Access.WRITE ? core.options.dirtyLog?.fault(core.vmOf(vcpu), guestPage) : undefined;
+    if (dirtyNs !== undefined) {
+      this.publishPageFault(vcpu, address, access, 'dirty-log');
+      core.resumeAfterExit(vcpu, dirtyNs);
+      return true;
+    }
     const memory = core.options.memory;
     if (memory === undefined) return false;
     const vm = core.vmOf(vcpu);

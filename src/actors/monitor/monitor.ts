@@ -639,7 +639,7 @@ export class Monitor implements MonitorCore {
    * Cuts every batch of this VM's vCPUs that runs past now, before a device writes or unmaps the
    * VM's memory at this instant (the batches run ahead of the clock; see truncate).
    */
-  private quiesce(vm: Vm): void {
+  quiesce(vm: Vm): void {
     for (const vcpu of vm.vcpus) if (vcpu.state === 'running' && vcpu.pcpu >= 0) this.truncate(this.pcpus[vcpu.pcpu], this.kernel.now);
   }
 

@@ -124,6 +124,10 @@ export function checkHosts(raw: Record<string, unknown>, hostType: string): Host
       if (isRecord(vm) && Object.hasOwn(vm, 'host')) issues.push({ path: ['vms', i, 'host'], message: 'the scenario declares no hosts: add a hosts: section naming this host, or leave host out', at: 'key' });
     });
     if (Object.hasOwn(raw, 'links')) issues.push({ path: ['links'], message: 'links: join hosts declared under hosts:, and the scenario declares none', at: 'key' });
+    const inputs = Array.isArray(raw.inputs) ? (raw.inputs as unknown[]) : [];
+    inputs.forEach((input, i) => {
+      if (isRecord(input) && Object.hasOwn(input, 'migrate')) issues.push({ path: ['inputs', i, 'migrate'], message: 'a migration needs several hosts: declare them under hosts:', at: 'key' });
+    });
     return issues;
   }
   if (!Array.isArray(hosts)) return issues;
@@ -153,6 +157,8 @@ export function checkHosts(raw: Record<string, unknown>, hostType: string): Host
   const inputs = Array.isArray(raw.inputs) ? (raw.inputs as unknown[]) : [];
   inputs.forEach((input, i) => {
     if (isRecord(input) && Object.hasOwn(input, 'pool')) issues.push({ path: ['inputs', i, 'pool'], message: 'with hosts:, a VM changes host only by migration (migrate:), not by a cpupool move', at: 'key' });
+    const migrate = isRecord(input) ? input.migrate : undefined;
+    if (isRecord(migrate) && !names.includes(migrate.to as string)) issues.push({ path: ['inputs', i, 'migrate', 'to'], message: unknownHost(migrate.to), at: 'value' });
   });
   const links = Array.isArray(raw.links) ? (raw.links as unknown[]) : [];
   const seen = new Map<string, number>();

@@ -1333,6 +1333,7 @@ export function scenarioSourceSchema(guests: readonly string[]) {
         integer: (min, max) => integer(min, max),
         vmName: nonEmptyString('a VM name'),
         maxTimeNs: L.runTimeNs.max,
+        bandwidth: bandwidthSchema,
       }),
     },
     'scenario settings',

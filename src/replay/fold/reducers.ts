@@ -61,6 +61,59 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'vcpu.not-allowed':
       return;
 
+    case 'migration.started': {
+      vmOf(draft, event.src).migration = {
+        from: event.data.from,
+        to: event.data.to,
+        state: 'copying',
+        reason: null,
+        rounds: [],
+        totalNs: null,
+        downtimeNs: null,
+        pagesSent: null,
+        pagesResent: null,
+        dirtyFaults: null,
+      };
+      return;
+    }
+    case 'migration.round': {
+      const migration = vmOf(draft, event.src).migration;
+      if (migration !== undefined) {
+        const { round, pagesSent, pagesDirtied, durationNs, throttle } = event.data;
+        migration.rounds.push({ round, pagesSent, pagesDirtied, durationNs, throttle });
+      }
+      return;
+    }
+    case 'migration.stopped-copy': {
+      const migration = vmOf(draft, event.src).migration;
+      if (migration !== undefined) migration.state = 'stopped-copy';
+      return;
+    }
+    case 'migration.completed': {
+      const migration = vmOf(draft, event.src).migration;
+      if (migration !== undefined) {
+        migration.state = 'completed';
+        migration.totalNs = event.data.totalNs;
+        migration.downtimeNs = event.data.downtimeNs;
+        migration.pagesSent = event.data.pagesSent;
+        migration.pagesResent = event.data.pagesResent;
+        migration.dirtyFaults = event.data.dirtyFaults;
+      }
+      return;
+    }
+    case 'migration.refused':
+    case 'migration.cancelled': {
+      const vm = vmOf(draft, event.src);
+      const state = event.type === 'migration.refused' ? 'refused' : 'cancelled';
+      if (state === 'cancelled' && vm.migration !== undefined) {
+        vm.migration.state = state;
+        vm.migration.reason = event.data.reason;
+      } else {
+        vm.migration = { from: '', to: event.data.to, state, reason: event.data.reason, rounds: [], totalNs: null, downtimeNs: null, pagesSent: null, pagesResent: null, dirtyFaults: null };
+      }
+      return;
+    }
+
     case 'vcpu.runnable': {
       const vcpu = leave(draft, event.src);
       vcpu.state = 'runnable';
@@ -233,6 +286,7 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'input.stop':
     case 'input.balloon':
     case 'input.cpupool':
+    case 'input.migrate':
     case 'input.request':
     case 'input.save':
       // Input records: their effects arrive as their own events (irq.raise, device.failed...).

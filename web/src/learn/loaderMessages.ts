@@ -196,6 +196,13 @@ export const LOADER_TEMPLATES: readonly LoaderTemplate[] = [
   ),
   T("a link joins two different hosts, got '{}' twice", "um enlace liga dois hosts diferentes; '{0}' aparece duas vezes"),
   T("hosts '{}' and '{}' are already linked by links[{}]", "os hosts '{0}' e '{1}' já estão ligados por links[{2}]"),
+  T('a migration needs several hosts: declare them under hosts:', 'uma migração precisa de vários hosts: declare-os em hosts:'),
+  T("an input needs exactly one of 'console', 'fault', 'balloon', 'save', 'pool' or 'migrate'", "uma entrada precisa de exatamente um de 'console', 'fault', 'balloon', 'save', 'pool' ou 'migrate'"),
+  T("'{}' belongs to faults, not to a migration", "'{0}' é de falhas, não de uma migração"),
+  T('migration settings', 'configurações da migração'),
+  T('expected the name of a host', 'esperava-se o nome de um host'),
+  T('expected a migration mode: one of {}', 'esperava-se um modo de migração: um de {0}'),
+  T('expected true or false', 'esperava-se true ou false'),
   // cpupools (src/core/scenario/schema.ts, checkCpupools).
   T('a cpupool name', 'um nome de cpupool'),
   T("a cpupool name: a letter, then up to 31 letters, digits, '-' or '_'", "um nome de cpupool: uma letra, depois até 31 letras, dígitos, '-' ou '_'"),

@@ -1,0 +1,189 @@
+/**
+ * Live migration, pre-copy (src/actors/migration/migrator.ts, docs/migration.md):
+ * - equivalence: a guest migrated mid-run prints exactly what it prints unmigrated and ends with
+ *   the same memory digest (a fast-check property over bundled guests, techniques, seeds and
+ *   migration times; fast-check prints the seed and the case on failure);
+ * - refusals: nothing lost, the VM keeps running;
+ * - determinism: same seed, same log; the replay of a migrating run is identical;
+ * - the rounds shrink and the VM ends on the destination's CPUs and frames.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Simulation } from '../../src/actors/simulation.js';
+import type { SimEvent } from '../../src/core/events.js';
+import { loadScenario } from '../../src/core/scenario/load.js';
+import { BUNDLED_GUEST_NAMES } from '../../src/guests/index.js';
+import { LogWriter } from '../../src/core/log/writer.js';
+import { openLog } from '../../src/index.js';
+import { fork } from '../../src/replay/fork.js';
+import { PAGE_WORDS } from '../../src/core/platform.js';
+
+export interface HostsRun {
+  readonly simulation: Simulation;
+  readonly events: SimEvent[];
+  readonly lines: string[];
+  readonly digest: string;
+  readonly log: string;
+}
+
+/** A two-host scenario (src, dst) with one VM on src, optionally migrated at `migrateAt`. */
+export function hostsYaml(options: {
+  readonly guest: string;
+  readonly vcpus?: number;
+  readonly virt?: string;
+  readonly params?: Record<string, number>;
+  readonly memory?: string;
+  readonly seed?: number;
+  readonly migrate?: string;
+  /** More keys of the migrate: map, as YAML (`downtimeLimit: 1ms, ...`). */
+  readonly migrateOptions?: string;
+  readonly bandwidth?: string;
+  readonly latency?: string;
+  readonly dstMemory?: string;
+  readonly devices?: string;
+  readonly time?: string;
+}): string {
+  const vcpus = options.vcpus ?? 1;
+  const params = Object.entries(options.params ?? {})
+    .map(([key, value]) => `${key}: ${value}`)
+    .join(', ');
+  return [
+    'name: m',
+    `seed: ${options.seed ?? 1}`,
+    'hosts:',
+    `  - { name: src, pcpus: ${vcpus}, memory: 4MiB }`,
+    `  - { name: dst, pcpus: ${vcpus}, memory: ${options.dstMemory ?? '4MiB'} }`,
+    `links: [{ between: [src, dst], bandwidth: ${options.bandwidth ?? '1Gbit/s'}, latency: ${options.latency ?? '100us'} }]`,
+    `run: { time: ${options.time ?? '1s'} }`,
+    'vms:',
+    `  - { name: g, guest: ${options.guest}, vcpus: ${vcpus}, memory: ${options.memory ?? '256KiB'}, virt: ${options.virt ?? 'full'}, params: { ${params} }${options.devices === undefined ? '' : `, devices: ${options.devices}`} }`,
+    ...(options.migrate === undefined ? [] : ['inputs:', `  - { at: ${options.migrate}, vm: g, migrate: { to: dst${options.migrateOptions === undefined ? '' : `, ${options.migrateOptions}`} } }`]),
+  ].join('\n');
+}
+
+export function runYaml(text: string): HostsRun {
+  const scenario = loadScenario(text, { file: 'm.yaml', guests: BUNDLED_GUEST_NAMES });
+  const events: SimEvent[] = [];
+  let log = '';
+  const simulation = new Simulation({ scenario, sink: (event) => events.push(event), log: new LogWriter((chunk) => (log += chunk)) });
+  simulation.run();
+  const vm = simulation.vms[0];
+  const lines = events.filter((event) => event.type === 'console.output' && event.src === `${vm.id}/console`).map((event) => (event.data as { text: string }).text);
+  return { simulation, events, lines, digest: vm.memoryDigest(), log };
+}
+
+function ofType<T extends SimEvent['type']>(run: HostsRun, type: T): Extract<SimEvent, { type: T }>[] {
+  return run.events.filter((event) => event.type === type) as Extract<SimEvent, { type: T }>[];
+}
+
+/**
+ * Bundled guests that power off on their own. `timeline`: the guest's final memory records where
+ * on the time line its timer interrupts fell (the tiny kernel saves the interrupted task's
+ * unfinished `work` in its save area), and migration costs guest-visible time (the dirty-tracking
+ * faults, the TLB and shadow refills after each round's write protection, the dispatch on the
+ * destination), as on real hardware: for those only the console output is compared.
+ */
+const GUESTS: readonly { readonly name: string; readonly vcpus: number; readonly params?: Record<string, number>; readonly timeline?: boolean }[] = [
+  { name: 'kernel', vcpus: 1, timeline: true },
+  { name: 'kernel-pv', vcpus: 1, timeline: true },
+  { name: 'ticker', vcpus: 1 },
+  { name: 'hello-pv', vcpus: 1 },
+  { name: 'blk-emulated', vcpus: 1 },
+  { name: 'mem-hungry', vcpus: 1, params: { PAGES: 40 } },
+  { name: 'dirty-pages', vcpus: 1, params: { PAGES: 40, WRITES: 3000, WORK_NS: 2000 } },
+  { name: 'smp-ipi', vcpus: 2, params: { VCPUS: 2 } },
+];
+const TECHNIQUES = ['full', 'para', 'hw', 'bt'] as const;
+const RUNS = Number(process.env.MIGRATION_RUNS ?? 150);
+
+describe('pre-copy live migration', () => {
+  it('a migrated guest prints what it prints unmigrated and ends with the same memory (property)', () => {
+    const unmigrated = new Map<string, HostsRun>();
+    let completed = 0;
+    fc.assert(
+      fc.property(fc.constantFrom(...GUESTS), fc.constantFrom(...TECHNIQUES), fc.integer({ min: 1, max: 900 }), fc.integer({ min: 1, max: 1000 }), (guest, virt, perMille, seed) => {
+        const base = { guest: guest.name, vcpus: guest.vcpus, virt, params: guest.params, seed };
+        const key = JSON.stringify(base);
+        let plain = unmigrated.get(key);
+        if (plain === undefined) {
+          plain = runYaml(hostsYaml(base));
+          unmigrated.set(key, plain);
+        }
+        expect(plain.simulation.vms[0].state).toBe('shutoff');
+        const at = Math.max(1, Math.floor((plain.simulation.kernel.now * perMille) / 1000));
+        const migrated = runYaml(hostsYaml({ ...base, migrate: `${at}ns` }));
+        expect(migrated.lines).toEqual(plain.lines);
+        if (guest.timeline !== true) expect(migrated.digest).toBe(plain.digest);
+        if (ofType(migrated, 'migration.completed').length > 0) completed++;
+      }),
+      { numRuns: RUNS },
+    );
+    // Most cases migrate before the guest ends (a case whose guest ends first is still checked).
+    expect(completed).toBeGreaterThan(RUNS / 4);
+  });
+
+  it('re-sends the pages written during a round, ends on the destination, and nothing else changes', () => {
+    const params = { PAGES: 50, WRITES: 3000, WORK_NS: 200_000 };
+    const run = runYaml(hostsYaml({ guest: 'dirty-pages', params, migrate: '5ms', migrateOptions: 'downtimeLimit: 1ms, maxRounds: 4', bandwidth: '100Mbit/s' }));
+    const [started] = ofType(run, 'migration.started');
+    const rounds = ofType(run, 'migration.round');
+    const [completed] = ofType(run, 'migration.completed');
+    expect(started.data.pages).toBeGreaterThan(10);
+    expect(rounds.map((round) => round.data.round)).toEqual([0, 1, 2, 3]);
+    expect(ofType(run, 'migration.stopped-copy')[0].data.trigger).toBe('max-rounds');
+    for (const round of rounds.slice(1)) expect(round.data.pagesSent).toBe(rounds[round.data.round - 1].data.pagesDirtied);
+    expect(rounds[0].data.pagesDirtied).toBeGreaterThan(0);
+    expect(completed.data.pagesResent).toBeGreaterThan(0);
+    expect(completed.data.dirtyFaults).toBeGreaterThanOrEqual(rounds.reduce((sum, round) => sum + round.data.pagesDirtied, 0));
+    // Downtime: the last dirty set, the state and the latency, under the default limit.
+    expect(completed.data.downtimeNs).toBeLessThanOrEqual(300_000_000);
+    // The VM ran on src's CPU before and on dst's after; its frames are in dst's range.
+    const completedAt = completed.t;
+    for (const event of ofType(run, 'vcpu.running')) expect(event.data.pcpu).toBe(event.t < completedAt ? 0 : 1);
+    const vm = run.simulation.vms[0];
+    const srcFrames = (run.simulation.scenario.vms[0].memoryBytes / 4096) | 0;
+    for (const base of vm.memory.pageBase) expect(base / PAGE_WORDS).toBeGreaterThanOrEqual(srcFrames);
+    expect(run.simulation.hostSet?.hostOf('g')).toBe('dst');
+    const plain = runYaml(hostsYaml({ guest: 'dirty-pages', params }));
+    expect(run.lines).toEqual(plain.lines);
+  });
+
+  it('refuses, before anything starts, a passthrough device, a destination without enough memory, an unknown host and a VM not running; the VM goes on', () => {
+    const cases: { readonly yaml: string; readonly reason: string }[] = [
+      { yaml: hostsYaml({ guest: 'dirty-pages', migrate: '1ms', devices: '{ block: passthrough }' }), reason: 'it has a passthrough device (a host device cannot follow the VM, as with VFIO)' },
+      { yaml: hostsYaml({ guest: 'dirty-pages', migrate: '1ms', memory: '2MiB', dstMemory: '1MiB' }), reason: 'host dst has 1048576 bytes of memory free, the VM needs 2097152' },
+      { yaml: hostsYaml({ guest: 'dirty-pages', migrate: '1ns' }), reason: 'a VM that is defined cannot migrate' },
+    ];
+    const plain = runYaml(hostsYaml({ guest: 'dirty-pages' }));
+    for (const { yaml, reason } of cases) {
+      const run = runYaml(yaml);
+      expect(ofType(run, 'migration.refused').map((event) => event.data.reason)).toEqual([reason]);
+      expect(ofType(run, 'vm.not-allowed').map((event) => [event.data.command, event.data.reason])).toEqual([['MIGRATE', reason]]);
+      expect(ofType(run, 'migration.started')).toEqual([]);
+      expect(run.simulation.vms[0].state).toBe('shutoff');
+      expect(run.lines).toEqual(plain.lines);
+      expect(run.simulation.hostSet?.hostOf('g')).toBe('src');
+    }
+    // An unknown host is refused by the loader (file, line, what is expected).
+    expect(() => loadScenario(hostsYaml({ guest: 'dirty-pages', migrate: '1ms' }).replace('to: dst', 'to: elsewhere'), { file: 'm.yaml', guests: BUNDLED_GUEST_NAMES })).toThrow(
+      "m.yaml:11:38: inputs[0].migrate.to: unknown host 'elsewhere' (expected one of: src, dst)",
+    );
+  });
+
+  it('gives the same log for the same seed, and the replay of a migrating log is identical', () => {
+    const yaml = hostsYaml({ guest: 'dirty-pages', params: { PAGES: 50, WRITES: 5000, WORK_NS: 5000 }, migrate: '3ms', bandwidth: '200Mbit/s', seed: 7 });
+    const first = runYaml(yaml);
+    const second = runYaml(yaml);
+    expect(ofType(first, 'migration.completed')).toHaveLength(1);
+    expect(second.log).toBe(first.log);
+    const result = openLog(first.log, 'm.jsonl').replay();
+    expect(result.divergence).toBeUndefined();
+    expect(result.identical).toBe(true);
+    // A fork in the middle of the migration (after its second round) goes on the same way.
+    const round = ofType(first, 'migration.round')[1] ?? ofType(first, 'migration.round')[0];
+    const events: SimEvent[] = [];
+    fork(openLog(first.log, 'm.jsonl').file, { at: round.seq, set: [], sink: (event) => events.push(event) }).simulation.run();
+    expect(events.map((event) => `${event.seq} ${event.t} ${event.type}`)).toEqual(first.events.map((event) => `${event.seq} ${event.t} ${event.type}`));
+    expect(events.filter((event) => event.type.startsWith('migration.')).map((event) => event.type)).toEqual(first.events.filter((event) => event.type.startsWith('migration.')).map((event) => event.type));
+  });
+});
