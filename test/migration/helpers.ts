@@ -52,16 +52,16 @@ export function runYaml(text: string, sink?: (event: SimEvent, simulation: Simul
   const scenario = loadScenario(text, { file: 'm.yaml', guests: BUNDLED_GUEST_NAMES });
   const events: SimEvent[] = [];
   let log = '';
-  let built: Simulation | undefined;
+  const built: { simulation?: Simulation } = {};
   const simulation = new Simulation({
     scenario,
     sink: (event) => {
       events.push(event);
-      if (sink !== undefined && built !== undefined) sink(event, built);
+      if (sink !== undefined && built.simulation !== undefined) sink(event, built.simulation);
     },
     log: new LogWriter((chunk) => (log += chunk)),
   });
-  built = simulation;
+  built.simulation = simulation;
   simulation.run();
   const vm = simulation.vms[0];
   const lines = events.filter((event) => event.type === 'console.output' && event.src === `${vm.id}/console`).map((event) => (event.data as { text: string }).text);

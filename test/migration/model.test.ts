@@ -11,7 +11,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SimEvent } from '../../src/core/events.js';
-import { PAGE_WORDS } from '../../src/core/platform.js';
 import type { Simulation } from '../../src/actors/simulation.js';
 import { hostsYaml, runYaml } from './helpers.js';
 
