@@ -165,6 +165,7 @@ export class Simulation {
       memory: this.memory,
       ...(backend === undefined ? {} : { backend }),
       ...(dirtyLog === undefined ? {} : { dirtyLog }),
+      ...(this.hostSet === undefined ? {} : { pcpuHosts: Array.from({ length: scenario.host.pcpus }, (_, pcpu) => (this.hostSet as HostSet).hostOfPcpu(pcpu)) }),
     });
     this.target = this.kernel.register('simulation', (kind, arg) => {
       if (kind === START) this.startVm(this.vms[arg]);

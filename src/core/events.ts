@@ -131,7 +131,8 @@ export interface EventDataMap {
   'vcpu.crashed': { readonly reason: string; readonly pc: number };
   'vcpu.not-allowed': { readonly command: string; readonly state: VcpuState; readonly reason: string };
 
-  'pcpu.idle': { readonly pcpu: number };
+  /** `host`: the host the physical CPU belongs to, in a scenario with several hosts (absent with one). */
+  'pcpu.idle': { readonly pcpu: number; readonly host?: string };
   /** Type 2: the host OS's own processes take a physical CPU for `ns`. */
   'host.process': { readonly pcpu: number; readonly ns: number };
 

@@ -99,6 +99,13 @@ describe('several hosts in the scenario', () => {
       dispatches++;
     }
     expect(dispatches).toBeGreaterThanOrEqual(4);
+    // pCPU events name their host; a single-host run's do not (its log is unchanged).
+    const tickers = runScenario(load('name: x\nhosts: [{ name: src, pcpus: 2, memory: 1MiB }, { name: dst, pcpus: 1, memory: 1MiB }]\nrun: { time: 5ms }\nvms: [{ name: a, guest: ticker }, { name: b, guest: ticker, host: dst }]'));
+    const idle = tickers.events.filter((event) => event.type === 'pcpu.idle').map((event) => event.data as { pcpu: number; host?: string });
+    expect(idle.length).toBeGreaterThan(0);
+    for (const event of idle) expect(event.host).toBe(event.pcpu < 2 ? 'src' : 'dst');
+    const single = runScenario(load('name: x\nhost: { pcpus: 2 }\nrun: { time: 5ms }\nvms: [{ name: a, guest: ticker }]'));
+    expect(single.events.filter((event) => event.type === 'pcpu.idle').every((event) => !('host' in (event.data as object)))).toBe(true);
     // The hosts' frame ranges: src the first min(1 MiB, every VM's memory) frames, dst the next.
     const vmPages = s.vms.reduce((sum, vm) => sum + vm.memoryBytes, 0) / 4096;
     for (const vm of run.simulation.vms) {

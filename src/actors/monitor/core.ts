@@ -97,6 +97,8 @@ export interface MonitorOptions {
   /** The driver domain's backend (host.driverDomain): the other VMs' diverted lines go through it. Absent: none. */
   readonly backend?: Backend | undefined;
   /** Live migration's dirty-page tracking (migration/dirtyLog.ts): a guest store to a page it protected faults to it. Absent: none. */
+  /** Each physical CPU's host, in a scenario with several hosts (its `pcpu.idle` events name it). Absent: one host. */
+  readonly pcpuHosts?: readonly string[] | undefined;
   readonly dirtyLog?: { fault(vm: Vm, page: number): number | undefined } | undefined;
 }
 

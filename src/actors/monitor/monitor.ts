@@ -383,7 +383,8 @@ export class Monitor implements MonitorCore {
       if (pick === undefined) {
         if (!pcpu.idle) {
           pcpu.idle = true;
-          this.bus.publish(`pcpu/${pcpu.index}`, 'pcpu.idle', { pcpu: pcpu.index });
+          const host = this.options.pcpuHosts?.[pcpu.index];
+          this.bus.publish(`pcpu/${pcpu.index}`, 'pcpu.idle', host === undefined ? { pcpu: pcpu.index } : { pcpu: pcpu.index, host });
         }
         return;
       }
