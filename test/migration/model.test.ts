@@ -101,6 +101,7 @@ describe('pre-copy and its analytical model', () => {
     expect(plain.trigger).toBe('max-rounds');
     expect(plain.rounds).toHaveLength(30);
     const throttled = migrate({ seed: 5, workNs: 150_000, bandwidth: '200Mbit/s', migrateOptions: 'downtimeLimit: 2ms, maxRounds: 30, autoConverge: true', writes: 200_000 });
+    console.log(`D near B: ${plain.rounds.length} rounds, downtime ${plain.completed.downtimeNs} ns, total ${plain.completed.totalNs} ns; auto-converge: ${throttled.rounds.length} rounds (throttle ${throttled.rounds.map((round) => (round.type === 'migration.round' ? round.data.throttle : 0)).join(',')}), downtime ${throttled.completed.downtimeNs} ns, total ${throttled.completed.totalNs} ns`);
     expect(throttled.trigger).toBe('converged');
     expect(throttled.rounds.length).toBeLessThan(30);
     expect(throttled.completed.downtimeNs).toBeLessThan(plain.completed.downtimeNs);
