@@ -53,9 +53,10 @@ export type PrivilegeMode = 'kernel' | 'user';
  * logs of engines before the page table was mapped read-only), or the host's (cow: a write to a
  * page shared with other VMs; demand: the first touch of a page under overcommit; swap-in: a page
  * the host swapped out; dirty-log: the first write in a round to a page a live migration
- * write-protected to track it, docs/migration.md).
+ * write-protected to track it; postcopy: an access to a page a post-copy migration has not brought
+ * to the VM's new host yet, pulled over the link; docs/migration.md).
  */
-export type PageFaultCause = 'shadow-fill' | 'pt-read' | 'pt-write' | 'guest-fault' | 'cow' | 'demand' | 'swap-in' | 'dirty-log';
+export type PageFaultCause = 'shadow-fill' | 'pt-read' | 'pt-write' | 'guest-fault' | 'cow' | 'demand' | 'swap-in' | 'dirty-log' | 'postcopy';
 
 /** The payload of each event type. */
 export interface EventDataMap {
@@ -96,7 +97,7 @@ export interface EventDataMap {
   'migration.started': {
     readonly from: string;
     readonly to: string;
-    readonly mode: 'precopy';
+    readonly mode: 'precopy' | 'postcopy';
     readonly pages: number;
     readonly bandwidth: number;
     readonly latencyNs: number;
@@ -254,7 +255,7 @@ export interface EventDataMap {
   /** The operator asked for the VM to migrate live to host `to` (a `migrate:` input, `!migrate VM HOST`), with its parameters. */
   'input.migrate': {
     readonly to: string;
-    readonly mode: 'precopy';
+    readonly mode: 'precopy' | 'postcopy';
     readonly downtimeLimitNs: number;
     readonly maxRounds: number;
     readonly bandwidth: number | null;

@@ -97,11 +97,28 @@ export class DirtyLog {
    * and writable again and the handling time is returned (the store is retried); otherwise
    * undefined (not the dirty log's fault).
    */
-  fault(vm: Vm, page: number): number | undefined {
+  fault(vm: Vm, page: number, write: boolean): { readonly ns: number; readonly cause: 'dirty-log' | 'postcopy' } | undefined {
+    const remote = this.remote.get(vm.id);
+    if (remote !== undefined) {
+      if (!(page >= 0 && page < vm.memory.pageCount)) return undefined;
+      // Brought meanwhile (pre-paging) after the access stopped the batch: the access is retried.
+      return { ns: remote(page), cause: 'postcopy' };
+    }
     const tracking = this.tracked.get(vm.id);
-    if (tracking === undefined || !this.unprotect(tracking, page)) return undefined;
+    if (!write || tracking === undefined || !this.unprotect(tracking, page)) return undefined;
     tracking.faults++;
-    return this.faultNs();
+    return { ns: this.faultNs(), cause: 'dirty-log' };
+  }
+
+  /** Post-copy: the VM's pages not on its host yet; `pull` brings one and returns what the faulting access waits (0 when it is already there). */
+  private readonly remote = new Map<string, (page: number) => number>();
+
+  startRemote(vm: Vm, pull: (page: number) => number): void {
+    this.remote.set(vm.id, pull);
+  }
+
+  stopRemote(vm: Vm): void {
+    this.remote.delete(vm.id);
   }
 
   private unprotect(tracking: Tracking, page: number): boolean {

@@ -37,6 +37,8 @@ import type { HostSet } from './hostSet.js';
 const ROUND_END = 0;
 const SWITCH = 1;
 const THROTTLE_TICK = 2;
+const POSTCOPY_SWITCH = 3;
+const PREPAGE = 4;
 /** QEMU's CPU_THROTTLE_TIMESLICE_NS. */
 export const THROTTLE_PERIOD_NS = 10_000_000;
 /** QEMU's cpu-throttle-initial and cpu-throttle-increment defaults (%). */
@@ -64,6 +66,14 @@ interface Migration {
   readonly sent: Uint8Array;
   throttle: number;
   index: number;
+  /** Post-copy: 1 where the page is still on the source host; the pages left, the last faulted page (pre-paging's pivot), faults taken. */
+  pending: Uint8Array;
+  pendingCount: number;
+  pivot: number;
+  remoteFaults: number;
+  receive?: (page: number) => void;
+  sourceFrames?: number[];
+  downtimeNs: number;
 }
 
 export class Migrator {
@@ -86,7 +96,9 @@ export class Migrator {
       const migration = this.migrations[index];
       if (kind === ROUND_END) this.endRound(migration);
       else if (kind === SWITCH) this.switchOver(migration);
-      else this.throttleTick(migration);
+      else if (kind === THROTTLE_TICK) this.throttleTick(migration);
+      else if (kind === POSTCOPY_SWITCH) this.postcopySwitch(migration);
+      else this.prepage(migration);
     });
   }
 
@@ -130,6 +142,11 @@ export class Migrator {
       sent: new Uint8Array(map.pageCount),
       throttle: 0,
       index: this.migrations.length,
+      pending: new Uint8Array(0),
+      pendingCount: 0,
+      pivot: 0,
+      remoteFaults: 0,
+      downtimeNs: 0,
     };
     this.migrations.push(migration);
     this.active.set(vm.name, migration);
@@ -147,6 +164,10 @@ export class Migrator {
       downtimeLimitNs: spec.downtimeLimitNs,
       maxRounds: spec.maxRounds,
     });
+    if (spec.mode === 'postcopy') {
+      this.startPostcopy(migration, touched);
+      return;
+    }
     this.dirtyLog.start(vm, (hostBase) => invalidateHost(vm, hostBase));
     // Every page is tracked from now on, sent or not: a page written after this instant is dirty.
     this.sendRound(migration, touched, allPages(map.pageCount));
@@ -282,6 +303,120 @@ export class Migrator {
     migration.throttle = 0;
     vm.timer.resumeAt(now);
     this.monitor.resume(vm);
+  }
+
+  // ------------------------------------------------------------------ post-copy
+
+  /**
+   * Post-copy (Hines and Gopalan, VEE 2009): the VM pauses only while its vCPU and device state
+   * cross the link; then it runs on the destination at once, and its touched pages follow: each
+   * access to one not there yet faults and pulls it over the link (a round trip and the page), and
+   * meanwhile pre-paging pushes the others one page time apart, nearest the last fault first
+   * (their "bubbling").
+   */
+  private startPostcopy(migration: Migration, touched: readonly number[]): void {
+    const { vm } = migration;
+    const now = this.kernel.now;
+    this.monitor.suspend(vm);
+    vm.timer.freeze();
+    migration.pausedAt = now;
+    migration.pivot = touched[0] ?? 0;
+    const stateNs = vm.vcpus.length * migration.pageNs;
+    this.kernel.schedule(now + migration.latencyNs + stateNs, this.target, POSTCOPY_SWITCH, migration.index);
+  }
+
+  private postcopySwitch(migration: Migration): void {
+    const { vm } = migration;
+    const now = this.kernel.now;
+    const map = vm.memory;
+    const source = Array.from(map.pageBase);
+    // The pages touched now: a disk read that completed into the paused VM touched its page too.
+    migration.pending = new Uint8Array(map.pageCount);
+    migration.pendingCount = 0;
+    for (let page = 0; page < map.pageCount; page++) {
+      if (pageIsZero(this.memory.words, source[page])) continue;
+      migration.pending[page] = 1;
+      migration.pendingCount++;
+    }
+    for (let page = 0; page < map.pageCount; page++) {
+      // An untouched page is zero on both sides: the destination's frame is mapped at once.
+      const base = migration.pending[page] === 1 ? -1 : migration.destination[page] * PAGE_WORDS;
+      map.pageBase[page] = base;
+      map.writeBase[page] = base;
+    }
+    flushTranslations(vm);
+    const words = this.memory.words;
+    const receive = (page: number): void => {
+      if (migration.pending[page] === 0) return;
+      migration.pending[page] = 0;
+      migration.pendingCount--;
+      const target = migration.destination[page] * PAGE_WORDS;
+      words.copyWithin(target, source[page], source[page] + PAGE_WORDS);
+      map.pageBase[page] = target;
+      map.writeBase[page] = target;
+      migration.pagesSent++;
+    };
+    migration.receive = receive;
+    // A device's DMA or the monitor's access to a page not there yet brings it first.
+    map.onReadFault = (page) => {
+      receive(page);
+      return map.pageBase[page] >= 0;
+    };
+    map.onWriteFault = map.onReadFault;
+    map.swappedWords = (page) => (migration.pending[page] === 1 ? words.slice(source[page], source[page] + PAGE_WORDS) : undefined);
+    this.dirtyLog.startRemote(vm, (page) => {
+      if (migration.pending[page] === 0) return 0;
+      receive(page);
+      migration.pivot = page;
+      migration.remoteFaults++;
+      return 2 * migration.latencyNs + migration.pageNs;
+    });
+    migration.sourceFrames = source.filter((base) => base >= 0).map((base) => base / PAGE_WORDS);
+    (this.hosts as HostSet).place(vm.name, migration.to);
+    this.route(vm, migration.to);
+    vm.timer.resumeAt(now);
+    migration.downtimeNs = now - migration.pausedAt;
+    this.monitor.resume(vm);
+    if (migration.pendingCount === 0) this.postcopyDone(migration);
+    else this.kernel.schedule(now + migration.pageNs, this.target, PREPAGE, migration.index);
+  }
+
+  /** Pre-paging: the pending page nearest the last fault (above it first) crosses the link. */
+  private prepage(migration: Migration): void {
+    if (migration.pendingCount === 0 || migration.receive === undefined) return;
+    const pending = migration.pending;
+    let page = -1;
+    for (let distance = 0; page < 0 && distance < pending.length; distance++) {
+      if (pending[migration.pivot + distance] === 1) page = migration.pivot + distance;
+      else if (migration.pivot - distance >= 0 && pending[migration.pivot - distance] === 1) page = migration.pivot - distance;
+    }
+    if (page >= 0) {
+      migration.receive(page);
+      migration.pivot = page;
+    }
+    if (migration.pendingCount === 0) this.postcopyDone(migration);
+    else this.kernel.schedule(this.kernel.now + migration.pageNs, this.target, PREPAGE, migration.index);
+  }
+
+  private postcopyDone(migration: Migration): void {
+    const { vm } = migration;
+    const map = vm.memory;
+    map.onReadFault = undefined;
+    map.onWriteFault = undefined;
+    map.swappedWords = undefined;
+    this.dirtyLog.stopRemote(vm);
+    this.memory.release(migration.sourceFrames ?? []);
+    this.active.delete(vm.name);
+    this.bus.publish(vm.id, 'migration.completed', {
+      from: migration.from,
+      to: migration.to,
+      rounds: 1,
+      totalNs: this.kernel.now - migration.startedAt,
+      downtimeNs: migration.downtimeNs,
+      pagesSent: migration.pagesSent,
+      pagesResent: 0,
+      dirtyFaults: migration.remoteFaults,
+    });
   }
 
   private cancel(migration: Migration, reason: string): void {

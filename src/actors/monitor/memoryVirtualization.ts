@@ -134,11 +134,12 @@ export class MemoryVirtualization {
    */
   hostFault(vcpu: Vcpu, guestPage: number, address: number, access: number): boolean {
     const core = this.core;
-    // A store to a page a live migration write-protected to track it (migration/dirtyLog.ts).
-    const dirtyNs = access === Access.WRITE ? core.options.dirtyLog?.fault(core.vmOf(vcpu), guestPage) : undefined;
-    if (dirtyNs !== undefined) {
-      this.publishPageFault(vcpu, address, access, 'dirty-log');
-      core.resumeAfterExit(vcpu, dirtyNs);
+    // Live migration (migration/dirtyLog.ts): a store to a page pre-copy write-protected to track
+    // it, or an access to a page post-copy has not brought to this host yet.
+    const migration = core.options.dirtyLog?.fault(core.vmOf(vcpu), guestPage, access === Access.WRITE);
+    if (migration !== undefined) {
+      this.publishPageFault(vcpu, address, access, migration.cause);
+      core.resumeAfterExit(vcpu, migration.ns);
       return true;
     }
     const memory = core.options.memory;

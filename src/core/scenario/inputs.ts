@@ -34,7 +34,7 @@ export interface MigrateSpec {
   readonly autoConverge: boolean;
 }
 
-export const MIGRATION_MODES = ['precopy'] as const;
+export const MIGRATION_MODES = ['precopy', 'postcopy'] as const;
 export type MigrationMode = (typeof MIGRATION_MODES)[number];
 /** QEMU's defaults: downtime-limit 300 ms; at most 30 rounds before stop-and-copy. */
 export const MIGRATE_DEFAULTS = Object.freeze({ downtimeLimitNs: 300_000_000, maxRounds: 30 });
@@ -207,7 +207,7 @@ export function inputsSchema(helpers: {
         mode: z
           .enum(MIGRATION_MODES, { error: `expected a migration mode: one of ${MIGRATION_MODES.join(', ')}` })
           .default('precopy')
-          .meta({ title: 'Mode', description: 'precopy (Clark et al. 2005): iterative rounds, then stop-and-copy. Default precopy.' }),
+          .meta({ title: 'Mode', description: 'precopy (Clark et al. 2005): iterative rounds, then stop-and-copy; postcopy (Hines and Gopalan 2009): the vCPUs move first, pages are pulled on fault and pre-paged. Default precopy.' }),
         downtimeLimit: helpers
           .duration(1, 10_000_000_000)
           .default(MIGRATE_DEFAULTS.downtimeLimitNs)
