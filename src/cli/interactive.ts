@@ -10,7 +10,7 @@
  *   !balloon alpha 8      alpha's balloon driver is asked to give back 8 pages in all
  *   !save alpha a.img     alpha is saved to a.img (next to the scenario file) and shut off
  *   !pool alpha rt        alpha moves to cpupool rt (xl cpupool-migrate)
- *   !migrate alpha dst    alpha migrates live to host dst (pre-copy, QEMU's defaults; `auto-converge` after the host throttles it)
+ *   !migrate alpha dst    alpha migrates live to host dst (pre-copy, QEMU's defaults; `auto-converge` or `postcopy` after the host)
  *   !quit                 end the run here
  */
 import { createInterface } from 'node:readline';
@@ -25,7 +25,7 @@ import type { Output } from './run.js';
 const SLICE_MS = 50;
 
 export const INTERACTIVE_HELP =
-  "type 'VM: text' to send console input, '!error VM console|timer', '!reset VM console|timer', '!stall VM VCPU DURATION', '!balloon VM PAGES', '!save VM FILE', '!pool VM POOL', '!migrate VM HOST [auto-converge]', '!quit'";
+  "type 'VM: text' to send console input, '!error VM console|timer', '!reset VM console|timer', '!stall VM VCPU DURATION', '!balloon VM PAGES', '!save VM FILE', '!pool VM POOL', '!migrate VM HOST [auto-converge|postcopy]', '!quit'";
 
 /** Parses one typed line into an input (without its time), or throws InputError saying why. */
 export function parseTypedLine(line: string, vms: readonly string[]): UntimedInput {
@@ -73,9 +73,10 @@ export function parseTypedLine(line: string, vms: readonly string[]): UntimedInp
     }
     if (command === 'migrate') {
       // The same input as a scenario's `{ at, vm, migrate: { to: HOST } }` with QEMU's defaults; an unknown host is refused by the run.
-      const usage = '!migrate: expected VM HOST [auto-converge], e.g. !migrate web dst';
-      if (vm === undefined || vm === '' || rest.length < 1 || rest.length > 2 || rest[0] === '' || (rest.length === 2 && rest[1] !== 'auto-converge')) throw new InputError(usage);
-      return { kind: 'migrate', vm: known(vm), to: rest[0], mode: 'precopy', ...MIGRATE_DEFAULTS, bandwidth: null, autoConverge: rest.length === 2 };
+      const usage = '!migrate: expected VM HOST [auto-converge|postcopy], e.g. !migrate web dst';
+      const option = rest[1];
+      if (vm === undefined || vm === '' || rest.length < 1 || rest.length > 2 || rest[0] === '' || (option !== undefined && option !== 'auto-converge' && option !== 'postcopy')) throw new InputError(usage);
+      return { kind: 'migrate', vm: known(vm), to: rest[0], mode: option === 'postcopy' ? 'postcopy' : 'precopy', ...MIGRATE_DEFAULTS, bandwidth: null, autoConverge: option === 'auto-converge' };
     }
     throw new InputError(`unknown command '!${command}': ${INTERACTIVE_HELP}`);
   }

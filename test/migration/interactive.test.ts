@@ -15,7 +15,8 @@ describe('!migrate VM HOST', () => {
     expect(parseTypedLine('!migrate g dst', ['g'])).toEqual({ kind: 'migrate', vm: 'g', to: 'dst', mode: 'precopy', downtimeLimitNs: 300_000_000, maxRounds: 30, bandwidth: null, autoConverge: false });
     expect(parseTypedLine('!migrate g dst auto-converge', ['g'])).toMatchObject({ autoConverge: true });
     expect(() => parseTypedLine('!migrate g', ['g'])).toThrow(InputError);
-    expect(() => parseTypedLine('!migrate g dst fast', ['g'])).toThrow('!migrate: expected VM HOST [auto-converge], e.g. !migrate web dst');
+    expect(parseTypedLine('!migrate g dst postcopy', ['g'])).toMatchObject({ mode: 'postcopy', autoConverge: false });
+    expect(() => parseTypedLine('!migrate g dst fast', ['g'])).toThrow('!migrate: expected VM HOST [auto-converge|postcopy], e.g. !migrate web dst');
   });
 
   it('typed into a live run, the VM migrates (an unknown host is refused as a fact); the log records both and replays', async () => {

@@ -1,5 +1,6 @@
 /**
- * Live migration between the hosts of a scenario: pre-copy, after Clark et al., "Live Migration
+ * Live migration between the hosts of a scenario: pre-copy below, and post-copy (Hines and
+ * Gopalan, VEE 2009; see startPostcopy). Pre-copy after Clark et al., "Live Migration
  * of Virtual Machines" (NSDI 2005), with QEMU's parameters (downtime-limit, max-bandwidth,
  * auto-converge). docs/migration.md says what is modelled and why.
  *

@@ -139,8 +139,14 @@ const TABLE: Table = {
   },
   'migration.started': {
     concept: 'memory',
-    en: (d, w) => `VM ${w.vm} starts migrating live from host ${d.from} to host ${d.to} (pre-copy): round 0 sends its ${d.pages} touched pages, ${d.pageNs} ns each on the link, while it keeps running; its pages are write-protected so every write shows which to send again.`,
-    'pt-BR': (d, w) => `A VM ${w.vm} começa a migrar ao vivo do host ${d.from} para o host ${d.to} (pré-cópia): a rodada 0 envia suas ${d.pages} páginas tocadas, ${d.pageNs} ns cada no enlace, enquanto ela continua executando; suas páginas ficam protegidas contra escrita para que cada escrita mostre o que reenviar.`,
+    en: (d, w) =>
+      d.mode === 'postcopy'
+        ? `VM ${w.vm} starts migrating live from host ${d.from} to host ${d.to} (post-copy): it pauses while its vCPU and device state cross the link, then runs on ${d.to}; its ${d.pages} touched pages follow, pulled when it touches them and pushed meanwhile.`
+        : `VM ${w.vm} starts migrating live from host ${d.from} to host ${d.to} (pre-copy): round 0 sends its ${d.pages} touched pages, ${d.pageNs} ns each on the link, while it keeps running; its pages are write-protected so every write shows which to send again.`,
+    'pt-BR': (d, w) =>
+      d.mode === 'postcopy'
+        ? `A VM ${w.vm} começa a migrar ao vivo do host ${d.from} para o host ${d.to} (pós-cópia): ela pausa enquanto o estado dos vCPUs e dispositivos atravessa o enlace, depois executa em ${d.to}; suas ${d.pages} páginas tocadas seguem, puxadas quando ela as toca e empurradas nesse meio-tempo.`
+        : `A VM ${w.vm} começa a migrar ao vivo do host ${d.from} para o host ${d.to} (pré-cópia): a rodada 0 envia suas ${d.pages} páginas tocadas, ${d.pageNs} ns cada no enlace, enquanto ela continua executando; suas páginas ficam protegidas contra escrita para que cada escrita mostre o que reenviar.`,
   },
   'migration.round': {
     concept: 'memory',
