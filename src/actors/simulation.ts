@@ -544,6 +544,7 @@ export class Simulation {
       vms: Object.fromEntries(this.vms.map((vm) => [vm.name, vm.snapshot()])),
       network: this.vswitch.snapshot(),
       ...(this.workloads.length === 0 ? {} : { workloads: Object.fromEntries(this.workloads.map((driver) => [driver.id, driver.snapshot()])) }),
+      ...(this.migrator === undefined ? {} : { migrations: this.migrator.snapshot() }),
       random: this.random.states(),
       queue: this.kernel.pending(),
     };

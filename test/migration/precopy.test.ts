@@ -13,7 +13,8 @@ import type { SimEvent } from '../../src/core/events.js';
 import { loadScenario } from '../../src/core/scenario/load.js';
 import { BUNDLED_GUEST_NAMES } from '../../src/guests/index.js';
 import { hostsYaml, runYaml, type HostsRun } from './helpers.js';
-import { openLog } from '../../src/index.js';
+import { EMPTY_STATE, foldEvents, openLog, stateFromCheckpoint } from '../../src/index.js';
+import { readLog } from '../../src/core/log/reader.js';
 import { fork } from '../../src/replay/fork.js';
 import { PAGE_WORDS } from '../../src/core/platform.js';
 
@@ -143,6 +144,31 @@ describe('pre-copy live migration', () => {
     expect(run.lines).toEqual(plain.lines);
     expect(run.digest).toBe(plain.digest);
     expect(openLog(run.log, 'p.jsonl').replay().identical).toBe(true);
+  });
+
+  it('a checkpoint during or after a migration folds to the same state as the events from the top (inspect shows its rounds)', () => {
+    for (const mode of ['precopy', 'postcopy']) {
+      // Post-copy of the tiny kernel (many events: checkpoints while its pages arrive); pre-copy of dirty-pages.
+      const guest = mode === 'precopy' ? { guest: 'dirty-pages', params: { PAGES: 50, WRITES: 20_000, WORK_NS: 20_000 }, migrate: '5ms' } : { guest: 'kernel', migrate: '1ms' };
+      const yaml = hostsYaml({ ...guest, migrateOptions: `mode: ${mode}, downtimeLimit: 1ms, maxRounds: 5`, bandwidth: mode === 'precopy' ? '100Mbit/s' : '50Mbit/s' }).replace(
+        'run: { time: 1s }',
+        'run: { time: 1s, checkpointEvery: 100 }',
+      );
+      const run = runYaml(yaml);
+      const parsed = readLog(run.log);
+      const checkpoints = parsed.checkpoints;
+      const started = ofType(run, 'migration.started')[0].seq;
+      const completed = ofType(run, 'migration.completed')[0].seq;
+      // Pre-copy: checkpoints between its rounds; post-copy (quick here): after it.
+      const during = checkpoints.filter((checkpoint) => checkpoint.seq > started && checkpoint.seq < completed).length;
+      const after = checkpoints.filter((checkpoint) => checkpoint.seq > completed).length;
+      expect(mode === 'precopy' ? during : after, `${mode}: ${checkpoints.length} checkpoints, ${parsed.events.length} events`).toBeGreaterThanOrEqual(2);
+      const events = parsed.events;
+      for (const checkpoint of checkpoints) expect(stateFromCheckpoint(checkpoint), `${mode}, checkpoint at seq ${checkpoint.seq}`).toEqual(foldEvents(EMPTY_STATE, events.slice(0, checkpoint.seq)));
+      const last = foldEvents(EMPTY_STATE, events);
+      expect(last.vms.g.migration?.state).toBe('completed');
+      if (mode === 'precopy') expect(last.vms.g.migration?.rounds.map((round) => round.round)).toEqual([0, 1, 2, 3, 4]);
+    }
   });
 
   it('gives the same log for the same seed, and the replay of a migrating log is identical', () => {

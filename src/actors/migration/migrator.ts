@@ -25,6 +25,7 @@
  * Determinism: virtual time from the kernel's queue only; pages in ascending order.
  */
 import type { EventBus } from '../../core/bus.js';
+import type { EventDataMap } from '../../core/events.js';
 import type { CostModel } from '../../core/costs.js';
 import type { Kernel } from '../../core/kernel.js';
 import type { HostMemory } from '../../core/memory.js';
@@ -34,6 +35,8 @@ import type { Monitor } from '../monitor/monitor.js';
 import type { Vm } from '../vm.js';
 import type { DirtyLog } from './dirtyLog.js';
 import type { HostSet } from './hostSet.js';
+
+type MigrationEventType = 'migration.started' | 'migration.round' | 'migration.stopped-copy' | 'migration.completed' | 'migration.refused' | 'migration.cancelled';
 
 const ROUND_END = 0;
 const SWITCH = 1;
@@ -103,6 +106,23 @@ export class Migrator {
     });
   }
 
+  /**
+   * The events of each VM's last migration, for checkpoints (a fold that starts at a checkpoint
+   * shows the migration's rounds; src/replay/fold/checkpoint.ts). Bounded: maxRounds + 3 a VM.
+   */
+  private readonly records = new Map<string, { type: MigrationEventType; data: unknown }[]>();
+
+  private emit<T extends MigrationEventType>(vm: Vm, type: T, data: EventDataMap[T]): void {
+    if (type === 'migration.started' || type === 'migration.refused') this.records.set(vm.name, []);
+    this.records.get(vm.name)?.push({ type, data });
+    this.bus.publish(vm.id, type, data);
+  }
+
+  /** What a checkpoint keeps: each VM's last migration's events, by VM name. */
+  snapshot(): Record<string, unknown> {
+    return Object.fromEntries([...this.records].map(([name, events]) => [name, events.map((event) => ({ ...event }))]));
+  }
+
   /** A migration in progress for this VM, if any. */
   migrating(vm: Vm): boolean {
     return this.active.has(vm.name);
@@ -113,7 +133,7 @@ export class Migrator {
     const refusal = this.refusal(vm, spec);
     if (refusal !== undefined) {
       this.bus.publish(vm.id, 'vm.not-allowed', { command: 'MIGRATE', state: vm.state, reason: refusal });
-      this.bus.publish(vm.id, 'migration.refused', { to: spec.to, reason: refusal });
+      this.emit(vm, 'migration.refused', { to: spec.to, reason: refusal });
       return;
     }
     const hosts = this.hosts as HostSet;
@@ -154,7 +174,7 @@ export class Migrator {
     // Round 0 sends every page the VM has touched (an untouched page is zero on both sides).
     const touched: number[] = [];
     for (let page = 0; page < map.pageCount; page++) if (!pageIsZero(this.memory.words, map.pageBase[page])) touched.push(page);
-    this.bus.publish(vm.id, 'migration.started', {
+    this.emit(vm, 'migration.started', {
       from,
       to: spec.to,
       mode: spec.mode,
@@ -232,7 +252,7 @@ export class Migrator {
     }
     this.monitor.quiesce(vm);
     const dirty = this.dirtyLog.takeDirty(vm);
-    this.bus.publish(vm.id, 'migration.round', {
+    this.emit(vm, 'migration.round', {
       round: migration.round,
       pagesSent: migration.roundPages,
       pagesDirtied: dirty.length,
@@ -256,7 +276,7 @@ export class Migrator {
     const { vm } = migration;
     const now = this.kernel.now;
     migration.round++;
-    this.bus.publish(vm.id, 'migration.stopped-copy', { round: migration.round, pages: dirty.length, trigger });
+    this.emit(vm, 'migration.stopped-copy', { round: migration.round, pages: dirty.length, trigger });
     if (vm.state !== 'paused') this.monitor.suspend(vm);
     // The guest's clock stops with the VM (QEMU stops kvmclock): the downtime is not guest time.
     vm.timer.freeze();
@@ -291,7 +311,7 @@ export class Migrator {
     this.route(vm, migration.to);
     this.active.delete(vm.name);
     const downtimeNs = now - migration.pausedAt;
-    this.bus.publish(vm.id, 'migration.completed', {
+    this.emit(vm, 'migration.completed', {
       from: migration.from,
       to: migration.to,
       rounds: migration.round + 1,
@@ -408,7 +428,7 @@ export class Migrator {
     this.dirtyLog.stopRemote(vm);
     this.memory.release(migration.sourceFrames ?? []);
     this.active.delete(vm.name);
-    this.bus.publish(vm.id, 'migration.completed', {
+    this.emit(vm, 'migration.completed', {
       from: migration.from,
       to: migration.to,
       rounds: 1,
@@ -426,7 +446,7 @@ export class Migrator {
     this.memory.release(migration.destination);
     this.active.delete(vm.name);
     migration.throttle = 0;
-    this.bus.publish(vm.id, 'migration.cancelled', { to: migration.to, reason });
+    this.emit(vm, 'migration.cancelled', { to: migration.to, reason });
   }
 
   private throttleUp(migration: Migration): void {

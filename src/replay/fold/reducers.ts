@@ -61,58 +61,14 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'vcpu.not-allowed':
       return;
 
-    case 'migration.started': {
-      vmOf(draft, event.src).migration = {
-        from: event.data.from,
-        to: event.data.to,
-        state: 'copying',
-        reason: null,
-        rounds: [],
-        totalNs: null,
-        downtimeNs: null,
-        pagesSent: null,
-        pagesResent: null,
-        dirtyFaults: null,
-      };
-      return;
-    }
-    case 'migration.round': {
-      const migration = vmOf(draft, event.src).migration;
-      if (migration !== undefined) {
-        const { round, pagesSent, pagesDirtied, durationNs, throttle } = event.data;
-        migration.rounds.push({ round, pagesSent, pagesDirtied, durationNs, throttle });
-      }
-      return;
-    }
-    case 'migration.stopped-copy': {
-      const migration = vmOf(draft, event.src).migration;
-      if (migration !== undefined) migration.state = 'stopped-copy';
-      return;
-    }
-    case 'migration.completed': {
-      const migration = vmOf(draft, event.src).migration;
-      if (migration !== undefined) {
-        migration.state = 'completed';
-        migration.totalNs = event.data.totalNs;
-        migration.downtimeNs = event.data.downtimeNs;
-        migration.pagesSent = event.data.pagesSent;
-        migration.pagesResent = event.data.pagesResent;
-        migration.dirtyFaults = event.data.dirtyFaults;
-      }
-      return;
-    }
+    case 'migration.started':
+    case 'migration.round':
+    case 'migration.stopped-copy':
+    case 'migration.completed':
     case 'migration.refused':
-    case 'migration.cancelled': {
-      const vm = vmOf(draft, event.src);
-      const state = event.type === 'migration.refused' ? 'refused' : 'cancelled';
-      if (state === 'cancelled' && vm.migration !== undefined) {
-        vm.migration.state = state;
-        vm.migration.reason = event.data.reason;
-      } else {
-        vm.migration = { from: '', to: event.data.to, state, reason: event.data.reason, rounds: [], totalNs: null, downtimeNs: null, pagesSent: null, pagesResent: null, dirtyFaults: null };
-      }
+    case 'migration.cancelled':
+      reduceMigration(vmOf(draft, event.src), event);
       return;
-    }
 
     case 'vcpu.runnable': {
       const vcpu = leave(draft, event.src);
@@ -294,6 +250,66 @@ export function reduce(draft: S, event: SimEvent): void {
     default: {
       const unhandled: never = event;
       throw new Error(`no reducer for event type ${(unhandled as SimEvent).type}`);
+    }
+  }
+}
+
+/** MigrationEvent: the events of a live migration, folded into the VM's `migration` view (also from a checkpoint's record, checkpoint.ts). */
+export type MigrationEvent = Extract<SimEvent, { type: 'migration.started' | 'migration.round' | 'migration.stopped-copy' | 'migration.completed' | 'migration.refused' | 'migration.cancelled' }>;
+
+export function reduceMigration(vm: VmDraft, event: Pick<MigrationEvent, 'type' | 'data'>): void {
+  const typed = event as MigrationEvent;
+  switch (typed.type) {
+    case 'migration.started': {
+      vm.migration = {
+        from: typed.data.from,
+        to: typed.data.to,
+        state: 'copying',
+        reason: null,
+        rounds: [],
+        totalNs: null,
+        downtimeNs: null,
+        pagesSent: null,
+        pagesResent: null,
+        dirtyFaults: null,
+      };
+      return;
+    }
+    case 'migration.round': {
+      const migration = vm.migration;
+      if (migration !== undefined) {
+        const { round, pagesSent, pagesDirtied, durationNs, throttle } = typed.data;
+        migration.rounds.push({ round, pagesSent, pagesDirtied, durationNs, throttle });
+      }
+      return;
+    }
+    case 'migration.stopped-copy': {
+      const migration = vm.migration;
+      if (migration !== undefined) migration.state = 'stopped-copy';
+      return;
+    }
+    case 'migration.completed': {
+      const migration = vm.migration;
+      if (migration !== undefined) {
+        migration.state = 'completed';
+        migration.totalNs = typed.data.totalNs;
+        migration.downtimeNs = typed.data.downtimeNs;
+        migration.pagesSent = typed.data.pagesSent;
+        migration.pagesResent = typed.data.pagesResent;
+        migration.dirtyFaults = typed.data.dirtyFaults;
+      }
+      return;
+    }
+    case 'migration.refused':
+    case 'migration.cancelled': {
+      const state = typed.type === 'migration.refused' ? 'refused' : 'cancelled';
+      if (state === 'cancelled' && vm.migration !== undefined) {
+        vm.migration.state = state;
+        vm.migration.reason = typed.data.reason;
+      } else {
+        vm.migration = { from: '', to: typed.data.to, state, reason: typed.data.reason, rounds: [], totalNs: null, downtimeNs: null, pagesSent: null, pagesResent: null, dirtyFaults: null };
+      }
+      return;
     }
   }
 }
