@@ -13,6 +13,7 @@ import type { SimEvent } from '../../src/core/events.js';
 import { loadScenario } from '../../src/core/scenario/load.js';
 import { BUNDLED_GUEST_NAMES } from '../../src/guests/index.js';
 import { hostsYaml, runYaml, type HostsRun } from './helpers.js';
+import { Simulation } from '../../src/actors/simulation.js';
 import { EMPTY_STATE, foldEvents, openLog, stateFromCheckpoint } from '../../src/index.js';
 import { readLog } from '../../src/core/log/reader.js';
 import { fork } from '../../src/replay/fork.js';
@@ -169,6 +170,37 @@ describe('pre-copy live migration', () => {
       expect(last.vms.g.migration?.state).toBe('completed');
       if (mode === 'precopy') expect(last.vms.g.migration?.rounds.map((round) => round.round)).toEqual([0, 1, 2, 3, 4]);
     }
+  });
+
+  it('two migrations over one link take turns on it', () => {
+    const vm = (name: string) => `  - { name: ${name}, guest: dirty-pages, memory: 1MiB, params: { PAGES: 100, WRITES: 20000, WORK_NS: 50000 } }`;
+    const yaml = [
+      'name: two',
+      'hosts: [{ name: src, pcpus: 2, memory: 4MiB }, { name: dst, pcpus: 2, memory: 4MiB }]',
+      'links: [{ between: [src, dst], bandwidth: 100Mbit/s, latency: 100us }]',
+      'run: { time: 2s }',
+      'vms:',
+      vm('a'),
+      vm('b'),
+      'inputs:',
+      '  - { at: 5ms, vm: a, migrate: { to: dst } }',
+      '  - { at: 5ms, vm: b, migrate: { to: dst } }',
+    ].join('\n');
+    const scenario = loadScenario(yaml, { file: 'two.yaml', guests: BUNDLED_GUEST_NAMES });
+    const events: SimEvent[] = [];
+    new Simulation({ scenario, sink: (event) => events.push(event) }).run();
+    const of = (name: string, type: string) => events.filter((event) => event.src === `vm/${name}` && event.type === type);
+    const [startedA, startedB] = [of('a', 'migration.started')[0], of('b', 'migration.started')[0]];
+    const pageNs = (startedA.data as { pageNs: number }).pageNs;
+    const pagesA = (startedA.data as { pages: number }).pages;
+    const pagesB = (startedB.data as { pages: number }).pages;
+    const roundA = of('a', 'migration.round')[0].data as { durationNs: number };
+    const roundB = of('b', 'migration.round')[0].data as { durationNs: number };
+    expect(roundA.durationNs).toBe(100_000 + pagesA * pageNs);
+    // b's round 0 waits for a's pages on the link, then sends its own.
+    expect(roundB.durationNs).toBe(100_000 + (pagesA + pagesB) * pageNs);
+    expect(of('a', 'migration.completed')).toHaveLength(1);
+    expect(of('b', 'migration.completed')).toHaveLength(1);
   });
 
   it('gives the same log for the same seed, and the replay of a migrating log is identical', () => {

@@ -81,6 +81,17 @@ export class HostSet {
     this.placement.set(vm, host);
   }
 
+  /** When each link is free again (ns), by its hosts' names in order. */
+  private readonly linkFreeAt = new Map<string, number>();
+
+  /** Reserves the link between `a` and `b` for `durationNs` from `now` or when it is free; returns the start. */
+  reserveLink(a: string, b: string, now: number, durationNs: number): number {
+    const key = [a, b].sort().join('\u0000');
+    const start = Math.max(now, this.linkFreeAt.get(key) ?? 0);
+    this.linkFreeAt.set(key, start + durationNs);
+    return start;
+  }
+
   link(a: string, b: string): LinkSpec | undefined {
     return linkBetween(this.links, a, b);
   }

@@ -227,7 +227,16 @@ export class Migrator {
     this.copy(migration, pages);
     migration.roundStartedAt = now;
     migration.roundPages = pages.length;
-    this.kernel.schedule(now + migration.latencyNs + pages.length * migration.pageNs, this.target, ROUND_END, migration.index);
+    this.kernel.schedule(this.transfer(migration, pages.length * migration.pageNs), this.target, ROUND_END, migration.index);
+  }
+
+  /**
+   * When `sendNs` of transfer on the migration's link, started now, has arrived: the link carries
+   * one transfer at a time (two migrations over one link take turns), then the latency.
+   */
+  private transfer(migration: Migration, sendNs: number): number {
+    const start = (this.hosts as HostSet).reserveLink(migration.from, migration.to, this.kernel.now, sendNs);
+    return start + sendNs + migration.latencyNs;
   }
 
   private copy(migration: Migration, pages: readonly number[]): void {
@@ -286,7 +295,7 @@ export class Migrator {
     this.copy(migration, dirty);
     // The vCPUs' registers and the devices' state: one page's worth per vCPU (a few hundred bytes each in QEMU's stream, rounded up).
     const stateNs = vm.vcpus.length * migration.pageNs;
-    this.kernel.schedule(now + migration.latencyNs + dirty.length * migration.pageNs + stateNs, this.target, SWITCH, migration.index);
+    this.kernel.schedule(this.transfer(migration, dirty.length * migration.pageNs + stateNs), this.target, SWITCH, migration.index);
   }
 
   private switchOver(migration: Migration): void {
@@ -343,7 +352,7 @@ export class Migrator {
     migration.pausedAt = now;
     migration.pivot = touched[0] ?? 0;
     const stateNs = vm.vcpus.length * migration.pageNs;
-    this.kernel.schedule(now + migration.latencyNs + stateNs, this.target, POSTCOPY_SWITCH, migration.index);
+    this.kernel.schedule(this.transfer(migration, stateNs), this.target, POSTCOPY_SWITCH, migration.index);
   }
 
   private postcopySwitch(migration: Migration): void {
@@ -399,7 +408,7 @@ export class Migrator {
     migration.downtimeNs = now - migration.pausedAt;
     this.monitor.resume(vm);
     if (migration.pendingCount === 0) this.postcopyDone(migration);
-    else this.kernel.schedule(now + migration.pageNs, this.target, PREPAGE, migration.index);
+    else this.kernel.schedule(this.transfer(migration, migration.pageNs) - migration.latencyNs, this.target, PREPAGE, migration.index);
   }
 
   /** Pre-paging: the pending page nearest the last fault (above it first) crosses the link. */
@@ -416,7 +425,7 @@ export class Migrator {
       migration.pivot = page;
     }
     if (migration.pendingCount === 0) this.postcopyDone(migration);
-    else this.kernel.schedule(this.kernel.now + migration.pageNs, this.target, PREPAGE, migration.index);
+    else this.kernel.schedule(this.transfer(migration, migration.pageNs) - migration.latencyNs, this.target, PREPAGE, migration.index);
   }
 
   private postcopyDone(migration: Migration): void {
