@@ -135,7 +135,7 @@ export interface EventDataMap {
   /** `host`: the host the physical CPU belongs to, in a scenario with several hosts (absent with one). */
   'pcpu.idle': { readonly pcpu: number; readonly host?: string };
   /** Type 2: the host OS's own processes take a physical CPU for `ns`. */
-  'host.process': { readonly pcpu: number; readonly ns: number };
+  'host.process': { readonly pcpu: number; readonly ns: number; readonly host?: string };
 
   /** `value` is the value written, or null for a read; `reg` the register a read loads, or null for a write. */
   'exit.io': { readonly pc: number; readonly port: number; readonly dir: 'in' | 'out'; readonly value: number | null; readonly reg: number | null };

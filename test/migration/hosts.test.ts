@@ -104,6 +104,10 @@ describe('several hosts in the scenario', () => {
     const idle = tickers.events.filter((event) => event.type === 'pcpu.idle').map((event) => event.data as { pcpu: number; host?: string });
     expect(idle.length).toBeGreaterThan(0);
     for (const event of idle) expect(event.host).toBe(event.pcpu < 2 ? 'src' : 'dst');
+    const type2 = runScenario(load('name: x\nhost: { type: type2, load: 0.2 }\nhosts: [{ name: src, pcpus: 1, memory: 1MiB }, { name: dst, pcpus: 1, memory: 1MiB }]\nrun: { time: 20ms }\nvms: [{ name: a, guest: ticker }]'));
+    const processes = type2.events.filter((event) => event.type === 'host.process').map((event) => event.data as { pcpu: number; host?: string });
+    expect(processes.length).toBeGreaterThan(0);
+    for (const event of processes) expect(event.host).toBe(event.pcpu === 0 ? 'src' : 'dst');
     const single = runScenario(load('name: x\nhost: { pcpus: 2 }\nrun: { time: 5ms }\nvms: [{ name: a, guest: ticker }]'));
     expect(single.events.filter((event) => event.type === 'pcpu.idle').every((event) => !('host' in (event.data as object)))).toBe(true);
     // The hosts' frame ranges: src the first min(1 MiB, every VM's memory) frames, dst the next.
