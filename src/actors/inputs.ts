@@ -6,7 +6,7 @@
  */
 import type { EventBus } from '../core/bus.js';
 import type { Kernel } from '../core/kernel.js';
-import type { InputSpec, StopInput, UntimedInput } from '../core/scenario/inputs.js';
+import type { InputSpec, MigrateSpec, StopInput, UntimedInput } from '../core/scenario/inputs.js';
 import type { Monitor } from './monitor/monitor.js';
 import type { Vm } from './vm.js';
 import type { VmSaver } from './saver.js';
@@ -24,6 +24,8 @@ export class InputDriver {
     private readonly saver: VmSaver,
     /** Moves a VM to a cpupool (the simulation's, when the scenario has cpupools). */
     private readonly cpupools?: (vm: Vm, pool: string) => void,
+    /** Migrates a VM live to another host (the simulation's; refused without several hosts). */
+    private readonly migrate?: (vm: Vm, spec: MigrateSpec) => void,
   ) {
     this.target = kernel.register('inputs', (_kind, index) => this.apply(index));
     for (const input of scheduled) this.add(input);
@@ -87,6 +89,12 @@ export class InputDriver {
         this.bus.publish(vm.id, 'input.cpupool', { pool: input.pool });
         this.cpupools?.(vm, input.pool);
         return;
+      case 'migrate': {
+        const spec: MigrateSpec = { to: input.to, mode: input.mode, downtimeLimitNs: input.downtimeLimitNs, maxRounds: input.maxRounds, bandwidth: input.bandwidth, autoConverge: input.autoConverge };
+        this.bus.publish(vm.id, 'input.migrate', spec);
+        this.migrate?.(vm, spec);
+        return;
+      }
       case 'vcpu-stall': {
         const vcpu = vm.vcpus[input.vcpu];
         this.bus.publish(vcpu.id, 'input.fault', { fault: 'vcpu-stall', target: vcpu.id, durationNs: input.durationNs });
@@ -111,6 +119,8 @@ export function inputsFromEvents(
       inputs.push({ kind: 'save', atNs: event.t, vm: vmOfSource(event.src), file: (event.data as { file: string }).file });
     } else if (event.type === 'input.cpupool') {
       inputs.push({ kind: 'cpupool', atNs: event.t, vm: vmOfSource(event.src), pool: (event.data as { pool: string }).pool });
+    } else if (event.type === 'input.migrate') {
+      inputs.push({ kind: 'migrate', atNs: event.t, vm: vmOfSource(event.src), ...(event.data as MigrateSpec) });
     } else if (event.type === 'input.balloon') {
       inputs.push({ kind: 'balloon', atNs: event.t, vm: vmOfSource(event.src), pages: (event.data as { pages: number }).pages });
     } else if (event.type === 'input.fault') {

@@ -38,6 +38,10 @@ import { startWorkloads, type WorkloadDriver } from './workload/index.js';
 import { decodeImage, imageDigest, ImageError, type VmImage } from '../core/image/format.js';
 import { VmSaver, type ImageWriter } from './saver.js';
 import { imageMismatch, restoreDevices, restorePlacement, restoreVm } from './vmImage.js';
+import { HostSet } from './migration/hostSet.js';
+import { DirtyLog } from './migration/dirtyLog.js';
+import { Migrator } from './migration/migrator.js';
+import type { MigrateSpec } from '../core/scenario/inputs.js';
 
 export interface GuestImage {
   readonly words: Int32Array;
@@ -95,6 +99,8 @@ export class Simulation {
   /** The network: every VM's NIC on one virtual switch, MAC = the VM's index + 1. */
   readonly vswitch: VirtualSwitch;
   readonly monitor: Monitor;
+  /** The hosts of a several-host scenario (absent: one host). */
+  readonly hostSet: HostSet | undefined;
   /** The host's memory manager, when the host shares pages or overcommits memory. */
   readonly memory: MemoryManager | undefined;
   readonly inputs: InputDriver;
@@ -128,7 +134,10 @@ export class Simulation {
     });
     const backed = scenario.vms.reduce((sum, vm) => sum + vm.memoryBytes, 0);
     const overcommit = scenario.host.overcommit === true;
-    this.host = new Host(scenario.host.pcpus, scenario.host.memoryBytes, overcommit ? Math.min(backed, scenario.host.memoryBytes) : backed);
+    // Several hosts: each owns a range of the frames (migration/hostSet.ts), sized for migrations.
+    this.hostSet = scenario.hosts === undefined ? undefined : new HostSet(scenario.hosts, scenario.links ?? [], backed / PAGE_BYTES);
+    const frames = this.hostSet === undefined ? (overcommit ? Math.min(backed, scenario.host.memoryBytes) : backed) : this.hostSet.frameCount * PAGE_BYTES;
+    this.host = new Host(scenario.host.pcpus, scenario.host.memoryBytes, frames);
     if (scenario.host.ballooning !== undefined && !overcommit) throw new RangeError('host.ballooning needs memory overcommit: set host.overcommit: true');
     if (overcommit || scenario.host.pageSharing !== undefined) {
       this.memory = new MemoryManager(this.host.memory, this.kernel, this.bus, () => this.costs, {
@@ -145,6 +154,7 @@ export class Simulation {
       if (vm.nic !== null) this.vswitch.connect(vm.nic, index + 1);
     });
     options.parts?.wire?.(this.vms);
+    const dirtyLog = this.hostSet === undefined ? undefined : new DirtyLog(() => this.costs.demandPageNs);
     this.monitor = new Monitor(this.kernel, this.bus, policy, this.costs, this.vms, {
       pcpus: scenario.host.pcpus,
       runEndNs: scenario.run.timeNs,
@@ -156,6 +166,8 @@ export class Simulation {
       parts: options.parts,
       memory: this.memory,
       ...(backend === undefined ? {} : { backend }),
+      ...(dirtyLog === undefined ? {} : { dirtyLog }),
+      ...(this.hostSet === undefined ? {} : { pcpuHosts: Array.from({ length: scenario.host.pcpus }, (_, pcpu) => (this.hostSet as HostSet).hostOfPcpu(pcpu)) }),
     });
     this.target = this.kernel.register('simulation', (kind, arg) => {
       if (kind === START) this.startVm(this.vms[arg]);
@@ -172,7 +184,26 @@ export class Simulation {
       options.inputs ?? scenario.inputs,
       this.saver,
       (vm, pool) => this.moveToPool(vm, pool),
+      (vm, spec) => this.migrate(vm, spec),
     );
+    // Live migration between hosts (migration/migrator.ts); registered last, so single-host runs are as before.
+    this.migrator =
+      this.hostSet === undefined || dirtyLog === undefined
+        ? undefined
+        : new Migrator(this.kernel, this.bus, this.monitor, this.host.memory, this.hostSet, dirtyLog, () => this.costs, (vm, host) => this.cpupools?.move(vm.name, host));
+  }
+
+  /** Migrates live between hosts (several hosts only). */
+  readonly migrator: Migrator | undefined;
+
+  private migrate(vm: Vm, spec: MigrateSpec): void {
+    if (this.migrator !== undefined) {
+      this.migrator.migrate(vm, spec);
+      return;
+    }
+    const reason = 'the scenario has one host: declare several under hosts:';
+    this.bus.publish(vm.id, 'vm.not-allowed', { command: 'MIGRATE', state: vm.state, reason });
+    this.bus.publish(vm.id, 'migration.refused', { to: spec.to, reason });
   }
 
   /**
@@ -183,8 +214,9 @@ export class Simulation {
   private moveToPool(vm: Vm, pool: string): void {
     const pools = this.cpupools;
     const known = this.scenario.cpupools?.map((spec) => spec.name) ?? [];
-    if (pools === undefined || !known.includes(pool)) {
-      const reason = pools === undefined ? 'the scenario has no cpupools' : `unknown cpupool '${pool}' (known: ${known.join(', ')})`;
+    if (pools === undefined || !known.includes(pool) || this.hostSet !== undefined) {
+      const reason =
+        this.hostSet !== undefined ? 'with several hosts a VM changes host only by migration' : pools === undefined ? 'the scenario has no cpupools' : `unknown cpupool '${pool}' (known: ${known.join(', ')})`;
       this.bus.publish(vm.id, 'vm.not-allowed', { command: 'CPUPOOL-MIGRATE', state: vm.state, reason });
       return;
     }
@@ -345,7 +377,7 @@ export class Simulation {
       const image = saved === undefined ? this.assembleGuest(spec) : { words: new Int32Array(0), entry: 0 };
       const pages = spec.memoryBytes / PAGE_BYTES;
       // Under overcommit a VM's pages are backed on first touch (loading the image touches its own).
-      const frames = this.memory?.options.overcommit === true ? new Array<number>(pages).fill(-1) : this.host.memory.allocate(pages, `vm/${spec.name}`);
+      const frames = this.allocateFrames(spec, pages);
       const memory = this.options.parts?.guestMap?.(this.host.memory, frames) ?? new GuestPhysicalMap(this.host.memory, frames);
       this.memory?.register(`vm/${spec.name}`, memory);
       memory.load(image.words);
@@ -363,6 +395,14 @@ export class Simulation {
       this.bus.publish(vm.id, 'vm.defined', { vcpus: spec.vcpus, memoryBytes: spec.memoryBytes, guest: guestLabel(spec) });
       return vm;
     });
+  }
+
+  /** A VM's frames: none yet under overcommit (first touch backs them), else from its host's. */
+  private allocateFrames(spec: VmSpec, pages: number): number[] {
+    if (this.memory?.options.overcommit === true) return new Array<number>(pages).fill(-1);
+    if (this.hostSet === undefined || spec.host === undefined) return this.host.memory.allocate(pages, `vm/${spec.name}`);
+    this.hostSet.place(spec.name, spec.host);
+    return this.hostSet.allocate(this.host.memory, spec.host, pages, `vm/${spec.name}`);
   }
 
   private assembleGuest(spec: VmSpec): GuestImage {
@@ -508,6 +548,7 @@ export class Simulation {
       vms: Object.fromEntries(this.vms.map((vm) => [vm.name, vm.snapshot()])),
       network: this.vswitch.snapshot(),
       ...(this.workloads.length === 0 ? {} : { workloads: Object.fromEntries(this.workloads.map((driver) => [driver.id, driver.snapshot()])) }),
+      ...(this.migrator === undefined ? {} : { migrations: this.migrator.snapshot() }),
       random: this.random.states(),
       queue: this.kernel.pending(),
     };

@@ -277,6 +277,7 @@ function vmReport(vm: VmView, registers: Map<string, RegistersAt['vcpus'][number
   lines.push(`  counters: ${exitsText(vm.counters.exitsTotal, vm.counters.exits)}; interrupts ${formatCount(vm.counters.interrupts)}; exceptions reflected ${formatCount(vm.counters.exceptions)}`);
   lines.push(`  console: ${formatCount(vm.console.lines)} line${vm.console.lines === 1 ? "" : "s"}${vm.console.last.length > 0 ? `; the last ${vm.console.last.length}:` : ''}`);
   for (const text of vm.console.last) lines.push(`    | ${text}`);
+  if (vm.migration !== undefined) lines.push(...migrationReport(vm.migration));
   for (const vcpu of vm.vcpus) {
     const where = vcpu.pcpu === null ? '' : ` on pCPU${vcpu.pcpu}`;
     const exit = vcpu.lastExit === null ? 'no exit yet' : `last exit ${vcpu.lastExit.reason} at pc ${hex(vcpu.lastExit.pc)}${vcpu.lastExit.mode === null ? '' : ` (${vcpu.lastExit.mode})`}`;
@@ -290,6 +291,19 @@ function vmReport(vm: VmView, registers: Map<string, RegistersAt['vcpus'][number
       lines.push(`    ${cpu.regs.map((value, index) => `${index === 7 ? 'sp' : `r${index}`}=${hex(value)}`).join(' ')}`);
       lines.push(`    ${Object.entries(cpu.csr).map(([name, value]) => `${name}=${hex(value)}`).join(' ')}`);
     }
+  }
+  return lines;
+}
+
+/** A VM's live migration: its state, each round, and the totals once completed. */
+function migrationReport(m: NonNullable<VmView['migration']>): string[] {
+  const lines = [`  migration${m.from === '' ? '' : ` from ${m.from}`} to ${m.to}: ${m.state}${m.reason === null ? '' : ` — ${m.reason}`}`];
+  for (const round of m.rounds) {
+    const throttle = round.throttle > 0 ? `, vCPUs throttled ${round.throttle}%` : '';
+    lines.push(`    round ${round.round}: ${formatCount(round.pagesSent)} pages sent in ${formatNs(round.durationNs)}, ${formatCount(round.pagesDirtied)} dirtied meanwhile${throttle}`);
+  }
+  if (m.totalNs !== null && m.downtimeNs !== null) {
+    lines.push(`    total ${formatNs(m.totalNs)}, downtime ${formatNs(m.downtimeNs)}; ${formatCount(m.pagesSent ?? 0)} pages sent, ${formatCount(m.pagesResent ?? 0)} re-sent; ${formatCount(m.dirtyFaults ?? 0)} dirty-tracking faults`);
   }
   return lines;
 }

@@ -10,13 +10,14 @@
  *   !balloon alpha 8      alpha's balloon driver is asked to give back 8 pages in all
  *   !save alpha a.img     alpha is saved to a.img (next to the scenario file) and shut off
  *   !pool alpha rt        alpha moves to cpupool rt (xl cpupool-migrate)
+ *   !migrate alpha dst    alpha migrates live to host dst (pre-copy, QEMU's defaults; `auto-converge` or `postcopy` after the host)
  *   !quit                 end the run here
  */
 import { createInterface } from 'node:readline';
 import type { Simulation } from '../actors/simulation.js';
 import { parseDuration } from '../core/scenario/units.js';
 import type { UntimedInput } from '../core/scenario/inputs.js';
-import { BALLOON_PAGES_LIMIT, describeInput } from '../core/scenario/inputs.js';
+import { BALLOON_PAGES_LIMIT, MIGRATE_DEFAULTS, describeInput } from '../core/scenario/inputs.js';
 import { InputError } from './errors.js';
 import { paint, type Style } from './format.js';
 import type { Output } from './run.js';
@@ -24,7 +25,7 @@ import type { Output } from './run.js';
 const SLICE_MS = 50;
 
 export const INTERACTIVE_HELP =
-  "type 'VM: text' to send console input, '!error VM console|timer', '!reset VM console|timer', '!stall VM VCPU DURATION', '!balloon VM PAGES', '!save VM FILE', '!pool VM POOL', '!quit'";
+  "type 'VM: text' to send console input, '!error VM console|timer', '!reset VM console|timer', '!stall VM VCPU DURATION', '!balloon VM PAGES', '!save VM FILE', '!pool VM POOL', '!migrate VM HOST [auto-converge|postcopy]', '!quit'";
 
 /** Parses one typed line into an input (without its time), or throws InputError saying why. */
 export function parseTypedLine(line: string, vms: readonly string[]): UntimedInput {
@@ -69,6 +70,13 @@ export function parseTypedLine(line: string, vms: readonly string[]): UntimedInp
       // The same input as a scenario's `{ at, vm, pool: NAME }`; a pool the scenario lacks is refused by the run (vm.not-allowed).
       if (vm === undefined || vm === '' || rest.length !== 1 || rest[0] === '') throw new InputError('!pool: expected VM POOL, e.g. !pool web Pool-0');
       return { kind: 'cpupool', vm: known(vm), pool: rest[0] };
+    }
+    if (command === 'migrate') {
+      // The same input as a scenario's `{ at, vm, migrate: { to: HOST } }` with QEMU's defaults; an unknown host is refused by the run.
+      const usage = '!migrate: expected VM HOST [auto-converge|postcopy], e.g. !migrate web dst';
+      const option = rest[1];
+      if (vm === undefined || vm === '' || rest.length < 1 || rest.length > 2 || rest[0] === '' || (option !== undefined && option !== 'auto-converge' && option !== 'postcopy')) throw new InputError(usage);
+      return { kind: 'migrate', vm: known(vm), to: rest[0], mode: option === 'postcopy' ? 'postcopy' : 'precopy', ...MIGRATE_DEFAULTS, bandwidth: null, autoConverge: option === 'auto-converge' };
     }
     throw new InputError(`unknown command '!${command}': ${INTERACTIVE_HELP}`);
   }

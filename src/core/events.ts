@@ -52,9 +52,11 @@ export type PrivilegeMode = 'kernel' | 'user';
  * Why a page fault exited: the guest's own (shadow-fill, pt-write, guest-fault; pt-read only in
  * logs of engines before the page table was mapped read-only), or the host's (cow: a write to a
  * page shared with other VMs; demand: the first touch of a page under overcommit; swap-in: a page
- * the host swapped out).
+ * the host swapped out; dirty-log: the first write in a round to a page a live migration
+ * write-protected to track it; postcopy: an access to a page a post-copy migration has not brought
+ * to the VM's new host yet, pulled over the link; docs/migration.md).
  */
-export type PageFaultCause = 'shadow-fill' | 'pt-read' | 'pt-write' | 'guest-fault' | 'cow' | 'demand' | 'swap-in';
+export type PageFaultCause = 'shadow-fill' | 'pt-read' | 'pt-write' | 'guest-fault' | 'cow' | 'demand' | 'swap-in' | 'dirty-log' | 'postcopy';
 
 /** The payload of each event type. */
 export interface EventDataMap {
@@ -88,6 +90,39 @@ export interface EventDataMap {
   'vm.not-allowed': { readonly command: string; readonly state: VmState; readonly reason: string };
   /** The VM moved from cpupool `from` to cpupool `to` (`xl cpupool-migrate`; docs/scheduling.md, cpupools). */
   'vm.pool-moved': { readonly from: string; readonly to: string };
+  /**
+   * Live migration (pre-copy, docs/migration.md), published by `vm/NAME`: it started from host
+   * `from` to `to` with `pages` touched pages to send, each taking `pageNs` on the link.
+   */
+  'migration.started': {
+    readonly from: string;
+    readonly to: string;
+    readonly mode: 'precopy' | 'postcopy';
+    readonly pages: number;
+    readonly bandwidth: number;
+    readonly latencyNs: number;
+    readonly pageNs: number;
+    readonly downtimeLimitNs: number;
+    readonly maxRounds: number;
+  };
+  /** A round ended: `pagesSent` crossed the link in `durationNs`, `pagesDirtied` were written meanwhile; `throttle` the vCPUs' throttle (%) in force. */
+  'migration.round': { readonly round: number; readonly pagesSent: number; readonly pagesDirtied: number; readonly durationNs: number; readonly dirtyFaults: number; readonly throttle: number };
+  /** Stop-and-copy: the VM paused, its last `pages` and its vCPU and device state on their way (`trigger`: converged under the downtime limit, or maxRounds reached). */
+  'migration.stopped-copy': { readonly round: number; readonly pages: number; readonly trigger: 'converged' | 'max-rounds' };
+  /** The VM runs on `to`: `totalNs` since the start, `downtimeNs` paused, pages sent in all and re-sent, write faults taken for dirty tracking. */
+  'migration.completed': {
+    readonly from: string;
+    readonly to: string;
+    readonly rounds: number;
+    readonly totalNs: number;
+    readonly downtimeNs: number;
+    readonly pagesSent: number;
+    readonly pagesResent: number;
+    readonly dirtyFaults: number;
+  };
+  /** A migration refused before it started (nothing changed), or given up (`cancelled`: the VM stopped meanwhile; it stays on `from`). */
+  'migration.refused': { readonly to: string; readonly reason: string };
+  'migration.cancelled': { readonly to: string; readonly reason: string };
 
   'vcpu.runnable': { readonly reason: 'start' | 'preempt' | 'wake' | 'resume' };
   'vcpu.running': { readonly pcpu: number };
@@ -97,9 +132,10 @@ export interface EventDataMap {
   'vcpu.crashed': { readonly reason: string; readonly pc: number };
   'vcpu.not-allowed': { readonly command: string; readonly state: VcpuState; readonly reason: string };
 
-  'pcpu.idle': { readonly pcpu: number };
+  /** `host`: the host the physical CPU belongs to, in a scenario with several hosts (absent with one). */
+  'pcpu.idle': { readonly pcpu: number; readonly host?: string };
   /** Type 2: the host OS's own processes take a physical CPU for `ns`. */
-  'host.process': { readonly pcpu: number; readonly ns: number };
+  'host.process': { readonly pcpu: number; readonly ns: number; readonly host?: string };
 
   /** `value` is the value written, or null for a read; `reg` the register a read loads, or null for a write. */
   'exit.io': { readonly pc: number; readonly port: number; readonly dir: 'in' | 'out'; readonly value: number | null; readonly reg: number | null };
@@ -216,6 +252,15 @@ export interface EventDataMap {
   'input.balloon': { readonly pages: number };
   /** The operator asked for the VM to move to cpupool `pool` (a `pool:` input, `!pool VM POOL`). */
   'input.cpupool': { readonly pool: string };
+  /** The operator asked for the VM to migrate live to host `to` (a `migrate:` input, `!migrate VM HOST`), with its parameters. */
+  'input.migrate': {
+    readonly to: string;
+    readonly mode: 'precopy' | 'postcopy';
+    readonly downtimeLimitNs: number;
+    readonly maxRounds: number;
+    readonly bandwidth: number | null;
+    readonly autoConverge: boolean;
+  };
   /**
    * A workload's arrival (published by `vm/NAME/workload`): request `id` of `kind` and `size`
    * (ns of work for cpu, bytes for disk-read/disk-write). Generated from the VM's seeded stream or
@@ -253,6 +298,12 @@ export const EVENT_TYPES: readonly EventType[] = [
   'vm.crashed',
   'vm.not-allowed',
   'vm.pool-moved',
+  'migration.started',
+  'migration.round',
+  'migration.stopped-copy',
+  'migration.completed',
+  'migration.refused',
+  'migration.cancelled',
   'vcpu.runnable',
   'vcpu.running',
   'vcpu.blocked',
@@ -313,6 +364,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'input.save',
   'input.balloon',
   'input.cpupool',
+  'input.migrate',
   'input.request',
 ];
 

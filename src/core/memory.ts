@@ -44,6 +44,32 @@ export class HostMemory {
     return frames;
   }
 
+  /**
+   * Takes `count` free frames for `owner` from frames [first, end), lowest first (a host's share
+   * of the memory when a scenario has several hosts); throws when there are not enough.
+   */
+  allocateIn(count: number, owner: string, first: number, end: number): number[] {
+    const frames: number[] = [];
+    for (let index = this.freeFrames.length - 1; index >= 0 && frames.length < count; index--) {
+      const frame = this.freeFrames[index];
+      if (frame >= first && frame < end) frames.push(frame);
+    }
+    if (frames.length < count) throw new RangeError(`host memory exhausted: ${owner} needs ${count} frames, ${frames.length} free in frames ${first} to ${end - 1}`);
+    const taken = new Set(frames);
+    const kept = this.freeFrames.filter((frame) => !taken.has(frame));
+    this.freeFrames.length = 0;
+    this.freeFrames.push(...kept);
+    for (const frame of frames) this.owners[frame] = owner;
+    return frames;
+  }
+
+  /** Free frames in [first, end). */
+  freeFramesIn(first: number, end: number): number {
+    let free = 0;
+    for (const frame of this.freeFrames) if (frame >= first && frame < end) free++;
+    return free;
+  }
+
   /** Gives frames back, zeroing them so no data leaks to their next owner. */
   release(frames: readonly number[]): void {
     for (const frame of frames) {

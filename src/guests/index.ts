@@ -8,6 +8,7 @@ import { NET_DEFAULTS, NET_PING_PV_SOURCE, NET_PING_SOURCE, NET_PONG_PV_SOURCE, 
 import { KERNEL_PV_SOURCE } from './kernelPv.js';
 import { SMP_IPI_DEFAULTS, SMP_IPI_SOURCE } from './smp.js';
 import { MEM_HUNGRY_DEFAULTS, MEM_HUNGRY_SOURCE } from './memory.js';
+import { DIRTY_PAGES_DEFAULTS, DIRTY_PAGES_SOURCE } from './dirty.js';
 import { PT_HEAVY_DEFAULTS, PT_HEAVY_SOURCE, TLB_HEAVY_DEFAULTS, TLB_HEAVY_SOURCE } from './paging.js';
 import { ROGUE_MEMORY_DEFAULTS, ROGUE_MEMORY_SOURCE, ROGUE_PRIVILEGED_DEFAULTS, ROGUE_PRIVILEGED_SOURCE } from './rogue.js';
 import {
@@ -71,6 +72,12 @@ const guests: readonly BundledGuest[] = [
   },
   { name: 'smp-lock', description: 'workload: every vCPU takes a shared spin lock (lock-holder preemption)', source: SMP_LOCK_SOURCE, defaults: SMP_LOCK_DEFAULTS },
   { name: 'mem-hungry', description: 'writes a word into PAGES pages twice, checks them, prints, powers off (memory overcommit)', source: MEM_HUNGRY_SOURCE, defaults: MEM_HUNGRY_DEFAULTS },
+  {
+    name: 'dirty-pages',
+    description: 'writes WRITES times to pages chosen uniformly at random among PAGES (its own LCG), WORK_NS apart, prints a checksum, powers off (live migration)',
+    source: DIRTY_PAGES_SOURCE,
+    defaults: DIRTY_PAGES_DEFAULTS,
+  },
   { name: 'smp-ipi', description: "SMP: vCPU 0 wakes the others with inter-processor interrupts, each answers (set VCPUS to the VM's vcpus)", source: SMP_IPI_SOURCE, defaults: SMP_IPI_DEFAULTS },
   { name: 'blk-emulated', description: 'reads REQUESTS sectors through the emulated block device (three port writes and an interrupt each), checks them', source: BLK_EMULATED_SOURCE, defaults: BLK_DEFAULTS },
   { name: 'blk-virtio', description: 'reads REQUESTS sectors through the virtio-like block queue (one notification, one interrupt), checks them', source: BLK_VIRTIO_SOURCE, defaults: BLK_DEFAULTS },

@@ -253,14 +253,14 @@ describe('loadScenario: good files', () => {
 });
 
 describe('loadScenario: errors', () => {
-  const VM_KEYS = 'name, vcpus, memory, guest, program, image, trace, source, sourceLine, params, start, autostart, sched, pool, virt, postedInterrupts, paging, tlbEntries, tlbTagged, devices, workload';
+  const VM_KEYS = 'name, vcpus, memory, guest, program, image, trace, source, sourceLine, params, start, autostart, sched, pool, host, virt, postedInterrupts, paging, tlbEntries, tlbTagged, devices, workload';
 
   it.each<[string, string[], string[]]>([
     [
       'unknown top-level key, with a suggestion',
       ['name: demo', 'hots:', '  pcpus: 2', ...MINIMAL.slice(1)],
       [
-        "demo.yaml:2:1: hots: unknown key 'hots' (expected one of: name, description, profile, seed, host, scheduler, cpupools, run, costs, vms, inputs); did you mean 'host'?",
+        "demo.yaml:2:1: hots: unknown key 'hots' (expected one of: name, description, profile, seed, host, scheduler, cpupools, hosts, links, run, costs, vms, inputs); did you mean 'host'?",
       ],
     ],
     [
@@ -499,7 +499,7 @@ describe('resolveScenarioObject', () => {
       [0, 0, 'vms[1].name'],
     ]);
     expect(message.split('\n')).toEqual([
-      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, image, trace, source, sourceLine, params, start, autostart, sched, pool, virt, postedInterrupts, paging, tlbEntries, tlbTagged, devices, workload); did you mean 'memory'?",
+      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, image, trace, source, sourceLine, params, start, autostart, sched, pool, host, virt, postedInterrupts, paging, tlbEntries, tlbTagged, devices, workload); did you mean 'memory'?",
       "demo.yaml: vms[1].name: missing required key 'name'",
     ]);
   });
@@ -754,7 +754,7 @@ describe('scenarioJsonSchema', () => {
     expect(schema.required).toEqual(['name', 'vms']);
     expect(schema.additionalProperties).toBe(false);
     const properties = schema.properties as Record<string, Record<string, unknown>>;
-    expect(Object.keys(properties)).toEqual(['name', 'description', 'profile', 'seed', 'host', 'scheduler', 'cpupools', 'run', 'costs', 'vms', 'inputs']);
+    expect(Object.keys(properties)).toEqual(['name', 'description', 'profile', 'seed', 'host', 'scheduler', 'cpupools', 'hosts', 'links', 'run', 'costs', 'vms', 'inputs']);
     const vm = (properties.vms as { items: Record<string, unknown> }).items;
     expect(vm.oneOf).toEqual([{ required: ['guest'] }, { required: ['program'] }, { required: ['source'] }]);
     const vmProperties = vm.properties as Record<string, Record<string, unknown>>;

@@ -23,6 +23,7 @@ export const LOADER_SOURCE_FILES = [
   'src/core/scenario/schema.ts',
   'src/core/scenario/units.ts',
   'src/core/scenario/inputs.ts',
+  'src/core/scenario/hosts.ts',
   'src/core/scenario/workload.ts',
   'src/core/scenario/profiles.ts',
   'src/guests/workloads.ts',

@@ -148,6 +148,16 @@ export class Timer extends Device {
     this.kernel.schedule(this.dueNs, this.target, 0, this.generation);
   }
 
+  /**
+   * Stops the guest's clock and the pending expiry where they are, as QEMU stops kvmclock while a
+   * VM is stopped for a live migration's stop-and-copy; `resumeAt` goes on from them.
+   */
+  freeze(): void {
+    this.loadState(this.saveState());
+    this.generation++;
+    this.dueNs = -1;
+  }
+
   private expire(generation: number, _time: number): void {
     if (generation !== this.generation || !this.ready) return;
     this.dueNs = -1;

@@ -49,7 +49,8 @@ export class HostOs {
     kernel.schedule(now + tick, core.target, Entry.HOST_TICK, pcpu.index);
     if (burst <= 0) return;
     this.busy[pcpu.index] = now + burst;
-    core.bus.publish(`pcpu/${pcpu.index}`, 'host.process', { pcpu: pcpu.index, ns: burst });
+    const host = core.options.pcpuHosts?.[pcpu.index];
+    core.bus.publish(`pcpu/${pcpu.index}`, 'host.process', host === undefined ? { pcpu: pcpu.index, ns: burst } : { pcpu: pcpu.index, ns: burst, host });
     const vcpu = pcpu.current;
     if (vcpu === null) return;
     core.endBatchNow(pcpu, vcpu);

@@ -134,6 +134,14 @@ export class MemoryVirtualization {
    */
   hostFault(vcpu: Vcpu, guestPage: number, address: number, access: number): boolean {
     const core = this.core;
+    // Live migration (migration/dirtyLog.ts): a store to a page pre-copy write-protected to track
+    // it, or an access to a page post-copy has not brought to this host yet.
+    const migration = core.options.dirtyLog?.fault(core.vmOf(vcpu), guestPage, access === Access.WRITE);
+    if (migration !== undefined) {
+      this.publishPageFault(vcpu, address, access, migration.cause);
+      core.resumeAfterExit(vcpu, migration.ns);
+      return true;
+    }
     const memory = core.options.memory;
     if (memory === undefined) return false;
     const vm = core.vmOf(vcpu);

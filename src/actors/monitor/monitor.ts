@@ -383,7 +383,8 @@ export class Monitor implements MonitorCore {
       if (pick === undefined) {
         if (!pcpu.idle) {
           pcpu.idle = true;
-          this.bus.publish(`pcpu/${pcpu.index}`, 'pcpu.idle', { pcpu: pcpu.index });
+          const host = this.options.pcpuHosts?.[pcpu.index];
+          this.bus.publish(`pcpu/${pcpu.index}`, 'pcpu.idle', host === undefined ? { pcpu: pcpu.index } : { pcpu: pcpu.index, host });
         }
         return;
       }
@@ -639,7 +640,7 @@ export class Monitor implements MonitorCore {
    * Cuts every batch of this VM's vCPUs that runs past now, before a device writes or unmaps the
    * VM's memory at this instant (the batches run ahead of the clock; see truncate).
    */
-  private quiesce(vm: Vm): void {
+  quiesce(vm: Vm): void {
     for (const vcpu of vm.vcpus) if (vcpu.state === 'running' && vcpu.pcpu >= 0) this.truncate(this.pcpus[vcpu.pcpu], this.kernel.now);
   }
 

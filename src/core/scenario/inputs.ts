@@ -19,7 +19,25 @@ export type InputSpec =
   /** Save the VM to an image file (relative to the scenario file; `--save` makes it so): docs/migration.md. */
   | { readonly kind: 'save'; readonly atNs: number; readonly vm: string; readonly file: string }
   /** Move the VM to another cpupool (`xl cpupool-migrate`): docs/scheduling.md, cpupools. */
-  | { readonly kind: 'cpupool'; readonly atNs: number; readonly vm: string; readonly pool: string };
+  | { readonly kind: 'cpupool'; readonly atNs: number; readonly vm: string; readonly pool: string }
+  /** Migrate the VM live to another host (several hosts; docs/migration.md). */
+  | ({ readonly kind: 'migrate'; readonly atNs: number; readonly vm: string } & MigrateSpec);
+
+/** A live migration's parameters, resolved (QEMU's names: downtime-limit, max-bandwidth, auto-converge). */
+export interface MigrateSpec {
+  readonly to: string;
+  readonly mode: MigrationMode;
+  readonly downtimeLimitNs: number;
+  readonly maxRounds: number;
+  /** A cap under the link's bandwidth, bytes per second; null: the link's. */
+  readonly bandwidth: number | null;
+  readonly autoConverge: boolean;
+}
+
+export const MIGRATION_MODES = ['precopy', 'postcopy'] as const;
+export type MigrationMode = (typeof MIGRATION_MODES)[number];
+/** QEMU's defaults: downtime-limit 300 ms; at most 30 rounds before stop-and-copy. */
+export const MIGRATE_DEFAULTS = Object.freeze({ downtimeLimitNs: 300_000_000, maxRounds: 30 });
 
 /** The operator ends the run (typed `!quit`); only from a live run, never in a scenario file. */
 export interface StopInput {
@@ -50,6 +68,8 @@ export interface ParsedInput {
   readonly save?: string | undefined;
   /** Move the VM to this cpupool. */
   readonly pool?: string | undefined;
+  /** Migrate the VM live. */
+  readonly migrate?: { readonly to: string; readonly mode: MigrationMode; readonly downtimeLimit: number; readonly maxRounds: number; readonly bandwidth?: number | undefined; readonly autoConverge: boolean } | undefined;
 }
 
 export interface InputIssue {
@@ -64,6 +84,15 @@ export function checkInputs(inputs: readonly ParsedInput[], vmVcpus: ReadonlyMap
     const at = (key: string) => ['inputs', index, key];
     if (!vmVcpus.has(input.vm)) {
       issues.push({ path: at('vm'), message: `unknown VM '${input.vm}' (expected one of: ${[...vmVcpus.keys()].join(', ')})` });
+    }
+    if (input.migrate !== undefined) {
+      if (input.console !== undefined || input.fault !== undefined || input.balloon !== undefined || input.save !== undefined || input.pool !== undefined) {
+        issues.push({ path: ['inputs', index], message: "an input needs exactly one of 'console', 'fault', 'balloon', 'save', 'pool' or 'migrate'" });
+      }
+      for (const key of ['device', 'vcpu', 'duration'] as const) {
+        if (input[key] !== undefined) issues.push({ path: at(key), message: `'${key}' belongs to faults, not to a migration` });
+      }
+      return;
     }
     if (input.pool !== undefined) {
       if (input.console !== undefined || input.fault !== undefined || input.balloon !== undefined || input.save !== undefined) {
@@ -125,6 +154,10 @@ export function resolveInputs(inputs: readonly ParsedInput[]): InputSpec[] {
     if (input.balloon !== undefined) return { kind: 'balloon', atNs: input.at, vm: input.vm, pages: input.balloon };
     if (input.save !== undefined) return { kind: 'save', atNs: input.at, vm: input.vm, file: input.save };
     if (input.pool !== undefined) return { kind: 'cpupool', atNs: input.at, vm: input.vm, pool: input.pool };
+    if (input.migrate !== undefined) {
+      const m = input.migrate;
+      return { kind: 'migrate', atNs: input.at, vm: input.vm, to: m.to, mode: m.mode, downtimeLimitNs: m.downtimeLimit, maxRounds: m.maxRounds, bandwidth: m.bandwidth ?? null, autoConverge: m.autoConverge };
+    }
     if (input.fault === 'vcpu-stall') return { kind: 'vcpu-stall', atNs: input.at, vm: input.vm, vcpu: input.vcpu ?? 0, durationNs: input.duration ?? 0 };
     return { kind: input.fault as 'device-error' | 'device-reset', atNs: input.at, vm: input.vm, device: input.device as FaultDevice };
   });
@@ -137,6 +170,10 @@ export function inputsToSource(inputs: readonly InputSpec[]): Record<string, unk
     if (input.kind === 'balloon') return { at: input.atNs, vm: input.vm, balloon: input.pages };
     if (input.kind === 'save') return { at: input.atNs, vm: input.vm, save: input.file };
     if (input.kind === 'cpupool') return { at: input.atNs, vm: input.vm, pool: input.pool };
+    if (input.kind === 'migrate') {
+      const migrate = { to: input.to, mode: input.mode, downtimeLimit: input.downtimeLimitNs, maxRounds: input.maxRounds, ...(input.bandwidth === null ? {} : { bandwidth: input.bandwidth }), autoConverge: input.autoConverge };
+      return { at: input.atNs, vm: input.vm, migrate };
+    }
     if (input.kind === 'vcpu-stall') return { at: input.atNs, vm: input.vm, fault: input.kind, vcpu: input.vcpu, duration: input.durationNs };
     return { at: input.atNs, vm: input.vm, fault: input.kind, device: input.device };
   });
@@ -149,6 +186,7 @@ export function describeInput(input: InputSpec | StopInput): string {
   if (input.kind === 'balloon') return `${when} ${input.vm}: balloon target ${input.pages} pages`;
   if (input.kind === 'save') return `${when} ${input.vm}: save to ${input.file}`;
   if (input.kind === 'cpupool') return `${when} ${input.vm}: move to cpupool ${input.pool}`;
+  if (input.kind === 'migrate') return `${when} ${input.vm}: migrate (${input.mode}) to host ${input.to}`;
   if (input.kind === 'vcpu-stall') return `${when} ${input.vm}: vCPU ${input.vcpu} stalls for ${formatDuration(input.durationNs)}`;
   return `${when} ${input.vm}: ${input.kind} on ${input.device}`;
 }
@@ -160,7 +198,33 @@ export function inputsSchema(helpers: {
   readonly integer: (min: number, max: number) => z.ZodType<number>;
   readonly vmName: z.ZodType<string>;
   readonly maxTimeNs: number;
+  readonly bandwidth: () => z.ZodType<number>;
 }) {
+  const migrate = helpers
+    .strictObject(
+      {
+        to: z.string({ error: 'expected the name of a host' }).min(1, { error: 'expected the name of a host' }).meta({ title: 'To', description: 'The destination host (one named under hosts:).' }),
+        mode: z
+          .enum(MIGRATION_MODES, { error: `expected a migration mode: one of ${MIGRATION_MODES.join(', ')}` })
+          .default('precopy')
+          .meta({ title: 'Mode', description: 'precopy (Clark et al. 2005): iterative rounds, then stop-and-copy; postcopy (Hines and Gopalan 2009): the vCPUs move first, pages are pulled on fault and pre-paged. Default precopy.' }),
+        downtimeLimit: helpers
+          .duration(1, 10_000_000_000)
+          .default(MIGRATE_DEFAULTS.downtimeLimitNs)
+          .meta({ title: 'Downtime limit', description: "Stop-and-copy once the pages left can be sent within this (QEMU's downtime-limit; default 300ms)." }),
+        maxRounds: helpers
+          .integer(1, 1000)
+          .default(MIGRATE_DEFAULTS.maxRounds)
+          .meta({ title: 'Maximum rounds', description: 'Stop-and-copy after this many rounds whatever is left (default 30).' }),
+        bandwidth: helpers.bandwidth().meta({ title: 'Bandwidth cap', description: "At most this bandwidth for the migration (QEMU's max-bandwidth); default the link's." }).optional(),
+        autoConverge: z
+          .boolean({ error: 'expected true or false' })
+          .default(false)
+          .meta({ title: 'Auto-converge', description: "Throttle the VM's vCPUs when rounds do not shrink (QEMU's auto-converge; default false)." }),
+      },
+      'migration settings',
+    )
+    .meta({ title: 'Migrate', description: 'Migrate the VM live to another host (docs/migration.md).' });
   const input = helpers.strictObject(
     {
       at: helpers.duration(0, helpers.maxTimeNs).meta({ title: 'At', description: 'Virtual time at which the input arrives.' }),
@@ -202,6 +266,7 @@ export function inputsSchema(helpers: {
           description: "Move the VM to this cpupool (one named under cpupools:), as xl cpupool-migrate: from then on its vCPUs run only on that pool's CPUs, under its scheduler (docs/scheduling.md).",
         })
         .optional(),
+      migrate: migrate.optional(),
     },
     'input settings',
   ).meta({ title: 'Input', description: 'One input: console text for a VM, a fault injected into it, a balloon target, a save to an image file, or a move to another cpupool, at a virtual time.' });

@@ -8,6 +8,7 @@
 import { workloadSchema, workloadToSource, type WorkloadSpec } from './workload.js';
 import { z } from 'zod';
 import { applyProfile, PROFILE_NAMES } from './profiles.js';
+import { bandwidthSchema, checkHosts, hostPcpus, HOST_NAME_RE, LINK_DEFAULTS, linksToSource, type HostEntrySpec, type LinkSpec } from './hosts.js';
 import { checkInputs, inputsSchema, inputsToSource, resolveInputs, type InputSpec, type ParsedInput } from './inputs.js';
 import { COST_DESCRIPTIONS, COST_NAMES, DEFAULT_COSTS, type CostName } from '../costs.js';
 import { PAGE_BYTES } from '../platform.js';
@@ -55,6 +56,10 @@ export interface Scenario {
    * (every VM's `pool` names one). Absent: one pool of every CPU under `scheduler`, as before.
    */
   readonly cpupools?: readonly CpupoolSpec[];
+  /** Several hosts (src/core/scenario/hosts.ts): each also one of `cpupools`, named after it. Absent: one host. */
+  readonly hosts?: readonly HostEntrySpec[];
+  /** Links between hosts (present with `hosts`). */
+  readonly links?: readonly LinkSpec[];
 }
 
 /** One cpupool: its name, its physical CPUs (ascending) and its scheduler, defaults filled. */
@@ -285,6 +290,8 @@ export interface VmSpec {
   readonly workload?: WorkloadSpec;
   /** The cpupool it starts in (present exactly when the scenario has cpupools). */
   readonly pool?: string;
+  /** The host it starts on (present exactly when the scenario has hosts; its pool too). */
+  readonly host?: string;
 }
 
 /**
@@ -815,6 +822,10 @@ function vmSchema(guests: readonly string[]) {
         .string({ error: expecting('the name of a cpupool') })
         .meta(meta({ title: 'cpupool', description: 'The cpupool the VM runs in (one named under cpupools:; default the first). Only with cpupools:.' }))
         .optional(),
+      host: z
+        .string({ error: expecting('the name of a host') })
+        .meta(meta({ title: 'Host', description: 'The host the VM starts on (one named under hosts:; default the first). Only with hosts:.' }))
+        .optional(),
       virt: z
         .enum(VIRT_TECHNIQUES, { error: (issue) => oneOfMessage('a virtualization technique', issue.input, VIRT_TECHNIQUES) })
         .default('full')
@@ -1231,6 +1242,53 @@ export function scenarioSourceSchema(guests: readonly string[]) {
           }),
         )
         .optional(),
+      hosts: z
+        .array(
+          strictObject(
+            {
+              name: z
+                .string({ error: expecting('a host name') })
+                .regex(HOST_NAME_RE, { error: expecting("a host name: a letter, then up to 31 letters, digits, '-' or '_'") })
+                .meta(meta({ title: 'Name', description: 'Name of the host, unique in the scenario.', examples: ['src', 'dst'] })),
+              pcpus: integer(L.pcpus.min, L.pcpus.max).meta(meta({ title: 'Physical CPUs', description: `The host's physical CPUs, ${L.pcpus.min} to ${L.pcpus.max}.` })),
+              memory: size(L.hostMemoryBytes.min, L.hostMemoryBytes.max, PAGE_BYTES).meta(meta({ title: 'Memory', description: "The host's memory for its VMs, a multiple of the page." })),
+              type: z
+                .enum(HYPERVISOR_TYPES, { error: (issue) => oneOfMessage('a hypervisor type', issue.input, HYPERVISOR_TYPES) })
+                .meta(meta({ title: 'Type', description: 'The host type; every host is host.type for now (mixed types are refused).' }))
+                .optional(),
+              scheduler: schedulerSchema()
+                .meta(meta({ title: 'Scheduler', description: "The host's scheduler and its parameters, as the top-level scheduler: section (default: that section)." }))
+                .optional(),
+            },
+            'host entry settings',
+          ).meta(meta({ title: 'Host entry', description: 'One physical machine: its CPUs, memory and scheduler.' })),
+          { error: expecting(`a list of 1 to ${L.pcpus.max} hosts`) },
+        )
+        .min(1, { error: expecting(`a list of 1 to ${L.pcpus.max} hosts`) })
+        .max(L.pcpus.max, { error: expecting(`a list of 1 to ${L.pcpus.max} hosts`) })
+        .meta(meta({ title: 'Hosts', description: 'Several hosts in one scenario (docs/migration.md), each with its own CPUs, memory and scheduler; a VM names its host with host:. Absent: one host, host:.' }))
+        .optional(),
+      links: z
+        .array(
+          strictObject(
+            {
+              between: z
+                .array(z.string({ error: expecting('a host name') }).meta(meta({ title: 'Host', description: 'A host named under hosts:.' })), { error: expecting('two host names') })
+                .length(2, { error: expecting('two host names') })
+                .meta(meta({ title: 'Between', description: 'The two hosts the link joins.' })),
+              bandwidth: bandwidthSchema()
+                .default(LINK_DEFAULTS.bandwidthBytesPerSecond)
+                .meta(meta({ title: 'Bandwidth', description: 'Bytes per second, or with a unit such as 1Gbit/s, 125MB/s (default 1Gbit/s).', sourceDefault: '1Gbit/s' })),
+              latency: duration(0, SECOND)
+                .default(LINK_DEFAULTS.latencyNs)
+                .meta(meta({ title: 'Latency', description: 'One-way latency, a duration (default 100us).', sourceDefault: '100us' })),
+            },
+            'link settings',
+          ).meta(meta({ title: 'Link', description: 'A network link between two hosts (what a migration crosses).' })),
+          { error: expecting('a list of links') },
+        )
+        .meta(meta({ title: 'Links', description: 'Links between hosts, with bandwidth and latency. Only with hosts:.' }))
+        .optional(),
       run: strictObject(
         {
           time: duration(L.runTimeNs.min, L.runTimeNs.max)
@@ -1279,6 +1337,7 @@ export function scenarioSourceSchema(guests: readonly string[]) {
         integer: (min, max) => integer(min, max),
         vmName: nonEmptyString('a VM name'),
         maxTimeNs: L.runTimeNs.max,
+        bandwidth: bandwidthSchema,
       }),
     },
     'scenario settings',
@@ -1333,14 +1392,32 @@ export function validateScenarioSource(
   const result = cachedSchema(guests).safeParse(profiled);
   const issues: ScenarioIssue[] = result.success ? [] : result.error.issues.flatMap((issue) => fromZodIssue(issue, raw));
   issues.push(...checkRaw(raw));
+  if (result.success && isRecord(raw)) issues.push(...checkHosts(raw, result.data.host.type));
   if (!result.success || issues.length > 0) return { ok: false, issues };
-  const crossIssues = checkParsed(result.data);
+  const parsed = foldHosts(result.data);
+  const crossIssues = checkParsed(parsed);
   if (crossIssues.length > 0) return { ok: false, issues: crossIssues };
-  return { ok: true, scenario: buildScenario(result.data, sourceLineOf) };
+  return { ok: true, scenario: buildScenario(parsed, sourceLineOf) };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Several hosts as cpupools (hosts.ts): the host's CPUs and memory are the hosts' sums, each host
+ * a pool of its own consecutive CPUs under its own scheduler, each VM's pool its host.
+ */
+function foldHosts(p: Parsed): Parsed {
+  const hosts = p.hosts;
+  if (hosts === undefined) return p;
+  const ranges = hostPcpus(hosts);
+  return {
+    ...p,
+    host: { ...p.host, pcpus: hosts.reduce((sum, host) => sum + host.pcpus, 0), memory: hosts.reduce((sum, host) => sum + host.memory, 0) },
+    cpupools: hosts.map((host, index) => ({ name: host.name, cpus: ranges[index], scheduler: host.scheduler })),
+    vms: p.vms.map((vm) => ({ ...vm, pool: vm.host ?? hosts[0].name })),
+  };
 }
 
 function own(object: unknown, key: string | number): unknown {
@@ -1654,10 +1731,17 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         devices: { block: vm.devices.block, nic: vm.devices.nic, ...(vm.devices.blockQueue === undefined ? {} : { blockQueue: vm.devices.blockQueue }) },
         ...(vm.workload === undefined ? {} : { workload: vm.workload as WorkloadSpec }),
         ...(cpupools === undefined ? {} : { pool: poolOf(vm)?.name ?? cpupools[0].name }),
+        ...(p.hosts === undefined ? {} : { host: vm.host ?? p.hosts[0].name }),
       };
     }).concat(p.host.driverDomain === undefined ? [] : [driverDomainVm(p.host.driverDomain, p.scheduler.policy)]),
     inputs: resolveInputs(p.inputs as ParsedInput[]),
     ...(cpupools === undefined ? {} : { cpupools }),
+    ...(p.hosts === undefined
+      ? {}
+      : {
+          hosts: p.hosts.map((host, index): HostEntrySpec => ({ name: host.name, pcpus: hostPcpus(p.hosts ?? [])[index], memoryBytes: host.memory })),
+          links: (p.links ?? []).map((link): LinkSpec => ({ between: [link.between[0], link.between[1]], bandwidthBytesPerSecond: link.bandwidth, latencyNs: link.latency })),
+        }),
   };
   return deepFreeze(scenario);
 }
@@ -1906,9 +1990,9 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
     ...(s.description === undefined ? {} : { description: s.description }),
     seed: s.seed,
     host: {
-      pcpus: s.host.pcpus,
+      ...(s.hosts === undefined ? { pcpus: s.host.pcpus } : {}),
       ...(s.host.topology === undefined ? {} : { topology: { ...s.host.topology } }),
-      memory: s.host.memoryBytes,
+      ...(s.hosts === undefined ? { memory: s.host.memoryBytes } : {}),
       type: s.host.type ?? 'type1',
       load: s.host.load ?? 0,
       ...(s.host.pageSharing === undefined ? {} : { pageSharing: { interval: s.host.pageSharing.intervalNs, pages: s.host.pageSharing.pagesPerScan } }),
@@ -1919,7 +2003,8 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       ...(s.host.driverDomain === undefined ? {} : { driverDomain: driverDomainToSource(s) }),
     },
     scheduler: schedulerToSource(s.scheduler),
-    ...(s.cpupools === undefined ? {} : { cpupools: s.cpupools.map((pool) => ({ name: pool.name, cpus: [...pool.pcpus], scheduler: schedulerToSource(pool.scheduler) })) }),
+    ...(s.cpupools === undefined || s.hosts !== undefined ? {} : { cpupools: s.cpupools.map((pool) => ({ name: pool.name, cpus: [...pool.pcpus], scheduler: schedulerToSource(pool.scheduler) })) }),
+    ...(s.hosts === undefined ? {} : hostsToSource(s)),
     run: {
       time: s.run.timeNs,
       ...(s.run.instructions === undefined ? {} : { instructions: s.run.instructions }),
@@ -1943,9 +2028,22 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       ...(vm.tlbTagged === true ? { tlbTagged: true } : {}),
       devices: { ...(vm.devices ?? DEFAULT_DEVICE_ATTACHMENTS) },
       ...(vm.workload === undefined ? {} : { workload: workloadToSource(vm.workload) }),
-      ...(vm.pool === undefined ? {} : { pool: vm.pool }),
+      ...(vm.pool === undefined || vm.host !== undefined ? {} : { pool: vm.pool }),
+      ...(vm.host === undefined ? {} : { host: vm.host }),
     })),
     ...(s.inputs.length === 0 ? {} : { inputs: inputsToSource(s.inputs) }),
+  };
+}
+
+/** `hosts:` and `links:` of a several-host scenario, each host's scheduler its pool's. */
+function hostsToSource(s: Scenario): Record<string, unknown> {
+  const hosts = s.hosts ?? [];
+  return {
+    hosts: hosts.map((host) => {
+      const pool = s.cpupools?.find((candidate) => candidate.name === host.name);
+      return { name: host.name, pcpus: host.pcpus.length, memory: host.memoryBytes, ...(pool === undefined ? {} : { scheduler: schedulerToSource(pool.scheduler) }) };
+    }),
+    links: linksToSource(s.links ?? []),
   };
 }
 

@@ -5,12 +5,15 @@
 import { freeze } from 'immer';
 import type { LogCheckpoint } from '../../core/log/format.js';
 import type { DeviceState, ExitReason, PrivilegeMode, VcpuState, VmState } from '../../core/events.js';
+import { reduceMigration, type MigrationEvent } from './reducers.js';
 import { exitMode, linesOf, zeroExits, type InspectState, type PcpuView, type TimerMode, type VcpuView, type VmView } from './state.js';
 
 /** The parts of a checkpoint's `state` the fold reads (see Simulation.state()). */
 interface CheckpointState {
   readonly monitor: { readonly pcpus: readonly { readonly index: number; readonly current: string | null; readonly idle: boolean }[] };
   readonly vms: Readonly<Record<string, CheckpointVm>>;
+  /** Several hosts: each VM's last migration's events (Migrator.snapshot). */
+  readonly migrations?: Readonly<Record<string, readonly Pick<MigrationEvent, 'type' | 'data'>[]>>;
 }
 
 interface CheckpointVm {
@@ -89,6 +92,7 @@ export function stateFromCheckpoint(checkpoint: Pick<LogCheckpoint, 'seq' | 't' 
       counters: sumCounters(vcpus),
       vcpus,
     };
+    for (const event of state.migrations?.[name] ?? []) reduceMigration(vms[name] as Parameters<typeof reduceMigration>[0], event);
   }
   runnable.sort((a, b) => a.seq - b.seq);
   return freeze(

@@ -61,6 +61,15 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'vcpu.not-allowed':
       return;
 
+    case 'migration.started':
+    case 'migration.round':
+    case 'migration.stopped-copy':
+    case 'migration.completed':
+    case 'migration.refused':
+    case 'migration.cancelled':
+      reduceMigration(vmOf(draft, event.src), event);
+      return;
+
     case 'vcpu.runnable': {
       const vcpu = leave(draft, event.src);
       vcpu.state = 'runnable';
@@ -233,6 +242,7 @@ export function reduce(draft: S, event: SimEvent): void {
     case 'input.stop':
     case 'input.balloon':
     case 'input.cpupool':
+    case 'input.migrate':
     case 'input.request':
     case 'input.save':
       // Input records: their effects arrive as their own events (irq.raise, device.failed...).
@@ -240,6 +250,66 @@ export function reduce(draft: S, event: SimEvent): void {
     default: {
       const unhandled: never = event;
       throw new Error(`no reducer for event type ${(unhandled as SimEvent).type}`);
+    }
+  }
+}
+
+/** MigrationEvent: the events of a live migration, folded into the VM's `migration` view (also from a checkpoint's record, checkpoint.ts). */
+export type MigrationEvent = Extract<SimEvent, { type: 'migration.started' | 'migration.round' | 'migration.stopped-copy' | 'migration.completed' | 'migration.refused' | 'migration.cancelled' }>;
+
+export function reduceMigration(vm: VmDraft, event: Pick<MigrationEvent, 'type' | 'data'>): void {
+  const typed = event as MigrationEvent;
+  switch (typed.type) {
+    case 'migration.started': {
+      vm.migration = {
+        from: typed.data.from,
+        to: typed.data.to,
+        state: 'copying',
+        reason: null,
+        rounds: [],
+        totalNs: null,
+        downtimeNs: null,
+        pagesSent: null,
+        pagesResent: null,
+        dirtyFaults: null,
+      };
+      return;
+    }
+    case 'migration.round': {
+      const migration = vm.migration;
+      if (migration !== undefined) {
+        const { round, pagesSent, pagesDirtied, durationNs, throttle } = typed.data;
+        migration.rounds.push({ round, pagesSent, pagesDirtied, durationNs, throttle });
+      }
+      return;
+    }
+    case 'migration.stopped-copy': {
+      const migration = vm.migration;
+      if (migration !== undefined) migration.state = 'stopped-copy';
+      return;
+    }
+    case 'migration.completed': {
+      const migration = vm.migration;
+      if (migration !== undefined) {
+        migration.state = 'completed';
+        migration.totalNs = typed.data.totalNs;
+        migration.downtimeNs = typed.data.downtimeNs;
+        migration.pagesSent = typed.data.pagesSent;
+        migration.pagesResent = typed.data.pagesResent;
+        migration.dirtyFaults = typed.data.dirtyFaults;
+      }
+      return;
+    }
+    case 'migration.refused':
+    case 'migration.cancelled': {
+      const state = typed.type === 'migration.refused' ? 'refused' : 'cancelled';
+      if (state === 'cancelled' && vm.migration !== undefined) {
+        vm.migration.state = state;
+        vm.migration.reason = typed.data.reason;
+      } else {
+        vm.migration = { from: '', to: typed.data.to, state, reason: typed.data.reason, rounds: [], totalNs: null, downtimeNs: null, pagesSent: null, pagesResent: null, dirtyFaults: null };
+      }
+      return;
     }
   }
 }

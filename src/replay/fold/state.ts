@@ -99,6 +99,24 @@ export interface VmView {
     readonly exceptions: number;
   };
   readonly vcpus: readonly VcpuView[];
+  /** Its last live migration (`migration.*`), absent when it never migrated. */
+  readonly migration?: MigrationView;
+}
+
+/** A live migration as its events tell it (docs/migration.md). */
+export interface MigrationView {
+  readonly from: string;
+  readonly to: string;
+  readonly state: 'copying' | 'stopped-copy' | 'completed' | 'refused' | 'cancelled';
+  /** Why it was refused or cancelled, else null. */
+  readonly reason: string | null;
+  readonly rounds: readonly { readonly round: number; readonly pagesSent: number; readonly pagesDirtied: number; readonly durationNs: number; readonly throttle: number }[];
+  /** Once completed: total time, downtime, pages sent and re-sent, dirty-tracking faults. */
+  readonly totalNs: number | null;
+  readonly downtimeNs: number | null;
+  readonly pagesSent: number | null;
+  readonly pagesResent: number | null;
+  readonly dirtyFaults: number | null;
 }
 
 export interface PcpuView {

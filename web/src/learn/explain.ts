@@ -137,6 +137,42 @@ const TABLE: Table = {
     en: (d, w) => `VM ${w.vm} moved from cpupool ${d.from} to cpupool ${d.to}: from now on its vCPUs run only on the CPUs of ${d.to}, under that pool's scheduler (Xen's sched_move_domain).`,
     'pt-BR': (d, w) => `A VM ${w.vm} passou do cpupool ${d.from} para o cpupool ${d.to}: daqui em diante seus vCPUs rodam só nas CPUs de ${d.to}, sob o escalonador desse pool (sched_move_domain do Xen).`,
   },
+  'migration.started': {
+    concept: 'memory',
+    en: (d, w) =>
+      d.mode === 'postcopy'
+        ? `VM ${w.vm} starts migrating live from host ${d.from} to host ${d.to} (post-copy): it pauses while its vCPU and device state cross the link, then runs on ${d.to}; its ${d.pages} touched pages follow, pulled when it touches them and pushed meanwhile.`
+        : `VM ${w.vm} starts migrating live from host ${d.from} to host ${d.to} (pre-copy): round 0 sends its ${d.pages} touched pages, ${d.pageNs} ns each on the link, while it keeps running; its pages are write-protected so every write shows which to send again.`,
+    'pt-BR': (d, w) =>
+      d.mode === 'postcopy'
+        ? `A VM ${w.vm} começa a migrar ao vivo do host ${d.from} para o host ${d.to} (pós-cópia): ela pausa enquanto o estado dos vCPUs e dispositivos atravessa o enlace, depois executa em ${d.to}; suas ${d.pages} páginas tocadas seguem, puxadas quando ela as toca e empurradas nesse meio-tempo.`
+        : `A VM ${w.vm} começa a migrar ao vivo do host ${d.from} para o host ${d.to} (pré-cópia): a rodada 0 envia suas ${d.pages} páginas tocadas, ${d.pageNs} ns cada no enlace, enquanto ela continua executando; suas páginas ficam protegidas contra escrita para que cada escrita mostre o que reenviar.`,
+  },
+  'migration.round': {
+    concept: 'memory',
+    en: (d, w) => `Migration of VM ${w.vm}, round ${d.round}: ${d.pagesSent} pages sent in ${d.durationNs} ns, ${d.pagesDirtied} pages written meanwhile (to send again).`,
+    'pt-BR': (d, w) => `Migração da VM ${w.vm}, rodada ${d.round}: ${d.pagesSent} páginas enviadas em ${d.durationNs} ns, ${d.pagesDirtied} páginas escritas nesse meio-tempo (a reenviar).`,
+  },
+  'migration.stopped-copy': {
+    concept: 'memory',
+    en: (d, w) => `VM ${w.vm} pauses for the stop-and-copy: its last ${d.pages} dirty pages and its vCPU and device state cross the link (${d.trigger === 'converged' ? 'they fit in the downtime limit' : 'the maximum number of rounds was reached'}).`,
+    'pt-BR': (d, w) => `A VM ${w.vm} pausa para a cópia final: suas últimas ${d.pages} páginas sujas e o estado dos vCPUs e dispositivos atravessam o enlace (${d.trigger === 'converged' ? 'cabem no limite de indisponibilidade' : 'o número máximo de rodadas foi atingido'}).`,
+  },
+  'migration.completed': {
+    concept: 'memory',
+    en: (d, w) => `VM ${w.vm} now runs on host ${d.to}: the migration took ${d.totalNs} ns in ${d.rounds} rounds, with ${d.downtimeNs} ns of downtime; ${d.pagesSent} pages sent, ${d.pagesResent} of them again.`,
+    'pt-BR': (d, w) => `A VM ${w.vm} agora executa no host ${d.to}: a migração levou ${d.totalNs} ns em ${d.rounds} rodadas, com ${d.downtimeNs} ns de indisponibilidade; ${d.pagesSent} páginas enviadas, ${d.pagesResent} delas de novo.`,
+  },
+  'migration.refused': {
+    concept: 'actors',
+    en: (d, w) => `The migration of VM ${w.vm} to host ${d.to} was refused before it started (nothing changed; the VM goes on): ${d.reason}.`,
+    'pt-BR': (d, w) => `A migração da VM ${w.vm} para o host ${d.to} foi recusada antes de começar (nada mudou; a VM continua): ${d.reason}.`,
+  },
+  'migration.cancelled': {
+    concept: 'actors',
+    en: (d, w) => `The migration of VM ${w.vm} to host ${d.to} was given up (${d.reason}); the VM stays on its host.`,
+    'pt-BR': (d, w) => `A migração da VM ${w.vm} para o host ${d.to} foi abandonada (${d.reason}); a VM fica em seu host.`,
+  },
   'vcpu.runnable': {
     concept: 'scheduling',
     en: (d, w) => `${w.vcpu} is runnable: ${RUNNABLE[d.reason][0]}. It waits in the run queue for a physical CPU.`,
@@ -454,6 +490,11 @@ const TABLE: Table = {
     concept: 'memory',
     en: (d, w) => `The operator set VM ${w.vm}'s balloon target to ${d.pages} pages.`,
     'pt-BR': (d, w) => `O operador definiu a meta do balão da VM ${w.vm} em ${d.pages} páginas.`,
+  },
+  'input.migrate': {
+    concept: 'memory',
+    en: (d, w) => `The operator asked for VM ${w.vm} to migrate live (${d.mode}) to host ${d.to}.`,
+    'pt-BR': (d, w) => `O operador pediu que a VM ${w.vm} migre ao vivo (${d.mode}) para o host ${d.to}.`,
   },
   'input.cpupool': {
     concept: 'scheduling',
