@@ -28,6 +28,7 @@ import type { Kernel } from '../../core/kernel.js';
 import { Csr } from '../../core/isa/opcodes.js';
 import { PAGE_SHIFT } from '../../core/platform.js';
 import { PolicyContractError, type Pick, type PolicyHost, type SchedulingPolicy } from '../scheduler/policy.js';
+import { withAdoption } from '../scheduler/adopt.js';
 import { Stop } from '../vcpu/cpuState.js';
 import type { Vcpu } from '../vcpu/vcpu.js';
 import type { Vm } from '../vm.js';
@@ -79,14 +80,19 @@ export class Monitor implements MonitorCore {
     }
     if (changes.policy !== undefined) {
       const now = this.kernel.now;
-      this.currentPolicy = changes.policy;
+      // The new policy never saw the vCPUs running now: they give their CPUs up at once and join
+      // it when they leave (adopt.ts, as Xen's sched_move_domain).
+      const running = [...this.vcpusById.values()].filter((vcpu) => vcpu.state === 'running' && vcpu.pcpu >= 0);
+      const policy = running.length > 0 ? withAdoption(changes.policy, running) : changes.policy;
+      this.currentPolicy = policy;
       this.tickAt = Number.POSITIVE_INFINITY;
       this.tickGeneration++;
-      changes.policy.attach?.(this.policyHost());
+      policy.attach?.(this.policyHost());
       const runnable = [...this.vcpusById.values()]
         .filter((vcpu) => vcpu.state === 'runnable')
         .sort((x, y) => x.runnableSince - y.runnableSince || x.key - y.key);
-      for (const vcpu of runnable) changes.policy.enqueue(vcpu, now, 'resume');
+      for (const vcpu of runnable) policy.enqueue(vcpu, now, 'resume');
+      for (const vcpu of running) this.preemptNow(vcpu.pcpu);
       this.kick();
     }
   }

@@ -150,6 +150,10 @@ export class CreditPolicy implements SchedulingPolicy {
 
   attach(host: PolicyHost): void {
     this.host = host;
+    // Built in the middle of a run (a fork that switches policy): the tick and the accounting go
+    // on from the next multiples of their periods, not from instants already past.
+    this.nextTickNs = Math.max(this.nextTickNs, Math.ceil(host.now / this.tickNs) * this.tickNs);
+    this.nextAccountNs = Math.max(this.nextAccountNs, Math.ceil(host.now / this.timesliceNs) * this.timesliceNs);
     host.requestTick(Math.min(this.nextTickNs, this.nextAccountNs));
   }
 
