@@ -96,6 +96,11 @@ export interface MonitorOptions {
   readonly memory?: MemoryManager | undefined;
   /** The driver domain's backend (host.driverDomain): the other VMs' diverted lines go through it. Absent: none. */
   readonly backend?: Backend | undefined;
+  /**
+   * NUMA (host.topology.nodes): each pCPU's node, each vCPU's memory node (by key; -1: none, as
+   * dom0's) and how many times slower guest code runs away from it. Absent: no NUMA.
+   */
+  readonly numa?: { readonly nodeOfPcpu: readonly number[]; readonly memoryNodeOfVcpu: readonly number[]; readonly remoteSlowdown: number } | undefined;
 }
 
 export type EndReason = 'time' | 'instructions' | 'idle' | 'stopped';

@@ -467,8 +467,10 @@ export class Monitor implements MonitorCore {
     const retiredBefore = vcpu.cpu.retired;
     const vm = this.vmOf(vcpu);
     const technique = vm.technique;
+    // NUMA: on a pCPU of another node than its memory, guest code runs `remoteSlowdown` times slower.
+    const slowdown = this.slowdownOf(pcpu, vcpu);
     vcpu.run(
-      budget,
+      slowdown === 1 ? budget : Math.floor(budget / slowdown),
       this.costs.instructionNs,
       technique.trapMask,
       technique.translates ? this.costs.btCallNs : this.costs.instructionNs,
@@ -480,8 +482,22 @@ export class Monitor implements MonitorCore {
     pcpu.batchStart = start;
     // A rerun (truncate) of an SMP guest's batch can stop on an exit before now: it read a word
     // another vCPU wrote since the first run and took another path. That exit is handled now.
-    pcpu.stopTime = Math.max(start + vcpu.cpu.elapsedNs, this.kernel.now);
+    // Slowed down, a batch that ran out of budget held all of it (a budget too short for one guest ns included).
+    const held = slowdown === 1 ? vcpu.cpu.elapsedNs : vcpu.cpu.stop === Stop.BUDGET ? budget : Math.min(budget, Math.ceil(vcpu.cpu.elapsedNs * slowdown));
+    if (slowdown !== 1) this.slowedHeldNs[pcpu.index] = held;
+    pcpu.stopTime = Math.max(start + held, this.kernel.now);
     this.schedule(pcpu, STOP, pcpu.stopTime);
+  }
+
+  /** NUMA: the CPU time the last batch on each pCPU held, when it ran slowed down. */
+  private readonly slowedHeldNs: number[] = [];
+
+  /** How many times slower guest code runs on this pCPU: remoteSlowdown away from the VM's memory node, else 1. */
+  private slowdownOf(pcpu: Pcpu, vcpu: Vcpu): number {
+    const numa = this.options.numa;
+    if (numa === undefined) return 1;
+    const memoryNode = numa.memoryNodeOfVcpu[vcpu.key] ?? -1;
+    return memoryNode < 0 || memoryNode === numa.nodeOfPcpu[pcpu.index] ? 1 : numa.remoteSlowdown;
   }
 
   /**
@@ -523,7 +539,7 @@ export class Monitor implements MonitorCore {
     const vcpu = pcpu.current as Vcpu;
     const now = this.kernel.now;
     pcpu.inBatch = false;
-    const ran = vcpu.cpu.elapsedNs;
+    const ran = this.slowdownOf(pcpu, vcpu) === 1 ? vcpu.cpu.elapsedNs : this.slowedHeldNs[pcpu.index];
     vcpu.counters.cpuNs += ran;
     pcpu.busyNs += ran;
     this.policy.charge(vcpu, ran, now);
