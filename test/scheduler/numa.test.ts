@@ -11,6 +11,8 @@ import { runqueueSizeOf } from '../../src/core/scenario/schema.js';
 import { cpusPerNode, nodeOfPcpu, placeVms } from '../../src/core/scenario/numa.js';
 import { BUNDLED_GUEST_NAMES } from '../../src/guests/index.js';
 import { openLog } from '../../src/index.js';
+import { CreditPolicy } from '../../src/actors/scheduler/credit.js';
+import type { SchedEntity } from '../../src/actors/scheduler/policy.js';
 import { runScenario, scenarioErrors, type TestRun } from '../helpers.js';
 
 const load = (text: string) => loadScenario(text, { file: 's.yaml', guests: BUNDLED_GUEST_NAMES });
@@ -151,4 +153,18 @@ describe('schedulers keep vCPUs on their memory node (the soft-affinity balancin
       }
     });
   }
+});
+
+describe('credit steals node by node', () => {
+  it('csched_load_balance: an idle CPU looks at its own node\'s queues before the next node\'s', () => {
+    // Given 2 nodes of 2 pCPUs, vCPUs queued behind the runners of pCPU 0 (node 0) and pCPU 2 (node 1)...
+    const policy = new CreditPolicy({ pcpus: 4, quantumNs: 1_000_000, topology: { sockets: 2, coresPerSocket: 2, threadsPerCore: 1, nodes: 2 } });
+    policy.attach({ now: 0, preempt: () => undefined, wakeIdle: () => undefined, requestTick: () => undefined });
+    const entity = (key: number): SchedEntity => ({ key, id: `vm/v${key}/vcpu/0`, vm: `v${key}`, params: { weight: 256, cap: 0 } });
+    for (const key of [0, 2, 4, 6]) policy.enqueue(entity(key), 0, 'wake');
+    expect(policy.pick(0, 0)?.entity.key).toBe(0);
+    expect(policy.pick(2, 0)?.entity.key).toBe(2);
+    // ...when pCPU 1 (node 0) is free, it steals from pCPU 0, its node, not from pCPU 2, the nearer index after it.
+    expect(policy.pick(1, 0)?.entity.key).toBe(4);
+  });
 });

@@ -35,6 +35,7 @@ import { chargeable, settle, type Meter } from './charging.js';
 import { hardAllows, softPrefers, softStep } from './affinity.js';
 import { EntityFifo } from './fifo.js';
 import { smtPick } from './smtPick.js';
+import { nodeOfPcpu } from '../../core/scenario/numa.js';
 import type { EnqueueReason, Pick, PolicyHost, PolicyOptions, SchedEntity, SchedulingPolicy } from './policy.js';
 
 export const enum Priority {
@@ -115,6 +116,12 @@ export class CreditPolicy implements SchedulingPolicy {
   private nextTickNs: number;
   private nextAccountNs: number;
   private ticks = 0;
+  /**
+   * With NUMA nodes, the order in which each CPU looks at the others' queues when it steals:
+   * its own node's CPUs first, then the next node's (csched_load_balance's `peer_node` loop).
+   * Absent without nodes: nearest index first.
+   */
+  private readonly peersByNode: number[][] | undefined;
 
   constructor(
     private readonly options: PolicyOptions,
@@ -137,6 +144,15 @@ export class CreditPolicy implements SchedulingPolicy {
     }
     this.nextTickNs = this.tickNs;
     this.nextAccountNs = this.timesliceNs;
+    const topology = options.topology;
+    if (topology !== undefined && (topology.nodes ?? 1) >= 2) {
+      const nodes = topology.nodes ?? 1;
+      const count = options.pcpus;
+      const distance = (from: number, to: number) => (nodeOfPcpu(topology, to) - nodeOfPcpu(topology, from) + nodes) % nodes;
+      this.peersByNode = Array.from({ length: count }, (_, pcpu) =>
+        Array.from({ length: count - 1 }, (_, step) => (pcpu + step + 1) % count).sort((x, y) => distance(pcpu, x) - distance(pcpu, y) || (x - pcpu + count) % count - (y - pcpu + count) % count),
+      );
+    }
   }
 
   get waiting(): number {
@@ -386,7 +402,7 @@ export class CreditPolicy implements SchedulingPolicy {
       if (this.waitingByPriority[priority] === 0) continue;
       for (const allowed of [softStep, hardAllows]) {
         for (let step = 1; step < count; step++) {
-          const peer = (pcpu + step) % count;
+          const peer = this.peersByNode === undefined ? (pcpu + step) % count : this.peersByNode[pcpu][step - 1];
           // csched_runq_steal: "Don't steal from an idle CPU's runq because it's about to pick up
           // work from it itself" (insert wakes it). With a topology only: without one, vmmsim's
           // earlier rule (an idle CPU's queue may be stolen from) keeps existing logs unchanged.
