@@ -22,8 +22,7 @@ export interface NumaTopology {
   readonly nodes?: number;
 }
 
-/** The default slowdown of guest time on a pCPU of another node than the VM's memory (docs/cost-model.md). */
-export const REMOTE_SLOWDOWN_DEFAULT = 1.5;
+export { REMOTE_SLOWDOWN_DEFAULT } from '../costs.js';
 
 /** pCPUs per NUMA node (sockets split evenly). */
 export function cpusPerNode(topology: NumaTopology): number {
