@@ -16,6 +16,9 @@
  */
 import type { EnqueueReason, PolicyHost, SchedEntity, SchedulingPolicy } from './policy.js';
 
+/** The enqueue reasons of a vCPU that left its CPU still runnable. */
+const LEFT_RUNNABLE: ReadonlySet<EnqueueReason> = new Set<EnqueueReason>(['preempt', 'yield']);
+
 export function withAdoption(inner: SchedulingPolicy, running: readonly SchedEntity[]): SchedulingPolicy {
   /** The vCPUs still on a CPU since the switch, by key. */
   const adopted = new Set<number>(running.map((entity) => entity.key));
@@ -30,7 +33,7 @@ export function withAdoption(inner: SchedulingPolicy, running: readonly SchedEnt
       // A vCPU preempted at the switch arrives in the new policy as a start; one that blocked
       // meanwhile wakes, as the vCPUs blocked at the switch do.
       const arrives = arriving.delete(entity.key);
-      inner.enqueue(entity, now, arrives && (reason === 'preempt' || reason === 'yield') ? 'start' : reason);
+      inner.enqueue(entity, now, arrives && reason !== undefined && LEFT_RUNNABLE.has(reason) ? 'start' : reason);
     },
     remove(entity: SchedEntity): void {
       if (arriving.delete(entity.key)) return;
