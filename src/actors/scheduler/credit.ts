@@ -51,6 +51,13 @@ export const CREDIT_DEFAULTS = { timesliceNs: 30_000_000, ratelimitNs: 1_000_000
 export interface CreditTuning {
   /** Whether waking vCPUs are BOOSTed (true in Xen; off to measure what BOOST buys). */
   readonly boost?: boolean;
+  /**
+   * Whether a vCPU's first enqueue (`start`) BOOSTs it as a wake-up does. Xen does: a new vCPU
+   * is inserted down (csched_unit_insert queues nothing) and its first vcpu_wake goes through
+   * csched_unit_wake. Off by default, so that existing logs do not change (docs/scheduling.md,
+   * driver domain study).
+   */
+  readonly startBoost?: boolean;
 }
 
 interface CreditVcpu extends Meter {
@@ -97,6 +104,7 @@ export class CreditPolicy implements SchedulingPolicy {
   private readonly chargeMode: ChargeMode;
   private readonly capEnforcement: CapEnforcement;
   private readonly boost: boolean;
+  private readonly startBoost: boolean;
   private readonly vcpus = new Map<number, CreditVcpu>();
   /** runqs[pcpu][priority]. */
   private readonly runqs: EntityFifo[][] = [];
@@ -134,6 +142,7 @@ export class CreditPolicy implements SchedulingPolicy {
     this.chargeMode = scheduler.charge ?? 'held';
     this.capEnforcement = scheduler.capEnforcement ?? 'park';
     this.boost = tuning.boost ?? scheduler.boost ?? true;
+    this.startBoost = tuning.startBoost ?? false;
     if (!(this.timesliceNs > 0 && this.tickNs > 0 && this.ratelimitNs >= 0)) throw new RangeError('credit needs a positive timeslice and tick');
     this.topology = options.topology;
     for (let pcpu = 0; pcpu < options.pcpus; pcpu++) {
@@ -200,7 +209,8 @@ export class CreditPolicy implements SchedulingPolicy {
     const vcpu = this.state(entity);
     if (vcpu.queuedOn >= 0) return;
     vcpu.runnable = true;
-    if (reason === 'wake' && this.boost && vcpu.priority === Priority.UNDER && !vcpu.parked) vcpu.priority = Priority.BOOST;
+    const wakes = reason === 'wake' || (reason === 'start' && this.startBoost);
+    if (wakes && this.boost && vcpu.priority === Priority.UNDER && !vcpu.parked) vcpu.priority = Priority.BOOST;
     // Placement (csched_unit_insert -> csched_res_pick), and the end of a migration a tick asked
     // for (sched_unit_migrate_finish -> csched_res_pick; csched_unit_wake then gives no BOOST,
     // and a preempted vCPU gets none here anyway). A wake-up keeps its CPU, as in Xen.
