@@ -21,6 +21,8 @@ import { Host } from './host.js';
 import { InputDriver } from './inputs.js';
 import type { InputSpec, StopInput } from '../core/scenario/inputs.js';
 import { Monitor, type EndReason } from './monitor/monitor.js';
+import type { MonitorOptions } from './monitor/core.js';
+import { REMOTE_SLOWDOWN_DEFAULT, nodeOfPcpu } from '../core/scenario/numa.js';
 import { createPolicy } from './scheduler/index.js';
 import type { PolicyFactory, SchedulingPolicy } from './scheduler/policy.js';
 import { usesAffinity, withAffinity } from './scheduler/affinity.js';
@@ -168,6 +170,7 @@ export class Simulation {
       ...(backend === undefined ? {} : { backend }),
       ...(dirtyLog === undefined ? {} : { dirtyLog }),
       ...(this.hostSet === undefined ? {} : { pcpuHosts: Array.from({ length: scenario.host.pcpus }, (_, pcpu) => (this.hostSet as HostSet).hostOfPcpu(pcpu)) }),
+      numa: numaOf(scenario),
     });
     this.target = this.kernel.register('simulation', (kind, arg) => {
       if (kind === START) this.startVm(this.vms[arg]);
@@ -599,6 +602,18 @@ function readImages(specs: readonly VmSpec[], readImage: ((path: string) => Uint
 
 
 /** Sets a VM's scheduling parameters and its vCPUs' affinity (when built, and when a fork changes them). */
+/** NUMA nodes (host.topology.nodes >= 2): each pCPU's node and each vCPU's memory node, by key (scenario/numa.ts). */
+function numaOf(scenario: Scenario): MonitorOptions['numa'] {
+  const topology = scenario.host.topology;
+  if (topology === undefined || (topology.nodes ?? 1) < 2) return undefined;
+  return {
+    nodeOfPcpu: Array.from({ length: scenario.host.pcpus }, (_, pcpu) => nodeOfPcpu(topology, pcpu)),
+    // vCPU keys are handed out in scenario order (buildVms); dom0 has no node (-1).
+    memoryNodeOfVcpu: scenario.vms.flatMap((vm) => new Array<number>(vm.vcpus).fill(vm.numa?.node ?? -1)),
+    remoteSlowdown: topology.remoteSlowdown ?? REMOTE_SLOWDOWN_DEFAULT,
+  };
+}
+
 function applySched(vm: Vm, sched: VmSpec['sched']): void {
   vm.setSchedParams(schedParams(sched));
   for (const vcpu of vm.vcpus) vcpu.affinity = sched.affinity;

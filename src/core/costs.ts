@@ -118,6 +118,14 @@ export const DEFAULT_COSTS: CostModel = Object.freeze({
   swapInNs: 100_000,
 });
 
+/**
+ * NUMA (host.topology.nodes): how many times slower guest code runs on a pCPU of another node
+ * than its VM's memory. Not a CostModel figure (every log's header lists those): it belongs to
+ * the machine, so it is `host.topology.remoteSlowdown`, and this is its default. Remote DRAM
+ * latency is 1.5 to 2 times local on two-socket x86 servers (docs/cost-model.md#numa-remote-memory).
+ */
+export const REMOTE_SLOWDOWN_DEFAULT = 1.5;
+
 export type CostName = keyof CostModel;
 export const COST_NAMES: readonly CostName[] = Object.keys(DEFAULT_COSTS) as CostName[];
 

@@ -253,7 +253,7 @@ describe('loadScenario: good files', () => {
 });
 
 describe('loadScenario: errors', () => {
-  const VM_KEYS = 'name, vcpus, memory, guest, program, image, trace, source, sourceLine, params, start, autostart, sched, pool, host, virt, postedInterrupts, paging, tlbEntries, tlbTagged, devices, workload';
+  const VM_KEYS = 'name, vcpus, memory, guest, program, image, trace, source, sourceLine, params, start, autostart, sched, pool, host, numa, virt, postedInterrupts, paging, tlbEntries, tlbTagged, devices, workload';
 
   it.each<[string, string[], string[]]>([
     [
@@ -499,7 +499,7 @@ describe('resolveScenarioObject', () => {
       [0, 0, 'vms[1].name'],
     ]);
     expect(message.split('\n')).toEqual([
-      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, image, trace, source, sourceLine, params, start, autostart, sched, pool, host, virt, postedInterrupts, paging, tlbEntries, tlbTagged, devices, workload); did you mean 'memory'?",
+      "demo.yaml: vms[0].memroy: unknown key 'memroy' (expected one of: name, vcpus, memory, guest, program, image, trace, source, sourceLine, params, start, autostart, sched, pool, host, numa, virt, postedInterrupts, paging, tlbEntries, tlbTagged, devices, workload); did you mean 'memory'?",
       "demo.yaml: vms[1].name: missing required key 'name'",
     ]);
   });

@@ -96,10 +96,15 @@ export interface MonitorOptions {
   readonly memory?: MemoryManager | undefined;
   /** The driver domain's backend (host.driverDomain): the other VMs' diverted lines go through it. Absent: none. */
   readonly backend?: Backend | undefined;
-  /** Live migration's hooks (migration/dirtyLog.ts): a store to a page pre-copy protected, an access to a page post-copy has not brought yet, fault to it. Absent: none. */
   /** Each physical CPU's host, in a scenario with several hosts (its `pcpu.idle` events name it). Absent: one host. */
   readonly pcpuHosts?: readonly string[] | undefined;
+  /** Live migration's hooks (migration/dirtyLog.ts): a store to a page pre-copy protected, an access to a page post-copy has not brought yet, fault to it. Absent: none. */
   readonly dirtyLog?: { fault(vm: Vm, page: number, write: boolean): { readonly ns: number; readonly cause: 'dirty-log' | 'postcopy' } | undefined } | undefined;
+  /**
+   * NUMA (host.topology.nodes): each pCPU's node, each vCPU's memory node (by key; -1: none, as
+   * dom0's) and how many times slower guest code runs away from it. Absent: no NUMA.
+   */
+  readonly numa?: { readonly nodeOfPcpu: readonly number[]; readonly memoryNodeOfVcpu: readonly number[]; readonly remoteSlowdown: number } | undefined;
 }
 
 export type EndReason = 'time' | 'instructions' | 'idle' | 'stopped';

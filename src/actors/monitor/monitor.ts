@@ -28,6 +28,7 @@ import type { Kernel } from '../../core/kernel.js';
 import { Csr } from '../../core/isa/opcodes.js';
 import { PAGE_SHIFT } from '../../core/platform.js';
 import { PolicyContractError, type Pick, type PolicyHost, type SchedulingPolicy } from '../scheduler/policy.js';
+import { withAdoption } from '../scheduler/adopt.js';
 import { Stop } from '../vcpu/cpuState.js';
 import type { Vcpu } from '../vcpu/vcpu.js';
 import type { Vm } from '../vm.js';
@@ -79,14 +80,19 @@ export class Monitor implements MonitorCore {
     }
     if (changes.policy !== undefined) {
       const now = this.kernel.now;
-      this.currentPolicy = changes.policy;
+      // The new policy never saw the vCPUs running now: they give their CPUs up at once and join
+      // it when they leave (adopt.ts, as Xen's sched_move_domain).
+      const running = [...this.vcpusById.values()].filter((vcpu) => vcpu.state === 'running' && vcpu.pcpu >= 0);
+      const policy = running.length > 0 ? withAdoption(changes.policy, running) : changes.policy;
+      this.currentPolicy = policy;
       this.tickAt = Number.POSITIVE_INFINITY;
       this.tickGeneration++;
-      changes.policy.attach?.(this.policyHost());
+      policy.attach?.(this.policyHost());
       const runnable = [...this.vcpusById.values()]
         .filter((vcpu) => vcpu.state === 'runnable')
         .sort((x, y) => x.runnableSince - y.runnableSince || x.key - y.key);
-      for (const vcpu of runnable) changes.policy.enqueue(vcpu, now, 'resume');
+      for (const vcpu of runnable) policy.enqueue(vcpu, now, 'resume');
+      for (const vcpu of running) this.preemptNow(vcpu.pcpu);
       this.kick();
     }
   }
@@ -462,8 +468,10 @@ export class Monitor implements MonitorCore {
     const retiredBefore = vcpu.cpu.retired;
     const vm = this.vmOf(vcpu);
     const technique = vm.technique;
+    // NUMA: on a pCPU of another node than its memory, guest code runs `remoteSlowdown` times slower.
+    const slowdown = this.slowdownOf(pcpu, vcpu);
     vcpu.run(
-      budget,
+      slowdown === 1 ? budget : Math.floor(budget / slowdown),
       this.costs.instructionNs,
       technique.trapMask,
       technique.translates ? this.costs.btCallNs : this.costs.instructionNs,
@@ -475,8 +483,22 @@ export class Monitor implements MonitorCore {
     pcpu.batchStart = start;
     // A rerun (truncate) of an SMP guest's batch can stop on an exit before now: it read a word
     // another vCPU wrote since the first run and took another path. That exit is handled now.
-    pcpu.stopTime = Math.max(start + vcpu.cpu.elapsedNs, this.kernel.now);
+    // Slowed down, a batch that ran out of budget held all of it (a budget too short for one guest ns included).
+    const held = slowdown === 1 ? vcpu.cpu.elapsedNs : vcpu.cpu.stop === Stop.BUDGET ? budget : Math.min(budget, Math.ceil(vcpu.cpu.elapsedNs * slowdown));
+    if (slowdown !== 1) this.slowedHeldNs[pcpu.index] = held;
+    pcpu.stopTime = Math.max(start + held, this.kernel.now);
     this.schedule(pcpu, STOP, pcpu.stopTime);
+  }
+
+  /** NUMA: the CPU time the last batch on each pCPU held, when it ran slowed down. */
+  private readonly slowedHeldNs: number[] = [];
+
+  /** How many times slower guest code runs on this pCPU: remoteSlowdown away from the VM's memory node, else 1. */
+  private slowdownOf(pcpu: Pcpu, vcpu: Vcpu): number {
+    const numa = this.options.numa;
+    if (numa === undefined) return 1;
+    const memoryNode = numa.memoryNodeOfVcpu[vcpu.key] ?? -1;
+    return memoryNode < 0 || memoryNode === numa.nodeOfPcpu[pcpu.index] ? 1 : numa.remoteSlowdown;
   }
 
   /**
@@ -518,7 +540,7 @@ export class Monitor implements MonitorCore {
     const vcpu = pcpu.current as Vcpu;
     const now = this.kernel.now;
     pcpu.inBatch = false;
-    const ran = vcpu.cpu.elapsedNs;
+    const ran = this.slowdownOf(pcpu, vcpu) === 1 ? vcpu.cpu.elapsedNs : this.slowedHeldNs[pcpu.index];
     vcpu.counters.cpuNs += ran;
     pcpu.busyNs += ran;
     this.policy.charge(vcpu, ran, now);

@@ -60,6 +60,9 @@ export class Arinc653Policy implements SchedulingPolicy {
 
   attach(host: PolicyHost): void {
     this.host = host;
+    // Built in the middle of a run (a fork): the frame is a pure function of time, so it starts
+    // at the slot of now.
+    this.advanceTo(host.now);
     host.requestTick(this.slotEnd);
   }
 
@@ -96,14 +99,19 @@ export class Arinc653Policy implements SchedulingPolicy {
     this.running[pcpu] = null;
   }
 
-  /** A slot boundary: the next slot's vCPU takes its CPU at this instant. */
-  tick(now: number): void {
-    const host = this.host as PolicyHost;
+  /** Moves the current slot on to the one that holds `now`. */
+  private advanceTo(now: number): void {
     while (now >= this.slotEnd) {
       this.slot = (this.slot + 1) % this.frame.length;
       this.slotStart = this.slotEnd;
       this.slotEnd = this.slotStart + this.frame[this.slot].durationNs;
     }
+  }
+
+  /** A slot boundary: the next slot's vCPU takes its CPU at this instant. */
+  tick(now: number): void {
+    const host = this.host as PolicyHost;
+    this.advanceTo(now);
     for (let pcpu = 0; pcpu < this.running.length; pcpu++) {
       const running = this.running[pcpu];
       if (running !== null && !this.owns(running)) host.preempt(pcpu);

@@ -35,6 +35,7 @@ import { chargeable, settle, type Meter } from './charging.js';
 import { hardAllows, softPrefers, softStep } from './affinity.js';
 import { EntityFifo } from './fifo.js';
 import { smtPick } from './smtPick.js';
+import { nodeOfPcpu } from '../../core/scenario/numa.js';
 import type { EnqueueReason, Pick, PolicyHost, PolicyOptions, SchedEntity, SchedulingPolicy } from './policy.js';
 
 export const enum Priority {
@@ -50,6 +51,13 @@ export const CREDIT_DEFAULTS = { timesliceNs: 30_000_000, ratelimitNs: 1_000_000
 export interface CreditTuning {
   /** Whether waking vCPUs are BOOSTed (true in Xen; off to measure what BOOST buys). */
   readonly boost?: boolean;
+  /**
+   * Whether a vCPU's first enqueue (`start`) BOOSTs it as a wake-up does. Xen does: a new vCPU
+   * is inserted down (csched_unit_insert queues nothing) and its first vcpu_wake goes through
+   * csched_unit_wake. Off by default, so that existing logs do not change (docs/scheduling.md,
+   * driver domain study).
+   */
+  readonly startBoost?: boolean;
 }
 
 interface CreditVcpu extends Meter {
@@ -96,6 +104,7 @@ export class CreditPolicy implements SchedulingPolicy {
   private readonly chargeMode: ChargeMode;
   private readonly capEnforcement: CapEnforcement;
   private readonly boost: boolean;
+  private readonly startBoost: boolean;
   private readonly vcpus = new Map<number, CreditVcpu>();
   /** runqs[pcpu][priority]. */
   private readonly runqs: EntityFifo[][] = [];
@@ -115,6 +124,12 @@ export class CreditPolicy implements SchedulingPolicy {
   private nextTickNs: number;
   private nextAccountNs: number;
   private ticks = 0;
+  /**
+   * With NUMA nodes, the order in which each CPU looks at the others' queues when it steals:
+   * its own node's CPUs first, then the next node's (csched_load_balance's `peer_node` loop).
+   * Absent without nodes: nearest index first.
+   */
+  private readonly peersByNode: number[][] | undefined;
 
   constructor(
     private readonly options: PolicyOptions,
@@ -127,6 +142,7 @@ export class CreditPolicy implements SchedulingPolicy {
     this.chargeMode = scheduler.charge ?? 'held';
     this.capEnforcement = scheduler.capEnforcement ?? 'park';
     this.boost = tuning.boost ?? scheduler.boost ?? true;
+    this.startBoost = tuning.startBoost ?? false;
     if (!(this.timesliceNs > 0 && this.tickNs > 0 && this.ratelimitNs >= 0)) throw new RangeError('credit needs a positive timeslice and tick');
     this.topology = options.topology;
     for (let pcpu = 0; pcpu < options.pcpus; pcpu++) {
@@ -137,6 +153,15 @@ export class CreditPolicy implements SchedulingPolicy {
     }
     this.nextTickNs = this.tickNs;
     this.nextAccountNs = this.timesliceNs;
+    const topology = options.topology;
+    if (topology !== undefined && (topology.nodes ?? 1) >= 2) {
+      const nodes = topology.nodes ?? 1;
+      const count = options.pcpus;
+      const distance = (from: number, to: number) => (nodeOfPcpu(topology, to) - nodeOfPcpu(topology, from) + nodes) % nodes;
+      this.peersByNode = Array.from({ length: count }, (_, pcpu) =>
+        Array.from({ length: count - 1 }, (_, step) => (pcpu + step + 1) % count).sort((x, y) => distance(pcpu, x) - distance(pcpu, y) || (x - pcpu + count) % count - (y - pcpu + count) % count),
+      );
+    }
   }
 
   get waiting(): number {
@@ -150,6 +175,10 @@ export class CreditPolicy implements SchedulingPolicy {
 
   attach(host: PolicyHost): void {
     this.host = host;
+    // Built in the middle of a run (a fork that switches policy): the tick and the accounting go
+    // on from the next multiples of their periods, not from instants already past.
+    this.nextTickNs = Math.max(this.nextTickNs, Math.ceil(host.now / this.tickNs) * this.tickNs);
+    this.nextAccountNs = Math.max(this.nextAccountNs, Math.ceil(host.now / this.timesliceNs) * this.timesliceNs);
     host.requestTick(Math.min(this.nextTickNs, this.nextAccountNs));
   }
 
@@ -180,7 +209,8 @@ export class CreditPolicy implements SchedulingPolicy {
     const vcpu = this.state(entity);
     if (vcpu.queuedOn >= 0) return;
     vcpu.runnable = true;
-    if (reason === 'wake' && this.boost && vcpu.priority === Priority.UNDER && !vcpu.parked) vcpu.priority = Priority.BOOST;
+    const wakes = reason === 'wake' || (reason === 'start' && this.startBoost);
+    if (wakes && this.boost && vcpu.priority === Priority.UNDER && !vcpu.parked) vcpu.priority = Priority.BOOST;
     // Placement (csched_unit_insert -> csched_res_pick), and the end of a migration a tick asked
     // for (sched_unit_migrate_finish -> csched_res_pick; csched_unit_wake then gives no BOOST,
     // and a preempted vCPU gets none here anyway). A wake-up keeps its CPU, as in Xen.
@@ -382,7 +412,7 @@ export class CreditPolicy implements SchedulingPolicy {
       if (this.waitingByPriority[priority] === 0) continue;
       for (const allowed of [softStep, hardAllows]) {
         for (let step = 1; step < count; step++) {
-          const peer = (pcpu + step) % count;
+          const peer = this.peersByNode === undefined ? (pcpu + step) % count : this.peersByNode[pcpu][step - 1];
           // csched_runq_steal: "Don't steal from an idle CPU's runq because it's about to pick up
           // work from it itself" (insert wakes it). With a topology only: without one, vmmsim's
           // earlier rule (an idle CPU's queue may be stolen from) keeps existing logs unchanged.

@@ -135,6 +135,8 @@ export class Credit2Policy implements SchedulingPolicy {
 
   attach(host: PolicyHost): void {
     this.host = host;
+    // Built in the middle of a run (a fork): budgets are replenished from the next period on.
+    this.nextReplenishNs = Math.max(this.nextReplenishNs, Math.ceil(host.now / BUDGET_PERIOD_NS) * BUDGET_PERIOD_NS);
   }
 
   private state(entity: SchedEntity): Credit2Vcpu {

@@ -11,6 +11,7 @@ import { applyProfile, PROFILE_NAMES } from './profiles.js';
 import { bandwidthSchema, checkHosts, hostPcpus, HOST_NAME_RE, LINK_DEFAULTS, linksToSource, type HostEntrySpec, type LinkSpec } from './hosts.js';
 import { checkInputs, inputsSchema, inputsToSource, resolveInputs, type InputSpec, type ParsedInput } from './inputs.js';
 import { COST_DESCRIPTIONS, COST_NAMES, DEFAULT_COSTS, type CostName } from '../costs.js';
+import { REMOTE_SLOWDOWN_DEFAULT, cpusPerNode, nodeCpus, placeVms } from './numa.js';
 import { PAGE_BYTES } from '../platform.js';
 import {
   BYTES_PATTERN,
@@ -85,9 +86,13 @@ export interface TopologySpec {
   readonly sockets: number;
   readonly coresPerSocket: number;
   readonly threadsPerCore: number;
+  /** NUMA nodes, the sockets split evenly among them (absent: none, one node). */
+  readonly nodes?: number;
+  /** Guest time on a pCPU of another node than the VM's memory, per ns on its own (present with nodes >= 2). */
+  readonly remoteSlowdown?: number;
 }
 
-/** pCPUs per run queue for a granularity (no NUMA nodes yet: a node is a socket). */
+/** pCPUs per run queue for a granularity (without NUMA nodes a node is a socket). */
 export function runqueueSizeOf(granularity: RunqueueGranularity, host: { readonly pcpus: number; readonly topology?: TopologySpec }): number {
   const t = host.topology ?? { sockets: 1, coresPerSocket: host.pcpus, threadsPerCore: 1 };
   switch (granularity) {
@@ -96,8 +101,9 @@ export function runqueueSizeOf(granularity: RunqueueGranularity, host: { readonl
     case 'core':
       return t.threadsPerCore;
     case 'socket':
-    case 'node':
       return t.coresPerSocket * t.threadsPerCore;
+    case 'node':
+      return t.nodes === undefined ? t.coresPerSocket * t.threadsPerCore : cpusPerNode(t);
     case 'all':
       return host.pcpus;
   }
@@ -292,6 +298,8 @@ export interface VmSpec {
   readonly pool?: string;
   /** The host it starts on (present exactly when the scenario has hosts; its pool too). */
   readonly host?: string;
+  /** The NUMA node its memory is on (present exactly when host.topology has 2 nodes or more). */
+  readonly numa?: { readonly node: number };
 }
 
 /**
@@ -826,6 +834,18 @@ function vmSchema(guests: readonly string[]) {
         .string({ error: expecting('the name of a host') })
         .meta(meta({ title: 'Host', description: 'The host the VM starts on (one named under hosts:; default the first). Only with hosts:.' }))
         .optional(),
+      numa: strictObject(
+        { node: integer(0, L.pcpus.max - 1).meta(meta({ title: 'NUMA node', description: "The node the VM's memory is on (as a vNUMA pnode=)." })) },
+        'NUMA placement',
+      )
+        .meta(
+          meta({
+            title: 'NUMA placement',
+            description:
+              "Only with host.topology.nodes: the node holding the VM's memory; its vCPUs' soft affinity becomes the node's pCPUs unless sched.affinity.soft is given. Absent: libxl's automatic placement (the node with the fewest vCPUs, then the most free memory).",
+          }),
+        )
+        .optional(),
       virt: z
         .enum(VIRT_TECHNIQUES, { error: (issue) => oneOfMessage('a virtualization technique', issue.input, VIRT_TECHNIQUES) })
         .default('full')
@@ -1067,6 +1087,20 @@ export function scenarioSourceSchema(guests: readonly string[]) {
               sockets: integer(1, L.pcpus.max).meta(meta({ title: 'Sockets', description: 'Processor sockets.' })),
               coresPerSocket: integer(1, L.pcpus.max).meta(meta({ title: 'Cores per socket', description: 'Cores in each socket.' })),
               threadsPerCore: integer(1, L.pcpus.max).meta(meta({ title: 'Threads per core', description: 'SMT threads in each core.' })),
+              nodes: integer(1, L.pcpus.max)
+                .meta(meta({ title: 'NUMA nodes', description: 'NUMA nodes; the sockets are split evenly among them, consecutive sockets to a node (must divide sockets). Each VM\'s memory is on one node (vms[].numa). Absent: no NUMA.' }))
+                .optional(),
+              remoteSlowdown: z
+                .number({ error: expecting('a number from 1 to 10') })
+                .min(1, { error: expecting('a number from 1 to 10') })
+                .max(10, { error: expecting('a number from 1 to 10') })
+                .meta(
+                  meta({
+                    title: 'Remote-memory slowdown',
+                    description: `With nodes: how much longer guest code takes on a pCPU of another node than the VM's memory (1.5: 1.5 ns of CPU per ns of guest work); default ${REMOTE_SLOWDOWN_DEFAULT} (docs/cost-model.md).`,
+                  }),
+                )
+                .optional(),
             },
             'topology',
           )
@@ -1518,6 +1552,15 @@ function checkParsed(parsed: Parsed): ScenarioIssue[] {
       at: 'key',
     });
   }
+  if (topology?.nodes !== undefined && topology.sockets % topology.nodes !== 0) {
+    issues.push({ path: ['host', 'topology', 'nodes'], message: `${topology.nodes} nodes cannot split ${topology.sockets} socket(s) evenly: nodes must divide sockets`, at: 'value' });
+  }
+  const nodes = topology?.nodes ?? 1;
+  parsed.vms.forEach((vm, i) => {
+    if (vm.numa === undefined) return;
+    if (nodes < 2) issues.push({ path: ['vms', i, 'numa'], message: 'numa needs NUMA nodes: set host.topology.nodes to 2 or more', at: 'key' });
+    else if (vm.numa.node >= nodes) issues.push({ path: ['vms', i, 'numa', 'node'], message: `the host has ${nodes} NUMA nodes: expected a node from 0 to ${nodes - 1}`, at: 'value' });
+  });
   const granularity = parsed.scheduler.granularity;
   if (granularity !== undefined && granularity !== 'cpu' && topology === undefined) {
     issues.push({ path: ['scheduler', 'granularity'], message: `granularity ${granularity} needs host.topology (which threads share a core, which cores a socket)`, at: 'value' });
@@ -1687,13 +1730,14 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
     return { name: pool.name || `Pool-${index}`, pcpus, scheduler };
   });
   const poolOf = (vm: Parsed['vms'][number]): CpupoolSpec | undefined => cpupools?.find((pool) => pool.name === (vm.pool ?? cpupools[0].name));
+  const numaNodes = numaPlacement(p);
   const scenario: Scenario = {
     name: p.name,
     description: p.description,
     seed: p.seed,
     host: {
       pcpus: p.host.pcpus,
-      ...(p.host.topology === undefined ? {} : { topology: { ...p.host.topology } }),
+      ...(p.host.topology === undefined ? {} : { topology: resolveTopology(p.host.topology) }),
       memoryBytes: p.host.memory,
       type: p.host.type,
       load: p.host.load,
@@ -1722,7 +1766,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         params: sortedParams(vm.params),
         startNs: vm.start,
         autostart: vm.autostart,
-        sched: resolveVmSched(poolOf(vm)?.scheduler.policy ?? p.scheduler.policy, vm.sched),
+        sched: withNodeAffinity(resolveVmSched(poolOf(vm)?.scheduler.policy ?? p.scheduler.policy, vm.sched), p.host.topology, numaNodes?.[i]),
         virt: vm.virt,
         postedInterrupts: vm.postedInterrupts,
         paging: vm.paging ?? (vm.virt === 'hw' ? 'nested' : 'shadow'),
@@ -1732,6 +1776,7 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
         ...(vm.workload === undefined ? {} : { workload: vm.workload as WorkloadSpec }),
         ...(cpupools === undefined ? {} : { pool: poolOf(vm)?.name ?? cpupools[0].name }),
         ...(p.hosts === undefined ? {} : { host: vm.host ?? p.hosts[0].name }),
+        ...(numaNodes === undefined ? {} : { numa: { node: numaNodes[i] } }),
       };
     }).concat(p.host.driverDomain === undefined ? [] : [driverDomainVm(p.host.driverDomain, p.scheduler.policy)]),
     inputs: resolveInputs(p.inputs as ParsedInput[]),
@@ -1747,6 +1792,29 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
 }
 
 type ParsedScheduler = Parsed['scheduler'];
+
+/** The topology with the remote-memory slowdown's default written out when it has NUMA nodes. */
+function resolveTopology(t: NonNullable<Parsed['host']['topology']>): TopologySpec {
+  const { remoteSlowdown, ...rest } = t;
+  return (t.nodes ?? 1) >= 2 ? { ...rest, remoteSlowdown: remoteSlowdown ?? REMOTE_SLOWDOWN_DEFAULT } : { ...t };
+}
+
+/** Each VM's memory node (numa.ts), or undefined without NUMA nodes. */
+function numaPlacement(p: Parsed): number[] | undefined {
+  const topology = p.host.topology;
+  if (topology === undefined || (topology.nodes ?? 1) < 2) return undefined;
+  return placeVms(
+    topology,
+    p.host.memory,
+    p.vms.map((vm) => ({ vcpus: vm.vcpus, memoryBytes: vm.memory, node: vm.numa?.node, cpus: vm.sched.affinity?.soft ?? vm.sched.affinity?.hard })),
+  );
+}
+
+/** libxl: the vCPUs of a VM placed on a node prefer its pCPUs (soft affinity), unless the VM names a soft mask. */
+function withNodeAffinity(sched: VmSchedSpec, topology: Parsed['host']['topology'], node: number | undefined): VmSchedSpec {
+  if (node === undefined || topology === undefined || sched.affinity?.soft !== undefined) return sched;
+  return { ...sched, affinity: { ...sched.affinity, soft: nodeCpus(topology, node) } };
+}
 
 /** dom0's VM (appended after the scenario's own VMs, so their indexes and MACs do not move). */
 function driverDomainVm(d: NonNullable<Parsed['host']['driverDomain']>, policy: PolicyName): VmSpec {
@@ -2030,6 +2098,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
       ...(vm.workload === undefined ? {} : { workload: workloadToSource(vm.workload) }),
       ...(vm.pool === undefined || vm.host !== undefined ? {} : { pool: vm.pool }),
       ...(vm.host === undefined ? {} : { host: vm.host }),
+      ...(vm.numa === undefined ? {} : { numa: { node: vm.numa.node } }),
     })),
     ...(s.inputs.length === 0 ? {} : { inputs: inputsToSource(s.inputs) }),
   };
