@@ -14,6 +14,7 @@ import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError, badInputOf, cutValue
 import { compareCommand, type CompareOptions } from './compare.js';
 import { archCompareCommand, type ArchCompareOptions } from './compareArch.js';
 import { memoryCompareCommand } from './compareMemory.js';
+import { migrationCompareCommand } from './compareMigration.js';
 import { sweepCommand, type SweepOptions, type SweepOutcome } from './sweep.js';
 import { workerCommand, type WorkerOptions } from './worker.js';
 import { runCommand, type RunOptions } from './run.js';
@@ -181,8 +182,14 @@ export function buildProgram(io: Io): Command {
     .option('--io <list>', 'compare device attach modes: emulated,paravirtual,passthrough (every VM\'s block device and NIC; default scenario examples/io.yaml)')
     .option('--profile <list>', 'compare hypervisor profiles: xen-pv,xen-hvm,kvm-qemu,vmware-esxi,hyper-v,virtualbox')
     .option('--memory <list>', 'compare how an overcommitted host reclaims memory: swap,sharing,ballooning,all (against a host with memory enough; default scenario examples/memory.yaml)')
-    .option('--json', 'with --arch/--virt: print the comparison as JSON')
-    .action((path: string | undefined, options: CompareOptions & ArchCompareOptions & { readonly memory?: string }) => {
+    .option('--migration <list>', 'compare live migration modes: precopy,postcopy, at three page-dirtying rates (default scenario examples/hosts.yaml; the VM of its first migrate input)')
+    .option('--dirty <list>', 'with --migration: the dirtying rates, idle,moderate,heavy (default all; the VM must run the dirty-pages guest)')
+    .option('--json', 'with --arch/--virt/--memory/--migration: print the comparison as JSON')
+    .action((path: string | undefined, options: CompareOptions & ArchCompareOptions & { readonly memory?: string; readonly migration?: string; readonly dirty?: string }) => {
+      if (options.migration !== undefined) {
+        migrationCompareCommand(path, options.migration, options.dirty, options.json === true, io.stdout);
+        return;
+      }
       if (options.memory !== undefined) {
         memoryCompareCommand(path, options.memory, options.json === true, io.stdout);
         return;
