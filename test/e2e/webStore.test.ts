@@ -209,6 +209,39 @@ describe('time travel uses the replay fold', () => {
   });
 });
 
+describe('several hosts and a live migration in the page', () => {
+  it('runs the hosts example as the CLI does, names each CPU lane\'s host, and folds the migration into the VM', async () => {
+    const text = await workerLog(EXAMPLE('hosts'), 'hosts.yaml');
+    expect(text).toBe(cliLog(['run', 'examples/hosts.yaml']));
+    const run = ingestAll(text);
+    expect(run.pcpuHosts).toEqual(['src', 'src', 'dst', 'dst']);
+    expect(run.startHostOf('web')).toBe('src');
+    expect(run.startHostOf('ticker')).toBe('dst');
+    // web runs only on src's CPUs before the migration completes, and only on dst's after.
+    const travel = new TimeTravel(run, 100);
+    travel.update();
+    const end = travel.stateAt(run.count - 1);
+    const migration = end.vms.web.migration;
+    expect(migration?.state).toBe('completed');
+    expect(migration?.from).toBe('src');
+    expect(migration?.to).toBe('dst');
+    expect(migration?.rounds.length).toBeGreaterThan(1);
+    const events = readLog(text).events;
+    const completedAt = (events.find((event) => event.type === 'migration.completed') as SimEvent).t;
+    const webCpus = (before: boolean) =>
+      new Set(events.filter((event) => event.type === 'vcpu.running' && event.src.startsWith('vm/web/') && (event.t < completedAt) === before).map((event) => (event.data as { pcpu: number }).pcpu));
+    expect([...webCpus(true)].every((pcpu) => run.pcpuHosts?.[pcpu] === 'src')).toBe(true);
+    expect([...webCpus(false)].every((pcpu) => run.pcpuHosts?.[pcpu] === 'dst')).toBe(true);
+    expect(webCpus(false).size).toBeGreaterThan(0);
+  });
+
+  it('has one host per lane only with several hosts', async () => {
+    const run = ingestAll(await workerLog(EXAMPLE('demo'), 'demo.yaml'));
+    expect(run.pcpuHosts).toBeUndefined();
+    expect(run.startHostOf('alpha')).toBeUndefined();
+  });
+});
+
 describe('the event list filter', () => {
   it('keeps exactly the events of the VM, type and time asked, also as the run streams in', async () => {
     const text = await workerLog(EXAMPLE('demo'), 'demo.yaml');

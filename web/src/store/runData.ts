@@ -208,6 +208,26 @@ export class RunData {
     return global;
   }
 
+  /**
+   * With several hosts (`hosts:` in the header's scenario): the host of each physical CPU (hosts
+   * own consecutive CPUs, in the order they are declared); undefined with one host.
+   */
+  get pcpuHosts(): readonly string[] | undefined {
+    const hosts = (this.header?.scenario as { hosts?: readonly { name: string; pcpus: number }[] } | undefined)?.hosts;
+    if (hosts === undefined || this.cachedPcpuHosts !== undefined) return this.cachedPcpuHosts;
+    this.cachedPcpuHosts = hosts.flatMap((host) => Array.from({ length: host.pcpus }, () => host.name));
+    return this.cachedPcpuHosts;
+  }
+
+  private cachedPcpuHosts: string[] | undefined;
+
+  /** With several hosts: the host a VM starts on (its `host:`); undefined with one host. */
+  startHostOf(vm: string): string | undefined {
+    const scenario = this.header?.scenario as { hosts?: unknown; vms?: readonly { name: string; host?: string }[] } | undefined;
+    if (scenario?.hosts === undefined) return undefined;
+    return scenario.vms?.find((entry) => entry.name === vm)?.host;
+  }
+
   private lane(pcpu: number): Lane {
     while (this.lanes.length <= pcpu) this.lanes.push(new Lane());
     return this.lanes[pcpu];

@@ -218,7 +218,14 @@ export class Timeline {
     context.fillRect(0, top, width, LANE_PX);
     context.fillStyle = '#333';
     context.textBaseline = 'middle';
-    context.fillText(`pCPU ${pcpu}`, 6, top + LANE_PX / 2);
+    // With several hosts each lane names its host, and a rule parts one host's lanes from the next.
+    const hosts = run.pcpuHosts;
+    const host = hosts?.[pcpu];
+    context.fillText(host === undefined ? `pCPU ${pcpu}` : `${host} · pCPU ${pcpu}`, 6, top + LANE_PX / 2);
+    if (hosts !== undefined && pcpu > 0 && hosts[pcpu - 1] !== host) {
+      context.fillStyle = '#5b6472';
+      context.fillRect(0, top, width, 2);
+    }
     context.save();
     context.beginPath();
     context.rect(LABEL_PX, top, width - LABEL_PX, LANE_PX);

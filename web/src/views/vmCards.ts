@@ -136,7 +136,7 @@ export class VmCards {
     card.root.dataset.state = vm === undefined ? '' : vmState;
     card.stateBadge.textContent = vm === undefined ? '—' : stateName(vmState, 'vm') + (vm.endReason !== null ? `: ${translateReason(vm.endReason, language())}` : '');
     card.stateBadge.className = `badge state-${vm === undefined ? 'none' : vmState}`;
-    card.meta.textContent = vm === undefined ? '' : `${t('guest')} ${vm.guest} · ${t('memory')} ${vm.memoryBytes / 1024} KiB`;
+    card.meta.textContent = vm === undefined ? '' : [`${t('guest')} ${vm.guest} · ${t('memory')} ${vm.memoryBytes / 1024} KiB`, ...placement(run, vm)].join(' · ');
     for (const [nodeState, group] of card.nodes) {
       group.classList.toggle('lit', vm !== undefined && nodeState === vmState);
       (group.querySelector('text') as SVGTextElement).textContent = stateName(nodeState, 'vm');
@@ -202,4 +202,35 @@ function element<K extends keyof HTMLElementTagNameMap>(tag: K, className?: stri
   const node = document.createElement(tag);
   if (className !== undefined) node.className = className;
   return node;
+}
+
+/**
+ * Where a VM is, with several hosts: its host, and its live migration as the fold tells it (the
+ * rounds while it copies, then the host it arrived on with the migration's figures).
+ */
+function placement(run: RunData, vm: VmView): string[] {
+  const migration = vm.migration;
+  if (migration === undefined) {
+    const host = run.startHostOf(vm.name);
+    return host === undefined ? [] : [t('onHost', { host })];
+  }
+  switch (migration.state) {
+    case 'copying':
+      return [t('onHost', { host: migration.from }), t('migrating', { from: migration.from, to: migration.to, round: migration.rounds.length })];
+    case 'stopped-copy':
+      return [t('stopAndCopy', { from: migration.from, to: migration.to })];
+    case 'completed':
+      return [
+        t('onHost', { host: migration.to }),
+        t('migrated', {
+          from: migration.from,
+          total: formatNs(migration.totalNs ?? 0),
+          downtime: formatNs(migration.downtimeNs ?? 0),
+          pages: migration.pagesSent ?? 0,
+          resent: migration.pagesResent ?? 0,
+        }),
+      ];
+    default:
+      return [t('onHost', { host: migration.from }), t('migrationRefused', { to: migration.to, state: migration.state, reason: translateReason(migration.reason ?? '', language()) })];
+  }
 }
