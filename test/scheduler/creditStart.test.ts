@@ -23,7 +23,11 @@ describe('credit: a starting vCPU', () => {
     expect(firstPicked({ startBoost: true })).toBe(1);
   });
 
-  it('without it (the default), a start queues at UNDER behind the vCPUs there', () => {
-    expect(firstPicked({})).toBe(0);
+  it('by default (engine 0.4.0), as Xen does', () => {
+    expect(firstPicked({})).toBe(1);
+  });
+
+  it('with startBoost: false (engine 0.3.0), a start queues at UNDER behind the vCPUs there', () => {
+    expect(firstPicked({ startBoost: false })).toBe(0);
   });
 });

@@ -54,8 +54,8 @@ export interface CreditTuning {
   /**
    * Whether a vCPU's first enqueue (`start`) BOOSTs it as a wake-up does. Xen does: a new vCPU
    * is inserted down (csched_unit_insert queues nothing) and its first vcpu_wake goes through
-   * csched_unit_wake. Off by default, so that existing logs do not change (docs/scheduling.md,
-   * driver domain study).
+   * csched_unit_wake. On by default since engine 0.4.0 (Xen's rule); `false` gives engine 0.3.0's
+   * start at UNDER (docs/scheduling.md, driver domain study).
    */
   readonly startBoost?: boolean;
 }
@@ -142,7 +142,7 @@ export class CreditPolicy implements SchedulingPolicy {
     this.chargeMode = scheduler.charge ?? 'held';
     this.capEnforcement = scheduler.capEnforcement ?? 'park';
     this.boost = tuning.boost ?? scheduler.boost ?? true;
-    this.startBoost = tuning.startBoost ?? false;
+    this.startBoost = tuning.startBoost ?? true;
     if (!(this.timesliceNs > 0 && this.tickNs > 0 && this.ratelimitNs >= 0)) throw new RangeError('credit needs a positive timeslice and tick');
     this.topology = options.topology;
     for (let pcpu = 0; pcpu < options.pcpus; pcpu++) {
