@@ -125,3 +125,42 @@ describe('memory overcommit', () => {
     expect(fillVm.memory.mappedPages).toBe(254);
   });
 });
+
+describe('memory overcommit: the balloon takes pages with no frame', () => {
+  /** Gives page 5 (never touched: no frame under overcommit) and page 1 (touched) to the balloon, then reads page 5. */
+  const GIVER = `
+wait:
+    in r1, PORT_BALLOON_TARGET
+    jz r1, wait
+    movi r2, 7
+    st r2, [1 * PAGE_WORDS]
+    movi r1, 5
+    out PORT_BALLOON_GIVE, r1
+    movi r1, 1
+    out PORT_BALLOON_GIVE, r1
+    movi r1, 5
+    out PORT_BALLOON_GIVE, r1      ; page 5 again: the balloon has it already
+    ld r3, [5 * PAGE_WORDS]
+    out PORT_POWER, r0
+    hlt
+`;
+
+  it('takes a never-touched page for good (MemoryManager.discard): released with no frame, refused the second time, an access to it an EPT violation', () => {
+    const result = runScenario(
+      scenario([vmSpec('g', inline(GIVER), { memoryBytes: 64 * KiB })], {
+        host: { pcpus: 1, memoryBytes: 16 << 20, overcommit: true },
+        inputs: [{ kind: 'balloon', atNs: 100_000, vm: 'g', pages: 2 }],
+        run: run(5_000_000),
+      }),
+    );
+    const balloon = result.events.filter((event) => event.type === 'balloon.released' || event.type === 'balloon.refused').map((event) => ({ type: event.type, ...(event.data as object) }));
+    expect(balloon[0]).toEqual({ type: 'balloon.released', page: 5, frame: -1, size: 1 });
+    expect(balloon[1]).toMatchObject({ type: 'balloon.released', page: 1, size: 2 });
+    expect((balloon[1] as unknown as { frame: number }).frame).toBeGreaterThanOrEqual(0);
+    expect(balloon[2]).toMatchObject({ type: 'balloon.refused', page: 5 });
+    // The page is gone for good: the guest's read of it is not backed on demand but crashes the VM.
+    const vm = result.simulation.vms[0];
+    expect(vm.state).toBe('crashed');
+    expect(result.events.some((event) => event.type === 'exit.page-fault' && (event.data as { cause?: string }).cause === 'demand' && (event.data as { gpa?: number }).gpa === 5 * 1024)).toBe(false);
+  });
+});
