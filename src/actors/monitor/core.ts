@@ -62,6 +62,8 @@ export interface Pcpu {
   inBatch: boolean;
   batchStart: number;
   stopTime: number;
+  /** CPU time the batch holds: its guest time, or more when it runs slowed down (NUMA, remote memory). */
+  heldNs: number;
   /**
    * An interrupt line that arrived while the vCPU ran guest code (without posted interrupts): the
    * batch was cut there and its stop is an external-interrupt exit. -1: none.

@@ -113,7 +113,7 @@ export class Monitor implements MonitorCore {
     this.currentPolicy = policy;
     if (options.pcpus >= PCPU_BITS) throw new RangeError(`at most ${PCPU_BITS - 1} physical CPUs`);
     for (let index = 0; index < options.pcpus; index++) {
-      this.pcpus.push({ index, current: null, last: null, sliceEnd: 0, generation: 0, dispatchPending: false, idle: true, sliceStart: 0, busyNs: 0, inBatch: false, batchStart: 0, stopTime: 0, interruptLine: -1, exitAtEntry: -1, exitAtEntryGeneration: 0, enterAt: -1, dispatchAt: -1 });
+      this.pcpus.push({ index, current: null, last: null, sliceEnd: 0, generation: 0, dispatchPending: false, idle: true, sliceStart: 0, busyNs: 0, inBatch: false, batchStart: 0, stopTime: 0, heldNs: 0, interruptLine: -1, exitAtEntry: -1, exitAtEntryGeneration: 0, enterAt: -1, dispatchAt: -1 });
     }
     for (const vm of vms) {
       this.vmsByName.set(vm.name, vm);
@@ -485,13 +485,10 @@ export class Monitor implements MonitorCore {
     // another vCPU wrote since the first run and took another path. That exit is handled now.
     // Slowed down, a batch that ran out of budget held all of it (a budget too short for one guest ns included).
     const held = slowdown === 1 ? vcpu.cpu.elapsedNs : vcpu.cpu.stop === Stop.BUDGET ? budget : Math.min(budget, Math.ceil(vcpu.cpu.elapsedNs * slowdown));
-    if (slowdown !== 1) this.slowedHeldNs[pcpu.index] = held;
+    pcpu.heldNs = held;
     pcpu.stopTime = Math.max(start + held, this.kernel.now);
     this.schedule(pcpu, STOP, pcpu.stopTime);
   }
-
-  /** NUMA: the CPU time the last batch on each pCPU held, when it ran slowed down. */
-  private readonly slowedHeldNs: number[] = [];
 
   /** How many times slower guest code runs on this pCPU: remoteSlowdown away from the VM's memory node, else 1. */
   private slowdownOf(pcpu: Pcpu, vcpu: Vcpu): number {
@@ -540,7 +537,7 @@ export class Monitor implements MonitorCore {
     const vcpu = pcpu.current as Vcpu;
     const now = this.kernel.now;
     pcpu.inBatch = false;
-    const ran = this.slowdownOf(pcpu, vcpu) === 1 ? vcpu.cpu.elapsedNs : this.slowedHeldNs[pcpu.index];
+    const ran = pcpu.heldNs;
     vcpu.counters.cpuNs += ran;
     pcpu.busyNs += ran;
     this.policy.charge(vcpu, ran, now);
