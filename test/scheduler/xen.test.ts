@@ -135,6 +135,23 @@ describe('RTDS (xen/common/sched/rt.c)', () => {
     if (expected >= 0) expect(total).toBe(expected);
     else expect(total).toBeGreaterThan(0);
   });
+
+  it.each(['affinity', 'granularity'] as const)('rtds_misses pass through the %s wrapper around rtds', (wrapper) => {
+    // Four 6/10 ms servers on two pCPUs (utilisation 2.4) miss deadlines. The wrapper is in force but never holds a
+    // vCPU back (every vCPU may run on both pCPUs; a core of one thread), so the schedule, and
+    // the misses the metrics read through the wrapper, are the plain run's.
+    const servers = [0, 1, 2, 3].map((index) => server(`rt${index}`, 6, 10));
+    const plain = setup(servers, { policy: 'rtds', quantumNs: MS }, 200 * MS, 2);
+    const wrapped =
+      wrapper === 'affinity'
+        ? { ...plain, vms: plain.vms.map((spec) => ({ ...spec, sched: { ...spec.sched, affinity: { hard: [0, 1] } } })) }
+        : { ...plain, host: { ...plain.host, topology: { sockets: 1, coresPerSocket: 2, threadsPerCore: 1 } }, scheduler: { ...plain.scheduler, granularity: 'core' as const } };
+    const expected = runWithMetrics(plain).metrics;
+    expect(expected.system.serverMisses).toBeGreaterThan(0);
+    const { metrics } = runWithMetrics(wrapped);
+    expect(metrics.system.serverMisses).toBe(expected.system.serverMisses);
+    expect(metrics.vms.map((entry) => entry.serverMisses)).toEqual(expected.vms.map((entry) => entry.serverMisses));
+  });
 });
 
 /** Wake-up latencies (ns) of one vCPU: from vcpu.runnable (wake) to its next vcpu.running, sorted. */

@@ -117,6 +117,8 @@ export function withAffinity(inner: SchedulingPolicy, pcpus: number): Scheduling
       if (index >= 0) held.splice(index, 1);
       inner.forget?.(entity);
     },
+    // The wrapped policy's server metrics (rtds) pass through, as adopt.ts passes them.
+    ...(inner.deadlineMisses === undefined ? {} : { deadlineMisses: (entity: SchedEntity) => inner.deadlineMisses?.(entity) ?? 0 }),
     get waiting(): number {
       return inner.waiting + held.length;
     },

@@ -149,6 +149,8 @@ export function withGranularity(inner: SchedulingPolicy, groupOf: readonly (read
     tick(now): void {
       inner.tick?.(now);
     },
+    // The wrapped policy's server metrics (rtds) pass through, as adopt.ts passes them.
+    ...(inner.deadlineMisses === undefined ? {} : { deadlineMisses: (entity: SchedEntity) => inner.deadlineMisses?.(entity) ?? 0 }),
     get waiting(): number {
       return inner.waiting + held.length;
     },
