@@ -7,7 +7,10 @@
 // Usage: node scripts/compare-logs.mjs <distA> <distB> [count=200] [seed=13]
 // With COMPARE=events, the events alone are compared (the header, whose engine version differs
 // between engine versions, and the running hashes that depend on it are left out): what an engine
-// version bump changed in the runs themselves. COMPARE_POLICY=NAME runs every scenario under NAME.
+// version bump changed in the runs themselves. With COMPARE=facts, checkpoint lines are left out too:
+// the events alone, for a change that moves where batches end (a checkpoint shows the batches in
+// flight and the kernel's pending entries), not what happens. COMPARE_POLICY=NAME runs every
+// scenario under NAME.
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import fc from 'fast-check';
@@ -30,8 +33,14 @@ async function build(dist) {
     const log = new writer.LogWriter((chunk) => chunks.push(chunk));
     new simulation.Simulation({ scenario, seed: runSeed, log, readProgram: (path) => readFileSync(resolve(examples, path), 'utf8') }).run();
     const text = chunks.join('');
-    if (process.env.COMPARE !== 'events') return text;
-    return text.slice(text.indexOf('\n') + 1).replace(/,"h":"[0-9a-f]+"/g, '').replace(/"hash":"[0-9a-f]+"/g, '');
+    const mode = process.env.COMPARE;
+    if (mode !== 'events' && mode !== 'facts') return text;
+    const events = text.slice(text.indexOf('\n') + 1).replace(/,"h":"[0-9a-f]+"/g, '').replace(/"hash":"[0-9a-f]+"/g, '');
+    if (mode === 'events') return events;
+    return events
+      .split('\n')
+      .filter((line) => !line.startsWith('{"checkpoint":'))
+      .join('\n');
   }
   const loadExample = (file) => load.loadScenario(readFileSync(resolve(examples, file), 'utf8'), { file, guests: guests.BUNDLED_GUEST_NAMES });
   return { logOf, loadExample, arbitraries };

@@ -27,6 +27,11 @@ export class Kernel {
   private readonly handlers: EntryHandler[] = [];
   private readonly handlerNames: string[] = [];
   readonly queue = new EventQueue();
+  /**
+   * Entries of the same order as `queue` (they share its seq counter, so the two pop as one heap)
+   * that do not bound a batch (see scheduleSoft).
+   */
+  readonly softQueue = new EventQueue();
   readonly cpuQueue = new EventQueue();
   /**
    * Inputs from outside the simulation. At equal times they run before anything else, so an
@@ -73,6 +78,24 @@ export class Kernel {
   }
 
   /**
+   * Schedules an entry that runs in the same (time, seq) order as `schedule`'s but does not bound
+   * the batches running when it is due: its handler reaches a running guest only by cutting its
+   * batch back to now (Monitor.truncate: an interrupt through signal, a preemption), or not at all
+   * (a dispatch on an idle physical CPU). Which entries may be soft is the monitor's contract; a
+   * batch runs up to the next entry of `queue`, and where a batch is cut changes no event.
+   */
+  scheduleSoft(time: Nanoseconds, target: number, kind: number, arg = 0): void {
+    if (time < this.clock) throw new RangeError(`cannot schedule in the past: ${time} < ${this.clock} (${this.handlerNames[target]})`);
+    (this.softAsHard ? this.queue : this.softQueue).push(this.entry(time, this.nextSeq++, target, kind, arg));
+  }
+
+  /**
+   * Every soft entry bounds batches as `schedule`'s do (engine 0.4.0's rule): for the test that a
+   * run's events do not depend on which entries are soft (test/engine/batchCuts.test.ts).
+   */
+  softAsHard = false;
+
+  /**
    * Schedules an input from outside (see inputQueue). Inputs are numbered apart from other
    * entries and are not part of the pending state a checkpoint records: an input that has not
    * arrived yet is not state, and when it was scheduled (at the start, or when it was typed)
@@ -99,7 +122,7 @@ export class Kernel {
   /** Moves the clock forward to `time` when nothing is pending before it (an idle stretch). */
   advanceTo(time: Nanoseconds): void {
     if (time < this.clock) throw new RangeError(`cannot move the clock back: ${time} < ${this.clock}`);
-    if (Math.min(this.queue.peekTime(), this.cpuQueue.peekTime(), this.inputQueue.peekTime()) < time) throw new Error('entries are pending before that time');
+    if (Math.min(this.queue.peekTime(), this.softQueue.peekTime(), this.cpuQueue.peekTime(), this.inputQueue.peekTime()) < time) throw new Error('entries are pending before that time');
     this.clock = time;
   }
 
@@ -115,33 +138,41 @@ export class Kernel {
    */
   run(endTime: Nanoseconds, afterEach?: () => void): 'empty' | 'time' | 'stopped' {
     const queue = this.queue;
+    const softQueue = this.softQueue;
     const cpuQueue = this.cpuQueue;
     const inputQueue = this.inputQueue;
     const handlers = this.handlers;
     const free = this.free;
     this.stopRequested = false;
     for (;;) {
-      const general = queue.peek();
+      let entry = queue.peek();
+      let from: EventQueue = queue;
+      const soft = softQueue.peek();
+      if (soft !== undefined && (entry === undefined || soft.time < entry.time || (soft.time === entry.time && soft.seq < entry.seq))) {
+        entry = soft;
+        from = softQueue;
+      }
       const cpu = cpuQueue.peek();
-      const fromCpu =
-        cpu !== undefined && (general === undefined || cpu.time < general.time || (cpu.time === general.time && cpu.seq < general.seq));
-      let entry = fromCpu ? cpu : general;
+      if (cpu !== undefined && (entry === undefined || cpu.time < entry.time || (cpu.time === entry.time && cpu.seq < entry.seq))) {
+        entry = cpu;
+        from = cpuQueue;
+      }
       const input = inputQueue.peek();
-      const fromInput = input !== undefined && (entry === undefined || input.time <= entry.time);
-      if (fromInput) entry = input;
+      if (input !== undefined && (entry === undefined || input.time <= entry.time)) {
+        entry = input;
+        from = inputQueue;
+      }
       if (entry === undefined) return 'empty';
       if (entry.time > endTime) {
         this.clock = endTime;
         return 'time';
       }
-      if (fromInput) inputQueue.pop();
-      else if (fromCpu) cpuQueue.pop();
-      else queue.pop();
+      from.pop();
       this.clock = entry.time;
       this.steps++;
       handlers[entry.target](entry.kind, entry.arg, entry.time);
       // Nothing keeps a handled entry (handlers get its fields): it serves a later schedule.
-      if (!fromInput) free.push(entry as MutableEntry);
+      if (from !== inputQueue) free.push(entry as MutableEntry);
       if (afterEach !== undefined) afterEach();
       if (this.stopRequested) return 'stopped';
     }
@@ -153,7 +184,7 @@ export class Kernel {
    * seq the heap orders by.
    */
   pending(): { time: number; seq: number; lane?: number; target: string; kind: number; arg: number }[] {
-    const all = [...this.queue.toSortedArray(), ...this.cpuQueue.toSortedArray()].sort((x, y) => x.time - y.time || x.seq - y.seq);
+    const all = [...this.queue.toSortedArray(), ...this.softQueue.toSortedArray(), ...this.cpuQueue.toSortedArray()].sort((x, y) => x.time - y.time || x.seq - y.seq);
     return all.map((entry) => ({
       time: entry.time,
       seq: entry.seq < LANE_SEQ ? entry.seq : entry.seq % LANE_SEQ,

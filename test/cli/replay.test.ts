@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { RunningHash } from '../../src/core/hash.js';
+import { ENGINE_VERSION } from '../../src/core/version.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '..', '..', 'examples');
 
@@ -72,11 +73,11 @@ describe('vmmsim replay', () => {
 
   it('says plainly when the log was written by another engine version', () => {
     const bases = lines.filter((line) => line.length > 0).map(base);
-    bases[0] = bases[0].replace('"engine":"0.4.0"', '"engine":"0.0.9"');
+    bases[0] = bases[0].replace(`"engine":"${ENGINE_VERSION}"`, '"engine":"0.0.9"');
     const file = join(dir, 'old.jsonl');
     writeFileSync(file, reseal(bases.filter((line) => !line.startsWith('{"end"'))));
     const { code, stderr } = cli(['replay', file]);
-    expect(stderr).toContain('note: this log was written by vmmsim 0.0.9; this is vmmsim 0.4.0');
+    expect(stderr).toContain(`note: this log was written by vmmsim 0.0.9; this is vmmsim ${ENGINE_VERSION}`);
     expect(code).toBe(0);
   });
 

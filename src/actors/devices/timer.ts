@@ -83,7 +83,7 @@ export class Timer extends Device {
     const jitter = jitterMax > 0 ? this.random.int(0, jitterMax) : 0;
     // A jitter larger than the period can put the next nominal expiry behind the clock: fire now.
     this.dueNs = Math.max(nominalNs + jitter, this.kernel.now);
-    this.kernel.schedule(this.dueNs, this.target, 0, this.generation);
+    this.kernel.scheduleSoft(this.dueNs, this.target, 0, this.generation);
   }
 
   /**
@@ -145,7 +145,7 @@ export class Timer extends Device {
     this.generation++;
     this.nominalNs = baseNs + restored.nominalInNs;
     this.dueNs = Math.max(baseNs + restored.dueInNs, this.kernel.now);
-    this.kernel.schedule(this.dueNs, this.target, 0, this.generation);
+    this.kernel.scheduleSoft(this.dueNs, this.target, 0, this.generation);
   }
 
   /**

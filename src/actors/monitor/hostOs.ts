@@ -63,6 +63,6 @@ export class HostOs {
     pcpu.current = null;
     pcpu.generation++;
     pcpu.dispatchPending = true;
-    this.core.kernel.schedule(this.busy[pcpu.index], this.core.target, Entry.DISPATCH, pcpu.generation * PCPU_BITS + pcpu.index);
+    this.core.kernel.scheduleSoft(this.busy[pcpu.index], this.core.target, Entry.DISPATCH, pcpu.generation * PCPU_BITS + pcpu.index);
   }
 }

@@ -14,7 +14,9 @@
  *
  * A batch runs the guest ahead of the clock up to the next queued entry (or the end of its slice,
  * or maxBatchNs), and its stop is handled at the time it happens, so every event is handled in
- * virtual-time order. maxBatchNs is the quantum of temporal decoupling (as in SystemC TLM or
+ * virtual-time order. Soft entries (Kernel.scheduleSoft: timer expiries, dispatches) do not bound
+ * it: what they do to a running guest goes through truncate, which cuts its batch back to now.
+ * Where a batch ends changes no event (test/engine/batchCuts.test.ts). maxBatchNs is the quantum of temporal decoupling (as in SystemC TLM or
  * QEMU's icount): it bounds how late a vCPU notices something another vCPU did meanwhile; the
  * SMP quantum bounds it more tightly between the vCPUs of one VM (smpBound).
  *
@@ -288,7 +290,7 @@ export class Monitor implements MonitorCore {
     const arg = pcpu.generation * PCPU_BITS + pcpu.index;
     if (kind === ENTER) pcpu.enterAt = time;
     if (kind === DISPATCH) pcpu.dispatchAt = time;
-    if (kind === DISPATCH) this.kernel.schedule(time, this.target, kind, arg);
+    if (kind === DISPATCH) this.kernel.scheduleSoft(time, this.target, kind, arg);
     else this.kernel.scheduleCpu(time, this.target, kind, arg, pcpu.index);
   }
 
@@ -377,7 +379,7 @@ export class Monitor implements MonitorCore {
     if (now < busyUntil) {
       // The host OS runs its own processes on this CPU until then.
       pcpu.dispatchPending = true;
-      this.kernel.schedule(busyUntil, this.target, DISPATCH, pcpu.generation * PCPU_BITS + pcpu.index);
+      this.kernel.scheduleSoft(busyUntil, this.target, DISPATCH, pcpu.generation * PCPU_BITS + pcpu.index);
       return;
     }
     // A pick the vCPU refuses (it is no longer runnable: paused, crashed) is skipped and the policy
@@ -436,7 +438,9 @@ export class Monitor implements MonitorCore {
     const start = this.kernel.now + injectNs;
     this.memoryVirtualization.selectTranslation(vcpu, vm);
     let end = Math.min(this.kernel.queue.peekTime(), pcpu.sliceEnd, this.options.runEndNs, start + this.options.maxBatchNs);
-    if (vm.vcpus.length > 1) end = Math.min(end, this.smpBound(vm, vcpu, start));
+    // A vCPU with siblings stops at soft entries too: where its batches end decides which of a
+    // sibling's writes it sees (see smpBound), so they end where they always did.
+    if (vm.vcpus.length > 1) end = Math.min(end, this.kernel.softQueue.peekTime(), this.smpBound(vm, vcpu, start));
     if (this.batchCapNs !== undefined) end = Math.min(end, start + this.batchCapNs(vcpu));
     const limit = this.options.instructionLimit;
     if (limit !== undefined) end = Math.min(end, start + Math.max(0, limit - this.retiredTotal) * this.costs.instructionNs);
@@ -509,7 +513,7 @@ export class Monitor implements MonitorCore {
    */
   truncate(pcpu: Pcpu, time: number): void {
     const vcpu = pcpu.current;
-    if (vcpu === null || !pcpu.inBatch || time >= pcpu.stopTime || time < pcpu.batchStart) return;
+    if (vcpu === null || !pcpu.inBatch || time > pcpu.stopTime || (time === pcpu.stopTime && vcpu.cpu.stop === Stop.BUDGET) || time < pcpu.batchStart) return;
     const cpu = vcpu.cpu;
     const retiredAfter = cpu.retired;
     const vm = this.vmOf(vcpu);
