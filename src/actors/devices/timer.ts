@@ -44,8 +44,8 @@ export class Timer extends Device {
    * image, whose clock goes on from where it was saved, as kvmclock's offset does).
    */
   private clockOffsetNs = 0;
-  /** When the scheduled expiry is due (absolute ns), or -1 when none is. */
-  private dueNs = -1;
+  /** When the scheduled expiry is due (absolute ns), or -1 when none is (read by the monitor to end a batch there). */
+  dueNs = -1;
 
   /** The guest's clock, in ns. */
   get guestNowNs(): number {

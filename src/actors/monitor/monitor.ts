@@ -44,6 +44,13 @@ export type { EndReason, MonitorOptions } from './core.js';
 
 const { DISPATCH, ENTER, STOP, STALL_END, HOST_WAKE, HOST_TICK, TICK, RESTORED_START } = Entry;
 
+/**
+ * How many times maxBatchNs the batch of a VM with one vCPU may last (1 ms by default). It bounds
+ * the guest code run ahead and then thrown away when something unforeseen cuts the batch (a
+ * preemption on another VM's wake-up); a run's events do not depend on it.
+ */
+const UNIPROCESSOR_BATCH_FACTOR = 10;
+
 export class Monitor implements MonitorCore {
   readonly id = 'monitor';
   readonly pcpus: Pcpu[] = [];
@@ -437,10 +444,19 @@ export class Monitor implements MonitorCore {
     if (injectNs < 0) return;
     const start = this.kernel.now + injectNs;
     this.memoryVirtualization.selectTranslation(vcpu, vm);
-    let end = Math.min(this.kernel.queue.peekTime(), pcpu.sliceEnd, this.options.runEndNs, start + this.options.maxBatchNs);
-    // A vCPU with siblings stops at soft entries too: where its batches end decides which of a
-    // sibling's writes it sees (see smpBound), so they end where they always did.
-    if (vm.vcpus.length > 1) end = Math.min(end, this.kernel.softQueue.peekTime(), this.smpBound(vm, vcpu, start));
+    let end = Math.min(this.kernel.queue.peekTime(), pcpu.sliceEnd, this.options.runEndNs);
+    if (vm.vcpus.length > 1) {
+      // A vCPU with siblings stops at soft entries too, and after maxBatchNs: where its batches end
+      // decides which of a sibling's writes it sees (see smpBound), so they end where they always did.
+      end = Math.min(end, start + this.options.maxBatchNs, this.kernel.softQueue.peekTime(), this.smpBound(vm, vcpu, start));
+    } else {
+      // A lone vCPU's batch ends where it does not matter (nothing sees its writes before): it may
+      // run UNIPROCESSOR_BATCH_FACTOR times longer, but not past its own timer's next expiry, whose
+      // interrupt would cut it there and waste the guest code it ran beyond.
+      end = Math.min(end, start + this.options.maxBatchNs * UNIPROCESSOR_BATCH_FACTOR);
+      const due = vm.timer.dueNs;
+      if (due > start && due < end) end = due;
+    }
     if (this.batchCapNs !== undefined) end = Math.min(end, start + this.batchCapNs(vcpu));
     const limit = this.options.instructionLimit;
     if (limit !== undefined) end = Math.min(end, start + Math.max(0, limit - this.retiredTotal) * this.costs.instructionNs);
