@@ -43,7 +43,7 @@ export class LogWriter {
 
   /** Appends one event; call in seq order. */
   readonly append = (event: SimEvent): void => {
-    this.line(this.serializer.serialize(event));
+    this.lineBody(this.serializer.serializeBody(event));
     this.events++;
     this.lastTime = event.t;
   };
@@ -78,11 +78,16 @@ export class LogWriter {
   private lines = 0;
 
   private line(text: string): void {
+    this.lineBody(text.slice(0, -1));
+  }
+
+  /** As line, given the JSON object without its closing brace (an event's line is built so: no copy to cut it off). */
+  private lineBody(body: string): void {
     if (this.closed) throw new Error('log is closed');
     this.lines++;
-    this.hash.update(text);
-    this.hash.update('\n');
-    const withCheck = `${text.slice(0, -1)},"h":"${this.hash.lineCheck()}"}\n`;
+    this.hash.update(body);
+    this.hash.update('}\n');
+    const withCheck = `${body},"h":"${this.hash.lineCheck()}"}\n`;
     this.buffer.push(withCheck);
     this.bufferedChars += withCheck.length;
     if (this.bufferedChars >= this.chunkChars) this.flush();
@@ -94,11 +99,16 @@ export class EventSerializer {
   private readonly quotedSources = new Map<string, string>();
 
   serialize(event: SimEvent): string {
+    return `${this.serializeBody(event)}}`;
+  }
+
+  /** The line without its closing brace. */
+  serializeBody(event: SimEvent): string {
     let src = this.quotedSources.get(event.src);
     if (src === undefined) {
       src = JSON.stringify(event.src);
       this.quotedSources.set(event.src, src);
     }
-    return `{"seq":${event.seq},"t":${event.t},"src":${src},"type":"${event.type}","data":${serializeData(event)}}`;
+    return `{"seq":${event.seq},"t":${event.t},"src":${src},"type":"${event.type}","data":${serializeData(event)}`;
   }
 }
