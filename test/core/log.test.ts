@@ -116,6 +116,12 @@ describe('hand-written serialisers', () => {
       { type: 'exit.preempt', data: { pc: 4, pcpu: 1, ranNs: 300 } },
       { type: 'exit.exception', data: { pc: 8, vector: 3, mode: 'user', code: 1, resumePc: 12 } },
       { type: 'exit.mmio', data: { pc: 8, addr: 64, dir: 'read', value: null, reg: 2 } },
+      { type: 'pcpu.idle', data: { pcpu: 3 } },
+      { type: 'pcpu.idle', data: { pcpu: 3, host: 'h"1\\' } },
+      { type: 'vm.blocked', data: {} },
+      { type: 'vm.unblocked', data: {} },
+      { type: 'vcpu.blocked', data: { pc: 12 } },
+      { type: 'timer.armed', data: { mode: 'off', ns: 0 } },
     ];
     for (const event of made) expect(serializeData({ seq: 0, t: 0, src: 'vm/a/vcpu/0', ...event } as never)).toBe(JSON.stringify(event.data));
   });

@@ -22,6 +22,11 @@ const SERIALIZERS: Partial<Record<keyof EventDataMap, Serializer>> = {
   'irq.eoi': (d: EventDataMap['irq.eoi']) => `{"line":${d.line}}`,
   'vcpu.running': (d: EventDataMap['vcpu.running']) => `{"pcpu":${d.pcpu}}`,
   'vcpu.runnable': (d: EventDataMap['vcpu.runnable']) => `{"reason":"${d.reason}"}`,
+  'vcpu.blocked': (d: EventDataMap['vcpu.blocked']) => `{"pc":${d.pc}}`,
+  'vm.blocked': () => '{}',
+  'vm.unblocked': () => '{}',
+  'pcpu.idle': (d: EventDataMap['pcpu.idle']) => (d.host === undefined ? `{"pcpu":${d.pcpu}}` : `{"pcpu":${d.pcpu},"host":${JSON.stringify(d.host)}}`),
+  'timer.armed': (d: EventDataMap['timer.armed']) => `{"mode":"${d.mode}","ns":${d.ns}}`,
 };
 
 export function serializeData(event: SimEvent): string {
