@@ -32,7 +32,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { replayMeasurements } from './replay.js';
 import { schedulingScaleMeasurements } from './scheduling.js';
-import { formatScale, measureScale, type StartMode } from './scale.js';
+import { formatScale, formatTargets, measureScaleBest, warmUp, type ScaleResult, type StartMode } from './scale.js';
 
 interface Measurement {
   readonly name: string;
@@ -228,10 +228,16 @@ function main(): void {
   // The engine at research scale (issue 13), beside SimGrid 3.32's figures for the same load.
   process.stdout.write('\nengine at scale: N VMs x 500 phases (1 ms work, 1 ms timer sleep), 16 pCPUs, round-robin 1 ms, logging off\n');
   const counts = args.has('--quick') ? [10, 100] : args.has('--huge') ? [10, 100, 1000, 10_000] : [10, 100, 1000];
-  for (const count of counts) {
-    for (const start of ['staggered', 'aligned'] as StartMode[]) process.stdout.write(formatScale(measureScale(count, start)) + '\n');
-  }
-  process.stdout.write(formatScale(measureScale(100, 'aligned', true)) + '\n');
+  warmUp();
+  const scale: ScaleResult[] = [];
+  const measure = (count: number, start: StartMode, logging = false) => {
+    const result = measureScaleBest(count, start, logging);
+    scale.push(result);
+    process.stdout.write(formatScale(result) + '\n');
+  };
+  for (const count of counts) for (const start of ['staggered', 'aligned'] as StartMode[]) measure(count, start);
+  measure(args.has('--quick') ? 100 : 1000, 'aligned', true);
+  for (const line of formatTargets(scale)) process.stdout.write(line + '\n');
 }
 
 main();
