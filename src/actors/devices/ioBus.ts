@@ -5,8 +5,26 @@
 import { OPEN_BUS } from '../../core/platform.js';
 import type { Device } from './device.js';
 
+/**
+ * Every port any bus has seen, numbered in the order first seen: a bus keeps its devices in an
+ * array by that number. One shared map stays in the cache; a map per VM (a thousand VMs, a port
+ * access per exit) missed it at every access. Which number a port gets is never observable.
+ */
+const PORT_SLOTS = new Map<number, number>();
+
+function portSlot(port: number): number {
+  let slot = PORT_SLOTS.get(port);
+  if (slot === undefined) {
+    slot = PORT_SLOTS.size;
+    PORT_SLOTS.set(port, slot);
+  }
+  return slot;
+}
+
 export class IoBus {
   private readonly ports = new Map<number, Device>();
+  /** The devices by port slot (see PORT_SLOTS). */
+  private readonly bySlot: (Device | undefined)[] = [];
   private readonly mmio = new Map<number, Device>();
   readonly devices: Device[] = [];
   /** Ports of passthrough devices: the guest reaches them without an exit (monitor/passthrough.ts). */
@@ -19,6 +37,9 @@ export class IoBus {
     for (const port of device.ports) {
       if (this.ports.has(port)) throw new Error(`port ${port} is claimed twice`);
       this.ports.set(port, device);
+      const slot = portSlot(port);
+      while (this.bySlot.length <= slot) this.bySlot.push(undefined);
+      this.bySlot[slot] = device;
       if (direct) this.direct.add(port);
     }
     for (const address of device.mmio) {
@@ -36,14 +57,19 @@ export class IoBus {
 
   /** Reads a port; an address no ready device claims reads as the open bus. */
   readPort(port: number): number {
-    const device = this.ports.get(port);
+    const device = this.devicePort(port);
     return device !== undefined && device.ready ? device.read(port) : OPEN_BUS;
   }
 
   /** Writes a port; a write no ready device claims is ignored, as on real hardware. */
   writePort(port: number, value: number): void {
-    const device = this.ports.get(port);
+    const device = this.devicePort(port);
     if (device !== undefined && device.ready) device.write(port, value);
+  }
+
+  private devicePort(port: number): Device | undefined {
+    const slot = PORT_SLOTS.get(port);
+    return slot === undefined ? undefined : this.bySlot[slot];
   }
 
   readMmio(address: number): number {

@@ -403,7 +403,9 @@ export class Monitor implements MonitorCore {
         }
         return;
       }
-      vcpu = this.vcpusById.get(pick.entity.id);
+      // By key (an array), checked against the id; a policy from outside may hand back entities it built itself.
+      const byKey: Vcpu | undefined = this.vcpusByKey[pick.entity.key];
+      vcpu = byKey !== undefined && byKey.id === pick.entity.id ? byKey : this.vcpusById.get(pick.entity.id);
       if (vcpu === undefined) throw new PolicyContractError(`policy ${this.policy.name} picked ${JSON.stringify(pick.entity.id)} for pCPU ${pcpu.index}, which is no vCPU of this run`);
       if (vcpu.dispatch(pcpu.index, now)) break;
       if (refused > this.vcpusById.size) {
