@@ -4,7 +4,7 @@
  * over two lanes with different offsets to get 64 bits, printed as 16 hex digits.
  */
 
-const FNV_PRIME = 0x01000193;
+export const FNV_PRIME = 0x01000193;
 const OFFSET_LOW = 0x811c9dc5 | 0;
 const OFFSET_HIGH = 0x6c62272e | 0;
 
@@ -37,6 +37,20 @@ export class RunningHash {
 
   state(): [number, number] {
     return [this.low, this.high];
+  }
+
+  /** The low lane (the writer hashes bytes itself and hands the lanes back with setState). */
+  get lowLane(): number {
+    return this.low;
+  }
+
+  get highLane(): number {
+    return this.high;
+  }
+
+  setState(low: number, high: number): void {
+    this.low = low | 0;
+    this.high = high | 0;
   }
 
   /** The hash whose digest() is `digest` (to carry on checking from a checkpoint). */
@@ -72,6 +86,6 @@ export function hashWords(words: Int32Array, start = 0, end = words.length): str
 /** The two hex digits of each byte: hex32 runs once per log line, and toString(16) with padStart cost 10% of a logged run. */
 const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
-function hex32(value: number): string {
+export function hex32(value: number): string {
   return HEX_BYTE[value >>> 24] + HEX_BYTE[(value >>> 16) & 0xff] + HEX_BYTE[(value >>> 8) & 0xff] + HEX_BYTE[value & 0xff];
 }
