@@ -21,7 +21,7 @@ import { Host } from './host.js';
 import { InputDriver } from './inputs.js';
 import type { InputSpec, StopInput } from '../core/scenario/inputs.js';
 import { Monitor, type EndReason } from './monitor/monitor.js';
-import type { MonitorOptions } from './monitor/core.js';
+import type { HostTypes, MonitorOptions } from './monitor/core.js';
 import { REMOTE_SLOWDOWN_DEFAULT, nodeOfPcpu } from '../core/scenario/numa.js';
 import { createPolicy } from './scheduler/index.js';
 import type { PolicyFactory, SchedulingPolicy } from './scheduler/policy.js';
@@ -157,6 +157,7 @@ export class Simulation {
     });
     options.parts?.wire?.(this.vms);
     const dirtyLog = this.hostSet === undefined ? undefined : new DirtyLog(() => this.costs.demandPageNs);
+    const hostTypes = this.hostTypesOf(scenario);
     this.monitor = new Monitor(this.kernel, this.bus, policy, this.costs, this.vms, {
       pcpus: scenario.host.pcpus,
       runEndNs: scenario.run.timeNs,
@@ -171,6 +172,7 @@ export class Simulation {
       ...(dirtyLog === undefined ? {} : { dirtyLog }),
       ...(this.hostSet === undefined ? {} : { pcpuHosts: Array.from({ length: scenario.host.pcpus }, (_, pcpu) => (this.hostSet as HostSet).hostOfPcpu(pcpu)) }),
       numa: numaOf(scenario),
+      ...(hostTypes === undefined ? {} : { hostTypes }),
     });
     this.target = this.kernel.register('simulation', (kind, arg) => {
       if (kind === START) this.startVm(this.vms[arg]);
@@ -194,6 +196,25 @@ export class Simulation {
       this.hostSet === undefined || dirtyLog === undefined
         ? undefined
         : new Migrator(this.kernel, this.bus, this.monitor, this.host.memory, this.hostSet, dirtyLog, () => this.costs, (vm, host) => this.cpupools?.move(vm.name, host));
+  }
+
+  /**
+   * Each host's type and load where hosts differ (hosts[].type, hosts[].load): each pCPU's, and the
+   * type of the host a VM is on now. Absent when every host is host.type with host.load.
+   */
+  private hostTypesOf(scenario: Scenario): HostTypes | undefined {
+    const hosts = scenario.hosts;
+    const hostSet = this.hostSet;
+    if (hosts === undefined || hostSet === undefined || hosts.every((host) => host.type === undefined && host.load === undefined)) return undefined;
+    const fallback = scenario.host.type === 'type2' ? 'type2' : 'type1';
+    const typeOf = new Map(hosts.map((host) => [host.name, host.type ?? fallback]));
+    const loadOf = new Map(hosts.map((host) => [host.name, host.load ?? scenario.host.load ?? 0]));
+    const pcpuHost = Array.from({ length: scenario.host.pcpus }, (_, pcpu) => hostSet.hostOfPcpu(pcpu));
+    return {
+      typeOfPcpu: pcpuHost.map((host) => typeOf.get(host) ?? fallback),
+      loadOfPcpu: pcpuHost.map((host) => loadOf.get(host) ?? 0),
+      typeOfVm: (vm) => typeOf.get(hostSet.hostOf(vm.name)) ?? fallback,
+    };
   }
 
   /** Migrates live between hosts (several hosts only). */

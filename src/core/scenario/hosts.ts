@@ -10,9 +10,15 @@
  * the cpupool form (one pool per host, a VM's pool its host) so the existing machinery runs it,
  * and keeps `hosts`/`links` in the resolved scenario for migration and the log's header.
  *
- * What is not available with several hosts yet, and refused by the loader with the reason: a
- * host type other than the scenario's host.type (mixed type1/type2), host.topology, page sharing,
- * overcommit, a driver domain, cpupools, and cpupool moves (`pool:` inputs).
+ * Each host has its own type (`hosts[].type`, default host.type) and Type 2 host load
+ * (`hosts[].load`, default host.load): a Type 2 host's CPUs pay the host OS's costs and a Type 1
+ * host's do not, in the same run (src/actors/monitor/hostOs.ts). The resolved entry carries
+ * `type` and `load` only where they differ from host.type and host.load, so a scenario whose hosts
+ * all have the scenario's type resolves (and logs) as before these keys.
+ *
+ * What is not available with several hosts yet, and refused by the loader with the reason:
+ * host.topology, page sharing, overcommit, a driver domain, cpupools, cpupool moves (`pool:`
+ * inputs), and a host type under host.type bare (a bare machine has no hypervisor).
  */
 import { z } from 'zod';
 
@@ -22,6 +28,10 @@ export interface HostEntrySpec {
   /** Its physical CPUs, global indices (a consecutive range: host 0 the first ones). */
   readonly pcpus: readonly number[];
   readonly memoryBytes: number;
+  /** Its hypervisor type, when it is not the scenario's host.type (absent: host.type). */
+  readonly type?: 'type1' | 'type2';
+  /** Type 2: the share of each of its CPUs the host OS's processes take, when it is not host.load (absent: host.load). */
+  readonly load?: number;
 }
 
 /** A link between two hosts, resolved. */
@@ -85,6 +95,7 @@ export interface ParsedHost {
   readonly pcpus: number;
   readonly memory: number;
   readonly type?: string | undefined;
+  readonly load?: number | undefined;
   readonly scheduler?: unknown;
 }
 export interface ParsedLink {
@@ -140,12 +151,10 @@ export function checkHosts(raw: Record<string, unknown>, hostType: string): Host
     if (!isRecord(entry)) return;
     const first = names.indexOf(names[i]);
     if (names[i] !== '' && first !== i) issues.push({ path: ['hosts', i, 'name'], message: `duplicate host name '${names[i]}' (already used by hosts[${first}])`, at: 'value' });
-    if (typeof entry.type === 'string' && entry.type !== hostType) {
-      issues.push({
-        path: ['hosts', i, 'type'],
-        message: `mixed host types are not available yet: every host is host.type (${hostType}); give this host type: ${hostType} or leave type out`,
-        at: 'value',
-      });
+    for (const key of ['type', 'load']) {
+      if (hostType === 'bare' && Object.hasOwn(entry, key)) {
+        issues.push({ path: ['hosts', i, key], message: `host.type is bare (no hypervisor on any host): leave ${key} out, or set host.type to type1 or type2`, at: 'key' });
+      }
     }
   });
   const unknownHost = (name: unknown) => `unknown host '${String(name)}' (expected one of: ${names.join(', ')})`;

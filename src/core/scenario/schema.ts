@@ -1288,19 +1288,30 @@ export function scenarioSourceSchema(guests: readonly string[]) {
               memory: size(L.hostMemoryBytes.min, L.hostMemoryBytes.max, PAGE_BYTES).meta(meta({ title: 'Memory', description: "The host's memory for its VMs, a multiple of the page." })),
               type: z
                 .enum(HYPERVISOR_TYPES, { error: (issue) => oneOfMessage('a hypervisor type', issue.input, HYPERVISOR_TYPES) })
-                .meta(meta({ title: 'Type', description: 'The host type; every host is host.type for now (mixed types are refused).' }))
+                .meta(
+                  meta({
+                    title: 'Type',
+                    description: "The host's hypervisor type, type1 or type2 (default host.type): a type2 host's CPUs pay the host OS's costs and load, a type1 host's do not, in the same run.",
+                  }),
+                )
+                .optional(),
+              load: z
+                .number({ error: expecting('a number from 0 to 0.9') })
+                .min(0, { error: expecting('a number from 0 to 0.9') })
+                .max(0.9, { error: expecting('a number from 0 to 0.9') })
+                .meta(meta({ title: 'Host load', description: "Type 2 only: the share of each of the host's CPUs taken by its host OS's own processes, 0 to 0.9 (default host.load)." }))
                 .optional(),
               scheduler: schedulerSchema()
                 .meta(meta({ title: 'Scheduler', description: "The host's scheduler and its parameters, as the top-level scheduler: section (default: that section)." }))
                 .optional(),
             },
             'host entry settings',
-          ).meta(meta({ title: 'Host entry', description: 'One physical machine: its CPUs, memory and scheduler.' })),
+          ).meta(meta({ title: 'Host entry', description: 'One physical machine: its CPUs, memory, scheduler and hypervisor type.' })),
           { error: expecting(`a list of 1 to ${L.pcpus.max} hosts`) },
         )
         .min(1, { error: expecting(`a list of 1 to ${L.pcpus.max} hosts`) })
         .max(L.pcpus.max, { error: expecting(`a list of 1 to ${L.pcpus.max} hosts`) })
-        .meta(meta({ title: 'Hosts', description: 'Several hosts in one scenario (docs/migration.md), each with its own CPUs, memory and scheduler; a VM names its host with host:. Absent: one host, host:.' }))
+        .meta(meta({ title: 'Hosts', description: 'Several hosts in one scenario (docs/migration.md), each with its own CPUs, memory, scheduler and type; a VM names its host with host:. Absent: one host, host:.' }))
         .optional(),
       links: z
         .array(
@@ -1784,7 +1795,16 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
     ...(p.hosts === undefined
       ? {}
       : {
-          hosts: p.hosts.map((host, index): HostEntrySpec => ({ name: host.name, pcpus: hostPcpus(p.hosts ?? [])[index], memoryBytes: host.memory })),
+          hosts: p.hosts.map(
+            (host, index): HostEntrySpec => ({
+              name: host.name,
+              pcpus: hostPcpus(p.hosts ?? [])[index],
+              memoryBytes: host.memory,
+              // Only where they differ from host.type and host.load: a scenario whose hosts are all alike resolves as before.
+              ...(host.type === undefined || host.type === p.host.type ? {} : { type: host.type }),
+              ...(host.load === undefined || host.load === p.host.load ? {} : { load: host.load }),
+            }),
+          ),
           links: (p.links ?? []).map((link): LinkSpec => ({ between: [link.between[0], link.between[1]], bandwidthBytesPerSecond: link.bandwidth, latencyNs: link.latency })),
         }),
   };
@@ -2110,7 +2130,14 @@ function hostsToSource(s: Scenario): Record<string, unknown> {
   return {
     hosts: hosts.map((host) => {
       const pool = s.cpupools?.find((candidate) => candidate.name === host.name);
-      return { name: host.name, pcpus: host.pcpus.length, memory: host.memoryBytes, ...(pool === undefined ? {} : { scheduler: schedulerToSource(pool.scheduler) }) };
+      return {
+        name: host.name,
+        pcpus: host.pcpus.length,
+        memory: host.memoryBytes,
+        ...(host.type === undefined ? {} : { type: host.type }),
+        ...(host.load === undefined ? {} : { load: host.load }),
+        ...(pool === undefined ? {} : { scheduler: schedulerToSource(pool.scheduler) }),
+      };
     }),
     links: linksToSource(s.links ?? []),
   };

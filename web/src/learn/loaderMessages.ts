@@ -196,8 +196,8 @@ export const LOADER_TEMPLATES: readonly LoaderTemplate[] = [
   T("duplicate host name '{}' (already used by hosts[{}])", "nome de host duplicado '{0}' (já usado por hosts[{1}])"),
   T("unknown host '{}' (expected one of: {})", "host desconhecido '{0}' (esperava-se um de: {1})"),
   T(
-    'mixed host types are not available yet: every host is host.type ({}); give this host type: {} or leave type out',
-    'tipos de host misturados ainda não estão disponíveis: todo host é host.type ({0}); dê a este host type: {1} ou retire type',
+    'host.type is bare (no hypervisor on any host): leave {} out, or set host.type to type1 or type2',
+    'host.type é bare (nenhum hipervisor em host algum): retire {0}, ou defina host.type como type1 ou type2',
   ),
   T("a link joins two different hosts, got '{}' twice", "um enlace liga dois hosts diferentes; '{0}' aparece duas vezes"),
   T("hosts '{}' and '{}' are already linked by links[{}]", "os hosts '{0}' e '{1}' já estão ligados por links[{2}]"),
