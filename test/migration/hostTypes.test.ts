@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import type { SimEvent } from '../../src/core/events.js';
 import { loadScenario } from '../../src/core/scenario/load.js';
+import { openLog } from '../../src/index.js';
 import { BUNDLED_GUEST_NAMES } from '../../src/guests/index.js';
 import { consoleOf, runScenario, type TestRun } from '../helpers.js';
 import { hostsYaml, runYaml } from './helpers.js';
@@ -64,6 +65,7 @@ describe('hosts of mixed types', () => {
       for (const name of TYPE2.names) expect(measures(mixed, name), `seed ${seed}, VM ${name} on the type2 host`).toEqual(measures(type2, name));
       const overhead = (run: TestRun, name: string) => measures(run, name).vcpus[0].overheadNs;
       if (seed === 1) {
+        expect(openLog(mixed.log, 'mixed.jsonl').replay().identical).toBe(true);
         console.log(
           `seed 1, 60 ms, overhead (ns) in the mixed run | single-host reference: ${[...TYPE1.names, ...TYPE2.names]
             .map((name) => `${name} ${overhead(mixed, name)} | ${overhead(TYPE1.names.includes(name as 'a') ? type1 : type2, name)}`)
