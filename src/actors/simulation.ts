@@ -350,15 +350,21 @@ export class Simulation {
     const assignment = this.cpupools?.assignment() ?? new Map(scenario.vms.map((vm) => [vm.name, vm.pool ?? pools[0].name] as const));
     const affinity = usesAffinity(scenario.vms);
     const parts = pools.map((pool) => {
+      // A host's pool sees its host's topology over its own CPUs (numbered from 0), as a single host does.
+      const topology = scenario.hosts?.find((host) => host.name === pool.name)?.topology;
       const options = {
         pcpus: pool.pcpus.length,
         quantumNs: pool.scheduler.quantumNs,
         scheduler: pool.scheduler,
         // Every VM, in scenario order: a VM moved in later is known to a policy that plans per VM (gang).
         vms: scenario.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus })),
+        ...(topology === undefined ? {} : { topology }),
       };
       const chosen = this.policyFactory !== undefined ? this.policyFactory(options) : createPolicy(pool.scheduler.policy, options);
-      return { name: pool.name, pcpus: pool.pcpus, policy: affinity ? withAffinity(chosen, pool.pcpus.length) : chosen };
+      const pinned = affinity ? withAffinity(chosen, pool.pcpus.length) : chosen;
+      const granularity = pool.scheduler.granularity;
+      const policy = granularity !== undefined && granularity !== 'cpu' && topology !== undefined ? withGranularity(pinned, granularityGroups(granularity, topology)) : pinned;
+      return { name: pool.name, pcpus: pool.pcpus, policy };
     });
     const policy = cpupoolPolicy(parts, assignment);
     this.cpupools = policy;
