@@ -298,6 +298,8 @@ export class Simulation {
     const current = this.scenario;
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     if (!same(current.host, next.host)) throw new RangeError('cannot change host settings in the middle of a run');
+    // Each host's CPUs, memory, type, load and topology, and the links, are the machine's (only a host's scheduler can change).
+    if (!same(current.hosts, next.hosts) || !same(current.links, next.links)) throw new RangeError('cannot change the hosts or their links in the middle of a run (only their schedulers)');
     if (current.vms.length !== next.vms.length) throw new RangeError('cannot add or remove VMs in the middle of a run');
     current.vms.forEach((vm, index) => {
       const other = next.vms[index];

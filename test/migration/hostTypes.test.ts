@@ -13,6 +13,7 @@ import { main } from '../../src/cli/main.js';
 import type { SimEvent } from '../../src/core/events.js';
 import { loadScenario } from '../../src/core/scenario/load.js';
 import { openLog } from '../../src/index.js';
+import { fork } from '../../src/replay/fork.js';
 import { BUNDLED_GUEST_NAMES } from '../../src/guests/index.js';
 import { consoleOf, runScenario, type TestRun } from '../helpers.js';
 import { hostsYaml, runYaml } from './helpers.js';
@@ -161,5 +162,26 @@ describe('hosts of mixed types', () => {
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^b\s+0\s+shutoff/m);
+  });
+});
+
+describe('a fork of a run with hosts of different types', () => {
+  it("may change a host's scheduler, not its type, load or topology", () => {
+    const yaml = [
+      'name: f',
+      'hosts:',
+      '  - { name: one, pcpus: 1, memory: 1MiB }',
+      '  - { name: two, pcpus: 1, memory: 1MiB, type: type2, load: 0.2 }',
+      'run: { time: 10ms }',
+      'vms: [{ name: a, guest: ticker, host: one }, { name: b, guest: ticker, host: two }]',
+    ].join('\n');
+    const run = runScenario(loadScenario(yaml, { file: 'f.yaml', guests: BUNDLED_GUEST_NAMES }));
+    const file = openLog(run.log, 'f.jsonl').file;
+    const at = Math.floor(run.events.length / 2);
+    for (const setting of ['hosts.two.type=type1', 'hosts.two.load=0.5', 'hosts.one.topology={ sockets: 1, coresPerSocket: 1, threadsPerCore: 1 }']) {
+      expect(() => fork(file, { at, set: [setting] }), setting).toThrow('cannot change the hosts or their links in the middle of a run (only their schedulers)');
+    }
+    const forked = fork(file, { at, set: ['hosts.two.scheduler.policy=round-robin'] });
+    expect(forked.simulation.scenario.cpupools?.[1].scheduler.policy).toBe('round-robin');
   });
 });
