@@ -21,7 +21,7 @@ import { Host } from './host.js';
 import { InputDriver } from './inputs.js';
 import type { InputSpec, StopInput } from '../core/scenario/inputs.js';
 import { Monitor, type EndReason } from './monitor/monitor.js';
-import type { MonitorOptions } from './monitor/core.js';
+import type { HostTypes, MonitorOptions } from './monitor/core.js';
 import { REMOTE_SLOWDOWN_DEFAULT, nodeOfPcpu } from '../core/scenario/numa.js';
 import { createPolicy } from './scheduler/index.js';
 import type { PolicyFactory, SchedulingPolicy } from './scheduler/policy.js';
@@ -157,6 +157,7 @@ export class Simulation {
     });
     options.parts?.wire?.(this.vms);
     const dirtyLog = this.hostSet === undefined ? undefined : new DirtyLog(() => this.costs.demandPageNs);
+    const hostTypes = this.hostTypesOf(scenario);
     this.monitor = new Monitor(this.kernel, this.bus, policy, this.costs, this.vms, {
       pcpus: scenario.host.pcpus,
       runEndNs: scenario.run.timeNs,
@@ -171,6 +172,7 @@ export class Simulation {
       ...(dirtyLog === undefined ? {} : { dirtyLog }),
       ...(this.hostSet === undefined ? {} : { pcpuHosts: Array.from({ length: scenario.host.pcpus }, (_, pcpu) => (this.hostSet as HostSet).hostOfPcpu(pcpu)) }),
       numa: numaOf(scenario),
+      ...(hostTypes === undefined ? {} : { hostTypes }),
     });
     this.target = this.kernel.register('simulation', (kind, arg) => {
       if (kind === START) this.startVm(this.vms[arg]);
@@ -194,6 +196,25 @@ export class Simulation {
       this.hostSet === undefined || dirtyLog === undefined
         ? undefined
         : new Migrator(this.kernel, this.bus, this.monitor, this.host.memory, this.hostSet, dirtyLog, () => this.costs, (vm, host) => this.cpupools?.move(vm.name, host));
+  }
+
+  /**
+   * Each host's type and load where hosts differ (hosts[].type, hosts[].load): each pCPU's, and the
+   * type of the host a VM is on now. Absent when every host is host.type with host.load.
+   */
+  private hostTypesOf(scenario: Scenario): HostTypes | undefined {
+    const hosts = scenario.hosts;
+    const hostSet = this.hostSet;
+    if (hosts === undefined || hostSet === undefined || hosts.every((host) => host.type === undefined && host.load === undefined)) return undefined;
+    const fallback = scenario.host.type === 'type2' ? 'type2' : 'type1';
+    const typeOf = new Map(hosts.map((host) => [host.name, host.type ?? fallback]));
+    const loadOf = new Map(hosts.map((host) => [host.name, host.load ?? scenario.host.load ?? 0]));
+    const pcpuHost = Array.from({ length: scenario.host.pcpus }, (_, pcpu) => hostSet.hostOfPcpu(pcpu));
+    return {
+      typeOfPcpu: pcpuHost.map((host) => typeOf.get(host) ?? fallback),
+      loadOfPcpu: pcpuHost.map((host) => loadOf.get(host) ?? 0),
+      typeOfVm: (vm) => typeOf.get(hostSet.hostOf(vm.name)) ?? fallback,
+    };
   }
 
   /** Migrates live between hosts (several hosts only). */
@@ -277,6 +298,8 @@ export class Simulation {
     const current = this.scenario;
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
     if (!same(current.host, next.host)) throw new RangeError('cannot change host settings in the middle of a run');
+    // Each host's CPUs, memory, type, load and topology, and the links, are the machine's (only a host's scheduler can change).
+    if (!same(current.hosts, next.hosts) || !same(current.links, next.links)) throw new RangeError('cannot change the hosts or their links in the middle of a run (only their schedulers)');
     if (current.vms.length !== next.vms.length) throw new RangeError('cannot add or remove VMs in the middle of a run');
     current.vms.forEach((vm, index) => {
       const other = next.vms[index];
@@ -329,15 +352,21 @@ export class Simulation {
     const assignment = this.cpupools?.assignment() ?? new Map(scenario.vms.map((vm) => [vm.name, vm.pool ?? pools[0].name] as const));
     const affinity = usesAffinity(scenario.vms);
     const parts = pools.map((pool) => {
+      // A host's pool sees its host's topology over its own CPUs (numbered from 0), as a single host does.
+      const topology = scenario.hosts?.find((host) => host.name === pool.name)?.topology;
       const options = {
         pcpus: pool.pcpus.length,
         quantumNs: pool.scheduler.quantumNs,
         scheduler: pool.scheduler,
         // Every VM, in scenario order: a VM moved in later is known to a policy that plans per VM (gang).
         vms: scenario.vms.map((vm) => ({ name: vm.name, vcpus: vm.vcpus })),
+        ...(topology === undefined ? {} : { topology }),
       };
       const chosen = this.policyFactory !== undefined ? this.policyFactory(options) : createPolicy(pool.scheduler.policy, options);
-      return { name: pool.name, pcpus: pool.pcpus, policy: affinity ? withAffinity(chosen, pool.pcpus.length) : chosen };
+      const pinned = affinity ? withAffinity(chosen, pool.pcpus.length) : chosen;
+      const granularity = pool.scheduler.granularity;
+      const policy = granularity !== undefined && granularity !== 'cpu' && topology !== undefined ? withGranularity(pinned, granularityGroups(granularity, topology)) : pinned;
+      return { name: pool.name, pcpus: pool.pcpus, policy };
     });
     const policy = cpupoolPolicy(parts, assignment);
     this.cpupools = policy;

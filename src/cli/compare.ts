@@ -37,7 +37,7 @@ export interface CompareResult {
   readonly runs: readonly { readonly policy: string; readonly seed: number; readonly metrics: Readonly<Record<string, number>> }[];
 }
 
-const MAX_SEEDS = 10_000;
+export const MAX_SEEDS = 10_000;
 /** Metrics that get a distribution plot. */
 const PLOTTED = ['req_response_p99_us', 'req_response_mean_us', 'jain', 'wake_p99_us', 'wake_p50_us', 'deadline_miss_ratio', 'utilisation', 'steal', 'work_units', 'context_switches', 'migrations'];
 

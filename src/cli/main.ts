@@ -11,7 +11,7 @@ import { disassemble } from '../core/isa/disassembler.js';
 import { scenarioJsonSchema } from '../core/scenario/jsonSchema.js';
 import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import { EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, InputError, badInputOf, cutValue, oneLine } from './errors.js';
-import { compareCommand, type CompareOptions } from './compare.js';
+import { compareCommand, MAX_SEEDS, parseCount, type CompareOptions } from './compare.js';
 import { archCompareCommand, type ArchCompareOptions } from './compareArch.js';
 import { memoryCompareCommand } from './compareMemory.js';
 import { migrationCompareCommand } from './compareMigration.js';
@@ -171,7 +171,7 @@ export function buildProgram(io: Io): Command {
     .description('run a scenario under several policies and seeds (mean ± 95% CI, CSV, JSON, SVG), or under several architectures and techniques (--arch, --virt)')
     .argument('[scenario]', 'scenario file (YAML); with --arch/--virt, the bundled examples/overhead.yaml when none (examples/io.yaml with --io)')
     .option('--policies <list>', 'comma-separated policies: registry names or paths to .js policy modules (default: the scenario\'s)')
-    .option('--seeds <n>', 'number of seeds per policy (default 10)')
+    .option('--seeds <n>', 'number of seeds per policy (default 10); with --migration, per rate and mode (mean ± 95% CI; default one seed, with the rounds)')
     .option('--out <dir>', 'folder for runs.csv, summary.csv, summary.json, summary.md and the SVG plots')
     .option('--time <duration>', "virtual time of each run (default: the scenario's run.time)")
     .option('--timeline <duration>', 'length of the timeline plots (default: the first 100ms)')
@@ -187,7 +187,8 @@ export function buildProgram(io: Io): Command {
     .option('--json', 'with --arch/--virt/--memory/--migration: print the comparison as JSON')
     .action((path: string | undefined, options: CompareOptions & ArchCompareOptions & { readonly memory?: string; readonly migration?: string; readonly dirty?: string }) => {
       if (options.migration !== undefined) {
-        migrationCompareCommand(path, options.migration, options.dirty, options.json === true, io.stdout);
+        const seeds = options.seeds === undefined ? undefined : parseCount(options.seeds, '--seeds', 1, MAX_SEEDS);
+        migrationCompareCommand(path, options.migration, options.dirty, options.json === true, io.stdout, seeds);
         return;
       }
       if (options.memory !== undefined) {

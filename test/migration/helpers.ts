@@ -29,6 +29,10 @@ export function hostsYaml(options: {
   readonly dstMemory?: string;
   readonly devices?: string;
   readonly time?: string;
+  /** The hosts' types and loads (hosts[].type, hosts[].load); absent: host.type, type1. */
+  readonly srcType?: string;
+  readonly dstType?: string;
+  readonly load?: number;
 }): string {
   const vcpus = options.vcpus ?? 1;
   const params = Object.entries(options.params ?? {})
@@ -38,14 +42,18 @@ export function hostsYaml(options: {
     'name: m',
     `seed: ${options.seed ?? 1}`,
     'hosts:',
-    `  - { name: src, pcpus: ${vcpus}, memory: 4MiB }`,
-    `  - { name: dst, pcpus: ${vcpus}, memory: ${options.dstMemory ?? '4MiB'} }`,
+    `  - { name: src, pcpus: ${vcpus}, memory: 4MiB${hostKeys(options.srcType, options.load)} }`,
+    `  - { name: dst, pcpus: ${vcpus}, memory: ${options.dstMemory ?? '4MiB'}${hostKeys(options.dstType, options.load)} }`,
     `links: [{ between: [src, dst], bandwidth: ${options.bandwidth ?? '1Gbit/s'}, latency: ${options.latency ?? '100us'} }]`,
     `run: { time: ${options.time ?? '1s'} }`,
     'vms:',
     `  - { name: g, guest: ${options.guest}, vcpus: ${vcpus}, memory: ${options.memory ?? '256KiB'}, virt: ${options.virt ?? 'full'}, params: { ${params} }${options.devices === undefined ? '' : `, devices: ${options.devices}`} }`,
     ...(options.migrate === undefined ? [] : ['inputs:', `  - { at: ${options.migrate}, vm: g, migrate: { to: dst${options.migrateOptions === undefined ? '' : `, ${options.migrateOptions}`} } }`]),
   ].join('\n');
+}
+
+function hostKeys(type: string | undefined, load: number | undefined): string {
+  return `${type === undefined ? '' : `, type: ${type}`}${type === 'type2' && load !== undefined ? `, load: ${load}` : ''}`;
 }
 
 export function runYaml(text: string, sink?: (event: SimEvent, simulation: Simulation) => void): HostsRun {

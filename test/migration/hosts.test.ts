@@ -54,6 +54,21 @@ describe('several hosts in the scenario', () => {
     expect(Object.keys(scenarioToSource(plain))).not.toContain('hosts');
   });
 
+  it("resolves each host's type and load where they differ from host.type and host.load, and writes them back", () => {
+    const s = load(
+      'name: x\nhost: { type: type1, load: 0.1 }\nhosts: [{ name: a, pcpus: 1, memory: 1MiB, type: type1, load: 0.1 }, { name: b, pcpus: 1, memory: 1MiB, type: type2 }, { name: c, pcpus: 1, memory: 1MiB, type: type2, load: 0.3 }]\nvms: [{ name: v, guest: cpu-bound }]',
+    );
+    expect(s.hosts).toEqual([
+      { name: 'a', pcpus: [0], memoryBytes: 1 << 20 },
+      { name: 'b', pcpus: [1], memoryBytes: 1 << 20, type: 'type2' },
+      { name: 'c', pcpus: [2], memoryBytes: 1 << 20, type: 'type2', load: 0.3 },
+    ]);
+    expect(resolveScenarioObject(scenarioToSource(s), { file: 'h', guests: BUNDLED_GUEST_NAMES })).toEqual(s);
+    // Hosts all of the scenario's type resolve as they did before hosts had types (their logs are unchanged).
+    const alike = load('name: x\nhost: { type: type2 }\nhosts: [{ name: a, pcpus: 1, memory: 1MiB, type: type2 }, { name: b, pcpus: 1, memory: 1MiB }]\nvms: [{ name: v, guest: cpu-bound }]');
+    expect(alike.hosts?.every((host) => !('type' in host) && !('load' in host))).toBe(true);
+  });
+
   it('reads bandwidths with units', () => {
     expect(parseBandwidth('1Gbit/s')).toBe(125_000_000);
     expect(parseBandwidth('125MB/s')).toBe(125_000_000);
@@ -65,9 +80,14 @@ describe('several hosts in the scenario', () => {
 
   it('refuses what several hosts do not support yet, unknown hosts and bad links, at file:line:col', () => {
     const head = 'name: x\nhosts: [{ name: h1, pcpus: 1, memory: 1MiB }, { name: h2, pcpus: 1, memory: 1MiB, type: type2 }]\n';
-    expect(scenarioErrors(`${head}vms: [{ name: a, guest: cpu-bound, host: h3 }]`)).toEqual([
-      's.yaml:2:89: hosts[1].type: mixed host types are not available yet: every host is host.type (type1); give this host type: type1 or leave type out',
-      "s.yaml:3:42: vms[0].host: unknown host 'h3' (expected one of: h1, h2)",
+    expect(scenarioErrors(`${head}vms: [{ name: a, guest: cpu-bound, host: h3 }]`)).toEqual(["s.yaml:3:42: vms[0].host: unknown host 'h3' (expected one of: h1, h2)"]);
+    expect(scenarioErrors(`${head.replace('type: type2', 'type: type3, load: 1.5')}vms: [{ name: a, guest: cpu-bound }]`)).toEqual([
+      "s.yaml:2:89: hosts[1].type: expected a hypervisor type, one of: type1, type2, got 'type3'; did you mean 'type1'?",
+      's.yaml:2:102: hosts[1].load: expected a number from 0 to 0.9, got 1.5',
+    ]);
+    expect(scenarioErrors(`name: x\nhost: { type: bare }\n${head.slice('name: x\n'.length).replace('type: type2', 'type: type2, load: 0.1')}vms: [{ name: a, guest: cpu-bound }]`)).toEqual([
+      's.yaml:3:83: hosts[1].type: host.type is bare (no hypervisor on any host): leave type out, or set host.type to type1 or type2',
+      's.yaml:3:96: hosts[1].load: host.type is bare (no hypervisor on any host): leave load out, or set host.type to type1 or type2',
     ]);
     expect(scenarioErrors(`name: x\nhost: { pcpus: 2 }\nhosts: [{ name: h1, pcpus: 1, memory: 1MiB }]\ncpupools: [{ name: p, cpus: [0] }]\nvms: [{ name: a, guest: cpu-bound }]`)).toEqual([
       's.yaml:2:9: host.pcpus: with hosts:, each host names its own pcpus under hosts:',

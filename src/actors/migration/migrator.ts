@@ -413,7 +413,12 @@ export class Migrator {
 
   /** Pre-paging: the pending page nearest the last fault (above it first) crosses the link. */
   private prepage(migration: Migration): void {
-    if (migration.pendingCount === 0 || migration.receive === undefined) return;
+    if (migration.receive === undefined) return;
+    if (migration.pendingCount === 0) {
+      // The last pages came on demand (a fault pulled them) since the last slot: every page is there.
+      this.postcopyDone(migration);
+      return;
+    }
     const pending = migration.pending;
     let page = -1;
     for (let distance = 0; page < 0 && distance < pending.length; distance++) {

@@ -88,6 +88,12 @@ export interface MonitorOptions {
   readonly hostType?: 'type1' | 'type2';
   /** type2: share of each physical CPU the host's own processes take. */
   readonly hostLoad?: number;
+  /**
+   * Several hosts of their own types (hosts[].type, hosts[].load): each physical CPU's host type
+   * and load, and the type of the host a VM is on now (it changes when the VM migrates). Absent:
+   * every CPU and VM is hostType, with hostLoad.
+   */
+  readonly hostTypes?: HostTypes | undefined;
   readonly instructionLimit: number | undefined;
   readonly maxBatchNs: number;
   /** The longest batch of a vCPU while another vCPU of its VM runs (default 1 us; see enter). */
@@ -107,6 +113,13 @@ export interface MonitorOptions {
    * dom0's) and how many times slower guest code runs away from it. Absent: no NUMA.
    */
   readonly numa?: { readonly nodeOfPcpu: readonly number[]; readonly memoryNodeOfVcpu: readonly number[]; readonly remoteSlowdown: number } | undefined;
+}
+
+/** Each host's type where hosts differ (MonitorOptions.hostTypes). */
+export interface HostTypes {
+  readonly typeOfPcpu: readonly ('type1' | 'type2')[];
+  readonly loadOfPcpu: readonly number[];
+  typeOfVm(vm: Vm): 'type1' | 'type2';
 }
 
 export type EndReason = 'time' | 'instructions' | 'idle' | 'stopped';

@@ -151,7 +151,7 @@ export class ExitHandlers {
       if (event.data.port === Port.POWER) return;
     }
     const balloonNs = event.data.port === Port.BALLOON_GIVE ? core.costs.balloonPageNs : 0;
-    if (vcpu.state === 'running') core.resumeAfterExit(vcpu, core.costs.ioEmulateNs + this.host.ioNs() + balloonNs);
+    if (vcpu.state === 'running') core.resumeAfterExit(vcpu, core.costs.ioEmulateNs + this.host.ioNs(vm) + balloonNs);
   }
 
   onMmio(event: EventOf<'exit.mmio'>): void {
@@ -163,7 +163,7 @@ export class ExitHandlers {
     vcpu.counters.completed++;
     if (event.data.dir === 'read') cpu.regs[(event.data.reg as number) & 7] = vm.io.readMmio(event.data.addr);
     else vm.io.writeMmio(event.data.addr, event.data.value as number);
-    if (vcpu.state === 'running') core.resumeAfterExit(vcpu, core.costs.mmioEmulateNs + this.host.ioNs());
+    if (vcpu.state === 'running') core.resumeAfterExit(vcpu, core.costs.mmioEmulateNs + this.host.ioNs(vm));
   }
 
   onHlt(event: EventOf<'exit.hlt'>): void {
@@ -207,7 +207,7 @@ export class ExitHandlers {
         break;
       case Hypercall.CONSOLE_PUTC:
         vm.io.writePort(Port.CONSOLE_DATA, event.data.args[0]);
-        handlingNs += this.host.ioNs();
+        handlingNs += this.host.ioNs(vm);
         break;
       case Hypercall.CONSOLE_WRITE: {
         // A paravirtual console: the whole string in one exit, read from guest memory.
@@ -221,7 +221,7 @@ export class ExitHandlers {
           vm.io.writePort(Port.CONSOLE_DATA, value);
         }
         cpu.regs[1] = written;
-        handlingNs += this.host.ioNs() + written * costs.instructionNs;
+        handlingNs += this.host.ioNs(vm) + written * costs.instructionNs;
         break;
       }
       case Hypercall.SET_TIMER:

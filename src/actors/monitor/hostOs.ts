@@ -3,9 +3,20 @@
  * host and back (two world switches and a system call), a vCPU blocked in hlt is a host thread
  * the host scheduler wakes later (interrupts.ts), and the host's own processes take `host.load`
  * of each physical CPU every `hostTickNs`, preempting the vCPU there.
+ *
+ * With several hosts each has its own type (MonitorOptions.hostTypes): what a VM pays is decided
+ * by the host it is on now (a migration changes it), the host's processes run on the CPUs of the
+ * Type 2 hosts alone, each with its host's load.
  */
-import { Entry, PCPU_BITS, type MonitorCore, type Pcpu } from './core.js';
+import { Entry, PCPU_BITS, type MonitorCore, type MonitorOptions, type Pcpu } from './core.js';
 import type { Vcpu } from '../vcpu/vcpu.js';
+import type { Vm } from '../vm.js';
+
+/** Whether a VM runs on a Type 2 host now. */
+export function hostedVm(options: MonitorOptions, vm: Vm): boolean {
+  const types = options.hostTypes;
+  return types === undefined ? options.hostType === 'type2' : types.typeOfVm(vm) === 'type2';
+}
 
 export class HostOs {
   /** Until when the host's own processes hold each physical CPU. */
@@ -13,14 +24,10 @@ export class HostOs {
 
   constructor(private readonly core: MonitorCore) {}
 
-  get hosted(): boolean {
-    return this.core.options.hostType === 'type2';
-  }
-
-  /** What a device access costs on top of its emulation: to the host OS and back, and a system call. */
-  ioNs(): number {
+  /** What a device access of `vm` costs on top of its emulation: to the host OS and back, and a system call. */
+  ioNs(vm: Vm): number {
     const costs = this.core.costs;
-    return this.hosted ? 2 * costs.hostSwitchNs + costs.hostSyscallNs : 0;
+    return hostedVm(this.core.options, vm) ? 2 * costs.hostSwitchNs + costs.hostSyscallNs : 0;
   }
 
   /** Until when the host's processes hold a physical CPU (0: they do not). */
@@ -28,15 +35,27 @@ export class HostOs {
     return this.busy[pcpu] ?? 0;
   }
 
-  /** Starts the host's processes' ticks (Type 2 with host.load > 0), staggered across CPUs. */
+  /** The share of a physical CPU its host's processes take (0 on a Type 1 host). */
+  private loadOf(pcpu: number): number {
+    const options = this.core.options;
+    const types = options.hostTypes;
+    if (types === undefined) return options.hostType === 'type2' ? (options.hostLoad ?? 0) : 0;
+    return types.typeOfPcpu[pcpu] === 'type2' ? types.loadOfPcpu[pcpu] : 0;
+  }
+
+  /**
+   * Starts the host's processes' ticks on the CPUs of Type 2 hosts with a load, staggered across
+   * those CPUs in CPU order. With one host, or hosts all of one type and load, those are every CPU
+   * of the machine, as before hosts had types; with one loaded Type 2 host among Type 1 hosts,
+   * that host's CPUs, staggered as in a run of that host alone.
+   */
   start(): void {
     const core = this.core;
-    const load = core.options.hostLoad ?? 0;
-    if (!this.hosted || load <= 0) return;
+    const loaded = core.pcpus.filter((pcpu) => this.loadOf(pcpu.index) > 0);
     const tick = core.costs.hostTickNs;
-    for (const pcpu of core.pcpus) {
-      core.kernel.schedule(Math.floor((tick * (pcpu.index + 1)) / core.pcpus.length), core.target, Entry.HOST_TICK, pcpu.index);
-    }
+    loaded.forEach((pcpu, rank) => {
+      core.kernel.schedule(Math.floor((tick * (rank + 1)) / loaded.length), core.target, Entry.HOST_TICK, pcpu.index);
+    });
   }
 
   /** A host tick on one CPU: the host's processes run for their share, the vCPU there waits. */
@@ -45,7 +64,7 @@ export class HostOs {
     const kernel = core.kernel;
     const now = kernel.now;
     const tick = core.costs.hostTickNs;
-    const burst = Math.floor((core.options.hostLoad ?? 0) * tick);
+    const burst = Math.floor(this.loadOf(pcpu.index) * tick);
     kernel.schedule(now + tick, core.target, Entry.HOST_TICK, pcpu.index);
     if (burst <= 0) return;
     this.busy[pcpu.index] = now + burst;

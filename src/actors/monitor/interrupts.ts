@@ -16,6 +16,7 @@ import type { EventOf } from '../../core/events.js';
 import { Vector } from '../../core/isa/opcodes.js';
 import { Irq } from '../../core/platform.js';
 import { enterHandler } from '../vcpu/interpreter.js';
+import { hostedVm } from './hostOs.js';
 import type { Vcpu } from '../vcpu/vcpu.js';
 import type { Vm } from '../vm.js';
 import { Entry, type MonitorCore } from './core.js';
@@ -108,7 +109,7 @@ export class Interrupts {
     }
     // Whether it can take the line is wake's to decide (when the host wakes its thread, for Type 2).
     if (vcpu.state !== 'blocked') return;
-    if (core.options.hostType === 'type2') {
+    if (hostedVm(core.options, vm)) {
       // The vCPU is a host thread asleep in the kernel: the host scheduler wakes it, later.
       core.kernel.schedule(core.kernel.now + core.costs.hostWakeNs, core.target, Entry.HOST_WAKE, vcpu.key);
       return;

@@ -10,11 +10,23 @@
  * the cpupool form (one pool per host, a VM's pool its host) so the existing machinery runs it,
  * and keeps `hosts`/`links` in the resolved scenario for migration and the log's header.
  *
- * What is not available with several hosts yet, and refused by the loader with the reason: a
- * host type other than the scenario's host.type (mixed type1/type2), host.topology, page sharing,
- * overcommit, a driver domain, cpupools, and cpupool moves (`pool:` inputs).
+ * Each host has its own type (`hosts[].type`, default host.type) and Type 2 host load
+ * (`hosts[].load`, default host.load): a Type 2 host's CPUs pay the host OS's costs and a Type 1
+ * host's do not, in the same run (src/actors/monitor/hostOs.ts). The resolved entry carries
+ * `type` and `load` only where they differ from host.type and host.load, so a scenario whose hosts
+ * all have the scenario's type resolves (and logs) as before these keys.
+ *
+ * Each host may have its own topology (`hosts[].topology`: sockets, cores, threads over its own
+ * pCPUs numbered from 0): its scheduler sees it as a single host's does (credit's SMT-aware pick,
+ * credit2's run queues by socket, core scheduling by `hosts[].scheduler.granularity`).
+ *
+ * What is not available with several hosts yet, and refused by the loader with the reason:
+ * host.topology (each host gives its own), NUMA nodes, page sharing, overcommit, a driver domain,
+ * cpupools, cpupool moves (`pool:` inputs), and a host type under host.type bare (a bare machine
+ * has no hypervisor).
  */
 import { z } from 'zod';
+import type { TopologySpec } from './schema.js';
 
 /** One host of a several-host scenario, resolved. */
 export interface HostEntrySpec {
@@ -22,6 +34,12 @@ export interface HostEntrySpec {
   /** Its physical CPUs, global indices (a consecutive range: host 0 the first ones). */
   readonly pcpus: readonly number[];
   readonly memoryBytes: number;
+  /** Its hypervisor type, when it is not the scenario's host.type (absent: host.type). */
+  readonly type?: 'type1' | 'type2';
+  /** Type 2: the share of each of its CPUs the host OS's processes take, when it is not host.load (absent: host.load). */
+  readonly load?: number;
+  /** Its sockets, cores and threads over its own pCPUs numbered from 0 (no NUMA nodes); absent: one socket of single-thread cores. */
+  readonly topology?: TopologySpec;
 }
 
 /** A link between two hosts, resolved. */
@@ -85,7 +103,9 @@ export interface ParsedHost {
   readonly pcpus: number;
   readonly memory: number;
   readonly type?: string | undefined;
+  readonly load?: number | undefined;
   readonly scheduler?: unknown;
+  readonly topology?: TopologySpec | undefined;
 }
 export interface ParsedLink {
   readonly between: readonly string[];
@@ -103,7 +123,7 @@ export interface HostsIssue {
 const HOST_KEYS_REFUSED: Readonly<Record<string, string>> = {
   pcpus: 'each host names its own pcpus under hosts:',
   memory: 'each host names its own memory under hosts:',
-  topology: 'a topology is not available with several hosts yet',
+  topology: 'each host gives its own topology under hosts: (hosts[].topology)',
   pageSharing: 'page sharing is not available with several hosts yet',
   overcommit: 'memory overcommit is not available with several hosts yet',
   ballooning: 'host-driven ballooning is not available with several hosts yet',
@@ -136,16 +156,36 @@ export function checkHosts(raw: Record<string, unknown>, hostType: string): Host
   if (isRecord(host)) {
     for (const [key, why] of Object.entries(HOST_KEYS_REFUSED)) if (Object.hasOwn(host, key)) issues.push({ path: ['host', key], message: `with hosts:, ${why}`, at: 'key' });
   }
+  const granularity = isRecord(raw.scheduler) ? raw.scheduler.granularity : undefined;
+  if (granularity === 'core' || granularity === 'socket') {
+    issues.push({ path: ['scheduler', 'granularity'], message: `with hosts:, each host's scheduler gives its granularity with its topology (hosts[].scheduler.granularity, hosts[].topology)`, at: 'value' });
+  }
   hosts.forEach((entry, i) => {
     if (!isRecord(entry)) return;
     const first = names.indexOf(names[i]);
     if (names[i] !== '' && first !== i) issues.push({ path: ['hosts', i, 'name'], message: `duplicate host name '${names[i]}' (already used by hosts[${first}])`, at: 'value' });
-    if (typeof entry.type === 'string' && entry.type !== hostType) {
-      issues.push({
-        path: ['hosts', i, 'type'],
-        message: `mixed host types are not available yet: every host is host.type (${hostType}); give this host type: ${hostType} or leave type out`,
-        at: 'value',
-      });
+    const topology = entry.topology;
+    const granularity = isRecord(entry.scheduler) ? entry.scheduler.granularity : undefined;
+    if ((granularity === 'core' || granularity === 'socket') && !isRecord(topology)) {
+      issues.push({ path: ['hosts', i, 'scheduler', 'granularity'], message: `granularity ${granularity} needs the host's topology (hosts[].topology: which threads share a core, which cores a socket)`, at: 'value' });
+    }
+    if (isRecord(topology)) {
+      for (const key of ['nodes', 'remoteSlowdown']) {
+        if (Object.hasOwn(topology, key)) issues.push({ path: ['hosts', i, 'topology', key], message: 'NUMA nodes are not available with several hosts yet: give sockets, coresPerSocket and threadsPerCore alone', at: 'key' });
+      }
+      const { sockets, coresPerSocket, threadsPerCore } = topology;
+      if (typeof sockets === 'number' && typeof coresPerSocket === 'number' && typeof threadsPerCore === 'number' && typeof entry.pcpus === 'number' && sockets * coresPerSocket * threadsPerCore !== entry.pcpus) {
+        issues.push({
+          path: ['hosts', i, 'topology'],
+          message: `sockets x coresPerSocket x threadsPerCore is ${sockets} x ${coresPerSocket} x ${threadsPerCore} = ${sockets * coresPerSocket * threadsPerCore}, but the host's pcpus is ${entry.pcpus}: they must be equal`,
+          at: 'key',
+        });
+      }
+    }
+    for (const key of ['type', 'load']) {
+      if (hostType === 'bare' && Object.hasOwn(entry, key)) {
+        issues.push({ path: ['hosts', i, key], message: `host.type is bare (no hypervisor on any host): leave ${key} out, or set host.type to type1 or type2`, at: 'key' });
+      }
     }
   });
   const unknownHost = (name: unknown) => `unknown host '${String(name)}' (expected one of: ${names.join(', ')})`;

@@ -174,6 +174,32 @@ export interface PageSharingSpec {
 
 export const HYPERVISOR_TYPES = ['type1', 'type2'] as const;
 export type HypervisorType = (typeof HYPERVISOR_TYPES)[number];
+/** The sockets, cores and threads of a host (host.topology, hosts[].topology). */
+function topologySchema() {
+  return strictObject(
+    {
+      sockets: integer(1, L.pcpus.max).meta(meta({ title: 'Sockets', description: 'Processor sockets.' })),
+      coresPerSocket: integer(1, L.pcpus.max).meta(meta({ title: 'Cores per socket', description: 'Cores in each socket.' })),
+      threadsPerCore: integer(1, L.pcpus.max).meta(meta({ title: 'Threads per core', description: 'SMT threads in each core.' })),
+      nodes: integer(1, L.pcpus.max)
+        .meta(meta({ title: 'NUMA nodes', description: 'NUMA nodes; the sockets are split evenly among them, consecutive sockets to a node (must divide sockets). Each VM\'s memory is on one node (vms[].numa). Absent: no NUMA.' }))
+        .optional(),
+      remoteSlowdown: z
+        .number({ error: expecting('a number from 1 to 10') })
+        .min(1, { error: expecting('a number from 1 to 10') })
+        .max(10, { error: expecting('a number from 1 to 10') })
+        .meta(
+          meta({
+            title: 'Remote-memory slowdown',
+            description: `With nodes: how much longer guest code takes on a pCPU of another node than the VM's memory (1.5: 1.5 ns of CPU per ns of guest work); default ${REMOTE_SLOWDOWN_DEFAULT} (docs/cost-model.md).`,
+          }),
+        )
+        .optional(),
+    },
+    'topology',
+  );
+}
+
 /** What `host.type` may say: a hypervisor type, or `bare` (the same guests with no monitor). */
 export const HOST_TYPES = [...HYPERVISOR_TYPES, 'bare'] as const;
 export type HostType = (typeof HOST_TYPES)[number];
@@ -1082,28 +1108,7 @@ export function scenarioSourceSchema(guests: readonly string[]) {
           pcpus: integer(L.pcpus.min, L.pcpus.max)
             .default(L.pcpus.default)
             .meta(meta({ title: 'Physical CPUs', description: `Physical CPUs of the host, ${L.pcpus.min}..${L.pcpus.max} (default ${L.pcpus.default}).` })),
-          topology: strictObject(
-            {
-              sockets: integer(1, L.pcpus.max).meta(meta({ title: 'Sockets', description: 'Processor sockets.' })),
-              coresPerSocket: integer(1, L.pcpus.max).meta(meta({ title: 'Cores per socket', description: 'Cores in each socket.' })),
-              threadsPerCore: integer(1, L.pcpus.max).meta(meta({ title: 'Threads per core', description: 'SMT threads in each core.' })),
-              nodes: integer(1, L.pcpus.max)
-                .meta(meta({ title: 'NUMA nodes', description: 'NUMA nodes; the sockets are split evenly among them, consecutive sockets to a node (must divide sockets). Each VM\'s memory is on one node (vms[].numa). Absent: no NUMA.' }))
-                .optional(),
-              remoteSlowdown: z
-                .number({ error: expecting('a number from 1 to 10') })
-                .min(1, { error: expecting('a number from 1 to 10') })
-                .max(10, { error: expecting('a number from 1 to 10') })
-                .meta(
-                  meta({
-                    title: 'Remote-memory slowdown',
-                    description: `With nodes: how much longer guest code takes on a pCPU of another node than the VM's memory (1.5: 1.5 ns of CPU per ns of guest work); default ${REMOTE_SLOWDOWN_DEFAULT} (docs/cost-model.md).`,
-                  }),
-                )
-                .optional(),
-            },
-            'topology',
-          )
+          topology: topologySchema()
             .meta(
               meta({
                 title: 'Topology',
@@ -1288,19 +1293,39 @@ export function scenarioSourceSchema(guests: readonly string[]) {
               memory: size(L.hostMemoryBytes.min, L.hostMemoryBytes.max, PAGE_BYTES).meta(meta({ title: 'Memory', description: "The host's memory for its VMs, a multiple of the page." })),
               type: z
                 .enum(HYPERVISOR_TYPES, { error: (issue) => oneOfMessage('a hypervisor type', issue.input, HYPERVISOR_TYPES) })
-                .meta(meta({ title: 'Type', description: 'The host type; every host is host.type for now (mixed types are refused).' }))
+                .meta(
+                  meta({
+                    title: 'Type',
+                    description: "The host's hypervisor type, type1 or type2 (default host.type): a type2 host's CPUs pay the host OS's costs and load, a type1 host's do not, in the same run.",
+                  }),
+                )
+                .optional(),
+              load: z
+                .number({ error: expecting('a number from 0 to 0.9') })
+                .min(0, { error: expecting('a number from 0 to 0.9') })
+                .max(0.9, { error: expecting('a number from 0 to 0.9') })
+                .meta(meta({ title: 'Host load', description: "Type 2 only: the share of each of the host's CPUs taken by its host OS's own processes, 0 to 0.9 (default host.load)." }))
                 .optional(),
               scheduler: schedulerSchema()
                 .meta(meta({ title: 'Scheduler', description: "The host's scheduler and its parameters, as the top-level scheduler: section (default: that section)." }))
                 .optional(),
+              topology: topologySchema()
+                .meta(
+                  meta({
+                    title: 'Topology',
+                    description:
+                      "The host's sockets x cores per socket x threads per core, as host.topology; the product must equal the host's pcpus, numbered from 0 within the host. No NUMA nodes with several hosts yet. Absent: one socket of single-thread cores.",
+                  }),
+                )
+                .optional(),
             },
             'host entry settings',
-          ).meta(meta({ title: 'Host entry', description: 'One physical machine: its CPUs, memory and scheduler.' })),
+          ).meta(meta({ title: 'Host entry', description: 'One physical machine: its CPUs, memory, scheduler and hypervisor type.' })),
           { error: expecting(`a list of 1 to ${L.pcpus.max} hosts`) },
         )
         .min(1, { error: expecting(`a list of 1 to ${L.pcpus.max} hosts`) })
         .max(L.pcpus.max, { error: expecting(`a list of 1 to ${L.pcpus.max} hosts`) })
-        .meta(meta({ title: 'Hosts', description: 'Several hosts in one scenario (docs/migration.md), each with its own CPUs, memory and scheduler; a VM names its host with host:. Absent: one host, host:.' }))
+        .meta(meta({ title: 'Hosts', description: 'Several hosts in one scenario (docs/migration.md), each with its own CPUs, memory, scheduler and type; a VM names its host with host:. Absent: one host, host:.' }))
         .optional(),
       links: z
         .array(
@@ -1724,9 +1749,11 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
   const cpupools = p.cpupools?.map((pool, index): CpupoolSpec => {
     const members = p.vms.filter((vm) => (vm.pool ?? p.cpupools?.[0].name) === pool.name).map((vm) => ({ name: vm.name, vcpus: vm.vcpus }));
     const pcpus = [...new Set(pool.cpus)].sort((x, y) => x - y);
-    // A pool's policy sees its CPUs alone (no topology): a granularity is sized on the pool, and
-    // arinc653's default frame holds the pool's VMs. Without its own section, the top-level one's.
-    const scheduler = withRunqueue(resolveScheduler(pool.scheduler ?? p.scheduler, members), { pcpus: pcpus.length });
+    // A pool's policy sees its CPUs alone (no topology; a host's pool its host's topology): a
+    // granularity is sized on the pool, and arinc653's default frame holds the pool's VMs.
+    // Without its own section, the top-level one's.
+    const topology = p.hosts?.find((host) => host.name === pool.name)?.topology;
+    const scheduler = withRunqueue(resolveScheduler(pool.scheduler ?? p.scheduler, members), { pcpus: pcpus.length, ...(topology === undefined ? {} : { topology }) });
     return { name: pool.name || `Pool-${index}`, pcpus, scheduler };
   });
   const poolOf = (vm: Parsed['vms'][number]): CpupoolSpec | undefined => cpupools?.find((pool) => pool.name === (vm.pool ?? cpupools[0].name));
@@ -1784,7 +1811,17 @@ function buildScenario(p: Parsed, sourceLineOf: (vmIndex: number) => number): Sc
     ...(p.hosts === undefined
       ? {}
       : {
-          hosts: p.hosts.map((host, index): HostEntrySpec => ({ name: host.name, pcpus: hostPcpus(p.hosts ?? [])[index], memoryBytes: host.memory })),
+          hosts: p.hosts.map(
+            (host, index): HostEntrySpec => ({
+              name: host.name,
+              pcpus: hostPcpus(p.hosts ?? [])[index],
+              memoryBytes: host.memory,
+              // Only where they differ from host.type and host.load: a scenario whose hosts are all alike resolves as before.
+              ...(host.type === undefined || host.type === p.host.type ? {} : { type: host.type }),
+              ...(host.load === undefined || host.load === p.host.load ? {} : { load: host.load }),
+              ...(host.topology === undefined ? {} : { topology: { ...host.topology } }),
+            }),
+          ),
           links: (p.links ?? []).map((link): LinkSpec => ({ between: [link.between[0], link.between[1]], bandwidthBytesPerSecond: link.bandwidth, latencyNs: link.latency })),
         }),
   };
@@ -1920,7 +1957,7 @@ export function withPolicy(scenario: Scenario, policy: PolicyName): Scenario {
       : {
           cpupools: pools.map((pool) => ({
             ...pool,
-            scheduler: schedulerUnder(pool.scheduler, policy, names.filter((vm) => scenario.vms.find((each) => each.name === vm.name)?.pool === pool.name), { pcpus: pool.pcpus.length }),
+            scheduler: schedulerUnder(pool.scheduler, policy, names.filter((vm) => scenario.vms.find((each) => each.name === vm.name)?.pool === pool.name), poolHost(scenario, pool)),
           })),
         }),
     vms: scenario.vms.map((vm) => ({ ...vm, sched: resolveVmSched(policy, givenVmSched((poolOf(vm)?.scheduler ?? scenario.scheduler).policy, vm.sched)) })),
@@ -1928,6 +1965,12 @@ export function withPolicy(scenario: Scenario, policy: PolicyName): Scenario {
 }
 
 /** A resolved scheduler section re-resolved under `policy` (see withPolicy). */
+/** A pool's CPUs as its scheduler sees them: numbered from 0, with its host's topology when it is a host's pool. */
+function poolHost(scenario: Scenario, pool: CpupoolSpec): { readonly pcpus: number; readonly topology?: TopologySpec } {
+  const topology = scenario.hosts?.find((host) => host.name === pool.name)?.topology;
+  return { pcpus: pool.pcpus.length, ...(topology === undefined ? {} : { topology }) };
+}
+
 function schedulerUnder(old: SchedulerSpec, policy: PolicyName, names: readonly FrameVm[], host: { readonly pcpus: number; readonly topology?: TopologySpec }): SchedulerSpec {
   const given = <T>(value: T | undefined, parameter: keyof typeof POLICY_PARAMETERS, fallback: T): T | undefined =>
     value === undefined || (usesParameter(old.policy, parameter) && value === fallback) ? undefined : value;
@@ -2110,7 +2153,15 @@ function hostsToSource(s: Scenario): Record<string, unknown> {
   return {
     hosts: hosts.map((host) => {
       const pool = s.cpupools?.find((candidate) => candidate.name === host.name);
-      return { name: host.name, pcpus: host.pcpus.length, memory: host.memoryBytes, ...(pool === undefined ? {} : { scheduler: schedulerToSource(pool.scheduler) }) };
+      return {
+        name: host.name,
+        pcpus: host.pcpus.length,
+        memory: host.memoryBytes,
+        ...(host.type === undefined ? {} : { type: host.type }),
+        ...(host.load === undefined ? {} : { load: host.load }),
+        ...(host.topology === undefined ? {} : { topology: { ...host.topology } }),
+        ...(pool === undefined ? {} : { scheduler: schedulerToSource(pool.scheduler) }),
+      };
     }),
     links: linksToSource(s.links ?? []),
   };

@@ -186,7 +186,23 @@ export const LOADER_TEMPLATES: readonly LoaderTemplate[] = [
   T('with hosts:, {}', 'com hosts:, {0}', 't'),
   T('each host names its own pcpus under hosts:', 'cada host indica suas próprias pcpus em hosts:'),
   T('each host names its own memory under hosts:', 'cada host indica sua própria memória (memory) em hosts:'),
-  T('a topology is not available with several hosts yet', 'uma topologia ainda não está disponível com vários hosts'),
+  T('each host gives its own topology under hosts: (hosts[].topology)', 'cada host indica sua própria topologia em hosts: (hosts[].topology)'),
+  T(
+    'NUMA nodes are not available with several hosts yet: give sockets, coresPerSocket and threadsPerCore alone',
+    'nós NUMA ainda não estão disponíveis com vários hosts: indique apenas sockets, coresPerSocket e threadsPerCore',
+  ),
+  T(
+    "sockets x coresPerSocket x threadsPerCore is {} x {} x {} = {}, but the host's pcpus is {}: they must be equal",
+    'sockets x coresPerSocket x threadsPerCore é {0} x {1} x {2} = {3}, mas as pcpus do host são {4}: devem ser iguais',
+  ),
+  T(
+    "granularity {} needs the host's topology (hosts[].topology: which threads share a core, which cores a socket)",
+    'a granularidade {0} precisa da topologia do host (hosts[].topology: quais threads compartilham um núcleo, quais núcleos um soquete)',
+  ),
+  T(
+    "with hosts:, each host's scheduler gives its granularity with its topology (hosts[].scheduler.granularity, hosts[].topology)",
+    'com hosts:, o escalonador de cada host indica sua granularidade junto com sua topologia (hosts[].scheduler.granularity, hosts[].topology)',
+  ),
   T('page sharing is not available with several hosts yet', 'o compartilhamento de páginas ainda não está disponível com vários hosts'),
   T('memory overcommit is not available with several hosts yet', 'a sobrealocação de memória ainda não está disponível com vários hosts'),
   T('host-driven ballooning is not available with several hosts yet', 'o balonismo comandado pelo host ainda não está disponível com vários hosts'),
@@ -196,8 +212,8 @@ export const LOADER_TEMPLATES: readonly LoaderTemplate[] = [
   T("duplicate host name '{}' (already used by hosts[{}])", "nome de host duplicado '{0}' (já usado por hosts[{1}])"),
   T("unknown host '{}' (expected one of: {})", "host desconhecido '{0}' (esperava-se um de: {1})"),
   T(
-    'mixed host types are not available yet: every host is host.type ({}); give this host type: {} or leave type out',
-    'tipos de host misturados ainda não estão disponíveis: todo host é host.type ({0}); dê a este host type: {1} ou retire type',
+    'host.type is bare (no hypervisor on any host): leave {} out, or set host.type to type1 or type2',
+    'host.type é bare (nenhum hipervisor em host algum): retire {0}, ou defina host.type como type1 ou type2',
   ),
   T("a link joins two different hosts, got '{}' twice", "um enlace liga dois hosts diferentes; '{0}' aparece duas vezes"),
   T("hosts '{}' and '{}' are already linked by links[{}]", "os hosts '{0}' e '{1}' já estão ligados por links[{2}]"),
