@@ -22,6 +22,7 @@ import { TOURS } from '../../web/src/learn/tours.js';
 import { translateLoaderMessage, translateLoaderText } from '../../web/src/learn/loaderMessages.js';
 import { loadScenario, ScenarioError } from '../../src/core/scenario/load.js';
 import { BUNDLED_GUEST_NAMES } from '../../src/guests/index.js';
+import { formatNs } from '../../web/src/store/format.js';
 
 const CHROMIUM = process.env.VMMSIM_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -445,6 +446,51 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
     await page.selectOption('#lang', 'en');
     expect(await page.textContent('h1')).toContain('Hypervisor');
   }, 30_000);
+
+  it('shows the hosts and a live migration: the VM on its first host, its rounds as they go, then on the other host', async () => {
+    const hostsLog = logRun('examples/hosts.yaml', 'hosts');
+    const served = await startUi({ file: hostsLog, port: 0, build: 'never' });
+    try {
+      await page.goto(served.url);
+      await page.waitForSelector('body[data-finished="true"]');
+      const events = readLog(readFileSync(hostsLog, 'utf8')).events;
+      const web = page.locator('.vm-card[data-vm="web"] .meta');
+      // The page moves to the last event at or before the time; wait until it shows that event.
+      const goTo = async (timeNs: number) => {
+        await page.fill('#goto', `${timeNs}ns`);
+        await page.click('#goto-form button');
+        const expected = events.filter((event) => event.t <= timeNs).at(-1)?.seq ?? -1;
+        await page.waitForSelector(`body[data-seq="${expected}"]`, { state: 'attached' });
+      };
+      // Before the migrate input (30 ms): each VM on the host the scenario put it on.
+      await goTo(20_000_000);
+      expect(await web.textContent()).toContain('on host src');
+      expect(await web.textContent()).not.toContain('migrating');
+      expect(await page.locator('.vm-card[data-vm="ticker"] .meta').textContent()).toContain('on host dst');
+      // Between the log's second and third rounds: the round the card names is the log's count.
+      const rounds = events.filter((event) => event.type === 'migration.round');
+      expect(rounds.length).toBeGreaterThanOrEqual(3);
+      await goTo(Math.floor((rounds[1].t + rounds[2].t) / 2));
+      const seq = await seqShown(page);
+      const done = rounds.filter((event) => event.seq <= seq).length;
+      expect(done).toBe(2);
+      expect(await web.textContent()).toContain(`on host src · migrating src → dst, round ${done}`);
+      expect(await stateShown(page)).toEqual(inspectAt(hostsLog, seq));
+      await page.screenshot({ path: join(OUT, 'ui-hosts-migrating.png'), fullPage: true });
+      // At the end: on the destination, with the figures of migration.completed.
+      await page.click('#to-end');
+      await page.waitForSelector(`body[data-seq="${events.length - 1}"]`, { state: 'attached' });
+      const completed = events.find((event) => event.type === 'migration.completed');
+      expect(completed).toBeDefined();
+      const figures = completed?.data as { totalNs: number; downtimeNs: number; pagesSent: number; pagesResent: number };
+      expect(await web.textContent()).toContain(
+        `on host dst · migrated from src: ${formatNs(figures.totalNs)}, downtime ${formatNs(figures.downtimeNs)}, ${figures.pagesSent} pages (${figures.pagesResent} re-sent)`,
+      );
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await served.close();
+    }
+  }, 60_000);
 
   it('opens the log named on the command line, one chosen with the file picker, and one dropped on the page', async () => {
     const contention = logRun('examples/contention.yaml', 'contention');
