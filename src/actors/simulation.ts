@@ -151,7 +151,17 @@ export class Simulation {
     }
     this.vms = this.buildVms(scenario.vms);
     const backend = scenario.host.driverDomain === undefined ? undefined : attachDriverDomain(this.vms, this.bus);
-    this.vswitch = new VirtualSwitch(this.kernel, this.bus, () => ({ latencyNs: this.costs.netLatencyNs, wordNs: this.costs.netWordNs }));
+    const hostSet = this.hostSet;
+    // Several hosts: a packet between VMs on different hosts crosses their link (MAC = the VM's index + 1).
+    const network =
+      hostSet === undefined
+        ? undefined
+        : {
+            hostOfMac: (mac: number) => hostSet.hostOf(scenario.vms[mac - 1]?.name ?? ''),
+            link: (a: string, b: string) => hostSet.link(a, b),
+            reserveLink: (a: string, b: string, now: number, durationNs: number) => hostSet.reserveLink(a, b, now, durationNs),
+          };
+    this.vswitch = new VirtualSwitch(this.kernel, this.bus, () => ({ latencyNs: this.costs.netLatencyNs, wordNs: this.costs.netWordNs }), network);
     this.vms.forEach((vm, index) => {
       if (vm.nic !== null) this.vswitch.connect(vm.nic, index + 1);
     });

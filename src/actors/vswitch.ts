@@ -3,14 +3,32 @@
  * goes only to the NIC whose MAC it is addressed to, never flooded, so no VM receives or can
  * observe another pair's traffic. It arrives after `netLatencyNs + length x netWordNs` (a kernel
  * queue entry); a packet to a MAC no NIC has is dropped at once (`net.dropped`).
+ *
+ * With several hosts, a packet between VMs on different hosts (where each is when it is sent)
+ * then crosses the link between them: it waits for the link to be free (one transfer at a time,
+ * in the order they came: a migration's round holds it for the whole round), takes its length at
+ * the link's bandwidth, then the link's latency. Two hosts with no link between them cannot
+ * exchange packets: the packet is dropped, saying so.
  */
 import type { EventBus } from '../core/bus.js';
 import type { Kernel } from '../core/kernel.js';
 import type { Nic, NetworkPort, Packet } from './devices/nic.js';
 
+/** Bytes in a packet's word. */
+const WORD_BYTES = 4;
+
 export interface NetTiming {
   readonly latencyNs: number;
   readonly wordNs: number;
+}
+
+/** The hosts' links, as the switch sees them (HostSet, with the VMs' MACs). */
+export interface HostNetwork {
+  /** The host the VM with this MAC is on now. */
+  hostOfMac(mac: number): string;
+  link(a: string, b: string): { readonly bandwidthBytesPerSecond: number; readonly latencyNs: number } | undefined;
+  /** Takes the link for `durationNs` from `now` or when it is free; returns when the transfer starts. */
+  reserveLink(a: string, b: string, now: number, durationNs: number): number;
 }
 
 export class VirtualSwitch implements NetworkPort {
@@ -27,6 +45,7 @@ export class VirtualSwitch implements NetworkPort {
     private readonly kernel: Kernel,
     private readonly bus: EventBus,
     private readonly timing: () => NetTiming,
+    private readonly network?: HostNetwork,
   ) {
     this.target = kernel.register(this.id, (_kind, arg) => this.arrive(arg));
   }
@@ -44,10 +63,26 @@ export class VirtualSwitch implements NetworkPort {
       this.bus.publish(this.id, 'net.dropped', { src: packet.src, dst: packet.dst, length: packet.words.length, reason: `unknown destination MAC ${packet.dst}` });
       return;
     }
+    const timing = this.timing();
+    let arrival = this.kernel.now + timing.latencyNs + packet.words.length * timing.wordNs;
+    const network = this.network;
+    if (network !== undefined) {
+      const from = network.hostOfMac(packet.src);
+      const to = network.hostOfMac(packet.dst);
+      if (from !== to) {
+        const link = network.link(from, to);
+        if (link === undefined) {
+          this.dropped++;
+          this.bus.publish(this.id, 'net.dropped', { src: packet.src, dst: packet.dst, length: packet.words.length, reason: `no link between hosts ${from} and ${to}` });
+          return;
+        }
+        const sendNs = Math.ceil((packet.words.length * WORD_BYTES * 1e9) / link.bandwidthBytesPerSecond);
+        arrival = network.reserveLink(from, to, arrival, sendNs) + sendNs + link.latencyNs;
+      }
+    }
     const id = this.nextPacket++;
     this.inFlight.set(id, packet);
-    const timing = this.timing();
-    this.kernel.schedule(this.kernel.now + timing.latencyNs + packet.words.length * timing.wordNs, this.target, 0, id);
+    this.kernel.schedule(arrival, this.target, 0, id);
   }
 
   private arrive(id: number): void {
