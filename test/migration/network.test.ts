@@ -107,3 +107,35 @@ inputs:
     expect(run.events.some((event) => event.type === 'net.delivered')).toBe(false);
   });
 });
+
+describe('post-copy on the link', () => {
+  it('never moves pages faster than the link: a page pulled on a fault takes its turn behind the pages pushed', () => {
+    // examples/hosts.yaml's VM at 100,000 pages/s, post-copy: every touched page crosses once,
+    // pulled or pushed; with the vCPU state first, the link needs (pages + 1) x pageNs at least.
+    for (const seed of [16, 17, 18]) {
+      const text = [
+        'name: pc',
+        `seed: ${seed}`,
+        'hosts:',
+        '  - { name: src, pcpus: 2, memory: 4MiB }',
+        '  - { name: dst, pcpus: 2, memory: 4MiB }',
+        'links:',
+        `  - { between: [src, dst], bandwidth: 1Gbit/s, latency: ${LATENCY_NS / 1000}us }`,
+        'run: { time: 60ms }',
+        'vms:',
+        '  - { name: web, host: src, memory: 1MiB, guest: dirty-pages, params: { PAGES: 200, WRITES: 6000, WORK_NS: 10000 } }',
+        'inputs:',
+        '  - { at: 30ms, vm: web, migrate: { to: dst, mode: postcopy } }',
+      ].join('\n');
+      const run = runYaml(text);
+      const started = run.events.find((event) => event.type === 'migration.started')?.data as { pageNs: number } | undefined;
+      const completed = run.events.find((event) => event.type === 'migration.completed')?.data as { totalNs: number; pagesSent: number; dirtyFaults: number } | undefined;
+      expect(started).toBeDefined();
+      expect(completed).toBeDefined();
+      const { pageNs } = started as { pageNs: number };
+      const { totalNs, pagesSent, dirtyFaults } = completed as { totalNs: number; pagesSent: number; dirtyFaults: number };
+      expect(dirtyFaults, `seed ${seed}`).toBeGreaterThan(5);
+      expect(totalNs, `seed ${seed}`).toBeGreaterThanOrEqual((pagesSent + 1) * pageNs + LATENCY_NS);
+    }
+  });
+});

@@ -399,7 +399,12 @@ export class Migrator {
       receive(page);
       migration.pivot = page;
       migration.remoteFaults++;
-      return 2 * migration.latencyNs + migration.pageNs;
+      // The page takes its turn on the link (behind the transfer in flight: a pre-paged page, a
+      // packet), once the request has crossed the other way, then crosses. Its turn is taken
+      // now, not when the request lands: a later turn would leave the link idle until then.
+      const now = this.kernel.now;
+      const turn = (this.hosts as HostSet).reserveLink(migration.from, migration.to, now, migration.pageNs);
+      return Math.max(turn, now + migration.latencyNs) + migration.pageNs + migration.latencyNs - now;
     });
     migration.sourceFrames = source.filter((base) => base >= 0).map((base) => base / PAGE_WORDS);
     (this.hosts as HostSet).place(vm.name, migration.to);
