@@ -480,8 +480,19 @@ export class Simulation {
       source = '\n'.repeat(Math.max(0, guest.line - 1)) + guest.source;
       file = this.options.scenarioFile ?? '<scenario>';
     }
-    return assemble(source, { file, symbols });
+    // VMs that run the same guest with the same parameters (a thousand in the scale bench) share
+    // one assembly: the image is only read (memory.load copies its words).
+    const key = `${file}\u0000${JSON.stringify(symbols)}\u0000${source}`;
+    let image = this.assembled.get(key);
+    if (image === undefined) {
+      image = assemble(source, { file, symbols });
+      this.assembled.set(key, image);
+    }
+    return image;
   }
+
+  /** Guests assembled so far in this run, by file, symbols and source. */
+  private readonly assembled = new Map<string, GuestImage>();
 
   /** Each autostarted VM starts at its `start` time plus a random boot delay from its own stream. */
   private scheduleStarts(specs: readonly VmSpec[]): void {
