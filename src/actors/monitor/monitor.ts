@@ -658,10 +658,17 @@ export class Monitor implements MonitorCore {
   // ---------------------------------------------------------------- for the monitor's parts
 
   vcpuOf(src: string): Vcpu {
+    // The events of one vCPU come in runs (an exit, its handling, the entry): the last one found
+    // is checked first, before the map, whose lookups missed the cache with a thousand vCPUs.
+    const last = this.lastVcpu;
+    if (last !== undefined && last.id === src) return last;
     const vcpu = this.vcpusById.get(src);
     if (vcpu === undefined) throw new Error(`exit from unknown vCPU ${src}`);
+    this.lastVcpu = vcpu;
     return vcpu;
   }
+
+  private lastVcpu: Vcpu | undefined = undefined;
 
   vmOf(vcpu: Vcpu): Vm {
     return this.vmsByKey[vcpu.key];
