@@ -12,6 +12,9 @@
  *   when they are due, except those of a VM with several vCPUs, whose cuts decide which of a
  *   sibling's writes each sees.
  *
+ * Not covered: guest code slowed on a remote NUMA node (remoteSlowdown), which is timed batch by
+ * batch in whole nanoseconds, so there an event can move by a few ns with the cuts (concepts.md).
+ *
  * Facts are the events without the checkpoints: a checkpoint shows the batches in flight and the
  * kernel's pending entries, which is where the cuts are.
  */
