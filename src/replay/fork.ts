@@ -49,7 +49,12 @@ export function applySettings(source: Record<string, unknown>, settings: readonl
     }
     const last = path[path.length - 1];
     if (Array.isArray(node) || node === null || typeof node !== 'object') throw new ForkError(`--set ${setting}: cannot set '${last}' there`);
-    (node as Record<string, unknown>)[last] = value;
+    const record = node as Record<string, unknown>;
+    // A word YAML reads as null, a boolean or a number, where the scenario has a string (the
+    // scheduler `null`, a VM named `yes`), is that string: `scheduler.policy=null` picks Xen's null
+    // scheduler rather than removing the policy.
+    const text = setting.slice(equals + 1);
+    record[last] = typeof record[last] === 'string' && typeof value !== 'string' && /^[A-Za-z0-9_.~-]+$/.test(text) ? text : value;
   }
   return copy;
 }
