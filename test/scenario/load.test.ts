@@ -796,3 +796,13 @@ describe('scenarioJsonSchema', () => {
     for (const text of ['soon', '5m', '-1ms']) expect(pattern.test(text)).toBe(false);
   });
 });
+
+describe('tlbEntries', () => {
+  it('refuses a one-entry TLB at its line, saying why (a paging guest would never get past an instruction whose data is on another page)', () => {
+    const text = ['name: t', 'vms:', '  - name: a', '    guest: kernel', '    tlbEntries: 1'].join('\n');
+    expect(() => loadScenario(text, { file: 't.yaml', guests: GUESTS })).toThrow(
+      "t.yaml:5:17: vms[0].tlbEntries: expected an integer from 2 to 1024 (an instruction and the page it touches need one entry each), got 1",
+    );
+    expect(loadScenario(text.replace('tlbEntries: 1', 'tlbEntries: 2'), { file: 't.yaml', guests: GUESTS }).vms[0].tlbEntries).toBe(2);
+  });
+});

@@ -901,9 +901,11 @@ function vmSchema(guests: readonly string[]) {
           }),
         )
         .optional(),
-      tlbEntries: integer(1, 1024)
+      // At least 2: an instruction and the page it loads or stores (one entry would evict the
+      // other at every fill, and a paging guest would never get past such an instruction).
+      tlbEntries: integer(2, 1024, 'an integer from 2 to 1024 (an instruction and the page it touches need one entry each)')
         .default(64)
-        .meta(meta({ title: 'TLB entries', description: "Entries of each vCPU's TLB, 1 to 1024 (default 64)." })),
+        .meta(meta({ title: 'TLB entries', description: "Entries of each vCPU's TLB, 2 to 1024 (default 64): an instruction and the page it touches need one each." })),
       tlbTagged: z
         .boolean({ error: expecting('true or false') })
         .default(false)

@@ -111,6 +111,7 @@ export const LOADER_TEMPLATES: readonly LoaderTemplate[] = [
 
   // What was expected (schema.ts, units.ts, inputs.ts): the `what` of "expected {what}, got {value}".
   T('an integer from {} to {}', 'um inteiro de {0} a {1}'),
+  T('an integer from 2 to 1024 (an instruction and the page it touches need one entry each)', 'um inteiro de 2 a 1024 (uma instrução e a página que ela acessa precisam de uma entrada cada)'),
   T('a duration', 'uma duração'),
   T('a size', 'um tamanho'),
   T('a fraction above 0 and below 1 (such as 0.06) or a percentage (such as 6%)', 'uma fração acima de 0 e abaixo de 1 (como 0.06) ou uma porcentagem (como 6%)'),
