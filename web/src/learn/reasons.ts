@@ -55,6 +55,7 @@ export const REASON_TEMPLATES: readonly ReasonTemplate[] = [
   { key: 'migratePassthrough', en: 'it has a passthrough device (a host device cannot follow the VM, as with VFIO)', pt: 'ela tem um dispositivo de passagem direta (um dispositivo do hospedeiro não pode acompanhar a VM, como com VFIO)' },
   { key: 'migrateBalloon', en: 'its balloon holds pages (ballooned-out pages are not carried yet)', pt: 'o seu balão retém páginas (páginas cedidas ao balão ainda não são levadas)' },
   { key: 'migrateNoLink', en: 'no link between hosts {} and {} (declare one under links:)', pt: 'não há enlace entre os hosts {0} e {1} (declare um em links:)' },
+  { key: 'packetNoLink', en: 'no link between hosts {} and {}', pt: 'não há enlace entre os hosts {0} e {1}' },
   { key: 'migrateNoMemory', en: 'host {} has {} bytes of memory free, the VM needs {}', pt: 'o host {0} tem {1} bytes de memória livres, a VM precisa de {2}' },
   { key: 'migrateVmStopped', en: 'the VM is {}', pt: 'a VM está {0}' },
   { key: 'poolMoveHosts', en: 'with several hosts a VM changes host only by migration', pt: 'com vários hosts uma VM só muda de host por migração' },
