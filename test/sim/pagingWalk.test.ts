@@ -1,0 +1,223 @@
+/**
+ * Paging against a bare machine's page-table walk (issue 11): a guest builds a random page table,
+ * turns paging on, and makes a random sequence of loads and stores through it, some of them to its
+ * own page table. A fault handler logs each #PF's address and skips the instruction. A reference
+ * machine written here (the walk a bare machine does on every access: the entry at PTB + page,
+ * present, writable for a store, user for user mode, then frame + offset) runs the same sequence
+ * on plain memory. Under every way the monitor virtualizes the MMU (shadow and nested paging,
+ * full and hardware-assisted, tagged and untagged TLBs of any size, two VMs sharing a pCPU), the
+ * guest's loads, its fault log, its data and its page table must come out as the reference's.
+ *
+ * The one liberty the reference takes: a store that may change the page table is followed by a
+ * PTB write (`csrw ptb`), the guest's TLB flush, as a real guest invalidates after it edits an
+ * entry (nested paging, like hardware, leaves a stale entry in the TLB until then).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { VmSpec } from '../../src/core/scenario/schema.js';
+import { PAGE_WORDS } from '../../src/core/platform.js';
+import { inline, runScenario, scenario, vmSpec } from '../helpers.js';
+
+const PAGES = 32;
+const PT_PAGE = 31;
+const PT = PT_PAGE * PAGE_WORDS;
+const LOG = 2 * PAGE_WORDS;
+const RESULTS = 3 * PAGE_WORDS;
+/** The guest-virtual pages the random entries cover. */
+const WINDOW = { first: 16, last: 30 } as const;
+const DATA = { first: 4, last: 15 } as const;
+const NOTHING = 0x7777;
+
+interface Op {
+  readonly store: boolean;
+  readonly page: number;
+  readonly offset: number;
+  readonly value: number;
+}
+
+interface Case {
+  /** Entries of the window pages (guest-virtual page -> entry). */
+  readonly entries: readonly number[];
+  readonly ops: readonly Op[];
+  readonly user: boolean;
+}
+
+const entryArbitrary = fc.record({ frame: fc.oneof(fc.integer({ min: DATA.first, max: DATA.last }), fc.constant(PT_PAGE)), flags: fc.integer({ min: 0, max: 7 }) }).map(({ frame, flags }) => (frame << 10) | flags);
+
+const caseArbitrary: fc.Arbitrary<Case> = fc.record({
+  entries: fc.array(entryArbitrary, { minLength: WINDOW.last - WINDOW.first + 1, maxLength: WINDOW.last - WINDOW.first + 1 }),
+  ops: fc.array(
+    fc.record({
+      store: fc.boolean(),
+      page: fc.integer({ min: WINDOW.first, max: WINDOW.last }),
+      offset: fc.oneof(fc.constantFrom(0, 1, PAGE_WORDS - 1), fc.integer({ min: 0, max: PAGE_WORDS - 1 })),
+      // Values that are also page-table entries (a frame of the VM, any flags), for stores that land in the table.
+      value: entryArbitrary,
+    }),
+    { minLength: 1, maxLength: 30 },
+  ),
+  user: fc.boolean(),
+});
+
+/** The fixed entries: code, log and results identity-mapped (user, writable); the table maps itself. */
+function fixedEntries(): Map<number, number> {
+  const entries = new Map<number, number>();
+  for (const page of [0, 1, LOG / PAGE_WORDS, RESULTS / PAGE_WORDS]) entries.set(page, (page << 10) | 7);
+  entries.set(PT_PAGE, (PT_PAGE << 10) | 7);
+  return entries;
+}
+
+/**
+ * The bare machine: every access walks the table in memory. A store into the table's words for
+ * the window is allowed; one that would change a fixed entry is moved to the window's (so the
+ * handler and the log stay mapped). Returns the ops as run (with `flush` after table stores),
+ * the loads' results, the fault log and the final memory.
+ */
+function reference(c: Case) {
+  const memory = new Int32Array(PAGES * PAGE_WORDS);
+  for (const [page, entry] of fixedEntries()) memory[PT + page] = entry;
+  c.entries.forEach((entry, index) => (memory[PT + WINDOW.first + index] = entry));
+  const ran: (Op & { flush: boolean })[] = [];
+  const results: number[] = [];
+  const faults: number[] = [];
+  for (const op of c.ops) {
+    const entry = memory[PT + op.page];
+    let offset = op.offset;
+    const fault = (entry & 1) === 0 || (c.user && (entry & 4) === 0) || (op.store && (entry & 2) === 0);
+    const frame = entry >>> 10;
+    // Keep the fixed entries fixed: a table store lands on a window entry.
+    if (!fault && op.store && frame === PT_PAGE && (offset < WINDOW.first || offset > WINDOW.last)) offset = WINDOW.first + (offset % (WINDOW.last - WINDOW.first + 1));
+    const actual = { ...op, offset, flush: false };
+    const at = frame * PAGE_WORDS + offset;
+    if (fault) faults.push(op.page * PAGE_WORDS + offset);
+    else if (op.store) {
+      memory[at] = op.value;
+      actual.flush = frame === PT_PAGE;
+    }
+    if (!op.store) results.push(fault ? NOTHING : memory[at]);
+    ran.push(actual);
+  }
+  return { ran, results, faults, memory };
+}
+
+/** The guest that runs `ops` through the page table of `c`. */
+function guestOf(c: Case, ops: readonly (Op & { flush: boolean })[]): string {
+  const lines: string[] = [];
+  const table = fixedEntries();
+  c.entries.forEach((entry, index) => table.set(WINDOW.first + index, entry));
+  lines.push('    movi r1, ivt', '    csrw ivt, r1');
+  for (const [page, entry] of table) lines.push(`    movi r2, ${entry}`, `    st r2, [${PT + page}]`);
+  lines.push(`    movi r1, ${PT}`, '    csrw ptb, r1');
+  if (c.user) lines.push('    movi r5, body', '    csrw epc, r5', '    movi r5, 1', '    csrw estatus, r5', '    iret');
+  lines.push('body:');
+  let load = 0;
+  for (const op of ops) {
+    const address = op.page * PAGE_WORDS + op.offset;
+    if (op.store) {
+      lines.push(`    movi r3, ${op.value}`, `    st r3, [${address}]`);
+      // The guest's invalidation after it edits its table (a PTB write is privileged: from user mode, a syscall).
+      if (op.flush) lines.push(c.user ? '    syscall 1' : '    csrw ptb, r1');
+    } else {
+      lines.push(`    movi r2, ${NOTHING}`, `    ld r2, [${address}]`, `    st r2, [${RESULTS + load}]`);
+      load++;
+    }
+  }
+  lines.push(c.user ? '    syscall 2' : '    hypercall HC_POWER_OFF');
+  lines.push(
+    'pf:',
+    `    ld r7, [${LOG}]`,
+    '    addi r7, r7, 1',
+    `    st r7, [${LOG}]`,
+    '    csrr r6, eval',
+    `    movi r4, ${LOG}`,
+    '    add r4, r4, r7',
+    '    st r6, [r4]',
+    '    csrr r6, epc',
+    '    addi r6, r6, 4',
+    '    csrw epc, r6',
+    '    iret',
+    // The user-mode program's requests: 1 flushes the TLB (rewrites PTB), 2 powers off.
+    'sys:',
+    '    csrr r6, eval',
+    '    movi r4, 2',
+    '    beq r6, r4, off',
+    '    csrw ptb, r1',
+    '    iret',
+    'off:',
+    '    hypercall HC_POWER_OFF',
+    'ivt: .word 0, 0, pf, sys',
+  );
+  return lines.join('\n') + '\n';
+}
+
+interface Config {
+  readonly label: string;
+  readonly spec: Partial<VmSpec>;
+}
+
+const CONFIGS: readonly Config[] = [
+  { label: 'full/shadow', spec: { virt: 'full', paging: 'shadow' } },
+  { label: 'hw/shadow, 2-entry TLB', spec: { virt: 'hw', paging: 'shadow', tlbEntries: 2 } },
+  { label: 'hw/nested', spec: { virt: 'hw', paging: 'nested' } },
+  { label: 'hw/nested, tagged 3-entry TLB', spec: { virt: 'hw', paging: 'nested', tlbEntries: 3, tlbTagged: true } },
+  { label: 'full/shadow, tagged 2-entry TLB', spec: { virt: 'full', paging: 'shadow', tlbEntries: 2, tlbTagged: true } },
+];
+
+function check(c: Case, config: Config, neighbour: boolean): void {
+  const expected = reference(c);
+  const source = guestOf(c, expected.ran);
+  const vms = [vmSpec('g', inline(source), { memoryBytes: PAGES * PAGE_WORDS * 4, ...config.spec })];
+  // A second paging VM on the same pCPU: world switches in between, its TLB entries beside ours.
+  if (neighbour) vms.push(vmSpec('n', inline(guestOf({ entries: c.entries.map((entry) => entry ^ 2), ops: c.ops, user: false }, reference({ ...c, entries: c.entries.map((entry) => entry ^ 2), user: false }).ran)), { memoryBytes: PAGES * PAGE_WORDS * 4, ...config.spec }));
+  const run = runScenario(scenario(vms, { scheduler: { policy: 'round-robin', quantumNs: 3_000 } as never, run: { timeNs: 50_000_000, instructions: undefined, checkpointEvery: 1_000_000 } }));
+  const vm = run.simulation.vms[0];
+  const label = `${config.label}${neighbour ? ' beside another VM' : ''}`;
+  expect(vm.state, `${label}: ${run.summary.vms[0].reason ?? ''}`).toBe('shutoff');
+  const loads = expected.results.map((_, index) => vm.memory.read(RESULTS + index));
+  expect(loads, `${label}: loads`).toEqual(expected.results);
+  const logged = Array.from({ length: vm.memory.read(LOG) as number }, (_, index) => vm.memory.read(LOG + 1 + index));
+  expect(logged, `${label}: fault log`).toEqual(expected.faults);
+  for (let page = DATA.first; page <= DATA.last; page++) {
+    for (let word = 0; word < PAGE_WORDS; word++) {
+      const at = page * PAGE_WORDS + word;
+      if (vm.memory.read(at) !== expected.memory[at]) expect(`${label}: word ${at} = ${vm.memory.read(at)}`).toBe(`${label}: word ${at} = ${expected.memory[at]}`);
+    }
+  }
+  for (let page = WINDOW.first; page <= WINDOW.last; page++) expect(vm.memory.read(PT + page), `${label}: entry ${page}`).toBe(expected.memory[PT + page]);
+}
+
+describe('paging against a bare machine walk', () => {
+  it('loads, faults, data and the page table are the reference walk’s, under every paging mode and TLB (property)', () => {
+    fc.assert(
+      fc.property(caseArbitrary, fc.boolean(), (c, neighbour) => {
+        for (const config of CONFIGS) check(c, config, neighbour);
+      }),
+      { numRuns: 25, seed: 11_300 },
+    );
+  });
+
+  it('by example: a read-only page, an absent one, a kernel-only one from user mode, and an edit of the table that takes effect', () => {
+    const entries = Array.from({ length: WINDOW.last - WINDOW.first + 1 }, () => 0);
+    entries[0] = (4 << 10) | 7; // page 16 -> frame 4, writable, user
+    entries[1] = (5 << 10) | 5; // page 17 -> frame 5, read-only
+    entries[2] = (6 << 10) | 3; // page 18 -> frame 6, kernel only
+    entries[3] = (PT_PAGE << 10) | 7; // page 19 -> the page table itself
+    // page 20: absent
+    const ops: Op[] = [
+      { store: true, page: 16, offset: 5, value: 11 },
+      { store: true, page: 17, offset: 5, value: 12 },
+      { store: false, page: 17, offset: 5, value: 0 },
+      { store: true, page: 18, offset: PAGE_WORDS - 1, value: 13 },
+      { store: false, page: 20, offset: 0, value: 0 },
+      { store: true, page: 19, offset: 20, value: (4 << 10) | 7 }, // page 20 -> frame 4
+      { store: false, page: 20, offset: 5, value: 0 },
+      { store: false, page: 19, offset: 17, value: 0 },
+    ];
+    for (const user of [false, true]) {
+      const expected = reference({ entries, ops, user });
+      expect(expected.faults).toEqual(user ? [17 * PAGE_WORDS + 5, 18 * PAGE_WORDS + PAGE_WORDS - 1, 20 * PAGE_WORDS] : [17 * PAGE_WORDS + 5, 20 * PAGE_WORDS]);
+      expect(expected.results).toEqual([0, NOTHING, 11, (5 << 10) | 5]);
+      for (const config of CONFIGS) check({ entries, ops, user }, config, false);
+    }
+  });
+});
