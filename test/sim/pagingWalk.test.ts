@@ -30,6 +30,9 @@ const NOTHING = 0x7777;
 
 interface Op {
   readonly store: boolean;
+  /** A store made by `xchg` (the old word is kept, as a load's result), or a load/store with a base register. */
+  readonly swap?: boolean;
+  readonly based?: boolean;
   readonly page: number;
   readonly offset: number;
   readonly value: number;
@@ -49,6 +52,8 @@ const caseArbitrary: fc.Arbitrary<Case> = fc.record({
   ops: fc.array(
     fc.record({
       store: fc.boolean(),
+      swap: fc.boolean(),
+      based: fc.boolean(),
       page: fc.integer({ min: WINDOW.first, max: WINDOW.last }),
       offset: fc.oneof(fc.constantFrom(0, 1, PAGE_WORDS - 1), fc.integer({ min: 0, max: PAGE_WORDS - 1 })),
       // Values that are also page-table entries (a frame of the VM, any flags), for stores that land in the table.
@@ -91,9 +96,11 @@ function reference(c: Case) {
     const at = frame * PAGE_WORDS + offset;
     if (fault) faults.push(op.page * PAGE_WORDS + offset);
     else if (op.store) {
+      if (op.swap) results.push(memory[at]);
       memory[at] = op.value;
       actual.flush = frame === PT_PAGE;
     }
+    if (fault && op.store && op.swap) results.push(op.value);
     if (!op.store) results.push(fault ? NOTHING : memory[at]);
     ran.push(actual);
   }
@@ -113,14 +120,19 @@ function guestOf(c: Case, ops: readonly (Op & { flush: boolean })[]): string {
   let load = 0;
   for (const op of ops) {
     const address = op.page * PAGE_WORDS + op.offset;
-    if (op.store) {
-      lines.push(`    movi r3, ${op.value}`, `    st r3, [${address}]`);
-      // The guest's invalidation after it edits its table (a PTB write is privileged: from user mode, a syscall).
-      if (op.flush) lines.push(c.user ? '    syscall 1' : '    csrw ptb, r1');
+    const operand = op.based ? `r5 + ${op.offset}` : `${address}`;
+    if (op.based) lines.push(`    movi r5, ${op.page * PAGE_WORDS}`);
+    if (op.store && op.swap) {
+      lines.push(`    movi r3, ${op.value}`, `    xchg r3, [${operand}]`, `    st r3, [${RESULTS + load}]`);
+      load++;
+    } else if (op.store) {
+      lines.push(`    movi r3, ${op.value}`, `    st r3, [${operand}]`);
     } else {
-      lines.push(`    movi r2, ${NOTHING}`, `    ld r2, [${address}]`, `    st r2, [${RESULTS + load}]`);
+      lines.push(`    movi r2, ${NOTHING}`, `    ld r2, [${operand}]`, `    st r2, [${RESULTS + load}]`);
       load++;
     }
+    // The guest's invalidation after it edits its table (a PTB write is privileged: from user mode, a syscall).
+    if (op.flush) lines.push(c.user ? '    syscall 1' : '    csrw ptb, r1');
   }
   lines.push(c.user ? '    syscall 2' : '    hypercall HC_POWER_OFF');
   lines.push(
@@ -212,12 +224,105 @@ describe('paging against a bare machine walk', () => {
       { store: true, page: 19, offset: 20, value: (4 << 10) | 7 }, // page 20 -> frame 4
       { store: false, page: 20, offset: 5, value: 0 },
       { store: false, page: 19, offset: 17, value: 0 },
+      // xchg on the table: page 21 -> frame 5, writable (the old entry, 0, comes back); then a store through it.
+      { store: true, swap: true, page: 19, offset: 21, value: (5 << 10) | 7 },
+      { store: true, page: 21, offset: 3, value: 99 },
+      { store: false, page: 17, offset: 3, value: 0 },
+      // A store with a base register on the table: page 22 -> frame 5, read-only; xchg through it faults.
+      { store: true, based: true, page: 19, offset: 22, value: (5 << 10) | 5 },
+      { store: true, swap: true, page: 22, offset: 3, value: 7 },
+      { store: false, based: true, page: 22, offset: 3, value: 0 },
     ];
     for (const user of [false, true]) {
       const expected = reference({ entries, ops, user });
-      expect(expected.faults).toEqual(user ? [17 * PAGE_WORDS + 5, 18 * PAGE_WORDS + PAGE_WORDS - 1, 20 * PAGE_WORDS] : [17 * PAGE_WORDS + 5, 20 * PAGE_WORDS]);
-      expect(expected.results).toEqual([0, NOTHING, 11, (5 << 10) | 5]);
+      expect(expected.faults).toEqual([...(user ? [17 * PAGE_WORDS + 5, 18 * PAGE_WORDS + PAGE_WORDS - 1] : [17 * PAGE_WORDS + 5]), 20 * PAGE_WORDS, 22 * PAGE_WORDS + 3]);
+      expect(expected.results).toEqual([0, NOTHING, 11, (5 << 10) | 5, 0, 99, 7, 99]);
       for (const config of CONFIGS) check({ entries, ops, user }, config, false);
     }
+  });
+});
+
+describe('paging: the walk’s edges', () => {
+  /** Pages 0..3 identity-mapped (user, writable), the table at page 31 mapping itself; `body` runs with paging on. */
+  const guest = (body: string, { handler = true, ptb = `${PT}` } = {}) => `
+    movi r1, ivt
+    csrw ivt, r1
+    ${[0, 1, 2, 3, PT_PAGE].map((page) => `movi r2, ${(page << 10) | 7}\n    st r2, [${PT + page}]`).join('\n    ')}
+    movi r1, ${ptb}
+    csrw ptb, r1
+    ${body}
+    hypercall HC_POWER_OFF
+  pf:
+    csrr r6, eval
+    st r6, [${LOG}]
+    csrr r6, epc
+    addi r6, r6, 4
+    csrw epc, r6
+    iret
+  ivt: .word 0, 0, ${handler ? 'pf' : '0'}, 0
+  `;
+  const run = (source: string, spec: Partial<VmSpec>) => {
+    const result = runScenario(scenario([vmSpec('g', inline(source), { memoryBytes: PAGES * PAGE_WORDS * 4, ...spec })]));
+    return { vm: result.simulation.vms[0], summary: result.summary.vms[0], events: result.events };
+  };
+
+  for (const config of CONFIGS) {
+    it(`an address past the guest-virtual space, or negative, is the guest's #PF with that address (${config.label})`, () => {
+      for (const address of [1 << 20, (1 << 20) + 7, -5]) {
+        const { vm, summary } = run(guest(`movi r5, ${address}\n    movi r2, ${NOTHING}\n    ld r2, [r5 + 0]\n    st r2, [${RESULTS}]`), config.spec);
+        expect(summary.state, summary.reason).toBe('shutoff');
+        expect(vm.memory.read(LOG)).toBe(address);
+        expect(vm.memory.read(RESULTS)).toBe(NOTHING);
+      }
+    });
+
+    it(`a page table base that is not page-aligned, or outside the VM, crashes the VM at its first walk (${config.label})`, () => {
+      const unaligned = run(guest(`ld r2, [${LOG}]`, { ptb: `${PT + 3}` }), config.spec);
+      expect(unaligned.summary.state).toBe('crashed');
+      expect(unaligned.summary.reason).toBe(`page table base 0x${(PT + 3).toString(16)} is not page-aligned`);
+      const outside = run(guest(`ld r2, [${LOG}]`, { ptb: `${PAGES * PAGE_WORDS}` }), config.spec);
+      expect(outside.summary.state).toBe('crashed');
+      expect(outside.summary.reason).toBe(`page table at guest-physical 0x${(PAGES * PAGE_WORDS).toString(16)} is outside the VM's memory (EPT violation)`);
+    });
+
+    it(`an entry whose frame is outside the VM crashes the VM, not the host (${config.label})`, () => {
+      const { summary } = run(guest(`movi r2, ${(PAGES << 10) | 7}\n    st r2, [${PT + 20}]\n    csrw ptb, r1\n    ld r2, [${20 * PAGE_WORDS + 9}]`), config.spec);
+      expect(summary.state).toBe('crashed');
+      expect(summary.reason).toBe(`the guest's page table maps 0x${(20 * PAGE_WORDS + 9).toString(16)} to guest-physical page 0x${PAGES.toString(16)}, outside the VM's memory (EPT violation)`);
+    });
+  }
+
+  it('shadow paging cannot emulate a push onto the page table: the VM crashes, naming the pc', () => {
+    const { summary } = run(guest(`movi sp, ${PT + 40}\n    push r1`), { virt: 'full', paging: 'shadow' });
+    expect(summary.state).toBe('crashed');
+    expect(summary.reason).toMatch(/^cannot emulate this access to the page table at pc 0x[0-9a-f]+$/);
+  });
+
+  it('nested paging lets the same push through (the guest writes its table freely)', () => {
+    const { vm, summary } = run(guest(`movi sp, ${PT + 40}\n    push r1`), { virt: 'hw', paging: 'nested' });
+    expect(summary.state).toBe('shutoff');
+    expect(vm.memory.read(PT + 39)).toBe(PT);
+  });
+
+  it('hardware-assisted, a #PF with no handler is a triple fault (shutdown); fully virtualized, the monitor crashes the VM', () => {
+    const body = `ld r2, [${20 * PAGE_WORDS}]`;
+    const native = run(guest(body, { handler: false }), { virt: 'hw', paging: 'nested' });
+    expect(native.events.some((event) => event.type === 'exit.shutdown' && (event.data as { reason: string }).reason === `triple fault: #PF at 0x${(20 * PAGE_WORDS).toString(16)} with no handler installed`)).toBe(true);
+    expect(native.vm.nativeExceptions).toBe(0);
+    const emulated = run(guest(body, { handler: false }), { virt: 'full', paging: 'shadow' });
+    expect(emulated.summary.state).toBe('crashed');
+    expect(emulated.summary.reason).toBe(`#PF (page fault) at 0x${(20 * PAGE_WORDS).toString(16)} with no handler installed`);
+  });
+
+  it('a #PF handled natively (hw) costs no exit; reflected (full) it is a guest-fault exit and an exception.inject', () => {
+    const body = `ld r2, [${20 * PAGE_WORDS}]`;
+    const native = run(guest(body), { virt: 'hw', paging: 'nested' });
+    expect(native.vm.nativeExceptions).toBe(1);
+    expect(native.events.filter((event) => event.type === 'exit.page-fault' && (event.data as { cause: string }).cause === 'guest-fault')).toHaveLength(0);
+    const emulated = run(guest(body), { virt: 'full', paging: 'shadow' });
+    const faults = emulated.events.filter((event) => event.type === 'exit.page-fault' && (event.data as { cause: string }).cause === 'guest-fault');
+    expect(faults.map((event) => event.data)).toEqual([expect.objectContaining({ addr: 20 * PAGE_WORDS, access: 'read', cause: 'guest-fault' })]);
+    expect(emulated.events.filter((event) => event.type === 'exception.inject').map((event) => (event.data as { vector: number }).vector)).toEqual([2]);
+    expect(emulated.vm.memory.read(LOG)).toBe(20 * PAGE_WORDS);
   });
 });
