@@ -246,6 +246,17 @@ describe('credit caps (period): never more than the share of any accounting peri
     }
   });
 
+  it('a capped vCPU that blocks and wakes keeps running while it has credit: it gets its share of every period, burst by burst', () => {
+    const sliceNs = 6 * MS;
+    const share = Math.ceil((50 * sliceNs) / 100);
+    const trace = drive(creditPolicy(1, sliceNs, 'period'), 1, [{ entity: entity(0, 'capped', { cap: 50 }), busyNs: MS / 2, sleepNs: MS / 2 }], 20 * sliceNs);
+    for (let period = 2; period < 20; period++) {
+      const ran = ranIn(trace, 0, period * sliceNs, (period + 1) * sliceNs);
+      expect(ran, `period ${period}`).toBeLessThanOrEqual(share);
+      expect(ran, `period ${period}`).toBeGreaterThanOrEqual(share - MS / 2);
+    }
+  });
+
   it('with a hog and wake-ups: a capped vCPU never exceeds its share of any period (property)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 5, max: 95 }), fc.option(fc.integer({ min: 100_000, max: 4 * MS }), { nil: undefined }), fc.integer({ min: 50_000, max: 3 * MS }), (cap, busyNs, sleepNs) => {
@@ -317,5 +328,156 @@ describe('credit2 caps (budget per 10 ms period)', () => {
     const trace = drive(credit2(1), 1, [{ entity: entity(0, 'capped', { cap: 20 }), busyNs: 4 * MS, sleepNs: 7 * MS }], 60 * MS);
     for (let period = 0; period < 6; period++) expect(ranIn(trace, 0, period * PERIOD2_NS, (period + 1) * PERIOD2_NS)).toBeLessThanOrEqual(2 * MS);
     expect(ranIn(trace, 0, 0, 60 * MS)).toBeGreaterThan(4 * MS);
+  });
+});
+
+describe('credit: what the cap code must leave alone, and Xen rules next to it', () => {
+  const policyAt = (pcpus: number, sliceNs = 30 * MS, capEnforcement: CapEnforcement = 'park') => {
+    const policy = creditPolicy(pcpus, sliceNs, capEnforcement);
+    let now = 0;
+    policy.attach({
+      get now() {
+        return now;
+      },
+      preempt: () => undefined,
+      wakeIdle: () => undefined,
+      requestTick: () => undefined,
+    });
+    return { policy, at: (t: number) => (now = t) };
+  };
+  const view = (policy: CreditPolicy, id: string) => (policy.snapshot() as { vcpus: VcpuView[] }).vcpus.find((vcpu) => vcpu.id === id) as VcpuView;
+
+  it('csched_unit_wake: a waking vCPU is BOOSTed only when UNDER and not parked; a preempted one never; an OVER capped one (not parked yet) stays OVER', () => {
+    for (const cap of [0, 50]) {
+      const { policy, at } = policyAt(1);
+      const vcpu = entity(0, 'v', { cap });
+      policy.enqueue(vcpu, 0, 'start');
+      policy.pick(0, 0);
+      for (const t of [10, 20, 30]) policy.tick(at(t * MS));
+      // Uncapped: -30 + 30 = 0, UNDER. Capped 50: -30 + 15 = -15, OVER, and not below -15: not parked.
+      expect(view(policy, vcpu.id)).toMatchObject(cap === 0 ? { credit: 0, priority: 'UNDER', parked: false } : { credit: -15 * MS, priority: 'OVER', parked: false });
+      policy.charge(vcpu, 0, 30 * MS);
+      policy.leave(0, vcpu, 30 * MS);
+      policy.enqueue(vcpu, 31 * MS, 'wake');
+      expect(view(policy, vcpu.id).priority).toBe(cap === 0 ? 'BOOST' : 'OVER');
+    }
+    // A preempted vCPU queues at UNDER, behind a waker's BOOST; with boost off, nobody is BOOSTed.
+    for (const boost of [true, false]) {
+      const policy = new CreditPolicy({ pcpus: 1, quantumNs: 1 * MS }, { boost });
+      policy.attach({ now: 0, preempt: () => undefined, wakeIdle: () => undefined, requestTick: () => undefined });
+      policy.enqueue(entity(0, 'a'), 0, 'preempt');
+      policy.enqueue(entity(1, 'b'), 0, 'wake');
+      expect(policy.pick(0, 0)?.entity.key).toBe(boost ? 1 : 0);
+    }
+  });
+
+  it('csched_acct: a vCPU above one slice of credit stops earning and its credit is halved', () => {
+    // Runs 15 ms, then sleeps: +30 ms at 30 ms (credit 15), +30 at 60 ms (45 > 30): off the active list, 22.5 ms.
+    const policy = creditPolicy(1, 30 * MS);
+    const seen = new Map<number, VcpuView>();
+    drive(policy, 1, [{ entity: entity(0, 'v'), busyNs: 15 * MS, sleepNs: 1000 * MS }], 90 * MS, (now) => seen.set(now, view(policy, 'vm/v/vcpu/0')));
+    expect(seen.get(30 * MS)).toMatchObject({ credit: 15 * MS, priority: 'UNDER', active: true });
+    expect(seen.get(60 * MS)).toMatchObject({ credit: 22_500_000, priority: 'UNDER', active: false });
+  });
+
+  it('credit_peak: a cap above what its vCPUs can use does not raise the peak (one slice per vCPU)', () => {
+    // Two pCPUs; A (1 vCPU, cap 200, weight 1024) and B (weight 256), both CPU-bound. At 30 ms B, first
+    // on the list, gets ceil(60 x 256 / 1280) = 12 ms; A's fair 48 ms is cut to its peak, 30 ms.
+    const policy = creditPolicy(2, 30 * MS);
+    const seen = new Map<number, VcpuView[]>();
+    drive(policy, 2, [{ entity: entity(0, 'a', { cap: 200, weight: 1024 }) }, { entity: entity(1, 'b', { weight: 256 }) }], 30 * MS, (now) => seen.set(now, (policy.snapshot() as { vcpus: VcpuView[] }).vcpus));
+    expect(seen.get(30 * MS)?.map((vcpu) => vcpu.credit)).toEqual([0, -18 * MS]);
+  });
+
+  it('weights: uncapped VMs share by weight, in park and period enforcement alike; a cap above the fair share changes nothing', () => {
+    for (const capEnforcement of ['park', 'period'] as const) {
+      const endNs = 3000 * MS;
+      const byWeight = drive(creditPolicy(1, 30 * MS, capEnforcement), 1, [{ entity: entity(0, 'light', { weight: 256 }) }, { entity: entity(1, 'heavy', { weight: 512 }) }], endNs);
+      const ratio = ranIn(byWeight, 1, 0, endNs) / ranIn(byWeight, 0, 0, endNs);
+      expect(ratio, capEnforcement).toBeGreaterThan(1.8);
+      expect(ratio, capEnforcement).toBeLessThan(2.2);
+      const highCap = drive(creditPolicy(1, 30 * MS, capEnforcement), 1, [{ entity: entity(0, 'capped', { cap: 80 }) }, { entity: entity(1, 'other') }], endNs);
+      expect(ranIn(highCap, 0, 0, endNs) / endNs, capEnforcement).toBeGreaterThan(0.45);
+      expect(ranIn(highCap, 0, 0, endNs) / endNs, capEnforcement).toBeLessThan(0.55);
+    }
+  });
+
+  it('period enforcement never parks an uncapped vCPU: alone it runs all the time, in one slice after another', () => {
+    const trace = drive(creditPolicy(1, 6 * MS, 'period'), 1, [{ entity: entity(0, 'free') }], 60 * MS);
+    expect(ranIn(trace, 0, 0, 60 * MS)).toBe(60 * MS);
+    expect(trace.picks).toHaveLength(1);
+  });
+
+  it('a lone vCPU keeps its CPU at the end of its slice (nobody waits): one pick, park or not', () => {
+    const trace = drive(creditPolicy(1, 30 * MS), 1, [{ entity: entity(0, 'free') }], 300 * MS);
+    expect(trace.picks).toHaveLength(1);
+    const capped = drive(creditPolicy(1, 30 * MS), 1, [{ entity: entity(0, 'capped', { cap: 30 }) }], 590 * MS);
+    // Parked four times: picked again at each unparking only.
+    expect(capped.picks.map((pick) => pick.t)).toEqual([0, 120, 210, 300, 420, 510].map((t) => t * MS));
+  });
+
+  it('an unparked running vCPU keeps its CPU through the accounting until its slice ends (only a parked one is preempted there)', () => {
+    // A from 0 (UNDER from the 10 ms tick); B starts at 12 ms, BOOSTed, and takes the CPU (A ran past
+    // the ratelimit). At 30 ms both are UNDER with credit (3 and 7 ms): B keeps the CPU to its slice's end, 42 ms.
+    const trace = drive(creditPolicy(1, 30 * MS), 1, [{ entity: entity(0, 'a') }, { entity: entity(1, 'b'), startNs: 12 * MS }], 50 * MS);
+    expect(trace.picks.slice(0, 3).map((pick) => [pick.t, pick.key])).toEqual([
+      [0, 0],
+      [12 * MS, 1],
+      [42 * MS, 0],
+    ]);
+  });
+});
+
+describe('credit2: what the budget must leave alone', () => {
+  const credit2 = (pcpus: number) => new Credit2Policy({ pcpus, quantumNs: 1 * MS, scheduler: { policy: 'credit2' } as never });
+
+  it('an uncapped VM has no budget: beside a capped one it takes the rest of every period (work conserving)', () => {
+    const trace = drive(credit2(1), 1, [{ entity: entity(0, 'capped', { cap: 20 }) }, { entity: entity(1, 'free') }, { entity: entity(2, 'free2') }], 100 * MS);
+    expect(ranIn(trace, 0, 0, 100 * MS) + ranIn(trace, 1, 0, 100 * MS) + ranIn(trace, 2, 0, 100 * MS)).toBe(100 * MS);
+    expect(ranIn(trace, 1, 0, 100 * MS)).toBeGreaterThan(35 * MS);
+    expect(ranIn(trace, 2, 0, 100 * MS)).toBeGreaterThan(35 * MS);
+    const snapshot = credit2(1);
+    drive(snapshot, 1, [{ entity: entity(0, 'capped', { cap: 20 }) }, { entity: entity(1, 'free') }], 1 * MS);
+    expect(Object.keys((snapshot.snapshot() as { budgets: Record<string, number> }).budgets)).toEqual(['capped']);
+  });
+
+  it('a vCPU with budget left keeps its CPU at the end of its slice; an uncapped lone one too (one pick)', () => {
+    expect(drive(credit2(1), 1, [{ entity: entity(0, 'capped', { cap: 100 }) }], 50 * MS).picks).toHaveLength(1);
+    expect(drive(credit2(1), 1, [{ entity: entity(0, 'free') }], 50 * MS).picks).toHaveLength(1);
+  });
+
+  it('a VM in debt after the replenishment stays parked for that whole period (no 1 ns runs)', () => {
+    const cap = 30;
+    const capNs = (cap * PERIOD2_NS) / 100;
+    const trace = drive(credit2(2), 2, [{ entity: entity(0, 'capped', { cap }) }, { entity: entity(1, 'capped', { cap }) }], 40 * MS);
+    const vmIn = (from: number, to: number) => ranIn(trace, 0, from, to) + ranIn(trace, 1, from, to);
+    expect([0, 1, 2, 3].map((period) => vmIn(period * PERIOD2_NS, (period + 1) * PERIOD2_NS))).toEqual([2 * capNs, 0, 2 * capNs, 0]);
+  });
+
+  it('a vCPU paused while parked and resumed later is never queued twice (it never runs on two pCPUs at once)', () => {
+    const policy = credit2(2);
+    let now = 0;
+    const host = { get now() { return now; }, preempt: () => undefined, wakeIdle: () => undefined, requestTick: () => undefined };
+    policy.attach(host);
+    const vcpu = entity(0, 'capped', { cap: 20 });
+    policy.enqueue(vcpu, 0, 'start');
+    expect(policy.pick(0, 0)?.sliceNs).toBe(2 * MS);
+    now = 2 * MS;
+    policy.charge(vcpu, 0, now);
+    expect(policy.shouldPreempt(0, vcpu, now)).toBe(true);
+    policy.leave(0, vcpu, now);
+    policy.enqueue(vcpu, now, 'preempt'); // parked: the budget is spent
+    policy.remove(vcpu); // paused while parked
+    now = 10 * MS;
+    policy.tick(now); // replenished: it is not runnable, so not queued
+    expect(policy.waiting).toBe(0);
+    policy.enqueue(vcpu, now, 'resume');
+    expect(policy.pick(0, now)?.entity.key).toBe(0);
+    now = 12 * MS;
+    policy.charge(vcpu, 0, now);
+    now = 20 * MS;
+    policy.tick(now); // the next replenishment while it runs: nothing to unpark
+    expect(policy.waiting).toBe(0);
+    expect(policy.pick(1, now)).toBeUndefined();
   });
 });
