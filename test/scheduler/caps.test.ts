@@ -481,3 +481,20 @@ describe('credit2: what the budget must leave alone', () => {
     expect(policy.pick(1, now)).toBeUndefined();
   });
 });
+
+describe('credit2: the slice next to the budget (csched2_runtime)', () => {
+  const credit2 = (pcpus: number) => new Credit2Policy({ pcpus, quantumNs: 1 * MS, scheduler: { policy: 'credit2' } as never });
+
+  it('a lone vCPU runs for its credit, at most 10 ms: a burst after 3 ms of its 10 ms gets 7 ms', () => {
+    const trace = drive(credit2(1), 1, [{ entity: entity(0, 'v'), busyNs: 3 * MS, sleepNs: 1 * MS }], 5 * MS);
+    expect(trace.picks.map((pick) => pick.sliceNs)).toEqual([10 * MS, 7 * MS]);
+  });
+
+  it('no slice is longer than 10 ms, even for a vCPU that sleeps through credit resets and comes back with more than 10 ms', () => {
+    // Two pCPUs, one run queue: the CPU-bound vCPU's resets give the sleeper 10 ms each, up to 10 ms + the carryover.
+    const trace = drive(credit2(2), 2, [{ entity: entity(0, 'a') }, { entity: entity(1, 'sleeper'), busyNs: 1 * MS, sleepNs: 60 * MS }], 400 * MS);
+    const sleeper = trace.picks.filter((pick) => pick.key === 1);
+    expect(sleeper.length).toBeGreaterThan(3);
+    expect(sleeper.slice(1).map((pick) => pick.sliceNs)).toEqual(sleeper.slice(1).map(() => 10 * MS));
+  });
+});
