@@ -498,3 +498,38 @@ describe('credit2: the slice next to the budget (csched2_runtime)', () => {
     expect(sleeper.slice(1).map((pick) => pick.sliceNs)).toEqual(sleeper.slice(1).map(() => 10 * MS));
   });
 });
+
+describe('credit2: the replenishment timer', () => {
+  const credit2 = (pcpus: number) => new Credit2Policy({ pcpus, quantumNs: 1 * MS, scheduler: { policy: 'credit2' } as never });
+  const budgets = (policy: Credit2Policy) => (policy.snapshot() as { budgets: Record<string, number> }).budgets;
+
+  it('replenishes at period boundaries only: a tick at another instant (a wrapper passing its own ticks on) adds nothing', () => {
+    const policy = credit2(1);
+    let now = 0;
+    const requests: number[] = [];
+    policy.attach({ get now() { return now; }, preempt: () => undefined, wakeIdle: () => undefined, requestTick: (time) => void requests.push(time) });
+    const vcpu = entity(0, 'capped', { cap: 20 });
+    policy.enqueue(vcpu, 0, 'start');
+    policy.pick(0, 0);
+    now = 2 * MS;
+    policy.charge(vcpu, 0, now);
+    expect(budgets(policy)).toEqual({ capped: 0 });
+    now = 5 * MS;
+    policy.tick(now);
+    expect(budgets(policy)).toEqual({ capped: 0 });
+    now = 10 * MS;
+    policy.tick(now);
+    expect(budgets(policy)).toEqual({ capped: 2 * MS });
+    expect(requests.at(-1)).toBe(20 * MS);
+  });
+
+  it('asks for no tick at all when no VM is capped (Xen arms the replenishment timer for capped domains only)', () => {
+    const policy = credit2(1);
+    const requests: number[] = [];
+    policy.attach({ now: 0, preempt: () => undefined, wakeIdle: () => undefined, requestTick: (time) => void requests.push(time) });
+    policy.enqueue(entity(0, 'free'), 0, 'start');
+    policy.pick(0, 0);
+    policy.tick(10 * MS);
+    expect(requests).toEqual([]);
+  });
+});
