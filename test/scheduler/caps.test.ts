@@ -371,13 +371,32 @@ describe('credit: what the cap code must leave alone, and Xen rules next to it',
     }
   });
 
-  it('csched_acct: a vCPU above one slice of credit stops earning and its credit is halved', () => {
-    // Runs 15 ms, then sleeps: +30 ms at 30 ms (credit 15), +30 at 60 ms (45 > 30): off the active list, 22.5 ms.
-    const policy = creditPolicy(1, 30 * MS);
-    const seen = new Map<number, VcpuView>();
-    drive(policy, 1, [{ entity: entity(0, 'v'), busyNs: 15 * MS, sleepNs: 1000 * MS }], 90 * MS, (now) => seen.set(now, view(policy, 'vm/v/vcpu/0')));
-    expect(seen.get(30 * MS)).toMatchObject({ credit: 15 * MS, priority: 'UNDER', active: true });
-    expect(seen.get(60 * MS)).toMatchObject({ credit: 22_500_000, priority: 'UNDER', active: false });
+  it('csched_acct: a vCPU above one slice of credit (not at it) stops earning and its credit is halved; either enforcement', () => {
+    for (const capEnforcement of ['park', 'period'] as const) {
+      // Runs 15 ms, then sleeps: +30 ms at 30 ms (credit 15), +30 at 60 ms (45 > 30): off the active list, 22.5 ms.
+      const policy = creditPolicy(1, 30 * MS, capEnforcement);
+      const seen = new Map<number, VcpuView>();
+      drive(policy, 1, [{ entity: entity(0, 'v'), busyNs: 15 * MS, sleepNs: 1000 * MS }], 90 * MS, (now) => seen.set(now, view(policy, 'vm/v/vcpu/0')));
+      expect(seen.get(30 * MS), capEnforcement).toMatchObject({ credit: 15 * MS, priority: 'UNDER', active: true });
+      expect(seen.get(60 * MS), capEnforcement).toMatchObject({ credit: 22_500_000, priority: 'UNDER', active: false });
+      // Runs 30 ms, then sleeps: 0 at 30 ms, exactly one slice (30 ms) at 60 ms: kept, still earning; 60 > 30 at 90 ms.
+      const exact = creditPolicy(1, 30 * MS, capEnforcement);
+      const atSlice = new Map<number, VcpuView>();
+      drive(exact, 1, [{ entity: entity(0, 'v'), busyNs: 30 * MS, sleepNs: 1000 * MS }], 90 * MS, (now) => atSlice.set(now, view(exact, 'vm/v/vcpu/0')));
+      expect(atSlice.get(60 * MS), capEnforcement).toMatchObject({ credit: 30 * MS, active: true });
+      expect(atSlice.get(90 * MS), capEnforcement).toMatchObject({ credit: 30 * MS, active: false });
+    }
+  });
+
+  it('park enforcement carries a capped vCPU\'s credit from period to period (only period enforcement clips it to the share)', () => {
+    // Cap 30 of 30 ms (share 9 ms); runs 15 ms, then sleeps: -6 at 30 ms, +3 at 60, +12 at 90 (park) or 9 (period).
+    for (const capEnforcement of ['park', 'period'] as const) {
+      const policy = creditPolicy(1, 30 * MS, capEnforcement);
+      const seen = new Map<number, VcpuView>();
+      drive(policy, 1, [{ entity: entity(0, 'v', { cap: 30 }), busyNs: 15 * MS, sleepNs: 1000 * MS }], 90 * MS, (now) => seen.set(now, view(policy, 'vm/v/vcpu/0')));
+      if (capEnforcement === 'park') expect([30, 60, 90].map((t) => seen.get(t * MS)?.credit)).toEqual([-6 * MS, 3 * MS, 12 * MS]);
+      else expect(seen.get(90 * MS)?.credit).toBe(9 * MS);
+    }
   });
 
   it('credit_peak: a cap above what its vCPUs can use does not raise the peak (one slice per vCPU)', () => {

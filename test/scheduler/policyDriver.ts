@@ -49,7 +49,11 @@ export function drive(policy: SchedulingPolicy, pcpus: number, loads: readonly L
     get now() {
       return now;
     },
-    preempt: (pcpu) => void preempts.add(pcpu),
+    preempt: (pcpu) => {
+      // The contract: a physical CPU's index (no effect on an idle one).
+      if (!(Number.isInteger(pcpu) && pcpu >= 0 && pcpu < pcpus)) throw new Error(`preempt(${pcpu}): no such pCPU`);
+      preempts.add(pcpu);
+    },
     wakeIdle: () => undefined,
     requestTick: (time) => {
       if (time < tickAt) tickAt = time;
