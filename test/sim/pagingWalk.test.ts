@@ -181,7 +181,7 @@ function check(c: Case, config: Config, neighbour: boolean): void {
   const vms = [vmSpec('g', inline(source), { memoryBytes: PAGES * PAGE_WORDS * 4, ...config.spec })];
   // A second paging VM on the same pCPU: world switches in between, its TLB entries beside ours.
   if (neighbour) vms.push(vmSpec('n', inline(guestOf({ entries: c.entries.map((entry) => entry ^ 2), ops: c.ops, user: false }, reference({ ...c, entries: c.entries.map((entry) => entry ^ 2), user: false }).ran)), { memoryBytes: PAGES * PAGE_WORDS * 4, ...config.spec }));
-  const run = runScenario(scenario(vms, { scheduler: { policy: 'round-robin', quantumNs: 3_000 } as never, run: { timeNs: 50_000_000, instructions: undefined, checkpointEvery: 1_000_000 } }));
+  const run = runScenario(scenario(vms, { scheduler: { policy: 'round-robin', quantumNs: 3_000 } as never, run: { timeNs: 3_000_000, instructions: undefined, checkpointEvery: 1_000_000 } }));
   const vm = run.simulation.vms[0];
   const label = `${config.label}${neighbour ? ' beside another VM' : ''}`;
   expect(vm.state, `${label}: ${run.summary.vms[0].reason ?? ''}`).toBe('shutoff');
@@ -262,7 +262,7 @@ describe('paging: the walk’s edges', () => {
   ivt: .word 0, 0, ${handler ? 'pf' : '0'}, 0
   `;
   const run = (source: string, spec: Partial<VmSpec>) => {
-    const result = runScenario(scenario([vmSpec('g', inline(source), { memoryBytes: PAGES * PAGE_WORDS * 4, ...spec })]));
+    const result = runScenario(scenario([vmSpec('g', inline(source), { memoryBytes: PAGES * PAGE_WORDS * 4, ...spec })], { run: { timeNs: 3_000_000, instructions: undefined, checkpointEvery: 1_000_000 } }));
     return { vm: result.simulation.vms[0], summary: result.summary.vms[0], events: result.events };
   };
 
