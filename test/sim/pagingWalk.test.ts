@@ -326,3 +326,38 @@ describe('paging: the walk’s edges', () => {
     expect(emulated.vm.memory.read(LOG)).toBe(20 * PAGE_WORDS);
   });
 });
+
+describe('shadow paging: an emulated write to the table zaps what it changed (as KVM’s kvm_mmu_pte_write does)', () => {
+  it('rewriting an entry, even with the same value, drops its shadow and TLB entries: the next access is a hidden page fault again', () => {
+    const entry16 = (4 << 10) | 7;
+    const source = `
+      movi r1, ivt
+      csrw ivt, r1
+      ${[0, 1, 2, 3, PT_PAGE].map((page) => `movi r2, ${(page << 10) | 7}\n      st r2, [${PT + page}]`).join('\n      ')}
+      movi r2, ${entry16}
+      st r2, [${PT + 16}]
+      movi r2, ${(PT_PAGE << 10) | 7}
+      st r2, [${PT + 17}]
+      movi r1, ${PT}
+      csrw ptb, r1
+      ld r3, [${16 * PAGE_WORDS + 1}]
+      ld r3, [${16 * PAGE_WORDS + 2}]
+      movi r2, ${entry16}
+      st r2, [${17 * PAGE_WORDS + 16}]
+      ld r3, [${16 * PAGE_WORDS + 3}]
+      hypercall HC_POWER_OFF
+    ivt: .word 0, 0, 0, 0
+    `;
+    const run = runScenario(scenario([vmSpec('g', inline(source), { memoryBytes: PAGES * PAGE_WORDS * 4, virt: 'full', paging: 'shadow' })], { run: { timeNs: 3_000_000, instructions: undefined, checkpointEvery: 1_000_000 } }));
+    expect(run.summary.vms[0].state).toBe('shutoff');
+    const onPage16 = run.events
+      .filter((event) => event.type === 'exit.page-fault')
+      .map((event) => event.data as { addr: number; cause: string })
+      .filter((data) => data.addr >>> 10 === 16 || data.cause === 'pt-write');
+    expect(onPage16.map((data) => [data.addr, data.cause])).toEqual([
+      [16 * PAGE_WORDS + 1, 'shadow-fill'],
+      [17 * PAGE_WORDS + 16, 'pt-write'],
+      [16 * PAGE_WORDS + 3, 'shadow-fill'],
+    ]);
+  });
+});
