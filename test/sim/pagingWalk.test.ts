@@ -242,6 +242,24 @@ describe('paging against a bare machine walk', () => {
   });
 });
 
+describe('paging: an edited entry takes effect after the guest flushes', () => {
+  it('a page already in the TLB, retargeted through the table, reads its new frame after the PTB write (every mode and TLB)', () => {
+    const entries = Array.from({ length: WINDOW.last - WINDOW.first + 1 }, () => 0);
+    entries[0] = (4 << 10) | 7; // page 16 -> frame 4
+    entries[3] = (PT_PAGE << 10) | 7; // page 19 -> the table
+    const ops: Op[] = [
+      { store: true, page: 16, offset: 5, value: 11 },
+      { store: false, page: 16, offset: 5, value: 0 },
+      { store: true, page: 19, offset: 16, value: (5 << 10) | 7 }, // page 16 -> frame 5
+      { store: false, page: 16, offset: 5, value: 0 },
+    ];
+    for (const user of [false, true]) {
+      expect(reference({ entries, ops, user }).results).toEqual([11, 0]);
+      for (const config of CONFIGS) check({ entries, ops, user }, config, false);
+    }
+  });
+});
+
 describe('paging: the walk’s edges', () => {
   /** Pages 0..3 identity-mapped (user, writable), the table at page 31 mapping itself; `body` runs with paging on. */
   const guest = (body: string, { handler = true, ptb = `${PT}` } = {}) => `
@@ -274,6 +292,14 @@ describe('paging: the walk’s edges', () => {
         expect(vm.memory.read(LOG)).toBe(address);
         expect(vm.memory.read(RESULTS)).toBe(NOTHING);
       }
+    });
+
+    it(`guest-virtual address 0 is an address like any other: a load reads word 0, a store to page 0 lands (${config.label})`, () => {
+      const { vm, summary } = run(guest(`movi r2, ${NOTHING}\n    ld r2, [0]\n    st r2, [${RESULTS}]\n    movi r3, 77\n    st r3, [${PAGE_WORDS - 1}]`), config.spec);
+      expect(summary.state, summary.reason).toBe('shutoff');
+      expect(vm.memory.read(RESULTS)).toBe(vm.memory.read(0));
+      expect(vm.memory.read(PAGE_WORDS - 1)).toBe(77);
+      expect(vm.memory.read(LOG)).toBe(0);
     });
 
     it(`a page table base that is not page-aligned, or outside the VM, crashes the VM at its first walk (${config.label})`, () => {
@@ -354,6 +380,8 @@ describe('shadow paging: an emulated write to the table zaps what it changed (as
       .filter((event) => event.type === 'exit.page-fault')
       .map((event) => event.data as { addr: number; cause: string })
       .filter((data) => data.addr >>> 10 === 16 || data.cause === 'pt-write');
+    expect(run.events.filter((event) => event.type === 'exit.page-fault' && (event.data as { cause: string }).cause === 'pt-write').map((event) => (event.data as { access: string }).access)).toEqual(['write']);
+    expect(run.simulation.vms[0].shadow.fills).toBe(run.events.filter((event) => event.type === 'exit.page-fault' && (event.data as { cause: string }).cause === 'shadow-fill').length);
     expect(onPage16.map((data) => [data.addr, data.cause])).toEqual([
       [16 * PAGE_WORDS + 1, 'shadow-fill'],
       [17 * PAGE_WORDS + 16, 'pt-write'],
