@@ -1,0 +1,192 @@
+/**
+ * The world switch (issue 11): what a pCPU saves and restores when it switches vCPUs, and what the
+ * switch costs.
+ *
+ * - A vCPU's architectural state lives in its own CpuState; what the monitor must get exactly right
+ *   is taking a batch back (rollback to the checkpoint made at the batch's start, used when
+ *   something must happen earlier than the batch's end). The reference is a deep copy taken at the
+ *   checkpoint: after any registers, CSRs, pc, mode, interrupt flag, counters and stores, rollback
+ *   gives that copy back, memory included (undo newest first, so a word stored twice gets its
+ *   first value back).
+ * - The switch costs `contextSwitchNs` when a pCPU switches to another vCPU than the one it last
+ *   ran (the first dispatch too), and `entryNs` at every dispatch; the slice starts after them.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CpuState } from '../../src/actors/vcpu/cpuState.js';
+import { CSR_COUNT, Mode, REGISTER_COUNT } from '../../src/core/isa/opcodes.js';
+import type { SimEvent } from '../../src/core/events.js';
+import { inline, runScenario, scenario, vmSpec } from '../helpers.js';
+
+interface Architectural {
+  regs: number[];
+  csr: number[];
+  pc: number;
+  mode: number;
+  ie: number;
+  workLeftNs: number;
+  retired: number;
+  workNs: number;
+}
+
+const view = (cpu: CpuState): Architectural => ({
+  regs: [...cpu.regs],
+  csr: [...cpu.csr],
+  pc: cpu.pc,
+  mode: cpu.mode,
+  ie: cpu.ie,
+  workLeftNs: cpu.workLeftNs,
+  retired: cpu.retired,
+  workNs: cpu.workNs,
+});
+
+const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
+const stateArbitrary = fc.record({
+  regs: fc.array(int32, { minLength: REGISTER_COUNT, maxLength: REGISTER_COUNT }),
+  csr: fc.array(int32, { minLength: CSR_COUNT, maxLength: CSR_COUNT }),
+  pc: fc.integer({ min: 0, max: 1 << 20 }),
+  mode: fc.constantFrom(Mode.KERNEL, Mode.USER),
+  ie: fc.constantFrom(0, 1),
+  workLeftNs: fc.nat(),
+  retired: fc.nat(),
+  workNs: fc.nat(),
+});
+
+function load(cpu: CpuState, state: Architectural): void {
+  state.regs.forEach((value, index) => (cpu.regs[index] = value));
+  state.csr.forEach((value, index) => (cpu.csr[index] = value));
+  cpu.pc = state.pc;
+  cpu.mode = state.mode;
+  cpu.ie = state.ie;
+  cpu.workLeftNs = state.workLeftNs;
+  cpu.retired = state.retired;
+  cpu.workNs = state.workNs;
+}
+
+describe('CpuState: a batch taken back', () => {
+  it('rollback restores every register, CSR, pc, mode, flag and counter, and every word stored (property)', () => {
+    fc.assert(
+      fc.property(
+        stateArbitrary,
+        stateArbitrary,
+        fc.array(fc.record({ index: fc.integer({ min: 0, max: 63 }), value: int32 }), { maxLength: 40 }),
+        fc.array(fc.integer({ min: 0, max: 15 }), { maxLength: 4 }),
+        (before, after, stores, pages) => {
+          const cpu = new CpuState();
+          const memory = Int32Array.from({ length: 64 }, (_, index) => index * 7 - 100);
+          const translated = new Uint8Array(16);
+          translated[15] = 1; // translated before the batch: stays
+          load(cpu, before);
+          const expected = view(cpu);
+          const memoryBefore = [...memory];
+          cpu.checkpoint();
+          // The batch: the interpreter logs (index, old value) before each store.
+          for (const store of stores) {
+            cpu.undo[cpu.undoLength++] = store.index;
+            cpu.undo[cpu.undoLength++] = memory[store.index];
+            memory[store.index] = store.value;
+          }
+          for (const page of pages) {
+            translated[page] = 1;
+            cpu.translatedInBatch.push(page);
+          }
+          load(cpu, after);
+          cpu.rollback(memory, translated);
+          expect(view(cpu)).toEqual(expected);
+          expect([...memory]).toEqual(memoryBefore);
+          expect(cpu.undoLength).toBe(0);
+          expect(cpu.translatedInBatch).toEqual([]);
+          expect([...translated]).toEqual(Array.from({ length: 16 }, (_, page) => (page === 15 && !pages.includes(15) ? 1 : 0)));
+        },
+      ),
+      { numRuns: 300, seed: 11_310 },
+    );
+  });
+
+  it('a second checkpoint forgets the first batch: its undo log is empty and rollback returns to the new state', () => {
+    const cpu = new CpuState();
+    const memory = new Int32Array(8);
+    cpu.regs[3] = 1;
+    cpu.checkpoint();
+    cpu.undo[cpu.undoLength++] = 2;
+    cpu.undo[cpu.undoLength++] = memory[2];
+    memory[2] = 9;
+    cpu.translatedInBatch.push(4);
+    cpu.regs[3] = 2;
+    cpu.pc = 40;
+    cpu.checkpoint();
+    expect(cpu.undoLength).toBe(0);
+    expect(cpu.translatedInBatch).toEqual([]);
+    cpu.regs[3] = 3;
+    cpu.pc = 80;
+    cpu.rollback(memory);
+    expect(cpu.regs[3]).toBe(2);
+    expect(cpu.pc).toBe(40);
+    expect(memory[2]).toBe(9);
+  });
+});
+
+const MS = 1_000_000;
+const COSTS = { contextSwitchNs: 7_000, entryNs: 300, scheduleNs: 0, exitNs: 0, timerJitterNs: 0, startJitterNs: 0, interruptInjectNs: 0, ioEmulateNs: 0 };
+const spin = inline('loop:\n    work 1000\n    jmp loop\n');
+
+/** For each dispatch: the vCPU, its pCPU, when, and whether the pCPU last ran another vCPU (or none). */
+function dispatches(events: readonly SimEvent[]) {
+  const last = new Map<number, string>();
+  const out: { src: string; pcpu: number; t: number; switched: boolean }[] = [];
+  for (const event of events) {
+    if (event.type !== 'vcpu.running') continue;
+    const pcpu = (event.data as { pcpu: number }).pcpu;
+    out.push({ src: event.src, pcpu, t: event.t, switched: last.get(pcpu) !== event.src });
+    last.set(pcpu, event.src);
+  }
+  return out;
+}
+
+describe('the world switch: its cost and the slice after it', () => {
+  it('two CPU-bound VMs on one pCPU: every dispatch is a switch (contextSwitchNs + entryNs), and the slice is whole after it', () => {
+    const quantumNs = 200_000;
+    const run = runScenario(
+      scenario([vmSpec('a', spin), vmSpec('b', spin)], {
+        scheduler: { policy: 'round-robin', quantumNs } as never,
+        run: { timeNs: 5 * MS, instructions: undefined, checkpointEvery: 1_000_000 },
+        costs: COSTS,
+      }),
+    );
+    const all = dispatches(run.events);
+    expect(all.length).toBeGreaterThan(10);
+    for (const vm of run.simulation.vms) {
+      const vcpu = vm.vcpus[0];
+      const mine = all.filter((dispatch) => dispatch.src === vcpu.id);
+      expect(mine.every((dispatch) => dispatch.switched)).toBe(true);
+      expect(vcpu.counters.dispatches).toBe(mine.length);
+      expect(vcpu.counters.overheadNs).toBe(mine.length * (COSTS.contextSwitchNs + COSTS.entryNs));
+    }
+    // Each preemption comes exactly a switch and a quantum after the dispatch.
+    for (let index = 0; index + 1 < all.length; index++) {
+      const preempted = run.events.find((event) => event.type === 'vcpu.runnable' && event.src === all[index].src && event.t > all[index].t);
+      if (preempted === undefined || preempted.t >= 5 * MS) continue;
+      expect(preempted.t - all[index].t).toBe(COSTS.contextSwitchNs + COSTS.entryNs + quantumNs);
+    }
+  });
+
+  it('a vCPU dispatched again on the pCPU it last ran on pays no context switch: alone, only its first dispatch does', () => {
+    // The interactive workload sleeps and wakes: the same vCPU is dispatched again and again.
+    const overheadWith = (contextSwitchNs: number) => {
+      const run = runScenario(
+        scenario([vmSpec('s', { kind: 'bundled', name: 'interactive' })], {
+          run: { timeNs: 20 * MS, instructions: undefined, checkpointEvery: 1_000_000 },
+          costs: { ...COSTS, contextSwitchNs },
+        }),
+      );
+      const vcpu = run.simulation.vms[0].vcpus[0];
+      return { overheadNs: vcpu.counters.overheadNs, dispatches: dispatches(run.events) };
+    };
+    const free = overheadWith(0);
+    const paid = overheadWith(COSTS.contextSwitchNs);
+    expect(paid.dispatches.length).toBeGreaterThan(3);
+    expect(paid.dispatches.filter((dispatch) => dispatch.switched)).toHaveLength(1);
+    expect(paid.dispatches.length).toBe(free.dispatches.length);
+    expect(paid.overheadNs - free.overheadNs).toBe(COSTS.contextSwitchNs);
+  });
+});
