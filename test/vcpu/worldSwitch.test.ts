@@ -14,6 +14,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CpuState } from '../../src/actors/vcpu/cpuState.js';
+import { Simulation } from '../../src/actors/simulation.js';
 import { CSR_COUNT, Mode, REGISTER_COUNT } from '../../src/core/isa/opcodes.js';
 import type { SimEvent } from '../../src/core/events.js';
 import { inline, runScenario, scenario, vmSpec } from '../helpers.js';
@@ -188,5 +189,34 @@ describe('the world switch: its cost and the slice after it', () => {
     expect(paid.dispatches.filter((dispatch) => dispatch.switched)).toHaveLength(1);
     expect(paid.dispatches.length).toBe(free.dispatches.length);
     expect(paid.overheadNs - free.overheadNs).toBe(COSTS.contextSwitchNs);
+  });
+
+  it('a pCPU that ran a vCPU and has nothing left says so again each time (pcpu.idle after every dispatch that ends in an idle CPU)', () => {
+    // One sleeping and waking vCPU on one pCPU: after each block the pCPU finds nothing to run.
+    const run = runScenario(
+      scenario([vmSpec('s', { kind: 'bundled', name: 'interactive' })], {
+        run: { timeNs: 20 * MS, instructions: undefined, checkpointEvery: 1_000_000 },
+      }),
+    );
+    const blocked = run.events.filter((event) => event.type === 'vcpu.blocked').length;
+    const idle = run.events.filter((event) => event.type === 'pcpu.idle').length;
+    expect(blocked).toBeGreaterThan(3);
+    // A pCPU starts idle and says nothing then; it says so after each block.
+    expect(idle).toBe(blocked);
+  });
+
+  it('parts that leave the world switch out run as the standard ones (every hook of the seam is optional)', () => {
+    // A part that changes nothing (the interrupt routing as it is): the run is the standard run.
+    const build = () =>
+      scenario([vmSpec('s', { kind: 'bundled', name: 'interactive' })], {
+        run: { timeNs: 5 * MS, instructions: undefined, checkpointEvery: 1_000_000 },
+      });
+    const plain = new Simulation({ scenario: build() });
+    const plainSummary = plain.run();
+    const simulation = new Simulation({ scenario: build(), parts: { name: 'identity-routing', routeInterrupt: (_vms, from) => from } });
+    const summary = simulation.run();
+    expect(summary.events).toBeGreaterThan(10);
+    expect(summary.events).toBe(plainSummary.events);
+    expect(simulation.vms[0].vcpus[0].counters.overheadNs).toBe(plain.vms[0].vcpus[0].counters.overheadNs);
   });
 });
