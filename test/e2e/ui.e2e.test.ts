@@ -464,7 +464,7 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
       };
       // Before the migrate input (30 ms): each VM on the host the scenario put it on.
       await goTo(20_000_000);
-      expect(await web.textContent()).toContain('on host src');
+      await expect.poll(() => web.textContent()).toContain('on host src');
       expect(await web.textContent()).not.toContain('migrating');
       expect(await page.locator('.vm-card[data-vm="ticker"] .meta').textContent()).toContain('on host dst');
       // Between the log's second and third rounds: the round the card names is the log's count.
@@ -474,7 +474,7 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
       const seq = await seqShown(page);
       const done = rounds.filter((event) => event.seq <= seq).length;
       expect(done).toBe(2);
-      expect(await web.textContent()).toContain(`on host src · migrating src → dst, round ${done}`);
+      await expect.poll(() => web.textContent()).toContain(`on host src · migrating src → dst, round ${done}`);
       expect(await stateShown(page)).toEqual(inspectAt(hostsLog, seq));
       await page.screenshot({ path: join(OUT, 'ui-hosts-migrating.png'), fullPage: true });
       // At the end: on the destination, with the figures of migration.completed.
@@ -483,9 +483,10 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
       const completed = events.find((event) => event.type === 'migration.completed');
       expect(completed).toBeDefined();
       const figures = completed?.data as { totalNs: number; downtimeNs: number; pagesSent: number; pagesResent: number };
-      expect(await web.textContent()).toContain(
-        `on host dst · migrated from src: ${formatNs(figures.totalNs)}, downtime ${formatNs(figures.downtimeNs)}, ${figures.pagesSent} pages (${figures.pagesResent} re-sent)`,
-      );
+      // The cards are drawn after the cursor moves: wait for them.
+      await expect
+        .poll(() => web.textContent())
+        .toContain(`on host dst · migrated from src: ${formatNs(figures.totalNs)}, downtime ${formatNs(figures.downtimeNs)}, ${figures.pagesSent} pages (${figures.pagesResent} re-sent)`);
       expect(pageErrors).toEqual([]);
     } finally {
       await served.close();

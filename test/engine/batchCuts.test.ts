@@ -27,7 +27,7 @@ import { LogWriter } from '../../src/core/log/writer.js';
 import { loadScenario } from '../../src/core/scenario/load.js';
 import type { Scenario } from '../../src/core/scenario/schema.js';
 import { BUNDLED_GUEST_NAMES } from '../../src/guests/index.js';
-import { scenarioArbitrary } from '../../src/testing/arbitraries.js';
+import { scenarioArbitrary, type RandomRun } from '../../src/testing/arbitraries.js';
 import { scaleScenario } from '../../src/bench/scale.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '..', '..', 'examples');
@@ -74,6 +74,18 @@ describe('where a batch ends changes no event', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it("a policy decides with the running vCPUs' time charged up to now (Monitor.settle), not as of their batches' starts", () => {
+    // CI's counterexample (fast-check seed 513613776): under cfs, g0 wakes at 1,182,379 ns while g1
+    // has run a 1 ms batch since 188,460 ns. Charged only at its batch's stop, g1's vruntime looked
+    // 1 ms younger and the wake-up preemption waited 206 us for the slice's end; with 20 ns batches
+    // (or batches ending at the wake) it came at once. Linux's check_preempt_wakeup calls update_curr first.
+    const [run] = JSON.parse(readFileSync(resolve(import.meta.dirname, '..', 'fixtures', 'batch-cut-cfs-wake.json'), 'utf8')) as [RandomRun, number];
+    const long = facts(run.scenario, run.seed);
+    expect(long.find((line) => line.includes('"exit.preempt"') && line.includes('vm/g1/'))).toContain('"t":1182379');
+    expect(facts(run.scenario, run.seed, { maxBatchNs: 20 })).toEqual(long);
+    expect(facts(run.scenario, run.seed, { softAsHard: true })).toEqual(long);
   });
 
   it('an interrupt due at the instant a batch stops on an exit is taken first, as when a batch ends there', () => {

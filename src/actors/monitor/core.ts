@@ -64,6 +64,8 @@ export interface Pcpu {
   stopTime: number;
   /** CPU time the batch holds: its guest time, or more when it runs slowed down (NUMA, remote memory). */
   heldNs: number;
+  /** Of the batch in flight, the ns already charged to the policy by settle (the rest at its stop). */
+  chargedNs: number;
   /**
    * An interrupt line that arrived while the vCPU ran guest code (without posted interrupts): the
    * batch was cut there and its stop is an external-interrupt exit. -1: none.
@@ -135,6 +137,8 @@ export interface MonitorCore {
   readonly options: MonitorOptions;
   readonly pcpus: readonly Pcpu[];
   readonly policy: SchedulingPolicy;
+  /** Hands a vCPU to the policy, the running vCPUs' time charged up to now first (Monitor.settle). */
+  enqueue(vcpu: Vcpu, now: number, reason?: Parameters<SchedulingPolicy['enqueue']>[2]): void;
   readonly vms: readonly Vm[];
   vmOf(vcpu: Vcpu): Vm;
   /** The vCPU an exit event came from. */

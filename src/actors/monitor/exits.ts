@@ -121,7 +121,7 @@ export class ExitHandlers {
     const now = core.kernel.now;
     if (exit.data.by === 'host') this.host.preempted(pcpu, vcpu);
     else core.release(pcpu, vcpu, core.costs.exitNs);
-    if (vcpu.preempt(now)) core.policy.enqueue(vcpu, now, 'preempt');
+    if (vcpu.preempt(now)) core.enqueue(vcpu, now, 'preempt');
     core.kick();
   }
 
@@ -233,7 +233,7 @@ export class ExitHandlers {
       case Hypercall.YIELD: {
         const now = core.kernel.now;
         core.release(core.pcpus[vcpu.pcpu], vcpu, costs.exitNs + costs.hypercallNs);
-        if (vcpu.preempt(now)) core.policy.enqueue(vcpu, now, 'yield');
+        if (vcpu.preempt(now)) core.enqueue(vcpu, now, 'yield');
         core.kick();
         return;
       }

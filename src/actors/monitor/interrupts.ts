@@ -125,7 +125,7 @@ export class Interrupts {
     const now = core.kernel.now;
     if (!vcpu.wake(now)) return;
     if (vm.state === 'blocked') vm.command('UNBLOCK', () => core.bus.publish(vm.id, 'vm.unblocked', {}));
-    core.policy.enqueue(vcpu, now, 'wake');
+    core.enqueue(vcpu, now, 'wake');
     core.kick();
   }
 

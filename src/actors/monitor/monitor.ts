@@ -122,7 +122,7 @@ export class Monitor implements MonitorCore {
     this.currentPolicy = policy;
     if (options.pcpus >= PCPU_BITS) throw new RangeError(`at most ${PCPU_BITS - 1} physical CPUs`);
     for (let index = 0; index < options.pcpus; index++) {
-      this.pcpus.push({ index, current: null, last: null, sliceEnd: 0, generation: 0, dispatchPending: false, idle: true, sliceStart: 0, busyNs: 0, inBatch: false, batchStart: 0, stopTime: 0, heldNs: 0, interruptLine: -1, exitAtEntry: -1, exitAtEntryGeneration: 0, enterAt: -1, dispatchAt: -1 });
+      this.pcpus.push({ index, current: null, last: null, sliceEnd: 0, generation: 0, dispatchPending: false, idle: true, sliceStart: 0, busyNs: 0, inBatch: false, batchStart: 0, stopTime: 0, heldNs: 0, chargedNs: 0, interruptLine: -1, exitAtEntry: -1, exitAtEntryGeneration: 0, enterAt: -1, dispatchAt: -1 });
     }
     for (const vm of vms) {
       this.vmsByName.set(vm.name, vm);
@@ -173,7 +173,7 @@ export class Monitor implements MonitorCore {
     const now = this.kernel.now;
     if (!vm.command('START', () => this.bus.publish(vm.id, 'vm.started', {}))) return false;
     for (const device of vm.io.devices) device.realize();
-    for (const vcpu of vm.vcpus) if (vcpu.start(now)) this.policy.enqueue(vcpu, now, 'start');
+    for (const vcpu of vm.vcpus) if (vcpu.start(now)) this.enqueue(vcpu, now, 'start');
     this.kick();
     return true;
   }
@@ -189,7 +189,7 @@ export class Monitor implements MonitorCore {
   resume(vm: Vm): boolean {
     const now = this.kernel.now;
     if (!vm.command('RESUME', () => this.bus.publish(vm.id, 'vm.resumed', {}))) return false;
-    for (const vcpu of vm.vcpus) if (vcpu.state === 'paused' && vcpu.resume(now)) this.policy.enqueue(vcpu, now, 'resume');
+    for (const vcpu of vm.vcpus) if (vcpu.state === 'paused' && vcpu.resume(now)) this.enqueue(vcpu, now, 'resume');
     this.kick();
     return true;
   }
@@ -210,7 +210,7 @@ export class Monitor implements MonitorCore {
       else if (state === 'halted') {
         if (vcpu.start(now)) vcpu.halt(now);
       } else if (delayNs > 0) this.kernel.schedule(now + delayNs, this.target, RESTORED_START, vcpu.key);
-      else if (vcpu.start(now)) this.policy.enqueue(vcpu, now, 'start');
+      else if (vcpu.start(now)) this.enqueue(vcpu, now, 'start');
     });
     if (vm.allBlocked()) vm.command('BLOCK', () => this.bus.publish(vm.id, 'vm.blocked', {}));
     for (const vcpu of vm.vcpus) this.interrupts.wake(vcpu);
@@ -263,7 +263,7 @@ export class Monitor implements MonitorCore {
     if (kind === RESTORED_START) {
       const vcpu = this.vcpusByKey[arg];
       const now = this.kernel.now;
-      if (!this.vmOf(vcpu).finished && vcpu.start(now)) this.policy.enqueue(vcpu, now, 'start');
+      if (!this.vmOf(vcpu).finished && vcpu.start(now)) this.enqueue(vcpu, now, 'start');
       this.kick();
       return;
     }
@@ -278,6 +278,7 @@ export class Monitor implements MonitorCore {
     if (kind === TICK) {
       if (arg !== this.tickGeneration) return;
       this.tickAt = Number.POSITIVE_INFINITY;
+      this.settle();
       this.policy.tick?.(this.kernel.now);
       return;
     }
@@ -299,6 +300,31 @@ export class Monitor implements MonitorCore {
     if (kind === DISPATCH) pcpu.dispatchAt = time;
     if (kind === DISPATCH) this.kernel.scheduleSoft(time, this.target, kind, arg);
     else this.kernel.scheduleCpu(time, this.target, kind, arg, pcpu.index);
+  }
+
+  /**
+   * Charges the policy, up to now, for the guest time of every batch in flight, before the policy
+   * decides anything (a wake-up, a pick, a tick): a batch runs ahead of the clock and is charged at
+   * its stop, so without this a policy would compare against the running vCPUs' time as of their
+   * batches' starts, and its decisions would depend on where batches end (Linux's update_curr at
+   * check_preempt_wakeup, Xen's burn_credits before runq_tickle do the same).
+   */
+  settle(): void {
+    const now = this.kernel.now;
+    for (const pcpu of this.pcpus) {
+      const vcpu = pcpu.current;
+      if (vcpu === null || !pcpu.inBatch) continue;
+      const upTo = Math.min(now - pcpu.batchStart, pcpu.heldNs);
+      if (upTo <= pcpu.chargedNs) continue;
+      this.policy.charge(vcpu, upTo - pcpu.chargedNs, now);
+      pcpu.chargedNs = upTo;
+    }
+  }
+
+  /** Hands a vCPU to the policy, the running ones' time settled first (see settle). */
+  enqueue(vcpu: Vcpu, now: number, reason?: Parameters<SchedulingPolicy['enqueue']>[2]): void {
+    this.settle();
+    this.policy.enqueue(vcpu, now, reason);
   }
 
   /** The services the policy may call (see PolicyHost). */
@@ -374,7 +400,7 @@ export class Monitor implements MonitorCore {
     const runnable = vm.vcpus.filter((vcpu) => vcpu.state === 'runnable');
     for (const vcpu of runnable) this.policy.remove(vcpu);
     route();
-    for (const vcpu of runnable) this.policy.enqueue(vcpu, now, 'resume');
+    for (const vcpu of runnable) this.enqueue(vcpu, now, 'resume');
     for (const vcpu of vm.vcpus) if (vcpu.state === 'running' && vcpu.pcpu >= 0) this.preemptNow(vcpu.pcpu);
     this.kick();
   }
@@ -391,6 +417,7 @@ export class Monitor implements MonitorCore {
     }
     // A pick the vCPU refuses (it is no longer runnable: paused, crashed) is skipped and the policy
     // asked again; a policy that keeps offering vCPUs that cannot run breaks its contract.
+    this.settle();
     let pick: Pick | undefined;
     let vcpu: Vcpu | undefined;
     for (let refused = 0; ; refused++) {
@@ -464,6 +491,7 @@ export class Monitor implements MonitorCore {
     if (limit !== undefined) end = Math.min(end, start + Math.max(0, limit - this.retiredTotal) * this.costs.instructionNs);
     const budget = end > start ? end - start : 0;
     vcpu.cpu.checkpoint();
+    pcpu.chargedNs = 0;
     this.runBatch(pcpu, vcpu, start, budget);
   }
 
@@ -562,7 +590,8 @@ export class Monitor implements MonitorCore {
     const ran = pcpu.heldNs;
     vcpu.counters.cpuNs += ran;
     pcpu.busyNs += ran;
-    this.policy.charge(vcpu, ran, now);
+    this.policy.charge(vcpu, ran - pcpu.chargedNs, now);
+    pcpu.chargedNs = 0;
     const limit = this.options.instructionLimit;
     if (limit !== undefined && this.retiredTotal >= limit) {
       this.endReason = 'instructions';
@@ -640,7 +669,8 @@ export class Monitor implements MonitorCore {
     const ran = now - pcpu.batchStart;
     vcpu.counters.cpuNs += ran;
     pcpu.busyNs += ran;
-    this.policy.charge(vcpu, ran, now);
+    this.policy.charge(vcpu, ran - pcpu.chargedNs, now);
+    pcpu.chargedNs = 0;
     pcpu.inBatch = false;
     pcpu.generation++;
   }
@@ -759,7 +789,7 @@ export class Monitor implements MonitorCore {
     const vm = this.vmOf(vcpu);
     if (vcpu.state !== 'paused' || vm.state === 'paused' || vm.finished) return;
     const now = this.kernel.now;
-    if (vcpu.resume(now)) this.policy.enqueue(vcpu, now);
+    if (vcpu.resume(now)) this.enqueue(vcpu, now);
     this.kick();
   }
 
