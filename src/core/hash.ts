@@ -86,6 +86,6 @@ export function hashWords(words: Int32Array, start = 0, end = words.length): str
 /** The two hex digits of each byte: hex32 runs once per log line, and toString(16) with padStart cost 10% of a logged run. */
 const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
-export function hex32(value: number): string {
+function hex32(value: number): string {
   return HEX_BYTE[value >>> 24] + HEX_BYTE[(value >>> 16) & 0xff] + HEX_BYTE[(value >>> 8) & 0xff] + HEX_BYTE[value & 0xff];
 }

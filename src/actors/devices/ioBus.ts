@@ -22,7 +22,6 @@ function portSlot(port: number): number {
 }
 
 export class IoBus {
-  private readonly ports = new Map<number, Device>();
   /** The devices by port slot (see PORT_SLOTS). */
   private readonly bySlot: (Device | undefined)[] = [];
   private readonly mmio = new Map<number, Device>();
@@ -35,8 +34,7 @@ export class IoBus {
   /** Attaches a device; `direct`: it is assigned to the VM (passthrough), its ports do not exit. */
   attach(device: Device, direct = false): void {
     for (const port of device.ports) {
-      if (this.ports.has(port)) throw new Error(`port ${port} is claimed twice`);
-      this.ports.set(port, device);
+      if (this.devicePort(port) !== undefined) throw new Error(`port ${port} is claimed twice`);
       const slot = portSlot(port);
       while (this.bySlot.length <= slot) this.bySlot.push(undefined);
       this.bySlot[slot] = device;
@@ -84,7 +82,7 @@ export class IoBus {
 
   /** Whether a ready device of this bus answers a port (`mmio`: an MMIO address). */
   answers(address: number, mmio = false): boolean {
-    const device = (mmio ? this.mmio : this.ports).get(address);
+    const device = mmio ? this.mmio.get(address) : this.devicePort(address);
     return device !== undefined && device.ready;
   }
 }

@@ -3,7 +3,7 @@
  * for the small `data` object), hashed as they go, and buffered into chunks handed to a sink; the
  * sink (a file, a string, a network stream) lives outside the simulation.
  */
-import { FNV_PRIME, hex32, RunningHash } from '../hash.js';
+import { FNV_PRIME, RunningHash } from '../hash.js';
 import type { SimEvent } from '../events.js';
 import { LOG_FORMAT, LOG_VERSION, type LogHeader } from './format.js';
 import { serializeData } from './serialize.js';
@@ -79,11 +79,9 @@ export class LogWriter {
       return false;
     }
     // The hash covers the line without its checksum: the closing brace and the newline.
-    let lane = Math.imul(hash.lowLane ^ 0x7d, FNV_PRIME);
-    hash.setState(Math.imul(lane ^ 0x0a, FNV_PRIME), Math.imul(Math.imul(hash.highLane ^ (0x7d + 0x9e37), FNV_PRIME) ^ (0x0a + 0x9e37), FNV_PRIME));
-    lane = hash.lowLane;
+    hash.update('}\n');
     this.raw(',"h":"');
-    this.raw(hex32(lane));
+    this.raw(hash.lineCheck());
     this.raw('"}\n');
     this.lines++;
     if (this.pos + this.bufferedChars >= this.chunkChars) this.flush();
