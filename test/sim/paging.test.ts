@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Simulation } from '../../src/actors/simulation.js';
 import { LogWriter } from '../../src/core/log/writer.js';
+import { bareMachine } from '../../src/actors/technique.js';
 import type { VmSpec } from '../../src/core/scenario/schema.js';
 import { inline, runScenario, scenario, vmSpec } from '../helpers.js';
 
@@ -54,6 +55,33 @@ describe('memory virtualization: shadow and nested paging', () => {
       return text;
     };
     expect(logWith(100_000)).toBe(logWith(50));
+  });
+});
+
+describe('the TLB miss walk each paging mode pays', () => {
+  // The same TLB-miss-heavy guest, one walk cost changed at a time: each mode must pay its own walk
+  // and no other (nested: two tables; the bare machine's native MMU: one; shadow: one, its shadow
+  // table, once the hidden faults have filled it).
+  const work = (paging: 'shadow' | 'nested' | 'native', costs: { tlbWalkNs: number; nestedWalkNs: number }) => {
+    const base = scenario([paged('g', 'tlb-heavy', paging === 'native' ? 'nested' : paging)], { ...fourCpus, costs });
+    const summary = runScenario(paging === 'native' ? bareMachine(base) : base).summary;
+    return summary.vms[0].vcpus[0].instructions;
+  };
+  const usual = { tlbWalkNs: 30, nestedWalkNs: 120 };
+
+  it('the bare machine walks one table: a dearer nested walk changes nothing, a dearer walk slows it', () => {
+    expect(work('native', { ...usual, nestedWalkNs: 5_000 })).toBe(work('native', usual));
+    expect(work('native', { ...usual, tlbWalkNs: 500 })).toBeLessThan(work('native', usual) * 0.8);
+  });
+
+  it('nested paging walks two: a dearer one-table walk changes nothing, a dearer nested walk slows it', () => {
+    expect(work('nested', { ...usual, tlbWalkNs: 5_000 })).toBe(work('nested', usual));
+    expect(work('nested', { ...usual, nestedWalkNs: 1_000 })).toBeLessThan(work('nested', usual) * 0.8);
+  });
+
+  it('shadow paging never pays a nested walk', () => {
+    expect(work('shadow', { ...usual, nestedWalkNs: 5_000 })).toBe(work('shadow', usual));
+    expect(work('shadow', { ...usual, tlbWalkNs: 500 })).toBeLessThan(work('shadow', usual) * 0.8);
   });
 });
 
