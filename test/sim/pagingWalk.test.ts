@@ -389,3 +389,57 @@ describe('shadow paging: an emulated write to the table zaps what it changed (as
     ]);
   });
 });
+
+describe('shadow paging: the emulation reads the instruction through the guest’s table', () => {
+  // Code run from an alias: guest-virtual page 20 maps the code's frame 0, so the instruction at a
+  // pc of page 20 is at physical page 0. The emulation of a write to the table must decode the
+  // word the guest ran (through its table), not the word at that number in guest-physical memory
+  // (page 20: not code at all).
+  it('a st, an xchg on the table and a csrr, run from an aliased code page, are emulated as the guest ran them', () => {
+    const ALIAS = 20;
+    const entry21 = (5 << 10) | 7;
+    const entry22 = (6 << 10) | 5;
+    const source = `
+      movi r1, ivt
+      csrw ivt, r1
+      ${[0, 1, 2, 3, PT_PAGE].map((page) => `movi r2, ${(page << 10) | 7}\n      st r2, [${PT + page}]`).join('\n      ')}
+      movi r2, ${(0 << 10) | 7}
+      st r2, [${PT + ALIAS}]
+      movi r2, 33
+      st r2, [${PT + 22}]
+      movi r1, ${PT}
+      csrw ptb, r1
+      movi r5, there
+      addi r5, r5, ${ALIAS * PAGE_WORDS}
+      csrw epc, r5
+      movi r5, 0
+      csrw estatus, r5
+      iret
+    there:
+      csrr r6, ptb
+      st r6, [${RESULTS + 1}]
+      movi r3, ${entry21}
+      st r3, [${PT + 21}]
+      movi r4, ${entry22}
+      xchg r4, [${PT + 22}]
+      st r4, [${RESULTS}]
+      hypercall HC_POWER_OFF
+    ivt: .word 0, 0, 0, 0
+    `;
+    for (const spec of [{ virt: 'full', paging: 'shadow' }, { virt: 'hw', paging: 'shadow' }, { virt: 'hw', paging: 'nested' }] as const) {
+      const run = runScenario(scenario([vmSpec('g', inline(source), { memoryBytes: PAGES * PAGE_WORDS * 4, ...spec })], { run: { timeNs: 3_000_000, instructions: undefined, checkpointEvery: 1_000_000 } }));
+      const label = `${spec.virt}/${spec.paging}`;
+      expect(run.summary.vms[0].state, `${label}: ${run.summary.vms[0].reason ?? ''}`).toBe('shutoff');
+      const vm = run.simulation.vms[0];
+      expect(vm.memory.read(PT + 21), label).toBe(entry21);
+      expect(vm.memory.read(PT + 22), label).toBe(entry22);
+      // xchg's register took the old entry; csrr (trapped and emulated under full virtualization,
+      // its operands read through the table too) read the table's base.
+      expect(vm.memory.read(RESULTS), label).toBe(33);
+      expect(vm.memory.read(RESULTS + 1), label).toBe(PT);
+      const ptWrites = run.events.filter((event) => event.type === 'exit.page-fault' && (event.data as { cause: string }).cause === 'pt-write');
+      // Shadow paging emulates both writes (from pcs on the alias page); nested paging lets them through.
+      expect(ptWrites.map((event) => (event.data as { pc: number }).pc >>> 10), label).toEqual(spec.paging === 'shadow' ? [ALIAS, ALIAS] : []);
+    }
+  });
+});
