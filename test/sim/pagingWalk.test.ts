@@ -395,10 +395,12 @@ describe('shadow paging: the emulation reads the instruction through the guestâ€
   // pc of page 20 is at physical page 0. The emulation of a write to the table must decode the
   // word the guest ran (through its table), not the word at that number in guest-physical memory
   // (page 20: not code at all).
-  it('a st, an xchg on the table and a csrr, run from an aliased code page, are emulated as the guest ran them', () => {
+  it('a st, an xchg (each also with a base register) on the table and a csrr, run from an aliased code page, are emulated as the guest ran them', () => {
     const ALIAS = 20;
     const entry21 = (5 << 10) | 7;
     const entry22 = (6 << 10) | 5;
+    const entry23 = (7 << 10) | 7;
+    const entry24 = (8 << 10) | 3;
     const source = `
       movi r1, ivt
       csrw ivt, r1
@@ -407,6 +409,8 @@ describe('shadow paging: the emulation reads the instruction through the guestâ€
       st r2, [${PT + ALIAS}]
       movi r2, 33
       st r2, [${PT + 22}]
+      movi r2, 44
+      st r2, [${PT + 24}]
       movi r1, ${PT}
       csrw ptb, r1
       movi r5, there
@@ -423,6 +427,12 @@ describe('shadow paging: the emulation reads the instruction through the guestâ€
       movi r4, ${entry22}
       xchg r4, [${PT + 22}]
       st r4, [${RESULTS}]
+      movi r7, ${PT}
+      movi r3, ${entry23}
+      st r3, [r7 + 23]
+      movi r4, ${entry24}
+      xchg r4, [r7 + 24]
+      st r4, [${RESULTS + 2}]
       hypercall HC_POWER_OFF
     ivt: .word 0, 0, 0, 0
     `;
@@ -437,9 +447,13 @@ describe('shadow paging: the emulation reads the instruction through the guestâ€
       // its operands read through the table too) read the table's base.
       expect(vm.memory.read(RESULTS), label).toBe(33);
       expect(vm.memory.read(RESULTS + 1), label).toBe(PT);
+      // The same two writes with a base register (sta, xchga).
+      expect(vm.memory.read(PT + 23), label).toBe(entry23);
+      expect(vm.memory.read(PT + 24), label).toBe(entry24);
+      expect(vm.memory.read(RESULTS + 2), label).toBe(44);
       const ptWrites = run.events.filter((event) => event.type === 'exit.page-fault' && (event.data as { cause: string }).cause === 'pt-write');
       // Shadow paging emulates both writes (from pcs on the alias page); nested paging lets them through.
-      expect(ptWrites.map((event) => (event.data as { pc: number }).pc >>> 10), label).toEqual(spec.paging === 'shadow' ? [ALIAS, ALIAS] : []);
+      expect(ptWrites.map((event) => (event.data as { pc: number }).pc >>> 10), label).toEqual(spec.paging === 'shadow' ? [ALIAS, ALIAS, ALIAS, ALIAS] : []);
     }
   });
 });
