@@ -457,3 +457,60 @@ describe('shadow paging: the emulation reads the instruction through the guestâ€
     }
   });
 });
+
+describe('shadow paging: an emulated write to the table reaches the sibling vCPUsâ€™ TLBs', () => {
+  // Two vCPUs share one page table. vCPU 1 reads guest page 16 (frame 4) and so holds it in its
+  // TLB; vCPU 0 then points page 16 at frame 5, a write the monitor emulates (the table is
+  // write-protected under shadow paging), and says so. vCPU 1's next read must go to frame 5: the
+  // emulation drops the entry from every vCPU's TLB that walks this table, as KVM's
+  // kvm_mmu_pte_write zaps the shadow entry for all of them (and flushes their TLBs).
+  it('the sibling reads through the new entry without flushing its own TLB', () => {
+    const source = `
+        jnz r0, second
+        ${[0, 1, 2, 3, PT_PAGE].map((page) => `movi r2, ${(page << 10) | 7}\n        st r2, [${PT + page}]`).join('\n        ')}
+        movi r2, ${(4 << 10) | 7}
+        st r2, [${PT + 16}]
+        movi r2, 111
+        st r2, [${4 * PAGE_WORDS}]
+        movi r2, 222
+        st r2, [${5 * PAGE_WORDS}]
+        movi r1, ${PT}
+        csrw ptb, r1
+        movi r2, 1
+        st r2, [ready]
+wait1:  ld r2, [seen]
+        jz r2, wait1
+        movi r3, ${(5 << 10) | 7}
+        st r3, [${PT + 16}]
+        movi r2, 1
+        st r2, [moved]
+        cli
+        hlt
+second: ld r2, [ready]
+        jz r2, second
+        movi r1, ${PT}
+        csrw ptb, r1
+        ld r3, [${16 * PAGE_WORDS}]
+        st r3, [${RESULTS}]
+        movi r2, 1
+        st r2, [seen]
+wait2:  ld r2, [moved]
+        jz r2, wait2
+        ld r3, [${16 * PAGE_WORDS}]
+        st r3, [${RESULTS + 1}]
+        out PORT_POWER, r0
+ready:  .word 0
+seen:   .word 0
+moved:  .word 0
+    `;
+    for (const spec of [{ virt: 'full', paging: 'shadow' }, { virt: 'hw', paging: 'shadow' }, { virt: 'full', paging: 'shadow', tlbTagged: true }] as const) {
+      for (const pcpus of [1, 2]) {
+        const run = runScenario(scenario([vmSpec('g', inline(source), { vcpus: 2, memoryBytes: PAGES * PAGE_WORDS * 4, ...spec })], { host: { pcpus, memoryBytes: 64 << 20 }, run: { timeNs: 20_000_000, instructions: undefined, checkpointEvery: 1_000_000 } }));
+        const label = `${JSON.stringify(spec)} on ${pcpus} pCPU(s)`;
+        expect(run.summary.vms[0].state, `${label}: ${run.summary.vms[0].reason ?? ''}`).toBe('shutoff');
+        const vm = run.simulation.vms[0];
+        expect([vm.memory.read(RESULTS), vm.memory.read(RESULTS + 1)], label).toEqual([111, 222]);
+      }
+    }
+  });
+});
