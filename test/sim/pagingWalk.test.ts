@@ -330,11 +330,28 @@ describe('paging: the walkâ€™s edges', () => {
     expect(vm.memory.read(PT + 39)).toBe(PT);
   });
 
+  it('a page-fault exit says what the access was (a fetch, a read, a write), and the vCPU counts each one', () => {
+    // A load and a store to an absent page, then a jump there (a fetch): the handler skips each
+    // instruction, so the fetch faults again at every next word of the page until the run ends.
+    const absent = 20 * PAGE_WORDS;
+    const result = runScenario(scenario([vmSpec('g', inline(guest(`movi r5, ${absent}\n    ld r2, [${absent}]\n    st r2, [${absent + 1}]\n    jmp ${absent + 8}`)), { memoryBytes: PAGES * PAGE_WORDS * 4, virt: 'full', paging: 'shadow' })], { run: { timeNs: 3_000_000, instructions: undefined, checkpointEvery: 1_000_000 } }));
+    const faults = result.events.filter((event) => event.type === 'exit.page-fault' && (event.data as { cause: string }).cause === 'guest-fault').map((event) => [(event.data as { addr: number }).addr, (event.data as { access: string }).access]);
+    expect(faults.slice(0, 4)).toEqual([
+      [absent, 'read'],
+      [absent + 1, 'write'],
+      [absent + 8, 'fetch'],
+      [absent + 12, 'fetch'],
+    ]);
+    const pageFaultExits = result.events.filter((event) => event.type === 'exit.page-fault').length;
+    expect(result.summary.vms[0].vcpus[0].exits['page-fault']).toBe(pageFaultExits);
+  });
+
   it('hardware-assisted, a #PF with no handler is a triple fault (shutdown); fully virtualized, the monitor crashes the VM', () => {
     const body = `ld r2, [${20 * PAGE_WORDS}]`;
     const native = run(guest(body, { handler: false }), { virt: 'hw', paging: 'nested' });
     expect(native.events.some((event) => event.type === 'exit.shutdown' && (event.data as { reason: string }).reason === `triple fault: #PF at 0x${(20 * PAGE_WORDS).toString(16)} with no handler installed`)).toBe(true);
     expect(native.vm.nativeExceptions).toBe(0);
+    expect(native.summary.vcpus[0].exits.shutdown).toBe(1);
     const emulated = run(guest(body, { handler: false }), { virt: 'full', paging: 'shadow' });
     expect(emulated.summary.state).toBe('crashed');
     expect(emulated.summary.reason).toBe(`#PF (page fault) at 0x${(20 * PAGE_WORDS).toString(16)} with no handler installed`);
@@ -424,6 +441,7 @@ describe('shadow paging: the emulation reads the instruction through the guestâ€
       st r6, [${RESULTS + 1}]
       movi r3, ${entry21}
       st r3, [${PT + 21}]
+      st r3, [${RESULTS + 3}]
       movi r4, ${entry22}
       xchg r4, [${PT + 22}]
       st r4, [${RESULTS}]
@@ -447,6 +465,8 @@ describe('shadow paging: the emulation reads the instruction through the guestâ€
       // its operands read through the table too) read the table's base.
       expect(vm.memory.read(RESULTS), label).toBe(33);
       expect(vm.memory.read(RESULTS + 1), label).toBe(PT);
+      // A st leaves its register as it was (only xchg takes the old entry).
+      expect(vm.memory.read(RESULTS + 3), label).toBe(entry21);
       // The same two writes with a base register (sta, xchga).
       expect(vm.memory.read(PT + 23), label).toBe(entry23);
       expect(vm.memory.read(PT + 24), label).toBe(entry24);
@@ -512,5 +532,83 @@ moved:  .word 0
         expect([vm.memory.read(RESULTS), vm.memory.read(RESULTS + 1)], label).toEqual([111, 222]);
       }
     }
+  });
+
+  // vCPU 1 walks a table of its own (a copy at page 30, the same entries), reads page 16 and then
+  // again after vCPU 0 has written its own table's entry for page 16: a write to one table must
+  // leave the TLB of a vCPU on another alone (its misses stay as without the write). And a
+  // sibling that never turned paging on (it has no MMU yet) is skipped.
+  const twoTables = (write: boolean, siblingPages: boolean) => `
+        jnz r0, second
+        ${[0, 1, 2, 3, PT_PAGE, 30].map((page) => `movi r2, ${(page << 10) | 7}\n        st r2, [${PT + page}]\n        st r2, [${30 * PAGE_WORDS + page}]`).join('\n        ')}
+        movi r2, ${(4 << 10) | 7}
+        st r2, [${PT + 16}]
+        st r2, [${30 * PAGE_WORDS + 16}]
+        movi r1, ${PT}
+        csrw ptb, r1
+        movi r2, 1
+        st r2, [ready]
+wait1:  ld r2, [seen]
+        jz r2, wait1
+        ${write ? `movi r3, ${(5 << 10) | 7}\n        st r3, [${PT + 16}]` : 'nop'}
+        movi r2, 1
+        st r2, [moved]
+        cli
+        hlt
+second: ${siblingPages ? '' : 'movi r2, 1\n        st r2, [seen]\n        cli\n        hlt\n'}ld r2, [ready]
+        jz r2, second
+        movi r1, ${30 * PAGE_WORDS}
+        csrw ptb, r1
+        ld r3, [${16 * PAGE_WORDS}]
+        movi r2, 1
+        st r2, [seen]
+wait2:  ld r2, [moved]
+        jz r2, wait2
+        ld r3, [${16 * PAGE_WORDS}]
+        st r3, [${RESULTS + 1}]
+        out PORT_POWER, r0
+ready:  .word 0
+seen:   .word 0
+moved:  .word 0
+    `;
+  const runTwo = (write: boolean, siblingPages: boolean) =>
+    runScenario(scenario([vmSpec('g', inline(twoTables(write, siblingPages)), { vcpus: 2, memoryBytes: PAGES * PAGE_WORDS * 4, virt: 'full', paging: 'shadow' })], { host: { pcpus: 2, memoryBytes: 64 << 20 }, run: { timeNs: 20_000_000, instructions: undefined, checkpointEvery: 1_000_000 } }));
+
+  it('a write to one table leaves the TLB of a vCPU on another table alone', () => {
+    const written = runTwo(true, true);
+    const untouched = runTwo(false, true);
+    for (const run of [written, untouched]) expect(run.summary.vms[0].state, run.summary.vms[0].reason).toBe('shutoff');
+    // vCPU 1 reads through its own table, which still maps page 16 to frame 4.
+    expect(written.simulation.vms[0].memory.read(RESULTS + 1)).toBe(untouched.simulation.vms[0].memory.read(RESULTS + 1));
+    const misses = (run: ReturnType<typeof runTwo>) => run.simulation.vms[0].vcpus[1].mmu?.misses;
+    expect(misses(written)).toBeGreaterThan(0);
+    expect(misses(written)).toBe(misses(untouched));
+  });
+
+  it('a sibling that never turned paging on is left alone by the emulation', () => {
+    const run = runTwo(true, false);
+    expect(run.summary.vms[0].state, run.summary.vms[0].reason).toBe('shutoff');
+    expect(run.simulation.vms[0].vcpus[1].mmu).toBeUndefined();
+    expect(run.events.some((event) => event.type === 'exit.page-fault' && (event.data as { cause: string }).cause === 'pt-write')).toBe(true);
+  });
+});
+
+describe('the emulation of a guest that does not page reads its instructions where they are', () => {
+  // No page table (PTB 0): a trapped csrw/csrr on page 1 is decoded from guest-physical memory as
+  // it is, not through a table at address 0 (whose "entries" would be the first code words).
+  it('a csrw and a csrr on page 1, trapped and emulated, move the value the guest gave', () => {
+    const source = `
+        jmp far
+        .space ${PAGE_WORDS - 4}
+far:    movi r3, 4660
+        csrw scratch, r3
+        csrr r4, scratch
+        st r4, [${RESULTS}]
+        out PORT_POWER, r0
+    `;
+    const run = runScenario(scenario([vmSpec('g', inline(source), { memoryBytes: PAGES * PAGE_WORDS * 4, virt: 'full' })]));
+    expect(run.summary.vms[0].state, run.summary.vms[0].reason).toBe('shutoff');
+    expect(run.events.filter((event) => event.type === 'exit.privileged').map((event) => (event.data as { pc: number }).pc >>> 10)).toEqual([1, 1]);
+    expect(run.simulation.vms[0].memory.read(RESULTS)).toBe(4660);
   });
 });
