@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global console, process */
 // The log writer alone, two builds side by side: `node scripts/bench-writer.mjs OLD/dist NEW/dist [N] [rounds]`.
 // Runs the scale load (src/bench/scale.ts, N VMs aligned, default 200) once to collect its events,
 // then appends them all with each build's LogWriter in turn, `rounds` times (default 5), and
