@@ -70,6 +70,34 @@ describe('TLB: the write map', () => {
   });
 });
 
+describe('TLB: entries on host word 0', () => {
+  // Host frame 0 is a frame like any other: an entry mapping it is live (map >= 0, not > 0).
+  it('a refill of a live entry mapping host word 0 keeps its one place in the order', () => {
+    const tlb = new Tlb(2);
+    tlb.fill(1, 0);
+    tlb.fill(1, 0, false);
+    tlb.fill(2, 1024);
+    expect([tlb.map[1], tlb.writeMap[1], tlb.map[2]]).toEqual([0, -1, 1024]);
+    tlb.fill(3, 2048);
+    expect([tlb.map[1], tlb.map[2], tlb.map[3]]).toEqual([-1, 1024, 2048]);
+  });
+
+  it('an entry mapping host word 0 is invalidated (by page and by host page) and frees its place', () => {
+    for (const drop of [(tlb: Tlb) => tlb.invalidate(1), (tlb: Tlb) => tlb.invalidateHost(0)]) {
+      const tlb = new Tlb(2);
+      tlb.fill(1, 0);
+      tlb.fill(2, 1024);
+      drop(tlb);
+      expect([tlb.map[1], tlb.writeMap[1], tlb.map[2]]).toEqual([-1, -1, 1024]);
+      tlb.fill(3, 2048);
+      // Page 1's place was freed: page 2 stays; then page 2, the oldest, goes first.
+      expect([tlb.map[2], tlb.map[3]]).toEqual([1024, 2048]);
+      tlb.fill(4, 3072);
+      expect([tlb.map[2], tlb.map[3], tlb.map[4]]).toEqual([-1, 2048, 3072]);
+    }
+  });
+});
+
 describe('MMU across world switches', () => {
   const filled = (tagged: boolean) => {
     const mmu = new Mmu(4, tagged);
