@@ -191,9 +191,14 @@ describe('MemoryManager: faults', () => {
     expect(t.fault('a', 1, true)).toEqual(handled('demand', 1_000));
     expect(t.fault('a', 2, false)).toEqual(handled('demand', 1_000));
     t.fillPage('a', 0, distinct(10));
-    // No frame left: page 0 (the clock hand's first, not among the last two touched) goes out.
+    const base0 = a.pageBase[0];
+    t.log.length = 0;
+    // No frame left: page 0 (the clock hand's first, not among the last two touched) goes out,
+    // the VM quiesced first and the TLB and shadow entries of its frame dropped.
     expect(t.fault('a', 3, true)).toEqual(handled('demand', 21_000));
+    expect(t.log).toEqual(['quiesce a', `tlb a/0 ${base0}`, `shadow a ${base0}`]);
     expect(a.pageBase[0]).toBe(-1);
+    expect(a.writeBase[0]).toBe(-1);
     expect(t.of('memory.swap-out').map((event) => event.data)).toEqual([{ page: 0 }]);
     // Page 0 back: page 1 goes out (hand past 0; 2 and 3 are the last two touched), its frame serves page 0.
     const frameOf1 = a.pageBase[1];
