@@ -383,7 +383,11 @@ describe('MemoryManager: the sharing scan', () => {
     t.fillPage('b', 2, distinct(12));
     return { t, a, b };
   };
-  const scans = (t: ReturnType<typeof setup>) => t.of('memory.scan').map((event) => ({ t: event.t, ...(event.data as object) }));
+  const scans = (t: ReturnType<typeof setup>) =>
+    t.of('memory.scan').map((event) => {
+      expect(event.src).toBe('host/memory');
+      return { t: event.t, ...(event.data as object) };
+    });
 
   it('reaches pagesPerScan pages a scan, VMs in order and pages in order, the cursor wrapping; a new pass forgets the last one\'s pages', () => {
     const { t, a, b } = layout(3);
@@ -468,8 +472,10 @@ describe('MemoryManager: the sharing scan', () => {
 
   it('compares the words after the hash: two different pages with one hash never merge', () => {
     const t = setup({ frames: 8, sharing: { intervalNs: 1_000, pagesPerScan: 1 } });
-    const maps = ['a', 'b', 'c', 'd'].map((id) => t.addVm(id, 1));
+    const maps = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => t.addVm(id, 1));
     t.attach();
+    t.fillPage('e', 0, distinct(50));
+    t.fillPage('f', 0, distinct(60));
     // P and Q differ in their first and last words and hash alike (the last word makes up for the first).
     const p = new Int32Array(PAGE_WORDS);
     const q = new Int32Array(PAGE_WORDS);
@@ -494,6 +500,25 @@ describe('MemoryManager: the sharing scan', () => {
     expect(maps[3].pageBase[0]).toBe(maps[1].pageBase[0]);
     expect(maps[0].pageBase[0]).not.toBe(maps[1].pageBase[0]);
     expect(t.host.words[maps[3].pageBase[0] + PAGE_WORDS - 1]).toBe(q[PAGE_WORDS - 1]);
+    // The stable tree keeps both frames of the hash: e, now P, merges onto a's frame (the list's first).
+    const [fp, fq] = [maps[0].pageBase[0], maps[1].pageBase[0]];
+    t.fillPage('e', 0, (offset) => p[offset]);
+    t.kernel.run(7_000);
+    expect(scans(t).map((scan) => scan.merged)).toEqual([0, 0, 1, 1, 1, 0, 0]);
+    expect(maps[4].pageBase[0]).toBe(fp);
+    expect(t.host.readersOf(fp / PAGE_WORDS)).toEqual(['a', 'c', 'e']);
+    // P's frame goes stale (every sharer writes; e, the last, keeps it writable); f, now Q, still
+    // finds Q's frame after the stale one is dropped from the list.
+    for (const id of ['a', 'c', 'e']) {
+      t.fault(id, 0, true);
+      t.fillPage(id, 0, distinct(70 + id.charCodeAt(0)));
+    }
+    expect(t.host.isShared(fp / PAGE_WORDS)).toBe(false);
+    t.fillPage('f', 0, (offset) => q[offset]);
+    t.kernel.run(12_000);
+    expect(maps[5].pageBase[0]).toBe(fq);
+    expect(t.host.readersOf(fq / PAGE_WORDS)).toEqual(['b', 'd', 'f']);
+    expect(t.host.readersOf(fp / PAGE_WORDS)).toEqual(['e']);
   });
 
   it('skips a candidate whose page was remapped, made read-only, or whose VM has finished since it was seen', () => {
@@ -647,6 +672,32 @@ describe('MemoryManager: attach, discard, vmEnded, stats', () => {
     t.kernel.run(5_100);
     expect(t.of('memory.scan').map((event) => event.t)).toEqual([2_600, 5_100]);
     expect(t.log).toEqual(['quiesce a', 'quiesce a']);
+  });
+
+  it('refuses host-driven ballooning without overcommit', () => {
+    const kernel = new Kernel();
+    const make = (overcommit: boolean) => () =>
+      new MemoryManager(new HostMemory(4), kernel, new EventBus(kernel), () => COSTS, { overcommit, ballooning: { intervalNs: 1_000_000, thresholdPercent: 10 } as never });
+    expect(make(false)).toThrow('host-driven ballooning needs memory overcommit (host.overcommit: true)');
+    expect(make(true)).not.toThrow();
+  });
+
+  it('manages a map whose VM is not linked yet (an image loaded under pressure): it backs, swaps and scans it, touching no VM', () => {
+    const t = setup({ frames: 3, overcommit: true, sharing: { intervalNs: 1_000, pagesPerScan: 10 } });
+    const ghost = new GuestPhysicalMap(t.host, [-1, -1, -1, -1]);
+    t.manager.register('ghost', ghost);
+    for (let page = 0; page < 4; page++) ghost.write(page * PAGE_WORDS, page + 1);
+    expect(t.of('memory.swap-out').map((event) => [event.src, event.data])).toEqual([['ghost', { page: 0 }]]);
+    expect(ghost.pageBase[0]).toBe(-1);
+    t.addVm('a', 1);
+    t.attach();
+    // The host is full with the unlinked map's pages: a can take none of them.
+    expect(t.fault('a', 0, true).kind).toBe('out-of-memory');
+    // The scans read the unlinked map too (its pages are merged like any), and quiesce only a.
+    t.kernel.run(3_000);
+    expect(t.of('memory.scan')).toHaveLength(3);
+    expect(new Set(t.log)).toEqual(new Set(['quiesce a']));
+    expect([0, 1, 2, 3].map((page) => ghost.read(page * PAGE_WORDS))).toEqual([1, 2, 3, 4]);
   });
 
   it('discards only a frameless page inside the map (never touched or swapped out), once', () => {

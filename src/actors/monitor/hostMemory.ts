@@ -159,10 +159,6 @@ export class MemoryManager {
     this.balloons = options.ballooning === undefined ? undefined : new HostBalloons(options.ballooning, host, bus, this.id);
   }
 
-  get sharing(): boolean {
-    return this.options.sharing !== undefined;
-  }
-
   /**
    * A VM's guest-physical map, before its image is loaded. Under overcommit its pages start
    * unbacked (the map holds -1); loading the image backs the pages it writes.
