@@ -32,6 +32,7 @@ interface Options {
   readonly overcommit?: boolean;
   readonly sharing?: { intervalNs: number; pagesPerScan: number };
   readonly sharedWrite?: (map: GuestPhysicalMap, page: number, frame: number) => boolean;
+  readonly ballooning?: { intervalNs: number; belowFraction: number; stepPages: number };
 }
 
 function setup(options: Options) {
@@ -44,6 +45,7 @@ function setup(options: Options) {
     sharing: options.sharing,
     overcommit: options.overcommit === true,
     sharedWrite: options.sharedWrite,
+    ballooning: options.ballooning,
   });
   /** What the manager did to the VMs, in order: `quiesce a`, `tlb a/0 4096`, `shadow a 4096`. */
   const log: string[] = [];
@@ -556,14 +558,15 @@ describe('MemoryManager: the sharing scan', () => {
     t.fillPage('a', 1, distinct(2));
     t.fillPage('b', 0, distinct(1));
     t.fillPage('b', 1, distinct(2));
-    t.vms[0].finished = true;
+    // b, scanned after a, has finished: its pages are not merged with a's candidates, nor a's with its.
+    t.vms[1].finished = true;
     t.kernel.run(2_000);
     expect(scans(t).map((scan) => [scan.scanned, scan.merged])).toEqual([
       [4, 0],
       [4, 0],
     ]);
     expect([a.writeBase[0], b.writeBase[0]]).toEqual([a.pageBase[0], b.pageBase[0]]);
-    t.vms[1].finished = true;
+    t.vms[0].finished = true;
     expect(t.kernel.run(10_000)).toBe('empty');
     expect(scans(t)).toHaveLength(2);
   });
@@ -573,6 +576,7 @@ describe('MemoryManager: copy on write', () => {
   /** a:0 and b:0 (2 vCPUs) merged by a scan, with `frames` host frames. */
   const merged = (frames: number, sharedWrite?: Options['sharedWrite']) => {
     const t = setup({ frames, sharing: { intervalNs: 1_000, pagesPerScan: 2 }, sharedWrite });
+    t.host.allocate(1, 'host'); // frame 0: the shared frame is another
     const a = t.addVm('a', 1);
     const b = t.addVm('b', 1, 2);
     t.attach();
@@ -585,8 +589,13 @@ describe('MemoryManager: copy on write', () => {
   };
 
   it('gives a sharer its own copy (the words, writable, the TLB and shadow entries of the old frame dropped), and the last sharer the frame itself', () => {
-    const { t, a, b, shared } = merged(4);
+    const { t, a, b, shared } = merged(5);
+    expect(shared).toBeGreaterThan(0);
     const free = t.host.freeFrameCount;
+    // A read of a shared page is not the host's business: the page stays shared.
+    expect(t.fault('b', 0, false)).toEqual({ kind: 'none' });
+    expect(t.host.readersOf(shared / PAGE_WORDS)).toEqual(['a', 'b']);
+    expect(t.log).toEqual([]);
     expect(t.fault('b', 0, true)).toEqual(handled('cow', 2_000));
     expect(t.log).toEqual(['quiesce b', `tlb b/0 ${shared}`, `tlb b/1 ${shared}`, `shadow b ${shared}`]);
     const copy = b.pageBase[0];
@@ -609,7 +618,7 @@ describe('MemoryManager: copy on write', () => {
 
   it('lets a part handle the write itself: nothing copied, the entries of the frame dropped, copy on write not counted', () => {
     const calls: [number, number][] = [];
-    const { t, a, b, shared } = merged(4, (map, page, frame) => {
+    const { t, a, b, shared } = merged(5, (map, page, frame) => {
       calls.push([page, frame]);
       return map === b;
     });
@@ -677,7 +686,7 @@ describe('MemoryManager: attach, discard, vmEnded, stats', () => {
   it('refuses host-driven ballooning without overcommit', () => {
     const kernel = new Kernel();
     const make = (overcommit: boolean) => () =>
-      new MemoryManager(new HostMemory(4), kernel, new EventBus(kernel), () => COSTS, { overcommit, ballooning: { intervalNs: 1_000_000, thresholdPercent: 10 } as never });
+      new MemoryManager(new HostMemory(4), kernel, new EventBus(kernel), () => COSTS, { overcommit, ballooning: { intervalNs: 1_000_000, belowFraction: 0.1, stepPages: 1 } });
     expect(make(false)).toThrow('host-driven ballooning needs memory overcommit (host.overcommit: true)');
     expect(make(true)).not.toThrow();
   });
@@ -686,7 +695,7 @@ describe('MemoryManager: attach, discard, vmEnded, stats', () => {
     const t = setup({ frames: 3, overcommit: true, sharing: { intervalNs: 1_000, pagesPerScan: 10 } });
     const ghost = new GuestPhysicalMap(t.host, [-1, -1, -1, -1]);
     t.manager.register('ghost', ghost);
-    for (let page = 0; page < 4; page++) ghost.write(page * PAGE_WORDS, page + 1);
+    for (let page = 0; page < 4; page++) ghost.write(page * PAGE_WORDS, Math.min(page + 1, 3));
     expect(t.of('memory.swap-out').map((event) => [event.src, event.data])).toEqual([['ghost', { page: 0 }]]);
     expect(ghost.pageBase[0]).toBe(-1);
     t.addVm('a', 1);
@@ -697,7 +706,10 @@ describe('MemoryManager: attach, discard, vmEnded, stats', () => {
     t.kernel.run(3_000);
     expect(t.of('memory.scan')).toHaveLength(3);
     expect(new Set(t.log)).toEqual(new Set(['quiesce a']));
-    expect([0, 1, 2, 3].map((page) => ghost.read(page * PAGE_WORDS))).toEqual([1, 2, 3, 4]);
+    // Its pages 2 and 3 are equal: merged.
+    expect(t.manager.stats().merges).toBe(1);
+    expect(ghost.pageBase[3]).toBe(ghost.pageBase[2]);
+    expect([0, 1, 2, 3].map((page) => ghost.read(page * PAGE_WORDS))).toEqual([1, 2, 3, 3]);
   });
 
   it('discards only a frameless page inside the map (never touched or swapped out), once', () => {
@@ -753,6 +765,33 @@ describe('MemoryManager: attach, discard, vmEnded, stats', () => {
     // Its pages are untouched again: a touch backs them on demand (the swapped one too, as zeroes).
     expect(t.fault('a', 1, false)).toEqual(handled('demand', 1_000));
     expect(t.host.words[a.pageBase[1]]).toBe(0);
+  });
+
+  it('ignores the end of a VM it does not manage', () => {
+    const t = setup({ frames: 4, overcommit: true });
+    t.addVm('a', 2);
+    t.attach();
+    t.fault('a', 0, true);
+    t.manager.vmEnded({ id: 'nobody' } as Vm);
+    expect(t.of('memory.freed')).toHaveLength(0);
+    expect(t.host.freeFrameCount).toBe(3);
+  });
+
+  it('runs host-driven balloon checks every interval, quiescing every VM, until every VM has finished', () => {
+    const t = setup({ frames: 4, overcommit: true, ballooning: { intervalNs: 1_000, belowFraction: 0.01, stepPages: 1 } });
+    t.addVm('a', 2);
+    t.addVm('b', 2);
+    t.attach();
+    t.kernel.run(3_000);
+    expect(t.manager.stats().balloonChecks).toBe(3);
+    expect(t.log).toEqual(['quiesce a', 'quiesce b', 'quiesce a', 'quiesce b', 'quiesce a', 'quiesce b']);
+    expect(t.of('memory.scan')).toHaveLength(0);
+    t.vms[0].finished = true;
+    t.kernel.run(4_000);
+    expect(t.manager.stats().balloonChecks).toBe(4);
+    t.vms[1].finished = true;
+    expect(t.kernel.run(100_000)).toBe('empty');
+    expect(t.manager.stats().balloonChecks).toBe(4);
   });
 
   it('leaves an ended VM\'s memory alone without overcommit', () => {
