@@ -70,6 +70,77 @@ describe('TLB: the write map', () => {
   });
 });
 
+describe('TLB: the replacement order', () => {
+  it('evicts in first-in first-out order after any fills, refills, invalidations and flushes (property against a FIFO reference, long runs over few pages)', () => {
+    // Few pages and long runs: the TLB is full often, so an invalidation that frees the wrong
+    // place (or none) shows at the next eviction. The property above draws short runs over ten pages.
+    const operation = fc.oneof(
+      { arbitrary: fc.record({ op: fc.constant('fill' as const), page: fc.integer({ min: 0, max: 5 }), base: fc.integer({ min: 0, max: 3 }).map((n) => n * 1024) }), weight: 4 },
+      { arbitrary: fc.record({ op: fc.constant('invalidate' as const), page: fc.integer({ min: 0, max: 5 }) }), weight: 2 },
+      { arbitrary: fc.record({ op: fc.constant('invalidateHost' as const), base: fc.integer({ min: 0, max: 3 }).map((n) => n * 1024) }), weight: 1 },
+      { arbitrary: fc.record({ op: fc.constant('flush' as const) }), weight: 1 },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.array(operation, { minLength: 20, maxLength: 120 }), (entries, operations) => {
+        const tlb = new Tlb(entries);
+        let order: number[] = [];
+        const base = new Map<number, number>();
+        for (const step of operations) {
+          if (step.op === 'fill') {
+            tlb.fill(step.page, step.base);
+            if (!base.has(step.page)) {
+              if (order.length === entries) base.delete(order.shift() as number);
+              order.push(step.page);
+            }
+            base.set(step.page, step.base);
+          } else if (step.op === 'invalidate') {
+            tlb.invalidate(step.page);
+            if (base.delete(step.page)) order = order.filter((page) => page !== step.page);
+          } else if (step.op === 'invalidateHost') {
+            tlb.invalidateHost(step.base);
+            order = order.filter((page) => base.get(page) !== step.base);
+            for (const [page, at] of [...base]) if (at === step.base) base.delete(page);
+          } else {
+            tlb.flush();
+            base.clear();
+            order = [];
+          }
+          for (let page = 0; page < 6; page++) expect(tlb.map[page], `page ${page}`).toBe(base.get(page) ?? -1);
+        }
+      }),
+      { numRuns: 300, seed: 11_321 },
+    );
+  });
+});
+
+describe('TLB: entries on host word 0', () => {
+  // Host frame 0 is a frame like any other: an entry mapping it is live (map >= 0, not > 0).
+  it('a refill of a live entry mapping host word 0 keeps its one place in the order', () => {
+    const tlb = new Tlb(2);
+    tlb.fill(1, 0);
+    tlb.fill(1, 0, false);
+    tlb.fill(2, 1024);
+    expect([tlb.map[1], tlb.writeMap[1], tlb.map[2]]).toEqual([0, -1, 1024]);
+    tlb.fill(3, 2048);
+    expect([tlb.map[1], tlb.map[2], tlb.map[3]]).toEqual([-1, 1024, 2048]);
+  });
+
+  it('an entry mapping host word 0 is invalidated (by page and by host page) and frees its place', () => {
+    for (const drop of [(tlb: Tlb) => tlb.invalidate(1), (tlb: Tlb) => tlb.invalidateHost(0)]) {
+      const tlb = new Tlb(2);
+      tlb.fill(1, 0);
+      tlb.fill(2, 1024);
+      drop(tlb);
+      expect([tlb.map[1], tlb.writeMap[1], tlb.map[2]]).toEqual([-1, -1, 1024]);
+      tlb.fill(3, 2048);
+      // Page 1's place was freed: page 2 stays; then page 2, the oldest, goes first.
+      expect([tlb.map[2], tlb.map[3]]).toEqual([1024, 2048]);
+      tlb.fill(4, 3072);
+      expect([tlb.map[2], tlb.map[3], tlb.map[4]]).toEqual([-1, 2048, 3072]);
+    }
+  });
+});
+
 describe('MMU across world switches', () => {
   const filled = (tagged: boolean) => {
     const mmu = new Mmu(4, tagged);

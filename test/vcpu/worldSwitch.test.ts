@@ -17,6 +17,7 @@ import { CpuState } from '../../src/actors/vcpu/cpuState.js';
 import { Simulation } from '../../src/actors/simulation.js';
 import { CSR_COUNT, Mode, REGISTER_COUNT } from '../../src/core/isa/opcodes.js';
 import type { SimEvent } from '../../src/core/events.js';
+import type { PolicyFactory, PolicyHost, SchedEntity } from '../../src/actors/scheduler/policy.js';
 import { inline, runScenario, scenario, vmSpec } from '../helpers.js';
 
 interface Architectural {
@@ -218,5 +219,111 @@ describe('the world switch: its cost and the slice after it', () => {
     expect(summary.events).toBeGreaterThan(10);
     expect(summary.events).toBe(plainSummary.events);
     expect(simulation.vms[0].vcpus[0].counters.overheadNs).toBe(plain.vms[0].vcpus[0].counters.overheadNs);
+  });
+});
+
+/**
+ * A policy that runs a fixed plan: window k of `windowNs` runs plan[k][p] on pCPU p (undefined:
+ * idle), cutting every slice at the window's end. For placing a vCPU on given pCPUs at given times.
+ */
+function scripted(plan: readonly (readonly (string | undefined)[])[], windowNs: number): PolicyFactory {
+  return (options) => {
+    const runnable = new Map<string, SchedEntity>();
+    let host: PolicyHost | undefined;
+    const window = (now: number) => Math.floor(now / windowNs);
+    const planned = (pcpu: number, now: number) => plan[window(now)]?.[pcpu];
+    const rest = (now: number) => (window(now) + 1) * windowNs - now;
+    return {
+      name: 'scripted',
+      attach(policyHost) {
+        host = policyHost;
+        host.requestTick(windowNs);
+      },
+      enqueue(entity, now) {
+        runnable.set(entity.id, entity);
+        const pcpu = plan[window(now)]?.indexOf(entity.id) ?? -1;
+        if (pcpu >= 0) host?.wakeIdle(pcpu);
+      },
+      remove(entity) {
+        runnable.delete(entity.id);
+      },
+      pick(pcpu, now) {
+        const id = planned(pcpu, now);
+        const entity = id === undefined ? undefined : runnable.get(id);
+        if (entity === undefined) return undefined;
+        runnable.delete(entity.id);
+        return { entity, sliceNs: rest(now) };
+      },
+      shouldPreempt: (pcpu, current, now) => planned(pcpu, now) !== current.id,
+      extend: (_pcpu, _current, now) => rest(now),
+      charge: () => undefined,
+      tick(now) {
+        for (let pcpu = 0; pcpu < options.pcpus; pcpu++) {
+          host?.preempt(pcpu);
+          host?.wakeIdle(pcpu);
+        }
+        if (window(now) < plan.length) host?.requestTick((window(now) + 1) * windowNs);
+      },
+      get waiting() {
+        return runnable.size;
+      },
+      snapshot: () => null,
+    };
+  };
+}
+
+describe('the world switch: the TLB on a redispatch', () => {
+  const WINDOW = 300_000;
+  const V = 'vm/v/vcpu/0';
+  const W = 'vm/w/vcpu/0';
+  /** A paging guest touching 2 data pages forever (its code, stack and data fit any TLB), beside a spinner. */
+  const runPlan = (plan: readonly (readonly (string | undefined)[])[], tagged: boolean) => {
+    const simulation = new Simulation({
+      scenario: scenario(
+        [
+          vmSpec('v', { kind: 'bundled', name: 'tlb-heavy' }, { memoryBytes: 512 * 1024, virt: 'hw', paging: 'nested', tlbTagged: tagged, tlbEntries: 16, params: { PAGES: 2 } }),
+          vmSpec('w', spin),
+        ],
+        {
+          host: { pcpus: 2, memoryBytes: 64 << 20 },
+          run: { timeNs: plan.length * WINDOW, instructions: undefined, checkpointEvery: 1_000_000 },
+          costs: COSTS,
+        },
+      ),
+      policy: scripted(plan, WINDOW),
+    });
+    const events: SimEvent[] = [];
+    simulation.bus.events$.subscribe((event) => events.push(event));
+    simulation.run();
+    const vcpu = simulation.vms[0].vcpus[0];
+    const placed = dispatches(events)
+      .filter((dispatch) => dispatch.src === V)
+      .map((dispatch) => [Math.floor(dispatch.t / WINDOW), dispatch.pcpu]);
+    return { mmu: vcpu.mmu, placed };
+  };
+
+  it('untagged: a vCPU dispatched again on the pCPU it last ran on, nothing run there between, keeps its entries', () => {
+    const { mmu, placed } = runPlan([[V, W], [undefined, W], [V, W], [undefined, W], [V, W]], false);
+    expect(placed).toEqual([[0, 0], [2, 0], [4, 0]]);
+    // Filled once (code, stack, two data pages and the table's walk) and never flushed: no miss after the first window.
+    expect(mmu?.kernel.flushes).toBe(0);
+    const missesOnce = mmu?.misses;
+    const { mmu: longer } = runPlan([[V, W], [undefined, W], [V, W], [undefined, W], [V, W], [undefined, W], [V, W]], false);
+    expect(longer?.misses).toBe(missesOnce);
+  });
+
+  it('untagged: a vCPU dispatched after another vCPU ran on that pCPU starts with an empty TLB', () => {
+    const { mmu, placed } = runPlan([[V, W], [W, undefined], [V, W]], false);
+    expect(placed).toEqual([[0, 0], [2, 0]]);
+    expect(mmu?.kernel.flushes).toBe(1);
+  });
+
+  it('tagged: a vCPU that comes back to a pCPU it still owns, then moves on, starts cold on the pCPU it moves to', () => {
+    // v runs on pCPU 0, moves to 1 (cold: flush), comes back to 0 (which ran nothing since: its
+    // entries are there), moves to 1 again where w ran in between (cold again: flush).
+    const { mmu, placed } = runPlan([[V, W], [undefined, V], [V, W], [undefined, V]], true);
+    expect(placed).toEqual([[0, 0], [1, 1], [2, 0], [3, 1]]);
+    expect(mmu?.pcpu).toBe(1);
+    expect(mmu?.kernel.flushes).toBe(2);
   });
 });

@@ -159,10 +159,6 @@ export class MemoryManager {
     this.balloons = options.ballooning === undefined ? undefined : new HostBalloons(options.ballooning, host, bus, this.id);
   }
 
-  get sharing(): boolean {
-    return this.options.sharing !== undefined;
-  }
-
   /**
    * A VM's guest-physical map, before its image is loaded. Under overcommit its pages start
    * unbacked (the map holds -1); loading the image backs the pages it writes.
@@ -308,21 +304,24 @@ export class MemoryManager {
       return { kind: 'handled', cause: 'cow', ns: costs.cowBreakNs };
     }
     const oldBase = frame * PAGE_WORDS;
+    // The copy's frame may have cost a swap-out, charged as a demand fault's is.
+    let ns = costs.cowBreakNs;
     if (this.host.readersOf(frame).length === 1) {
       this.host.unshare(frame);
       space.map.writeBase[page] = oldBase;
     } else {
       const taken = this.takeFrame(space, page);
       if (typeof taken === 'string') return { kind: 'out-of-memory', reason: taken };
-      const [copy] = taken;
+      const [copy, reclaimNs] = taken;
       this.host.words.copyWithin(copy * PAGE_WORDS, oldBase, oldBase + PAGE_WORDS);
       this.host.drop(frame, space.owner);
       space.map.pageBase[page] = copy * PAGE_WORDS;
       space.map.writeBase[page] = copy * PAGE_WORDS;
+      ns += reclaimNs;
     }
     this.invalidate(space, oldBase);
     this.cowBreaks++;
-    return { kind: 'handled', cause: 'cow', ns: costs.cowBreakNs };
+    return { kind: 'handled', cause: 'cow', ns };
   }
 
   /** A free frame for `space` (its page `page` is about to use it), reclaiming if need be; or why there is none. */
@@ -422,6 +421,9 @@ export class MemoryManager {
     for (let step = 0; step < limit && this.spaces.length > 0; step++) {
       const space = this.spaces[this.cursorSpace];
       const page = this.cursorPage;
+      scanned++;
+      // The page is compared with its own pass's candidates before a pass that ends with it is over.
+      if ((space.vm === undefined || !space.vm.finished) && this.scanPage(space, page)) merged++;
       this.cursorPage++;
       if (this.cursorPage >= space.state.length) {
         this.cursorPage = 0;
@@ -432,9 +434,6 @@ export class MemoryManager {
           this.unstable = new Map();
         }
       }
-      scanned++;
-      if (space.vm !== undefined && space.vm.finished) continue;
-      if (this.scanPage(space, page)) merged++;
     }
     const ns = scanned * this.costs().shareScanPageNs;
     this.scans++;
