@@ -97,7 +97,15 @@ process.stdout.write(JSON.stringify(result));
     const child = String.raw`
 const { scaleScenario } = await import(process.argv[1] + '/dist/bench/scale.js');
 const { Simulation } = await import(process.argv[1] + '/dist/actors/simulation.js');
-const heap = () => { globalThis.gc(); globalThis.gc(); const usage = process.memoryUsage(); return usage.heapUsed + usage.arrayBuffers; };
+// Array buffers (the host's memory) are released after a collection, off the main thread: a
+// measurement taken at once could still count the previous run's (the 20-phase run once measured
+// 45 KB retained, less than its guest RAM, under a loaded test run). So: collect, yield, repeat.
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+const heap = async () => {
+  for (let round = 0; round < 3; round++) { globalThis.gc(); await settle(); }
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
+};
 function run(phases) {
   const base = scaleScenario(100, 'staggered');
   const scenario = { ...base, vms: base.vms.map((vm) => ({ ...vm, params: { ...vm.params, PHASES: phases } })) };
@@ -109,9 +117,9 @@ run(20);
 run(20); // warm-up: code compiled before the measurements
 const result = {};
 for (const phases of [20, 200]) {
-  const before = heap();
+  const before = await heap();
   const simulation = run(phases);
-  const bytes = heap() - before;
+  const bytes = (await heap()) - before;
   result[phases] = { events: simulation.bus.count, bytes };
 }
 process.stdout.write(JSON.stringify(result));
