@@ -479,17 +479,22 @@ describe('shadow paging: the emulation reads the instruction through the guestâ€
 });
 
 describe('shadow paging: an emulated write to the table reaches the sibling vCPUsâ€™ TLBs', () => {
-  // Two vCPUs share one page table. vCPU 1 reads guest page 16 (frame 4) and so holds it in its
-  // TLB; vCPU 0 then points page 16 at frame 5, a write the monitor emulates (the table is
-  // write-protected under shadow paging), and says so. vCPU 1's next read must go to frame 5: the
-  // emulation drops the entry from every vCPU's TLB that walks this table, as KVM's
-  // kvm_mmu_pte_write zaps the shadow entry for all of them (and flushes their TLBs).
-  it('the sibling reads through the new entry without flushing its own TLB', () => {
-    const source = `
+  /**
+   * Two vCPUs. vCPU 0 builds the table at PT (guest page 16 on frame 4, which holds 111; frame 5
+   * holds 222), with a copy at page 30 when vCPU 1 is to walk a table of its own, turns paging on,
+   * waits until vCPU 1 has read page 16, then (`write`) points PT's entry for page 16 at frame 5
+   * and says so. vCPU 1 turns paging on with its table, reads page 16 into RESULTS, and again
+   * into RESULTS + 1 once told; or (`siblingPages` false) only says it has read, and stops.
+   */
+  const siblings = ({ ownTable = false, write = true, siblingPages = true } = {}) => {
+    const siblingTable = ownTable ? 30 * PAGE_WORDS : PT;
+    const fixed = ownTable ? [0, 1, 2, 3, PT_PAGE, 30] : [0, 1, 2, 3, PT_PAGE];
+    const store = (at: number) => `st r2, [${PT + at}]${ownTable ? `\n        st r2, [${siblingTable + at}]` : ''}`;
+    return `
         jnz r0, second
-        ${[0, 1, 2, 3, PT_PAGE].map((page) => `movi r2, ${(page << 10) | 7}\n        st r2, [${PT + page}]`).join('\n        ')}
+        ${fixed.map((page) => `movi r2, ${(page << 10) | 7}\n        ${store(page)}`).join('\n        ')}
         movi r2, ${(4 << 10) | 7}
-        st r2, [${PT + 16}]
+        ${store(16)}
         movi r2, 111
         st r2, [${4 * PAGE_WORDS}]
         movi r2, 222
@@ -500,15 +505,14 @@ describe('shadow paging: an emulated write to the table reaches the sibling vCPU
         st r2, [ready]
 wait1:  ld r2, [seen]
         jz r2, wait1
-        movi r3, ${(5 << 10) | 7}
-        st r3, [${PT + 16}]
+        ${write ? `movi r3, ${(5 << 10) | 7}\n        st r3, [${PT + 16}]` : 'nop'}
         movi r2, 1
         st r2, [moved]
         cli
         hlt
-second: ld r2, [ready]
+second: ${siblingPages ? '' : 'movi r2, 1\n        st r2, [seen]\n        cli\n        hlt\n'}ld r2, [ready]
         jz r2, second
-        movi r1, ${PT}
+        movi r1, ${siblingTable}
         csrw ptb, r1
         ld r3, [${16 * PAGE_WORDS}]
         st r3, [${RESULTS}]
@@ -523,9 +527,19 @@ ready:  .word 0
 seen:   .word 0
 moved:  .word 0
     `;
+  };
+  const runSiblings = (source: string, spec: Partial<VmSpec> = { virt: 'full', paging: 'shadow' }, pcpus = 2) =>
+    runScenario(scenario([vmSpec('g', inline(source), { vcpus: 2, memoryBytes: PAGES * PAGE_WORDS * 4, ...spec })], { host: { pcpus, memoryBytes: 64 << 20 }, run: { timeNs: 20_000_000, instructions: undefined, checkpointEvery: 1_000_000 } }));
+
+  // Two vCPUs share one page table. vCPU 1 reads guest page 16 (frame 4) and so holds it in its
+  // TLB; vCPU 0 then points page 16 at frame 5, a write the monitor emulates (the table is
+  // write-protected under shadow paging), and says so. vCPU 1's next read must go to frame 5: the
+  // emulation drops the entry from every vCPU's TLB that walks this table, as KVM's
+  // kvm_mmu_pte_write zaps the shadow entry for all of them (and flushes their TLBs).
+  it('the sibling reads through the new entry without flushing its own TLB', () => {
     for (const spec of [{ virt: 'full', paging: 'shadow' }, { virt: 'hw', paging: 'shadow' }, { virt: 'full', paging: 'shadow', tlbTagged: true }] as const) {
       for (const pcpus of [1, 2]) {
-        const run = runScenario(scenario([vmSpec('g', inline(source), { vcpus: 2, memoryBytes: PAGES * PAGE_WORDS * 4, ...spec })], { host: { pcpus, memoryBytes: 64 << 20 }, run: { timeNs: 20_000_000, instructions: undefined, checkpointEvery: 1_000_000 } }));
+        const run = runSiblings(siblings(), spec, pcpus);
         const label = `${JSON.stringify(spec)} on ${pcpus} pCPU(s)`;
         expect(run.summary.vms[0].state, `${label}: ${run.summary.vms[0].reason ?? ''}`).toBe('shutoff');
         const vm = run.simulation.vms[0];
@@ -538,41 +552,7 @@ moved:  .word 0
   // again after vCPU 0 has written its own table's entry for page 16: a write to one table must
   // leave the TLB of a vCPU on another alone (its misses stay as without the write). And a
   // sibling that never turned paging on (it has no MMU yet) is skipped.
-  const twoTables = (write: boolean, siblingPages: boolean) => `
-        jnz r0, second
-        ${[0, 1, 2, 3, PT_PAGE, 30].map((page) => `movi r2, ${(page << 10) | 7}\n        st r2, [${PT + page}]\n        st r2, [${30 * PAGE_WORDS + page}]`).join('\n        ')}
-        movi r2, ${(4 << 10) | 7}
-        st r2, [${PT + 16}]
-        st r2, [${30 * PAGE_WORDS + 16}]
-        movi r1, ${PT}
-        csrw ptb, r1
-        movi r2, 1
-        st r2, [ready]
-wait1:  ld r2, [seen]
-        jz r2, wait1
-        ${write ? `movi r3, ${(5 << 10) | 7}\n        st r3, [${PT + 16}]` : 'nop'}
-        movi r2, 1
-        st r2, [moved]
-        cli
-        hlt
-second: ${siblingPages ? '' : 'movi r2, 1\n        st r2, [seen]\n        cli\n        hlt\n'}ld r2, [ready]
-        jz r2, second
-        movi r1, ${30 * PAGE_WORDS}
-        csrw ptb, r1
-        ld r3, [${16 * PAGE_WORDS}]
-        movi r2, 1
-        st r2, [seen]
-wait2:  ld r2, [moved]
-        jz r2, wait2
-        ld r3, [${16 * PAGE_WORDS}]
-        st r3, [${RESULTS + 1}]
-        out PORT_POWER, r0
-ready:  .word 0
-seen:   .word 0
-moved:  .word 0
-    `;
-  const runTwo = (write: boolean, siblingPages: boolean) =>
-    runScenario(scenario([vmSpec('g', inline(twoTables(write, siblingPages)), { vcpus: 2, memoryBytes: PAGES * PAGE_WORDS * 4, virt: 'full', paging: 'shadow' })], { host: { pcpus: 2, memoryBytes: 64 << 20 }, run: { timeNs: 20_000_000, instructions: undefined, checkpointEvery: 1_000_000 } }));
+  const runTwo = (write: boolean, siblingPages: boolean) => runSiblings(siblings({ ownTable: true, write, siblingPages }));
 
   it('a write to one table leaves the TLB of a vCPU on another table alone', () => {
     const written = runTwo(true, true);
