@@ -3,7 +3,7 @@
  * for the small `data` object), hashed as they go, and buffered into chunks handed to a sink; the
  * sink (a file, a string, a network stream) lives outside the simulation.
  */
-import { FNV_PRIME, RunningHash } from '../hash.js';
+import { RunningHash } from '../hash.js';
 import type { SimEvent } from '../events.js';
 import { LOG_FORMAT, LOG_VERSION, type LogHeader } from './format.js';
 import { serializeData } from './serialize.js';
@@ -86,29 +86,15 @@ export class LogWriter {
    * loop over the bytes, rather than a hash step inside each write.
    */
   private seal(start: number): void {
-    const hash = this.hash;
-    const end = this.pos;
-    const bytes = this.bytes;
-    let low = hash.lowLane;
-    let high = hash.highLane;
-    for (let index = start; index < end; index++) {
-      const code = bytes[index];
-      low = Math.imul(low ^ code, FNV_PRIME);
-      high = Math.imul(high ^ (code + 0x9e37), FNV_PRIME);
-    }
     // The hash covers the line without its checksum: the closing brace and the newline.
-    low = Math.imul(low ^ 0x7d, FNV_PRIME);
-    high = Math.imul(high ^ (0x7d + 0x9e37), FNV_PRIME);
-    low = Math.imul(low ^ 0x0a, FNV_PRIME);
-    high = Math.imul(high ^ (0x0a + 0x9e37), FNV_PRIME);
-    hash.setState(low, high);
-    this.raw(',"h":"');
+    const low = this.hash.updateBytes(this.bytes, start, this.pos).update('}\n').lowLane;
+    this.ascii(',"h":"');
     this.room(8);
+    const bytes = this.bytes;
     let pos = this.pos;
-    const out = this.bytes;
-    for (let shift = 28; shift >= 0; shift -= 4) out[pos++] = HEX_CODES[(low >>> shift) & 15];
+    for (let shift = 28; shift >= 0; shift -= 4) bytes[pos++] = HEX_CODES[(low >>> shift) & 15];
     this.pos = pos;
-    this.raw('"}\n');
+    this.ascii('"}\n');
   }
 
   private bytes = new Uint8Array(1 << 12);
@@ -256,16 +242,6 @@ export class LogWriter {
     const bytes = this.bytes;
     let pos = this.pos;
     while (count > 0) bytes[pos++] = digits[--count];
-    this.pos = pos;
-  }
-
-  /** Writes ASCII `text` without hashing it (the checksum and what follows it). */
-  private raw(text: string): void {
-    const length = text.length;
-    this.room(length);
-    const bytes = this.bytes;
-    let pos = this.pos;
-    for (let index = 0; index < length; index++) bytes[pos++] = text.charCodeAt(index);
     this.pos = pos;
   }
 
