@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Mmu, SHADOW_WRITABLE, ShadowTables, Tlb } from '../../src/actors/paging.js';
+import { ReferenceTlb } from './referenceTlb.js';
 
 describe('TLB: the write map', () => {
   it('holds a page for stores only when it was filled writable, and loses it with the entry (property against a FIFO reference)', () => {
@@ -18,39 +19,14 @@ describe('TLB: the write map', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 5 }), fc.array(operation, { maxLength: 60 }), (entries, operations) => {
         const tlb = new Tlb(entries);
-        let order: number[] = [];
-        const live = new Map<number, { base: number; writable: boolean }>();
-        let flushes = 0;
+        const reference = new ReferenceTlb(entries);
         for (const step of operations) {
-          if (step.op === 'fill') {
-            tlb.fill(step.page, step.base, step.writable);
-            if (!live.has(step.page)) {
-              if (order.length === entries) live.delete(order.shift() as number);
-              order.push(step.page);
-            }
-            live.set(step.page, { base: step.base, writable: step.writable });
-          } else if (step.op === 'invalidate') {
-            tlb.invalidate(step.page);
-            if (live.delete(step.page)) order = order.filter((page) => page !== step.page);
-          } else if (step.op === 'invalidateHost') {
-            tlb.invalidateHost(step.base);
-            for (const [page, entry] of [...live]) {
-              if (entry.base !== step.base) continue;
-              live.delete(page);
-              order = order.filter((other) => other !== page);
-            }
-          } else {
-            tlb.flush();
-            if (live.size > 0) flushes++;
-            live.clear();
-            order = [];
-          }
+          reference.apply(tlb, step);
           for (let page = 0; page < 10; page++) {
-            const entry = live.get(page);
-            expect(tlb.map[page]).toBe(entry?.base ?? -1);
-            expect(tlb.writeMap[page]).toBe(entry?.writable === true ? entry.base : -1);
+            expect(tlb.map[page]).toBe(reference.base(page));
+            expect(tlb.writeMap[page]).toBe(reference.writeBase(page));
           }
-          expect(tlb.flushes).toBe(flushes);
+          expect(tlb.flushes).toBe(reference.flushes);
         }
       }),
       { numRuns: 300, seed: 11_320 },
@@ -83,29 +59,10 @@ describe('TLB: the replacement order', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 4 }), fc.array(operation, { minLength: 20, maxLength: 120 }), (entries, operations) => {
         const tlb = new Tlb(entries);
-        let order: number[] = [];
-        const base = new Map<number, number>();
+        const reference = new ReferenceTlb(entries);
         for (const step of operations) {
-          if (step.op === 'fill') {
-            tlb.fill(step.page, step.base);
-            if (!base.has(step.page)) {
-              if (order.length === entries) base.delete(order.shift() as number);
-              order.push(step.page);
-            }
-            base.set(step.page, step.base);
-          } else if (step.op === 'invalidate') {
-            tlb.invalidate(step.page);
-            if (base.delete(step.page)) order = order.filter((page) => page !== step.page);
-          } else if (step.op === 'invalidateHost') {
-            tlb.invalidateHost(step.base);
-            order = order.filter((page) => base.get(page) !== step.base);
-            for (const [page, at] of [...base]) if (at === step.base) base.delete(page);
-          } else {
-            tlb.flush();
-            base.clear();
-            order = [];
-          }
-          for (let page = 0; page < 6; page++) expect(tlb.map[page], `page ${page}`).toBe(base.get(page) ?? -1);
+          reference.apply(tlb, step);
+          for (let page = 0; page < 6; page++) expect(tlb.map[page], `page ${page}`).toBe(reference.base(page));
         }
       }),
       { numRuns: 300, seed: 11_321 },

@@ -1,24 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Tlb } from '../../src/actors/paging.js';
-
-/** A reference TLB: a FIFO list of pages with their host bases. */
-class ReferenceTlb {
-  readonly pages: number[] = [];
-  readonly bases = new Map<number, number>();
-  constructor(readonly entries: number) {}
-  fill(page: number, base: number): void {
-    if (!this.bases.has(page)) {
-      if (this.pages.length === this.entries) this.bases.delete(this.pages.shift() as number);
-      this.pages.push(page);
-    }
-    this.bases.set(page, base);
-  }
-  invalidate(page: number): void {
-    if (!this.bases.delete(page)) return;
-    this.pages.splice(this.pages.indexOf(page), 1);
-  }
-}
+import { ReferenceTlb } from './referenceTlb.js';
 
 describe('TLB', () => {
   it('an invalidated page refilled takes one place: evicting never drops a live entry by mistake', () => {
@@ -43,22 +26,10 @@ describe('TLB', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 6 }), fc.array(operation, { maxLength: 80 }), (entries, operations) => {
         const tlb = new Tlb(entries);
-        let reference = new ReferenceTlb(entries);
+        const reference = new ReferenceTlb(entries);
         for (const step of operations) {
-          if (step.op === 'fill') {
-            tlb.fill(step.page, step.base);
-            reference.fill(step.page, step.base);
-          } else if (step.op === 'invalidate') {
-            tlb.invalidate(step.page);
-            reference.invalidate(step.page);
-          } else if (step.op === 'invalidateHost') {
-            tlb.invalidateHost(step.base);
-            for (const [page, base] of [...reference.bases]) if (base === step.base) reference.invalidate(page);
-          } else {
-            tlb.flush();
-            reference = new ReferenceTlb(entries);
-          }
-          for (let page = 0; page < 12; page++) expect(tlb.map[page]).toBe(reference.bases.get(page) ?? -1);
+          reference.apply(tlb, step);
+          for (let page = 0; page < 12; page++) expect(tlb.map[page]).toBe(reference.base(page));
         }
       }),
       { numRuns: 300 },
