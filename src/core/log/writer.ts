@@ -151,7 +151,7 @@ export class LogWriter {
   /** A number or null as JSON.stringify writes it. */
   private value(value: number | null): boolean {
     if (value !== null && value >= 0 && value <= Number.MAX_SAFE_INTEGER && Number.isInteger(value)) {
-      this.number(value);
+      this.digits(value);
       return true;
     }
     return this.ascii(JSON.stringify(value));
@@ -211,12 +211,14 @@ export class LogWriter {
     }
   }
 
-  /** Writes the decimal digits of a non-negative safe integer (checked by the caller after the line). */
+  /** Writes a seq or a time: its digits when it is in [0, MAX_SAFE_INTEGER] (whether it is a safe integer is checked after the line), else String(value). */
   private number(value: number): void {
-    if (!(value >= 0 && value <= Number.MAX_SAFE_INTEGER)) {
-      this.ascii(String(value));
-      return;
-    }
+    if (value >= 0 && value <= Number.MAX_SAFE_INTEGER) this.digits(value);
+    else this.ascii(String(value));
+  }
+
+  /** Writes the decimal digits of a number already checked to be in [0, MAX_SAFE_INTEGER] (a fraction is cut off). */
+  private digits(value: number): void {
     const digits = DIGITS;
     let count = 0;
     let whole = Math.floor(value);
