@@ -183,13 +183,16 @@ export interface AdversaryOptions {
   readonly maxStatements?: number;
 }
 
-/** A misbehaving guest: see the file comment. */
+/**
+ * A misbehaving guest: see the file comment. Its statements are drawn up to maxStatements
+ * (`size: 'max'`): fast-check's default size stops arrays at about 10 whatever their maxLength.
+ */
 export function adversarialGuest(options: AdversaryOptions = {}): fc.Arbitrary<string> {
   const ownWords = options.ownWords ?? GUEST_WORDS;
   return fc
     .record({
       handler: fc.boolean(),
-      statements: fc.array(adversaryStatement(ownWords), { minLength: 1, maxLength: options.maxStatements ?? 16 }),
+      statements: fc.array(adversaryStatement(ownWords), { minLength: 1, maxLength: options.maxStatements ?? 16, size: 'max' }),
       tail: adversaryTail,
     })
     .map(({ handler, statements, tail }) =>
@@ -278,9 +281,10 @@ const userStatement: fc.Arbitrary<string> = fc.oneof(
  * A guest kernel that installs handlers, drops to user mode and runs random user code. Its
  * handlers count each vector at 0x1000 + vector and skip the faulting instruction; `syscall 0`
  * stores the user registers at 0x1100 and powers off. Everything it does is independent of
- * timing, so its memory at the end is the same wherever it runs.
+ * timing, so its memory at the end is the same wherever it runs. Up to 30 user statements
+ * (`size: 'max'`, as adversarialGuest).
  */
-export const trapGuest: fc.Arbitrary<string> = fc.array(userStatement, { minLength: 1, maxLength: 30 }).map(
+export const trapGuest: fc.Arbitrary<string> = fc.array(userStatement, { minLength: 1, maxLength: 30, size: 'max' }).map(
   (statements) => `
 _start:
   movi sp, 0x2000
