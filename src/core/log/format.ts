@@ -1,19 +1,20 @@
 /**
  * The event log's line format (JSON Lines). docs/event-log.md is the reference.
  *
- *   line 1     {"format":"vmmsim-log","version":1,"engine":"0.1.0","seed":7,"scenario":{...}}  (+ fork, mutation, policy)
+ *   line 1     {"format":"vmmsim-log","version":2,"engine":"0.6.0","seed":7,"scenario":{...}}  (+ fork, mutation, policy)
  *   events     {"seq":0,"t":0,"src":"vm/alpha","type":"vm.defined","data":{...}}
  *   checkpoint {"checkpoint":{"seq":10000,"t":123456,"hash":"...","state":{...}}}
  *   last line  {"end":{"events":12345,"t":20000000,"hash":"..."}}
  *
- * Every line ends with `"h":"xxxxxxxx"`, its checksum: the low 32 bits of the running hash after
- * that line. The running hash covers each line without its `h` key (and its newline); `hash` in a
- * checkpoint or the closing line is the running hash (hash.ts) of every line before it.
+ * Every line ends with `"h":"xxxxxxxx"`, its checksum: the running checksum after that line, which
+ * covers each line without its `h` key (and with its newline); `hash` in a checkpoint or the
+ * closing line is the running checksum of every line before it. chain.ts says how each format
+ * version computes it (version 1: FNV-1a; version 2: XXH32 per line).
  */
 /** Length of the `,"h":"xxxxxxxx"` suffix before a line's closing brace. */
 export const CHECK_SUFFIX_LENGTH = 15;
 export const LOG_FORMAT = 'vmmsim-log';
-export const LOG_VERSION = 1;
+export const LOG_VERSION = 2;
 
 export interface LogHeader {
   readonly format: typeof LOG_FORMAT;

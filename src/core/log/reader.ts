@@ -5,7 +5,7 @@
  * log that stops before its closing line (a writer that crashed) is still read up to its last
  * whole line, with a warning saying where it ends.
  */
-import { RunningHash } from '../hash.js';
+import { chainFor, chainFromDigest, headerVersion, type LineChain } from './chain.js';
 import { isEventType, type SimEvent } from '../events.js';
 import { ENGINE_VERSION } from '../version.js';
 import { DRIVER_DOMAIN_NAME } from '../scenario/schema.js';
@@ -46,11 +46,13 @@ export type LogRecord =
   | { readonly kind: 'end'; readonly end: LogEnd };
 
 /**
- * Checks and parses lines one at a time. Start it at the top of a log, or at a checkpoint (with
- * the running hash the checkpoint carries and the seq of the next event).
+ * Checks and parses lines one at a time. Start it at the top of a log (the header's format version
+ * chooses the checksum), or at a checkpoint (with the running hash the checkpoint carries, the seq
+ * of the next event and the log's format version).
  */
 export class LineChecker {
-  private readonly hash: RunningHash;
+  /** The running checksum, once the format version is known (from the header line, or given). */
+  private chain: LineChain | undefined;
   private nextSeq: number;
   private headerSeen: boolean;
   private ended = false;
@@ -60,9 +62,9 @@ export class LineChecker {
 
   constructor(
     readonly file: string,
-    start?: { readonly hash: string; readonly seq: number },
+    start?: { readonly hash: string; readonly seq: number; readonly version: number },
   ) {
-    this.hash = start === undefined ? new RunningHash() : RunningHash.fromDigest(start.hash);
+    this.chain = start === undefined ? undefined : chainFromDigest(start.version, start.hash);
     this.nextSeq = start?.seq ?? 0;
     this.headerSeen = start !== undefined;
   }
@@ -84,14 +86,31 @@ export class LineChecker {
       throw new LogError(this.file, lineNumber, 'line has no checksum "h" (not written by vmmsim, or cut)');
     }
     const base = line.slice(0, suffixStart) + '}';
-    const before = this.hash.digest();
-    this.hash.update(base);
-    this.hash.update('\n');
-    if (line.slice(suffixStart + 6, length - 2) !== this.hash.lineCheck()) {
+    const chain = (this.chain ??= this.firstChain(line, lineNumber));
+    const before = chain.digest();
+    if (line.slice(suffixStart + 6, length - 2) !== chain.add(base)) {
       throw new LogError(this.file, lineNumber, 'checksum mismatch: this line was changed');
     }
     this.lastDigest = before;
     return base;
+  }
+
+  /**
+   * The chain of a log read from the top: the header's format version says which checksum its
+   * lines carry (read from the text, before the checksum it decides is checked). A version newer
+   * than this engine reads is refused here, by name, rather than as a checksum mismatch.
+   */
+  private firstChain(line: string, lineNumber: number): LineChain {
+    const version = headerVersion(line);
+    if (version !== undefined && version > LOG_VERSION) {
+      throw new LogError(this.file, lineNumber, `log format version ${version} is newer than this engine reads (${LOG_VERSION}); engine ${ENGINE_VERSION}`);
+    }
+    return chainFor(version ?? LOG_VERSION);
+  }
+
+  /** The log's format version (its checksum's), once known. */
+  get version(): number | undefined {
+    return this.chain?.version;
   }
 
   /** Running hash of every line before the last checked one. */
@@ -131,15 +150,16 @@ export class LineChecker {
       return { kind: 'event', event };
     }
     if ('checkpoint' in record) {
-      const checkpoint = checkCheckpoint(record.checkpoint, this.file, lineNumber);
+      const checkpoint = checkCheckpoint(record.checkpoint, this.file, lineNumber, this.chain?.digestPattern);
       if (checkpoint.hash !== this.lastDigest) throw new LogError(this.file, lineNumber, 'checkpoint hash does not match the lines before it');
       if (checkpoint.seq !== this.nextSeq) throw new LogError(this.file, lineNumber, `checkpoint at seq ${checkpoint.seq}, expected ${this.nextSeq}`);
       return { kind: 'checkpoint', checkpoint };
     }
     if ('end' in record) {
       const end = record.end as LogEnd;
-      if (typeof end !== 'object' || end === null || !Number.isSafeInteger(end.events) || !Number.isSafeInteger(end.t) || typeof end.hash !== 'string' || !HASH_RE.test(end.hash)) {
-        throw new LogError(this.file, lineNumber, 'closing line must be { events, t: integers, hash: 16 hex digits }');
+      const pattern = this.chain?.digestPattern ?? HASH_RE;
+      if (typeof end !== 'object' || end === null || !Number.isSafeInteger(end.events) || !Number.isSafeInteger(end.t) || typeof end.hash !== 'string' || !pattern.test(end.hash)) {
+        throw new LogError(this.file, lineNumber, `closing line must be { events, t: integers, hash: ${digitsOf(pattern)} hex digits }`);
       }
       if (end.hash !== this.lastDigest) throw new LogError(this.file, lineNumber, 'closing hash does not match the lines before it');
       if (end.events !== this.nextSeq) throw new LogError(this.file, lineNumber, `closing line counts ${end.events} events, the log has ${this.nextSeq}`);
@@ -195,7 +215,13 @@ export function readLog(text: string, file = '<log>'): ParsedLog {
   return { header, events, checkpoints, end, warnings };
 }
 
-const HASH_RE = /^[0-9a-f]{16}$/;
+/** The hash of this engine's format (chain.ts's XxhChain). */
+const HASH_RE = /^[0-9a-f]{8}$/;
+
+/** How many hex digits a digest pattern asks for (8 or 16). */
+function digitsOf(pattern: RegExp): number {
+  return /\{(\d+)\}/.exec(pattern.source)?.[1] === '16' ? 16 : 8;
+}
 
 /** The VM names of a header's resolved scenario, or undefined where they cannot be listed. */
 function vmNamesOf(header: LogHeader): ReadonlySet<string> | undefined {
@@ -215,10 +241,10 @@ function vmNamesOf(header: LogHeader): ReadonlySet<string> | undefined {
 
 /**
  * A checkpoint's fields: seq, t and line integers (line its own line number in the file), hash
- * 16 hex digits, state an object.
+ * the hex digits of its format's checksum (`pattern`: 8 in format 2, 16 in format 1), state an object.
  * @throws LogError
  */
-export function checkCheckpoint(value: unknown, file: string, line: number): LogCheckpoint {
+export function checkCheckpoint(value: unknown, file: string, line: number, pattern: RegExp = HASH_RE): LogCheckpoint {
   const checkpoint = value as Record<string, unknown> | null;
   if (
     typeof checkpoint !== 'object' ||
@@ -226,11 +252,11 @@ export function checkCheckpoint(value: unknown, file: string, line: number): Log
     !Number.isSafeInteger(checkpoint.seq) ||
     !Number.isSafeInteger(checkpoint.t) ||
     typeof checkpoint.hash !== 'string' ||
-    !HASH_RE.test(checkpoint.hash) ||
+    !pattern.test(checkpoint.hash) ||
     typeof checkpoint.state !== 'object' ||
     checkpoint.state === null
   ) {
-    throw new LogError(file, line, 'checkpoint must be { seq, t, line: integers, hash: 16 hex digits, state: an object }');
+    throw new LogError(file, line, `checkpoint must be { seq, t, line: integers, hash: ${digitsOf(pattern)} hex digits, state: an object }`);
   }
   if (checkpoint.line !== line) throw new LogError(file, line, `checkpoint says it is on line ${String(checkpoint.line)}, it is on line ${line}`);
   return checkpoint as unknown as LogCheckpoint;

@@ -3,7 +3,7 @@
  * for the small `data` object), hashed as they go, and buffered into chunks handed to a sink; the
  * sink (a file, a string, a network stream) lives outside the simulation.
  */
-import { RunningHash } from '../hash.js';
+import { XxhChain } from './chain.js';
 import type { SimEvent } from '../events.js';
 import { LOG_FORMAT, LOG_VERSION, type LogHeader } from './format.js';
 import { serializeData } from './serialize.js';
@@ -16,7 +16,8 @@ const DIGITS = new Int32Array(24);
 const HEX_CODES = new Uint8Array([...'0123456789abcdef'].map((digit) => digit.charCodeAt(0)));
 
 export class LogWriter {
-  private readonly hash = new RunningHash();
+  /** The running checksum (format 2: XXH32 per line, chain.ts). */
+  private readonly chain = new XxhChain();
   private buffer: string[] = [];
   private bufferedChars = 0;
   private events = 0;
@@ -50,7 +51,7 @@ export class LogWriter {
   readonly append = (event: SimEvent): void => {
     if (!this.appendBytes(event)) {
       // A character beyond ASCII (a VM's name): the line goes the way of every other line.
-      this.lineBody(this.serializer.serializeBody(event));
+      this.line(this.serializer.serialize(event));
     }
     this.events++;
     this.lastTime = event.t;
@@ -81,13 +82,16 @@ export class LogWriter {
   }
 
   /**
-   * Hashes the line written from `start` (and the closing brace and newline it is read with, not
-   * yet written), then writes its checksum and its end: `,"h":"xxxxxxxx"}` and a newline. One tight
-   * loop over the bytes, rather than a hash step inside each write.
+   * Hashes the line written from `start` with the closing brace and newline it is read with (put
+   * after it for the hash, then written over), then writes its checksum and its end:
+   * `,"h":"xxxxxxxx"}` and a newline. One pass over the bytes, rather than a hash step inside each write.
    */
   private seal(start: number): void {
     // The hash covers the line without its checksum: the closing brace and the newline.
-    const low = this.hash.updateBytes(this.bytes, start, this.pos).update('}\n').lowLane;
+    this.room(2);
+    this.bytes[this.pos] = 125;
+    this.bytes[this.pos + 1] = 10;
+    const low = this.chain.addBytes(this.bytes, this.view, start, this.pos + 2);
     this.ascii(',"h":"');
     this.room(8);
     const bytes = this.bytes;
@@ -98,6 +102,8 @@ export class LogWriter {
   }
 
   private bytes = new Uint8Array(1 << 12);
+  /** Over `bytes`' buffer: the checksum reads its words through it. */
+  private view = new DataView(this.bytes.buffer);
   private pos = 0;
   private readonly decoder = new TextDecoder();
 
@@ -106,6 +112,7 @@ export class LogWriter {
     const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.pos + count));
     grown.set(this.bytes.subarray(0, this.pos));
     this.bytes = grown;
+    this.view = new DataView(grown.buffer);
   }
 
   /** Writes `text` if it is all ASCII (false otherwise; what was written is abandoned by the caller). The line is hashed when sealed. */
@@ -260,13 +267,13 @@ export class LogWriter {
 
   /** Writes a checkpoint line carrying the state of every actor. `line` is its line number. */
   checkpoint(seq: number, t: number, state: unknown): void {
-    this.line(JSON.stringify({ checkpoint: { seq, t, line: this.lines + 1, hash: this.hash.digest(), state } }));
+    this.line(JSON.stringify({ checkpoint: { seq, t, line: this.lines + 1, hash: this.chain.digest(), state } }));
   }
 
   /** Writes the closing line and flushes. */
   close(t = this.lastTime): void {
     if (this.closed) return;
-    this.line(JSON.stringify({ end: { events: this.events, t, hash: this.hash.digest() } }));
+    this.line(JSON.stringify({ end: { events: this.events, t, hash: this.chain.digest() } }));
     this.closed = true;
     this.flush();
   }
@@ -287,17 +294,11 @@ export class LogWriter {
   private lines = 0;
 
   private line(text: string): void {
-    this.lineBody(text.slice(0, -1));
-  }
-
-  /** As line, given the JSON object without its closing brace (an event's line is built so: no copy to cut it off). */
-  private lineBody(body: string): void {
     if (this.closed) throw new Error('log is closed');
     this.drainBytes();
     this.lines++;
-    this.hash.update(body);
-    this.hash.update('}\n');
-    const withCheck = `${body},"h":"${this.hash.lineCheck()}"}\n`;
+    const check = this.chain.add(text);
+    const withCheck = `${text.slice(0, -1)},"h":"${check}"}\n`;
     this.buffer.push(withCheck);
     this.bufferedChars += withCheck.length;
     if (this.bufferedChars >= this.chunkChars) this.flush();
