@@ -12,7 +12,7 @@ import type { LogFork, LogPolicyModule } from '../core/log/format.js';
 import { RandomSource } from '../core/prng.js';
 import { assemble, AssemblyError } from '../core/isa/assembler.js';
 import { parseTrace, traceGuestSource, TraceError } from '../guests/workloads.js';
-import { DRIVER_DOMAIN_NAME, SCENARIO_LIMITS, type Scenario, type VmSpec } from '../core/scenario/schema.js';
+import { CHECKPOINT_AUTO, DRIVER_DOMAIN_NAME, SCENARIO_LIMITS, type Scenario, type VmSpec } from '../core/scenario/schema.js';
 import { scenarioToSource } from '../core/scenario/load.js';
 import { Irq, PAGE_BYTES } from '../core/platform.js';
 import { ENGINE_VERSION } from '../core/version.js';
@@ -530,10 +530,14 @@ export class Simulation {
 
   private advance(pauseAfterSeq: number | undefined, pauseAtTime = Infinity): 'paused' | 'ended' {
     if (this.ended !== undefined) throw new Error('this simulation has already run');
-    const every = this.scenario.run.checkpointEvery;
+    // A fixed interval, or the default rule (CHECKPOINT_AUTO): at least minEvents, and event lines
+    // worth linesPerCheckpointByte times the last checkpoint.
+    const fixed = this.scenario.run.checkpointEvery;
+    const every = fixed ?? CHECKPOINT_AUTO.minEvents;
+    const factor = fixed === undefined ? CHECKPOINT_AUTO.linesPerCheckpointByte : 0;
     const log = this.options.log;
     const afterEach = () => {
-      if (log !== undefined && this.bus.count - this.lastCheckpointSeq >= every) this.writeCheckpoint(log);
+      if (log !== undefined && this.bus.count - this.lastCheckpointSeq >= every && log.charsSinceCheckpoint >= factor * log.lastCheckpointChars) this.writeCheckpoint(log);
       if (pauseAfterSeq !== undefined && this.bus.count > pauseAfterSeq) {
         this.pausedHere = true;
         this.kernel.requestStop();

@@ -44,7 +44,7 @@ const MINIMAL_RESOLVED: Scenario = {
   seed: 1,
   host: { pcpus: 2, memoryBytes: 64 * MiB, type: 'type1', load: 0 },
   scheduler: { policy: 'round-robin', quantumNs: 1_000_000 },
-  run: { timeNs: 20_000_000, instructions: undefined, checkpointEvery: 10_000, smpQuantumNs: 1_000 },
+  run: { timeNs: 20_000_000, instructions: undefined, checkpointEvery: undefined, smpQuantumNs: 1_000 },
   costs: {},
   vms: [
     {
@@ -514,7 +514,7 @@ describe('resolveScenarioObject', () => {
       seed: 1,
       host: { pcpus: 2, memory: 64 * MiB, type: 'type1', load: 0 },
       scheduler: { policy: 'round-robin', quantum: 1_000_000 },
-      run: { time: 20_000_000, checkpointEvery: 10_000, smpQuantum: 1_000 },
+      run: { time: 20_000_000, smpQuantum: 1_000 },
       costs: { exit: 1_000 },
       vms: [
         {

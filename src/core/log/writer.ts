@@ -33,6 +33,19 @@ export class LogWriter {
     return this.events;
   }
 
+  /** Characters of the lines written since the last checkpoint line (bytes, for ASCII lines). */
+  get charsSinceCheckpoint(): number {
+    return this.sinceCheckpoint;
+  }
+
+  /** Characters of the last checkpoint line (0 before the first). */
+  get lastCheckpointChars(): number {
+    return this.checkpointChars;
+  }
+
+  private sinceCheckpoint = 0;
+  private checkpointChars = 0;
+
   writeHeader(header: Omit<LogHeader, 'format' | 'version'>): void {
     const line = JSON.stringify({
       format: LOG_FORMAT,
@@ -99,6 +112,7 @@ export class LogWriter {
     for (let shift = 28; shift >= 0; shift -= 4) bytes[pos++] = HEX_CODES[(low >>> shift) & 15];
     this.pos = pos;
     this.ascii('"}\n');
+    this.sinceCheckpoint += this.pos - start;
   }
 
   private bytes = new Uint8Array(1 << 12);
@@ -267,7 +281,8 @@ export class LogWriter {
 
   /** Writes a checkpoint line carrying the state of every actor. `line` is its line number. */
   checkpoint(seq: number, t: number, state: unknown): void {
-    this.line(JSON.stringify({ checkpoint: { seq, t, line: this.lines + 1, hash: this.chain.digest(), state } }));
+    this.checkpointChars = this.line(JSON.stringify({ checkpoint: { seq, t, line: this.lines + 1, hash: this.chain.digest(), state } }));
+    this.sinceCheckpoint = 0;
   }
 
   /** Writes the closing line and flushes. */
@@ -293,7 +308,8 @@ export class LogWriter {
    */
   private lines = 0;
 
-  private line(text: string): void {
+  /** Writes a line (see above) and returns its length in characters. */
+  private line(text: string): number {
     if (this.closed) throw new Error('log is closed');
     this.drainBytes();
     this.lines++;
@@ -301,7 +317,9 @@ export class LogWriter {
     const withCheck = `${text.slice(0, -1)},"h":"${check}"}\n`;
     this.buffer.push(withCheck);
     this.bufferedChars += withCheck.length;
+    this.sinceCheckpoint += withCheck.length;
     if (this.bufferedChars >= this.chunkChars) this.flush();
+    return withCheck.length;
   }
 }
 

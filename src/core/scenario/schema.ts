@@ -250,10 +250,23 @@ export interface FrameSlot {
   readonly vcpu?: number;
 }
 
+/**
+ * The checkpoint rule of a run without `run.checkpointEvery`: a checkpoint once at least
+ * `minEvents` events were published since the last one (or the start) and the event lines written
+ * since it take at least `linesPerCheckpointByte` times the last checkpoint line's bytes. Small runs
+ * checkpoint every 10,000 events as a fixed interval would; a checkpoint of 1,000 VMs (2 MB) comes
+ * every 18 MB of events instead of every 1.35 MB, so checkpoints stay about a tenth of the log.
+ */
+export const CHECKPOINT_AUTO = { minEvents: 10_000, linesPerCheckpointByte: 9 } as const;
+
 export interface RunSpec {
   readonly timeNs: number;
   readonly instructions: number | undefined;
-  readonly checkpointEvery: number;
+  /**
+   * Events between checkpoint lines; undefined: the default rule (CHECKPOINT_AUTO: at least
+   * 10,000 events, and event lines worth 9 times the last checkpoint's size).
+   */
+  readonly checkpointEvery: number | undefined;
   /**
    * The longest batch a vCPU runs while another vCPU of its VM runs on another physical CPU (the
    * quantum of their shared-memory timing; default 1 us). A resolved scenario always has it.
@@ -371,7 +384,7 @@ export const SCENARIO_LIMITS = Object.freeze({
   quantumNs: { min: US, max: 10 * SECOND, default: MS },
   runTimeNs: { min: 1, max: 30 * DAY, default: 20 * MS },
   instructions: { min: 1, max: Number.MAX_SAFE_INTEGER },
-  checkpointEvery: { min: 100, max: 10_000_000, default: 10_000 },
+  checkpointEvery: { min: 100, max: 10_000_000 },
   smpQuantumNs: { min: 1, max: 100 * US, default: US },
   costNs: { min: 0, max: SECOND },
   vms: { min: 1, max: 4096 },
@@ -1365,13 +1378,13 @@ export function scenarioSourceSchema(guests: readonly string[]) {
             .meta(meta({ title: 'Instruction limit', description: 'Stop after this many guest instructions in total (optional).' }))
             .optional(),
           checkpointEvery: integer(L.checkpointEvery.min, L.checkpointEvery.max)
-            .default(L.checkpointEvery.default)
             .meta(
               meta({
                 title: 'Checkpoint interval',
-                description: `Events between checkpoint lines in the event log, ${L.checkpointEvery.min}..${L.checkpointEvery.max} (default ${L.checkpointEvery.default}).`,
+                description: `Events between checkpoint lines in the event log, ${L.checkpointEvery.min}..${L.checkpointEvery.max}. Absent: a checkpoint after at least ${CHECKPOINT_AUTO.minEvents.toLocaleString('en')} events, once the event lines since the last one take ${CHECKPOINT_AUTO.linesPerCheckpointByte} times its size (checkpoints stay about a tenth of the log, however many VMs they hold).`,
               }),
-            ),
+            )
+            .optional(),
           smpQuantum: duration(L.smpQuantumNs.min, L.smpQuantumNs.max)
             .default(L.smpQuantumNs.default)
             .meta(
@@ -2121,7 +2134,7 @@ export function scenarioToSource(s: Scenario): Record<string, unknown> {
     run: {
       time: s.run.timeNs,
       ...(s.run.instructions === undefined ? {} : { instructions: s.run.instructions }),
-      checkpointEvery: s.run.checkpointEvery,
+      ...(s.run.checkpointEvery === undefined ? {} : { checkpointEvery: s.run.checkpointEvery }),
       smpQuantum: s.run.smpQuantumNs ?? L.smpQuantumNs.default,
     },
     costs,
