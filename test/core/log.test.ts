@@ -77,6 +77,10 @@ describe('event log', () => {
       'f:2: unknown event type "vm.exploded"',
     );
     expect(() => readLog(resealed([base(lines[0]).replace('"version":2', '"version":99')]), 'f')).toThrow(/f:1: log format version 99/);
+    for (const bad of ['0', '-1', '1.5', '"2"', 'null']) {
+      expect(() => readLog(resealed([base(lines[0]).replace('"version":2', `"version":${bad}`)]), 'f')).toThrow(`f:1: log format version ${bad}: expected an integer from 1 to 2`);
+    }
+    expect(() => readLog(resealed([base(lines[0]).replace('"version":2,', '')]), 'f')).toThrow('f:1: log format version missing: expected an integer from 1 to 2');
   });
 });
 

@@ -264,8 +264,11 @@ export function checkCheckpoint(value: unknown, file: string, line: number, patt
 
 export function checkHeader(record: Record<string, unknown>, file: string, line: number): LogHeader {
   if (record.format !== LOG_FORMAT) throw new LogError(file, line, `not a vmmsim log: expected "format":"${LOG_FORMAT}"`);
-  if (typeof record.version !== 'number' || record.version > LOG_VERSION) {
+  if (typeof record.version === 'number' && Number.isSafeInteger(record.version) && record.version > LOG_VERSION) {
     throw new LogError(file, line, `log format version ${String(record.version)} is newer than this engine reads (${LOG_VERSION}); engine ${ENGINE_VERSION}`);
+  }
+  if (typeof record.version !== 'number' || !Number.isSafeInteger(record.version) || record.version < 1) {
+    throw new LogError(file, line, `log format version ${JSON.stringify(record.version) ?? 'missing'}: expected an integer from 1 to ${LOG_VERSION}`);
   }
   if (typeof record.seed !== 'number') throw new LogError(file, line, 'header has no seed');
   if (record.mutation !== undefined && typeof record.mutation !== 'string') throw new LogError(file, line, 'header mutation must be a string');

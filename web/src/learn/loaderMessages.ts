@@ -428,6 +428,7 @@ export const LOADER_TEMPLATES: readonly LoaderTemplate[] = [
   T('checkpoint says it is on line {}, it is on line {}', 'o checkpoint diz estar na linha {0}, mas está na linha {1}'),
   T('not a vmmsim log: expected "format":"{}"', 'não é um log do vmmsim: esperava-se "format":"{0}"'),
   T('log format version {} is newer than this engine reads ({}); engine {}', 'a versão {0} do formato de log é mais nova do que este motor lê ({1}); motor {2}'),
+  T('log format version {}: expected an integer from 1 to {}', 'versão {0} do formato de log: esperava-se um inteiro de 1 a {1}'),
   T('header has no seed', 'o cabeçalho não tem semente'),
   T('header mutation must be a string', 'a mutação do cabeçalho deve ser um texto'),
   T('header policy must be { module: a path, sha256: 64 hex digits, label: a string }', 'a política do cabeçalho deve ser { module: um caminho, sha256: 64 dígitos hexadecimais, label: um texto }'),
