@@ -243,14 +243,21 @@ function replayByLines(file: LogFile, options: ReplayOptions = {}): ReplayResult
   }
   // Drain the reader so truncation warnings are known.
   if (divergence === undefined) for (const _line of logged) void _line;
+  // A divergence stops reading where it is: whether the log goes on to a closing line is read
+  // from its tail (the stream never got there, and must not say the writer stopped early).
+  const closed = divergence === undefined ? sawClosing : endsWithClosingLine(file);
+  const truncated = divergence === undefined ? stream.truncated || !sawClosing : !closed;
   return {
     identical: divergence === undefined,
     events: matched,
     timeNs: (simulation as Simulation).kernel.now,
     engineNote: engineNote(file),
     divergence,
-    truncated: stream.truncated || !sawClosing,
-    warnings: [...file.warnings, ...stream.warnings(sawClosing)],
+    truncated,
+    warnings: [
+      ...file.warnings,
+      ...(divergence === undefined ? stream.warnings(sawClosing) : closed || file.warnings.length > 0 ? [] : [`${file.name}: the log has no closing line (the writer stopped early, or it was cut)`]),
+    ],
   };
 }
 

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { xxh32 } from '../../src/core/hash.js';
 import { FnvChain, XxhChain, chainFor, headerVersion } from '../../src/core/log/chain.js';
 import { readLog } from '../../src/core/log/reader.js';
+import { LogFile, memorySource, replay } from '../../src/index.js';
 
 /** xxh32 of a whole array, as an unsigned number (the reference's form). */
 function ours(bytes: Uint8Array, seed: number): number {
@@ -76,6 +77,33 @@ describe('a log of format 1 (FNV-1a, written by vmmsim 0.5.1) is still read', ()
     expect(log.checkpoints).toHaveLength(4);
     expect(log.end?.hash).toMatch(/^[0-9a-f]{16}$/);
     expect(log.warnings).toEqual([]);
+  });
+
+  it('replays identical under this engine, with a note that another engine wrote it', () => {
+    const result = replay(new LogFile(memorySource(text, 'v1.jsonl')));
+    expect(result.divergence).toBeUndefined();
+    expect(result.events).toBe(810);
+    expect(result.engineNote).toContain('vmmsim 0.5.1');
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('a changed event resealed with its own checksum is a divergence at its seq, and the log is not called cut', () => {
+    const lines = text.split('\n');
+    const at = lines.findIndex((line, index) => index > 400 && line.includes('"type":"exit.io"'));
+    const seq = (JSON.parse(lines[at]) as { seq: number }).seq;
+    lines[at] = lines[at].replace(/"pc":(\d+)/, (_, pc: string) => `"pc":${Number(pc) + 4}`);
+    const chain = new FnvChain();
+    const resealed = lines.map((line) => {
+      if (line === '') return line;
+      let base = `${line.slice(0, line.length - 16)}}`;
+      if (base.startsWith('{"checkpoint":') || base.startsWith('{"end":')) base = base.replace(/"hash":"[0-9a-f]{16}"/, `"hash":"${chain.digest()}"`);
+      return `${base.slice(0, -1)},"h":"${chain.add(base)}"}`;
+    });
+    const result = replay(new LogFile(memorySource(resealed.join('\n'), 'v1.jsonl')));
+    expect(result.divergence?.seq).toBe(seq);
+    expect(result.divergence?.line).toBe(at + 1);
+    expect(result.truncated).toBe(false);
+    expect(result.warnings).toEqual([]);
   });
 
   it('a changed character is named at its line, as in format 2', () => {
