@@ -57,6 +57,8 @@ const scenarioPath = inputsScenario(dir, ROOT);
 writeFileSync(scenarioPath, readFileSync(scenarioPath, 'utf8').replace('time: 15ms', 'time: 4ms'));
 expect(cli(['run', scenarioPath, '--quiet', '--log', LOG_PATH]).code).toBe(0);
 const LOG = readFileSync(LOG_PATH, 'utf8');
+// A log of format 1 (FNV-1a checksums, written by vmmsim 0.5.1): still read, so fuzzed too.
+const LOG_V1 = readFileSync(join(ROOT, 'test', 'fixtures', 'log-v1-inputs.jsonl'), 'utf8');
 
 function cli(args: string[]) {
   let stdout = '';
@@ -179,8 +181,8 @@ describe('input fuzzing: the library', () => {
 
   it('mutated logs, raw or re-hashed, read or raise a LogError with file:line', () => {
     fc.assert(
-      fc.property(mutationsArb, fc.boolean(), (mutations, rehashed) => {
-        const damaged = apply(LOG, mutations);
+      fc.property(mutationsArb, fc.boolean(), fc.boolean(), (mutations, rehashed, formatOne) => {
+        const damaged = apply(formatOne ? LOG_V1 : LOG, mutations);
         const text = rehashed ? rehash(damaged) : damaged;
         contract(
           () => readLog(text, 'fuzz.jsonl'),
@@ -215,13 +217,13 @@ describe('input fuzzing: the command line', () => {
   it('validate and inspect on mutated files: exit 0, or 2 with the location', () => {
     let index = 0;
     fc.assert(
-      fc.property(fc.nat({ max: EXAMPLES.length - 1 }), mutationsArb, mutationsArb, fc.boolean(), (which, scenarioMutations, logMutations, rehashed) => {
+      fc.property(fc.nat({ max: EXAMPLES.length - 1 }), mutationsArb, mutationsArb, fc.boolean(), fc.boolean(), (which, scenarioMutations, logMutations, rehashed, formatOne) => {
         index++;
         const scenario = join(dir, `case-${index}.yaml`);
         writeFileSync(scenario, apply(EXAMPLES[which], scenarioMutations));
         cliContract(['validate', scenario], scenario);
         const log = join(dir, `case-${index}.jsonl`);
-        const damaged = apply(LOG, logMutations);
+        const damaged = apply(formatOne ? LOG_V1 : LOG, logMutations);
         writeFileSync(log, rehashed ? rehash(damaged) : damaged);
         cliContract(['inspect', log, '--stats'], log);
         cliContract(['inspect', log, '--at', '40', '--no-registers'], log);

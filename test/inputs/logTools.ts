@@ -6,12 +6,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECK_SUFFIX_LENGTH } from '../../src/core/log/format.js';
-import { XxhChain } from '../../src/core/log/chain.js';
+import { chainFor, headerVersion } from '../../src/core/log/chain.js';
 
-/** Recomputes the `h` of every line, and the `hash` of checkpoints and the closing line. */
+/**
+ * Recomputes the `h` of every line, and the `hash` of checkpoints and the closing line, in the
+ * checksum of the format the first line declares (format 2 when it declares none).
+ */
 export function rehash(text: string): string {
-  const chain = new XxhChain();
   const lines = text.split('\n');
+  const chain = chainFor(headerVersion(lines[0]) ?? 2);
+  const digest = chain.version === 1 ? /"hash":"[0-9a-f]{16}"/ : /"hash":"[0-9a-f]{8}"/;
   const out: string[] = [];
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index];
@@ -22,7 +26,7 @@ export function rehash(text: string): string {
     const hasSuffix = line.length > CHECK_SUFFIX_LENGTH + 1 && line.startsWith(',"h":"', line.length - 1 - CHECK_SUFFIX_LENGTH);
     let base = hasSuffix ? line.slice(0, line.length - 1 - CHECK_SUFFIX_LENGTH) + '}' : line;
     if (base.startsWith('{"checkpoint":') || base.startsWith('{"end":')) {
-      base = base.replace(/"hash":"[0-9a-f]{8}"/, `"hash":"${chain.digest()}"`);
+      base = base.replace(digest, `"hash":"${chain.digest()}"`);
     }
     const check = chain.add(base);
     out.push(base.endsWith('}') ? `${base.slice(0, -1)},"h":"${check}"}` : base);
