@@ -201,7 +201,7 @@ export class LogFile {
         const base = line.text.slice(0, line.text.length - 1 - CHECK_SUFFIX_LENGTH) + '}';
         try {
           const checkpoint = (JSON.parse(base) as { checkpoint: LogCheckpoint }).checkpoint;
-          checkCheckpoint(checkpoint as unknown as Record<string, unknown>, this.source.name, checkpoint.line, chainFor(this.header.version).digestPattern);
+          checkCheckpoint(checkpoint as unknown as Record<string, unknown>, this.source.name, checkpoint.line, chainFor(this.header.version).digestDigits);
           return { offset: start, line: checkpoint.line, hash: checkpoint.hash, seq: checkpoint.seq, checkpoint };
         } catch {
           // A damaged checkpoint line: look further; the sequential reader reports the damage.

@@ -16,8 +16,8 @@ import { RunningHash, hex8, xxh32 } from '../hash.js';
 export interface LineChain {
   /** The log format version whose checksum this is. */
   readonly version: number;
-  /** What a checkpoint's or the closing line's `hash` looks like. */
-  readonly digestPattern: RegExp;
+  /** How many hex digits a checkpoint's or the closing line's `hash` has. */
+  readonly digestDigits: number;
   /** Adds a line (`base`: its JSON text without the `h` key; the newline is added here) and returns its `h`. */
   add(base: string): string;
   /** The `hash` a checkpoint or the closing line written now carries: of every line added so far. */
@@ -29,7 +29,7 @@ export interface LineChain {
 /** Version 1: FNV-1a over UTF-16 code units, two lanes. */
 export class FnvChain implements LineChain {
   readonly version = 1;
-  readonly digestPattern = /^[0-9a-f]{16}$/;
+  readonly digestDigits = 16;
 
   constructor(private readonly hash = new RunningHash()) {}
 
@@ -55,7 +55,7 @@ export class FnvChain implements LineChain {
 /** Version 2: XXH32 of each line's UTF-8 bytes, seeded with the previous line's value. */
 export class XxhChain implements LineChain {
   readonly version = 2;
-  readonly digestPattern = /^[0-9a-f]{8}$/;
+  readonly digestDigits = 8;
   private scratch = new Uint8Array(1 << 10);
   private view = new DataView(this.scratch.buffer);
   private readonly encoder = new TextEncoder();

@@ -150,16 +150,16 @@ export class LineChecker {
       return { kind: 'event', event };
     }
     if ('checkpoint' in record) {
-      const checkpoint = checkCheckpoint(record.checkpoint, this.file, lineNumber, this.chain?.digestPattern);
+      const checkpoint = checkCheckpoint(record.checkpoint, this.file, lineNumber, this.chain?.digestDigits);
       if (checkpoint.hash !== this.lastDigest) throw new LogError(this.file, lineNumber, 'checkpoint hash does not match the lines before it');
       if (checkpoint.seq !== this.nextSeq) throw new LogError(this.file, lineNumber, `checkpoint at seq ${checkpoint.seq}, expected ${this.nextSeq}`);
       return { kind: 'checkpoint', checkpoint };
     }
     if ('end' in record) {
       const end = record.end as LogEnd;
-      const pattern = this.chain?.digestPattern ?? HASH_RE;
-      if (typeof end !== 'object' || end === null || !Number.isSafeInteger(end.events) || !Number.isSafeInteger(end.t) || typeof end.hash !== 'string' || !pattern.test(end.hash)) {
-        throw new LogError(this.file, lineNumber, `closing line must be { events, t: integers, hash: ${digitsOf(pattern)} hex digits }`);
+      const digits = this.chain?.digestDigits ?? DIGEST_DIGITS;
+      if (typeof end !== 'object' || end === null || !Number.isSafeInteger(end.events) || !Number.isSafeInteger(end.t) || typeof end.hash !== 'string' || !isHex(end.hash, digits)) {
+        throw new LogError(this.file, lineNumber, `closing line must be { events, t: integers, hash: ${digits} hex digits }`);
       }
       if (end.hash !== this.lastDigest) throw new LogError(this.file, lineNumber, 'closing hash does not match the lines before it');
       if (end.events !== this.nextSeq) throw new LogError(this.file, lineNumber, `closing line counts ${end.events} events, the log has ${this.nextSeq}`);
@@ -215,12 +215,12 @@ export function readLog(text: string, file = '<log>'): ParsedLog {
   return { header, events, checkpoints, end, warnings };
 }
 
-/** The hash of this engine's format (chain.ts's XxhChain). */
-const HASH_RE = /^[0-9a-f]{8}$/;
+/** The hex digits of a checkpoint's or closing line's hash in this engine's format (chain.ts's XxhChain). */
+const DIGEST_DIGITS = 8;
 
-/** How many hex digits a digest pattern asks for (8 or 16). */
-function digitsOf(pattern: RegExp): number {
-  return /\{(\d+)\}/.exec(pattern.source)?.[1] === '16' ? 16 : 8;
+/** Whether `text` is exactly `digits` lowercase hex digits. */
+function isHex(text: string, digits: number): boolean {
+  return text.length === digits && /^[0-9a-f]+$/.test(text);
 }
 
 /** The VM names of a header's resolved scenario, or undefined where they cannot be listed. */
@@ -241,10 +241,10 @@ function vmNamesOf(header: LogHeader): ReadonlySet<string> | undefined {
 
 /**
  * A checkpoint's fields: seq, t and line integers (line its own line number in the file), hash
- * the hex digits of its format's checksum (`pattern`: 8 in format 2, 16 in format 1), state an object.
+ * the hex digits of its format's checksum (`digits`: 8 in format 2, 16 in format 1), state an object.
  * @throws LogError
  */
-export function checkCheckpoint(value: unknown, file: string, line: number, pattern: RegExp = HASH_RE): LogCheckpoint {
+export function checkCheckpoint(value: unknown, file: string, line: number, digits = DIGEST_DIGITS): LogCheckpoint {
   const checkpoint = value as Record<string, unknown> | null;
   if (
     typeof checkpoint !== 'object' ||
@@ -252,11 +252,11 @@ export function checkCheckpoint(value: unknown, file: string, line: number, patt
     !Number.isSafeInteger(checkpoint.seq) ||
     !Number.isSafeInteger(checkpoint.t) ||
     typeof checkpoint.hash !== 'string' ||
-    !pattern.test(checkpoint.hash) ||
+    !isHex(checkpoint.hash, digits) ||
     typeof checkpoint.state !== 'object' ||
     checkpoint.state === null
   ) {
-    throw new LogError(file, line, `checkpoint must be { seq, t, line: integers, hash: ${digitsOf(pattern)} hex digits, state: an object }`);
+    throw new LogError(file, line, `checkpoint must be { seq, t, line: integers, hash: ${digits} hex digits, state: an object }`);
   }
   if (checkpoint.line !== line) throw new LogError(file, line, `checkpoint says it is on line ${String(checkpoint.line)}, it is on line ${line}`);
   return checkpoint as unknown as LogCheckpoint;
