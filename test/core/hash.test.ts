@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { xxh32 } from '../../src/core/hash.js';
 import { FnvChain, XxhChain, chainFor, headerVersion } from '../../src/core/log/chain.js';
 import { readLog } from '../../src/core/log/reader.js';
-import { LogFile, memorySource, replay } from '../../src/index.js';
+import { LogFile, memorySource, replay, stateAtSeq } from '../../src/index.js';
 
 /** xxh32 of a whole array, as an unsigned number (the reference's form). */
 function ours(bytes: Uint8Array, seed: number): number {
@@ -57,9 +57,28 @@ describe('XXH32 (log format 2)', () => {
     );
   });
 
+  it('grows its scratch for long lines of three-byte characters (each line against the reference)', async () => {
+    const { h32Raw } = await xxhash();
+    const chain = new XxhChain();
+    let previous = 0;
+    for (let length = 1; length <= 1_400; length++) {
+      const line = '€'.repeat(length);
+      previous = h32Raw(new TextEncoder().encode(`${line}\n`), previous) >>> 0;
+      expect(chain.add(line)).toBe(previous.toString(16).padStart(8, '0'));
+    }
+  });
+
+  it('refuses a digest that is not 8 hex digits', () => {
+    for (const bad of ['', 'xyz', '0123456', '012345678', '0123456789abcdef', '0123456G']) expect(() => XxhChain.fromDigest(bad)).toThrow(new RangeError(`not a log format 2 hash: ${bad}`));
+    expect(XxhChain.fromDigest('ffffffff').digest()).toBe('ffffffff');
+  });
+
   it('reads the version from a header line before checking it', () => {
     expect(headerVersion('{"format":"vmmsim-log","version":1,"engine":"0.5.1"')).toBe(1);
     expect(headerVersion('{"format":"vmmsim-log","version":2}')).toBe(2);
+    expect(headerVersion('{"format":"vmmsim-log","version":12,"engine":"9.0.0"')).toBe(12);
+    expect(headerVersion(' {"format":"vmmsim-log","version":1}')).toBeUndefined();
+    expect(headerVersion('{"format":"vmmsim-log","version":1234567890}')).toBeUndefined();
     expect(headerVersion('{"seq":0}')).toBeUndefined();
     expect(chainFor(1)).toBeInstanceOf(FnvChain);
     expect(chainFor(2)).toBeInstanceOf(XxhChain);
@@ -77,6 +96,17 @@ describe('a log of format 1 (FNV-1a, written by vmmsim 0.5.1) is still read', ()
     expect(log.checkpoints).toHaveLength(4);
     expect(log.end?.hash).toMatch(/^[0-9a-f]{16}$/);
     expect(log.warnings).toEqual([]);
+  });
+
+  it('seeks from its checkpoints (16-hex-digit hashes, the FNV-1a chain carried on from them)', () => {
+    const file = new LogFile(memorySource(text, 'v1.jsonl'));
+    const at = stateAtSeq(file, 650);
+    expect(at.event.seq).toBe(650);
+    expect(at.from).toBeGreaterThan(0);
+    expect(at.folded).toBeLessThanOrEqual(251);
+    // The same state as a fold from the top.
+    const top = readLog(text, 'v1.jsonl').events[650];
+    expect(at.event).toEqual(top);
   });
 
   it('replays identical under this engine, with a note that another engine wrote it', () => {
@@ -112,5 +142,12 @@ describe('a log of format 1 (FNV-1a, written by vmmsim 0.5.1) is still read', ()
     expect(changed).not.toBe(lines[300]);
     lines[300] = changed;
     expect(() => readLog(lines.join('\n'), 'v1.jsonl')).toThrow('v1.jsonl:301: checksum mismatch: this line was changed');
+  });
+});
+
+describe('a log of a format newer than this engine', () => {
+  it('is refused by its version, not as a checksum mismatch (its checksum may be one this engine cannot compute)', () => {
+    const line = '{"format":"vmmsim-log","version":3,"engine":"9.0.0","seed":1,"scenario":{},"h":"00000000"}\n';
+    expect(() => readLog(line, 'new.jsonl')).toThrow(/^new\.jsonl:1: log format version 3 is newer than this engine reads \(2\)/);
   });
 });

@@ -62,11 +62,6 @@ export class XxhChain implements LineChain {
 
   constructor(private current = 0) {}
 
-  /** The chain's value after the last line (a signed 32-bit integer). */
-  get value(): number {
-    return this.current;
-  }
-
   add(base: string): string {
     // UTF-8 takes at most 3 bytes per UTF-16 code unit; and the newline.
     const room = base.length * 3 + 1;

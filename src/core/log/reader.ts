@@ -108,11 +108,6 @@ export class LineChecker {
     return chainFor(version ?? LOG_VERSION);
   }
 
-  /** The log's format version (its checksum's), once known. */
-  get version(): number | undefined {
-    return this.chain?.version;
-  }
-
   /** Running hash of every line before the last checked one. */
   private lastDigest = '';
 
