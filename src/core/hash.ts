@@ -1,7 +1,9 @@
 /**
- * Non-cryptographic hashing for integrity checks of logs and digests of guest memory. The log's
- * hash guards against corruption and truncation, not against an attacker. FNV-1a, 32-bit, run
- * over two lanes with different offsets to get 64 bits, printed as 16 hex digits.
+ * Non-cryptographic hashing for integrity checks of logs and digests of guest memory; it guards
+ * against corruption and truncation, not against an attacker. RunningHash is FNV-1a, 32-bit, run
+ * over two lanes with different offsets to get 64 bits, printed as 16 hex digits: the checksum of
+ * log format 1, and the digests of memory, images and seeds. xxh32 is the checksum of log format 2
+ * (log/chain.ts says how each format chains its lines).
  */
 
 export const FNV_PRIME = 0x01000193;
