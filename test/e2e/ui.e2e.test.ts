@@ -520,6 +520,15 @@ describe.skipIf(!HAVE_CHROMIUM)('vmmsim ui in headless Chromium', () => {
     expect(Number(await page.getAttribute('body', 'data-count'))).toBe(misbehavingEvents);
     for (const vm of ['probe', 'priv']) expect(await page.locator(`.vm-card[data-vm="${vm}"]`).getAttribute('data-state')).toBe('crashed');
 
+    // A log of format 1 (FNV-1a checksums, written by vmmsim 0.5.1) opens too, checked line by line.
+    const formatOne = resolve('test/fixtures/log-v1-inputs.jsonl');
+    await page.setInputFiles('#log-file', formatOne);
+    await page.waitForSelector('#status:has-text("inputs")');
+    await page.waitForSelector('body[data-finished="true"]');
+    expect(Number(await page.getAttribute('body', 'data-count'))).toBe(810);
+    expect(await seqShown(page)).toBe(809);
+    expect(await stateShown(page)).toEqual(inspectAt(formatOne, 809));
+
     const smp = logRun('examples/smp.yaml', 'smp');
     const text = readFileSync(smp, 'utf8');
     const dropped = await page.evaluateHandle(`(() => {
