@@ -28,20 +28,6 @@ export class RunningHash {
     return this;
   }
 
-  /** Feeds bytes `from` to `to` of `bytes` (an ASCII line as the log writer builds it: the same as `update` of its text). */
-  updateBytes(bytes: Uint8Array, from: number, to: number): this {
-    let low = this.low;
-    let high = this.high;
-    for (let index = from; index < to; index++) {
-      const code = bytes[index];
-      low = Math.imul(low ^ code, FNV_PRIME);
-      high = Math.imul(high ^ (code + 0x9e37), FNV_PRIME);
-    }
-    this.low = low;
-    this.high = high;
-    return this;
-  }
-
   digest(): string {
     return hex32(this.high) + hex32(this.low);
   }
@@ -53,20 +39,6 @@ export class RunningHash {
 
   state(): [number, number] {
     return [this.low, this.high];
-  }
-
-  /** The low lane (the writer hashes bytes itself and hands the lanes back with setState). */
-  get lowLane(): number {
-    return this.low;
-  }
-
-  get highLane(): number {
-    return this.high;
-  }
-
-  setState(low: number, high: number): void {
-    this.low = low | 0;
-    this.high = high | 0;
   }
 
   /** The hash whose digest() is `digest` (to carry on checking from a checkpoint). */
@@ -102,7 +74,8 @@ export function hashWords(words: Int32Array, start = 0, end = words.length): str
 /** The two hex digits of each byte: hex32 runs once per log line, and toString(16) with padStart cost 10% of a logged run. */
 const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
-function hex32(value: number): string {
+/** A 32-bit value as 8 hex digits. */
+export function hex32(value: number): string {
   return HEX_BYTE[value >>> 24] + HEX_BYTE[(value >>> 16) & 0xff] + HEX_BYTE[(value >>> 8) & 0xff] + HEX_BYTE[value & 0xff];
 }
 
@@ -127,6 +100,7 @@ function rotl(value: number, bits: number): number {
  */
 export function xxh32(bytes: Uint8Array, view: DataView, from: number, to: number, seed: number): number {
   const length = to - from;
+  const base = bytes.byteOffset;
   let at = from;
   let hash: number;
   if (length >= 16) {
@@ -135,7 +109,6 @@ export function xxh32(bytes: Uint8Array, view: DataView, from: number, to: numbe
     let v3 = seed | 0;
     let v4 = (seed - P1) | 0;
     const limit = to - 16;
-    const base = bytes.byteOffset;
     do {
       v1 = Math.imul(rotl((v1 + Math.imul(view.getInt32(base + at, true), P2)) | 0, 13), P1);
       v2 = Math.imul(rotl((v2 + Math.imul(view.getInt32(base + at + 4, true), P2)) | 0, 13), P1);
@@ -148,7 +121,6 @@ export function xxh32(bytes: Uint8Array, view: DataView, from: number, to: numbe
     hash = (seed + P5) | 0;
   }
   hash = (hash + length) | 0;
-  const base = bytes.byteOffset;
   for (; at + 4 <= to; at += 4) hash = Math.imul(rotl((hash + Math.imul(view.getInt32(base + at, true), P3)) | 0, 17), P4);
   for (; at < to; at++) hash = Math.imul(rotl((hash + Math.imul(bytes[at], P5)) | 0, 11), P1);
   hash ^= hash >>> 15;
@@ -157,9 +129,4 @@ export function xxh32(bytes: Uint8Array, view: DataView, from: number, to: numbe
   hash = Math.imul(hash, P3);
   hash ^= hash >>> 16;
   return hash;
-}
-
-/** A 32-bit value as 8 hex digits. */
-export function hex8(value: number): string {
-  return hex32(value);
 }

@@ -3,6 +3,7 @@
  * same words: an encoding that is not a valid instruction (unknown opcode, register or CSR out
  * of range, misaligned target, non-zero unused slot) comes out as a `.word` directive.
  */
+import { hex32 } from '../hash.js';
 import {
   CSR_COUNT,
   CSR_NAMES,
@@ -24,7 +25,6 @@ export interface DisassembleOptions {
 
 const int32 = (value: number): number => value | 0;
 const hex = (value: number): string => `0x${(value >>> 0).toString(16)}`;
-const hex8 = (value: number): string => (value >>> 0).toString(16).padStart(8, '0');
 const register = (r: number): string => (r === STACK_POINTER ? 'sp' : `r${r}`);
 
 /** How many encoding slots each operand kind fills. */
@@ -132,7 +132,7 @@ export function disassemble(words: ArrayLike<number>, options: DisassembleOption
       const named = decoded.targets.map((t) => labelsAt.get(t)?.[0]).filter((n): n is string => n !== undefined);
       if (named.length > 0) text += ` ; ${named.join(', ')}`;
     }
-    out.push(`${hex8(address)}:  ${raw.map(hex8).join(' ').padEnd(35)}  ${text}`);
+    out.push(`${hex32(address)}:  ${raw.map(hex32).join(' ').padEnd(35)}  ${text}`);
   }
   return out.join('\n');
 }

@@ -11,7 +11,16 @@
  *
  * The writer writes version 2; readers check both.
  */
-import { RunningHash, hex8, xxh32 } from '../hash.js';
+import { RunningHash, hex32, xxh32 } from '../hash.js';
+
+/**
+ * The UTF-8 bytes of the line being added, shared by every XxhChain (add runs to its end before
+ * another starts): a copy of a chain, one per event line when replay checks a log line by line, is
+ * then just its value.
+ */
+let scratch = new Uint8Array(1 << 10);
+let scratchView = new DataView(scratch.buffer);
+const encoder = new TextEncoder();
 
 export interface LineChain {
   /** The log format version whose checksum this is. */
@@ -56,23 +65,20 @@ export class FnvChain implements LineChain {
 export class XxhChain implements LineChain {
   readonly version = 2;
   readonly digestDigits = 8;
-  private scratch = new Uint8Array(1 << 10);
-  private view = new DataView(this.scratch.buffer);
-  private readonly encoder = new TextEncoder();
 
   constructor(private current = 0) {}
 
   add(base: string): string {
     // UTF-8 takes at most 3 bytes per UTF-16 code unit; and the newline.
     const room = base.length * 3 + 1;
-    if (room > this.scratch.length) {
-      this.scratch = new Uint8Array(Math.max(room, this.scratch.length * 2));
-      this.view = new DataView(this.scratch.buffer);
+    if (room > scratch.length) {
+      scratch = new Uint8Array(Math.max(room, scratch.length * 2));
+      scratchView = new DataView(scratch.buffer);
     }
-    const written = this.encoder.encodeInto(base, this.scratch).written;
-    this.scratch[written] = 10;
-    this.current = xxh32(this.scratch, this.view, 0, written + 1, this.current);
-    return hex8(this.current);
+    const written = encoder.encodeInto(base, scratch).written;
+    scratch[written] = 10;
+    this.current = xxh32(scratch, scratchView, 0, written + 1, this.current);
+    return hex32(this.current);
   }
 
   /**
@@ -85,7 +91,7 @@ export class XxhChain implements LineChain {
   }
 
   digest(): string {
-    return hex8(this.current);
+    return hex32(this.current);
   }
 
   copy(): XxhChain {

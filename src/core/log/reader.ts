@@ -87,7 +87,8 @@ export class LineChecker {
     }
     const base = line.slice(0, suffixStart) + '}';
     const chain = (this.chain ??= this.firstChain(line, lineNumber));
-    const before = chain.digest();
+    // The chain before a checkpoint or the closing line is what its `hash` must be (parse checks it).
+    const before = line.startsWith('{"checkpoint":') || line.startsWith('{"end":') ? chain.digest() : '';
     if (line.slice(suffixStart + 6, length - 2) !== chain.add(base)) {
       throw new LogError(this.file, lineNumber, 'checksum mismatch: this line was changed');
     }
@@ -108,7 +109,7 @@ export class LineChecker {
     return chainFor(version ?? LOG_VERSION);
   }
 
-  /** Running hash of every line before the last checked one. */
+  /** Running hash of every line before the last checked one, when that line is a checkpoint or the closing line. */
   private lastDigest = '';
 
   /** Checks and parses one line. */
@@ -259,11 +260,11 @@ export function checkCheckpoint(value: unknown, file: string, line: number, digi
 
 export function checkHeader(record: Record<string, unknown>, file: string, line: number): LogHeader {
   if (record.format !== LOG_FORMAT) throw new LogError(file, line, `not a vmmsim log: expected "format":"${LOG_FORMAT}"`);
-  if (typeof record.version === 'number' && Number.isSafeInteger(record.version) && record.version > LOG_VERSION) {
-    throw new LogError(file, line, `log format version ${String(record.version)} is newer than this engine reads (${LOG_VERSION}); engine ${ENGINE_VERSION}`);
-  }
   if (typeof record.version !== 'number' || !Number.isSafeInteger(record.version) || record.version < 1) {
     throw new LogError(file, line, `log format version ${JSON.stringify(record.version) ?? 'missing'}: expected an integer from 1 to ${LOG_VERSION}`);
+  }
+  if (record.version > LOG_VERSION) {
+    throw new LogError(file, line, `log format version ${record.version} is newer than this engine reads (${LOG_VERSION}); engine ${ENGINE_VERSION}`);
   }
   if (typeof record.seed !== 'number') throw new LogError(file, line, 'header has no seed');
   if (record.mutation !== undefined && typeof record.mutation !== 'string') throw new LogError(file, line, 'header mutation must be a string');

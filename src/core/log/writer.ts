@@ -326,13 +326,8 @@ export class LogWriter {
 /** An event as its log line is written (without the checksum): `{"seq":..,"t":..,"src":..,"type":..,"data":..}`. */
 export class EventSerializer {
   serialize(event: SimEvent): string {
-    return `${this.serializeBody(event)}}`;
-  }
-
-  /** The line without its closing brace. */
-  serializeBody(event: SimEvent): string {
     const src = plain(event.src) ? `"${event.src}"` : JSON.stringify(event.src);
-    return `{"seq":${event.seq},"t":${event.t},"src":${src},"type":"${event.type}","data":${serializeData(event)}`;
+    return `{"seq":${event.seq},"t":${event.t},"src":${src},"type":"${event.type}","data":${serializeData(event)}}`;
   }
 }
 
